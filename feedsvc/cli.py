@@ -1,0 +1,163 @@
+"""`feedsvc serve | clock | build | check | refresh | reload`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from feedsvc.config import Config, load_config
+from feedsvc.corpus import check_files
+from feedsvc.errors import FeedsvcError
+from feedsvc.publish import MANIFEST
+from feedsvc.refresh import Refresher, refresher_role, request_control
+
+log = logging.getLogger("feedsvc")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        config = load_config(args.config)
+        result: int = args.command(config, args)
+        return result
+    except FeedsvcError as e:
+        print(f"feedsvc: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="feedsvc", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(
+        run: Callable[[Config, argparse.Namespace], int], name: str, text: str
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.add_argument("--config", help="config file (default: $FEEDSVC_CONFIG or ./config.toml)")
+        sub.set_defaults(command=run)
+        return sub
+
+    serve = command(serve_command, "serve", "refresh on the schedule and serve, in one process")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--threads", type=int, default=8)
+    command(clock_command, "clock", "refresh on the schedule (the Procfile's clock process)")
+    build = command(build_command, "build", "refresh, then copy the site into a directory")
+    build.add_argument("--out", required=True, type=Path, help="directory for the static site")
+    check = command(check_command, "check", "report every problem of every article file")
+    check.add_argument("--json", action="store_true", help="one JSON object instead of lines")
+    command(refresh_command, "refresh", "run one refresh now and print what changed")
+    command(reload_command, "reload", "ask the running refresher to reread the config now")
+    return parser
+
+
+def check_command(config: Config, args: argparse.Namespace) -> int:
+    files, entries, problems = check_files(config)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    summary = {"files": files, "entries": entries, "warnings": warnings, "errors": errors}
+    if args.json:
+        print(json.dumps({"problems": [asdict(p) for p in problems], "summary": summary}, indent=1))
+    else:
+        for problem in problems:
+            print(problem)
+        print(f"{files} files, {entries} entries, {warnings} warnings, {errors} errors")
+    return 1 if errors else 0
+
+
+def refresh_command(config: Config, args: argparse.Namespace) -> int:
+    refresher = Refresher(config)
+    try:
+        report = refresher.refresh(_progress())
+    finally:
+        refresher.close()
+    print(report.summary())
+    for problem in report.problems:
+        print(problem)
+    return 0
+
+
+def build_command(config: Config, args: argparse.Namespace) -> int:
+    refresher = Refresher(config)
+    try:
+        report = refresher.refresh(_progress())
+        version = refresher.current
+    finally:
+        refresher.close()
+    assert version is not None
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(
+        version.directory, out, dirs_exist_ok=True, ignore=shutil.ignore_patterns(MANIFEST)
+    )
+    print(report.summary())
+    print(f"wrote {len(version.resources)} files (and their .gz) to {out}")
+    return 0
+
+
+def reload_command(config: Config, args: argparse.Namespace) -> int:
+    request_control(config.content.state_dir, "reload")
+    print(f"asked the refresher of {config.content.state_dir} to reread {config.path}")
+    return 0
+
+
+def clock_command(config: Config, args: argparse.Namespace) -> int:
+    from feedsvc.clock import run_clock
+
+    with refresher_role(config.content.state_dir):
+        refresher = Refresher(config)
+        run_clock(refresher, blocking=True)
+    return 0
+
+
+def serve_command(config: Config, args: argparse.Namespace) -> int:
+    import waitress
+
+    from feedsvc.app import create_app
+    from feedsvc.clock import run_clock
+
+    with refresher_role(config.content.state_dir):
+        refresher = Refresher(config)
+        clock = run_clock(refresher, blocking=False)
+        try:
+            log.info("serving on http://%s:%d/", args.host, args.port)
+            waitress.serve(
+                create_app(config.path), host=args.host, port=args.port, threads=args.threads
+            )
+        finally:
+            clock.stop()
+    return 0
+
+
+def _progress() -> Callable[[int, int], None] | None:
+    """Files read of total, with a rate, on a terminal only."""
+    if not sys.stderr.isatty():
+        return None
+    started = time.monotonic()
+    last = [0.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.2 and done != total:
+            return
+        last[0] = now
+        rate = done / max(now - started, 1e-6)
+        end = "\n" if done == total else ""
+        print(f"\rread {done}/{total} files ({rate:,.0f}/s)", end=end, file=sys.stderr, flush=True)
+
+    return show

@@ -1,0 +1,369 @@
+"""`config.toml` → a frozen, validated `Config`.
+
+Every error names the file, the line (where one can be found), the key, what was expected and what
+was found, so that an operator can fix it without reading code. Nothing here knows Flask or the
+articles: the config is loaded once, checked once, and passed on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from feedsvc.errors import ConfigError
+from feedsvc.text import slugify
+
+CONFIG_ENV = "FEEDSVC_CONFIG"
+DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str
+    base_url: str  #: no trailing slash; every absolute link is built from it
+    language: str
+    timezone: ZoneInfo  #: for dates that carry none
+    author: str
+    description: str
+    icon: str | None  #: absolute URL of a square image, or None
+    #: where entry links point; "{slug}" is replaced. None: our own `/articles/<slug>/` pages.
+    link_pattern: str | None
+
+    @property
+    def authority(self) -> str:
+        """The tag-URI authority (RFC 4151) of new entry ids: the host of `base_url`."""
+        return urlsplit(self.base_url).hostname or "localhost"
+
+
+@dataclass(frozen=True)
+class ContentConfig:
+    articles_dir: Path
+    state_dir: Path
+    max_file_bytes: int
+    allow_new_sections: bool
+
+
+@dataclass(frozen=True)
+class FeedsConfig:
+    max_entries: int
+    full_content: bool
+
+
+@dataclass(frozen=True)
+class RefreshConfig:
+    interval_seconds: int
+    watch: bool  #: refresh as soon as a file under articles/ changes (the schedule stays on)
+    debounce_seconds: float
+
+
+@dataclass(frozen=True)
+class SectionConfig:
+    name: str  #: exactly as it appears in article files
+    slug: str
+    description: str
+    max_entries: int | None  #: overrides `feeds.max_entries` for this section's feeds
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    site: SiteConfig
+    content: ContentConfig
+    feeds: FeedsConfig
+    refresh: RefreshConfig
+    sections: tuple[SectionConfig, ...]
+    #: digest of the file's bytes: a reload with the same digest changes nothing
+    digest: str
+
+    def section_named(self, name: str) -> SectionConfig | None:
+        """The configured section whose name matches, ignoring case and outer spaces."""
+        wanted = name.strip().casefold()
+        for section in self.sections:
+            if section.name.casefold() == wanted:
+                return section
+        return None
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """`--config`, else `$FEEDSVC_CONFIG`, else `./config.toml`."""
+    chosen = explicit or os.environ.get(CONFIG_ENV) or "config.toml"
+    return Path(chosen).resolve()
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read and validate the config file; raise `ConfigError` naming the key and line."""
+    resolved = config_path(path)
+    try:
+        raw = resolved.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"{resolved}: cannot read the config file: {e.strerror}") from e
+    return parse_config(raw, resolved)
+
+
+def parse_config(raw: bytes, path: Path) -> Config:
+    try:
+        text = raw.decode("utf-8-sig")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: the config file is not UTF-8 ({e.reason})") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from e
+    return _Reader(path, text, hashlib.sha256(raw).hexdigest()).build(data)
+
+
+@dataclass(frozen=True)
+class _Key:
+    table: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.key}" if self.table else self.key
+
+
+class _Reader:
+    """Walks the parsed TOML, checking each key against what it must be."""
+
+    def __init__(self, path: Path, text: str, digest: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+        self.digest = digest
+
+    # -- errors ------------------------------------------------------------------------------
+    def line_of(self, key: _Key) -> int | None:
+        """Best-effort line of `key =` after its table header (tomllib keeps no positions)."""
+        header = re.compile(r"^\s*\[\[?\s*" + re.escape(key.table.split("[")[0]) + r"\s*\]\]?")
+        assign = re.compile(r"^\s*" + re.escape(key.key) + r"\s*=")
+        in_table = not key.table
+        for number, line in enumerate(self.lines, start=1):
+            if re.match(r"^\s*\[", line):
+                in_table = bool(header.match(line))
+                if in_table and not key.key:
+                    return number
+                continue
+            if in_table and assign.match(line):
+                return number
+        return None
+
+    def fail(self, key: _Key, message: str) -> ConfigError:
+        line = self.line_of(key)
+        where = f"{self.path}:{line}" if line else str(self.path)
+        return ConfigError(f"{where}: {key}: {message}")
+
+    # -- typed getters -----------------------------------------------------------------------
+    def table(self, data: Mapping[str, Any], name: str, known: set[str]) -> Mapping[str, Any]:
+        value = data.get(name, {})
+        if not isinstance(value, dict):
+            raise self.fail(_Key("", name), f"expected a table [{name}], found {_kind(value)}")
+        self.no_unknown(value, name, known)
+        return value
+
+    def no_unknown(self, table: Mapping[str, Any], name: str, known: set[str]) -> None:
+        for key in table:
+            if key not in known:
+                hint = ", ".join(sorted(known))
+                raise self.fail(_Key(name, key), f"unknown key (known keys: {hint})")
+
+    def get(
+        self,
+        table: Mapping[str, Any],
+        key: _Key,
+        kind: type[T],
+        default: T | None = None,
+        check: Callable[[T], str | None] | None = None,
+    ) -> T:
+        if key.key not in table:
+            if default is None:
+                raise self.fail(key, f"missing; expected {_type_name(kind)}")
+            return default
+        value = table[key.key]
+        # bool is an int in Python; an operator who writes `max_entries = true` made a mistake.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            else:
+                raise self.fail(key, f"expected {_type_name(kind)}, found {_kind(value)} {value!r}")
+        problem = check(value) if check else None
+        if problem:
+            raise self.fail(key, f"{problem}, found {value!r}")
+        checked: T = value
+        return checked
+
+    def directory(self, table: Mapping[str, Any], key: _Key, default: str) -> Path:
+        value = self.get(table, key, str, default, _non_empty)
+        path = Path(value)
+        return path if path.is_absolute() else (self.path.parent / path).resolve()
+
+    # -- the whole file ----------------------------------------------------------------------
+    def build(self, data: Mapping[str, Any]) -> Config:
+        self.no_unknown(data, "", {"site", "content", "feeds", "refresh", "sections"})
+        site = self.site(data)
+        content = self.content(data)
+        if not content.articles_dir.is_dir():
+            raise self.fail(
+                _Key("content", "articles_dir"),
+                f"the directory {content.articles_dir} does not exist; create it or fix the path",
+            )
+        feeds = self.table(data, "feeds", {"max_entries", "full_content"})
+        refresh = self.table(data, "refresh", {"interval_seconds", "watch", "debounce_seconds"})
+        return Config(
+            path=self.path,
+            site=site,
+            content=content,
+            feeds=FeedsConfig(
+                max_entries=self.get(
+                    feeds, _Key("feeds", "max_entries"), int, 50, _between(1, 1000)
+                ),
+                full_content=self.get(feeds, _Key("feeds", "full_content"), bool, True),
+            ),
+            refresh=RefreshConfig(
+                interval_seconds=self.get(
+                    refresh, _Key("refresh", "interval_seconds"), int, 300, _between(1, 86400)
+                ),
+                watch=self.get(refresh, _Key("refresh", "watch"), bool, False),
+                debounce_seconds=self.get(
+                    refresh, _Key("refresh", "debounce_seconds"), float, 0.05, _between(0, 60)
+                ),
+            ),
+            sections=self.sections(data),
+            digest=self.digest,
+        )
+
+    def site(self, data: Mapping[str, Any]) -> SiteConfig:
+        known = {"title", "base_url", "language", "timezone", "author", "description", "icon"}
+        site = self.table(data, "site", {*known, "link_pattern"})
+
+        def key(name: str) -> _Key:
+            return _Key("site", name)
+
+        zone_name = self.get(site, key("timezone"), str, "UTC")
+        try:
+            zone = ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise self.fail(
+                key("timezone"), f"unknown time zone {zone_name!r}; use an IANA name like UTC"
+            ) from e
+        icon = self.get(site, key("icon"), str, "", _absolute_url_or_empty) or None
+        pattern = self.get(site, key("link_pattern"), str, "", _link_pattern) or None
+        return SiteConfig(
+            title=self.get(site, key("title"), str, None, _non_empty),
+            base_url=self.get(site, key("base_url"), str, None, _absolute_url).rstrip("/"),
+            language=self.get(site, key("language"), str, "en", _language_tag),
+            timezone=zone,
+            author=self.get(site, key("author"), str, None, _non_empty),
+            description=self.get(site, key("description"), str, ""),
+            icon=icon,
+            link_pattern=pattern,
+        )
+
+    def content(self, data: Mapping[str, Any]) -> ContentConfig:
+        known = {"articles_dir", "state_dir", "max_file_bytes", "allow_new_sections"}
+        content = self.table(data, "content", known)
+        return ContentConfig(
+            articles_dir=self.directory(content, _Key("content", "articles_dir"), "articles"),
+            state_dir=self.directory(content, _Key("content", "state_dir"), "var"),
+            max_file_bytes=self.get(
+                content,
+                _Key("content", "max_file_bytes"),
+                int,
+                DEFAULT_MAX_FILE_BYTES,
+                _between(1, 1 << 31),
+            ),
+            allow_new_sections=self.get(
+                content, _Key("content", "allow_new_sections"), bool, False
+            ),
+        )
+
+    def sections(self, data: Mapping[str, Any]) -> tuple[SectionConfig, ...]:
+        raw = data.get("sections", [])
+        if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
+            raise self.fail(_Key("", "sections"), "expected [[sections]] tables")
+        sections: list[SectionConfig] = []
+        for table in raw:
+            self.no_unknown(table, "sections", {"name", "slug", "description", "max_entries"})
+            name = self.get(table, _Key("sections", "name"), str, None, _non_empty).strip()
+            slug = self.get(table, _Key("sections", "slug"), str, "", _slug_or_empty)
+            override = self.get(table, _Key("sections", "max_entries"), int, 0, _between(0, 1000))
+            sections.append(
+                SectionConfig(
+                    name=name,
+                    slug=slug or slugify(name),
+                    description=self.get(table, _Key("sections", "description"), str, ""),
+                    max_entries=override or None,
+                )
+            )
+        _check_unique(self, [s.name.casefold() for s in sections], "name")
+        _check_unique(self, [s.slug for s in sections], "slug")
+        if any(s.slug == "all" for s in sections):
+            raise self.fail(_Key("sections", "slug"), "'all' is reserved for the combined feeds")
+        return tuple(sections)
+
+
+def _check_unique(reader: _Reader, values: list[str], key: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise reader.fail(_Key("sections", key), f"two sections share the {key} {value!r}")
+        seen.add(value)
+
+
+def _kind(value: object) -> str:
+    names = {bool: "boolean", int: "integer", float: "float", str: "string", list: "array"}
+    return names.get(type(value), "table" if isinstance(value, dict) else type(value).__name__)
+
+
+def _type_name(kind: type) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}.get(
+        kind, kind.__name__
+    )
+
+
+def _non_empty(value: str) -> str | None:
+    return None if value.strip() else "expected a non-empty string"
+
+
+def _between(low: float, high: float) -> Callable[[float], str | None]:
+    def check(value: float) -> str | None:
+        return None if low <= value <= high else f"expected a value from {low} to {high}"
+
+    return check
+
+
+def _absolute_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.netloc and not parts.query:
+        return None
+    return "expected an absolute http(s) URL such as 'https://news.example.org'"
+
+
+def _absolute_url_or_empty(value: str) -> str | None:
+    return _absolute_url(value) if value else None
+
+
+def _link_pattern(value: str) -> str | None:
+    if not value:
+        return None
+    if "{slug}" not in value:
+        return "expected a URL containing '{slug}'"
+    return _absolute_url(value.replace("{slug}", "x"))
+
+
+def _language_tag(value: str) -> str | None:
+    if re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
+        return None
+    return "expected a language tag such as 'en' or 'en-GB'"
+
+
+def _slug_or_empty(value: str) -> str | None:
+    if not value or re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value):
+        return None
+    return "expected lowercase letters, digits and single hyphens, such as 'middle-east'"

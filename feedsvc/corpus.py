@@ -1,0 +1,422 @@
+"""`articles/` → entries in the state store: scan, read what changed, give each article its id.
+
+A scan only stats files. A file is read when its size or mtime changed, and parsed only when its
+bytes did. Identification keeps every published id: an article keeps its entry through a title
+edit, a body edit, a move inside its file, a rename of its file and a restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from feedsvc.config import Config
+from feedsvc.model import Article, Entry, Problem
+from feedsvc.readers import ReaderSettings, read_bytes, reader_for
+from feedsvc.state import FileRecord, StateStore, StoredEntry
+from feedsvc.text import slugify
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FileStat:
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a listing of `articles/` found, without reading any file."""
+
+    files: dict[str, FileStat]  #: relative path → size and mtime, for readable article files
+    problems: tuple[Problem, ...]  #: refused links and the like, by path
+    #: set when the directory itself could not be listed: nothing may be unpublished then
+    failure: str | None = None
+
+
+@dataclass
+class ChangeSet:
+    """What one update changed (entry ids), for the report and the log."""
+
+    files_read: int = 0
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    #: why nothing was unpublished although files vanished (a directory gone, say)
+    held_back: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+def is_ignored(name: str) -> bool:
+    """Hidden files, editor backups and swap files are never articles."""
+    return (
+        name.startswith(".")
+        or name.endswith("~")
+        or name.endswith((".swp", ".swo", ".tmp"))
+        or (name.startswith("#") and name.endswith("#"))
+    )
+
+
+def scan(articles_dir: Path) -> Scan:
+    """List every article file under `articles_dir` (subdirectories too), by stat alone."""
+    root = articles_dir.resolve()
+    files: dict[str, FileStat] = {}
+    problems: list[Problem] = []
+    try:
+        _scan_into(root, "", root, files, problems)
+    except OSError as e:
+        return Scan({}, (), f"cannot list {articles_dir}: {e.strerror or e}")
+    return Scan(files, tuple(problems))
+
+
+def _scan_into(
+    root: Path, prefix: str, directory: Path, files: dict[str, FileStat], problems: list[Problem]
+) -> None:
+    with os.scandir(directory) as listing:
+        for item in listing:
+            if is_ignored(item.name):
+                continue
+            rel = prefix + item.name
+            if item.is_symlink():
+                target = Path(item.path).resolve()
+                if not target.is_relative_to(root):
+                    problems.append(
+                        Problem(
+                            rel, None, "error", "symbolic link points outside articles/; refused"
+                        )
+                    )
+                    continue
+                if target.is_dir():
+                    continue  # followed where it points, never twice (and never in a loop)
+            if item.is_dir():
+                try:
+                    _scan_into(root, rel + "/", Path(item.path), files, problems)
+                except PermissionError:
+                    problems.append(Problem(rel, None, "error", "cannot read this directory"))
+                continue
+            if reader_for(item.name) is None:
+                continue
+            try:
+                info = item.stat()
+            except OSError:
+                continue  # vanished between listing and stat: the next scan decides
+            if stat.S_ISREG(info.st_mode):
+                files[rel] = FileStat(info.st_size, info.st_mtime_ns)
+
+
+@dataclass(frozen=True)
+class UpdateSettings:
+    reader: ReaderSettings
+    authority: str  #: for new tag URIs
+    max_file_bytes: int
+    #: a file modified more recently than this is left for the next scan: it may be half-written
+    settle_ns: int = 0
+
+
+def update(
+    store: StateStore,
+    articles_dir: Path,
+    listing: Scan,
+    settings: UpdateSettings,
+    progress: Callable[[int, int], None] | None = None,
+) -> ChangeSet:
+    """Bring the store in line with `listing`; one transaction, so a crash changes nothing."""
+    changes = ChangeSet()
+    known = store.files()
+    if listing.failure is not None:
+        changes.held_back = f"{listing.failure}; nothing was unpublished"
+        return changes
+    if not listing.files and known:
+        changes.held_back = (
+            f"{articles_dir} lists no article files although {len(known)} were published; "
+            "treating this as a fault, not a mass deletion: nothing was unpublished"
+        )
+        return changes
+    refused = {p.path: p for p in listing.problems}
+    todo = [
+        path
+        for path, info in sorted(listing.files.items())
+        if path not in known
+        or (known[path].size, known[path].mtime_ns) != (info.size, info.mtime_ns)
+    ]
+    gone = sorted(set(known) - set(listing.files) - set(refused))
+    with store.transaction():
+        for path in gone:
+            for stored in store.entries_from(path):
+                _remove(store, stored.entry, changes)
+            store.forget_file(path)
+        for path, problem in refused.items():
+            for stored in store.entries_from(path):
+                _remove(store, stored.entry, changes)
+            store.save_file(FileRecord(path, 0, 0, "", (problem,)))
+        for number, path in enumerate(todo, start=1):
+            _update_file(
+                store, articles_dir, path, listing.files[path], known.get(path), settings, changes
+            )
+            if progress is not None:
+                progress(number, len(todo))
+        if changes.changed:
+            store.bump_generation()
+    return changes
+
+
+def _update_file(
+    store: StateStore,
+    articles_dir: Path,
+    path: str,
+    info: FileStat,
+    known: FileRecord | None,
+    settings: UpdateSettings,
+    changes: ChangeSet,
+) -> None:
+    if info.size > settings.max_file_bytes:
+        problem = _too_large(path, info.size, settings.max_file_bytes)
+        for stored in store.entries_from(path):
+            _remove(store, stored.entry, changes)
+        store.save_file(FileRecord(path, info.size, info.mtime_ns, "", (problem,)))
+        return
+    data = _read_settled(articles_dir / path, info, settings.settle_ns)
+    if data is None:
+        return  # still being written, or gone: the next scan looks again
+    changes.files_read += 1
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if known is not None and known.hash == digest:
+        store.save_file(FileRecord(path, info.size, info.mtime_ns, digest, known.problems))
+        return  # touched, not changed
+    result = read_bytes(path, data, settings.reader)
+    problems = list(result.problems)
+    _replace_file_entries(store, path, list(result.articles), changes, settings, info, problems)
+    store.save_file(FileRecord(path, info.size, info.mtime_ns, digest, tuple(problems)))
+
+
+def _too_large(path: str, size: int, limit: int) -> Problem:
+    return Problem(
+        path,
+        None,
+        "error",
+        f"file is {size} bytes, larger than content.max_file_bytes ({limit}); "
+        "skipped without reading it (raise the limit or split the file)",
+    )
+
+
+def _read_settled(path: Path, info: FileStat, settle_ns: int) -> bytes | None:
+    """The file's bytes, or None when it changed while being read or is too fresh to trust."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(info.size + 1)
+            after = os.fstat(handle.fileno())
+    except OSError:
+        return None
+    if (after.st_size, after.st_mtime_ns) != (info.size, info.mtime_ns) or len(data) != info.size:
+        return None
+    age_ns = datetime.now(UTC).timestamp() * 1e9 - info.mtime_ns
+    if 0 <= age_ns < settle_ns:  # a file dated in the future is not "being written"
+        return None
+    return data
+
+
+def _replace_file_entries(
+    store: StateStore,
+    path: str,
+    articles: list[Article],
+    changes: ChangeSet,
+    settings: UpdateSettings,
+    info: FileStat,
+    problems: list[Problem],
+) -> None:
+    """Match the file's new articles to its old entries, so that ids survive edits."""
+    old = store.entries_from(path)
+    matches = _match(articles, old)
+    mtime = datetime.fromtimestamp(info.mtime_ns // 1000 / 1e6, UTC)
+    kept: set[str] = set()
+    for ordinal, article in enumerate(articles):
+        previous = matches.get(ordinal) or _earlier_copy(store, article)
+        if previous is None and _is_duplicate(store, article, problems):
+            continue
+        if previous is None and article.id is not None and store.id_taken(article.id):
+            problems.append(
+                Problem(
+                    path,
+                    article.line,
+                    "error",
+                    f"id {article.id!r} is used by another article; give this one its own id",
+                )
+            )
+            continue
+        entry = _entry_for(store, article, ordinal, previous, settings.authority, mtime)
+        kept.add(entry.id)
+        store.save_entry(entry, ordinal)
+        moved = previous is not None and entry.id in changes.removed
+        if moved:
+            changes.removed.remove(entry.id)  # its file was renamed in this same refresh
+        if previous is None or not (previous.present or moved):
+            changes.added.append(entry.id)
+        elif previous.entry.content_hash != entry.content_hash:
+            changes.updated.append(entry.id)
+    for stored in old:
+        if stored.entry.id not in kept:
+            _remove(store, stored.entry, changes)
+
+
+def _match(articles: list[Article], old: list[StoredEntry]) -> dict[int, StoredEntry]:
+    """Pair new articles with old entries of the same file, most certain evidence first."""
+    keys: list[Callable[[Article | Entry], object]] = [
+        lambda x: x.id if isinstance(x, Article) else None,
+        lambda x: x.content_hash,
+        lambda x: (x.section, x.title),
+        lambda x: x.body,
+    ]
+    matches: dict[int, StoredEntry] = {}
+    free = list(old)
+    for key in keys:
+        for ordinal, article in enumerate(articles):
+            if ordinal in matches:
+                continue
+            wanted = article.id if key is keys[0] else key(article)
+            if wanted is None:
+                continue
+            found = next(
+                (s for s in free if (s.entry.id if key is keys[0] else key(s.entry)) == wanted),
+                None,
+            )
+            if found is not None:
+                matches[ordinal] = found
+                free.remove(found)
+    # Last resort: same position in the file (the title and the body both edited).
+    for ordinal in range(len(articles)):
+        if ordinal not in matches:
+            found = next((s for s in free if s.ordinal == ordinal), None)
+            if found is not None and articles[ordinal].id is None:
+                matches[ordinal] = found
+                free.remove(found)
+    return matches
+
+
+def _earlier_copy(store: StateStore, article: Article) -> StoredEntry | None:
+    """A removed entry with exactly this content: a renamed or restored file keeps its ids."""
+    if article.id is not None:
+        stored = store.entry(article.id)
+        return stored if stored is not None and not stored.present else None
+    return next((s for s in store.entries_with_hash(article.content_hash) if not s.present), None)
+
+
+def _is_duplicate(store: StateStore, article: Article, problems: list[Problem]) -> bool:
+    """Another file already publishes exactly this article: report it, publish it once."""
+    twin = next((s for s in store.entries_with_hash(article.content_hash) if s.present), None)
+    if twin is None:
+        return False
+    problems.append(_duplicate(article, twin.entry.path))
+    return True
+
+
+def _duplicate(article: Article, original: str) -> Problem:
+    return Problem(
+        article.path,
+        article.line,
+        "warning",
+        f"same section, title and body as {original}; published once, from there",
+    )
+
+
+def _entry_for(
+    store: StateStore,
+    article: Article,
+    ordinal: int,
+    previous: StoredEntry | None,
+    authority: str,
+    mtime: datetime,
+) -> Entry:
+    if previous is None:
+        # Articles sharing a file share its mtime; the first in the file counts as the newest,
+        # one second apart, so that no two entries share a timestamp (readers sort by it).
+        published = article.date or mtime - timedelta(seconds=ordinal)
+        slug = _unique(article.slug or slugify(article.title), store.slug_taken)
+        entry_id = article.id or _unique(
+            f"tag:{authority},{published.date().isoformat()}:{slug}", store.id_taken
+        )
+        updated = article.updated or published
+    else:
+        published = previous.entry.published
+        slug = previous.entry.slug
+        entry_id = previous.entry.id
+        if previous.entry.content_hash == article.content_hash:
+            updated = previous.entry.updated
+        else:
+            updated = article.updated or max(mtime, previous.entry.updated)
+    return Entry(
+        id=entry_id,
+        slug=slug,
+        section=article.section,
+        title=article.title,
+        body=article.body,
+        body_format=article.body_format,
+        summary=article.summary,
+        author=article.author,
+        published=published,
+        updated=max(updated, published),
+        path=article.path,
+        tags=article.tags,
+        related=article.related,
+        content_hash=article.content_hash,
+    )
+
+
+def _unique(candidate: str, taken: Callable[[str], bool]) -> str:
+    if not taken(candidate):
+        return candidate
+    number = 2
+    while taken(f"{candidate}-{number}"):
+        number += 1
+    return f"{candidate}-{number}"
+
+
+def _remove(store: StateStore, entry: Entry, changes: ChangeSet) -> None:
+    store.remove_entry(entry.id)
+    changes.removed.append(entry.id)
+
+
+def all_problems(store: StateStore, listing: Scan) -> list[Problem]:
+    """Every known problem: those of the files as last read, and the scan's own."""
+    seen = {p.path for p in listing.problems}
+    return sorted(
+        [*listing.problems, *(p for p in store.problems() if p.path not in seen)],
+        key=lambda p: (p.path, p.line or 0),
+    )
+
+
+def check_files(config: Config) -> tuple[int, int, list[Problem]]:
+    """Read every article file, store nothing: (files, entries, problems) for `feedsvc check`."""
+    articles_dir = config.content.articles_dir
+    listing = scan(articles_dir)
+    problems = list(listing.problems)
+    if listing.failure:
+        problems.append(Problem(str(articles_dir), None, "error", listing.failure))
+    settings = ReaderSettings.from_config(config)
+    first_copy: dict[str, Article] = {}
+    for path, info in sorted(listing.files.items()):
+        if info.size > config.content.max_file_bytes:
+            problems.append(_too_large(path, info.size, config.content.max_file_bytes))
+            continue
+        try:
+            data = (articles_dir / path).read_bytes()
+        except OSError as e:
+            problems.append(Problem(path, None, "error", f"cannot read the file: {e.strerror}"))
+            continue
+        result = read_bytes(path, data, settings)
+        problems.extend(result.problems)
+        for article in result.articles:
+            twin = first_copy.setdefault(article.content_hash, article)
+            if twin is not article:
+                problems.append(_duplicate(article, twin.path))
+    entries = len(first_copy)
+    return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))

@@ -1,0 +1,58 @@
+"""Article bodies → safe HTML and plain-text summaries.
+
+Called only for entries that are shown (the newest `max_entries` of a feed), never for the whole
+archive: rendering is the expensive part of a build.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+
+import nh3
+from markdown_it import MarkdownIt
+
+from feedsvc.model import BodyFormat
+
+
+@functools.cache
+def _markdown() -> MarkdownIt:
+    # CommonMark with raw HTML off: `<script>` in an article is shown as text, never run.
+    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+
+def _is_question(paragraph: str) -> bool:
+    """Interview questions are short paragraphs ending in '?'; they are shown in bold."""
+    return paragraph.endswith("?") and len(paragraph) <= 300
+
+
+def to_html(body: str, body_format: BodyFormat) -> str:
+    """The body as sanitized HTML, one block element per line."""
+    if body_format == "text":
+        blocks = []
+        for paragraph in body.split("\n"):
+            escaped = html.escape(paragraph, quote=False)
+            if _is_question(paragraph):
+                escaped = f"<strong>{escaped}</strong>"
+            blocks.append(f"<p>{escaped}</p>")
+        return "\n".join(blocks)
+    rendered = _markdown().render(body)
+    return str(nh3.clean(rendered, link_rel="noopener nofollow")).strip()
+
+
+def first_paragraph(body: str, body_format: BodyFormat) -> str:
+    """Plain text of the first paragraph: the default summary."""
+    if body_format == "text":
+        return body.split("\n", 1)[0]
+    for token in _markdown().parse(body):
+        if token.type == "inline" and token.children is not None:
+            text = " ".join(
+                "".join(
+                    " " if child.type in ("softbreak", "hardbreak") else child.content
+                    for child in token.children
+                    if child.type in ("text", "code_inline", "softbreak", "hardbreak")
+                ).split()
+            )
+            if text:
+                return text
+    return ""

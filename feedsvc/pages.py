@@ -1,0 +1,108 @@
+"""Entries → HTML pages: the home page, a page per section, a page per shown article.
+
+Jinja2 with autoescape on: a title containing markup stays text. The article HTML itself was
+sanitized when it was rendered (`markup.to_html`) and is the only value marked safe.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from feedsvc.config import Config
+from feedsvc.model import RelatedHeadline
+from feedsvc.render import FORMAT_LABELS, FeedSpec, ShownEntry, media_type
+
+#: headlines per section on the home page
+HOME_HEADLINES = 5
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    """An autodiscovery / subscribe link."""
+
+    href: str
+    type: str
+    title: str
+    label: str
+
+
+@dataclass(frozen=True)
+class SectionView:
+    spec: FeedSpec
+    entries: Sequence[ShownEntry]
+    feeds: Sequence[FeedLink]
+
+
+@functools.cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("feedsvc", "templates"),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["day"] = _day
+    return env
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def feed_links(config: Config, spec: FeedSpec) -> list[FeedLink]:
+    base = config.site.base_url
+    return [
+        FeedLink(
+            href=f"{base}/feeds/{spec.slug}.{fmt}",
+            type=media_type(fmt),
+            title=f"{spec.title} ({label})",
+            label=label,
+        )
+        for fmt, label in FORMAT_LABELS.items()
+    ]
+
+
+def home_page(config: Config, combined: SectionView, sections: Sequence[SectionView]) -> bytes:
+    discovery = [*combined.feeds, *(link for view in sections for link in view.feeds)]
+    return _render(
+        "home.html", config, discovery, combined=combined, sections=sections, limit=HOME_HEADLINES
+    )
+
+
+def section_page(config: Config, view: SectionView, combined: SectionView) -> bytes:
+    # Its own feeds first: a reader that takes the first link subscribes to this section.
+    return _render("section.html", config, [*view.feeds, *combined.feeds], view=view)
+
+
+def article_page(
+    config: Config,
+    entry: ShownEntry,
+    section: SectionView,
+    combined: SectionView,
+    related: Sequence[RelatedHeadline],
+) -> bytes:
+    discovery = [*section.feeds, *combined.feeds]
+    return _render(
+        "article.html",
+        config,
+        discovery,
+        entry=entry,
+        content=Markup(entry.content_html),
+        section=section,
+        related=related,
+    )
+
+
+def _render(template: str, config: Config, discovery: list[FeedLink], **context: object) -> bytes:
+    page = (
+        _environment()
+        .get_template(template)
+        .render(site=config.site, discovery=discovery, base=config.site.base_url, **context)
+    )
+    return page.encode("utf-8")

@@ -1,0 +1,217 @@
+"""Versions on disk: written completely, then made current with one atomic switch.
+
+Layout under `<state_dir>/publish/` (nginx or a CDN can serve `current/` as it stands):
+
+    current -> versions/<id>          the one switch (a symlink replaced with rename)
+    versions/<id>/manifest.json       every URL path with its file, type, ETags, Last-Modified
+    versions/<id>/feeds/all.atom      the bytes, and beside each feed its .gz (gzip_static)
+    versions/<id>/index.html, sections/<slug>/index.html, articles/<slug>/index.html, feeds.opml
+
+Unchanged files are hard-linked from the previous version, so a refresh that changed one feed
+writes one feed. A reader process only ever sees a complete version.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from feedsvc.errors import PublishError
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+#: versions kept besides the current one, for processes still switching over
+KEEP_PREVIOUS = 2
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One published file, as the web side needs to answer for it."""
+
+    path: str  #: the URL path: "/feeds/all.atom", "/", "/sections/asia/"
+    file: str  #: relative to the version directory
+    content_type: str
+    etag: str  #: strong, from the bytes
+    last_modified: datetime
+    #: what the bytes were made from: the same key means the file can be reused unrendered
+    key: str
+
+    @property
+    def gzip_etag(self) -> str:
+        return self.etag + "-gz"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A file to publish: its bytes, or None to reuse the previous version's unchanged file."""
+
+    resource: Resource
+    body: bytes | None
+
+
+@dataclass(frozen=True)
+class Version:
+    id: str
+    built_at: datetime
+    directory: Path
+    resources: Mapping[str, Resource]
+    counts: Mapping[str, int]  #: entries per section slug, and "all"
+    #: the store generation and config digest it was made from: equal means nothing to do
+    source: str
+
+    def read(self, resource: Resource, gzipped: bool) -> bytes:
+        return (self.directory / (resource.file + (".gz" if gzipped else ""))).read_bytes()
+
+
+def etag_of(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+def publish_dir(state_dir: Path) -> Path:
+    return state_dir / "publish"
+
+
+def current_id(root: Path) -> str | None:
+    """The current version's id from the switch alone: one readlink, cheap enough per request."""
+    try:
+        return os.readlink(root / "current").rsplit("/", 1)[-1]
+    except OSError:
+        return None
+
+
+def load_current(root: Path) -> Version | None:
+    """The current version, or None when nothing was ever published."""
+    version_id = current_id(root)
+    if version_id is None:
+        return None
+    directory = root / "versions" / version_id
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError) as e:
+        raise PublishError(f"{directory}: unreadable manifest: {e}") from e
+    return Version(
+        id=manifest["version"],
+        built_at=datetime.fromisoformat(manifest["built_at"]),
+        directory=directory,
+        resources={
+            path: Resource(
+                path=path,
+                file=r["file"],
+                content_type=r["type"],
+                etag=r["etag"],
+                last_modified=datetime.fromisoformat(r["last_modified"]),
+                key=r["key"],
+            )
+            for path, r in manifest["resources"].items()
+        },
+        counts=manifest["counts"],
+        source=manifest["source"],
+    )
+
+
+def write_version(
+    root: Path,
+    pending: list[Pending],
+    counts: Mapping[str, int],
+    previous: Version | None,
+    built_at: datetime,
+    source: str,
+) -> Version:
+    """Write every file, then switch `current`; on any failure the previous version stays."""
+    resources = {p.resource.path: p.resource for p in pending}
+    version_id = _version_id(resources, counts, source)
+    versions = root / "versions"
+    final = versions / version_id
+    if previous is not None and previous.id == version_id:
+        return previous
+    try:
+        versions.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(versions)
+        if not final.exists():
+            staging = versions / f".tmp-{version_id}-{os.getpid()}"
+            staging.mkdir()
+            for item in pending:
+                _write_file(staging, item, previous)
+            manifest = {
+                "version": version_id,
+                "built_at": built_at.isoformat(),
+                "counts": dict(counts),
+                "source": source,
+                "resources": {path: _manifest_row(r) for path, r in sorted(resources.items())},
+            }
+            (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), "utf-8")
+            os.rename(staging, final)
+        _switch(root, version_id)
+    except OSError as e:
+        raise PublishError(f"could not publish version {version_id} under {root}: {e}") from e
+    _collect_garbage(versions, version_id)
+    log.info("published version %s (%d files)", version_id, len(resources))
+    return Version(version_id, built_at, final, resources, dict(counts), source)
+
+
+def _write_file(staging: Path, item: Pending, previous: Version | None) -> None:
+    resource = item.resource
+    target = staging / resource.file
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if item.body is None:
+        if previous is None:
+            raise PublishError(f"{resource.path}: nothing to reuse and nothing rendered")
+        source = previous.directory / resource.file
+        os.link(source, target)
+        os.link(f"{source}.gz", f"{target}.gz")
+        return
+    target.write_bytes(item.body)
+    # A precompressed copy beside every file (nginx's gzip_static serves it as it stands);
+    # mtime=0: the same bytes always give the same gzip bytes, so its ETag is stable too.
+    Path(f"{target}.gz").write_bytes(gzip.compress(item.body, compresslevel=9, mtime=0))
+
+
+def _manifest_row(resource: Resource) -> dict[str, object]:
+    return {
+        "file": resource.file,
+        "type": resource.content_type,
+        "etag": resource.etag,
+        "last_modified": resource.last_modified.isoformat(),
+        "key": resource.key,
+    }
+
+
+def _version_id(resources: Mapping[str, Resource], counts: Mapping[str, int], source: str) -> str:
+    digest = hashlib.sha256(source.encode())
+    for path, resource in sorted(resources.items()):
+        digest.update(f"{path}\0{resource.etag}\0{resource.content_type}\n".encode())
+    digest.update(json.dumps(dict(counts), sort_keys=True).encode())
+    return digest.hexdigest()[:20]
+
+
+def _switch(root: Path, version_id: str) -> None:
+    link = root / f".current-{os.getpid()}"
+    if link.is_symlink():
+        link.unlink()
+    os.symlink(f"versions/{version_id}", link)
+    os.replace(link, root / "current")  # atomic: readers see the old target or the new one
+
+
+def _remove_leftovers(versions: Path) -> None:
+    """Staging directories of a refresher that died mid-write (only one refresher runs)."""
+    for stale in versions.glob(".tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _collect_garbage(versions: Path, current: str) -> None:
+    finished = sorted(
+        (d for d in versions.iterdir() if not d.name.startswith(".") and d.name != current),
+        key=lambda d: d.stat().st_mtime,
+        reverse=True,
+    )
+    for old in finished[KEEP_PREVIOUS:]:
+        shutil.rmtree(old, ignore_errors=True)

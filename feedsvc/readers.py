@@ -1,0 +1,474 @@
+"""Article files → `Article`s and `Problem`s. Pure: bytes in, values out.
+
+One reader per format, chosen by file extension (`READERS`). A reader never raises on bad
+input: it reports what is wrong, with the line, and returns whatever it could read.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from feedsvc.config import Config
+from feedsvc.model import Article, Problem, ReadResult, RelatedHeadline, Severity
+from feedsvc.text import forbidden_characters, xml_safe
+
+try:  # libyaml is ~10x faster; PyYAML's wheels ship it, a source build may not
+    _YamlLoader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _YamlLoader = yaml.SafeLoader
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    """What a reader needs from the config, and nothing more."""
+
+    sections: tuple[str, ...]
+    allow_new_sections: bool
+    timezone: ZoneInfo
+
+    @classmethod
+    def from_config(cls, config: Config) -> ReaderSettings:
+        return cls(
+            sections=tuple(s.name for s in config.sections),
+            allow_new_sections=config.content.allow_new_sections,
+            timezone=config.site.timezone,
+        )
+
+    def canonical_section(self, name: str) -> str | None:
+        wanted = name.strip().casefold()
+        for section in self.sections:
+            if section.casefold() == wanted:
+                return section
+        return None
+
+
+class _Report:
+    """Collects a file's problems; every check runs, so the author sees them all at once."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def add(self, line: int | None, severity: Severity, message: str) -> None:
+        self.problems.append(Problem(self.path, line, severity, message))
+
+    def clean(self, value: str, line: int | None, what: str) -> str:
+        """`value` with XML-forbidden characters removed, and a warning when there were any."""
+        bad = forbidden_characters(value)
+        if not bad:
+            return value
+        codes = ", ".join(sorted(set(bad)))
+        self.add(line, "warning", f"removed {len(bad)} control character(s) ({codes}) from {what}")
+        return xml_safe(value)
+
+
+def read_bytes(path: str, data: bytes, settings: ReaderSettings) -> ReadResult:
+    """Read one file's bytes with the reader its extension selects."""
+    report = _Report(path)
+    reader = reader_for(path)
+    if reader is None:
+        return ReadResult()
+    text = _decode(data, report)
+    if text is None:
+        return ReadResult(problems=tuple(report.problems))
+    if not text.strip():
+        report.add(None, "error", "the file is empty; add an article or delete the file")
+        return ReadResult(problems=tuple(report.problems))
+    articles = reader(path, text, settings, report)
+    return ReadResult(tuple(articles), tuple(report.problems))
+
+
+def reader_for(path: str) -> _ReaderFunc | None:
+    suffix = path[path.rfind(".") :].lower() if "." in path else ""
+    return READERS.get(suffix)
+
+
+def _decode(data: bytes, report: _Report) -> str | None:
+    if b"\x00" in data[:8192]:
+        report.add(None, "error", "binary file (it contains NUL bytes); skipped")
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        report.add(
+            line,
+            "warning",
+            "not valid UTF-8; read as Windows-1252 (save the file as UTF-8 to silence this)",
+        )
+        text = data.decode("cp1252", errors="replace")
+    # CRLF and lone CR are accepted silently; from here on every line ends in "\n".
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# -- the plain-text format -------------------------------------------------------------------
+
+# "Europe2 weeks ago": a section name glued to a relative age, inside the related block.
+_AGE = re.compile(
+    r"^(?P<section>.*?\D)\s*(?P<age>(?:\d+|an?|one)\s+(?:second|minute|hour|day|week|month|year)s?"
+    r"\s+ago|yesterday|today|just now)$",
+    re.IGNORECASE,
+)
+
+
+def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -> list[Article]:
+    """The sample's format: section line, title line, blank line, one paragraph per line."""
+    lines = text.removesuffix("\n").split("\n")  # the final newline ends a line, adds none
+    body_end, related = _related_block(lines, report)
+    starts = _article_starts(lines[:body_end], settings, report)
+    if not starts:
+        report.add(
+            1,
+            "error",
+            "no article found; an article starts with a section line "
+            f"(one of: {', '.join(settings.sections)}), a title line and a blank line",
+        )
+        return []
+    articles: list[Article] = []
+    for number, (start, section) in enumerate(starts):
+        end = starts[number + 1][0] if number + 1 < len(starts) else body_end
+        article = _text_article(path, lines, start, end, section, related, report)
+        if article is not None:
+            articles.append(article)
+    return articles
+
+
+def _article_starts(
+    lines: list[str], settings: ReaderSettings, report: _Report
+) -> list[tuple[int, str | None]]:
+    """Indexes of lines that open an article, with the section (None: unknown, skip it)."""
+    starts: list[tuple[int, str | None]] = []
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    for index, line in enumerate(lines):
+        opens = (
+            index + 2 < len(lines)
+            and lines[index + 1].strip() != ""
+            and lines[index + 2].strip() == ""
+            and line.strip() != ""
+        )
+        if not opens:
+            continue
+        section = settings.canonical_section(line)
+        if section is not None:
+            starts.append((index, section))
+        elif index == first:
+            # Only the file's first line can open an article in an unconfigured section;
+            # elsewhere "paragraph, paragraph, blank" is just body text.
+            name = line.strip()
+            if settings.allow_new_sections:
+                starts.append((index, name))
+            else:
+                report.add(
+                    index + 1,
+                    "error",
+                    f"section {name!r} is not configured; add a [[sections]] entry with "
+                    f'name = "{name}" to config.toml, or set content.allow_new_sections = true',
+                )
+                starts.append((index, None))
+    return starts
+
+
+def _text_article(
+    path: str,
+    lines: list[str],
+    start: int,
+    end: int,
+    section: str | None,
+    related: tuple[RelatedHeadline, ...],
+    report: _Report,
+) -> Article | None:
+    if section is None:
+        return None
+    title_line = start + 2  # 1-based number of the title line
+    title = report.clean(lines[start + 1].strip(), title_line, "the title")
+    paragraphs = [
+        report.clean(line.strip(), number + 1, "a paragraph")
+        for number, line in enumerate(lines[start + 3 : end], start=start + 3)
+        if line.strip()
+    ]
+    paragraphs = [p for p in paragraphs if p]
+    if not paragraphs:
+        report.add(
+            start + 1,
+            "error",
+            f"article {title!r} has a title but no body; add paragraphs after the blank line",
+        )
+        return None
+    if not title:
+        report.add(title_line, "error", "the title is empty after removing control characters")
+        return None
+    return Article(
+        path=path,
+        line=start + 1,
+        section=section,
+        title=title,
+        body="\n".join(paragraphs),
+        body_format="text",
+        related=related,
+    )
+
+
+def _related_block(lines: list[str], report: _Report) -> tuple[int, tuple[RelatedHeadline, ...]]:
+    """Where the trailing related-headlines block starts (or len(lines)), and its headlines."""
+    start = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if line.strip() == "-" and i + 1 < len(lines) and _AGE.match(lines[i + 1].strip())
+        ),
+        len(lines),
+    )
+    headlines: list[RelatedHeadline] = []
+    index = start
+    while index < len(lines):
+        if not lines[index].strip():
+            index += 1
+            continue
+        match = _AGE.match(lines[index + 1].strip()) if index + 1 < len(lines) else None
+        title = lines[index + 2].strip() if index + 2 < len(lines) else ""
+        if lines[index].strip() != "-" or match is None or not title:
+            report.add(
+                index + 1,
+                "warning",
+                "unexpected line in the related-headlines block (expected '-', "
+                "'<Section><age> ago', '<headline>'); ignored",
+            )
+            index += 1
+            continue
+        headlines.append(
+            RelatedHeadline(
+                section=match["section"].strip(),
+                age=match["age"],
+                title=report.clean(title, index + 3, "a related headline"),
+            )
+        )
+        index += 3
+    return start, tuple(headlines)
+
+
+# -- the Markdown format ---------------------------------------------------------------------
+
+_FIELDS: Mapping[str, str] = {
+    "title": "a non-empty string",
+    "section": "a section name",
+    "date": "a date and time, e.g. 2025-07-15T12:00:00+02:00",
+    "updated": "a date and time, e.g. 2025-07-15T12:00:00+02:00",
+    "author": "a string",
+    "summary": "a string",
+    "id": "an absolute URI such as 'tag:example.org,2025:my-article'",
+    "slug": "lowercase letters, digits and hyphens",
+    "tags": "a list of strings",
+    "category": "a section name (Pelican/Hugo spelling of 'section')",
+}
+
+
+def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Report) -> list[Article]:
+    """Front matter (TOML between +++ or YAML between ---), then a Markdown body."""
+    lines = text.split("\n")
+    fence = lines[0].strip()
+    if fence not in ("+++", "---"):
+        report.add(1, "error", "no front matter; start the file with '---' (YAML) or '+++' (TOML)")
+        return []
+    close = next((i for i in range(1, len(lines)) if lines[i].strip() == fence), None)
+    if close is None:
+        report.add(1, "error", f"the front matter opened with {fence!r} is never closed")
+        return []
+    source = "\n".join(lines[1:close])
+    meta = _parse_front_matter(source, fence, report)
+    if meta is None:
+        return []
+    fields = _FrontMatter(meta, lines[1:close], settings, report)
+    body = report.clean("\n".join(lines[close + 1 :]).strip("\n"), close + 2, "the body")
+    section = fields.section()
+    title = fields.text("title", required=True)
+    article_fields = {
+        "date": fields.datetime("date"),
+        "updated": fields.datetime("updated"),
+        "author": fields.text("author"),
+        "summary": fields.text("summary"),
+        "id": fields.uri("id"),
+        "slug": fields.slug("slug"),
+        "tags": fields.tags(),
+    }
+    if not body.strip():
+        report.add(
+            close + 2,
+            "error",
+            "the article has a title but no body; add text after the front matter",
+        )
+        return []
+    if fields.failed or section is None or not title:
+        return []
+    return [
+        Article(
+            path=path,
+            line=1,
+            section=section,
+            title=title,
+            body=body,
+            body_format="markdown",
+            **article_fields,  # type: ignore[arg-type]
+        )
+    ]
+
+
+def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, Any] | None:
+    try:
+        meta = tomllib.loads(source) if fence == "+++" else yaml.load(source, _YamlLoader)
+    except tomllib.TOMLDecodeError as e:
+        report.add(None, "error", f"invalid TOML front matter: {e}")
+        return None
+    except ValueError as e:  # PyYAML builds dates itself: 2025-02-30 raises here
+        report.add(None, "error", f"invalid date in the front matter: {e}")
+        return None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else None
+        problem = getattr(e, "problem", None) or str(e)
+        report.add(line, "error", f"invalid YAML front matter: {problem}")
+        return None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        report.add(2, "error", "the front matter must be a mapping of keys to values")
+        return None
+    return meta
+
+
+class _FrontMatter:
+    """Typed access to front-matter fields; YAML's surprises are reported, not passed on."""
+
+    def __init__(
+        self,
+        meta: dict[str, Any],
+        lines: list[str],
+        settings: ReaderSettings,
+        report: _Report,
+    ) -> None:
+        self.meta = meta
+        self.lines = lines
+        self.settings = settings
+        self.report = report
+        self.failed = False
+        for key in meta:
+            if key not in _FIELDS:
+                self.report.add(
+                    self.line(str(key)),
+                    "warning",
+                    f"unknown front-matter key {key!r} ignored (known: {', '.join(_FIELDS)})",
+                )
+
+    def line(self, key: str) -> int | None:
+        pattern = re.compile(r"^\s*['\"]?" + re.escape(key) + r"['\"]?\s*[:=]")
+        for number, line in enumerate(self.lines, start=2):
+            if pattern.match(line):
+                return number
+        return None
+
+    def error(self, key: str, found: object) -> None:
+        self.failed = True
+        shown = f"{type(found).__name__} {found!r}"
+        if isinstance(found, bool):
+            shown += " (YAML reads yes/no/on/off as booleans: quote the value)"
+        self.report.add(
+            self.line(key), "error", f"front-matter '{key}' must be {_FIELDS[key]}, found {shown}"
+        )
+
+    def text(self, key: str, required: bool = False) -> str | None:
+        value = self.meta.get(key)
+        if value is None:
+            if required:
+                self.failed = True
+                self.report.add(None, "error", f"front-matter '{key}' is required")
+            return None
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.error(key, value)
+            return None
+        return self.report.clean(value.strip(), self.line(key), f"'{key}'") or None
+
+    def section(self) -> str | None:
+        key = "section" if "section" in self.meta or "category" not in self.meta else "category"
+        name = self.text(key, required=True)
+        if name is None:
+            return None
+        if "section" in self.meta and "category" in self.meta and self.meta["category"] != name:
+            self.report.add(
+                self.line("category"),
+                "warning",
+                "'category' differs from 'section'; 'section' wins",
+            )
+        canonical = self.settings.canonical_section(name)
+        if canonical is not None:
+            return canonical
+        if self.settings.allow_new_sections:
+            return name
+        self.report.add(
+            self.line(key),
+            "error",
+            f"section {name!r} is not configured; add a [[sections]] entry with "
+            f'name = "{name}" to config.toml, or set content.allow_new_sections = true',
+        )
+        return None
+
+    def datetime(self, key: str) -> datetime | None:
+        value = self.meta.get(key)
+        if value is None:
+            return None
+        parsed: datetime | None = None
+        if isinstance(value, datetime):
+            parsed = value
+        elif isinstance(value, date):
+            parsed = datetime.combine(value, time())
+        elif isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value.strip())
+            except ValueError:
+                parsed = None
+        if parsed is None:
+            self.error(key, value)
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=self.settings.timezone)
+        return parsed
+
+    def uri(self, key: str) -> str | None:
+        value = self.text(key)
+        if value is not None and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", value):
+            self.error(key, value)
+            return None
+        return value
+
+    def slug(self, key: str) -> str | None:
+        value = self.text(key)
+        if value is not None and not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value):
+            self.error(key, value)
+            return None
+        return value
+
+    def tags(self) -> tuple[str, ...]:
+        value = self.meta.get("tags")
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+            self.error("tags", value)
+            return ()
+        return tuple(self.report.clean(t.strip(), self.line("tags"), "a tag") for t in value)
+
+
+_ReaderFunc = Callable[[str, str, ReaderSettings, _Report], list[Article]]
+
+READERS: Mapping[str, _ReaderFunc] = {
+    ".txt": read_text,
+    ".md": read_markdown,
+    ".markdown": read_markdown,
+}

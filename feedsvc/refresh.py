@@ -1,0 +1,460 @@
+"""One refresh: check the config, scan, update the store, render what changed, publish.
+
+Every refresh goes through `Refresher.refresh`, whoever asks for it (the clock, `feedsvc refresh`,
+`feedsvc build`, the admin endpoint). Rendering is keyed: a feed or page whose inputs did not
+change is reused from the current version without being rendered again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from feedsvc.config import Config, load_config
+from feedsvc.corpus import ChangeSet, UpdateSettings, all_problems, scan, update
+from feedsvc.errors import ConfigError, LockedError
+from feedsvc.model import Entry, Problem
+from feedsvc.pages import SectionView, article_page, feed_links, home_page, section_page
+from feedsvc.publish import (
+    Pending,
+    Resource,
+    Version,
+    etag_of,
+    load_current,
+    publish_dir,
+    write_version,
+)
+from feedsvc.readers import ReaderSettings
+from feedsvc.render import (
+    CONTENT_TYPES,
+    EPOCH,
+    FORMATS,
+    FeedSpec,
+    ShownEntry,
+    feed_model,
+    feed_specs,
+    show,
+    write_opml,
+)
+from feedsvc.state import StateStore
+
+log = logging.getLogger(__name__)
+
+STATUS_FILE = "status.json"
+#: a file modified this recently may still be being written; it waits for the next scan
+SETTLE_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """What one refresh did; printed by `feedsvc refresh`, kept for `/healthz`."""
+
+    started_at: datetime
+    seconds: float
+    files_read: int
+    added: int
+    updated: int
+    removed: int
+    rendered: tuple[str, ...]  #: URL paths rendered anew (the rest were reused)
+    version: str | None
+    published: bool  #: False: the current version already said all this
+    held_back: str | None
+    problems: tuple[Problem, ...] = field(repr=False)
+
+    def summary(self) -> str:
+        feeds = [p for p in self.rendered if p.startswith("/feeds")]
+        line = (
+            f"read {self.files_read} file(s): {self.added} entries added, {self.updated} updated, "
+            f"{self.removed} removed; {len(feeds)} feed(s) and "
+            f"{len(self.rendered) - len(feeds)} page(s) rendered"
+        )
+        if self.published:
+            line += f"; published version {self.version}"
+        else:
+            line += "; nothing new to publish"
+        return line + f" ({self.seconds * 1000:.0f} ms)"
+
+
+class Refresher:
+    """Owns the state store and the publish directory of one `state_dir`."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.config_error: str | None = None
+        self.store = StateStore.open(config.content.state_dir)
+        self.root = publish_dir(config.content.state_dir)
+        self.current: Version | None = load_current(self.root)
+        self._shown: dict[tuple[str, str], ShownEntry] = {}
+        self._last_success: datetime | None = None
+
+    @property
+    def state_dir(self) -> Path:
+        return self.config.content.state_dir
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- config ------------------------------------------------------------------------------
+    def check_config(self) -> bool:
+        """Apply a changed, valid config file; keep the old one (and say why) if it is invalid."""
+        try:
+            if _digest(self.config.path) == self.config.digest:
+                self.config_error = None
+                return False
+            fresh = load_config(self.config.path)
+        except (ConfigError, OSError) as e:
+            message = str(e)
+            if message != self.config_error:
+                log.error("config rejected, still serving with the previous one: %s", message)
+            self.config_error = message
+            return False
+        if fresh.content.state_dir != self.config.content.state_dir:
+            self.config_error = (
+                f"{fresh.path}: content.state_dir changed; restart the refresher to move to it "
+                "(the rest of the new config is not applied until then)"
+            )
+            log.error("%s", self.config_error)
+            return False
+        log.info("config reloaded from %s", fresh.path)
+        self.config = fresh
+        self.config_error = None
+        self._shown.clear()
+        return True
+
+    # -- the refresh -------------------------------------------------------------------------
+    def refresh(self, progress: Callable[[int, int], None] | None = None) -> RefreshReport:
+        """Run one refresh under the state directory's build lock."""
+        started = time.perf_counter()
+        started_at = datetime.now(UTC)
+        with build_lock(self.state_dir):
+            config_changed = self.check_config()
+            config = self.config
+            self.current = load_current(self.root)
+            listing = scan(config.content.articles_dir)
+            changes = update(
+                self.store, config.content.articles_dir, listing, self._update_settings(), progress
+            )
+            if changes.held_back:
+                log.warning("%s", changes.held_back)
+            source = f"{self.store.generation()}:{config.digest}"
+            rendered: list[str] = []
+            published = False
+            if self.current is None or self.current.source != source or config_changed:
+                before = self.current.id if self.current else None
+                self.current = self._publish(config, source, rendered, started_at)
+                published = self.current.id != before
+        report = RefreshReport(
+            started_at=started_at,
+            seconds=time.perf_counter() - started,
+            files_read=changes.files_read,
+            added=len(changes.added),
+            updated=len(changes.updated),
+            removed=len(changes.removed),
+            rendered=tuple(rendered),
+            version=self.current.id if self.current else None,
+            published=published,
+            held_back=changes.held_back,
+            problems=tuple(all_problems(self.store, listing)),
+        )
+        self._last_success = started_at
+        self.write_status(report)
+        _log_report(report, changes)
+        return report
+
+    def _update_settings(self) -> UpdateSettings:
+        config = self.config
+        return UpdateSettings(
+            reader=ReaderSettings.from_config(config),
+            authority=config.site.authority,
+            max_file_bytes=config.content.max_file_bytes,
+            settle_ns=int(SETTLE_SECONDS * 1e9),
+        )
+
+    def _publish(
+        self, config: Config, source: str, rendered: list[str], started_at: datetime
+    ) -> Version:
+        counts = self.store.section_counts()
+        configured = {s.name for s in config.sections}
+        extra = (
+            sorted(n for n in counts if n not in configured)
+            if config.content.allow_new_sections
+            else []
+        )
+        specs = feed_specs(config, extra)
+        newest = {spec.slug: self.store.newest(spec.section, spec.max_entries) for spec in specs}
+        plan = _Plan(config, self.current, rendered, self._show)
+        for spec in specs:
+            plan.feed(spec, newest[spec.slug])
+        plan.pages(specs, newest)
+        plan.opml(specs)
+        slug_counts = {spec.slug: counts.get(spec.section, 0) for spec in specs if spec.section}
+        slug_counts["all"] = sum(counts.values())
+        return write_version(self.root, plan.pending, slug_counts, self.current, started_at, source)
+
+    def _show(self, entry: Entry) -> ShownEntry:
+        """Render an entry once per content: the same entry in a section feed and in `all`."""
+        key = (entry.id, f"{entry.content_hash}:{entry.updated.isoformat()}")
+        shown = self._shown.get(key)
+        if shown is None:
+            shown = self._shown[key] = show(self.config, entry)
+        return shown
+
+    # -- status for /healthz -----------------------------------------------------------------
+    def write_status(self, report: RefreshReport | None, error: str | None = None) -> None:
+        status: dict[str, object] = {
+            "last_attempt": datetime.now(UTC).isoformat(),
+            "last_success": self._last_success.isoformat() if self._last_success else None,
+            "interval_seconds": self.config.refresh.interval_seconds,
+            "error": error,
+            "config_error": self.config_error,
+            "held_back": report.held_back if report else None,
+            "last_refresh": _report_json(report) if report else None,
+            "problems": [asdict(p) for p in report.problems] if report else [],
+        }
+        write_status(self.state_dir, status)
+
+
+class _Plan:
+    """Decides, file by file, whether to render or to reuse the current version's bytes."""
+
+    def __init__(
+        self,
+        config: Config,
+        current: Version | None,
+        rendered: list[str],
+        show_entry: Callable[[Entry], ShownEntry],
+    ) -> None:
+        self.config = config
+        self.current = current
+        self.rendered = rendered
+        self.show = show_entry
+        self.pending: list[Pending] = []
+        self.feed_keys: dict[str, str] = {}
+
+    def _reusable(self, path: str, key: str) -> Resource | None:
+        if self.current is None:
+            return None
+        resource = self.current.resources.get(path)
+        return resource if resource is not None and resource.key == key else None
+
+    def add(
+        self,
+        path: str,
+        file: str,
+        kind: str,
+        key: str,
+        make: Callable[[], tuple[bytes, datetime]],
+    ) -> None:
+        reused = self._reusable(path, key)
+        if reused is not None:
+            self.pending.append(Pending(reused, None))
+            return
+        body, last_modified = make()
+        resource = Resource(
+            path=path,
+            file=file,
+            content_type=CONTENT_TYPES[kind],
+            etag=etag_of(body),
+            last_modified=last_modified,
+            key=key,
+        )
+        self.pending.append(Pending(resource, body))
+        self.rendered.append(path)
+
+    def feed(self, spec: FeedSpec, entries: Sequence[Entry]) -> None:
+        key = _key(self.config.digest, spec, [_entry_key(e) for e in entries])
+        self.feed_keys[spec.slug] = key
+        for fmt, writer in FORMATS.items():
+
+            def make(writer: Callable[..., bytes] = writer) -> tuple[bytes, datetime]:
+                model = feed_model(self.config, spec, [self.show(e) for e in entries])
+                return writer(model), model.updated
+
+            self.add(f"/feeds/{spec.slug}.{fmt}", f"feeds/{spec.slug}.{fmt}", fmt, key, make)
+
+    def pages(self, specs: Sequence[FeedSpec], newest: dict[str, list[Entry]]) -> None:
+        def view(spec: FeedSpec) -> SectionView:
+            return SectionView(
+                spec, [self.show(e) for e in newest[spec.slug]], feed_links(self.config, spec)
+            )
+
+        def updated(entries: Sequence[Entry]) -> datetime:
+            return max((e.updated for e in entries), default=EPOCH)
+
+        combined, sections = specs[0], specs[1:]
+        all_entries = [e for spec in specs for e in newest[spec.slug]]
+        self.add(
+            "/",
+            "index.html",
+            "html",
+            _key(self.config.digest, *self.feed_keys.values()),
+            lambda: (
+                home_page(self.config, view(combined), [view(s) for s in sections]),
+                updated(all_entries),
+            ),
+        )
+        for spec in sections:
+            self.add(
+                f"/sections/{spec.slug}/",
+                f"sections/{spec.slug}/index.html",
+                "html",
+                self.feed_keys[spec.slug],
+                lambda spec=spec: (  # type: ignore[misc]
+                    section_page(self.config, view(spec), view(combined)),
+                    updated(newest[spec.slug]),
+                ),
+            )
+        by_section = {spec.section: spec for spec in sections}
+        shown = {e.id: e for e in all_entries}
+        for entry in sorted(shown.values(), key=lambda e: e.slug):
+            spec = by_section.get(entry.section, combined)
+            self.add(
+                f"/articles/{entry.slug}/",
+                f"articles/{entry.slug}/index.html",
+                "html",
+                _key(self.config.digest, _entry_key(entry), repr(entry.related)),
+                lambda entry=entry, spec=spec: (  # type: ignore[misc]
+                    article_page(
+                        self.config,
+                        self.show(entry),
+                        view(spec),
+                        view(combined),
+                        entry.related,
+                    ),
+                    entry.updated,
+                ),
+            )
+
+    def opml(self, specs: Sequence[FeedSpec]) -> None:
+        self.add(
+            "/feeds.opml",
+            "feeds.opml",
+            "opml",
+            _key(self.config.digest, *(s.slug for s in specs)),
+            lambda: (write_opml(self.config, specs), EPOCH),
+        )
+
+
+def _entry_key(entry: Entry) -> str:
+    return (
+        f"{entry.id}|{entry.content_hash}|{entry.published.isoformat()}|{entry.updated.isoformat()}"
+    )
+
+
+def _key(*parts: object) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(repr(part).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:24]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _report_json(report: RefreshReport) -> dict[str, object]:
+    return {
+        "started_at": report.started_at.isoformat(),
+        "seconds": round(report.seconds, 4),
+        "files_read": report.files_read,
+        "added": report.added,
+        "updated": report.updated,
+        "removed": report.removed,
+        "rendered": len(report.rendered),
+        "version": report.version,
+        "published": report.published,
+    }
+
+
+def _log_report(report: RefreshReport, changes: ChangeSet) -> None:
+    log.info("refresh: %s", report.summary())
+    for entry_id in changes.added:
+        log.info("entry added: %s", entry_id)
+    for entry_id in changes.removed:
+        log.info("entry removed: %s", entry_id)
+
+
+def write_status(state_dir: Path, status: dict[str, object]) -> None:
+    """Atomically replace `status.json`: `/healthz` never reads half of one."""
+    target = state_dir / STATUS_FILE
+    temporary = state_dir / f".{STATUS_FILE}.{os.getpid()}"
+    temporary.write_text(json.dumps(status, indent=1), "utf-8")
+    os.replace(temporary, target)
+
+
+def read_status(state_dir: Path) -> dict[str, object]:
+    try:
+        loaded = json.loads((state_dir / STATUS_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+@contextmanager
+def build_lock(state_dir: Path) -> Iterator[None]:
+    """One refresh at a time per state directory, across processes (waits its turn)."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with open(state_dir / "build.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def refresher_role(state_dir: Path) -> Iterator[None]:
+    """Held for the life of `clock` or `serve`: a second one declines instead of racing."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / "refresher.lock"
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise LockedError(
+                f"another refresher (pid {holder}) already runs on {state_dir}; "
+                "run one `clock` (or one `serve`) per state_dir, and any number of `web` processes"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+def request_control(state_dir: Path, name: str) -> None:
+    """Ask the refresher, from any process, to "refresh" or "reload" at its next poll."""
+    control = state_dir / "control"
+    control.mkdir(parents=True, exist_ok=True)
+    (control / name).touch()
+
+
+def take_control(state_dir: Path) -> set[str]:
+    """The requests waiting for the refresher, removed as they are taken."""
+    taken: set[str] = set()
+    for name in ("refresh", "reload"):
+        try:
+            (state_dir / "control" / name).unlink()
+        except FileNotFoundError:
+            continue
+        taken.add(name)
+    return taken
+
+
+def failed_refresh(refresher: Refresher, error: BaseException) -> None:
+    """Log a failed refresh with its cause; the last good version keeps serving."""
+    message = f"{type(error).__name__}: {error}"
+    log.error("refresh failed, the last good version keeps serving: %s", message)
+    refresher.write_status(None, error=message)

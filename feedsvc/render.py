@@ -1,0 +1,298 @@
+"""Entries → Atom, RSS, JSON Feed and OPML bytes. Deterministic: same entries, same bytes.
+
+One feed model (`FeedModel`), one writer per format (`FORMATS`). Atom and RSS are written with
+feedgen, whose traps (seen on feedgen 1.0.0) are handled here and nowhere else:
+
+- `add_entry()` prepends unless given `order="append"`;
+- Atom entry links lose every attribute but `href` (`link` is rebound inside its loop), so we
+  put `rel` and `type` back with lxml after the fact;
+- the RSS channel `<link>` is the last link added, so `self` goes first and the page last;
+- `updated` / `lastBuildDate` default to now, so we always set them from the entries;
+- naive datetimes raise, and control characters raise only at serialization: entries arrive
+  aware and cleaned by the readers, and `xml_safe` runs again here in case of a stray one;
+- RSS dates are formatted by switching the process-wide locale, which races with other threads:
+  feeds are rendered in the refresher's one thread, never per request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from feedsvc import __version__
+from feedsvc.config import Config, SectionConfig
+from feedsvc.markup import first_paragraph, to_html
+from feedsvc.model import Entry
+from feedsvc.text import slugify, xml_safe
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+#: when a feed has no entries at all, its `updated` must still not be "now"
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+GENERATOR_URI = "https://pypi.org/project/feedgen/"
+
+
+@dataclass(frozen=True)
+class ShownEntry:
+    """An entry as every format shows it: links absolute, HTML rendered, text clean."""
+
+    id: str
+    title: str
+    link: str
+    published: datetime
+    updated: datetime
+    author: str
+    section: str
+    summary: str
+    content_html: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FeedModel:
+    """One feed, format-free: what Django's `SyndicationFeed` is to its writers."""
+
+    slug: str  #: "all" or a section slug
+    title: str
+    subtitle: str
+    page_url: str  #: the HTML page of the feed's section, or the home page
+    language: str
+    author: str
+    icon: str | None
+    updated: datetime  #: the newest entry's `updated`, never the build time
+    entries: tuple[ShownEntry, ...]
+    base_url: str
+    full_content: bool  #: carry each entry's HTML, not only its summary
+
+    def self_url(self, fmt: str) -> str:
+        return f"{self.base_url}/feeds/{self.slug}.{fmt}"
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """Which entries one feed (all its formats) holds: a row of the table `feed_specs` builds."""
+
+    slug: str
+    title: str
+    subtitle: str
+    section: str | None  #: None: every section
+    max_entries: int
+    page_path: str
+
+
+def feed_specs(config: Config, extra_sections: Sequence[str] = ()) -> list[FeedSpec]:
+    """The combined feed, then one per configured section (and per discovered one, if allowed)."""
+    site = config.site
+    sections = list(config.sections) + [
+        SectionConfig(name, slugify(name), "", None) for name in extra_sections
+    ]
+    specs = [
+        FeedSpec(
+            "all",
+            site.title,
+            site.description or f"Every section of {site.title}",
+            None,
+            config.feeds.max_entries,
+            "/",
+        )
+    ]
+    for section in sections:
+        specs.append(
+            FeedSpec(
+                section.slug,
+                f"{site.title}: {section.name}",
+                section.description or f"{section.name} from {site.title}",
+                section.name,
+                section.max_entries or config.feeds.max_entries,
+                f"/sections/{section.slug}/",
+            )
+        )
+    return specs
+
+
+def entry_link(config: Config, entry: Entry) -> str:
+    pattern = config.site.link_pattern
+    if pattern:
+        return pattern.replace("{slug}", entry.slug)
+    return f"{config.site.base_url}/articles/{entry.slug}/"
+
+
+def show(config: Config, entry: Entry) -> ShownEntry:
+    """Render one entry's text and HTML; the costly step, done only for entries in a feed."""
+    summary = entry.summary or first_paragraph(entry.body, entry.body_format)
+    return ShownEntry(
+        id=entry.id,
+        title=xml_safe(entry.title),
+        link=entry_link(config, entry),
+        published=entry.published,
+        updated=entry.updated,
+        author=entry.author or config.site.author,
+        section=entry.section,
+        summary=xml_safe(summary),
+        content_html=xml_safe(to_html(entry.body, entry.body_format)),
+        tags=entry.tags,
+    )
+
+
+def feed_model(config: Config, spec: FeedSpec, entries: Sequence[ShownEntry]) -> FeedModel:
+    site = config.site
+    return FeedModel(
+        slug=spec.slug,
+        title=spec.title,
+        subtitle=spec.subtitle,
+        page_url=site.base_url + spec.page_path,
+        language=site.language,
+        author=site.author,
+        icon=site.icon,
+        updated=max((e.updated for e in entries), default=EPOCH),
+        entries=tuple(entries),
+        base_url=site.base_url,
+        full_content=config.feeds.full_content,
+    )
+
+
+# -- writers ---------------------------------------------------------------------------------
+
+
+def _feedgen(feed: FeedModel, fmt: str) -> FeedGenerator:
+    generator = FeedGenerator()
+    generator.id(feed.self_url("atom"))
+    generator.title(feed.title)
+    generator.subtitle(feed.subtitle)
+    # RSS takes the channel <link> from the last link added: self first, the page last.
+    generator.link(href=feed.self_url(fmt), rel="self", type=media_type(fmt))
+    generator.link(href=feed.page_url, rel="alternate", type="text/html")
+    generator.language(feed.language)
+    generator.author({"name": feed.author})
+    generator.generator("feedsvc", version=__version__)
+    if feed.icon:
+        generator.icon(feed.icon)
+        generator.logo(feed.icon)
+    generator.updated(feed.updated)
+    generator.lastBuildDate(feed.updated)
+    generator.load_extension("dc", atom=False, rss=True)
+    for shown in feed.entries:
+        item = generator.add_entry(order="append")
+        item.id(shown.id)
+        item.guid(shown.id, permalink=False)
+        item.title(shown.title)
+        item.link(href=shown.link, rel="alternate", type="text/html")
+        item.published(shown.published)
+        item.updated(shown.updated)
+        item.author({"name": shown.author})
+        item.dc.dc_creator(shown.author)
+        item.category(term=shown.section)
+        for tag in shown.tags:
+            item.category(term=tag)
+        item.summary(shown.summary)
+        if feed.full_content:
+            item.content(shown.content_html, type="CDATA" if fmt == "rss" else "html")
+    return generator
+
+
+def write_atom(feed: FeedModel) -> bytes:
+    tree = etree.fromstring(_feedgen(feed, "atom").atom_str(pretty=False))
+    # feedgen drops rel/type from entry links (see the module docstring): restore them.
+    for link in tree.iterfind(f"{{{ATOM_NS}}}entry/{{{ATOM_NS}}}link"):
+        link.set("rel", "alternate")
+        link.set("type", "text/html")
+    return _xml_bytes(tree)
+
+
+def write_rss(feed: FeedModel) -> bytes:
+    return _xml_bytes(etree.fromstring(_feedgen(feed, "rss").rss_str(pretty=False)))
+
+
+def _xml_bytes(tree: etree._Element) -> bytes:
+    etree.indent(tree, space="  ")
+    body: bytes = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+    return body + b"\n"
+
+
+def write_json(feed: FeedModel) -> bytes:
+    """JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/)."""
+    document: dict[str, object] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": feed.title,
+        "home_page_url": feed.page_url,
+        "feed_url": feed.self_url("json"),
+        "description": feed.subtitle,
+        "language": feed.language,
+        "authors": [{"name": feed.author}],
+    }
+    if feed.icon:
+        document["icon"] = feed.icon
+    document["items"] = [_json_item(e, feed.full_content) for e in feed.entries]
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _json_item(entry: ShownEntry, full_content: bool) -> dict[str, object]:
+    item: dict[str, object] = {"id": entry.id, "url": entry.link, "title": entry.title}
+    if full_content:
+        item["content_html"] = entry.content_html
+    else:
+        item["content_text"] = entry.summary
+    item.update(
+        {
+            "summary": entry.summary,
+            "date_published": _rfc3339(entry.published),
+            "date_modified": _rfc3339(entry.updated),
+            "authors": [{"name": entry.author}],
+            "tags": [entry.section, *entry.tags],
+        }
+    )
+    return item
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def write_opml(config: Config, specs: Sequence[FeedSpec]) -> bytes:
+    """OPML 2.0 with one folder per format, so an aggregator imports one format for all."""
+    site = config.site
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = f"{site.title}: every feed"
+    etree.SubElement(head, "ownerName").text = site.author
+    body = etree.SubElement(root, "body")
+    for fmt, label in FORMAT_LABELS.items():
+        folder = etree.SubElement(body, "outline", text=label)
+        for spec in specs:
+            url = f"{site.base_url}/feeds/{spec.slug}.{fmt}"
+            etree.SubElement(
+                folder,
+                "outline",
+                type="rss",
+                text=spec.title,
+                title=spec.title,
+                xmlUrl=url,
+                htmlUrl=site.base_url + spec.page_path,
+            )
+    return _xml_bytes(root)
+
+
+FORMATS: Mapping[str, Callable[[FeedModel], bytes]] = {
+    "atom": write_atom,
+    "rss": write_rss,
+    "json": write_json,
+}
+CONTENT_TYPES: Mapping[str, str] = {
+    "atom": "application/atom+xml; charset=utf-8",
+    "rss": "application/rss+xml; charset=utf-8",
+    "json": "application/feed+json",
+    "opml": "text/x-opml; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+}
+
+
+def media_type(kind: str) -> str:
+    """The content type without parameters, as `type` attributes want it."""
+    return CONTENT_TYPES[kind].split(";")[0]
+
+
+FORMAT_LABELS: Mapping[str, str] = {"atom": "Atom 1.0", "rss": "RSS 2.0", "json": "JSON Feed 1.1"}

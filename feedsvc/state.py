@@ -1,0 +1,296 @@
+"""The state store: ids, first-seen dates, content hashes and file signatures, in one SQLite file.
+
+Contract: every datetime going in or out is timezone-aware; any method may raise `StateError`;
+nothing here knows about formats or HTTP. Ids are never deleted: a removed entry keeps its row
+(`present = 0`) so that its id is never given to another article.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from feedsvc.errors import StateError
+from feedsvc.model import Entry, Problem, RelatedHeadline
+
+SCHEMA_VERSION = 1
+STATE_FILE = "state.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    problems TEXT NOT NULL       -- JSON list of [line, severity, message]
+);
+CREATE TABLE entries (
+    id TEXT PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    present INTEGER NOT NULL,    -- 0: the article is gone; the id stays reserved
+    path TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,    -- position in its file
+    section TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    body_format TEXT NOT NULL,
+    summary TEXT,
+    author TEXT,
+    tags TEXT NOT NULL,          -- JSON list
+    related TEXT NOT NULL,       -- JSON list of [section, age, title]
+    content_hash TEXT NOT NULL,
+    published TEXT NOT NULL,     -- ISO 8601 with offset
+    updated TEXT NOT NULL,
+    sort_key INTEGER NOT NULL    -- published as UTC microseconds, for ORDER BY
+);
+CREATE INDEX entries_feed ON entries (present, section, sort_key DESC, id);
+CREATE INDEX entries_all ON entries (present, sort_key DESC, id);
+CREATE INDEX entries_path ON entries (path, present);
+CREATE INDEX entries_hash ON entries (content_hash);
+"""
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """What the store remembers of a file, to tell whether it changed without reading it."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """An entry as stored, with where it came from: what identification matches against."""
+
+    entry: Entry
+    ordinal: int
+    present: bool
+
+
+class StateStore:
+    """One SQLite database under `state_dir`; open it with `StateStore.open`."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, state_dir: Path) -> StateStore:
+        """Open (or create) the store; refuse a corrupt or unknown one instead of resetting ids."""
+        path = state_dir / STATE_FILE
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            existed = path.exists() and path.stat().st_size > 0
+            db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            store = cls(db, path)
+            if existed:
+                store._check_version()
+            else:
+                # One script, one transaction: a crash here leaves no half-made store.
+                db.executescript(
+                    f"BEGIN;{_SCHEMA}INSERT INTO meta VALUES ('schema_version', "
+                    f"'{SCHEMA_VERSION}');COMMIT;"
+                )
+            return store
+        except sqlite3.DatabaseError as e:
+            raise StateError(
+                f"{path}: the state store is unreadable or corrupt ({e}). It holds every "
+                "published entry id; restore it from a backup, or move it aside to start over "
+                "(every entry would then get a new id and readers would see duplicates)."
+            ) from e
+        except OSError as e:
+            raise StateError(f"{path}: cannot open the state store: {e.strerror}") from e
+
+    def _check_version(self) -> None:
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.DatabaseError as e:
+            raise sqlite3.DatabaseError(f"no schema version: {e}") from e
+        found = int(row[0]) if row else None
+        if found != SCHEMA_VERSION:
+            raise StateError(
+                f"{self.path}: the state store has schema version {found}, this feedsvc needs "
+                f"{SCHEMA_VERSION}. Run the feedsvc version that wrote it, or restore a backup; "
+                "it is left untouched so no entry id is lost."
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All-or-nothing: a refresh killed halfway leaves the store as it was before it."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise StateError(f"{self.path}: {e}") from e
+
+    # -- files -------------------------------------------------------------------------------
+    def files(self) -> dict[str, FileRecord]:
+        rows = self._db.execute("SELECT path, size, mtime_ns, hash, problems FROM files")
+        return {row[0]: _file_record(row) for row in rows}
+
+    def save_file(self, record: FileRecord) -> None:
+        problems = json.dumps([[p.line, p.severity, p.message] for p in record.problems])
+        self._db.execute(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+            (record.path, record.size, record.mtime_ns, record.hash, problems),
+        )
+
+    def forget_file(self, path: str) -> None:
+        self._db.execute("DELETE FROM files WHERE path = ?", (path,))
+
+    def problems(self) -> list[Problem]:
+        """The problems of every file, as found when each was last read."""
+        found: list[Problem] = []
+        for record in self.files().values():
+            found.extend(record.problems)
+        return sorted(found, key=lambda p: (p.path, p.line or 0))
+
+    # -- entries -----------------------------------------------------------------------------
+    def entries_from(self, path: str) -> list[StoredEntry]:
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM entries WHERE path = ? AND present = 1 ORDER BY ordinal",
+            (path,),
+        )
+        return [_stored(row) for row in rows]
+
+    def entry(self, entry_id: str) -> StoredEntry | None:
+        row = self._db.execute(
+            f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (entry_id,)
+        ).fetchone()
+        return _stored(row) if row else None
+
+    def entries_with_hash(self, content_hash: str) -> list[StoredEntry]:
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM entries WHERE content_hash = ? ORDER BY path, ordinal",
+            (content_hash,),
+        )
+        return [_stored(row) for row in rows]
+
+    def slug_taken(self, slug: str) -> bool:
+        return (
+            self._db.execute("SELECT 1 FROM entries WHERE slug = ?", (slug,)).fetchone() is not None
+        )
+
+    def id_taken(self, entry_id: str) -> bool:
+        return (
+            self._db.execute("SELECT 1 FROM entries WHERE id = ?", (entry_id,)).fetchone()
+            is not None
+        )
+
+    def save_entry(self, entry: Entry, ordinal: int, present: bool = True) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                entry.id,
+                entry.slug,
+                int(present),
+                entry.path,
+                ordinal,
+                entry.section,
+                entry.title,
+                entry.body,
+                entry.body_format,
+                entry.summary,
+                entry.author,
+                json.dumps(entry.tags),
+                json.dumps([[r.section, r.age, r.title] for r in entry.related]),
+                entry.content_hash,
+                entry.published.isoformat(),
+                entry.updated.isoformat(),
+                _sort_key(entry.published),
+            ),
+        )
+
+    def remove_entry(self, entry_id: str) -> None:
+        """Unpublish; the row (and so the id and slug) stays reserved forever."""
+        self._db.execute("UPDATE entries SET present = 0 WHERE id = ?", (entry_id,))
+
+    def newest(self, section: str | None, limit: int) -> list[Entry]:
+        """The newest `limit` present entries of a section (None: of every section)."""
+        order = "ORDER BY sort_key DESC, id LIMIT ?"
+        if section is None:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM entries WHERE present = 1 {order}", (limit,)
+            )
+        else:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM entries WHERE present = 1 AND section = ? {order}",
+                (section, limit),
+            )
+        return [_stored(row).entry for row in rows]
+
+    def generation(self) -> int:
+        """A counter bumped by every update that changed an entry."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def bump_generation(self) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(self.generation() + 1),)
+        )
+
+    def section_counts(self) -> dict[str, int]:
+        rows = self._db.execute(
+            "SELECT section, count(*) FROM entries WHERE present = 1 GROUP BY section"
+        )
+        return {section: count for section, count in rows}
+
+
+_COLUMNS = (
+    "id, slug, present, path, ordinal, section, title, body, body_format, summary, author, "
+    "tags, related, content_hash, published, updated"
+)
+
+
+def _sort_key(moment: datetime) -> int:
+    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _file_record(row: tuple[str, int, int, str, str]) -> FileRecord:
+    path = row[0]
+    problems = tuple(
+        Problem(path, line, severity, message) for line, severity, message in json.loads(row[4])
+    )
+    return FileRecord(path, row[1], row[2], row[3], problems)
+
+
+def _stored(row: tuple[object, ...]) -> StoredEntry:
+    (eid, slug, present, path, ordinal, section, title, body, body_format, summary, author,
+     tags, related, content_hash, published, updated) = row  # fmt: skip
+    entry = Entry(
+        id=str(eid),
+        slug=str(slug),
+        section=str(section),
+        title=str(title),
+        body=str(body),
+        body_format="markdown" if body_format == "markdown" else "text",
+        summary=summary if isinstance(summary, str) else None,
+        author=author if isinstance(author, str) else None,
+        published=datetime.fromisoformat(str(published)),
+        updated=datetime.fromisoformat(str(updated)),
+        path=str(path),
+        tags=tuple(json.loads(str(tags))),
+        related=tuple(RelatedHeadline(*r) for r in json.loads(str(related))),
+        content_hash=str(content_hash),
+    )
+    return StoredEntry(entry, int(str(ordinal)), bool(present))

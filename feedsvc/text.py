@@ -1,0 +1,27 @@
+"""Small text helpers shared by every stage: slugs and XML-safe strings."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# XML 1.0 forbids C0 controls but tab, LF and CR, plus U+FFFE/U+FFFF; C1 controls and DEL are
+# allowed but "discouraged", and feed readers choke on them too, so they go as well.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """ASCII slug: 'Coup d\u2019état plan' → 'coup-detat-plan'. Never empty."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower().replace("'", "")).strip("-")
+    return slug[:max_length].rstrip("-") or "untitled"
+
+
+def forbidden_characters(text: str) -> list[str]:
+    """The characters XML (or a sane feed reader) cannot carry, as U+XXXX codes."""
+    return [f"U+{ord(c):04X}" for c in _FORBIDDEN.findall(text)]
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters `forbidden_characters` names."""
+    return _FORBIDDEN.sub("", text)

@@ -1,0 +1,85 @@
+"""`feedsvc check`, `refresh` and `build` as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, Site
+
+
+def feedsvc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "feedsvc", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def test_check_on_the_shipped_articles_is_clean() -> None:
+    result = feedsvc("check", "--config", str(ROOT / "config.toml"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "1 files, 4 entries, 0 warnings, 0 errors"
+
+
+def test_check_prints_path_line_severity_message_and_fails_on_errors(site: Site) -> None:
+    site.write("good.txt", "Asia\nFine\n\nBody.\n")
+    site.write("sub/bad.txt", "Asia\nTitle\n\nBell\x07.\nSports\nMatch\n\nGoal.\n")
+    site.write("empty.md", "")
+    result = feedsvc("check", "--config", str(site.config_path))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "empty.md: error: the file is empty; add an article or delete the file",
+        "sub/bad.txt:4: warning: removed 1 control character(s) (U+0007) from a paragraph",
+        "3 files, 2 entries, 1 warnings, 1 errors",
+    ]
+
+
+def test_check_json(site: Site) -> None:
+    site.write("a.txt", "Sports\nMatch\n\nGoal.\n")
+    result = feedsvc("check", "--json", "--config", str(site.config_path))
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["summary"] == {"files": 1, "entries": 0, "warnings": 0, "errors": 1}
+    (problem,) = report["problems"]
+    assert problem["path"] == "a.txt" and problem["line"] == 1
+    assert problem["severity"] == "error"
+    assert problem["message"].startswith("section 'Sports' is not configured")
+
+
+def test_a_bad_config_is_a_clear_error(site: Site) -> None:
+    site.config_path.write_text("[site]\ntitle = 1\n", encoding="utf-8")
+    result = feedsvc("check", "--config", str(site.config_path))
+    assert result.returncode == 2
+    assert "site.title: expected a string, found integer 1" in result.stderr
+
+
+def test_refresh_prints_what_changed(sample_site: Site) -> None:
+    result = feedsvc("refresh", "--config", str(sample_site.config_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("read 1 file(s): 4 entries added, 0 updated, 0 removed;")
+    again = feedsvc("refresh", "--config", str(sample_site.config_path))
+    assert "read 0 file(s): 0 entries added" in again.stdout
+    assert "nothing new to publish" in again.stdout
+
+
+def test_build_writes_a_static_site_with_the_url_paths(sample_site: Site, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = feedsvc("build", "--config", str(sample_site.config_path), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    for path in [
+        "index.html",
+        "feeds.opml",
+        "feeds/all.atom",
+        "feeds/all.atom.gz",
+        "feeds/america.rss",
+        "feeds/asia.json",
+        "sections/middle-east/index.html",
+    ]:
+        assert (out / path).is_file(), path
+    assert len(list((out / "articles").iterdir())) == 4
+    assert not (out / "manifest.json").exists()

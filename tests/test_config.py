@@ -1,0 +1,119 @@
+"""config.toml → a validated Config; every mistake names the file, line, key and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feedsvc.config import load_config
+from feedsvc.errors import ConfigError
+from tests.conftest import ROOT, config_text
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "articles").mkdir(exist_ok=True)
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_shipped_config_is_valid_and_lists_the_five_sections() -> None:
+    config = load_config(ROOT / "config.toml")
+    assert [s.name for s in config.sections] == [
+        "America",
+        "Europe",
+        "Middle East",
+        "Asia",
+        "Diplomacy",
+    ]
+    assert [s.slug for s in config.sections] == [
+        "america",
+        "europe",
+        "middle-east",
+        "asia",
+        "diplomacy",
+    ]
+    assert config.content.articles_dir == ROOT / "articles"
+    assert config.content.state_dir == ROOT / "var"
+    assert config.content.max_file_bytes == 10 * 1024 * 1024
+
+
+def test_relative_paths_are_relative_to_the_file(tmp_path: Path, cwd: Path) -> None:
+    nested = tmp_path / "etc"
+    nested.mkdir()
+    (nested / "articles").mkdir()
+    path = nested / "config.toml"
+    path.write_text(config_text(), encoding="utf-8")
+    config = load_config(path)
+    assert config.content.articles_dir == nested / "articles"
+    assert config.content.state_dir == nested / "var"
+
+
+def test_the_file_comes_from_the_environment_then_the_working_directory(
+    tmp_path: Path, cwd: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, config_text())
+    assert load_config().path == tmp_path / "config.toml"
+    other = tmp_path / "other"
+    other.mkdir()
+    write(other, config_text().replace("Test Desk", "Other Desk"))
+    monkeypatch.setenv("FEEDSVC_CONFIG", str(other / "config.toml"))
+    assert load_config().site.title == "Other Desk"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("max_entries = 50", "max_entries = true"),
+            r"config.toml:\d+: feeds.max_entries: expected an integer, found boolean True",
+        ),
+        (
+            ("max_entries = 50", "max_entries = 50\ncolour = 1"),
+            r"config.toml:\d+: feeds.colour: unknown key \(known keys: full_content, max_entries\)",
+        ),
+        (
+            ('base_url = "http://127.0.0.1:8000"', 'base_url = "example.org"'),
+            r"site.base_url: expected an absolute http\(s\) URL",
+        ),
+        (
+            ('timezone = "Europe/Paris"', 'timezone = "Mars/Base"'),
+            r"site.timezone: unknown time zone 'Mars/Base'",
+        ),
+        (
+            ('articles_dir = "articles"', 'articles_dir = "missing"'),
+            r"content.articles_dir: the directory .*missing does not exist",
+        ),
+        (("[feeds]", "[feeds"), r"invalid TOML: .*line \d+"),
+        (
+            ("interval_seconds = 300", "interval_seconds = 0"),
+            r"refresh.interval_seconds: expected a value from 1 to 86400, found 0",
+        ),
+    ],
+)
+def test_a_wrong_key_or_type_names_key_line_expected_and_found(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    text = config_text()
+    assert change[0] in text
+    path = write(tmp_path, text.replace(change[0], change[1], 1))
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_the_line_named_is_the_line_of_the_key(tmp_path: Path) -> None:
+    text = config_text().replace("max_entries = 50", "max_entries = 'many'")
+    path = write(tmp_path, text)
+    line = text.splitlines().index("max_entries = 'many'") + 1
+    with pytest.raises(ConfigError, match=f"config.toml:{line}: feeds.max_entries"):
+        load_config(path)
+
+
+def test_sections_must_be_unique_and_all_is_reserved(tmp_path: Path) -> None:
+    path = write(tmp_path, config_text() + '[[sections]]\nname = "europe"\n')
+    with pytest.raises(ConfigError, match="two sections share the name 'europe'"):
+        load_config(path)
+    path = write(tmp_path, config_text() + '[[sections]]\nname = "All"\n')
+    with pytest.raises(ConfigError, match="'all' is reserved"):
+        load_config(path)

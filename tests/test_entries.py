@@ -1,0 +1,222 @@
+"""Articles become entries with identities that never change, and problems never stop the rest."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from feedsvc.config import load_config
+from feedsvc.corpus import check_files
+from feedsvc.errors import StateError
+from feedsvc.model import Entry
+from feedsvc.state import StateStore
+from tests.conftest import Site
+
+ARTICLE = "Europe\nOriginal title\n\nFirst paragraph.\nSecond paragraph.\n"
+OTHER = "Asia\nAnother story\n\nIts only paragraph.\n"
+
+
+def entries(site: Site) -> list[Entry]:
+    store = StateStore.open(site.root / "var")
+    try:
+        return store.newest(None, 1000)
+    finally:
+        store.close()
+
+
+def only(site: Site) -> Entry:
+    (entry,) = entries(site)
+    return entry
+
+
+def test_the_sample_file_gives_four_entries_with_tag_uris(sample_site: Site) -> None:
+    report = sample_site.refresh()
+    assert report.added == 4 and report.problems == ()
+    found = entries(sample_site)
+    assert {e.section for e in found} == {"America"}
+    assert all(e.id.startswith("tag:127.0.0.1,2025-06-15:") for e in found)
+    assert len({e.id for e in found}) == 4
+    # One file, one mtime: the first article counts as the newest, a second apart.
+    assert [e.title.split()[0] for e in found] == ["Coup", "Pentagon", "Trump", "US"]
+    assert found[0].published - found[1].published == timedelta(seconds=1)
+
+
+def test_dates_are_timezone_aware_and_published_is_the_first_seen_mtime(site: Site) -> None:
+    site.write("a.txt", ARTICLE, mtime=1_700_000_000)
+    site.refresh()
+    entry = only(site)
+    assert entry.published == datetime.fromtimestamp(1_700_000_000, UTC)
+    assert entry.published.tzinfo is not None and entry.updated.tzinfo is not None
+    assert entry.updated == entry.published
+
+
+@pytest.mark.parametrize(
+    ("edit", "content_changed"),
+    [
+        (
+            lambda s: s.write("a.txt", ARTICLE.replace("Original title", "Edited title"), 1.8e9),
+            True,
+        ),
+        (lambda s: s.write("a.txt", ARTICLE.replace("Second", "Rewritten second"), 1.8e9), True),
+        (lambda s: os.utime(s.articles / "a.txt", (1.8e9, 1.8e9)), False),
+        (lambda s: os.rename(s.articles / "a.txt", s.articles / "renamed.txt"), False),
+        (lambda s: None, False),  # a restart: a new refresher over the same state store
+    ],
+    ids=["title edit", "body edit", "touch", "rename", "restart"],
+)
+def test_identity_survives(site: Site, edit, content_changed: bool) -> None:  # type: ignore[no-untyped-def]
+    site.write("a.txt", ARTICLE, mtime=1_700_000_000)
+    site.write("b.txt", OTHER, mtime=1_700_000_100)
+    site.refresh()
+    before = {e.section: e for e in entries(site)}
+    edit(site)
+    report = site.refresh()
+    after = {e.section: e for e in entries(site)}
+    assert after["Europe"].id == before["Europe"].id
+    assert after["Europe"].slug == before["Europe"].slug
+    assert after["Europe"].published == before["Europe"].published
+    assert (after["Europe"].updated > before["Europe"].updated) is content_changed
+    assert after["Asia"] == before["Asia"]
+    assert report.added == 0 and report.removed == 0
+    assert report.updated == int(content_changed)
+
+
+def test_title_and_body_both_edited_keep_the_id_by_position(site: Site) -> None:
+    site.write("a.txt", ARTICLE)
+    site.refresh()
+    before = only(site)
+    site.write("a.txt", "Europe\nNew title\n\nNew body.\n", mtime=1.8e9)
+    site.refresh()
+    assert only(site).id == before.id
+
+
+def test_an_article_inserted_above_others_does_not_shift_their_ids(site: Site) -> None:
+    site.write("a.txt", ARTICLE + "\n" + OTHER)
+    site.refresh()
+    before = {e.title: e.id for e in entries(site)}
+    site.write("a.txt", "Diplomacy\nBrand new\n\nFresh.\n" + ARTICLE + "\n" + OTHER, mtime=1.8e9)
+    report = site.refresh()
+    after = {e.title: e.id for e in entries(site)}
+    assert report.added == 1
+    assert after["Original title"] == before["Original title"]
+    assert after["Another story"] == before["Another story"]
+
+
+def test_a_deleted_article_disappears_and_its_id_is_never_reused(site: Site) -> None:
+    site.write("a.txt", ARTICLE)
+    site.refresh()
+    old = only(site)
+    (site.articles / "a.txt").unlink()
+    site.write("keep.txt", OTHER)
+    assert site.refresh().removed == 1
+    assert [e.title for e in entries(site)] == ["Another story"]
+    # A different article with the same title on the same day gets an id of its own.
+    site.write("c.txt", "Europe\nOriginal title\n\nA different body.\n")
+    site.refresh()
+    new = next(e for e in entries(site) if e.section == "Europe")
+    assert new.id != old.id and new.slug != old.slug
+
+
+def test_a_restored_file_gets_its_old_ids_back(site: Site) -> None:
+    site.write("a.txt", ARTICLE)
+    site.write("b.txt", OTHER)
+    site.refresh()
+    old = only_section(site, "Europe")
+    (site.articles / "a.txt").unlink()
+    site.refresh()
+    site.write("a.txt", ARTICLE)
+    site.refresh()
+    assert only_section(site, "Europe").id == old.id
+
+
+def only_section(site: Site, section: str) -> Entry:
+    (entry,) = [e for e in entries(site) if e.section == section]
+    return entry
+
+
+def test_a_front_matter_id_wins(site: Site) -> None:
+    site.write("a.md", "---\ntitle: T\nsection: Asia\nid: urn:x:1\n---\nBody.\n")
+    site.refresh()
+    assert only(site).id == "urn:x:1"
+
+
+def test_the_same_article_in_two_files_is_reported_and_published_once(site: Site) -> None:
+    site.write("a.txt", ARTICLE)
+    site.write("b.txt", ARTICLE)
+    report = site.refresh()
+    assert len(entries(site)) == 1
+    (problem,) = report.problems
+    assert (problem.path, problem.line, problem.severity) == ("b.txt", 1, "warning")
+    assert "same section, title and body as a.txt" in problem.message
+
+
+def test_two_different_articles_never_share_an_id(site: Site) -> None:
+    for number in range(5):
+        site.write(f"{number}.txt", f"Asia\nSame title\n\nBody number {number}.\n")
+    site.refresh()
+    found = entries(site)
+    assert len({e.id for e in found}) == 5 and len({e.slug for e in found}) == 5
+
+
+def test_bad_files_are_reported_and_the_rest_is_published(site: Site) -> None:
+    site.write("good.txt", ARTICLE)
+    site.write("empty.txt", "")
+    site.write("binary.txt", b"\x00\x01\x02")
+    site.write("sub/dir/nested.txt", OTHER)
+    site.write("sports.txt", "Sports\nMatch\n\nGoal.\n")
+    site.write(".hidden.txt", ARTICLE.replace("Original", "Hidden"))
+    site.write("backup.txt~", ARTICLE.replace("Original", "Backup"))
+    site.write("#autosave.txt#", ARTICLE.replace("Original", "Autosave"))
+    site.write("notes.docx", "not an article")
+    outside = site.root / "outside.txt"
+    outside.write_text(ARTICLE.replace("Original", "Outside"), encoding="utf-8")
+    (site.articles / "link.txt").symlink_to(outside)
+    report = site.refresh()
+    assert sorted(e.title for e in entries(site)) == ["Another story", "Original title"]
+    by_path = {p.path: p for p in report.problems}
+    assert set(by_path) == {"empty.txt", "binary.txt", "sports.txt", "link.txt"}
+    assert "symbolic link points outside articles/" in by_path["link.txt"].message
+    assert all(p.severity == "error" for p in report.problems)
+
+
+def test_a_file_over_the_size_cap_is_skipped_unread(site: Site) -> None:
+    config = site.config_path.read_text(encoding="utf-8")
+    site.config_path.write_text(
+        config.replace('state_dir = "var"', 'state_dir = "var"\nmax_file_bytes = 100')
+    )
+    site.write("big.txt", ARTICLE + "x" * 200)
+    site.write("small.txt", OTHER)
+    report = site.refresh()
+    assert [e.title for e in entries(site)] == ["Another story"]
+    (problem,) = report.problems
+    assert problem.path == "big.txt"
+    assert "larger than content.max_file_bytes (100); skipped without reading it" in problem.message
+
+
+def test_a_corrupt_state_store_is_refused_not_reset(site: Site) -> None:
+    (site.root / "var").mkdir()
+    (site.root / "var" / "state.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StateError, match="unreadable or corrupt.*restore it from a backup"):
+        StateStore.open(site.root / "var")
+
+
+def test_a_state_store_of_another_version_is_refused(site: Site) -> None:
+    site.write("a.txt", ARTICLE)
+    site.refresh()
+    with sqlite3.connect(site.root / "var" / "state.sqlite3") as db:
+        db.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    with pytest.raises(StateError, match="schema version 0"):
+        StateStore.open(site.root / "var")
+
+
+def test_check_reads_everything_and_stores_nothing(site: Site) -> None:
+    site.write("a.txt", ARTICLE)
+    site.write("b.txt", ARTICLE)
+    site.write("c.txt", "Asia\nNo body\n\n")
+    files, count, problems = check_files(load_config(site.config_path))
+    assert (files, count) == (3, 1)
+    assert [(p.path, p.severity) for p in problems] == [("b.txt", "warning"), ("c.txt", "error")]
+    assert not (site.root / "var").exists()

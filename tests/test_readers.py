@@ -1,0 +1,258 @@
+"""Article files → articles and problems: the two formats, and every kind of bad input."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from feedsvc.markup import first_paragraph, to_html
+from feedsvc.readers import ReaderSettings, read_bytes
+from tests.conftest import SAMPLE, SECTIONS
+
+PARIS = ZoneInfo("Europe/Paris")
+SETTINGS = ReaderSettings(tuple(SECTIONS), allow_new_sections=False, timezone=PARIS)
+
+
+def read(text: str | bytes, name: str = "a.txt", settings: ReaderSettings = SETTINGS):  # type: ignore[no-untyped-def]
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return read_bytes(name, data, settings)
+
+
+def messages(result) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f"{p.line}:{p.severity}:{p.message}" for p in result.problems]
+
+
+# -- the sample file -------------------------------------------------------------------------
+
+
+def test_the_sample_gives_exactly_four_america_articles() -> None:
+    result = read(SAMPLE.read_bytes(), SAMPLE.name)
+    assert result.problems == ()
+    assert [a.section for a in result.articles] == ["America"] * 4
+    assert [a.title for a in result.articles] == [
+        "Coup d’état plan in Venezuela orchestrated with the US support",
+        "Pentagon removes all bureaucratic hurdles for drone production",
+        "Trump to send more weapons to Ukraine via NATO allies",
+        "US used pro-Israel Canary Mission website for deportation efforts, records show",
+    ]
+    assert [len(a.body.split("\n")) for a in result.articles] == [27, 8, 15, 37]
+    assert [a.line for a in result.articles] == [1, 31, 42, 60]
+
+
+def test_the_related_block_is_data_not_an_entry() -> None:
+    result = read(SAMPLE.read_bytes(), SAMPLE.name)
+    related = result.articles[0].related
+    assert len(related) == 8
+    assert related[0].section == "Europe"
+    assert related[0].age == "2 weeks ago"
+    assert related[1].section == "Middle East"
+    assert related[1].age == "3 days ago"
+    bodies = "\n".join(a.body for a in result.articles)
+    assert "BlackRock halts work" not in bodies
+    assert "Europe2 weeks ago" not in bodies
+    assert all(a.related == related for a in result.articles)
+
+
+def test_a_section_name_inside_a_body_does_not_start_an_article() -> None:
+    text = "Europe\nTitle one\n\nFirst paragraph.\nAsia\nStill the same article.\n"
+    result = read(text)
+    assert [a.title for a in result.articles] == ["Title one"]
+    assert result.articles[0].body == "First paragraph.\nAsia\nStill the same article."
+
+
+def test_section_lines_match_ignoring_case_and_outer_spaces() -> None:
+    result = read("  middle east  \nA title\n\nBody.\n")
+    assert result.articles[0].section == "Middle East"
+
+
+def test_bom_and_crlf_are_accepted_silently() -> None:
+    result = read(b"\xef\xbb\xbfAsia\r\nA title\r\n\r\nOne.\r\nTwo.\r\n")
+    assert result.problems == ()
+    assert result.articles[0].title == "A title"
+    assert result.articles[0].body == "One.\nTwo."
+
+
+def test_plain_text_paragraphs_are_escaped_and_questions_stand_out() -> None:
+    body = "Is <b>this</b> escaped?\nA & B said <script>x</script>."
+    assert to_html(body, "text") == (
+        "<p><strong>Is &lt;b&gt;this&lt;/b&gt; escaped?</strong></p>\n"
+        "<p>A &amp; B said &lt;script&gt;x&lt;/script&gt;.</p>"
+    )
+    assert first_paragraph(body, "text") == "Is <b>this</b> escaped?"
+
+
+# -- bad input -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n  \t\n"])
+def test_an_empty_file_is_an_error(text: str) -> None:
+    result = read(text)
+    assert result.articles == ()
+    assert messages(result) == ["None:error:the file is empty; add an article or delete the file"]
+
+
+def test_a_title_without_a_body_is_an_error_and_the_next_article_survives() -> None:
+    result = read("Asia\nNo body here\n\nAsia\nSecond\n\nIts body.\n")
+    # "No body here" has only a blank line before the next article start.
+    assert [a.title for a in result.articles] == ["Second"]
+    assert any("'No body here' has a title but no body" in m for m in messages(result))
+    assert result.problems[0].line == 1
+
+
+def test_an_unconfigured_section_is_reported_with_the_fix() -> None:
+    result = read("Sports\nMatch report\n\nGoal.\n")
+    assert result.articles == ()
+    assert messages(result) == [
+        "1:error:section 'Sports' is not configured; add a [[sections]] entry with "
+        'name = "Sports" to config.toml, or set content.allow_new_sections = true'
+    ]
+
+
+def test_new_sections_can_be_allowed() -> None:
+    settings = ReaderSettings(tuple(SECTIONS), allow_new_sections=True, timezone=PARIS)
+    result = read("Sports\nMatch report\n\nGoal.\n", settings=settings)
+    assert [a.section for a in result.articles] == ["Sports"]
+
+
+def test_a_binary_file_is_skipped() -> None:
+    result = read(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    assert result.articles == ()
+    assert messages(result) == ["None:error:binary file (it contains NUL bytes); skipped"]
+
+
+def test_windows_1252_is_decoded_with_a_warning() -> None:
+    result = read("Europe\nCafé “quotes”\n\nBody.\n".encode("cp1252"))
+    assert result.articles[0].title == "Café “quotes”"
+    assert messages(result) == [
+        "2:warning:not valid UTF-8; read as Windows-1252 (save the file as UTF-8 to silence this)"
+    ]
+
+
+def test_control_characters_are_removed_with_a_warning() -> None:
+    result = read("Europe\nBell\x07 title\n\nA\x0b paragraph\x1b.\n")
+    assert result.articles[0].title == "Bell title"
+    assert result.articles[0].body == "A paragraph."
+    assert messages(result) == [
+        "2:warning:removed 1 control character(s) (U+0007) from the title",
+        "4:warning:removed 2 control character(s) (U+000B, U+001B) from a paragraph",
+    ]
+
+
+def test_a_file_with_no_article_start_is_an_error() -> None:
+    result = read("just some text\nwith no structure\n")
+    assert result.articles == ()
+    assert result.problems[0].severity == "error"
+    assert "no article found" in result.problems[0].message
+
+
+# -- Markdown --------------------------------------------------------------------------------
+
+MD = """---
+title: "A <b>bold</b> claim"
+section: europe
+date: 2025-07-01 09:30:00
+author: Jane Doe
+tags: [energy, eu]
+---
+
+First *paragraph* with <script>alert(1)</script>.
+
+Second paragraph with [a link](https://example.org) and [bad](javascript:alert(1)).
+"""
+
+
+def test_markdown_with_yaml_front_matter() -> None:
+    result = read(MD, "a.md")
+    assert result.problems == ()
+    (article,) = result.articles
+    assert article.title == "A <b>bold</b> claim"
+    assert article.section == "Europe"
+    assert article.date == datetime(2025, 7, 1, 9, 30, tzinfo=PARIS)
+    assert article.author == "Jane Doe"
+    assert article.tags == ("energy", "eu")
+    html = to_html(article.body, "markdown")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert 'href="https://example.org"' in html and "javascript:" not in html.split("[bad]")[0]
+    assert "<em>paragraph</em>" in html
+    assert (
+        first_paragraph(article.body, "markdown")
+        == "First paragraph with <script>alert(1)</script>."
+    )
+
+
+def test_markdown_with_toml_front_matter_and_every_field() -> None:
+    text = """+++
+title = "Summit"
+section = "Diplomacy"
+date = 2025-07-02T08:00:00+02:00
+updated = 2025-07-03T08:00:00Z
+summary = "Short."
+id = "urn:uuid:2b9f8a4e-1c1d-4a53-9a1e-0f3c3d9d6a11"
+slug = "the-summit"
++++
+Body.
+"""
+    (article,) = read(text, "b.md").articles
+    assert article.summary == "Short."
+    assert article.id == "urn:uuid:2b9f8a4e-1c1d-4a53-9a1e-0f3c3d9d6a11"
+    assert article.slug == "the-summit"
+    assert article.date is not None and article.date.utcoffset() == timedelta(hours=2)
+    assert article.updated is not None and article.updated.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("front", "expected"),
+    [
+        (
+            "title: NO\nsection: Asia",
+            "front-matter 'title' must be a non-empty string, found bool False",
+        ),
+        ("title: T\nsection: Asia\ndate: 10:00", "front-matter 'date' must be a date and time"),
+        ("title: T\nsection: Asia\ndate: 2025-02-30", "invalid date in the front matter"),
+        ("title: T\nsection: Asia\ntags: energy", "front-matter 'tags' must be a list of strings"),
+        ("title: T\nsection: Asia\nid: not a uri", "front-matter 'id' must be an absolute URI"),
+        ("section: Asia", "front-matter 'title' is required"),
+        ("title: [unclosed\nsection: Asia", "invalid YAML front matter"),
+    ],
+)
+def test_yaml_surprises_are_reported_not_published(front: str, expected: str) -> None:
+    result = read(f"---\n{front}\n---\nBody.\n", "c.md")
+    assert result.articles == ()
+    assert any(expected in p.message and p.severity == "error" for p in result.problems), messages(
+        result
+    )
+
+
+def test_a_yes_no_boolean_says_to_quote_it() -> None:
+    result = read("---\ntitle: NO\nsection: Asia\n---\nBody.\n", "c.md")
+    assert result.problems[0].line == 2
+    assert "quote the value" in result.problems[0].message
+
+
+def test_an_impossible_toml_date_is_reported() -> None:
+    result = read(
+        '+++\ntitle = "T"\nsection = "Asia"\ndate = 2025-02-30T00:00:00Z\n+++\nB.\n', "d.md"
+    )
+    assert result.articles == ()
+    assert "invalid TOML front matter" in result.problems[0].message
+
+
+def test_markdown_without_front_matter_or_body() -> None:
+    assert "no front matter" in read("# Just a heading\n", "e.md").problems[0].message
+    no_body = read("---\ntitle: T\nsection: Asia\n---\n\n", "f.md")
+    assert no_body.articles == ()
+    assert "has a title but no body" in no_body.problems[0].message
+
+
+def test_unknown_front_matter_keys_are_warned_about() -> None:
+    result = read("---\ntitle: T\nsection: Asia\ncolour: red\n---\nBody.\n", "g.md")
+    assert len(result.articles) == 1
+    assert messages(result)[0].startswith("4:warning:unknown front-matter key 'colour' ignored")
+
+
+def test_every_date_is_timezone_aware() -> None:
+    for front in ("date: 2025-07-01", "date: 2025-07-01 10:00:00", "date: '2025-07-01T10:00'"):
+        (article,) = read(f"---\ntitle: T\nsection: Asia\n{front}\n---\nB.\n", "h.md").articles
+        assert article.date is not None and article.date.tzinfo is not None
