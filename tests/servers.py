@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -45,10 +46,8 @@ class Process:
 
     def stop(self, signum: int = signal.SIGTERM) -> None:
         if self.popen.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.popen.pid, signum)
-            except ProcessLookupError:
-                pass
             try:
                 self.popen.wait(timeout=10)
             except subprocess.TimeoutExpired:
