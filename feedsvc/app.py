@@ -83,11 +83,11 @@ def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
     app.config["FEEDSVC"] = config
     app.extensions["feedsvc"] = PublishedSite(publish_dir(config.content.state_dir))
 
-    app.add_url_rule("/", view_func=lambda: _serve("/"))
-    app.add_url_rule("/feeds.opml", view_func=lambda: _serve("/feeds.opml"))
+    app.add_url_rule("/", view_func=home)
+    app.add_url_rule("/feeds.opml", view_func=opml)
     app.add_url_rule("/feeds/<name>", view_func=feed)
-    app.add_url_rule("/sections/<slug>/", view_func=lambda slug: _page("sections", slug))
-    app.add_url_rule("/articles/<slug>/", view_func=lambda slug: _page("articles", slug))
+    app.add_url_rule("/sections/<slug>/", view_func=section)
+    app.add_url_rule("/articles/<slug>/", view_func=article)
     app.add_url_rule("/healthz", view_func=healthz)
     token = os.environ.get(ADMIN_TOKEN_ENV, "")
     if token:  # with no token configured, the endpoint does not exist at all
@@ -106,6 +106,22 @@ def _config() -> Config:
 def _site() -> PublishedSite:
     site: PublishedSite = current_app.extensions["feedsvc"]
     return site
+
+
+def home() -> Response:
+    return _serve("/")
+
+
+def opml() -> Response:
+    return _serve("/feeds.opml")
+
+
+def section(slug: str) -> Response:
+    return _page("sections", slug)
+
+
+def article(slug: str) -> Response:
+    return _page("articles", slug)
 
 
 def feed(name: str) -> Response:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from signal import SIGKILL, SIGTERM
 
 import requests
 
@@ -44,14 +44,14 @@ class Process:
     def signal(self, signum: int) -> None:
         self.popen.send_signal(signum)
 
-    def stop(self, signum: int = signal.SIGTERM) -> None:
+    def stop(self, signum: int = SIGTERM) -> None:
         if self.popen.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.popen.pid, signum)
             try:
                 self.popen.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
+                os.killpg(self.popen.pid, SIGKILL)
                 self.popen.wait(timeout=10)
         self.handle.close()
 
@@ -83,9 +83,11 @@ class Server(Process):
         )
 
 
-def serve(config: Path, log: Path, env: dict[str, str] | None = None) -> Server:
+def serve(
+    config: Path, log: Path, env: dict[str, str] | None = None, port: int | None = None
+) -> Server:
     """`feedsvc serve`: the embedded one-process default."""
-    port = free_port()
+    port = port or free_port()
     args = [str(BIN / "feedsvc"), "serve", "--config", str(config), "--port", str(port)]
     return Server(args, port, log, env)
 

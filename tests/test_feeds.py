@@ -1,0 +1,241 @@
+"""Every feed is valid for real consumers, deterministic, and carries what readers need."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import feedparser
+import jsonschema
+import pytest
+from lxml import etree
+
+from feedsvc.publish import Version, load_current, publish_dir
+from tests.conftest import DATA, SAMPLE, SECTIONS, Site, config_text
+
+SCHEMAS = DATA / "schemas"
+ATOM = "{http://www.w3.org/2005/Atom}"
+SLUGS = ["all", "america", "europe", "middle-east", "asia", "diplomacy"]
+BASE = "http://127.0.0.1:8000"
+
+
+def current(site: Site) -> Version:
+    version = load_current(publish_dir(site.root / "var"))
+    assert version is not None
+    return version
+
+
+def feed_paths() -> list[str]:
+    return [f"/feeds/{slug}.{fmt}" for slug in SLUGS for fmt in ("atom", "rss", "json")]
+
+
+def write_corpus(site: Site, count: int) -> None:
+    """A multi-section corpus in both formats, with distinct dates."""
+    for number in range(count):
+        section = SECTIONS[number % len(SECTIONS)]
+        stamp = 1_700_000_000 + number * 3600
+        if number % 2:
+            site.write(
+                f"{section.lower()}/{number:04d}.md",
+                f"---\ntitle: 'Story {number} <about> & more'\nsection: {section}\n"
+                f"date: 2024-01-{1 + number % 28:02d}T{number % 24:02d}:00:00Z\n---\n\n"
+                f"Opening *paragraph* {number}.\n\nSecond paragraph.\n",
+                mtime=stamp,
+            )
+        else:
+            site.write(
+                f"{number:04d}.txt",
+                f"{section}\nStory {number} <about> & more\n\nOpening {number}.\nIs it?\n",
+                mtime=stamp,
+            )
+
+
+@pytest.fixture(scope="module")
+def corpus_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    root = tmp_path_factory.mktemp("corpus")
+    (root / "articles").mkdir()
+    (root / "config.toml").write_text(
+        config_text(feeds="max_entries = 20\nfull_content = true"), encoding="utf-8"
+    )
+    site = Site(root)
+    write_corpus(site, 120)
+    site.write("000_sample.txt", SAMPLE.read_bytes())
+    report = site.refresh()
+    assert report.problems == ()
+    return site
+
+
+@pytest.fixture(scope="module")
+def relaxng() -> etree.RelaxNG:
+    return etree.RelaxNG(etree.parse(str(SCHEMAS / "atom.rng")))
+
+
+@pytest.fixture(scope="module")
+def json_schema() -> dict[str, object]:
+    loaded: dict[str, object] = json.loads(
+        (SCHEMAS / "jsonfeed-1.1.schema.json").read_text("utf-8")
+    )
+    return loaded
+
+
+@pytest.mark.parametrize("fixture", ["sample_site", "corpus_site"])
+def test_every_feed_is_valid_for_real_consumers(
+    fixture: str,
+    request: pytest.FixtureRequest,
+    relaxng: etree.RelaxNG,
+    json_schema: dict[str, object],
+) -> None:
+    site: Site = request.getfixturevalue(fixture)
+    if fixture == "sample_site":
+        site.refresh()
+    version = current(site)
+    assert set(feed_paths()) <= set(version.resources)
+    limit = 20 if fixture == "corpus_site" else 50
+    for path in feed_paths():
+        body = site.published(path)
+        expected = min(version.counts[path.split("/")[-1].split(".")[0]], limit)
+        if not path.endswith(".json"):  # feedparser 6 reads no JSON Feed; the schema does
+            parsed = feedparser.parse(body)
+            assert parsed.bozo == 0, (path, parsed.get("bozo_exception"))
+            assert len(parsed.entries) == expected, path
+        if path.endswith(".atom"):
+            assert relaxng.validate(etree.fromstring(body)), (path, relaxng.error_log)
+        if path.endswith(".json"):
+            document = json.loads(body)
+            assert len(document["items"]) == expected
+            jsonschema.validate(document, json_schema, format_checker=jsonschema.FormatChecker())
+            assert document["version"] == "https://jsonfeed.org/version/1.1"
+            ids = [item["id"] for item in document["items"]]
+            assert len(ids) == len(set(ids))
+
+
+def test_the_sample_feeds(sample_site: Site) -> None:
+    sample_site.refresh()
+    america = feedparser.parse(sample_site.published("/feeds/america.atom"))
+    assert america.entries[0].title == (
+        "Coup d’état plan in Venezuela orchestrated with the US support"
+    )
+    assert len(america.entries) == 4
+    for section in ("europe", "middle-east", "asia", "diplomacy"):
+        empty = feedparser.parse(sample_site.published(f"/feeds/{section}.atom"))
+        assert empty.bozo == 0 and empty.entries == []
+        name = dict(zip(SLUGS[1:], SECTIONS, strict=True))[section]
+        assert empty.feed.title == f"Test Desk: {name}"
+
+
+def test_entries_are_newest_first_and_limited(corpus_site: Site) -> None:
+    for slug in SLUGS:
+        parsed = feedparser.parse(corpus_site.published(f"/feeds/{slug}.atom"))
+        published = [e.published_parsed for e in parsed.entries]
+        assert published == sorted(published, reverse=True)
+        assert len(parsed.entries) == 20
+
+
+def test_what_every_feed_and_entry_carries(corpus_site: Site) -> None:
+    tree = etree.fromstring(corpus_site.published("/feeds/asia.atom"))
+    links = {link.get("rel"): link for link in tree.findall(f"{ATOM}link")}
+    assert links["self"].get("href") == f"{BASE}/feeds/asia.atom"
+    assert links["alternate"].get("href") == f"{BASE}/sections/asia/"
+    assert tree.findtext(f"{ATOM}subtitle") == "News: Asia."
+    assert tree.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    assert tree.findtext(f"{ATOM}generator") == "feedsvc"
+    entry = tree.find(f"{ATOM}entry")
+    assert entry is not None
+    assert {child.tag.removeprefix(ATOM) for child in entry} >= {
+        "id", "title", "link", "published", "updated", "author", "category", "summary", "content",
+    }  # fmt: skip
+    link = entry.find(f"{ATOM}link")
+    assert link is not None and link.get("rel") == "alternate" and link.get("type") == "text/html"
+    assert link.get("href", "").startswith(f"{BASE}/articles/")
+    category = entry.find(f"{ATOM}category")
+    assert category is not None and category.get("term") == "Asia"
+
+    rss = etree.fromstring(corpus_site.published("/feeds/asia.rss"))
+    channel = rss.find("channel")
+    assert channel is not None
+    assert channel.findtext("link") == f"{BASE}/sections/asia/"
+    item = channel.find("item")
+    assert item is not None
+    guid = item.find("guid")
+    assert guid is not None and guid.get("isPermaLink") == "false"
+    assert item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded")
+    assert item.findtext("{http://purl.org/dc/elements/1.1/}creator") == "Test Desk newsroom"
+
+    document = json.loads(corpus_site.published("/feeds/asia.json"))
+    assert document["feed_url"] == f"{BASE}/feeds/asia.json"
+    assert document["home_page_url"] == f"{BASE}/sections/asia/"
+    assert document["items"][0]["url"].startswith(f"{BASE}/articles/")
+
+
+def test_titles_are_plain_text_escaped_exactly_once(corpus_site: Site) -> None:
+    atom = corpus_site.published("/feeds/all.atom")
+    assert b"<about> &amp; more" not in atom
+    assert b"&lt;about&gt; &amp; more</title>" in atom
+    parsed = feedparser.parse(atom)
+    assert any(e.title.endswith("<about> & more") for e in parsed.entries)
+    document = json.loads(corpus_site.published("/feeds/all.json"))
+    assert any(item["title"].endswith("<about> & more") for item in document["items"])
+
+
+def test_a_feeds_updated_is_its_newest_entry_never_the_build_time(corpus_site: Site) -> None:
+    parsed = feedparser.parse(corpus_site.published("/feeds/europe.atom"))
+    assert parsed.feed.updated_parsed == max(e.updated_parsed for e in parsed.entries)
+
+
+def test_two_builds_of_the_same_input_are_byte_identical(tmp_path: Path) -> None:
+    bodies = []
+    for name in ("one", "two"):
+        root = tmp_path / name
+        (root / "articles").mkdir(parents=True)
+        (root / "config.toml").write_text(config_text(), encoding="utf-8")
+        site = Site(root)
+        write_corpus(site, 30)
+        site.refresh()
+        version = current(site)
+        bodies.append({p: site.published(p) for p in version.resources})
+        gz = (version.directory / "feeds/all.atom.gz").read_bytes()
+        assert gzip.decompress(gz) == bodies[-1]["/feeds/all.atom"]
+    assert bodies[0] == bodies[1]
+
+
+def test_a_changed_article_changes_only_the_feeds_that_contain_it(site: Site) -> None:
+    write_corpus(site, 30)
+    site.refresh()
+    before = current(site)
+    path = site.articles / "0010.txt"  # section America (10 % 5 == 0)
+    path.write_text(path.read_text("utf-8").replace("Opening 10.", "Rewritten."), "utf-8")
+    os.utime(path, (1_800_000_000, 1_800_000_000))
+    report = site.refresh()
+    after = current(site)
+    changed = {p for p in after.resources if after.resources[p].etag != before.resources[p].etag}
+    feeds = {p for p in changed if p.startswith("/feeds/")}
+    assert feeds == {
+        f"/feeds/{slug}.{fmt}" for slug in ("all", "america") for fmt in ("atom", "rss", "json")
+    }
+    # Pages that list only titles were rendered again, and came out the same.
+    assert changed <= set(report.rendered)
+    assert {p for p in report.rendered if p.startswith("/feeds/")} == feeds
+
+
+def test_the_opml_lists_every_feed_grouped_by_format(corpus_site: Site) -> None:
+    opml = etree.fromstring(corpus_site.published("/feeds.opml"))
+    assert opml.get("version") == "2.0"
+    folders = opml.findall("body/outline")
+    assert [f.get("text") for f in folders] == ["Atom 1.0", "RSS 2.0", "JSON Feed 1.1"]
+    for folder, fmt in zip(folders, ("atom", "rss", "json"), strict=True):
+        urls = [o.get("xmlUrl") for o in folder]
+        assert urls == [f"{BASE}/feeds/{slug}.{fmt}" for slug in SLUGS]
+        assert all(o.get("type") == "rss" and o.get("htmlUrl", "").startswith(BASE) for o in folder)
+
+
+def test_summary_only_feeds_when_full_content_is_off(site: Site) -> None:
+    site.config_path.write_text(config_text(feeds="full_content = false"), encoding="utf-8")
+    write_corpus(site, 5)
+    site.refresh()
+    atom = etree.fromstring(site.published("/feeds/all.atom"))
+    assert atom.find(f"{ATOM}entry/{ATOM}content") is None
+    assert atom.findtext(f"{ATOM}entry/{ATOM}summary")
+    item = json.loads(site.published("/feeds/all.json"))["items"][0]
+    assert "content_html" not in item and item["content_text"] == item["summary"]

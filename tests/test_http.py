@@ -1,0 +1,185 @@
+"""HTTP behaviour through a real server on loopback (`feedsvc serve`, as a newcomer runs it)."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import SAMPLE, Site, config_text
+from tests.servers import Server, serve
+
+MARKUP_TITLE = "Asia\n<script>alert('x')</script> & <b>bold</b> claims\n\nBody <i>text</i>.\n"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("http")
+    (root / "articles").mkdir()
+    site = Site(root)
+    shutil.copy(SAMPLE, site.articles / SAMPLE.name)
+    site.write("markup.txt", MARKUP_TITLE, mtime=1_760_000_000)
+    (root / "config.toml").write_text(config_text(), encoding="utf-8")
+    running = serve(root / "config.toml", root / "serve.log")
+    try:
+        running.wait_until("/feeds/all.atom")
+        yield running
+    finally:
+        running.stop()
+
+
+def fetch(
+    server: Server, path: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[http.client.HTTPResponse, bytes]:
+    url = urlsplit(server.url)
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+    try:
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        return response, response.read()
+    finally:
+        connection.close()
+
+
+def test_a_feed_is_served_with_its_caching_headers(server: Server) -> None:
+    response, body = fetch(server, "/feeds/all.atom")
+    assert response.status == 200
+    assert response.getheader("Content-Type") == "application/atom+xml; charset=utf-8"
+    assert response.getheader("ETag", "").startswith('"')
+    assert response.getheader("Last-Modified")
+    assert response.getheader("Cache-Control") == "public, max-age=300"
+    assert response.getheader("Vary") == "Accept-Encoding"
+    assert body.startswith(b"<?xml") and response.getheader("Content-Encoding") is None
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/feeds/america.rss", "application/rss+xml; charset=utf-8"),
+        ("/feeds/middle-east.json", "application/feed+json"),
+        ("/feeds.opml", "text/x-opml; charset=utf-8"),
+        ("/", "text/html; charset=utf-8"),
+        ("/sections/asia/", "text/html; charset=utf-8"),
+    ],
+)
+def test_content_types(server: Server, path: str, content_type: str) -> None:
+    response, _ = fetch(server, path)
+    assert response.status == 200
+    assert response.getheader("Content-Type") == content_type
+
+
+def test_if_none_match_gives_304_with_etag_and_no_body(server: Server) -> None:
+    first, _ = fetch(server, "/feeds/america.atom")
+    etag = first.getheader("ETag", "")
+    for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        response, body = fetch(server, "/feeds/america.atom", headers={"If-None-Match": header})
+        assert response.status == 304, header
+        assert body == b""
+        assert response.getheader("ETag") == etag
+        assert response.getheader("Cache-Control") == "public, max-age=300"
+    response, body = fetch(server, "/feeds/america.atom", headers={"If-None-Match": '"nope"'})
+    assert response.status == 200 and body
+
+
+def test_if_modified_since(server: Server) -> None:
+    first, _ = fetch(server, "/feeds/all.rss")
+    last_modified = parsedate_to_datetime(first.getheader("Last-Modified", ""))
+    later = format_datetime(last_modified + timedelta(hours=1), usegmt=True)
+    earlier = format_datetime(last_modified - timedelta(hours=1), usegmt=True)
+    for since, status in (
+        (first.getheader("Last-Modified", ""), 304),
+        (later, 304),
+        (earlier, 200),
+    ):
+        response, _ = fetch(server, "/feeds/all.rss", headers={"If-Modified-Since": since})
+        assert response.status == status, since
+    # If-None-Match takes precedence: a stale ETag means 200 whatever the date says.
+    response, _ = fetch(
+        server, "/feeds/all.rss", headers={"If-None-Match": '"stale"', "If-Modified-Since": later}
+    )
+    assert response.status == 200
+
+
+def test_gzip_is_the_stored_bytes_with_their_own_etag(server: Server) -> None:
+    plain, plain_body = fetch(server, "/feeds/all.json")
+    zipped, zipped_body = fetch(server, "/feeds/all.json", headers={"Accept-Encoding": "gzip"})
+    assert zipped.getheader("Content-Encoding") == "gzip"
+    assert zipped.getheader("Vary") == "Accept-Encoding"
+    assert gzip.decompress(zipped_body) == plain_body
+    assert zipped_body[4:8] == b"\0\0\0\0"  # mtime=0: the same bytes every build
+    assert zipped.getheader("ETag") != plain.getheader("ETag")
+    again, body = fetch(
+        server,
+        "/feeds/all.json",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.getheader("ETag", "")},
+    )
+    assert again.status == 304 and body == b""
+    refused, body = fetch(server, "/feeds/all.json", headers={"Accept-Encoding": "gzip;q=0"})
+    assert refused.getheader("Content-Encoding") is None and body == plain_body
+
+
+def test_head_answers_like_get_without_a_body(server: Server) -> None:
+    get, get_body = fetch(server, "/feeds/asia.rss")
+    head, head_body = fetch(server, "/feeds/asia.rss", method="HEAD")
+    assert head.status == 200 and head_body == b""
+    for header in ("Content-Type", "ETag", "Last-Modified", "Cache-Control", "Content-Length"):
+        assert head.getheader(header) == get.getheader(header), header
+    assert int(head.getheader("Content-Length", "0")) == len(get_body)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/feeds/sports.atom",
+        "/feeds/all.xml",
+        "/feeds/all",
+        "/feeds/../config.toml",
+        "/feeds/..%2Fconfig.toml",
+        "/feeds/%2e%2e%2fvar%2fstate.sqlite3",
+        "/feeds/" + "a" * 5000 + ".atom",
+        "/sections/nowhere/",
+        "/articles/../../etc/passwd/",
+        "/manifest.json",
+        "/index.html",
+        "/feeds/all.atom.gz",
+    ],
+)
+def test_anything_else_is_a_short_404(server: Server, path: str) -> None:
+    response, body = fetch(server, path)
+    assert response.status == 404
+    assert len(body) < 100
+
+
+def test_a_wrong_method_is_405(server: Server) -> None:
+    response, body = fetch(server, "/feeds/all.atom", method="POST")
+    assert response.status == 405 and len(body) < 100
+    response, _ = fetch(server, "/admin/refresh", method="POST")
+    assert response.status == 404  # no FEEDSVC_ADMIN_TOKEN: the endpoint does not exist
+
+
+def test_pages_escape_every_field(server: Server) -> None:
+    _, home = fetch(server, "/")
+    assert b"<script>alert" not in home
+    assert (
+        b"&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt; claims"
+        in home
+    )
+    _, page = fetch(server, "/articles/script-alert-x-script-b-bold-b-claims/")
+    assert b"<script>" not in page and b"&lt;i&gt;text&lt;/i&gt;" in page
+
+
+def test_healthz_reports_the_version_and_counts(server: Server) -> None:
+    import json
+
+    response, body = fetch(server, "/healthz")
+    assert response.status == 200
+    report = json.loads(body)
+    assert report["status"] == "ok"
+    assert report["entries"]["america"] == 4 and report["entries"]["all"] == 5
+    assert report["version"] and report["built_at"] and report["problems"] == []
