@@ -239,3 +239,37 @@ def test_summary_only_feeds_when_full_content_is_off(site: Site) -> None:
     assert atom.findtext(f"{ATOM}entry/{ATOM}summary")
     item = json.loads(site.published("/feeds/all.json"))["items"][0]
     assert "content_html" not in item and item["content_text"] == item["summary"]
+
+
+def test_an_icon_and_an_external_link_pattern(site: Site) -> None:
+    site.config_path.write_text(
+        config_text().replace(
+            'description = "Tests of the desk."',
+            'description = "Tests of the desk."\nicon = "https://cdn.example.org/icon.png"\n'
+            'link_pattern = "https://news.example.org/story/{slug}"',
+        ),
+        encoding="utf-8",
+    )
+    site.write("a.txt", "Asia\nA story\n\nBody.\n")
+    site.refresh()
+    atom = etree.fromstring(site.published("/feeds/asia.atom"))
+    assert atom.findtext(f"{ATOM}icon") == "https://cdn.example.org/icon.png"
+    link = atom.find(f"{ATOM}entry/{ATOM}link")
+    assert link is not None and link.get("href") == "https://news.example.org/story/a-story"
+    document = json.loads(site.published("/feeds/asia.json"))
+    assert document["icon"] == "https://cdn.example.org/icon.png"
+    assert document["items"][0]["url"] == "https://news.example.org/story/a-story"
+
+
+def test_allowed_new_sections_get_feeds_of_their_own(site: Site) -> None:
+    site.config_path.write_text(
+        config_text(
+            content='articles_dir = "articles"\nstate_dir = "var"\nallow_new_sections = true'
+        ),
+        encoding="utf-8",
+    )
+    site.write("a.txt", "Sports\nMatch report\n\nGoal.\n")
+    site.refresh()
+    parsed = feedparser.parse(site.published("/feeds/sports.atom"))
+    assert [e.title for e in parsed.entries] == ["Match report"]
+    assert feedparser.parse(site.published("/feeds/all.atom")).entries[0].title == "Match report"
