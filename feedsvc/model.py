@@ -5,6 +5,7 @@ Frozen dataclasses, passed along; no stage reaches back into the one before it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,7 +57,7 @@ class Article:
     tags: tuple[str, ...] = ()
     related: tuple[RelatedHeadline, ...] = ()
 
-    @property
+    @functools.cached_property
     def content_hash(self) -> str:
         """Changes exactly when what a reader would see changes."""
         digest = hashlib.blake2b(digest_size=16)

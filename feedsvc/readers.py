@@ -6,6 +6,7 @@ input: it reports what is wrong, with the line, and returns whatever it could re
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -18,7 +19,7 @@ import yaml
 
 from feedsvc.config import Config
 from feedsvc.model import Article, Problem, ReadResult, RelatedHeadline, Severity
-from feedsvc.text import forbidden_characters, xml_safe
+from feedsvc.text import forbidden_characters, has_forbidden, xml_safe
 
 try:  # libyaml is ~10x faster; PyYAML's wheels ship it, a source build may not
     _YamlLoader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
@@ -42,12 +43,17 @@ class ReaderSettings:
             timezone=config.site.timezone,
         )
 
+    @functools.cached_property
+    def _by_key(self) -> dict[str, str]:
+        return {section.casefold(): section for section in self.sections}
+
+    @functools.cached_property
+    def longest(self) -> int:
+        """No line longer than this (plus spaces) can be a section line: a cheap first test."""
+        return max((len(s) for s in self.sections), default=0) + 8
+
     def canonical_section(self, name: str) -> str | None:
-        wanted = name.strip().casefold()
-        for section in self.sections:
-            if section.casefold() == wanted:
-                return section
-        return None
+        return self._by_key.get(name.strip().casefold())
 
 
 class _Report:
@@ -56,12 +62,16 @@ class _Report:
     def __init__(self, path: str) -> None:
         self.path = path
         self.problems: list[Problem] = []
+        #: set once per file: most files have no forbidden character, so most lines skip the check
+        self.dirty = True
 
     def add(self, line: int | None, severity: Severity, message: str) -> None:
         self.problems.append(Problem(self.path, line, severity, message))
 
     def clean(self, value: str, line: int | None, what: str) -> str:
         """`value` with XML-forbidden characters removed, and a warning when there were any."""
+        if not self.dirty:
+            return value
         bad = forbidden_characters(value)
         if not bad:
             return value
@@ -82,6 +92,7 @@ def read_bytes(path: str, data: bytes, settings: ReaderSettings) -> ReadResult:
     if not text.strip():
         report.add(None, "error", "the file is empty; add an article or delete the file")
         return ReadResult(problems=tuple(report.problems))
+    report.dirty = has_forbidden(text)
     articles = reader(path, text, settings, report)
     return ReadResult(tuple(articles), tuple(report.problems))
 
@@ -149,7 +160,10 @@ def _article_starts(
     """Indexes of lines that open an article, with the section (None: unknown, skip it)."""
     starts: list[tuple[int, str | None]] = []
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    longest = settings.longest
     for index, line in enumerate(lines):
+        if len(line) > longest and index != first:
+            continue
         opens = (
             index + 2 < len(lines)
             and lines[index + 1].strip() != ""
@@ -224,7 +238,10 @@ def _related_block(lines: list[str], report: _Report) -> tuple[int, tuple[Relate
         (
             i
             for i, line in enumerate(lines)
-            if line.strip() == "-" and i + 1 < len(lines) and _AGE.match(lines[i + 1].strip())
+            if len(line) < 8
+            and line.strip() == "-"
+            and i + 1 < len(lines)
+            and _AGE.match(lines[i + 1].strip())
         ),
         len(lines),
     )

@@ -22,6 +22,10 @@ def forbidden_characters(text: str) -> list[str]:
     return [f"U+{ord(c):04X}" for c in _FORBIDDEN.findall(text)]
 
 
+def has_forbidden(text: str) -> bool:
+    return _FORBIDDEN.search(text) is not None
+
+
 def xml_safe(text: str) -> str:
     """`text` without the characters `forbidden_characters` names."""
     return _FORBIDDEN.sub("", text)
