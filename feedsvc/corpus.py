@@ -39,6 +39,9 @@ class Scan:
     problems: tuple[Problem, ...]  #: refused links and the like, by path
     #: set when the directory itself could not be listed: nothing may be unpublished then
     failure: str | None = None
+    #: subdirectories (relative, with a trailing "/") that could not be listed: what was
+    #: published from under them stays published
+    unreadable: tuple[str, ...] = ()
 
 
 @dataclass
@@ -51,6 +54,8 @@ class ChangeSet:
     removed: list[str] = field(default_factory=list)
     #: why nothing was unpublished although files vanished (a directory gone, say)
     held_back: str | None = None
+    #: files that changed while being read, or too recently to trust: read at a later refresh
+    deferred: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -72,15 +77,21 @@ def scan(articles_dir: Path) -> Scan:
     root = articles_dir.resolve()
     files: dict[str, FileStat] = {}
     problems: list[Problem] = []
+    unreadable: list[str] = []
     try:
-        _scan_into(root, "", root, files, problems)
+        _scan_into(root, "", root, files, problems, unreadable)
     except OSError as e:
         return Scan({}, (), f"cannot list {articles_dir}: {e.strerror or e}")
-    return Scan(files, tuple(problems))
+    return Scan(files, tuple(problems), unreadable=tuple(unreadable))
 
 
 def _scan_into(
-    root: Path, prefix: str, directory: Path, files: dict[str, FileStat], problems: list[Problem]
+    root: Path,
+    prefix: str,
+    directory: Path,
+    files: dict[str, FileStat],
+    problems: list[Problem],
+    unreadable: list[str],
 ) -> None:
     with os.scandir(directory) as listing:
         for item in listing:
@@ -100,9 +111,18 @@ def _scan_into(
                     continue  # followed where it points, never twice (and never in a loop)
             if item.is_dir():
                 try:
-                    _scan_into(root, rel + "/", Path(item.path), files, problems)
-                except PermissionError:
-                    problems.append(Problem(rel, None, "error", "cannot read this directory"))
+                    _scan_into(root, rel + "/", Path(item.path), files, problems, unreadable)
+                except OSError as e:
+                    unreadable.append(rel + "/")
+                    problems.append(
+                        Problem(
+                            rel,
+                            None,
+                            "error",
+                            f"cannot read this directory ({e.strerror or e}); what was published "
+                            "from it stays published until it can be read again",
+                        )
+                    )
                 continue
             if reader_for(item.name) is None:
                 continue
@@ -142,7 +162,7 @@ def update(
             "treating this as a fault, not a mass deletion: nothing was unpublished"
         )
         return changes
-    refused = {p.path: p for p in listing.problems}
+    refused = {p.path: p for p in listing.problems if p.path not in _dirs(listing.unreadable)}
     todo = [
         path
         for path, info in sorted(listing.files.items())
@@ -150,6 +170,13 @@ def update(
         or (known[path].size, known[path].mtime_ns) != (info.size, info.mtime_ns)
     ]
     gone = sorted(set(known) - set(listing.files) - set(refused))
+    kept = [path for path in gone if path.startswith(listing.unreadable)]
+    if kept:
+        gone = [path for path in gone if path not in kept]
+        changes.held_back = (
+            f"cannot read {', '.join(listing.unreadable)} under {articles_dir}: "
+            f"{len(kept)} file(s) from there were kept as published, not deleted"
+        )
     with store.transaction():
         for path in gone:
             for stored in store.entries_from(path):
@@ -187,6 +214,7 @@ def _update_file(
         return
     data = _read_settled(articles_dir / path, info, settings.settle_ns)
     if data is None:
+        changes.deferred.append(path)
         return  # still being written, or gone: the next scan looks again
     changes.files_read += 1
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
@@ -225,6 +253,10 @@ def _read_settled(path: Path, info: FileStat, settle_ns: int) -> bytes | None:
     return data
 
 
+def _dirs(prefixes: tuple[str, ...]) -> set[str]:
+    return {prefix.rstrip("/") for prefix in prefixes}
+
+
 def _replace_file_entries(
     store: StateStore,
     path: str,
@@ -255,7 +287,7 @@ def _replace_file_entries(
             continue
         entry = _entry_for(store, article, ordinal, previous, settings.authority, mtime)
         kept.add(entry.id)
-        store.save_entry(entry, ordinal)
+        store.save_entry(entry)
         moved = previous is not None and entry.id in changes.removed
         if moved:
             changes.removed.remove(entry.id)  # its file was renamed in this same refresh
@@ -274,7 +306,7 @@ def _match(articles: list[Article], old: list[StoredEntry]) -> dict[int, StoredE
         lambda x: x.id if isinstance(x, Article) else None,
         lambda x: x.content_hash,
         lambda x: (x.section, x.title),
-        lambda x: x.body,
+        lambda x: x.body_hash,
     ]
     matches: dict[int, StoredEntry] = {}
     free = list(old)
@@ -295,7 +327,7 @@ def _match(articles: list[Article], old: list[StoredEntry]) -> dict[int, StoredE
     # Last resort: same position in the file (the title and the body both edited).
     for ordinal in range(len(articles)):
         if ordinal not in matches:
-            found = next((s for s in free if s.ordinal == ordinal), None)
+            found = next((s for s in free if s.entry.ordinal == ordinal), None)
             if found is not None and articles[ordinal].id is None:
                 matches[ordinal] = found
                 free.remove(found)
@@ -358,13 +390,14 @@ def _entry_for(
         slug=slug,
         section=article.section,
         title=article.title,
-        body=article.body,
+        body_hash=article.body_hash,
         body_format=article.body_format,
         summary=article.summary,
         author=article.author,
         published=published,
         updated=max(updated, published),
         path=article.path,
+        ordinal=ordinal,
         tags=article.tags,
         related=article.related,
         content_hash=article.content_hash,
@@ -420,3 +453,22 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
                 problems.append(_duplicate(article, twin.path))
     entries = len(first_copy)
     return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))
+
+
+def load_body(articles_dir: Path, entry: Entry, settings: ReaderSettings) -> str | None:
+    """Read an entry's body back from its file, for the few entries a feed shows.
+
+    None when the file no longer holds that article (changed or removed since it was scanned):
+    the next scan sees the change and updates the entry.
+    """
+    try:
+        data = (articles_dir / entry.path).read_bytes()
+    except OSError:
+        return None
+    articles = read_bytes(entry.path, data, settings).articles
+    same = [a for a in articles if a.content_hash == entry.content_hash]
+    if same:
+        return same[0].body
+    if entry.ordinal < len(articles) and articles[entry.ordinal].title == entry.title:
+        return articles[entry.ordinal].body
+    return None

@@ -58,6 +58,11 @@ class Article:
     related: tuple[RelatedHeadline, ...] = ()
 
     @functools.cached_property
+    def body_hash(self) -> str:
+        """Recognizes the article after a title edit, without keeping the body around."""
+        return hashlib.blake2b(self.body.encode("utf-8"), digest_size=16).hexdigest()
+
+    @functools.cached_property
     def content_hash(self) -> str:
         """Changes exactly when what a reader would see changes."""
         digest = hashlib.blake2b(digest_size=16)
@@ -91,13 +96,16 @@ class Entry:
     slug: str  #: for the entry's page URL; as stable as the id
     section: str
     title: str
-    body: str
+    #: the body itself stays in its file (`path`, article number `ordinal`): only the entries
+    #: that a feed shows are ever read again, so no process holds the whole archive
+    body_hash: str
     body_format: BodyFormat
     summary: str | None  #: None: the first paragraph
     author: str | None
     published: datetime  #: aware; never moves
     updated: datetime  #: aware; moves when the content changes
     path: str
+    ordinal: int  #: which article of its file, from 0
     tags: tuple[str, ...] = ()
     related: tuple[RelatedHeadline, ...] = field(default=(), compare=False)
     content_hash: str = ""

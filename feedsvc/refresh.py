@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from feedsvc.config import Config, load_config
-from feedsvc.corpus import ChangeSet, UpdateSettings, all_problems, scan, update
+from feedsvc.corpus import ChangeSet, UpdateSettings, all_problems, load_body, scan, update
 from feedsvc.errors import ConfigError, LockedError
 from feedsvc.model import Entry, Problem
 from feedsvc.pages import SectionView, article_page, feed_links, home_page, section_page
@@ -191,6 +191,9 @@ class Refresher:
         )
         specs = feed_specs(config, extra)
         newest = {spec.slug: self.store.newest(spec.section, spec.max_entries) for spec in specs}
+        # Keep rendered entries only while a feed shows them: memory follows the feeds' size.
+        visible = {entry.id for entries in newest.values() for entry in entries}
+        self._shown = {key: shown for key, shown in self._shown.items() if key[0] in visible}
         plan = _Plan(config, self.current, rendered, self._show)
         for spec in specs:
             plan.feed(spec, newest[spec.slug])
@@ -205,7 +208,14 @@ class Refresher:
         key = (entry.id, f"{entry.content_hash}:{entry.updated.isoformat()}")
         shown = self._shown.get(key)
         if shown is None:
-            shown = self._shown[key] = show(self.config, entry)
+            config = self.config
+            body = load_body(config.content.articles_dir, entry, ReaderSettings.from_config(config))
+            if body is None:
+                log.warning(
+                    "%s: changed while being published; the next refresh catches up", entry.path
+                )
+                body = ""
+            shown = self._shown[key] = show(config, entry, body)
         return shown
 
     # -- status for /healthz -----------------------------------------------------------------

@@ -121,9 +121,9 @@ def entry_link(config: Config, entry: Entry) -> str:
     return f"{config.site.base_url}/articles/{entry.slug}/"
 
 
-def show(config: Config, entry: Entry) -> ShownEntry:
+def show(config: Config, entry: Entry, body: str) -> ShownEntry:
     """Render one entry's text and HTML; the costly step, done only for entries in a feed."""
-    summary = entry.summary or first_paragraph(entry.body, entry.body_format)
+    summary = entry.summary or first_paragraph(body, entry.body_format) or entry.title
     return ShownEntry(
         id=entry.id,
         title=xml_safe(entry.title),
@@ -133,7 +133,7 @@ def show(config: Config, entry: Entry) -> ShownEntry:
         author=entry.author or config.site.author,
         section=entry.section,
         summary=xml_safe(summary),
-        content_html=xml_safe(to_html(entry.body, entry.body_format)),
+        content_html=xml_safe(to_html(body, entry.body_format)),
         tags=entry.tags,
     )
 

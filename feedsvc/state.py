@@ -38,7 +38,7 @@ CREATE TABLE entries (
     ordinal INTEGER NOT NULL,    -- position in its file
     section TEXT NOT NULL,
     title TEXT NOT NULL,
-    body TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
     body_format TEXT NOT NULL,
     summary TEXT,
     author TEXT,
@@ -72,7 +72,6 @@ class StoredEntry:
     """An entry as stored, with where it came from: what identification matches against."""
 
     entry: Entry
-    ordinal: int
     present: bool
 
 
@@ -196,7 +195,7 @@ class StateStore:
             is not None
         )
 
-    def save_entry(self, entry: Entry, ordinal: int, present: bool = True) -> None:
+    def save_entry(self, entry: Entry, present: bool = True) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
@@ -204,10 +203,10 @@ class StateStore:
                 entry.slug,
                 int(present),
                 entry.path,
-                ordinal,
+                entry.ordinal,
                 entry.section,
                 entry.title,
-                entry.body,
+                entry.body_hash,
                 entry.body_format,
                 entry.summary,
                 entry.author,
@@ -256,7 +255,7 @@ class StateStore:
 
 
 _COLUMNS = (
-    "id, slug, present, path, ordinal, section, title, body, body_format, summary, author, "
+    "id, slug, present, path, ordinal, section, title, body_hash, body_format, summary, author, "
     "tags, related, content_hash, published, updated"
 )
 
@@ -275,22 +274,23 @@ def _file_record(row: tuple[str, int, int, str, str]) -> FileRecord:
 
 
 def _stored(row: tuple[object, ...]) -> StoredEntry:
-    (eid, slug, present, path, ordinal, section, title, body, body_format, summary, author,
+    (eid, slug, present, path, ordinal, section, title, body_hash, body_format, summary, author,
      tags, related, content_hash, published, updated) = row  # fmt: skip
     entry = Entry(
         id=str(eid),
         slug=str(slug),
         section=str(section),
         title=str(title),
-        body=str(body),
+        body_hash=str(body_hash),
         body_format="markdown" if body_format == "markdown" else "text",
         summary=summary if isinstance(summary, str) else None,
         author=author if isinstance(author, str) else None,
         published=datetime.fromisoformat(str(published)),
         updated=datetime.fromisoformat(str(updated)),
         path=str(path),
+        ordinal=int(str(ordinal)),
         tags=tuple(json.loads(str(tags))),
         related=tuple(RelatedHeadline(*r) for r in json.loads(str(related))),
         content_hash=str(content_hash),
     )
-    return StoredEntry(entry, int(str(ordinal)), bool(present))
+    return StoredEntry(entry, bool(present))
