@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, jsonify, request
+from werkzeug.http import http_date, is_resource_modified, quote_etag
 
 from feedsvc.config import Config, load_config
-from feedsvc.publish import Version, current_id, load_current, publish_dir
+from feedsvc.publish import Resource, Version, current_id, load_current, publish_dir
 from feedsvc.refresh import read_status, request_control
 
 ADMIN_TOKEN_ENV = "FEEDSVC_ADMIN_TOKEN"
@@ -31,18 +32,28 @@ _MAX_NAME = 200
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One representation of a resource (plain or gzip), headers computed once at load."""
+
+    body: bytes
+    etag: str
+    headers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class Loaded:
-    """A version with every body in memory: plain and gzip bytes per URL path."""
+    """A version with every body in memory: its plain and gzip variants per URL path."""
 
     version: Version
-    bodies: dict[str, tuple[bytes, bytes]]
+    variants: dict[str, tuple[Variant, Variant]]
 
 
 class PublishedSite:
     """The current version of one publish directory, reloaded when the switch moves."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, max_age: int) -> None:
         self.root = root
+        self.max_age = max_age
         self._loaded: Loaded | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -64,16 +75,29 @@ class PublishedSite:
             version = load_current(self.root)
             if version is None:
                 return
-            bodies = {
-                path: (version.read(r, gzipped=False), version.read(r, gzipped=True))
+            variants = {
+                path: (self._variant(version, r, False), self._variant(version, r, True))
                 for path, r in version.resources.items()
             }
         except OSError as e:
             # Mid-switch, or a version collected under our feet: keep serving the one we have.
             current_app.logger.warning("could not load version %s: %s", wanted, e)
             return
-        self._loaded = Loaded(version, bodies)
+        self._loaded = Loaded(version, variants)
         current_app.logger.info("serving version %s", version.id)
+
+    def _variant(self, version: Version, resource: Resource, gzipped: bool) -> Variant:
+        etag = resource.gzip_etag if gzipped else resource.etag
+        headers = [
+            ("Content-Type", resource.content_type),
+            ("ETag", quote_etag(etag)),
+            ("Last-Modified", http_date(resource.last_modified)),
+            ("Cache-Control", f"public, max-age={self.max_age}"),
+            ("Vary", "Accept-Encoding"),
+        ]
+        if gzipped:
+            headers.append(("Content-Encoding", "gzip"))
+        return Variant(version.read(resource, gzipped), etag, tuple(headers))
 
 
 def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
@@ -81,7 +105,9 @@ def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
     config = load_config(config_path)
     app = Flask(__name__)
     app.config["FEEDSVC"] = config
-    app.extensions["feedsvc"] = PublishedSite(publish_dir(config.content.state_dir))
+    app.extensions["feedsvc"] = PublishedSite(
+        publish_dir(config.content.state_dir), config.refresh.interval_seconds
+    )
 
     app.add_url_rule("/", view_func=home)
     app.add_url_rule("/feeds.opml", view_func=opml)
@@ -140,22 +166,15 @@ def _serve(path: str) -> Response:
     loaded = _site().current()
     if loaded is None:
         return _short(503, "nothing published yet; the first refresh is still running")
-    resource = loaded.version.resources.get(path)
-    if resource is None:
+    pair = loaded.variants.get(path)
+    if pair is None:
         abort(404)
-    plain, gzipped = loaded.bodies[path]
-    use_gzip = request.accept_encodings["gzip"] > 0
-    response = Response(gzipped if use_gzip else plain, content_type=resource.content_type)
-    if use_gzip:
-        response.headers["Content-Encoding"] = "gzip"
-    response.set_etag(resource.gzip_etag if use_gzip else resource.etag)
-    response.last_modified = resource.last_modified
-    response.vary.add("Accept-Encoding")
-    response.cache_control.public = True
-    response.cache_control.max_age = _config().refresh.interval_seconds
+    variant = pair[1] if request.accept_encodings["gzip"] > 0 else pair[0]
     # Werkzeug applies If-None-Match (weak comparison, lists, *) before If-Modified-Since.
-    response.make_conditional(request)
-    return response
+    last_modified = loaded.version.resources[path].last_modified
+    if not is_resource_modified(request.environ, variant.etag, last_modified=last_modified):
+        return Response(status=304, headers=variant.headers)
+    return Response(variant.body, headers=variant.headers)
 
 
 def healthz() -> Response:
