@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import stat
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -192,9 +193,49 @@ def update(
             )
             if progress is not None:
                 progress(number, len(todo))
+        if changes.deferred and settings.settle_ns:
+            _read_once_settled(store, articles_dir, known, settings, changes)
         if changes.changed:
             store.bump_generation()
     return changes
+
+
+def _read_once_settled(
+    store: StateStore,
+    articles_dir: Path,
+    known: dict[str, FileRecord],
+    settings: UpdateSettings,
+    changes: ChangeSet,
+) -> None:
+    """Files that were too fresh get one more look, once they had time to settle.
+
+    A file copied in just before the refresh is then published by this refresh, not the next
+    one; a file that is still changing stays deferred (and keeps what it published before).
+    """
+    waiting, changes.deferred = changes.deferred, []
+    fresh: dict[str, FileStat] = {}
+    for path in waiting:
+        info = _stat(articles_dir / path)
+        if info is not None:
+            fresh[path] = info
+    newest = max((info.mtime_ns for info in fresh.values()), default=0)
+    age_ns = time.time_ns() - newest
+    if 0 <= age_ns < settings.settle_ns:
+        time.sleep((settings.settle_ns - age_ns) / 1e9)
+    for path in waiting:
+        info = _stat(articles_dir / path)
+        if info is None or info != fresh.get(path):
+            changes.deferred.append(path)  # gone or still changing: a later scan decides
+            continue
+        _update_file(store, articles_dir, path, info, known.get(path), settings, changes)
+
+
+def _stat(path: Path) -> FileStat | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return FileStat(info.st_size, info.st_mtime_ns) if stat.S_ISREG(info.st_mode) else None
 
 
 def _update_file(
@@ -247,7 +288,7 @@ def _read_settled(path: Path, info: FileStat, settle_ns: int) -> bytes | None:
         return None
     if (after.st_size, after.st_mtime_ns) != (info.size, info.mtime_ns) or len(data) != info.size:
         return None
-    age_ns = datetime.now(UTC).timestamp() * 1e9 - info.mtime_ns
+    age_ns = time.time_ns() - info.mtime_ns
     if 0 <= age_ns < settle_ns:  # a file dated in the future is not "being written"
         return None
     return data
@@ -458,8 +499,9 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
 def load_body(articles_dir: Path, entry: Entry, settings: ReaderSettings) -> str | None:
     """Read an entry's body back from its file, for the few entries a feed shows.
 
-    None when the file no longer holds that article (changed or removed since it was scanned):
-    the next scan sees the change and updates the entry.
+    None when the file no longer holds exactly that article (changed, being rewritten, removed
+    or unreadable since it was scanned): nothing else may be published under the entry's
+    content hash. The next scan sees the change and updates the entry.
     """
     try:
         data = (articles_dir / entry.path).read_bytes()
@@ -467,8 +509,4 @@ def load_body(articles_dir: Path, entry: Entry, settings: ReaderSettings) -> str
         return None
     articles = read_bytes(entry.path, data, settings).articles
     same = [a for a in articles if a.content_hash == entry.content_hash]
-    if same:
-        return same[0].body
-    if entry.ordinal < len(articles) and articles[entry.ordinal].title == entry.title:
-        return articles[entry.ordinal].body
-    return None
+    return same[0].body if same else None

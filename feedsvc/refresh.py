@@ -21,13 +21,14 @@ from pathlib import Path
 
 from feedsvc.config import Config, load_config
 from feedsvc.corpus import ChangeSet, UpdateSettings, all_problems, load_body, scan, update
-from feedsvc.errors import ConfigError, LockedError
+from feedsvc.errors import ConfigError, LockedError, PublishError
 from feedsvc.model import Entry, Problem
 from feedsvc.pages import SectionView, article_page, feed_links, home_page, section_page
 from feedsvc.publish import (
     Pending,
     Resource,
     Version,
+    current_id,
     etag_of,
     load_current,
     publish_dir,
@@ -50,8 +51,10 @@ from feedsvc.state import StateStore
 log = logging.getLogger(__name__)
 
 STATUS_FILE = "status.json"
-#: a file modified this recently may still be being written; it waits for the next scan
-SETTLE_SECONDS = 0.05
+#: a file modified this recently may still be being written: it is left for a later refresh
+#: (the clock runs one again soon after), so a writer pausing less than this between two
+#: writes is never published half-way
+SETTLE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class RefreshReport:
     published: bool  #: False: the current version already said all this
     held_back: str | None
     problems: tuple[Problem, ...] = field(repr=False)
+    #: files still being written (or changed while read): read again at a later refresh
+    deferred: tuple[str, ...] = ()
 
     def summary(self) -> str:
         feeds = [p for p in self.rendered if p.startswith("/feeds")]
@@ -81,6 +86,8 @@ class RefreshReport:
             line += f"; published version {self.version}"
         else:
             line += "; nothing new to publish"
+        if self.deferred:
+            line += f"; {len(self.deferred)} file(s) still being written, left for later"
         return line + f" ({self.seconds * 1000:.0f} ms)"
 
 
@@ -90,11 +97,15 @@ class Refresher:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.config_error: str | None = None
-        self.store = StateStore.open(config.content.state_dir)
         self.root = publish_dir(config.content.state_dir)
-        self.current: Version | None = load_current(self.root)
+        # Versions were published from a store: without it every entry would get a new id.
+        self.store = StateStore.open(
+            config.content.state_dir, expect_existing=current_id(self.root) is not None
+        )
+        self.current: Version | None = self._load_current()
         self._shown: dict[tuple[str, str], ShownEntry] = {}
-        self._last_success: datetime | None = None
+        self._last_success: datetime | None = _last_success(config.content.state_dir)
+        self.last_report: RefreshReport | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -138,20 +149,30 @@ class Refresher:
         with build_lock(self.state_dir):
             config_changed = self.check_config()
             config = self.config
-            self.current = load_current(self.root)
+            self.current = self._load_current()
             listing = scan(config.content.articles_dir)
             changes = update(
                 self.store, config.content.articles_dir, listing, self._update_settings(), progress
             )
             if changes.held_back:
                 log.warning("%s", changes.held_back)
+            for path in changes.deferred:
+                log.info("%s: still being written (or changed while read); read it later", path)
             source = f"{self.store.generation()}:{config.digest}"
             rendered: list[str] = []
             published = False
             if self.current is None or self.current.source != source or config_changed:
                 before = self.current.id if self.current else None
-                self.current = self._publish(config, source, rendered, started_at)
-                published = self.current.id != before
+                try:
+                    self.current = self._publish(config, source, rendered, started_at)
+                except _Unsettled as e:
+                    # Its body is no longer what was scanned: publish nothing rather than a
+                    # half-written or mismatched entry; the current version keeps serving.
+                    log.info("%s: changed after it was scanned; publishing it later", e.path)
+                    changes.deferred.append(e.path)
+                    rendered.clear()
+                else:
+                    published = self.current.id != before
         report = RefreshReport(
             started_at=started_at,
             seconds=time.perf_counter() - started,
@@ -164,11 +185,21 @@ class Refresher:
             published=published,
             held_back=changes.held_back,
             problems=tuple(all_problems(self.store, listing)),
+            deferred=tuple(changes.deferred),
         )
         self._last_success = started_at
+        self.last_report = report
         self.write_status(report)
         _log_report(report, changes)
         return report
+
+    def _load_current(self) -> Version | None:
+        """The version being served; a damaged one is rebuilt (from the store), never patched."""
+        try:
+            return load_current(self.root)
+        except PublishError as e:
+            log.error("%s; the next version is rendered in full", e)
+            return None
 
     def _update_settings(self) -> UpdateSettings:
         config = self.config
@@ -211,15 +242,14 @@ class Refresher:
             config = self.config
             body = load_body(config.content.articles_dir, entry, ReaderSettings.from_config(config))
             if body is None:
-                log.warning(
-                    "%s: changed while being published; the next refresh catches up", entry.path
-                )
-                body = ""
+                raise _Unsettled(entry.path)
             shown = self._shown[key] = show(config, entry, body)
         return shown
 
     # -- status for /healthz -----------------------------------------------------------------
     def write_status(self, report: RefreshReport | None, error: str | None = None) -> None:
+        """`status.json` for `/healthz`; a failed refresh keeps the last report's details."""
+        report = report or self.last_report
         status: dict[str, object] = {
             "last_attempt": datetime.now(UTC).isoformat(),
             "last_success": self._last_success.isoformat() if self._last_success else None,
@@ -229,8 +259,17 @@ class Refresher:
             "held_back": report.held_back if report else None,
             "last_refresh": _report_json(report) if report else None,
             "problems": [asdict(p) for p in report.problems] if report else [],
+            "deferred": list(report.deferred) if report else [],
         }
         write_status(self.state_dir, status)
+
+
+class _Unsettled(Exception):
+    """An entry's file no longer holds what the scan stored: nothing is published this time."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
 
 
 class _Plan:
@@ -467,4 +506,27 @@ def failed_refresh(refresher: Refresher, error: BaseException) -> None:
     """Log a failed refresh with its cause; the last good version keeps serving."""
     message = f"{type(error).__name__}: {error}"
     log.error("refresh failed, the last good version keeps serving: %s", message)
-    refresher.write_status(None, error=message)
+    log.debug("the failed refresh", exc_info=error)
+    try:
+        refresher.write_status(None, error=message)
+    except OSError as e:  # the disk that made the refresh fail may refuse this too
+        log.error("could not write %s: %s", refresher.state_dir / STATUS_FILE, e)
+
+
+def _last_success(state_dir: Path) -> datetime | None:
+    """The last good refresh a previous run recorded: a restart is not a fresh success."""
+    value = read_status(state_dir).get("last_success")
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def refresher_pid(state_dir: Path) -> int | None:
+    """The pid of the refresher (`clock` or `serve`) of `state_dir`, if one seems to run."""
+    try:
+        pid = int((state_dir / "refresher.lock").read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid

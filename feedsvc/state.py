@@ -18,7 +18,7 @@ from pathlib import Path
 from feedsvc.errors import StateError
 from feedsvc.model import Entry, Problem, RelatedHeadline
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  #: 2: bodies stay in their files, the store keeps body_hash
 STATE_FILE = "state.sqlite3"
 
 _SCHEMA = """
@@ -83,12 +83,25 @@ class StateStore:
         self.path = path
 
     @classmethod
-    def open(cls, state_dir: Path) -> StateStore:
-        """Open (or create) the store; refuse a corrupt or unknown one instead of resetting ids."""
+    def open(cls, state_dir: Path, expect_existing: bool = False) -> StateStore:
+        """Open (or create) the store; refuse a corrupt or unknown one instead of resetting ids.
+
+        `expect_existing`: entries were published from this store (there is a published
+        version), so a missing or empty one is refused too rather than silently started afresh.
+        """
         path = state_dir / STATE_FILE
+        db: sqlite3.Connection | None = None
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
             existed = path.exists() and path.stat().st_size > 0
+            if expect_existing and not existed:
+                raise StateError(
+                    f"{path}: the state store is missing or empty, but versions were published "
+                    f"from it (under {state_dir / 'publish'}). It holds every published entry "
+                    "id: restore it from a backup. Starting afresh would give every entry a new "
+                    "id and readers would see duplicates; to do that anyway, remove the publish "
+                    "directory too."
+                )
             db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -102,13 +115,18 @@ class StateStore:
                     f"'{SCHEMA_VERSION}');COMMIT;"
                 )
             return store
+        except StateError:
+            _close(db)
+            raise
         except sqlite3.DatabaseError as e:
+            _close(db)
             raise StateError(
                 f"{path}: the state store is unreadable or corrupt ({e}). It holds every "
                 "published entry id; restore it from a backup, or move it aside to start over "
                 "(every entry would then get a new id and readers would see duplicates)."
             ) from e
         except OSError as e:
+            _close(db)
             raise StateError(f"{path}: cannot open the state store: {e.strerror}") from e
 
     def _check_version(self) -> None:
@@ -258,6 +276,11 @@ _COLUMNS = (
     "id, slug, present, path, ordinal, section, title, body_hash, body_format, summary, author, "
     "tags, related, content_hash, published, updated"
 )
+
+
+def _close(db: sqlite3.Connection | None) -> None:
+    if db is not None:
+        db.close()
 
 
 def _sort_key(moment: datetime) -> int:
