@@ -5,18 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import shutil
 import sys
 import time
+import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from feedsvc.config import Config, load_config
+from feedsvc.config import Config, config_path, load_config
 from feedsvc.corpus import check_files
-from feedsvc.errors import FeedsvcError
+from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.publish import MANIFEST
-from feedsvc.refresh import Refresher, refresher_role, request_control
+from feedsvc.refresh import Refresher, refresher_pid, refresher_role, request_control
 
 log = logging.getLogger("feedsvc")
 
@@ -30,8 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        config = load_config(args.config)
-        result: int = args.command(config, args)
+        result: int
+        if args.command is reload_command:
+            result = reload_command(args)  # works with a broken config too: that is its point
+        else:
+            result = args.command(load_config(args.config), args)
         return result
     except FeedsvcError as e:
         print(f"feedsvc: {e}", file=sys.stderr)
@@ -45,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def command(
-        run: Callable[[Config, argparse.Namespace], int], name: str, text: str
+        run: Callable[[Config, argparse.Namespace], int] | Callable[[argparse.Namespace], int],
+        name: str,
+        text: str,
     ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("--config", help="config file (default: $FEEDSVC_CONFIG or ./config.toml)")
@@ -110,10 +117,48 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def reload_command(config: Config, args: argparse.Namespace) -> int:
-    request_control(config.content.state_dir, "reload")
-    print(f"asked the refresher of {config.content.state_dir} to reread {config.path}")
+def reload_command(args: argparse.Namespace) -> int:
+    """Ask the refresher to reread the config now; say at once if the new one is invalid."""
+    path = config_path(args.config)
+    problem: str | None = None
+    try:
+        state_dir = load_config(path).content.state_dir
+    except ConfigError as e:
+        problem = str(e)
+        found = _state_dir_of(path)
+        if found is None:
+            raise
+        state_dir = found
+    request_control(state_dir, "reload")
+    pid = refresher_pid(state_dir)
+    who = f"the refresher (pid {pid})" if pid else "the refresher (none seems to run now)"
+    print(f"asked {who} of {state_dir} to reread {path}")
+    if problem is not None:
+        print(f"feedsvc: {problem}", file=sys.stderr)
+        print(
+            "feedsvc: this config will be rejected: the refresher keeps its previous one "
+            "and /healthz shows the error until the file is fixed",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _state_dir_of(path: Path) -> Path | None:
+    """`content.state_dir` of a config that does not validate, if it can be made out at all."""
+    try:
+        text = path.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    value: object = "var"
+    try:
+        value = tomllib.loads(text).get("content", {}).get("state_dir", "var")
+    except (tomllib.TOMLDecodeError, AttributeError):
+        match = re.search(r"^\s*state_dir\s*=\s*[\"']([^\"']+)[\"']", text, re.MULTILINE)
+        value = match.group(1) if match else "var"
+    if not isinstance(value, str) or not value:
+        return None
+    return (path.parent / value).resolve()
 
 
 def clock_command(config: Config, args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -19,13 +20,25 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from feedsvc.corpus import is_ignored
-from feedsvc.refresh import Refresher, failed_refresh, request_control, take_control
+from feedsvc.refresh import (
+    SETTLE_SECONDS,
+    Refresher,
+    RefreshReport,
+    failed_refresh,
+    request_control,
+    take_control,
+)
 
 log = logging.getLogger(__name__)
 
+REFRESH_JOB = "refresh"
+POLL_JOB = "poll"
+#: how often control files (`feedsvc reload`, SIGHUP, `POST /admin/refresh`) are looked for
 POLL_SECONDS = 1.0
 #: Never skip work silently: late runs still run, piled-up runs become one, one at a time.
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+#: files still being written get this many quick second looks before waiting for the schedule
+DEFERRED_RETRIES = 3
 
 
 class Clock:
@@ -34,8 +47,12 @@ class Clock:
     def __init__(self, refresher: Refresher, scheduler: BaseScheduler) -> None:
         self.refresher = refresher
         self.scheduler = scheduler
-        self._again = threading.Event()
+        self._lock = threading.Lock()
+        self._running = False  #: a tick is under way
+        self._again = False  #: asked for while it ran: it runs once more
+        self._retries = 0
         self._observer: Any = None
+        self._previous_sighup: Any = None
 
     def start(self) -> None:
         interval = self.refresher.config.refresh.interval_seconds
@@ -43,44 +60,86 @@ class Clock:
             self.tick,
             "interval",
             seconds=interval,
-            id="refresh",
-            next_run_time=datetime.now(UTC),
+            timezone=UTC,
+            id=REFRESH_JOB,
+            next_run_time=datetime.now(UTC),  # once at start, then every interval
+            **JOB_DEFAULTS,
         )
-        self.scheduler.add_job(self.poll, "interval", seconds=POLL_SECONDS, id="poll")
+        self.scheduler.add_job(
+            self.poll, "interval", seconds=POLL_SECONDS, timezone=UTC, id=POLL_JOB, **JOB_DEFAULTS
+        )
+        self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
         self._watch()
-        signal.signal(signal.SIGHUP, self._on_sighup)
+        if threading.current_thread() is threading.main_thread():
+            self._previous_sighup = signal.signal(signal.SIGHUP, self._on_sighup)
         log.info("refreshing every %d s; SIGHUP or `feedsvc reload` rereads the config", interval)
         self.scheduler.start()
 
     def tick(self) -> None:
         """One scheduled run, repeated while new requests arrived during it."""
-        while True:
-            self._again.clear()
-            try:
-                self.refresher.refresh()
-            except Exception as e:
-                failed_refresh(self.refresher, e)
-            self._follow_config()
-            if not self._again.is_set():
-                return
+        with self._lock:
+            self._running = True
+        report: RefreshReport | None = None
+        try:
+            while True:
+                with self._lock:
+                    self._again = False
+                report = self._refresh()
+                self._follow_config()
+                with self._lock:
+                    if not self._again:
+                        break
+        finally:
+            with self._lock:
+                self._running = False
+        if report is not None and report.deferred and self._retries < DEFERRED_RETRIES:
+            self._retries += 1
+            self._run_soon(SETTLE_SECONDS)
+        else:
+            self._retries = 0
+
+    def _refresh(self) -> RefreshReport | None:
+        try:
+            return self.refresher.refresh()
+        except Exception as e:
+            failed_refresh(self.refresher, e)  # logged; the next tick tries again
+            return None
 
     def poll(self) -> None:
-        if take_control(self.refresher.state_dir):
+        taken = take_control(self.refresher.state_dir)
+        if taken:
+            log.info("%s asked for: refreshing now", " and ".join(sorted(taken)))
             self.trigger()
 
     def trigger(self, delay: float = 0.0) -> None:
         """Refresh as soon as possible (after `delay`), without ever running two at once."""
-        self._again.set()
-        self.scheduler.modify_job(
-            "refresh", next_run_time=datetime.now(UTC) + timedelta(seconds=delay)
-        )
+        with self._lock:
+            if self._running:
+                self._again = True
+                return
+        self._run_soon(delay)
+
+    def _run_soon(self, delay: float) -> None:
+        wanted = datetime.now(UTC) + timedelta(seconds=delay)
+        with self._lock:
+            job = self.scheduler.get_job(REFRESH_JOB)
+            if job is not None and (job.next_run_time is None or wanted < job.next_run_time):
+                self.scheduler.modify_job(REFRESH_JOB, next_run_time=wanted)
+
+    def _on_skipped(self, event: JobSubmissionEvent) -> None:
+        """A tick came while a (long) refresh ran: run once more right after it, not never."""
+        if event.job_id == REFRESH_JOB:
+            with self._lock:
+                self._again = self._again or self._running
 
     def _follow_config(self) -> None:
         """Apply a reloaded interval and watch setting."""
         wanted = self.refresher.config.refresh.interval_seconds
-        job = self.scheduler.get_job("refresh")
+        job = self.scheduler.get_job(REFRESH_JOB)
         if job is not None and job.trigger.interval != timedelta(seconds=wanted):
-            self.scheduler.reschedule_job("refresh", trigger="interval", seconds=wanted)
+            self.scheduler.reschedule_job(
+                REFRESH_JOB, trigger="interval", seconds=wanted, timezone=UTC
+            )
             log.info("refresh interval is now %d s", wanted)
         if self.refresher.config.refresh.watch != (self._observer is not None):
             self._watch()
@@ -110,8 +169,12 @@ class Clock:
     def stop(self) -> None:
         if self._observer is not None:
             self._observer.stop()
+            self._observer = None
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self._previous_sighup is not None:
+            signal.signal(signal.SIGHUP, self._previous_sighup)
+            self._previous_sighup = None
 
 
 class _Changes(FileSystemEventHandler):
@@ -133,6 +196,8 @@ class _Changes(FileSystemEventHandler):
 
 def run_clock(refresher: Refresher, blocking: bool) -> Clock:
     """Start the schedule: `blocking` for the `clock` process, in the background for `serve`."""
+    # One line per event of our own; APScheduler's "running job" chatter every second is not one.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler: BaseScheduler = (
         BlockingScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
         if blocking

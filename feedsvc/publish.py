@@ -133,11 +133,11 @@ def write_version(
     final = versions / version_id
     if previous is not None and previous.id == version_id:
         return previous
+    staging = versions / f".tmp-{version_id}-{os.getpid()}"
     try:
         versions.mkdir(parents=True, exist_ok=True)
-        _remove_leftovers(versions)
+        _remove_leftovers(root)
         if not final.exists():
-            staging = versions / f".tmp-{version_id}-{os.getpid()}"
             staging.mkdir()
             for item in pending:
                 _write_file(staging, item, previous)
@@ -151,8 +151,13 @@ def write_version(
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), "utf-8")
             os.rename(staging, final)
         _switch(root, version_id)
-    except OSError as e:
-        raise PublishError(f"could not publish version {version_id} under {root}: {e}") from e
+    except (OSError, PublishError) as e:
+        # A full disk must not stay full of a version nobody will serve.
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PublishError(
+            f"could not publish version {version_id} under {root}: {e}; "
+            f"version {previous.id if previous else '(none)'} stays current"
+        ) from e
     _collect_garbage(versions, version_id)
     log.info("published version %s (%d files)", version_id, len(resources))
     return Version(version_id, built_at, final, resources, dict(counts), source)
@@ -201,10 +206,15 @@ def _switch(root: Path, version_id: str) -> None:
     os.replace(link, root / "current")  # atomic: readers see the old target or the new one
 
 
-def _remove_leftovers(versions: Path) -> None:
-    """Staging directories of a refresher that died mid-write (only one refresher runs)."""
-    for stale in versions.glob(".tmp-*"):
+def _remove_leftovers(root: Path) -> None:
+    """What a refresher killed mid-write left: a staging directory, a switch never made.
+
+    Only the holder of the build lock publishes, so nothing else is writing these.
+    """
+    for stale in (root / "versions").glob(".tmp-*"):
         shutil.rmtree(stale, ignore_errors=True)
+    for link in root.glob(".current-*"):
+        link.unlink(missing_ok=True)
 
 
 def _collect_garbage(versions: Path, current: str) -> None:
