@@ -1,0 +1,492 @@
+"""Running feedsvc for months: the schedule, incremental refreshes, one refresher beside many web
+processes, config reloads without downtime, the admin endpoint and /healthz."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask.testing import FlaskClient
+from lxml import etree
+
+from feedsvc import refresh as refresh_module
+from feedsvc.app import RELOAD_CHECK_SECONDS, create_app
+from feedsvc.clock import Clock, run_clock
+from feedsvc.errors import PublishError
+from feedsvc.publish import current_id, load_current, publish_dir
+from feedsvc.refresh import Refresher
+from feedsvc.state import StateStore
+from tests.conftest import SAMPLE, Site, config_text
+from tests.servers import BIN, Process, clock, gunicorn, serve
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+EUROPE = "Europe\nTalks resume in Vienna\n\nDelegates met again.\nNo date was set.\n"
+ASIA = "Asia\nMonsoon arrives early\n\nRain fell in the south.\n"
+FRESH = "Asia\nFresh from the desk\n\nWritten while everything was running.\n"
+
+
+# -- helpers shared with test_faults ---------------------------------------------------------
+def write_config(site: Site, title: str = "Test Desk", interval: int = 300, **tables: str) -> None:
+    text = config_text(refresh=f"interval_seconds = {interval}", **tables)
+    site.config_path.write_text(text.replace('"Test Desk"', json.dumps(title), 1), "utf-8")
+
+
+def get(
+    base_url: str, path: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """One request on its own connection (no keep-alive): any worker may answer it."""
+    url = urlsplit(base_url)
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+    try:
+        connection.request(method, path, headers={"Connection": "close", **(headers or {})})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
+    """Poll until `check()` is truthy; generous timeouts, no timing assertions."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def atom_ids(body: bytes) -> list[str]:
+    """Entry ids of a complete, well-formed Atom feed (a broken one raises)."""
+    root = etree.fromstring(body)
+    assert root.tag == f"{ATOM}feed"
+    return [str(e.findtext(f"{ATOM}id")) for e in root.iter(f"{ATOM}entry")]
+
+
+def atom_titles(body: bytes) -> list[str]:
+    root = etree.fromstring(body)
+    return [str(e.findtext(f"{ATOM}title")) for e in root.iter(f"{ATOM}entry")]
+
+
+def feed_title(body: bytes) -> str:
+    return str(etree.fromstring(body).findtext(f"{ATOM}title"))
+
+
+def healthz(base_url: str) -> dict[str, Any]:
+    _, _, body = get(base_url, "/healthz")
+    report: dict[str, Any] = json.loads(body)
+    return report
+
+
+def client(site: Site) -> FlaskClient:
+    return create_app(site.config_path).test_client()
+
+
+def stored_identities(site: Site) -> dict[str, tuple[str, datetime]]:
+    """Every entry ever stored, by id: (slug, published), removed ones included."""
+    store = StateStore.open(site.root / "var")
+    try:
+        rows = store._db.execute("SELECT id, slug, published FROM entries").fetchall()
+    finally:
+        store.close()
+    return {row[0]: (row[1], datetime.fromisoformat(row[2])) for row in rows}
+
+
+def copy_sample(site: Site) -> None:
+    site.write(SAMPLE.name, SAMPLE.read_bytes())
+
+
+@pytest.fixture
+def running() -> Iterator[list[Process]]:
+    """Processes to stop at the end of a test, whatever happens."""
+    processes: list[Process] = []
+    try:
+        yield processes
+    finally:
+        for process in reversed(processes):
+            process.stop()
+
+
+# -- the schedule ----------------------------------------------------------------------------
+def test_the_refresh_job_never_skips_work_silently(site: Site) -> None:
+    copy_sample(site)
+    refresher = Refresher(site.config())
+    started = datetime.now(UTC)
+    clock_ = run_clock(refresher, blocking=False)
+    try:
+        job = clock_.scheduler.get_job("refresh")
+        assert job is not None
+        # Late runs still run, piled-up runs become one, never two at once; UTC throughout.
+        assert job.coalesce is True
+        assert job.max_instances == 1
+        assert job.misfire_grace_time is None
+        assert job.trigger.interval == timedelta(seconds=300)
+        assert job.trigger.timezone == UTC
+        assert clock_.scheduler.timezone == UTC
+        # Once at start, then every interval.
+        wait_for(lambda: refresher.last_report is not None, "the refresh at start")
+        assert started - timedelta(seconds=1) < job.next_run_time - timedelta(seconds=300)
+    finally:
+        clock_.stop()
+        refresher.close()
+    assert current_id(publish_dir(site.root / "var")) is not None
+
+
+def test_a_failed_refresh_is_logged_with_its_cause_and_retried_at_the_next_tick(
+    site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    write_config(site, interval=1)
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    web = client(site)
+    good = web.get("/feeds/all.atom").data
+    site.write("asia.txt", ASIA)
+    attempts: list[int] = []
+    real_write_version = refresh_module.write_version
+
+    def failing_once(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise PublishError("could not publish: [Errno 28] No space left on device")
+        return real_write_version(*args, **kwargs)
+
+    monkeypatch.setattr(refresh_module, "write_version", failing_once)
+    refresher = Refresher(site.config())
+    clock_ = run_clock(refresher, blocking=False)
+    try:
+        failed = wait_for(
+            lambda: [r for r in caplog.records if "refresh failed" in r.getMessage()],
+            "the failed refresh in the log",
+        )
+        assert failed[0].levelno == logging.ERROR
+        assert "PublishError" in failed[0].getMessage()
+        assert "No space left on device" in failed[0].getMessage()
+        # Meanwhile the last good version is what is served.
+        assert web.get("/feeds/all.atom").data == good
+        wait_for(lambda: len(attempts) >= 2 and refresher.last_report is not None, "a retry")
+    finally:
+        clock_.stop()
+        refresher.close()
+    wait_for(
+        lambda: "Monsoon arrives early" in atom_titles(web.get("/feeds/all.atom").data),
+        "the retried refresh to be served",
+    )
+    assert web.get("/healthz").json["error"] is None  # type: ignore[index]
+
+
+def test_a_refresh_asked_for_while_one_runs_runs_once_after_it(site: Site) -> None:
+    copy_sample(site)
+    refresher = Refresher(site.config())
+    runs: list[float] = []
+    real_refresh = refresher.refresh
+
+    def slow_refresh(*args: Any, **kwargs: Any) -> Any:
+        runs.append(time.monotonic())
+        if len(runs) == 1:
+            clock_.trigger()  # three requests during the first run...
+            clock_.trigger()
+            clock_.trigger()
+        return real_refresh(*args, **kwargs)
+
+    refresher.refresh = slow_refresh  # type: ignore[method-assign]
+    clock_ = Clock(refresher, BackgroundScheduler(timezone=UTC))
+    clock_.start()
+    try:
+        wait_for(lambda: len(runs) >= 2, "the queued refresh")
+        time.sleep(0.5)
+        assert len(runs) == 2  # ...become exactly one more run, not three and not none
+    finally:
+        clock_.stop()
+        refresher.close()
+
+
+# -- incremental refreshes -------------------------------------------------------------------
+def test_a_refresh_with_nothing_changed_reads_renders_and_publishes_nothing(
+    sample_site: Site,
+) -> None:
+    first = sample_site.refresh()
+    version = load_current(publish_dir(sample_site.root / "var"))
+    assert version is not None and first.published
+    again = sample_site.refresh()
+    assert again.files_read == 0
+    assert again.rendered == ()
+    assert not again.published and again.version == first.version
+    assert current_id(publish_dir(sample_site.root / "var")) == version.id
+    same = load_current(publish_dir(sample_site.root / "var"))
+    assert same is not None
+    assert {p: r.etag for p, r in same.resources.items()} == {
+        p: r.etag for p, r in version.resources.items()
+    }
+    # A touched file is read (its mtime moved) but, unchanged, renders nothing.
+    os.utime(sample_site.articles / SAMPLE.name, (1_800_000_000, 1_800_000_000))
+    touched = sample_site.refresh()
+    assert touched.files_read == 1 and touched.rendered == () and not touched.published
+
+
+def test_one_changed_article_rerenders_only_the_feeds_that_show_it(site: Site) -> None:
+    site.write("europe.txt", EUROPE)
+    site.write("asia.txt", ASIA)
+    site.refresh()
+    site.write("europe.txt", EUROPE.replace("No date was set.", "A date was set."), 1.8e9)
+    report = site.refresh()
+    assert report.updated == 1 and report.published
+    feeds = {path for path in report.rendered if path.startswith("/feeds/")}
+    assert feeds == {f"/feeds/{slug}.{fmt}" for slug in ("all", "europe") for fmt in FORMATS}
+    assert "/sections/asia/" not in report.rendered
+    assert "/sections/europe/" in report.rendered
+
+
+FORMATS = ("atom", "rss", "json")
+
+
+def test_a_deleted_article_leaves_the_feeds_and_keeps_its_id_reserved(site: Site) -> None:
+    site.write("europe.txt", EUROPE)
+    site.write("asia.txt", ASIA)
+    site.refresh()
+    (europe_id,) = [i for i in atom_ids(site.published("/feeds/europe.atom"))]
+    (site.articles / "europe.txt").unlink()
+    report = site.refresh()
+    assert report.removed == 1 and report.published
+    assert europe_id not in atom_ids(site.published("/feeds/all.atom"))
+    assert atom_ids(site.published("/feeds/europe.atom")) == []
+    assert europe_id in stored_identities(site)  # reserved: never given to another article
+
+
+# -- one refresher, many web processes -------------------------------------------------------
+REFRESHED = "refresh: read "  #: the one line each refresh logs
+ACCESS_LOG = {"GUNICORN_CMD_ARGS": "--access-logfile - --access-logformat '%(p)s %(r)s %(s)s'"}
+
+
+def test_gunicorn_workers_serve_what_the_one_clock_publishes(
+    site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    copy_sample(site)
+    write_config(site, interval=1)
+    refresher = clock(site.config_path, tmp_path / "clock.log")
+    running.append(refresher)
+    wait_for(lambda: current_id(publish_dir(site.root / "var")), "the first version")
+    web = gunicorn(site.config_path, tmp_path / "web.log", workers=3, env=ACCESS_LOG)
+    running.append(web)
+    web.wait_until("/feeds/all.atom")
+
+    # A second refresher on the same state directory declines, clearly and at once.
+    for command in (["clock"], ["serve", "--port", "0"]):
+        second = subprocess.run(
+            [str(BIN / "feedsvc"), *command, "--config", str(site.config_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode != 0
+        assert f"another refresher (pid {refresher.popen.pid}) already runs" in second.stderr
+
+    ticks_before, started = refresher.output().count(REFRESHED), time.monotonic()
+    site.write("fresh.txt", FRESH, mtime=time.time())
+    wait_for(
+        lambda: b"Fresh from the desk" in get(web.url, "/feeds/all.atom")[2],
+        "the new article in some worker's feed",
+    )
+    # Every worker notices a new version within a second, between requests.
+    time.sleep(RELOAD_CHECK_SECONDS + 0.5)
+    marker = len(web.output())
+    etags, pids, requests = set(), set(), 0
+    while len(pids) < 3 and requests < 300:  # until each of the 3 workers answered some
+        for _ in range(10):
+            status, headers, body = get(web.url, "/feeds/all.atom")
+            assert status == 200 and "Fresh from the desk" in atom_titles(body)
+            etags.add(headers["ETag"])
+        requests += 10
+        pids = set(re.findall(r"^<(\d+)> GET /feeds/all.atom ", web.output()[marker:], re.M))
+    assert len(pids) == 3, f"only workers {pids} answered {requests} requests"
+    assert len(etags) == 1  # one version, the same bytes, whichever worker answers
+
+    # One refresh per tick, all in the clock: the workers never refresh.
+    elapsed = time.monotonic() - started
+    refreshes = refresher.output().count(REFRESHED) - ticks_before
+    assert 1 <= refreshes <= elapsed + 2
+    assert refresher.output().count("published version") >= 1
+    assert REFRESHED not in web.output() and "published version" not in web.output()
+
+    # With the clock gone, /healthz says so once three intervals passed.
+    refresher.stop()
+    report = wait_for(
+        lambda: (r := healthz(web.url))["status"] == "stale" and r, "a stale /healthz"
+    )
+    assert report["version"] == current_id(publish_dir(site.root / "var"))
+
+
+# -- reloading the config --------------------------------------------------------------------
+def test_sighup_and_feedsvc_reload_apply_a_changed_config_now(
+    sample_site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    site = sample_site
+    write_config(site, title="Desk One", interval=300)
+    server = serve(site.config_path, tmp_path / "serve.log")
+    running.append(server)
+    server.wait_until("/feeds/all.atom")
+    assert feed_title(get(server.url, "/feeds/all.atom")[2]) == "Desk One"
+
+    write_config(site, title="Desk Two", interval=300)
+    server.signal(signal.SIGHUP)
+    wait_for(
+        lambda: feed_title(get(server.url, "/feeds/all.atom")[2]) == "Desk Two",
+        "the title from SIGHUP",
+        timeout=10,
+    )
+
+    write_config(site, title="Desk Three", interval=300)
+    result = subprocess.run(
+        [str(BIN / "feedsvc"), "reload", "--config", str(site.config_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"pid {server.popen.pid}" in result.stdout
+    wait_for(
+        lambda: feed_title(get(server.url, "/feeds/all.atom")[2]) == "Desk Three",
+        "the title from feedsvc reload",
+        timeout=10,
+    )
+
+    # The interval itself: from now on every tick (1 s) rereads the file, no signal needed.
+    write_config(site, title="Desk Three", interval=1)
+    server.signal(signal.SIGHUP)
+    wait_for(lambda: "refresh interval is now 1 s" in server.output(), "the new interval")
+    write_config(site, title="Desk Four", interval=1)
+    wait_for(
+        lambda: feed_title(get(server.url, "/feeds/all.atom")[2]) == "Desk Four",
+        "the title from a tick",
+        timeout=10,
+    )
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_an_invalid_config_is_rejected_and_the_previous_one_keeps_running(
+    sample_site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    site = sample_site
+    write_config(site, title="Good Desk")
+    good = site.config_path.read_text("utf-8")
+    server = serve(site.config_path, tmp_path / "serve.log")
+    running.append(server)
+    server.wait_until("/feeds/all.atom")
+    served = get(server.url, "/feeds/all.atom")[2]
+
+    bad_toml = good.replace("[feeds]", "[feeds", 1)
+    unknown = good.replace('language = "en"', 'language = "en"\ncolour = "red"', 1)
+    wrong_type = good.replace("max_entries = 50", 'max_entries = "fifty"', 1)
+    no_articles = good.replace('articles_dir = "articles"', 'articles_dir = "nowhere"', 1)
+    cases = [
+        (bad_toml, f"invalid TOML: Expected ']' at the end of a table declaration (at line "
+         f"{_line_of(bad_toml, '[feeds')}"),
+        (unknown, f"config.toml:{_line_of(unknown, 'colour')}: site.colour: unknown key"),
+        (wrong_type, f"config.toml:{_line_of(wrong_type, 'max_entries')}: feeds.max_entries: "
+         "expected an integer, found string 'fifty'"),
+        (no_articles, f"config.toml:{_line_of(no_articles, 'articles_dir')}: "
+         "content.articles_dir: the directory"),
+    ]  # fmt: skip
+    for text, expected in cases:
+        site.config_path.write_text(text, "utf-8")
+        result = subprocess.run(
+            [str(BIN / "feedsvc"), "reload", "--config", str(site.config_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 1 and expected in result.stderr  # said at once, too
+        wait_for(
+            lambda expected=expected: expected in (healthz(server.url)["config_error"] or ""),
+            f"{expected!r} on /healthz",
+        )
+        assert healthz(server.url)["status"] == "ok"  # the old config runs on: nothing broke
+        assert get(server.url, "/feeds/all.atom")[2] == served
+        logged = [line for line in server.output().splitlines() if "config rejected" in line]
+        assert logged and expected in logged[-1] and " ERROR " in logged[-1]
+
+    site.config_path.write_text(good, "utf-8")
+    server.signal(signal.SIGHUP)
+    wait_for(lambda: healthz(server.url)["config_error"] is None, "the error to clear")
+    assert get(server.url, "/feeds/all.atom")[2] == served
+
+
+# -- the admin endpoint ----------------------------------------------------------------------
+def test_post_admin_refresh_needs_the_bearer_token(
+    site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    site.write("europe.txt", EUROPE)
+    server = serve(site.config_path, tmp_path / "serve.log", env={"FEEDSVC_ADMIN_TOKEN": "s3cret"})
+    running.append(server)
+    server.wait_until("/feeds/all.atom")
+    site.write("asia.txt", ASIA)  # the next tick is 300 s away
+
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}):
+        status, answer, _ = get(server.url, "/admin/refresh", "POST", headers)
+        assert status == 401 and answer["WWW-Authenticate"] == 'Bearer realm="feedsvc"'
+    status, _, body = get(server.url, "/admin/refresh", "GET", {"Authorization": "Bearer s3cret"})
+    assert status == 405
+
+    status, _, body = get(server.url, "/admin/refresh", "POST", {"Authorization": "Bearer s3cret"})
+    assert status == 202 and json.loads(body) == {"requested": "refresh"}
+    wait_for(
+        lambda: "Monsoon arrives early" in atom_titles(get(server.url, "/feeds/all.atom")[2]),
+        "the refresh the admin asked for",
+        timeout=10,
+    )
+    assert "refresh asked for: refreshing now" in server.output()
+
+
+# -- /healthz --------------------------------------------------------------------------------
+def test_healthz_reports_status_version_counts_problems_and_config_error(
+    sample_site: Site,
+) -> None:
+    site = sample_site
+    site.write("sports.txt", "Sports\nMatch\n\nGoal.\n")
+    refresher = Refresher(site.config())
+    report = refresher.refresh()
+    web = client(site)
+    response = web.get("/healthz")
+    assert response.status_code == 200
+    health = response.json
+    assert health is not None
+    version = load_current(publish_dir(site.root / "var"))
+    assert version is not None
+    assert health["status"] == "ok"
+    assert health["version"] == version.id == report.version
+    assert datetime.fromisoformat(health["built_at"]) == version.built_at
+    assert health["entries"] == {
+        "all": 4, "america": 4, "europe": 0, "middle-east": 0, "asia": 0, "diplomacy": 0
+    }  # fmt: skip
+    (problem,) = health["problems"]
+    assert problem["path"] == "sports.txt" and problem["severity"] == "error"
+    assert "section 'Sports' is not configured" in problem["message"]
+    assert health["config_error"] is None and health["held_back"] is None
+    assert health["last_refresh"]["added"] == 4
+
+    # A broken config file is reported at the next refresh, and only until it is fixed.
+    good = site.config_path.read_text("utf-8")
+    site.config_path.write_text(good.replace("[feeds]", "[feeds"), "utf-8")
+    refresher.refresh()
+    assert "invalid TOML" in web.get("/healthz").json["config_error"]  # type: ignore[index]
+    site.config_path.write_text(good, "utf-8")
+    refresher.refresh()
+    refresher.close()
+    assert web.get("/healthz").json["config_error"] is None  # type: ignore[index]
