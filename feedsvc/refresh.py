@@ -169,7 +169,8 @@ class Refresher:
                     # Its body is no longer what was scanned: publish nothing rather than a
                     # half-written or mismatched entry; the current version keeps serving.
                     log.info("%s: changed after it was scanned; publishing it later", e.path)
-                    changes.deferred.append(e.path)
+                    if e.path not in changes.deferred:
+                        changes.deferred.append(e.path)
                     rendered.clear()
                 else:
                     published = self.current.id != before

@@ -1,0 +1,434 @@
+"""Faults: none loses a published entry, changes an id or a published date, or serves a broken
+feed. Each is made real (a SIGKILL, a full disk, a vanished directory, a slow writer, a damaged
+store) rather than imitated."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from feedsvc.publish import Version, current_id, load_current, publish_dir
+from feedsvc.refresh import Refresher
+from tests.conftest import SECTIONS, Site
+from tests.servers import BIN, Process, Server, free_port, gunicorn, serve
+from tests.test_operations import (
+    ATOM,
+    EUROPE,
+    atom_ids,
+    client,
+    get,
+    healthz,
+    running,
+    stored_identities,
+    wait_for,
+    write_config,
+)
+
+__all__ = ["running"]  # the fixture, shared with test_operations
+
+
+def atom_contents(body: bytes) -> dict[str, str]:
+    """Title → HTML content of each entry of a well-formed Atom feed."""
+    root = etree.fromstring(body)
+    return {
+        str(e.findtext(f"{ATOM}title")): str(e.findtext(f"{ATOM}content"))
+        for e in root.iter(f"{ATOM}entry")
+    }
+
+
+def assert_complete(version: Version) -> None:
+    """Every file of the version is there, and every feed parses as a whole."""
+    for path, resource in version.resources.items():
+        body = version.read(resource, gzipped=False)
+        assert (version.directory / f"{resource.file}.gz").is_file(), path
+        if path.endswith((".atom", ".rss", ".opml")):
+            etree.fromstring(body)
+        elif path.endswith(".json"):
+            json.loads(body)
+
+
+def current(site: Site) -> Version:
+    version = load_current(publish_dir(site.root / "var"))
+    assert version is not None
+    return version
+
+
+def integrity(site: Site) -> str:
+    with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db:
+        return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+# -- (a) the refresher is killed while it writes a version ----------------------------------
+def write_corpus(site: Site, count: int, variant: int) -> None:
+    """`count` articles over every section; each variant rewrites every body (old mtimes)."""
+    for number in range(count):
+        body = "\n".join(
+            f"Variant {variant}, paragraph {k} of article {number}: words to fill a line."
+            for k in range(12)
+        )
+        site.write(
+            f"{number:04d}.txt",
+            f"{SECTIONS[number % len(SECTIONS)]}\nArticle number {number}\n\n{body}\n",
+            mtime=1_700_000_000 + variant * 100_000 + number,
+        )
+
+
+def test_a_refresher_killed_mid_write_leaves_the_last_complete_version_served(
+    site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    write_config(site, feeds="max_entries = 1000\nfull_content = true")
+    write_corpus(site, 400, variant=0)
+    site.refresh()
+    before = stored_identities(site)
+    published = set(atom_ids(site.published("/feeds/all.atom")))
+    assert len(published) == 400
+    versions = publish_dir(site.root / "var") / "versions"
+    rng = random.Random(4)
+    killed_while_writing = 0
+    for variant, while_writing in enumerate([True, True, True, False, False], start=1):
+        write_corpus(site, 400, variant)  # every feed and page has to be rendered anew
+        refresher = subprocess.Popen(
+            [str(BIN / "feedsvc"), "refresh", "--config", str(site.config_path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if while_writing:  # once the staging directory exists, at a random moment of it
+            wait_for(
+                lambda refresher=refresher: (
+                    refresher.poll() is not None or any(versions.glob(".tmp-*"))
+                ),
+                "the refresher to start writing a version",
+                timeout=60,
+            )
+            time.sleep(rng.uniform(0, 0.15))
+        else:  # anywhere: scanning, parsing, storing, rendering or writing
+            time.sleep(rng.uniform(0.05, 1.0))
+        refresher.send_signal(signal.SIGKILL)
+        refresher.wait(timeout=30)
+        killed_while_writing += any(versions.glob(".tmp-*"))
+
+        version = current(site)
+        assert_complete(version)
+        assert set(atom_ids(version.read(version.resources["/feeds/all.atom"], False))) == (
+            published
+        )
+        assert integrity(site) == "ok"
+        assert stored_identities(site) == before  # ids, slugs and published dates
+    assert killed_while_writing >= 1
+
+    # A new web process serves the last complete version at once: no refresher runs at all.
+    served = current_id(publish_dir(site.root / "var"))
+    web = gunicorn(site.config_path, tmp_path / "web.log", workers=1)
+    running.append(web)
+    web.wait_until("/feeds/all.atom")
+    status, _, body = get(web.url, "/feeds/all.atom")
+    assert status == 200 and set(atom_ids(body)) == published
+    assert healthz(web.url)["version"] == served
+
+    # The next refresh finishes the job and sweeps what the killed ones left.
+    result = subprocess.run(
+        [str(BIN / "feedsvc"), "refresh", "--config", str(site.config_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not any(versions.glob(".tmp-*"))
+    assert not any(publish_dir(site.root / "var").glob(".current-*"))
+    assert stored_identities(site) == before
+    contents = atom_contents(site.published("/feeds/all.atom"))
+    assert "Variant 5, paragraph 0 of article 7:" in contents["Article number 7"]
+
+
+# -- (b) the disk fills up during a refresh --------------------------------------------------
+LIMIT_FILE_SIZE = (
+    "import os, resource, sys; "
+    "resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), int(sys.argv[1]))); "
+    "os.execv(sys.argv[2], sys.argv[2:])"
+)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[tuple[Path, list[str]]]:
+    """A 1.5 MB tmpfs for the state directory; without the right to mount one, a 512 KB limit
+    on the size of any file the refresher writes (the same failing write, as EFBIG)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    command = ["mount", "-t", "tmpfs", "-o", "size=1536k", "tmpfs", str(mount)]
+    mounted = os.geteuid() == 0 and subprocess.run(command, capture_output=True).returncode == 0
+    try:
+        yield mount, ([] if mounted else [sys.executable, "-c", LIMIT_FILE_SIZE, "524288"])
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def test_a_full_disk_fails_the_refresh_clearly_and_the_old_version_keeps_serving(
+    site: Site, tmp_path: Path, small_disk: tuple[Path, list[str]], running: list[Process]
+) -> None:
+    mount, prefix = small_disk
+    write_config(site, interval=1)
+    config = site.config_path.read_text("utf-8")
+    site.config_path.write_text(config.replace('"var"', json.dumps(str(mount / "var"))), "utf-8")
+    site.write("europe.txt", EUROPE)
+    port = free_port()
+    command = ["serve", "--config", str(site.config_path), "--port", str(port)]
+    server = Server([*prefix, str(BIN / "feedsvc"), *command], port, tmp_path / "serve.log")
+    running.append(server)
+    server.wait_until("/feeds/all.atom")
+    _, _, good = get(server.url, "/feeds/all.atom")
+    version = healthz(server.url)["version"]
+
+    paragraphs = "\n".join(f"{n}: " + os.urandom(600).hex() for n in range(900))
+    site.write("long.txt", f"Asia\nA very long read\n\n{paragraphs}\n")
+    failed = wait_for(
+        lambda: [line for line in server.output().splitlines() if "refresh failed" in line],
+        "the failed refresh in the log",
+    )
+    assert " ERROR " in failed[0]
+    assert "No space left on device" in failed[0] or "File too large" in failed[0]
+    assert f"version {version} stays current" in failed[0]
+    report = healthz(server.url)
+    assert report["status"] == "error" and report["version"] == version
+    assert "could not publish version" in report["error"]
+    status, _, body = get(server.url, "/feeds/all.atom")
+    assert status == 200 and body == good
+    assert not any((mount / "var" / "publish" / "versions").glob(".tmp-*"))  # space given back
+
+    (site.articles / "long.txt").unlink()
+    wait_for(lambda: healthz(server.url)["status"] == "ok", "a good refresh once space is back")
+    assert atom_ids(get(server.url, "/feeds/all.atom")[2]) == atom_ids(good)
+
+
+# -- (c) articles/ disappears or cannot be read ----------------------------------------------
+def _rename(site: Site) -> None:
+    site.articles.rename(site.root / "articles.moved")
+
+
+def _empty(site: Site) -> None:
+    _rename(site)
+    site.articles.mkdir()
+
+
+def _file(site: Site) -> None:
+    _rename(site)
+    site.articles.write_text("not a directory\n", "utf-8")
+
+
+def _restore(site: Site) -> None:
+    if site.articles.is_dir() and not site.articles.is_symlink():
+        site.articles.rmdir()
+    elif site.articles.exists():
+        site.articles.unlink()
+    (site.root / "articles.moved").rename(site.articles)
+
+
+@pytest.mark.parametrize(
+    ("fault", "why"),
+    [
+        (_rename, "cannot list {articles}: No such file or directory; nothing was unpublished"),
+        (_empty, "{articles} lists no article files although 2 were published; treating"),
+        (_file, "cannot list {articles}: Not a directory; nothing was unpublished"),
+    ],
+    ids=["gone", "empty", "a file"],
+)
+def test_articles_gone_or_empty_unpublishes_nothing_and_says_why(
+    site: Site, fault: object, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.write("europe.txt", EUROPE)
+    site.write("asia/monsoon.txt", "Asia\nMonsoon arrives early\n\nRain fell.\n")
+    refresher = Refresher(site.config())
+    refresher.refresh()
+    web = client(site)
+    served = web.get("/feeds/all.atom").data
+    before = stored_identities(site)
+
+    fault(site)  # type: ignore[operator]
+    report = refresher.refresh()
+    expected = why.format(articles=site.articles)
+    assert report.removed == 0 and not report.published
+    assert report.held_back is not None and report.held_back.startswith(expected)
+    assert any(r.levelno == logging.WARNING and expected in r.getMessage() for r in caplog.records)
+    health = web.get("/healthz").json
+    assert health is not None
+    assert health["held_back"] == report.held_back and health["status"] == "ok"
+    assert web.get("/feeds/all.atom").data == served
+
+    _restore(site)
+    report = refresher.refresh()
+    refresher.close()
+    assert report.held_back is None and report.removed == 0
+    assert web.get("/healthz").json["held_back"] is None  # type: ignore[index]
+    assert stored_identities(site) == before
+    assert site.published("/feeds/all.atom") == served
+
+
+def test_an_unreadable_subdirectory_keeps_its_articles_published(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.write("europe.txt", EUROPE)
+    site.write("asia/monsoon.txt", "Asia\nMonsoon arrives early\n\nRain fell.\n")
+    site.refresh()
+    before = set(atom_ids(site.published("/feeds/all.atom")))
+    real_scandir = os.scandir
+
+    def scandir(path: Path) -> object:  # root may read anything: refuse like a chmod 000
+        if str(path).endswith("/asia"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    site.write("new.txt", "Diplomacy\nA new treaty\n\nSigned today.\n")
+    report = site.refresh()
+    assert report.added == 1 and report.removed == 0  # the rest goes on
+    assert report.held_back is not None
+    assert report.held_back.startswith("cannot read asia/ under")
+    assert "1 file(s) from there were kept as published" in report.held_back
+    (problem,) = [p for p in report.problems if p.path == "asia"]
+    assert "cannot read this directory (Permission denied)" in problem.message
+    assert before < set(atom_ids(site.published("/feeds/all.atom")))
+
+    monkeypatch.undo()
+    report = site.refresh()
+    assert report.held_back is None and report.removed == 0 and report.problems == ()
+
+
+# -- (d) a file is read while it is being written --------------------------------------------
+def test_a_file_being_written_is_never_published_half_written(site: Site) -> None:
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    dispatch = [f"Paragraph {n} of a dispatch written slowly." for n in range(50)]
+    edit = [f"Edited paragraph {n} of the Vienna story." for n in range(50)]
+
+    def slow_write(path: Path, head: str, lines: list[str]) -> None:
+        with open(path, "w", encoding="utf-8") as handle:  # truncates an existing file first
+            handle.write(head)
+            for line in [*lines, "The end."]:
+                handle.write(line + "\n")
+                handle.flush()
+                time.sleep(0.02)  # far shorter than the settle time: still "being written"
+
+    writers = [
+        threading.Thread(
+            target=slow_write,
+            args=(site.articles / "dispatch.txt", "Asia\nA slow dispatch\n\n", dispatch),
+        ),
+        threading.Thread(
+            target=slow_write,
+            args=(site.articles / "europe.txt", "Europe\nTalks resume in Vienna\n\n", edit),
+        ),
+    ]
+    for writer in writers:
+        writer.start()
+    seen = 0
+    while any(w.is_alive() for w in writers):
+        # Something else changes meanwhile, so that versions are being published.
+        site.write(f"other-{seen}.txt", f"Diplomacy\nOther story {seen}\n\nText.\n")
+        site.refresh()
+        contents = atom_contents(site.published("/feeds/all.atom"))
+        vienna = contents["Talks resume in Vienna"]  # never unpublished meanwhile
+        assert "No date was set." in vienna or "The end." in vienna
+        assert "A slow dispatch" not in contents or "The end." in contents["A slow dispatch"]
+        seen += 1
+    for writer in writers:
+        writer.join()
+    assert seen >= 1
+
+    report = site.refresh()  # once they settled, both are published complete
+    assert report.deferred == ()
+    contents = atom_contents(site.published("/feeds/all.atom"))
+    assert "Paragraph 49 of a dispatch" in contents["A slow dispatch"]
+    assert "Edited paragraph 49" in contents["Talks resume in Vienna"]
+    assert f"Other story {seen - 1}" in contents
+
+
+# -- (e) a damaged store or one of an older version ------------------------------------------
+def _corrupt(site: Site) -> None:
+    (site.root / "var" / "state.sqlite3").write_bytes(b"this is not a database" * 200)
+    for suffix in ("-wal", "-shm"):
+        (site.root / "var" / f"state.sqlite3{suffix}").unlink(missing_ok=True)
+
+
+def _older(site: Site) -> None:
+    with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db, db:
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+
+
+def _lost(site: Site) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        (site.root / "var" / f"state.sqlite3{suffix}").unlink(missing_ok=True)
+
+
+CORRUPT = (
+    "is unreadable or corrupt (file is not a database). It holds every published entry id; "
+    "restore it from a backup"
+)
+OLDER = (
+    "the state store has schema version 1, this feedsvc needs 2. Run the feedsvc version that "
+    "wrote it, or restore a backup"
+)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (_corrupt, CORRUPT),
+        (_older, OLDER),
+        (_lost, "the state store is missing or empty, but versions were published from it"),
+    ],
+    ids=["corrupt", "older schema", "lost"],
+)
+def test_a_damaged_store_stops_the_refresher_with_a_clear_message_and_no_reset(
+    site: Site, damage: object, message: str
+) -> None:
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    damage(site)  # type: ignore[operator]
+    store = site.root / "var" / "state.sqlite3"
+    fingerprint = hashlib.sha256(store.read_bytes()).hexdigest() if store.exists() else None
+    version = current_id(publish_dir(site.root / "var"))
+    for command in (["clock"], ["serve", "--port", str(free_port())]):
+        result = subprocess.run(
+            [str(BIN / "feedsvc"), *command, "--config", str(site.config_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2
+        assert message in result.stderr
+    assert (hashlib.sha256(store.read_bytes()).hexdigest() if store.exists() else None) == (
+        fingerprint
+    )
+    assert current_id(publish_dir(site.root / "var")) == version
+
+
+def test_web_processes_keep_serving_while_the_store_is_refused(
+    site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    _corrupt(site)
+    server = serve(site.config_path, tmp_path / "serve.log")
+    server.popen.wait(timeout=60)
+    assert server.popen.returncode == 2  # the refresher refuses to start...
+    web = gunicorn(site.config_path, tmp_path / "web.log", workers=1)
+    running.append(web)
+    web.wait_until("/feeds/all.atom")  # ...and what was published is still served
+    assert atom_ids(get(web.url, "/feeds/all.atom")[2]) == atom_ids(
+        site.published("/feeds/all.atom")
+    )
