@@ -220,7 +220,7 @@ def _read_once_settled(
             fresh[path] = info
     newest = max((info.mtime_ns for info in fresh.values()), default=0)
     age_ns = time.time_ns() - newest
-    if 0 <= age_ns < settings.settle_ns:
+    if abs(age_ns) < settings.settle_ns:
         time.sleep((settings.settle_ns - age_ns) / 1e9)
     for path in waiting:
         info = _stat(articles_dir / path)
@@ -288,10 +288,16 @@ def _read_settled(path: Path, info: FileStat, settle_ns: int) -> bytes | None:
         return None
     if (after.st_size, after.st_mtime_ns) != (info.size, info.mtime_ns) or len(data) != info.size:
         return None
-    age_ns = time.time_ns() - info.mtime_ns
-    if 0 <= age_ns < settle_ns:  # a file dated in the future is not "being written"
+    if _fresh(info, settle_ns):
         return None
     return data
+
+
+def _fresh(info: FileStat, settle_ns: int) -> bool:
+    """Modified less than `settle_ns` ago, or dated less than that in the future (the clock
+    was set back a little): it may still be being written. A file dated further in the future
+    came so from elsewhere (a skewed clock) and would otherwise never be read."""
+    return abs(time.time_ns() - info.mtime_ns) < settle_ns
 
 
 def _dirs(prefixes: tuple[str, ...]) -> set[str]:
