@@ -1,43 +1,52 @@
 """The web side: serves what `publish` wrote, and nothing else.
 
-A request is a dictionary lookup in the current version held in memory; nothing is rendered,
-compressed or read from disk per request. Each process notices a newly published version within
-`RELOAD_CHECK_SECONDS` (one `readlink`) and switches to it between requests.
+Published files are answered by `PublishedFiles`, a WSGI layer in front of Flask: a dictionary
+lookup in the current version held in memory, with headers computed once per version. Nothing
+is rendered, compressed or read from disk per request, and a path that is not published never
+reaches the file system. Flask handles the rest: `/healthz`, the admin endpoint and short errors.
+Each request checks the `current` switch (one `readlink`), so a new version is served as soon as
+it is published, and a process switches between requests, never within one.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import os
-import re
 import threading
-import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, abort, current_app, jsonify, request
-from werkzeug.http import http_date, is_resource_modified, quote_etag
+from flask import Flask, Response, current_app, jsonify, request
+from werkzeug.http import http_date, is_resource_modified, parse_accept_header, quote_etag
 
 from feedsvc.config import Config, load_config
 from feedsvc.publish import Resource, Version, current_id, load_current, publish_dir
 from feedsvc.refresh import read_status, request_control
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
 ADMIN_TOKEN_ENV = "FEEDSVC_ADMIN_TOKEN"
-RELOAD_CHECK_SECONDS = 1.0
-_FEED_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\.(?:atom|rss|json)")
-_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_MAX_NAME = 200
+_NOT_PUBLISHED = b"nothing published yet; the first refresh is still running\n"
+_NOT_ALLOWED = b"method not allowed\n"
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One representation of a resource (plain or gzip), headers computed once at load."""
+    """One representation of a resource (plain or gzip), its headers computed once."""
 
     body: bytes
     etag: str
-    headers: tuple[tuple[str, str], ...]
+    quoted_etag: str
+    last_modified: datetime
+    headers: list[tuple[str, str]]  #: for a 200, Content-Length included
+    not_modified: list[tuple[str, str]]  #: for a 304: the same validators, no entity headers
 
 
 @dataclass(frozen=True)
@@ -55,21 +64,18 @@ class PublishedSite:
         self.root = root
         self.max_age = max_age
         self._loaded: Loaded | None = None
-        self._checked = 0.0
         self._lock = threading.Lock()
 
     def current(self) -> Loaded | None:
-        now = time.monotonic()
-        if now - self._checked >= RELOAD_CHECK_SECONDS:
-            with self._lock:
-                if now - self._checked >= RELOAD_CHECK_SECONDS:
-                    self._checked = now
-                    self._reload_if_switched()
+        wanted = current_id(self.root)
+        loaded = self._loaded
+        if wanted is not None and (loaded is None or loaded.version.id != wanted):
+            with self._lock:  # one thread loads; the others keep serving what they had
+                self._reload(wanted)
         return self._loaded
 
-    def _reload_if_switched(self) -> None:
-        wanted = current_id(self.root)
-        if wanted is None or (self._loaded and self._loaded.version.id == wanted):
+    def _reload(self, wanted: str) -> None:
+        if self._loaded is not None and self._loaded.version.id == wanted:
             return
         try:
             version = load_current(self.root)
@@ -81,23 +87,78 @@ class PublishedSite:
             }
         except OSError as e:
             # Mid-switch, or a version collected under our feet: keep serving the one we have.
-            current_app.logger.warning("could not load version %s: %s", wanted, e)
+            log.warning("could not load version %s: %s", wanted, e)
             return
         self._loaded = Loaded(version, variants)
-        current_app.logger.info("serving version %s", version.id)
+        log.info("serving version %s", version.id)
 
     def _variant(self, version: Version, resource: Resource, gzipped: bool) -> Variant:
         etag = resource.gzip_etag if gzipped else resource.etag
-        headers = [
-            ("Content-Type", resource.content_type),
+        body = version.read(resource, gzipped)
+        validators = [
             ("ETag", quote_etag(etag)),
             ("Last-Modified", http_date(resource.last_modified)),
             ("Cache-Control", f"public, max-age={self.max_age}"),
             ("Vary", "Accept-Encoding"),
         ]
+        entity = [("Content-Type", resource.content_type), ("Content-Length", str(len(body)))]
         if gzipped:
-            headers.append(("Content-Encoding", "gzip"))
-        return Variant(version.read(resource, gzipped), etag, tuple(headers))
+            entity.append(("Content-Encoding", "gzip"))
+        return Variant(
+            body, etag, quote_etag(etag), resource.last_modified, entity + validators, validators
+        )
+
+
+class PublishedFiles:
+    """WSGI layer: a published path is answered from memory before Flask sees the request."""
+
+    def __init__(self, app: WSGIApplication, site: PublishedSite) -> None:
+        self.app = app
+        self.site = site
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        loaded = self.site.current()
+        path = environ.get("PATH_INFO", "")
+        if loaded is None:
+            if path == "/healthz":
+                return self.app(environ, start_response)
+            return _plain(start_response, "503 SERVICE UNAVAILABLE", _NOT_PUBLISHED, [])
+        pair = loaded.variants.get(path)
+        if pair is None:
+            return self.app(environ, start_response)  # Flask: healthz, admin, or a short 404
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            allow = [("Allow", "GET, HEAD")]
+            return _plain(start_response, "405 METHOD NOT ALLOWED", _NOT_ALLOWED, allow)
+        variant = pair[1] if _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", "")) else pair[0]
+        if not _modified(environ, variant):
+            start_response("304 NOT MODIFIED", variant.not_modified)
+            return []
+        start_response("200 OK", variant.headers)
+        return [] if method == "HEAD" else [variant.body]
+
+
+def _accepts_gzip(header: str) -> bool:
+    if "gzip" not in header:
+        return False
+    if "q=" not in header:  # "gzip, deflate, br": the common case, no parsing needed
+        return True
+    return parse_accept_header(header)["gzip"] > 0
+
+
+def _modified(environ: WSGIEnvironment, variant: Variant) -> bool:
+    if environ.get("HTTP_IF_NONE_MATCH") == variant.quoted_etag:
+        return False  # what an aggregator sends back: decided without parsing
+    # Werkzeug applies If-None-Match (weak comparison, lists, *) before If-Modified-Since.
+    return is_resource_modified(environ, variant.etag, last_modified=variant.last_modified)
+
+
+def _plain(
+    start_response: StartResponse, status: str, body: bytes, extra: list[tuple[str, str]]
+) -> list[bytes]:
+    headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    start_response(status, headers + extra)
+    return [body]
 
 
 def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
@@ -105,15 +166,9 @@ def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
     config = load_config(config_path)
     app = Flask(__name__)
     app.config["FEEDSVC"] = config
-    app.extensions["feedsvc"] = PublishedSite(
-        publish_dir(config.content.state_dir), config.refresh.interval_seconds
-    )
-
-    app.add_url_rule("/", view_func=home)
-    app.add_url_rule("/feeds.opml", view_func=opml)
-    app.add_url_rule("/feeds/<name>", view_func=feed)
-    app.add_url_rule("/sections/<slug>/", view_func=section)
-    app.add_url_rule("/articles/<slug>/", view_func=article)
+    site = PublishedSite(publish_dir(config.content.state_dir), config.refresh.interval_seconds)
+    app.extensions["feedsvc"] = site
+    app.wsgi_app = PublishedFiles(app.wsgi_app, site)  # type: ignore[method-assign]
     app.add_url_rule("/healthz", view_func=healthz)
     token = os.environ.get(ADMIN_TOKEN_ENV, "")
     if token:  # with no token configured, the endpoint does not exist at all
@@ -132,49 +187,6 @@ def _config() -> Config:
 def _site() -> PublishedSite:
     site: PublishedSite = current_app.extensions["feedsvc"]
     return site
-
-
-def home() -> Response:
-    return _serve("/")
-
-
-def opml() -> Response:
-    return _serve("/feeds.opml")
-
-
-def section(slug: str) -> Response:
-    return _page("sections", slug)
-
-
-def article(slug: str) -> Response:
-    return _page("articles", slug)
-
-
-def feed(name: str) -> Response:
-    if len(name) > _MAX_NAME or not _FEED_NAME.fullmatch(name):
-        abort(404)
-    return _serve(f"/feeds/{name}")
-
-
-def _page(kind: str, slug: str) -> Response:
-    if len(slug) > _MAX_NAME or not _SLUG.fullmatch(slug):
-        abort(404)
-    return _serve(f"/{kind}/{slug}/")
-
-
-def _serve(path: str) -> Response:
-    loaded = _site().current()
-    if loaded is None:
-        return _short(503, "nothing published yet; the first refresh is still running")
-    pair = loaded.variants.get(path)
-    if pair is None:
-        abort(404)
-    variant = pair[1] if request.accept_encodings["gzip"] > 0 else pair[0]
-    # Werkzeug applies If-None-Match (weak comparison, lists, *) before If-Modified-Since.
-    last_modified = loaded.version.resources[path].last_modified
-    if not is_resource_modified(request.environ, variant.etag, last_modified=last_modified):
-        return Response(status=304, headers=variant.headers)
-    return Response(variant.body, headers=variant.headers)
 
 
 def healthz() -> Response:
