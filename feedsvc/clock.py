@@ -7,6 +7,7 @@ CLI and a signal handler all ask the same way. Optional file watching (watchdog)
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from datetime import UTC, datetime, timedelta
@@ -185,12 +186,16 @@ class _Changes(FileSystemEventHandler):
         self.debounce = debounce
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in ("opened", "closed_no_write"):
+        if event.event_type in ("opened", "closed_no_write") or event.is_directory:
             return
         # An editor's atomic save arrives as a move onto the target name: count the target.
-        path = str(getattr(event, "dest_path", "") or event.src_path)
-        if is_ignored(path.rsplit("/", 1)[-1]):
+        path = os.fsdecode(getattr(event, "dest_path", "") or event.src_path)
+        if is_ignored(os.path.basename(path)):
             return
+        if event.event_type in ("closed", "moved"):
+            # Closed after writing, or moved into place whole: complete, no need to settle.
+            relative = os.path.relpath(path, self.clock.refresher.config.content.articles_dir)
+            self.clock.refresher.saw_closed(relative)
         self.clock.trigger(self.debounce)
 
 

@@ -12,22 +12,24 @@ import logging
 import os
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from feedsvc.config import Config
 from feedsvc.model import Article, Entry, Problem
 from feedsvc.readers import ReaderSettings, read_bytes, reader_for
-from feedsvc.state import FileRecord, StateStore, StoredEntry
+from feedsvc.state import FileRecord, FileSignature, StateStore, StoredEntry
 from feedsvc.text import slugify
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class FileStat:
+class FileStat(NamedTuple):
+    """A listing's answer for one file; a tuple, so 100k of them compare at C speed."""
+
     size: int
     mtime_ns: int
 
@@ -142,6 +144,9 @@ class UpdateSettings:
     max_file_bytes: int
     #: a file modified more recently than this is left for the next scan: it may be half-written
     settle_ns: int = 0
+    #: when a watcher saw each file closed after writing (or moved into place), in ns: a file
+    #: not modified since is complete and need not settle
+    closed: Mapping[str, int] = field(default_factory=dict)
 
 
 def update(
@@ -167,8 +172,7 @@ def update(
     todo = [
         path
         for path, info in sorted(listing.files.items())
-        if path not in known
-        or (known[path].size, known[path].mtime_ns) != (info.size, info.mtime_ns)
+        if path not in known or known[path][:2] != info
     ]
     gone = sorted(set(known) - set(listing.files) - set(refused))
     kept = [path for path in gone if path.startswith(listing.unreadable)]
@@ -186,24 +190,24 @@ def update(
         for path, problem in refused.items():
             for stored in store.entries_from(path):
                 _remove(store, stored.entry, changes)
-            store.save_file(FileRecord(path, 0, 0, "", (problem,)))
+            store.save_file(FileRecord(path, FileSignature(0, 0, ""), (problem,)))
+        lookups = _Lookups(store, empty=not known)
         for number, path in enumerate(todo, start=1):
-            _update_file(
-                store, articles_dir, path, listing.files[path], known.get(path), settings, changes
-            )
+            info = listing.files[path]
+            _update_file(lookups, articles_dir, path, info, known.get(path), settings, changes)
             if progress is not None:
                 progress(number, len(todo))
         if changes.deferred and settings.settle_ns:
-            _read_once_settled(store, articles_dir, known, settings, changes)
+            _read_once_settled(lookups, articles_dir, known, settings, changes)
         if changes.changed:
             store.bump_generation()
     return changes
 
 
 def _read_once_settled(
-    store: StateStore,
+    lookups: _Lookups,
     articles_dir: Path,
-    known: dict[str, FileRecord],
+    known: dict[str, FileSignature],
     settings: UpdateSettings,
     changes: ChangeSet,
 ) -> None:
@@ -227,7 +231,7 @@ def _read_once_settled(
         if info is None or info != fresh.get(path):
             changes.deferred.append(path)  # gone or still changing: a later scan decides
             continue
-        _update_file(store, articles_dir, path, info, known.get(path), settings, changes)
+        _update_file(lookups, articles_dir, path, info, known.get(path), settings, changes)
 
 
 def _stat(path: Path) -> FileStat | None:
@@ -239,33 +243,38 @@ def _stat(path: Path) -> FileStat | None:
 
 
 def _update_file(
-    store: StateStore,
+    lookups: _Lookups,
     articles_dir: Path,
     path: str,
     info: FileStat,
-    known: FileRecord | None,
+    known: FileSignature | None,
     settings: UpdateSettings,
     changes: ChangeSet,
 ) -> None:
+    store = lookups.store
     if info.size > settings.max_file_bytes:
         problem = _too_large(path, info.size, settings.max_file_bytes)
-        for stored in store.entries_from(path):
+        for stored in lookups.entries_from(path, known):
             _remove(store, stored.entry, changes)
-        store.save_file(FileRecord(path, info.size, info.mtime_ns, "", (problem,)))
+        store.save_file(FileRecord(path, FileSignature(*info, ""), (problem,)))
         return
-    data = _read_settled(articles_dir / path, info, settings.settle_ns)
+    closed_at = settings.closed.get(path, -1)
+    data = _read_settled(
+        articles_dir / path, info, 0 if closed_at >= info.mtime_ns else settings.settle_ns
+    )
     if data is None:
         changes.deferred.append(path)
         return  # still being written, or gone: the next scan looks again
     changes.files_read += 1
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     if known is not None and known.hash == digest:
-        store.save_file(FileRecord(path, info.size, info.mtime_ns, digest, known.problems))
+        store.touch_file(path, FileSignature(*info, digest))
         return  # touched, not changed
     result = read_bytes(path, data, settings.reader)
     problems = list(result.problems)
-    _replace_file_entries(store, path, list(result.articles), changes, settings, info, problems)
-    store.save_file(FileRecord(path, info.size, info.mtime_ns, digest, tuple(problems)))
+    articles = list(result.articles)
+    _replace_file_entries(lookups, path, articles, changes, settings, info, known, problems)
+    store.save_file(FileRecord(path, FileSignature(*info, digest), tuple(problems)))
 
 
 def _too_large(path: str, size: int, limit: int) -> Problem:
@@ -305,24 +314,31 @@ def _dirs(prefixes: tuple[str, ...]) -> set[str]:
 
 
 def _replace_file_entries(
-    store: StateStore,
+    lookups: _Lookups,
     path: str,
     articles: list[Article],
     changes: ChangeSet,
     settings: UpdateSettings,
     info: FileStat,
+    known: FileSignature | None,
     problems: list[Problem],
 ) -> None:
     """Match the file's new articles to its old entries, so that ids survive edits."""
-    old = store.entries_from(path)
+    store = lookups.store
+    old = lookups.entries_from(path, known)
     matches = _match(articles, old)
     mtime = datetime.fromtimestamp(info.mtime_ns // 1000 / 1e6, UTC)
     kept: set[str] = set()
     for ordinal, article in enumerate(articles):
-        previous = matches.get(ordinal) or _earlier_copy(store, article)
-        if previous is None and _is_duplicate(store, article, problems):
-            continue
-        if previous is None and article.id is not None and store.id_taken(article.id):
+        previous = matches.get(ordinal)
+        if previous is None:
+            copies = lookups.with_content(article.content_hash)
+            twin = next((s for s in copies if s.present), None)
+            if twin is not None:  # another file already publishes exactly this article
+                problems.append(_duplicate(article, twin.entry.path))
+                continue
+            previous = _earlier_copy(lookups, article, copies)
+        if previous is None and article.id is not None and lookups.id_taken(article.id):
             problems.append(
                 Problem(
                     path,
@@ -332,9 +348,9 @@ def _replace_file_entries(
                 )
             )
             continue
-        entry = _entry_for(store, article, ordinal, previous, settings.authority, mtime)
+        entry = _entry_for(lookups, article, ordinal, previous, settings.authority, mtime)
         kept.add(entry.id)
-        store.save_entry(entry)
+        lookups.save(entry)
         moved = previous is not None and entry.id in changes.removed
         if moved:
             changes.removed.remove(entry.id)  # its file was renamed in this same refresh
@@ -381,21 +397,55 @@ def _match(articles: list[Article], old: list[StoredEntry]) -> dict[int, StoredE
     return matches
 
 
-def _earlier_copy(store: StateStore, article: Article) -> StoredEntry | None:
+def _earlier_copy(
+    lookups: _Lookups, article: Article, copies: list[StoredEntry]
+) -> StoredEntry | None:
     """A removed entry with exactly this content: a renamed or restored file keeps its ids."""
     if article.id is not None:
-        stored = store.entry(article.id)
+        stored = lookups.entry(article.id)
         return stored if stored is not None and not stored.present else None
-    return next((s for s in store.entries_with_hash(article.content_hash) if not s.present), None)
+    return next((s for s in copies if not s.present), None)
 
 
-def _is_duplicate(store: StateStore, article: Article, problems: list[Problem]) -> bool:
-    """Another file already publishes exactly this article: report it, publish it once."""
-    twin = next((s for s in store.entries_with_hash(article.content_hash) if s.present), None)
-    if twin is None:
-        return False
-    problems.append(_duplicate(article, twin.entry.path))
-    return True
+class _Lookups:
+    """What identification asks the store, during one update.
+
+    When the store started empty (a cold build) there is nothing to ask it: the entries made in
+    this update are remembered here instead, saving several queries per article.
+    """
+
+    def __init__(self, store: StateStore, empty: bool) -> None:
+        self.store = store
+        self.empty = empty
+        self._made: dict[str, Entry] = {}  #: by content hash, while the store started empty
+        self._slugs: set[str] = set()
+        self._ids: set[str] = set()
+
+    def entries_from(self, path: str, known: FileSignature | None) -> list[StoredEntry]:
+        # A path the store never recorded has no entries: no need to ask.
+        return [] if known is None else self.store.entries_from(path)
+
+    def with_content(self, content_hash: str) -> list[StoredEntry]:
+        if self.empty:
+            made = self._made.get(content_hash)
+            return [] if made is None else [StoredEntry(made, present=True)]
+        return self.store.entries_with_hash(content_hash)
+
+    def entry(self, entry_id: str) -> StoredEntry | None:
+        return None if self.empty else self.store.entry(entry_id)
+
+    def slug_taken(self, slug: str) -> bool:
+        return slug in self._slugs if self.empty else self.store.slug_taken(slug)
+
+    def id_taken(self, entry_id: str) -> bool:
+        return entry_id in self._ids if self.empty else self.store.id_taken(entry_id)
+
+    def save(self, entry: Entry) -> None:
+        self.store.save_entry(entry)
+        if self.empty:
+            self._made.setdefault(entry.content_hash, entry)
+            self._slugs.add(entry.slug)
+            self._ids.add(entry.id)
 
 
 def _duplicate(article: Article, original: str) -> Problem:
@@ -408,7 +458,7 @@ def _duplicate(article: Article, original: str) -> Problem:
 
 
 def _entry_for(
-    store: StateStore,
+    lookups: _Lookups,
     article: Article,
     ordinal: int,
     previous: StoredEntry | None,
@@ -419,9 +469,9 @@ def _entry_for(
         # Articles sharing a file share its mtime; the first in the file counts as the newest,
         # one second apart, so that no two entries share a timestamp (readers sort by it).
         published = article.date or mtime - timedelta(seconds=ordinal)
-        slug = _unique(article.slug or slugify(article.title), store.slug_taken)
+        slug = _unique(article.slug or slugify(article.title), lookups.slug_taken)
         entry_id = article.id or _unique(
-            f"tag:{authority},{published.date().isoformat()}:{slug}", store.id_taken
+            f"tag:{authority},{published.date().isoformat()}:{slug}", lookups.id_taken
         )
         updated = article.updated or published
     else:

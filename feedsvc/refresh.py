@@ -7,6 +7,7 @@ change is reused from the current version without being rendered again.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -20,7 +21,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from feedsvc.config import Config, load_config
-from feedsvc.corpus import ChangeSet, UpdateSettings, all_problems, load_body, scan, update
+from feedsvc.corpus import (
+    ChangeSet,
+    Scan,
+    UpdateSettings,
+    all_problems,
+    load_body,
+    scan,
+    update,
+)
 from feedsvc.errors import ConfigError, LockedError, PublishError
 from feedsvc.model import Entry, Problem
 from feedsvc.pages import SectionView, article_page, feed_links, home_page, section_page
@@ -106,6 +115,14 @@ class Refresher:
         self._shown: dict[tuple[str, str], ShownEntry] = {}
         self._last_success: datetime | None = _last_success(config.content.state_dir)
         self.last_report: RefreshReport | None = None
+        self._last_listing: Scan | None = None  #: what the last refresh saw, all of it handled
+        #: files a watcher saw closed after writing (relative path → when, in ns): complete,
+        #: so they need not wait to settle
+        self._closed: dict[str, int] = {}
+
+    def saw_closed(self, path: str) -> None:
+        """Called from a watcher thread: `path` was closed after writing, or moved into place."""
+        self._closed[path] = time.time_ns()
 
     @property
     def state_dir(self) -> Path:
@@ -151,9 +168,19 @@ class Refresher:
             config = self.config
             self.current = self._load_current()
             listing = scan(config.content.articles_dir)
+            if self._nothing_changed(listing, config_changed):
+                return self._unchanged(started, started_at)
+            closed = dict(self._closed)
             changes = update(
-                self.store, config.content.articles_dir, listing, self._update_settings(), progress
+                self.store,
+                config.content.articles_dir,
+                listing,
+                self._update_settings(closed),
+                progress,
             )
+            for path, seen in closed.items():
+                if self._closed.get(path) == seen:
+                    del self._closed[path]
             if changes.held_back:
                 log.warning("%s", changes.held_back)
             for path in changes.deferred:
@@ -190,8 +217,40 @@ class Refresher:
         )
         self._last_success = started_at
         self.last_report = report
+        unfinished = changes.deferred or changes.held_back or listing.failure
+        self._last_listing = None if unfinished else listing
         self.write_status(report)
         _log_report(report, changes)
+        return report
+
+    def _nothing_changed(self, listing: Scan, config_changed: bool) -> bool:
+        """The same listing as last time, fully handled, and nobody else changed the store."""
+        return (
+            not config_changed
+            and listing == self._last_listing
+            and self.current is not None
+            and self.current.source == f"{self.store.generation()}:{self.config.digest}"
+        )
+
+    def _unchanged(self, started: float, started_at: datetime) -> RefreshReport:
+        """The report of a refresh that had nothing to do: no file read, nothing rendered."""
+        assert self.last_report is not None and self.current is not None
+        report = dataclasses.replace(
+            self.last_report,
+            started_at=started_at,
+            seconds=time.perf_counter() - started,
+            files_read=0,
+            added=0,
+            updated=0,
+            removed=0,
+            rendered=(),
+            version=self.current.id,
+            published=False,
+        )
+        self._last_success = started_at
+        self.last_report = report
+        self.write_status(report)
+        log.info("refresh: %s", report.summary())
         return report
 
     def _load_current(self) -> Version | None:
@@ -202,13 +261,14 @@ class Refresher:
             log.error("%s; the next version is rendered in full", e)
             return None
 
-    def _update_settings(self) -> UpdateSettings:
+    def _update_settings(self, closed: dict[str, int]) -> UpdateSettings:
         config = self.config
         return UpdateSettings(
             reader=ReaderSettings.from_config(config),
             authority=config.site.authority,
             max_file_bytes=config.content.max_file_bytes,
             settle_ns=int(SETTLE_SECONDS * 1e9),
+            closed=closed,
         )
 
     def _publish(

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from feedsvc.errors import StateError
 from feedsvc.model import Entry, Problem, RelatedHeadline
@@ -56,14 +57,23 @@ CREATE INDEX entries_hash ON entries (content_hash);
 """
 
 
-@dataclass(frozen=True)
-class FileRecord:
-    """What the store remembers of a file, to tell whether it changed without reading it."""
+class FileSignature(NamedTuple):
+    """What the store remembers of a file, to tell whether it changed without reading it.
 
-    path: str
+    A tuple, so that comparing 100k of them with a fresh listing runs at C speed.
+    """
+
     size: int
     mtime_ns: int
-    hash: str
+    hash: str  #: of the bytes; "" when the file was refused unread
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A file as last read: its signature and the problems found in it."""
+
+    path: str
+    signature: FileSignature
     problems: tuple[Problem, ...]
 
 
@@ -160,15 +170,22 @@ class StateStore:
             raise StateError(f"{self.path}: {e}") from e
 
     # -- files -------------------------------------------------------------------------------
-    def files(self) -> dict[str, FileRecord]:
-        rows = self._db.execute("SELECT path, size, mtime_ns, hash, problems FROM files")
-        return {row[0]: _file_record(row) for row in rows}
+    def files(self) -> dict[str, FileSignature]:
+        rows = self._db.execute("SELECT path, size, mtime_ns, hash FROM files")
+        return {path: FileSignature(size, mtime, digest) for path, size, mtime, digest in rows}
 
     def save_file(self, record: FileRecord) -> None:
         problems = json.dumps([[p.line, p.severity, p.message] for p in record.problems])
         self._db.execute(
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-            (record.path, record.size, record.mtime_ns, record.hash, problems),
+            (record.path, *record.signature, problems),
+        )
+
+    def touch_file(self, path: str, signature: FileSignature) -> None:
+        """A new size or mtime for the same bytes: the file's problems stay as they were."""
+        self._db.execute(
+            "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
+            (signature.size, signature.mtime_ns, path),
         )
 
     def forget_file(self, path: str) -> None:
@@ -176,9 +193,8 @@ class StateStore:
 
     def problems(self) -> list[Problem]:
         """The problems of every file, as found when each was last read."""
-        found: list[Problem] = []
-        for record in self.files().values():
-            found.extend(record.problems)
+        rows = self._db.execute("SELECT path, problems FROM files WHERE problems != '[]'")
+        found = [Problem(path, *fields) for path, raw in rows for fields in json.loads(raw)]
         return sorted(found, key=lambda p: (p.path, p.line or 0))
 
     # -- entries -----------------------------------------------------------------------------
@@ -286,14 +302,6 @@ def _close(db: sqlite3.Connection | None) -> None:
 def _sort_key(moment: datetime) -> int:
     delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _file_record(row: tuple[str, int, int, str, str]) -> FileRecord:
-    path = row[0]
-    problems = tuple(
-        Problem(path, line, severity, message) for line, severity, message in json.loads(row[4])
-    )
-    return FileRecord(path, row[1], row[2], row[3], problems)
 
 
 def _stored(row: tuple[object, ...]) -> StoredEntry:

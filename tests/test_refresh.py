@@ -1,0 +1,82 @@
+"""One refresh: what it reads, what it waits for, and what it leaves alone."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from feedsvc import corpus
+from feedsvc.refresh import Refresher
+from tests.conftest import Site
+
+ARTICLE = "Europe\nA title\n\nA paragraph.\n"
+
+
+def test_a_fresh_file_waits_to_settle(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr(corpus.time, "sleep", waits.append)
+    monkeypatch.setattr(corpus, "_read_settled", _never_settled(corpus._read_settled))
+    site.write("a.txt", ARTICLE, mtime=time.time())
+    refresher = Refresher(site.config())
+    report = refresher.refresh()
+    assert waits and report.deferred == ("a.txt",) and report.added == 0
+
+
+def test_a_file_a_watcher_saw_closed_is_read_at_once(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr(corpus.time, "sleep", waits.append)
+    site.write("a.txt", ARTICLE, mtime=time.time())
+    refresher = Refresher(site.config())
+    refresher.saw_closed("a.txt")
+    report = refresher.refresh()
+    assert waits == [] and report.deferred == () and report.added == 1
+
+
+def test_a_file_written_again_after_it_was_seen_closed_settles_again(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(corpus.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(corpus, "_read_settled", _never_settled(corpus._read_settled))
+    refresher = Refresher(site.config())
+    refresher.saw_closed("a.txt")
+    site.write("a.txt", ARTICLE, mtime=time.time() + 0.5)  # modified after the close
+    assert refresher.refresh().deferred == ("a.txt",)
+
+
+def test_nothing_changed_asks_the_store_nothing(
+    sample_site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refresher = Refresher(sample_site.config())
+    first = refresher.refresh()
+    monkeypatch.setattr(refresher.store, "files", _forbidden)
+    monkeypatch.setattr(refresher.store, "problems", _forbidden)
+    again = refresher.refresh()
+    assert again.version == first.version and not again.published
+    assert (again.files_read, again.added, again.rendered) == (0, 0, ())
+
+
+def test_a_version_published_by_another_process_is_taken_as_it_is(sample_site: Site) -> None:
+    refresher = Refresher(sample_site.config())
+    refresher.refresh()
+    sample_site.write("b.txt", "Asia\nElsewhere\n\nWritten while the clock ran.\n")
+    theirs = Refresher(sample_site.config()).refresh()  # `feedsvc refresh` in another process
+    assert theirs.added == 1 and theirs.published
+    mine = refresher.refresh()
+    assert mine.version == theirs.version
+    assert not mine.published and mine.added == 0 and mine.rendered == ()
+
+
+def _forbidden(*args: object) -> object:
+    raise AssertionError("a refresh with nothing changed must not load the file table")
+
+
+def _never_settled(read):  # type: ignore[no-untyped-def]
+    """Freshness as the real clock sees it, even when `sleep` is patched away."""
+
+    def fresh_forever(path, info, settle_ns):  # type: ignore[no-untyped-def]
+        return None if settle_ns else read(path, info, settle_ns)
+
+    return fresh_forever
