@@ -290,11 +290,16 @@ def _too_large(path: str, size: int, limit: int) -> Problem:
 def _read_settled(path: Path, info: FileStat, settle_ns: int) -> bytes | None:
     """The file's bytes, or None when it changed while being read or is too fresh to trust."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(info.size + 1)
-            after = os.fstat(handle.fileno())
+        descriptor = os.open(path, os.O_RDONLY)
     except OSError:
         return None
+    try:
+        data = os.read(descriptor, info.size + 1)
+        after = os.fstat(descriptor)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
     if (after.st_size, after.st_mtime_ns) != (info.size, info.mtime_ns) or len(data) != info.size:
         return None
     if _fresh(info, settle_ns):
@@ -365,6 +370,8 @@ def _replace_file_entries(
 
 def _match(articles: list[Article], old: list[StoredEntry]) -> dict[int, StoredEntry]:
     """Pair new articles with old entries of the same file, most certain evidence first."""
+    if not old:
+        return {}
     keys: list[Callable[[Article | Entry], object]] = [
         lambda x: x.id if isinstance(x, Article) else None,
         lambda x: x.content_hash,

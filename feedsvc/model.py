@@ -70,7 +70,7 @@ class Article:
             self.section,
             self.title,
             self.body_format,
-            self.body,
+            self.body_hash,
             self.summary or "",
             self.author or "",
             "\x1f".join(self.tags),

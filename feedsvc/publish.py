@@ -177,7 +177,7 @@ def _write_file(staging: Path, item: Pending, previous: Version | None) -> None:
     target.write_bytes(item.body)
     # A precompressed copy beside every file (nginx's gzip_static serves it as it stands);
     # mtime=0: the same bytes always give the same gzip bytes, so its ETag is stable too.
-    Path(f"{target}.gz").write_bytes(gzip.compress(item.body, compresslevel=9, mtime=0))
+    Path(f"{target}.gz").write_bytes(gzip.compress(item.body, compresslevel=6, mtime=0))
 
 
 def _manifest_row(resource: Resource) -> dict[str, object]:

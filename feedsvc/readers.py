@@ -19,7 +19,7 @@ import yaml
 
 from feedsvc.config import Config
 from feedsvc.model import Article, Problem, ReadResult, RelatedHeadline, Severity
-from feedsvc.text import forbidden_characters, has_forbidden, xml_safe
+from feedsvc.text import forbidden_characters, has_forbidden, has_forbidden_utf8, xml_safe
 
 try:  # libyaml is ~10x faster; PyYAML's wheels ship it, a source build may not
     _YamlLoader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
@@ -92,7 +92,6 @@ def read_bytes(path: str, data: bytes, settings: ReaderSettings) -> ReadResult:
     if not text.strip():
         report.add(None, "error", "the file is empty; add an article or delete the file")
         return ReadResult(problems=tuple(report.problems))
-    report.dirty = has_forbidden(text)
     articles = reader(path, text, settings, report)
     return ReadResult(tuple(articles), tuple(report.problems))
 
@@ -110,6 +109,7 @@ def _decode(data: bytes, report: _Report) -> str | None:
         data = data[3:]
     try:
         text = data.decode("utf-8")
+        report.dirty = has_forbidden_utf8(data)
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         report.add(
@@ -118,6 +118,7 @@ def _decode(data: bytes, report: _Report) -> str | None:
             "not valid UTF-8; read as Windows-1252 (save the file as UTF-8 to silence this)",
         )
         text = data.decode("cp1252", errors="replace")
+        report.dirty = has_forbidden(text)
     # CRLF and lone CR are accepted silently; from here on every line ends in "\n".
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

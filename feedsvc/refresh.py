@@ -486,12 +486,21 @@ def _report_json(report: RefreshReport) -> dict[str, object]:
     }
 
 
+#: entries named one per log line; a bulk change (a first build) is counted instead
+LOGGED_ENTRIES = 20
+
+
 def _log_report(report: RefreshReport, changes: ChangeSet) -> None:
     log.info("refresh: %s", report.summary())
-    for entry_id in changes.added:
-        log.info("entry added: %s", entry_id)
-    for entry_id in changes.removed:
-        log.info("entry removed: %s", entry_id)
+    for verb, ids in (
+        ("added", changes.added),
+        ("updated", changes.updated),
+        ("removed", changes.removed),
+    ):
+        for entry_id in ids[:LOGGED_ENTRIES]:
+            log.info("entry %s: %s", verb, entry_id)
+        if len(ids) > LOGGED_ENTRIES:
+            log.info("... and %d more entries %s", len(ids) - LOGGED_ENTRIES, verb)
 
 
 def write_status(state_dir: Path, status: dict[str, object]) -> None:

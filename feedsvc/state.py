@@ -7,7 +7,9 @@ nothing here knows about formats or HTTP. Ids are never deleted: a removed entry
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,6 +93,9 @@ class StateStore:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
+        #: row writes waiting to go as one executemany; any other statement sends them first,
+        #: so statements still run in the order they were asked for
+        self._pending: list[tuple[str, tuple[object, ...]]] = []
 
     @classmethod
     def open(cls, state_dir: Path, expect_existing: bool = False) -> StateStore:
@@ -162,75 +167,87 @@ class StateStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield
+                self._flush()
             except BaseException:
+                self._pending.clear()
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
         except sqlite3.Error as e:
             raise StateError(f"{self.path}: {e}") from e
 
+    def _execute(self, sql: str, parameters: tuple[object, ...] = ()) -> sqlite3.Cursor:
+        self._flush()
+        return self._db.execute(sql, parameters)
+
+    def _defer(self, sql: str, row: tuple[object, ...]) -> None:
+        """A row write that can wait for the next statement: a cold build makes 10k of them."""
+        self._pending.append((sql, row))
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        for sql, group in itertools.groupby(pending, key=operator.itemgetter(0)):
+            self._db.executemany(sql, [row for _, row in group])
+
     # -- files -------------------------------------------------------------------------------
     def files(self) -> dict[str, FileSignature]:
-        rows = self._db.execute("SELECT path, size, mtime_ns, hash FROM files")
+        rows = self._execute("SELECT path, size, mtime_ns, hash FROM files")
         return {path: FileSignature(size, mtime, digest) for path, size, mtime, digest in rows}
 
     def save_file(self, record: FileRecord) -> None:
         problems = json.dumps([[p.line, p.severity, p.message] for p in record.problems])
-        self._db.execute(
+        self._defer(
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
             (record.path, *record.signature, problems),
         )
 
     def touch_file(self, path: str, signature: FileSignature) -> None:
         """A new size or mtime for the same bytes: the file's problems stay as they were."""
-        self._db.execute(
+        self._execute(
             "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
             (signature.size, signature.mtime_ns, path),
         )
 
     def forget_file(self, path: str) -> None:
-        self._db.execute("DELETE FROM files WHERE path = ?", (path,))
+        self._execute("DELETE FROM files WHERE path = ?", (path,))
 
     def problems(self) -> list[Problem]:
         """The problems of every file, as found when each was last read."""
-        rows = self._db.execute("SELECT path, problems FROM files WHERE problems != '[]'")
+        rows = self._execute("SELECT path, problems FROM files WHERE problems != '[]'")
         found = [Problem(path, *fields) for path, raw in rows for fields in json.loads(raw)]
         return sorted(found, key=lambda p: (p.path, p.line or 0))
 
     # -- entries -----------------------------------------------------------------------------
     def entries_from(self, path: str) -> list[StoredEntry]:
-        rows = self._db.execute(
+        rows = self._execute(
             f"SELECT {_COLUMNS} FROM entries WHERE path = ? AND present = 1 ORDER BY ordinal",
             (path,),
         )
         return [_stored(row) for row in rows]
 
     def entry(self, entry_id: str) -> StoredEntry | None:
-        row = self._db.execute(
-            f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (entry_id,)
-        ).fetchone()
+        row = self._execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (entry_id,)).fetchone()
         return _stored(row) if row else None
 
     def entries_with_hash(self, content_hash: str) -> list[StoredEntry]:
-        rows = self._db.execute(
+        rows = self._execute(
             f"SELECT {_COLUMNS} FROM entries WHERE content_hash = ? ORDER BY path, ordinal",
             (content_hash,),
         )
         return [_stored(row) for row in rows]
 
     def slug_taken(self, slug: str) -> bool:
-        return (
-            self._db.execute("SELECT 1 FROM entries WHERE slug = ?", (slug,)).fetchone() is not None
-        )
+        return self._execute("SELECT 1 FROM entries WHERE slug = ?", (slug,)).fetchone() is not None
 
     def id_taken(self, entry_id: str) -> bool:
         return (
-            self._db.execute("SELECT 1 FROM entries WHERE id = ?", (entry_id,)).fetchone()
-            is not None
+            self._execute("SELECT 1 FROM entries WHERE id = ?", (entry_id,)).fetchone() is not None
         )
 
     def save_entry(self, entry: Entry, present: bool = True) -> None:
-        self._db.execute(
+        self._defer(
             "INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 entry.id,
@@ -255,17 +272,17 @@ class StateStore:
 
     def remove_entry(self, entry_id: str) -> None:
         """Unpublish; the row (and so the id and slug) stays reserved forever."""
-        self._db.execute("UPDATE entries SET present = 0 WHERE id = ?", (entry_id,))
+        self._execute("UPDATE entries SET present = 0 WHERE id = ?", (entry_id,))
 
     def newest(self, section: str | None, limit: int) -> list[Entry]:
         """The newest `limit` present entries of a section (None: of every section)."""
         order = "ORDER BY sort_key DESC, id LIMIT ?"
         if section is None:
-            rows = self._db.execute(
+            rows = self._execute(
                 f"SELECT {_COLUMNS} FROM entries WHERE present = 1 {order}", (limit,)
             )
         else:
-            rows = self._db.execute(
+            rows = self._execute(
                 f"SELECT {_COLUMNS} FROM entries WHERE present = 1 AND section = ? {order}",
                 (section, limit),
             )
@@ -273,16 +290,16 @@ class StateStore:
 
     def generation(self) -> int:
         """A counter bumped by every update that changed an entry."""
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        row = self._execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         return int(row[0]) if row else 0
 
     def bump_generation(self) -> None:
-        self._db.execute(
+        self._execute(
             "INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(self.generation() + 1),)
         )
 
     def section_counts(self) -> dict[str, int]:
-        rows = self._db.execute(
+        rows = self._execute(
             "SELECT section, count(*) FROM entries WHERE present = 1 GROUP BY section"
         )
         return {section: count for section, count in rows}

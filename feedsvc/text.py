@@ -22,8 +22,20 @@ def forbidden_characters(text: str) -> list[str]:
     return [f"U+{ord(c):04X}" for c in _FORBIDDEN.findall(text)]
 
 
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_OTHER_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
+_FORBIDDEN_UTF8 = re.compile(rb"\xc2[\x80-\x9f]|\xef\xbf[\xbe\xbf]")  # C1, U+FFFE, U+FFFF
+
+
 def has_forbidden(text: str) -> bool:
     return _FORBIDDEN.search(text) is not None
+
+
+def has_forbidden_utf8(data: bytes) -> bool:
+    """`has_forbidden` for valid UTF-8 bytes, at memory speed: almost no file has one."""
+    if data.translate(None, _OTHER_BYTES):  # what is left are the C0 controls and DEL
+        return True
+    return (b"\xc2" in data or b"\xef\xbf" in data) and _FORBIDDEN_UTF8.search(data) is not None
 
 
 def xml_safe(text: str) -> str:
