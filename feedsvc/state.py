@@ -7,9 +7,7 @@ nothing here knows about formats or HTTP. Ids are never deleted: a removed entry
 
 from __future__ import annotations
 
-import itertools
 import json
-import operator
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,9 +91,9 @@ class StateStore:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
-        #: row writes waiting to go as one executemany; any other statement sends them first,
-        #: so statements still run in the order they were asked for
-        self._pending: list[tuple[str, tuple[object, ...]]] = []
+        #: row writes (INSERT OR REPLACE, one table each) waiting to go as one executemany per
+        #: table; any other statement sends them first, so it sees them
+        self._pending: dict[str, list[tuple[object, ...]]] = {}
 
     @classmethod
     def open(cls, state_dir: Path, expect_existing: bool = False) -> StateStore:
@@ -182,14 +180,14 @@ class StateStore:
 
     def _defer(self, sql: str, row: tuple[object, ...]) -> None:
         """A row write that can wait for the next statement: a cold build makes 10k of them."""
-        self._pending.append((sql, row))
+        self._pending.setdefault(sql, []).append(row)
 
     def _flush(self) -> None:
         if not self._pending:
             return
-        pending, self._pending = self._pending, []
-        for sql, group in itertools.groupby(pending, key=operator.itemgetter(0)):
-            self._db.executemany(sql, [row for _, row in group])
+        pending, self._pending = self._pending, {}
+        for sql, rows in pending.items():  # per table, in the order they were asked for
+            self._db.executemany(sql, rows)
 
     # -- files -------------------------------------------------------------------------------
     def files(self) -> dict[str, FileSignature]:
