@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,6 +53,10 @@ class Clock:
         self._running = False  #: a tick is under way
         self._again = False  #: asked for while it ran: it runs once more
         self._retries = 0
+        #: what the watcher reported since the last refresh; None: look at everything
+        self._paths: set[str] | None = None
+        #: the schedule's full scan stays the safety net under the watcher's short cuts
+        self._next_full = 0.0
         self._observer: Any = None
         self._previous_sighup: Any = None
 
@@ -100,8 +105,13 @@ class Clock:
             self._retries = 0
 
     def _refresh(self) -> RefreshReport | None:
+        with self._lock:
+            paths, self._paths = self._paths, set()
+        if paths is None or time.monotonic() >= self._next_full:
+            paths = None
+            self._next_full = time.monotonic() + self.refresher.config.refresh.interval_seconds
         try:
-            return self.refresher.refresh()
+            return self.refresher.refresh(paths=paths)
         except Exception as e:
             failed_refresh(self.refresher, e)  # logged; the next tick tries again
             return None
@@ -110,7 +120,16 @@ class Clock:
         taken = take_control(self.refresher.state_dir)
         if taken:
             log.info("%s asked for: refreshing now", " and ".join(sorted(taken)))
+            self.changed(None)  # whoever asked wants everything looked at
             self.trigger()
+
+    def changed(self, path: str | None) -> None:
+        """The watcher saw `path` change (None: something only a full scan can tell)."""
+        with self._lock:
+            if path is None:
+                self._paths = None
+            elif self._paths is not None:
+                self._paths.add(path)
 
     def trigger(self, delay: float = 0.0) -> None:
         """Refresh as soon as possible (after `delay`), without ever running two at once."""
@@ -186,16 +205,25 @@ class _Changes(FileSystemEventHandler):
         self.debounce = debounce
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in ("opened", "closed_no_write") or event.is_directory:
+        if event.event_type in ("opened", "closed_no_write"):
             return
+        if event.is_directory:
+            if event.event_type != "modified":  # a directory created, moved or deleted
+                self.clock.changed(None)
+                self.clock.trigger(self.debounce)
+            return
+        root = self.clock.refresher.config.content.articles_dir
+        if event.event_type == "moved":
+            self.clock.changed(os.path.relpath(os.fsdecode(event.src_path), root))
         # An editor's atomic save arrives as a move onto the target name: count the target.
         path = os.fsdecode(getattr(event, "dest_path", "") or event.src_path)
         if is_ignored(os.path.basename(path)):
             return
+        relative = os.path.relpath(path, root)
         if event.event_type in ("closed", "moved"):
             # Closed after writing, or moved into place whole: complete, no need to settle.
-            relative = os.path.relpath(path, self.clock.refresher.config.content.articles_dir)
             self.clock.refresher.saw_closed(relative)
+        self.clock.changed(relative)
         self.clock.trigger(self.debounce)
 
 

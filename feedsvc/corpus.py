@@ -12,7 +12,7 @@ import logging
 import os
 import stat
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -137,6 +137,32 @@ def _scan_into(
                 files[rel] = FileStat(info.st_size, info.st_mtime_ns)
 
 
+def scan_paths(articles_dir: Path, paths: Iterable[str]) -> Scan | None:
+    """A listing of just these files (what a watcher reported), by one stat each.
+
+    None when one of them needs the full scan's care: a directory, or a symbolic link.
+    """
+    files: dict[str, FileStat] = {}
+    for path in paths:
+        name = os.path.basename(path)
+        if is_ignored(name) or ".." in path.split("/"):
+            continue
+        article = reader_for(name) is not None
+        try:
+            info = os.lstat(articles_dir / path)
+        except FileNotFoundError:
+            if article:
+                continue  # deleted: absent from the listing, so its entries go
+            return None  # perhaps a whole directory
+        except OSError:
+            return None
+        if stat.S_ISDIR(info.st_mode) or stat.S_ISLNK(info.st_mode):
+            return None
+        if article and stat.S_ISREG(info.st_mode):
+            files[path] = FileStat(info.st_size, info.st_mtime_ns)
+    return Scan(files, ())
+
+
 @dataclass(frozen=True)
 class UpdateSettings:
     reader: ReaderSettings
@@ -155,14 +181,19 @@ def update(
     listing: Scan,
     settings: UpdateSettings,
     progress: Callable[[int, int], None] | None = None,
+    only: Collection[str] | None = None,
 ) -> ChangeSet:
-    """Bring the store in line with `listing`; one transaction, so a crash changes nothing."""
+    """Bring the store in line with `listing`; one transaction, so a crash changes nothing.
+
+    `only`: the listing covers just these paths (what a watcher reported, `scan_paths`); every
+    other file is taken as it was.
+    """
     changes = ChangeSet()
-    known = store.files()
+    known = store.files(only)
     if listing.failure is not None:
         changes.held_back = f"{listing.failure}; nothing was unpublished"
         return changes
-    if not listing.files and known:
+    if not listing.files and known and only is None:
         changes.held_back = (
             f"{articles_dir} lists no article files although {len(known)} were published; "
             "treating this as a fault, not a mass deletion: nothing was unpublished"
@@ -191,7 +222,7 @@ def update(
             for stored in store.entries_from(path):
                 _remove(store, stored.entry, changes)
             store.save_file(FileRecord(path, FileSignature(0, 0, ""), (problem,)))
-        lookups = _Lookups(store, empty=not known)
+        lookups = _Lookups(store, empty=not store.has_entries())
         for number, path in enumerate(todo, start=1):
             info = listing.files[path]
             _update_file(lookups, articles_dir, path, info, known.get(path), settings, changes)
@@ -337,10 +368,9 @@ def _replace_file_entries(
     for ordinal, article in enumerate(articles):
         previous = matches.get(ordinal)
         if previous is None:
-            copies = lookups.with_content(article.content_hash)
-            twin = next((s for s in copies if s.present), None)
+            twin, copies = lookups.with_content(article.content_hash)
             if twin is not None:  # another file already publishes exactly this article
-                problems.append(_duplicate(article, twin.entry.path))
+                problems.append(_duplicate(article, twin))
                 continue
             previous = _earlier_copy(lookups, article, copies)
         if previous is None and article.id is not None and lookups.id_taken(article.id):
@@ -411,7 +441,7 @@ def _earlier_copy(
     if article.id is not None:
         stored = lookups.entry(article.id)
         return stored if stored is not None and not stored.present else None
-    return next((s for s in copies if not s.present), None)
+    return next(iter(copies), None)
 
 
 class _Lookups:
@@ -424,7 +454,7 @@ class _Lookups:
     def __init__(self, store: StateStore, empty: bool) -> None:
         self.store = store
         self.empty = empty
-        self._made: dict[str, Entry] = {}  #: by content hash, while the store started empty
+        self._made: dict[str, str] = {}  #: content hash → path, while the store started empty
         self._slugs: set[str] = set()
         self._ids: set[str] = set()
 
@@ -432,11 +462,13 @@ class _Lookups:
         # A path the store never recorded has no entries: no need to ask.
         return [] if known is None else self.store.entries_from(path)
 
-    def with_content(self, content_hash: str) -> list[StoredEntry]:
+    def with_content(self, content_hash: str) -> tuple[str | None, list[StoredEntry]]:
+        """Where a published entry with this content comes from, and removed ones with it."""
         if self.empty:
-            made = self._made.get(content_hash)
-            return [] if made is None else [StoredEntry(made, present=True)]
-        return self.store.entries_with_hash(content_hash)
+            return self._made.get(content_hash), []
+        stored = self.store.entries_with_hash(content_hash)
+        twin = next((s.entry.path for s in stored if s.present), None)
+        return twin, [s for s in stored if not s.present]
 
     def entry(self, entry_id: str) -> StoredEntry | None:
         return None if self.empty else self.store.entry(entry_id)
@@ -450,7 +482,7 @@ class _Lookups:
     def save(self, entry: Entry) -> None:
         self.store.save_entry(entry)
         if self.empty:
-            self._made.setdefault(entry.content_hash, entry)
+            self._made.setdefault(entry.content_hash, entry.path)
             self._slugs.add(entry.slug)
             self._ids.add(entry.id)
 

@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +28,7 @@ from feedsvc.corpus import (
     all_problems,
     load_body,
     scan,
+    scan_paths,
     update,
 )
 from feedsvc.errors import ConfigError, LockedError, PublishError
@@ -159,16 +160,25 @@ class Refresher:
         return True
 
     # -- the refresh -------------------------------------------------------------------------
-    def refresh(self, progress: Callable[[int, int], None] | None = None) -> RefreshReport:
-        """Run one refresh under the state directory's build lock."""
+    def refresh(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        paths: Collection[str] | None = None,
+    ) -> RefreshReport:
+        """Run one refresh under the state directory's build lock.
+
+        `paths`: only these files changed (a watcher said so); they alone are looked at, unless
+        the last full scan is unknown or one of them needs the full scan (a directory, a link).
+        """
         started = time.perf_counter()
         started_at = datetime.now(UTC)
         with build_lock(self.state_dir):
             config_changed = self.check_config()
             config = self.config
             self.current = self._load_current()
-            listing = scan(config.content.articles_dir)
-            if self._nothing_changed(listing, config_changed):
+            partial = self._partial_scan(paths, config_changed)
+            listing = scan(config.content.articles_dir) if partial is None else partial
+            if partial is None and self._nothing_changed(listing, config_changed):
                 return self._unchanged(started, started_at)
             closed = dict(self._closed)
             changes = update(
@@ -177,7 +187,11 @@ class Refresher:
                 listing,
                 self._update_settings(closed),
                 progress,
+                only=None if partial is None else paths,
             )
+            if partial is not None:
+                assert paths is not None and self._last_listing is not None
+                listing = _patched(self._last_listing, partial, paths)
             for path, seen in closed.items():
                 if self._closed.get(path) == seen:
                     del self._closed[path]
@@ -222,6 +236,12 @@ class Refresher:
         self.write_status(report)
         _log_report(report, changes)
         return report
+
+    def _partial_scan(self, paths: Collection[str] | None, config_changed: bool) -> Scan | None:
+        """The listing of just `paths`, when that is enough; None: scan everything."""
+        if paths is None or self._last_listing is None or config_changed:
+            return None
+        return scan_paths(self.config.content.articles_dir, paths)
 
     def _nothing_changed(self, listing: Scan, config_changed: bool) -> bool:
         """The same listing as last time, fully handled, and nobody else changed the store."""
@@ -452,6 +472,15 @@ class _Plan:
             _key(self.config.digest, *(s.slug for s in specs)),
             lambda: (write_opml(self.config, specs), EPOCH),
         )
+
+
+def _patched(full: Scan, partial: Scan, paths: Collection[str]) -> Scan:
+    """The last full listing with the files a watcher reported brought up to date."""
+    files = dict(full.files)
+    for path in paths:
+        files.pop(path, None)
+    files.update(partial.files)
+    return dataclasses.replace(full, files=files)
 
 
 def _entry_key(entry: Entry) -> str:

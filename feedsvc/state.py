@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +19,8 @@ from typing import NamedTuple
 from feedsvc.errors import StateError
 from feedsvc.model import Entry, Problem, RelatedHeadline
 
+#: deferred row writes sent together
+_BATCH = 1000
 SCHEMA_VERSION = 2  #: 2: bodies stay in their files, the store keeps body_hash
 STATE_FILE = "state.sqlite3"
 
@@ -54,6 +56,7 @@ CREATE INDEX entries_feed ON entries (present, section, sort_key DESC, id);
 CREATE INDEX entries_all ON entries (present, sort_key DESC, id);
 CREATE INDEX entries_path ON entries (path, present);
 CREATE INDEX entries_hash ON entries (content_hash);
+CREATE INDEX files_with_problems ON files (path) WHERE problems != '[]';
 """
 
 
@@ -180,7 +183,10 @@ class StateStore:
 
     def _defer(self, sql: str, row: tuple[object, ...]) -> None:
         """A row write that can wait for the next statement: a cold build makes 10k of them."""
-        self._pending.setdefault(sql, []).append(row)
+        rows = self._pending.setdefault(sql, [])
+        rows.append(row)
+        if len(rows) >= _BATCH:  # bounded: a cold build of 100k articles holds 1k rows at most
+            self._flush()
 
     def _flush(self) -> None:
         if not self._pending:
@@ -190,9 +196,22 @@ class StateStore:
             self._db.executemany(sql, rows)
 
     # -- files -------------------------------------------------------------------------------
-    def files(self) -> dict[str, FileSignature]:
-        rows = self._execute("SELECT path, size, mtime_ns, hash FROM files")
+    def files(self, only: Collection[str] | None = None) -> dict[str, FileSignature]:
+        """Every file's signature, or only those of the given paths."""
+        if only is None:
+            rows = self._execute("SELECT path, size, mtime_ns, hash FROM files")
+        else:
+            self._flush()
+            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (path TEXT PRIMARY KEY)")
+            self._db.execute("DELETE FROM wanted")
+            self._db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(p,) for p in only])
+            rows = self._db.execute(
+                "SELECT path, size, mtime_ns, hash FROM files WHERE path IN wanted"
+            )
         return {path: FileSignature(size, mtime, digest) for path, size, mtime, digest in rows}
+
+    def has_entries(self) -> bool:
+        return self._execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None
 
     def save_file(self, record: FileRecord) -> None:
         problems = json.dumps([[p.line, p.severity, p.message] for p in record.problems])

@@ -80,3 +80,35 @@ def _never_settled(read):  # type: ignore[no-untyped-def]
         return None if settle_ns else read(path, info, settle_ns)
 
     return fresh_forever
+
+
+def test_a_watched_refresh_looks_only_at_the_paths_it_was_given(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number in range(5):
+        site.write(f"{number}.txt", f"Asia\nStory {number}\n\nBody {number}.\n")
+    refresher = Refresher(site.config())
+    refresher.refresh()  # the full scan a watcher's short cuts start from
+    site.write("new.txt", "Europe\nNew one\n\nFresh.\n")
+    site.write("1.txt", "Asia\nStory 1\n\nBody 1, corrected.\n", mtime=1_750_000_500)
+    (site.articles / "2.txt").unlink()
+    site.write("3.txt", "Asia\nStory 3\n\nChanged, but nobody said so.\n", mtime=1_750_000_600)
+    full_table = refresher.store.files
+    monkeypatch.setattr(
+        refresher.store,
+        "files",
+        lambda only=None: _forbidden() if only is None else full_table(only),
+    )
+    report = refresher.refresh(paths=["new.txt", "1.txt", "2.txt"])
+    assert (report.files_read, report.added, report.updated, report.removed) == (2, 1, 1, 1)
+    monkeypatch.undo()
+    # The schedule's full scan is the safety net: it finds what no watcher reported.
+    assert refresher.refresh().updated == 1
+
+
+def test_a_directory_change_needs_the_full_scan(site: Site) -> None:
+    site.write("a.txt", ARTICLE)
+    refresher = Refresher(site.config())
+    refresher.refresh()
+    site.write("sub/b.txt", "Asia\nIn a new folder\n\nBody.\n")
+    assert refresher.refresh(paths=["sub"]).added == 1
