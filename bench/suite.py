@@ -513,7 +513,9 @@ class Suite:
                     found[f"{fmt}-{n}"] = result
                     say(
                         f"refresh {fmt} {n}: nothing {secs(median(result['nothing_s']))}, "
-                        f"one {secs(median(result['one_s']))} ({result['one_last']})"
+                        f"one {secs(median(result['one_s']))}, "
+                        f"one watched {secs(median(result.get('one_watched_s', [])))} "
+                        f"({result['one_last']})"
                     )
                 shutil.rmtree(scratch, ignore_errors=True)
 

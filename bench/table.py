@@ -95,12 +95,17 @@ def refresh_rows(results: dict[str, Any]) -> list[str]:
     found = results.get("refresh", {})
     rows = []
     ns = sorted({int(key.rsplit("-", 1)[1]) for key in found})
-    for kind, label in (("nothing", "nothing changed"), ("one", "one article changed")):
+    kinds = (
+        ("nothing", "nothing changed"),
+        ("one", "one article changed, full scan"),
+        ("one_watched", "one article changed, as the watcher reports it"),
+    )
+    for kind, label in kinds:
         for n in ns:
             cells, worst, rss = [], 0.0, []
             for fmt, short in (("seed", "txt"), ("markdown", "md")):
                 got = found.get(f"{fmt}-{n}")
-                if not got:
+                if not got or f"{kind}_s" not in got:
                     continue
                 value = median(got[f"{kind}_s"])
                 if value is None:
@@ -110,8 +115,8 @@ def refresh_rows(results: dict[str, Any]) -> list[str]:
                 cells.append(f"{short} {secs(value)}")
             if not cells:
                 continue
-            goal = REFRESH_GOALS.get((kind, n))
-            runs = len(next(iter(found.values()))[f"{kind}_s"])
+            goal = REFRESH_GOALS.get((kind.split("_")[0], n))
+            runs = len(next(iter(found.values())).get(f"{kind}_s", []))
             goal_text = verdict(worst <= goal, f"≤ {secs(goal)}") if goal else "-"
             rows.append(
                 f"| 2 refresh, {label} (in-process, median of {runs}) | {kilo(n)} "

@@ -176,22 +176,30 @@ class Refresher:
             config_changed = self.check_config()
             config = self.config
             self.current = self._load_current()
-            partial = self._partial_scan(paths, config_changed)
-            listing = scan(config.content.articles_dir) if partial is None else partial
-            if partial is None and self._nothing_changed(listing, config_changed):
-                return self._unchanged(started, started_at)
+            # Taken, not borrowed: a refresh that fails half-way leaves the next one to compare
+            # the whole listing with the store again.
+            last, self._last_listing = self._last_listing, None
+            partial = None if last is None or config_changed else self._partial_scan(paths)
+            if partial is None:
+                listing = scan(config.content.articles_dir)
+                only = None if config_changed else _changed_since(last, listing)
+                if only == set() and self._store_published():
+                    self._last_listing = last
+                    return self._unchanged(started, started_at)
+                looked_at = listing if only is None else _restricted(listing, only)
+            else:
+                assert paths is not None and last is not None
+                only, looked_at = set(paths), partial
+                listing = _patched(last, partial, only)
             closed = dict(self._closed)
             changes = update(
                 self.store,
                 config.content.articles_dir,
-                listing,
+                looked_at,
                 self._update_settings(closed),
                 progress,
-                only=None if partial is None else paths,
+                only=only,
             )
-            if partial is not None:
-                assert paths is not None and self._last_listing is not None
-                listing = _patched(self._last_listing, partial, paths)
             for path, seen in closed.items():
                 if self._closed.get(path) == seen:
                     del self._closed[path]
@@ -237,18 +245,14 @@ class Refresher:
         _log_report(report, changes)
         return report
 
-    def _partial_scan(self, paths: Collection[str] | None, config_changed: bool) -> Scan | None:
+    def _partial_scan(self, paths: Collection[str] | None) -> Scan | None:
         """The listing of just `paths`, when that is enough; None: scan everything."""
-        if paths is None or self._last_listing is None or config_changed:
-            return None
-        return scan_paths(self.config.content.articles_dir, paths)
+        return None if paths is None else scan_paths(self.config.content.articles_dir, paths)
 
-    def _nothing_changed(self, listing: Scan, config_changed: bool) -> bool:
-        """The same listing as last time, fully handled, and nobody else changed the store."""
+    def _store_published(self) -> bool:
+        """The current version was made from the store as it is (no other process changed it)."""
         return (
-            not config_changed
-            and listing == self._last_listing
-            and self.current is not None
+            self.current is not None
             and self.current.source == f"{self.store.generation()}:{self.config.digest}"
         )
 
@@ -472,6 +476,29 @@ class _Plan:
             _key(self.config.digest, *(s.slug for s in specs)),
             lambda: (write_opml(self.config, specs), EPOCH),
         )
+
+
+def _changed_since(last: Scan | None, listing: Scan) -> set[str] | None:
+    """The paths whose listing differs from the last fully handled one.
+
+    None when the whole listing must be compared with the store: no earlier listing, or one that
+    may be a fault (empty, or with unreadable parts), which that comparison knows to hold back.
+    """
+    if last is None or listing.failure or listing.unreadable or not listing.files:
+        return None
+    before, now = last.files, listing.files
+    changed = {path for path, info in now.items() if before.get(path) != info}
+    changed.update(path for path in before if path not in now)
+    if listing.problems != last.problems:
+        changed.update(p.path for p in (*listing.problems, *last.problems))
+    return changed
+
+
+def _restricted(listing: Scan, paths: set[str]) -> Scan:
+    """Only what `listing` says of `paths`: the part of a full scan that changed."""
+    files = {path: listing.files[path] for path in paths if path in listing.files}
+    problems = tuple(p for p in listing.problems if p.path in paths)
+    return dataclasses.replace(listing, files=files, problems=problems)
 
 
 def _patched(full: Scan, partial: Scan, paths: Collection[str]) -> Scan:

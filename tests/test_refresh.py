@@ -112,3 +112,22 @@ def test_a_directory_change_needs_the_full_scan(site: Site) -> None:
     refresher.refresh()
     site.write("sub/b.txt", "Asia\nIn a new folder\n\nBody.\n")
     assert refresher.refresh(paths=["sub"]).added == 1
+
+
+def test_a_full_scan_compares_with_the_last_listing_not_the_file_table(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number in range(5):
+        site.write(f"{number}.txt", f"Asia\nStory {number}\n\nBody {number}.\n")
+    refresher = Refresher(site.config())
+    refresher.refresh()
+    site.write("1.txt", "Asia\nStory 1\n\nBody 1, corrected.\n", mtime=1_750_000_500)
+    (site.articles / "2.txt").unlink()
+    full_table = refresher.store.files
+    monkeypatch.setattr(
+        refresher.store,
+        "files",
+        lambda only=None: _forbidden() if only is None else full_table(only),
+    )
+    report = refresher.refresh()
+    assert (report.files_read, report.updated, report.removed) == (1, 1, 1)
