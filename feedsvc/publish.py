@@ -5,7 +5,9 @@ Layout under `<state_dir>/publish/` (nginx or a CDN can serve `current/` as it s
     current -> versions/<id>          the one switch (a symlink replaced with rename)
     versions/<id>/manifest.json       every URL path with its file, type, ETags, Last-Modified
     versions/<id>/feeds/all.atom      the bytes, and beside each feed its .gz (gzip_static)
-    versions/<id>/index.html, sections/<slug>/index.html, articles/<slug>/index.html, feeds.opml
+    versions/<id>/feeds.opml (+ .gz), index.html, sections/<slug>/index.html,
+                  articles/<slug>/index.html   (pages have no .gz: a version holds hundreds,
+                                                and readers, not aggregators, fetch them)
 
 Unchanged files are hard-linked from the previous version, so a refresh that changed one feed
 writes one feed. A reader process only ever sees a complete version.
@@ -13,12 +15,14 @@ writes one feed. A reader process only ever sees a complete version.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +50,11 @@ class Resource:
     key: str
 
     @property
+    def precompressed(self) -> bool:
+        """Feeds and the OPML have a .gz beside them; HTML pages are compressed when loaded."""
+        return not self.content_type.startswith("text/html")
+
+    @property
     def gzip_etag(self) -> str:
         return self.etag + "-gz"
 
@@ -69,6 +78,8 @@ class Version:
     source: str
 
     def read(self, resource: Resource, gzipped: bool) -> bytes:
+        if gzipped and not resource.precompressed:
+            return _gzip(self.read(resource, gzipped=False))
         return (self.directory / (resource.file + (".gz" if gzipped else ""))).read_bytes()
 
 
@@ -158,7 +169,8 @@ def write_version(
             f"could not publish version {version_id} under {root}: {e}; "
             f"version {previous.id if previous else '(none)'} stays current"
         ) from e
-    _collect_garbage(versions, version_id)
+    # Old versions go in the background: removing hundreds of files is nobody's wait.
+    threading.Thread(target=_collect_garbage, args=(versions, version_id), daemon=True).start()
     log.info("published version %s (%d files)", version_id, len(resources))
     return Version(version_id, built_at, final, resources, dict(counts), source)
 
@@ -172,12 +184,17 @@ def _write_file(staging: Path, item: Pending, previous: Version | None) -> None:
             raise PublishError(f"{resource.path}: nothing to reuse and nothing rendered")
         source = previous.directory / resource.file
         os.link(source, target)
-        os.link(f"{source}.gz", f"{target}.gz")
+        if resource.precompressed:
+            os.link(f"{source}.gz", f"{target}.gz")
         return
     target.write_bytes(item.body)
-    # A precompressed copy beside every file (nginx's gzip_static serves it as it stands);
+    if resource.precompressed:  # beside the file, as nginx's gzip_static wants it
+        Path(f"{target}.gz").write_bytes(_gzip(item.body))
+
+
+def _gzip(body: bytes) -> bytes:
     # mtime=0: the same bytes always give the same gzip bytes, so its ETag is stable too.
-    Path(f"{target}.gz").write_bytes(gzip.compress(item.body, compresslevel=6, mtime=0))
+    return gzip.compress(body, compresslevel=6, mtime=0)
 
 
 def _manifest_row(resource: Resource) -> dict[str, object]:
@@ -218,10 +235,13 @@ def _remove_leftovers(root: Path) -> None:
 
 
 def _collect_garbage(versions: Path, current: str) -> None:
-    finished = sorted(
-        (d for d in versions.iterdir() if not d.name.startswith(".") and d.name != current),
-        key=lambda d: d.stat().st_mtime,
-        reverse=True,
-    )
-    for old in finished[KEEP_PREVIOUS:]:
+    """Keep the current version and the `KEEP_PREVIOUS` newest before it (a process may still
+    be switching away from them); a version that vanished meanwhile was collected already."""
+    finished: list[tuple[float, Path]] = []
+    for directory in versions.iterdir():
+        if directory.name.startswith(".") or directory.name == current:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            finished.append((directory.stat().st_mtime, directory))
+    for _, old in sorted(finished, reverse=True)[KEEP_PREVIOUS:]:
         shutil.rmtree(old, ignore_errors=True)
