@@ -60,9 +60,8 @@ class Loaded:
 class PublishedSite:
     """The current version of one publish directory, reloaded when the switch moves."""
 
-    def __init__(self, root: Path, max_age: int) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root
-        self.max_age = max_age
         self._loaded: Loaded | None = None
         self._lock = threading.Lock()
 
@@ -98,7 +97,8 @@ class PublishedSite:
         validators = [
             ("ETag", quote_etag(etag)),
             ("Last-Modified", http_date(resource.last_modified)),
-            ("Cache-Control", f"public, max-age={self.max_age}"),
+            # The interval the version was made with: a reloaded config applies with its version.
+            ("Cache-Control", f"public, max-age={version.max_age}"),
             ("Vary", "Accept-Encoding"),
         ]
         entity = [("Content-Type", resource.content_type), ("Content-Length", str(len(body)))]
@@ -163,10 +163,10 @@ def _plain(
 
 def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
     """Build the app for one config file; reads nothing else until the first request."""
-    config = load_config(config_path)
+    config = load_config(config_path, check_articles=False)
     app = Flask(__name__)
     app.config["FEEDSVC"] = config
-    site = PublishedSite(publish_dir(config.content.state_dir), config.refresh.interval_seconds)
+    site = PublishedSite(publish_dir(config.content.state_dir))
     app.extensions["feedsvc"] = site
     app.wsgi_app = PublishedFiles(app.wsgi_app, site)  # type: ignore[method-assign]
     app.add_url_rule("/healthz", view_func=healthz)
@@ -193,7 +193,10 @@ def healthz() -> Response:
     config = _config()
     loaded = _site().current()
     status = read_status(config.content.state_dir)
-    interval = config.refresh.interval_seconds
+    # The refresher's interval (it may have reloaded its config since this process started).
+    interval = status.get("interval_seconds")
+    if not isinstance(interval, int):
+        interval = config.refresh.interval_seconds
     last_success = status.get("last_success")
     state = "ok"
     if loaded is None or status.get("error"):
@@ -213,6 +216,7 @@ def healthz() -> Response:
         "error": status.get("error"),
         "config_error": status.get("config_error"),
         "held_back": status.get("held_back"),
+        "deferred": status.get("deferred", []),
         "problems": status.get("problems", []),
     }
     response = jsonify(body)

@@ -100,17 +100,21 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(chosen).resolve()
 
 
-def load_config(path: str | os.PathLike[str] | None = None) -> Config:
-    """Read and validate the config file; raise `ConfigError` naming the key and line."""
+def load_config(path: str | os.PathLike[str] | None = None, check_articles: bool = True) -> Config:
+    """Read and validate the config file; raise `ConfigError` naming the key and line.
+
+    `check_articles=False` for the web side, which serves what was published and must start
+    even while `articles/` is missing.
+    """
     resolved = config_path(path)
     try:
         raw = resolved.read_bytes()
     except OSError as e:
         raise ConfigError(f"{resolved}: cannot read the config file: {e.strerror}") from e
-    return parse_config(raw, resolved)
+    return parse_config(raw, resolved, check_articles)
 
 
-def parse_config(raw: bytes, path: Path) -> Config:
+def parse_config(raw: bytes, path: Path, check_articles: bool = True) -> Config:
     try:
         text = raw.decode("utf-8-sig")
         data = tomllib.loads(text)
@@ -118,7 +122,7 @@ def parse_config(raw: bytes, path: Path) -> Config:
         raise ConfigError(f"{path}: the config file is not UTF-8 ({e.reason})") from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: invalid TOML: {e}") from e
-    return _Reader(path, text, hashlib.sha256(raw).hexdigest()).build(data)
+    return _Reader(path, text, hashlib.sha256(raw).hexdigest()).build(data, check_articles)
 
 
 @dataclass(frozen=True)
@@ -204,11 +208,11 @@ class _Reader:
         return path if path.is_absolute() else (self.path.parent / path).resolve()
 
     # -- the whole file ----------------------------------------------------------------------
-    def build(self, data: Mapping[str, Any]) -> Config:
+    def build(self, data: Mapping[str, Any], check_articles: bool) -> Config:
         self.no_unknown(data, "", {"site", "content", "feeds", "refresh", "sections"})
         site = self.site(data)
         content = self.content(data)
-        if not content.articles_dir.is_dir():
+        if check_articles and not content.articles_dir.is_dir():
             raise self.fail(
                 _Key("content", "articles_dir"),
                 f"the directory {content.articles_dir} does not exist; create it or fix the path",

@@ -76,6 +76,8 @@ class Version:
     counts: Mapping[str, int]  #: entries per section slug, and "all"
     #: the store generation and config digest it was made from: equal means nothing to do
     source: str
+    #: seconds shared caches may keep its files (the refresh interval it was made with)
+    max_age: int
 
     def read(self, resource: Resource, gzipped: bool) -> bytes:
         if gzipped and not resource.precompressed:
@@ -126,6 +128,7 @@ def load_current(root: Path) -> Version | None:
         },
         counts=manifest["counts"],
         source=manifest["source"],
+        max_age=manifest["max_age"],
     )
 
 
@@ -136,6 +139,7 @@ def write_version(
     previous: Version | None,
     built_at: datetime,
     source: str,
+    max_age: int,
 ) -> Version:
     """Write every file, then switch `current`; on any failure the previous version stays."""
     resources = {p.resource.path: p.resource for p in pending}
@@ -157,6 +161,7 @@ def write_version(
                 "built_at": built_at.isoformat(),
                 "counts": dict(counts),
                 "source": source,
+                "max_age": max_age,
                 "resources": {path: _manifest_row(r) for path, r in sorted(resources.items())},
             }
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), "utf-8")
@@ -172,7 +177,7 @@ def write_version(
     # Old versions go in the background: removing hundreds of files is nobody's wait.
     threading.Thread(target=_collect_garbage, args=(versions, version_id), daemon=True).start()
     log.info("published version %s (%d files)", version_id, len(resources))
-    return Version(version_id, built_at, final, resources, dict(counts), source)
+    return Version(version_id, built_at, final, resources, dict(counts), source, max_age)
 
 
 def _write_file(staging: Path, item: Pending, previous: Version | None) -> None:

@@ -317,7 +317,15 @@ class Refresher:
         plan.opml(specs)
         slug_counts = {spec.slug: counts.get(spec.section, 0) for spec in specs if spec.section}
         slug_counts["all"] = sum(counts.values())
-        return write_version(self.root, plan.pending, slug_counts, self.current, started_at, source)
+        return write_version(
+            self.root,
+            plan.pending,
+            slug_counts,
+            self.current,
+            started_at,
+            source,
+            config.refresh.interval_seconds,
+        )
 
     def _show(self, entry: Entry) -> ShownEntry:
         """Render an entry once per content: the same entry in a section feed and in `all`."""

@@ -131,3 +131,23 @@ def test_a_full_scan_compares_with_the_last_listing_not_the_file_table(
     )
     report = refresher.refresh()
     assert (report.files_read, report.updated, report.removed) == (1, 1, 1)
+
+
+def test_the_web_side_starts_without_articles_and_follows_the_refreshers_interval(
+    sample_site: Site,
+) -> None:
+    from feedsvc.app import create_app
+    from tests.conftest import config_text
+
+    sample_site.refresh()
+    sample_site.articles.rename(sample_site.root / "elsewhere")
+    client = create_app(sample_site.config_path).test_client()  # articles/ is gone
+    response = client.get("/feeds/all.atom")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+    (sample_site.root / "elsewhere").rename(sample_site.articles)
+    sample_site.config_path.write_text(
+        config_text(refresh="interval_seconds = 60"), encoding="utf-8"
+    )
+    sample_site.refresh()  # the refresher reloads; this web process keeps its old config
+    assert client.get("/feeds/all.atom").headers["Cache-Control"] == "public, max-age=60"
