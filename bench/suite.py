@@ -41,6 +41,7 @@ SECTIONS = ("America", "Europe", "Middle East", "Asia", "Diplomacy")
 FORMATS = ("seed", "markdown")
 FEED = "/feeds/all.atom"  #: the 50-entry feed of the serving figure
 TRIVIAL = "/bench/trivial"  #: bench_app.TRIVIAL_PATH
+BARE = "/bench/bare"  #: bench_app.BARE_PATH
 FIGURES = ("build", "refresh", "latency", "startup", "serving", "bytes")
 STARTED = time.monotonic()
 
@@ -696,6 +697,7 @@ class Suite:
         gz = {"Accept-Encoding": "gzip"}
         cases: list[tuple[str, int, str, dict[str, str]]] = [
             ("trivial route", gport, TRIVIAL, {}),
+            ("bare wsgi", gport, BARE, {}),
             ("/feeds.opml", gport, "/feeds.opml", {}),
             ("feed plain", gport, FEED, {}),
             ("feed gzip", gport, FEED, gz),

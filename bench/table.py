@@ -208,10 +208,17 @@ def serving_rows(results: dict[str, Any]) -> list[str]:
     base = rps.get("trivial route")
     checks = found.get("checks", {})
     n = kilo(found["n"])
+    bare = rps.get("bare wsgi")
     rows = [
         f"| 5 serving, gunicorn -w 2, wrk -t2 -c32, x{runs}: trivial route `/bench/trivial` "
-        f"(baseline) | {n} | {base:,.0f} req/s | - | 1.00 | - |"
+        f"(baseline: a Flask route of the same app) | {n} | {base:,.0f} req/s | - | 1.00 | - |"
     ]
+    if bare and base:
+        rows.append(
+            f"| 5 serving: `/bench/bare`, answered by the outermost WSGI layer (before the "
+            f"published-files layer and Flask) | {n} | {bare:,.0f} req/s | - "
+            f"| {bare / base:.2f}x trivial | - |"
+        )
 
     def size(name: str) -> str:
         check = checks.get(name, {})
@@ -234,6 +241,8 @@ def serving_rows(results: dict[str, Any]) -> list[str]:
         theirs = rps.get(nginx_name.get(name, ""))
         beside = f"nginx {theirs:,.0f} req/s" if theirs else "-"
         ratio = f"{ours / base:.2f}x trivial"
+        if bare:
+            ratio += f"; {ours / bare:.2f}x bare"
         if theirs:
             ratio += f"; {ours / theirs:.2f}x nginx"
         goal = "-"
@@ -279,7 +288,10 @@ def render(results: dict[str, Any], quick: bool) -> str:
         "MB are peak RSS (`/usr/bin/time %M`, max over runs) unless said otherwise.",
     ]
     if quick:
-        notes.append("Quick run: smoke sizes; the goals, stated at 10k and 100k, are not judged.")
+        notes.append(
+            "Quick run: smoke sizes; the goals stated at 10k and 100k are not judged "
+            "(serving and bytes per poll do not depend on N)."
+        )
     for error in results.get("errors", []):
         notes.append(f"- problem: {error[:300]}")
     return "\n".join(rows + notes)
