@@ -82,23 +82,32 @@ def _never_settled(read):  # type: ignore[no-untyped-def]
     return fresh_forever
 
 
-def test_a_watched_refresh_looks_only_at_the_paths_it_was_given(
-    site: Site, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def five_stories(site: Site) -> Refresher:
+    """A refresher that has seen five articles: the listing later refreshes compare with."""
     for number in range(5):
         site.write(f"{number}.txt", f"Asia\nStory {number}\n\nBody {number}.\n")
     refresher = Refresher(site.config())
-    refresher.refresh()  # the full scan a watcher's short cuts start from
+    refresher.refresh()
+    return refresher
+
+
+def forbid_the_file_table(refresher: Refresher, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Looking up some paths is fine; loading every file's signature is what must not happen."""
+    files = refresher.store.files
+    monkeypatch.setattr(
+        refresher.store, "files", lambda only=None: _forbidden() if only is None else files(only)
+    )
+
+
+def test_a_watched_refresh_looks_only_at_the_paths_it_was_given(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refresher = five_stories(site)
     site.write("new.txt", "Europe\nNew one\n\nFresh.\n")
     site.write("1.txt", "Asia\nStory 1\n\nBody 1, corrected.\n", mtime=1_750_000_500)
     (site.articles / "2.txt").unlink()
     site.write("3.txt", "Asia\nStory 3\n\nChanged, but nobody said so.\n", mtime=1_750_000_600)
-    full_table = refresher.store.files
-    monkeypatch.setattr(
-        refresher.store,
-        "files",
-        lambda only=None: _forbidden() if only is None else full_table(only),
-    )
+    forbid_the_file_table(refresher, monkeypatch)
     report = refresher.refresh(paths=["new.txt", "1.txt", "2.txt"])
     assert (report.files_read, report.added, report.updated, report.removed) == (2, 1, 1, 1)
     monkeypatch.undo()
@@ -117,18 +126,10 @@ def test_a_directory_change_needs_the_full_scan(site: Site) -> None:
 def test_a_full_scan_compares_with_the_last_listing_not_the_file_table(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for number in range(5):
-        site.write(f"{number}.txt", f"Asia\nStory {number}\n\nBody {number}.\n")
-    refresher = Refresher(site.config())
-    refresher.refresh()
+    refresher = five_stories(site)
     site.write("1.txt", "Asia\nStory 1\n\nBody 1, corrected.\n", mtime=1_750_000_500)
     (site.articles / "2.txt").unlink()
-    full_table = refresher.store.files
-    monkeypatch.setattr(
-        refresher.store,
-        "files",
-        lambda only=None: _forbidden() if only is None else full_table(only),
-    )
+    forbid_the_file_table(refresher, monkeypatch)
     report = refresher.refresh()
     assert (report.files_read, report.updated, report.removed) == (1, 1, 1)
 
