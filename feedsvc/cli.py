@@ -8,7 +8,6 @@ import logging
 import re
 import shutil
 import sys
-import time
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -18,7 +17,13 @@ from feedsvc.config import Config, config_path, load_config
 from feedsvc.corpus import check_files
 from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.publish import MANIFEST
-from feedsvc.refresh import Refresher, refresher_pid, refresher_role, request_control
+from feedsvc.refresh import (
+    Progress,
+    Refresher,
+    refresher_pid,
+    refresher_role,
+    request_control,
+)
 
 log = logging.getLogger("feedsvc")
 
@@ -189,20 +194,12 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress() -> Callable[[int, int], None] | None:
+def _progress() -> Progress | None:
     """Files read of total, with a rate, on a terminal only."""
     if not sys.stderr.isatty():
         return None
-    started = time.monotonic()
-    last = [0.0]
 
-    def show(done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - last[0] < 0.2 and done != total:
-            return
-        last[0] = now
-        rate = done / max(now - started, 1e-6)
-        end = "\n" if done == total else ""
-        print(f"\rread {done}/{total} files ({rate:,.0f}/s)", end=end, file=sys.stderr, flush=True)
+    def show(text: str, final: bool) -> None:
+        print(f"\r{text}", end="\n" if final else "", file=sys.stderr, flush=True)
 
-    return show
+    return Progress(show, every=0.2)

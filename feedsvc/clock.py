@@ -24,6 +24,7 @@ from watchdog.observers import Observer
 from feedsvc.corpus import is_ignored
 from feedsvc.refresh import (
     SETTLE_SECONDS,
+    Progress,
     Refresher,
     RefreshReport,
     failed_refresh,
@@ -110,8 +111,10 @@ class Clock:
         if paths is None or time.monotonic() >= self._next_full:
             paths = None
             self._next_full = time.monotonic() + self.refresher.config.refresh.interval_seconds
+        # A first refresh of a large archive takes a while: say how far it got, now and then.
+        progress = Progress(lambda text, final: log.info("%s", text), every=5.0)
         try:
-            return self.refresher.refresh(paths=paths)
+            return self.refresher.refresh(progress, paths=paths)
         except Exception as e:
             failed_refresh(self.refresher, e)  # logged; the next tick tries again
             return None

@@ -101,6 +101,26 @@ class RefreshReport:
         return line + f" ({self.seconds * 1000:.0f} ms)"
 
 
+class Progress:
+    """Files read of total, with a rate: at most every `every` seconds, and once at the end
+    when anything was shown (a refresh of three files says nothing)."""
+
+    def __init__(self, emit: Callable[[str, bool], None], every: float) -> None:
+        self.emit = emit
+        self.every = every
+        self.started = time.monotonic()
+        self.shown = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        final = done == total
+        if now - max(self.shown, self.started) < self.every and not (final and self.shown):
+            return
+        self.shown = now
+        rate = done / max(now - self.started, 1e-6)
+        self.emit(f"read {done}/{total} files ({rate:,.0f}/s)", final)
+
+
 class Refresher:
     """Owns the state store and the publish directory of one `state_dir`."""
 

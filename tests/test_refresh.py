@@ -152,3 +152,27 @@ def test_the_web_side_starts_without_articles_and_follows_the_refreshers_interva
     )
     sample_site.refresh()  # the refresher reloads; this web process keeps its old config
     assert client.get("/feeds/all.atom").headers["Cache-Control"] == "public, max-age=60"
+
+
+def test_progress_speaks_now_and_then_and_says_nothing_of_a_quick_refresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from feedsvc import refresh
+
+    clock = iter([0.0, 0.1, 0.2, 6.0, 6.1, 13.0])  # started, then one reading per file
+    monkeypatch.setattr(refresh.time, "monotonic", lambda: next(clock))
+    lines: list[tuple[str, bool]] = []
+    progress = refresh.Progress(lambda text, final: lines.append((text, final)), every=5.0)
+    for done in range(1, 6):
+        progress(done, 5)
+    assert [(text.split(" (")[0], final) for text, final in lines] == [
+        ("read 3/5 files", False),  # first at 6 s, then nothing until
+        ("read 5/5 files", True),  # the end
+    ]
+    quiet: list[tuple[str, bool]] = []
+    clock = iter([0.0, 0.1, 0.2])
+    monkeypatch.setattr(refresh.time, "monotonic", lambda: next(clock))
+    small = refresh.Progress(lambda text, final: quiet.append((text, final)), every=5.0)
+    small(1, 2)
+    small(2, 2)
+    assert quiet == []
