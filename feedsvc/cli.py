@@ -118,7 +118,7 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
         version.directory, out, dirs_exist_ok=True, ignore=shutil.ignore_patterns(MANIFEST)
     )
     print(report.summary())
-    print(f"wrote {len(version.resources)} files (and their .gz) to {out}")
+    print(f"wrote {len(version.resources)} files (feeds with a .gz beside them) to {out}")
     return 0
 
 
