@@ -393,6 +393,10 @@ class _FrontMatter:
                 return number
         return None
 
+    def clean_line(self, key: str) -> int | None:
+        """The key's line, looked for only when the file has characters to remove."""
+        return self.line(key) if self.report.dirty else None
+
     def error(self, key: str, found: object) -> None:
         self.failed = True
         shown = f"{type(found).__name__} {found!r}"
@@ -412,7 +416,7 @@ class _FrontMatter:
         if not isinstance(value, str) or (required and not value.strip()):
             self.error(key, value)
             return None
-        return self.report.clean(value.strip(), self.line(key), f"'{key}'") or None
+        return self.report.clean(value.strip(), self.clean_line(key), f"'{key}'") or None
 
     def section(self) -> str | None:
         key = "section" if "section" in self.meta or "category" not in self.meta else "category"
@@ -480,7 +484,7 @@ class _FrontMatter:
         if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
             self.error("tags", value)
             return ()
-        return tuple(self.report.clean(t.strip(), self.line("tags"), "a tag") for t in value)
+        return tuple(self.report.clean(t.strip(), self.clean_line("tags"), "a tag") for t in value)
 
 
 _ReaderFunc = Callable[[str, str, ReaderSettings, _Report], list[Article]]
