@@ -80,8 +80,18 @@ class PublishedSite:
             version = load_current(self.root)
             if version is None:
                 return
+            # A new version mostly repeats the last one: bytes with the same ETag are taken over,
+            # so a switch reads (and compresses) only what changed.
+            known = {
+                variant.etag: variant.body
+                for pair in (self._loaded.variants.values() if self._loaded else ())
+                for variant in pair
+            }
             variants = {
-                path: (self._variant(version, r, False), self._variant(version, r, True))
+                path: (
+                    self._variant(version, r, False, known),
+                    self._variant(version, r, True, known),
+                )
                 for path, r in version.resources.items()
             }
         except OSError as e:
@@ -91,9 +101,13 @@ class PublishedSite:
         self._loaded = Loaded(version, variants)
         log.info("serving version %s", version.id)
 
-    def _variant(self, version: Version, resource: Resource, gzipped: bool) -> Variant:
+    def _variant(
+        self, version: Version, resource: Resource, gzipped: bool, known: dict[str, bytes]
+    ) -> Variant:
         etag = resource.gzip_etag if gzipped else resource.etag
-        body = version.read(resource, gzipped)
+        body = known.get(etag)
+        if body is None:
+            body = version.read(resource, gzipped)
         validators = [
             ("ETag", quote_etag(etag)),
             ("Last-Modified", http_date(resource.last_modified)),

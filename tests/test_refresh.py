@@ -176,3 +176,32 @@ def test_progress_speaks_now_and_then_and_says_nothing_of_a_quick_refresh(
     small(1, 2)
     small(2, 2)
     assert quiet == []
+
+
+def test_a_web_process_reads_only_what_a_new_version_changed(
+    sample_site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedsvc.app import create_app
+    from feedsvc.publish import Version, load_current, publish_dir
+
+    refresher = Refresher(sample_site.config())
+    refresher.refresh()
+    client = create_app(sample_site.config_path).test_client()
+    assert client.get("/feeds/all.atom").status_code == 200  # the first version, loaded whole
+    before = load_current(publish_dir(sample_site.root / "var"))
+    sample_site.write("b.txt", "Asia\nA new story\n\nBody.\n")
+    refresher.refresh()
+    after = load_current(publish_dir(sample_site.root / "var"))
+    assert before is not None and after is not None and after.id != before.id
+    known = {r.etag for r in before.resources.values()}
+    changed = [p for p, r in after.resources.items() if r.etag not in known]
+    reads: list[str] = []
+    original = Version.read
+    monkeypatch.setattr(
+        Version, "read", lambda self, r, gzipped: reads.append(r.path) or original(self, r, gzipped)
+    )
+    assert client.get("/feeds/asia.atom").status_code == 200  # the switch happens here
+    # Plain and gzip of each changed file, no more (a page's gzip is made from its plain bytes).
+    pages = [p for p in changed if not after.resources[p].precompressed]
+    assert sorted(reads) == sorted(changed * 2 + pages)
+    assert 0 < len(changed) < len(after.resources)
