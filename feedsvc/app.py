@@ -24,6 +24,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.http import http_date, is_resource_modified, parse_accept_header, quote_etag
 
 from feedsvc.config import Config, load_config
+from feedsvc.errors import PublishError
 from feedsvc.publish import Resource, Version, current_id, load_current, publish_dir
 from feedsvc.refresh import read_status, request_control
 
@@ -94,7 +95,7 @@ class PublishedSite:
                 )
                 for path, r in version.resources.items()
             }
-        except OSError as e:
+        except (OSError, PublishError) as e:
             # Mid-switch, or a version collected under our feet: keep serving the one we have.
             log.warning("could not load version %s: %s", wanted, e)
             return

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from feedsvc.errors import PublishError
 
@@ -106,11 +107,26 @@ def load_current(root: Path) -> Version | None:
     version_id = current_id(root)
     if version_id is None:
         return None
-    directory = root / "versions" / version_id
+    return _load(root / "versions" / version_id)
+
+
+def _load(directory: Path) -> Version:
     try:
-        manifest = json.loads((directory / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError) as e:
-        raise PublishError(f"{directory}: unreadable manifest: {e}") from e
+        return _version(directory, json.loads((directory / MANIFEST).read_text("utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        # Damaged, or written by another feedsvc: the refresher renders a version anew.
+        raise PublishError(f"{directory}: unreadable manifest: {e!r}") from e
+
+
+def _readable(directory: Path) -> bool:
+    try:
+        _load(directory)
+    except PublishError:
+        return False
+    return True
+
+
+def _version(directory: Path, manifest: dict[str, Any]) -> Version:
     return Version(
         id=manifest["version"],
         built_at=datetime.fromisoformat(manifest["built_at"]),
@@ -152,6 +168,8 @@ def write_version(
     try:
         versions.mkdir(parents=True, exist_ok=True)
         _remove_leftovers(root)
+        if final.exists() and not _readable(final):
+            shutil.rmtree(final)  # damaged or from another feedsvc: written anew, never reused
         if not final.exists():
             staging.mkdir()
             for item in pending:

@@ -205,3 +205,26 @@ def test_a_web_process_reads_only_what_a_new_version_changed(
     pages = [p for p in changed if not after.resources[p].precompressed]
     assert sorted(reads) == sorted(changed * 2 + pages)
     assert 0 < len(changed) < len(after.resources)
+
+
+def test_a_version_written_by_another_feedsvc_is_rendered_anew_not_a_crash(
+    sample_site: Site,
+) -> None:
+    import json
+
+    from feedsvc.app import create_app
+    from feedsvc.publish import load_current, publish_dir
+
+    first = sample_site.refresh()
+    root = publish_dir(sample_site.root / "var")
+    version = load_current(root)
+    assert version is not None
+    manifest = json.loads((version.directory / "manifest.json").read_text("utf-8"))
+    del manifest["max_age"]  # as an older feedsvc wrote it
+    (version.directory / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    client = create_app(sample_site.config_path).test_client()
+    assert client.get("/feeds/all.atom").status_code == 503  # nothing it can serve, no 500
+    report = Refresher(sample_site.config()).refresh()
+    assert report.published and len(report.rendered) == len(version.resources)
+    assert report.version == first.version  # the same bytes, rendered anew
+    assert client.get("/feeds/all.atom").status_code == 200
