@@ -107,3 +107,10 @@ def gunicorn(config: Path, log: Path, workers: int, env: dict[str, str] | None =
 def clock(config: Path, log: Path, env: dict[str, str] | None = None) -> Process:
     """The Procfile's `clock` process."""
     return Process([str(BIN / "feedsvc"), "clock", "--config", str(config)], log, env)
+
+
+def feedsvc(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run one `feedsvc` command to completion, as an operator types it."""
+    return subprocess.run(
+        [str(BIN / "feedsvc"), *args], capture_output=True, text=True, timeout=timeout
+    )

@@ -25,7 +25,7 @@ from lxml import etree
 from feedsvc.publish import Version, current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher
 from tests.conftest import SECTIONS, Site
-from tests.servers import BIN, Process, Server, free_port, gunicorn, serve
+from tests.servers import BIN, Process, Server, feedsvc, free_port, gunicorn, serve
 from tests.test_operations import (
     ATOM,
     EUROPE,
@@ -142,12 +142,7 @@ def test_a_refresher_killed_mid_write_leaves_the_last_complete_version_served(
     assert healthz(web.url)["version"] == served
 
     # The next refresh finishes the job and sweeps what the killed ones left.
-    result = subprocess.run(
-        [str(BIN / "feedsvc"), "refresh", "--config", str(site.config_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = feedsvc("refresh", "--config", str(site.config_path), timeout=120)
     assert result.returncode == 0, result.stderr
     assert not any(versions.glob(".tmp-*"))
     assert not any(publish_dir(site.root / "var").glob(".current-*"))
@@ -404,12 +399,7 @@ def test_a_damaged_store_stops_the_refresher_with_a_clear_message_and_no_reset(
     fingerprint = hashlib.sha256(store.read_bytes()).hexdigest() if store.exists() else None
     version = current_id(publish_dir(site.root / "var"))
     for command in (["clock"], ["serve", "--port", str(free_port())]):
-        result = subprocess.run(
-            [str(BIN / "feedsvc"), *command, "--config", str(site.config_path)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = feedsvc(*command, "--config", str(site.config_path), timeout=60)
         assert result.returncode == 2
         assert message in result.stderr
     assert (hashlib.sha256(store.read_bytes()).hexdigest() if store.exists() else None) == (

@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +30,7 @@ from feedsvc.publish import current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher
 from feedsvc.state import StateStore
 from tests.conftest import SAMPLE, Site, config_text
-from tests.servers import BIN, Process, clock, gunicorn, serve
+from tests.servers import Process, clock, feedsvc, gunicorn, serve
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 EUROPE = "Europe\nTalks resume in Vienna\n\nDelegates met again.\nNo date was set.\n"
@@ -294,12 +293,7 @@ def test_gunicorn_workers_serve_what_the_one_clock_publishes(
 
     # A second refresher on the same state directory declines, clearly and at once.
     for command in (["clock"], ["serve", "--port", "0"]):
-        second = subprocess.run(
-            [str(BIN / "feedsvc"), *command, "--config", str(site.config_path)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        second = feedsvc(*command, "--config", str(site.config_path), timeout=60)
         assert second.returncode != 0
         assert f"another refresher (pid {refresher.popen.pid}) already runs" in second.stderr
 
@@ -358,12 +352,7 @@ def test_sighup_and_feedsvc_reload_apply_a_changed_config_now(
     )
 
     write_config(site, title="Desk Three", interval=300)
-    result = subprocess.run(
-        [str(BIN / "feedsvc"), "reload", "--config", str(site.config_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = feedsvc("reload", "--config", str(site.config_path), timeout=60)
     assert result.returncode == 0, result.stderr
     assert f"pid {server.popen.pid}" in result.stdout
     wait_for(
@@ -433,12 +422,7 @@ def test_an_invalid_config_is_rejected_and_the_previous_one_keeps_running(
     ]  # fmt: skip
     for text, expected in cases:
         site.config_path.write_text(text, "utf-8")
-        result = subprocess.run(
-            [str(BIN / "feedsvc"), "reload", "--config", str(site.config_path)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = feedsvc("reload", "--config", str(site.config_path), timeout=60)
         assert result.returncode == 1 and expected in result.stderr  # said at once, too
         wait_for(
             lambda expected=expected: expected in (healthz(server.url)["config_error"] or ""),
