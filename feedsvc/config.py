@@ -85,14 +85,6 @@ class Config:
     #: digest of the file's bytes: a reload with the same digest changes nothing
     digest: str
 
-    def section_named(self, name: str) -> SectionConfig | None:
-        """The configured section whose name matches, ignoring case and outer spaces."""
-        wanted = name.strip().casefold()
-        for section in self.sections:
-            if section.name.casefold() == wanted:
-                return section
-        return None
-
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """`--config`, else `$FEEDSVC_CONFIG`, else `./config.toml`."""

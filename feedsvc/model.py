@@ -109,8 +109,3 @@ class Entry:
     tags: tuple[str, ...] = ()
     related: tuple[RelatedHeadline, ...] = field(default=(), compare=False)
     content_hash: str = ""
-
-    @property
-    def sort_key(self) -> tuple[datetime, str]:
-        """Newest first, ties broken by id: a total order, so output is deterministic."""
-        return (self.published, self.id)

@@ -33,7 +33,6 @@ from feedsvc.text import slugify, xml_safe
 ATOM_NS = "http://www.w3.org/2005/Atom"
 #: when a feed has no entries at all, its `updated` must still not be "now"
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-GENERATOR_URI = "https://pypi.org/project/feedgen/"
 
 
 @dataclass(frozen=True)
