@@ -216,18 +216,22 @@ class _Changes(FileSystemEventHandler):
                 self.clock.trigger(self.debounce)
             return
         root = self.clock.refresher.config.content.articles_dir
-        if event.event_type == "moved":
-            self.clock.changed(os.path.relpath(os.fsdecode(event.src_path), root))
+        wanted = False
+        if event.event_type == "moved":  # what was at the old name is gone from there
+            source = os.fsdecode(event.src_path)
+            wanted = not is_ignored(os.path.basename(source))
+            self.clock.changed(os.path.relpath(source, root))
         # An editor's atomic save arrives as a move onto the target name: count the target.
         path = os.fsdecode(getattr(event, "dest_path", "") or event.src_path)
-        if is_ignored(os.path.basename(path)):
-            return
-        relative = os.path.relpath(path, root)
-        if event.event_type in ("closed", "moved"):
-            # Closed after writing, or moved into place whole: complete, no need to settle.
-            self.clock.refresher.saw_closed(relative)
-        self.clock.changed(relative)
-        self.clock.trigger(self.debounce)
+        if not is_ignored(os.path.basename(path)):
+            relative = os.path.relpath(path, root)
+            if event.event_type in ("closed", "moved"):
+                # Closed after writing, or moved into place whole: complete, no need to settle.
+                self.clock.refresher.saw_closed(relative)
+            self.clock.changed(relative)
+            wanted = True
+        if wanted:
+            self.clock.trigger(self.debounce)
 
 
 def run_clock(refresher: Refresher, blocking: bool) -> Clock:

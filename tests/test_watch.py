@@ -66,8 +66,7 @@ def test_new_edited_renamed_and_deleted_files_are_published(
     eventually(lambda: "From a moved folder" in titles(server), "the moved-in folder")
     (site.articles / "plain.txt").unlink()
     eventually(lambda: "Written in place" not in titles(server), "the deletion")
-    assert sorted(titles(server)) == [
-        "Already there, edited",
-        "From a moved folder",
-        "Saved atomically",
-    ]
+    # Renamed to a backup name: no longer an article.
+    os.rename(site.articles / "new.txt", site.articles / "new.txt~")
+    eventually(lambda: "Saved atomically" not in titles(server), "the rename to a backup")
+    assert sorted(titles(server)) == ["Already there, edited", "From a moved folder"]
