@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from feedsvc.config import Config
 from feedsvc.model import RelatedHeadline
-from feedsvc.render import FORMAT_LABELS, FeedSpec, ShownEntry, media_type
+from feedsvc.render import FORMAT_LABELS, FeedSpec, ShownEntry, feed_path, media_type
 
 #: headlines per section on the home page
 HOME_HEADLINES = 5
@@ -59,7 +59,7 @@ def feed_links(config: Config, spec: FeedSpec) -> list[FeedLink]:
     base = config.site.base_url
     return [
         FeedLink(
-            href=f"{base}/feeds/{spec.slug}.{fmt}",
+            href=base + feed_path(spec.slug, fmt),
             type=media_type(fmt),
             title=f"{spec.title} ({label})",
             label=label,

@@ -43,12 +43,16 @@ class Resource:
     """One published file, as the web side needs to answer for it."""
 
     path: str  #: the URL path: "/feeds/all.atom", "/", "/sections/asia/"
-    file: str  #: relative to the version directory
     content_type: str
     etag: str  #: strong, from the bytes
     last_modified: datetime
     #: what the bytes were made from: the same key means the file can be reused unrendered
     key: str
+
+    @property
+    def file(self) -> str:
+        """Relative to the version directory: the URL path, `index.html` for a directory."""
+        return self.path.lstrip("/") + ("index.html" if self.path.endswith("/") else "")
 
     @property
     def precompressed(self) -> bool:
@@ -134,7 +138,6 @@ def _version(directory: Path, manifest: dict[str, Any]) -> Version:
         resources={
             path: Resource(
                 path=path,
-                file=r["file"],
                 content_type=r["type"],
                 etag=r["etag"],
                 last_modified=datetime.fromisoformat(r["last_modified"]),

@@ -51,7 +51,9 @@ from feedsvc.render import (
     FORMATS,
     FeedSpec,
     ShownEntry,
+    article_path,
     feed_model,
+    feed_path,
     feed_specs,
     show,
     write_opml,
@@ -411,7 +413,6 @@ class _Plan:
     def add(
         self,
         path: str,
-        file: str,
         kind: str,
         key: str,
         make: Callable[[], tuple[bytes, datetime]],
@@ -423,7 +424,6 @@ class _Plan:
         body, last_modified = make()
         resource = Resource(
             path=path,
-            file=file,
             content_type=CONTENT_TYPES[kind],
             etag=etag_of(body),
             last_modified=last_modified,
@@ -441,7 +441,7 @@ class _Plan:
                 model = feed_model(self.config, spec, [self.show(e) for e in entries])
                 return writer(model), model.updated
 
-            self.add(f"/feeds/{spec.slug}.{fmt}", f"feeds/{spec.slug}.{fmt}", fmt, key, make)
+            self.add(feed_path(spec.slug, fmt), fmt, key, make)
 
     def pages(self, specs: Sequence[FeedSpec], newest: dict[str, list[Entry]]) -> None:
         def view(spec: FeedSpec) -> SectionView:
@@ -456,7 +456,6 @@ class _Plan:
         all_entries = [e for spec in specs for e in newest[spec.slug]]
         self.add(
             "/",
-            "index.html",
             "html",
             _key(self.config.digest, *self.feed_keys.values()),
             lambda: (
@@ -466,8 +465,7 @@ class _Plan:
         )
         for spec in sections:
             self.add(
-                f"/sections/{spec.slug}/",
-                f"sections/{spec.slug}/index.html",
+                spec.page_path,
                 "html",
                 self.feed_keys[spec.slug],
                 lambda spec=spec: (  # type: ignore[misc]
@@ -480,8 +478,7 @@ class _Plan:
         for entry in sorted(shown.values(), key=lambda e: e.slug):
             spec = by_section.get(entry.section, combined)
             self.add(
-                f"/articles/{entry.slug}/",
-                f"articles/{entry.slug}/index.html",
+                article_path(entry.slug),
                 "html",
                 _key(self.config.digest, _entry_key(entry), repr(entry.related)),
                 lambda entry=entry, spec=spec: (  # type: ignore[misc]
@@ -499,7 +496,6 @@ class _Plan:
     def opml(self, specs: Sequence[FeedSpec]) -> None:
         self.add(
             "/feeds.opml",
-            "feeds.opml",
             "opml",
             _key(self.config.digest, *(s.slug for s in specs)),
             lambda: (write_opml(self.config, specs), EPOCH),

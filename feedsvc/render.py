@@ -68,7 +68,7 @@ class FeedModel:
     full_content: bool  #: carry each entry's HTML, not only its summary
 
     def self_url(self, fmt: str) -> str:
-        return f"{self.base_url}/feeds/{self.slug}.{fmt}"
+        return self.base_url + feed_path(self.slug, fmt)
 
 
 @dataclass(frozen=True)
@@ -113,11 +113,20 @@ def feed_specs(config: Config, extra_sections: Sequence[str] = ()) -> list[FeedS
     return specs
 
 
+def feed_path(slug: str, fmt: str) -> str:
+    """A feed's URL path: the one place that spells it, for links, OPML and publishing."""
+    return f"/feeds/{slug}.{fmt}"
+
+
+def article_path(slug: str) -> str:
+    return f"/articles/{slug}/"
+
+
 def entry_link(config: Config, entry: Entry) -> str:
     pattern = config.site.link_pattern
     if pattern:
         return pattern.replace("{slug}", entry.slug)
-    return f"{config.site.base_url}/articles/{entry.slug}/"
+    return config.site.base_url + article_path(entry.slug)
 
 
 def show(config: Config, entry: Entry, body: str) -> ShownEntry:
@@ -262,7 +271,7 @@ def write_opml(config: Config, specs: Sequence[FeedSpec]) -> bytes:
     for fmt, label in FORMAT_LABELS.items():
         folder = etree.SubElement(body, "outline", text=label)
         for spec in specs:
-            url = f"{site.base_url}/feeds/{spec.slug}.{fmt}"
+            url = site.base_url + feed_path(spec.slug, fmt)
             etree.SubElement(
                 folder,
                 "outline",
