@@ -398,39 +398,36 @@ def _replace_file_entries(
             _remove(store, stored.entry, changes)
 
 
+#: Evidence that a new article is an old entry of the same file, most certain first.
+_SAME: tuple[tuple[Callable[[Article], object], Callable[[Entry], object]], ...] = (
+    (lambda a: a.id, lambda e: e.id),  # a front-matter id
+    (lambda a: a.content_hash, lambda e: e.content_hash),  # nothing changed
+    (lambda a: (a.section, a.title), lambda e: (e.section, e.title)),  # the body was edited
+    (lambda a: a.body_hash, lambda e: e.body_hash),  # the title was edited
+)
+
+
 def _match(articles: list[Article], old: list[StoredEntry]) -> dict[int, StoredEntry]:
     """Pair new articles with old entries of the same file, most certain evidence first."""
     if not old:
-        return {}
-    keys: list[Callable[[Article | Entry], object]] = [
-        lambda x: x.id if isinstance(x, Article) else None,
-        lambda x: x.content_hash,
-        lambda x: (x.section, x.title),
-        lambda x: x.body_hash,
-    ]
+        return {}  # a new file: the usual case, by far, in a first build
     matches: dict[int, StoredEntry] = {}
     free = list(old)
-    for key in keys:
+    for article_key, entry_key in _SAME:
         for ordinal, article in enumerate(articles):
-            if ordinal in matches:
+            wanted = article_key(article)
+            if ordinal in matches or wanted is None:
                 continue
-            wanted = article.id if key is keys[0] else key(article)
-            if wanted is None:
-                continue
-            found = next(
-                (s for s in free if (s.entry.id if key is keys[0] else key(s.entry)) == wanted),
-                None,
-            )
+            found = next((s for s in free if entry_key(s.entry) == wanted), None)
             if found is not None:
                 matches[ordinal] = found
                 free.remove(found)
-    # Last resort: same position in the file (the title and the body both edited).
-    for ordinal in range(len(articles)):
-        if ordinal not in matches:
-            found = next((s for s in free if s.entry.ordinal == ordinal), None)
-            if found is not None and articles[ordinal].id is None:
-                matches[ordinal] = found
-                free.remove(found)
+    # Last resort: the same position in the file (the title and the body both edited).
+    for ordinal, article in enumerate(articles):
+        found = next((s for s in free if s.entry.ordinal == ordinal), None)
+        if ordinal not in matches and found is not None and article.id is None:
+            matches[ordinal] = found
+            free.remove(found)
     return matches
 
 
