@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -49,6 +50,7 @@ from feedsvc.render import (
     CONTENT_TYPES,
     EPOCH,
     FORMATS,
+    FeedModel,
     FeedSpec,
     ShownEntry,
     article_path,
@@ -435,15 +437,20 @@ class _Plan:
     def feed(self, spec: FeedSpec, entries: Sequence[Entry]) -> None:
         key = _key(self.config.digest, spec, [_entry_key(e) for e in entries])
         self.feed_keys[spec.slug] = key
+
+        @functools.cache  # one model for the three formats, made only if one is rendered
+        def model() -> FeedModel:
+            return feed_model(self.config, spec, [self.show(e) for e in entries])
+
         for fmt, writer in FORMATS.items():
 
-            def make(writer: Callable[..., bytes] = writer) -> tuple[bytes, datetime]:
-                model = feed_model(self.config, spec, [self.show(e) for e in entries])
-                return writer(model), model.updated
+            def make(writer: Callable[[FeedModel], bytes] = writer) -> tuple[bytes, datetime]:
+                return writer(model()), model().updated
 
             self.add(feed_path(spec.slug, fmt), fmt, key, make)
 
     def pages(self, specs: Sequence[FeedSpec], newest: dict[str, list[Entry]]) -> None:
+        @functools.cache  # every article page of a section shows the same section view
         def view(spec: FeedSpec) -> SectionView:
             return SectionView(
                 spec, [self.show(e) for e in newest[spec.slug]], feed_links(self.config, spec)
