@@ -332,6 +332,11 @@ def test_gunicorn_workers_serve_what_the_one_clock_publishes(
     assert report["version"] == current_id(publish_dir(site.root / "var"))
 
 
+def wait_for_title(read: Callable[[], bytes], title: str, what: str) -> None:
+    """Until the combined Atom feed `read` returns carries the site title `title`."""
+    wait_for(lambda: feed_title(read()) == title, what, timeout=10)
+
+
 # -- reloading the config --------------------------------------------------------------------
 def test_sighup_and_feedsvc_reload_apply_a_changed_config_now(
     sample_site: Site, tmp_path: Path, running: list[Process]
@@ -341,36 +346,28 @@ def test_sighup_and_feedsvc_reload_apply_a_changed_config_now(
     server = serve(site.config_path, tmp_path / "serve.log")
     running.append(server)
     server.wait_until("/feeds/all.atom")
-    assert feed_title(get(server.url, "/feeds/all.atom")[2]) == "Desk One"
+
+    def combined() -> bytes:
+        return get(server.url, "/feeds/all.atom")[2]
+
+    assert feed_title(combined()) == "Desk One"
 
     write_config(site, title="Desk Two", interval=300)
     server.signal(signal.SIGHUP)
-    wait_for(
-        lambda: feed_title(get(server.url, "/feeds/all.atom")[2]) == "Desk Two",
-        "the title from SIGHUP",
-        timeout=10,
-    )
+    wait_for_title(combined, "Desk Two", "the title from SIGHUP")
 
     write_config(site, title="Desk Three", interval=300)
     result = feedsvc("reload", "--config", str(site.config_path), timeout=60)
     assert result.returncode == 0, result.stderr
     assert f"pid {server.popen.pid}" in result.stdout
-    wait_for(
-        lambda: feed_title(get(server.url, "/feeds/all.atom")[2]) == "Desk Three",
-        "the title from feedsvc reload",
-        timeout=10,
-    )
+    wait_for_title(combined, "Desk Three", "the title from feedsvc reload")
 
     # The interval itself: from now on every tick (1 s) rereads the file, no signal needed.
     write_config(site, title="Desk Three", interval=1)
     server.signal(signal.SIGHUP)
     wait_for(lambda: "refresh interval is now 1 s" in server.output(), "the new interval")
     write_config(site, title="Desk Four", interval=1)
-    wait_for(
-        lambda: feed_title(get(server.url, "/feeds/all.atom")[2]) == "Desk Four",
-        "the title from a tick",
-        timeout=10,
-    )
+    wait_for_title(combined, "Desk Four", "the title from a tick")
 
 
 def test_sighup_to_the_clock_process_rereads_the_config_now(
@@ -383,11 +380,7 @@ def test_sighup_to_the_clock_process_rereads_the_config_now(
     wait_for(lambda: current_id(publish_dir(site.root / "var")), "the first version")
     write_config(site, title="Desk Two", interval=300)
     refresher.signal(signal.SIGHUP)
-    wait_for(
-        lambda: feed_title(site.published("/feeds/all.atom")) == "Desk Two",
-        "the title from SIGHUP",
-        timeout=10,
-    )
+    wait_for_title(lambda: site.published("/feeds/all.atom"), "Desk Two", "the title from SIGHUP")
     assert refresher.popen.poll() is None  # reloaded, not stopped
     assert "config reloaded from" in refresher.output()
 
