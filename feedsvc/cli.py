@@ -16,9 +16,10 @@ from pathlib import Path
 from feedsvc.config import Config, config_path, load_config
 from feedsvc.corpus import check_files
 from feedsvc.errors import ConfigError, FeedsvcError
-from feedsvc.publish import MANIFEST
+from feedsvc.publish import MANIFEST, Version
 from feedsvc.refresh import (
     Progress,
+    RefreshReport,
     Refresher,
     refresher_pid,
     refresher_role,
@@ -92,12 +93,17 @@ def check_command(config: Config, args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def refresh_command(config: Config, args: argparse.Namespace) -> int:
+def _refresh_once(config: Config) -> tuple[RefreshReport, Version | None]:
+    """One refresh, with progress on a terminal: the report and the version now current."""
     refresher = Refresher(config)
     try:
-        report = refresher.refresh(_progress())
+        return refresher.refresh(_progress()), refresher.current
     finally:
         refresher.close()
+
+
+def refresh_command(config: Config, args: argparse.Namespace) -> int:
+    report, _ = _refresh_once(config)
     print(report.summary())
     for problem in report.problems:
         print(problem)
@@ -105,12 +111,7 @@ def refresh_command(config: Config, args: argparse.Namespace) -> int:
 
 
 def build_command(config: Config, args: argparse.Namespace) -> int:
-    refresher = Refresher(config)
-    try:
-        report = refresher.refresh(_progress())
-        version = refresher.current
-    finally:
-        refresher.close()
+    report, version = _refresh_once(config)
     assert version is not None
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
