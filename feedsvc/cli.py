@@ -19,8 +19,8 @@ from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.publish import MANIFEST, Version
 from feedsvc.refresh import (
     Progress,
-    RefreshReport,
     Refresher,
+    RefreshReport,
     refresher_pid,
     refresher_role,
     request_control,
