@@ -182,7 +182,16 @@ def test_bad_files_are_reported_and_the_rest_is_published(site: Site) -> None:
     assert all(p.severity == "error" for p in report.problems)
 
 
-def test_a_file_over_the_size_cap_is_skipped_unread(site: Site) -> None:
+def test_a_file_over_the_size_cap_is_skipped_unread(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedsvc import corpus
+
+    opened: list[str] = []
+    real_open = corpus.os.open
+    monkeypatch.setattr(
+        corpus.os, "open", lambda path, *a: opened.append(str(path)) or real_open(path, *a)
+    )
     config = site.config_path.read_text(encoding="utf-8")
     site.config_path.write_text(
         config.replace('state_dir = "var"', 'state_dir = "var"\nmax_file_bytes = 100')
@@ -194,6 +203,7 @@ def test_a_file_over_the_size_cap_is_skipped_unread(site: Site) -> None:
     (problem,) = report.problems
     assert problem.path == "big.txt"
     assert "larger than content.max_file_bytes (100); skipped without reading it" in problem.message
+    assert [os.path.basename(path) for path in opened] == ["small.txt"]  # never opened
 
 
 def test_a_corrupt_state_store_is_refused_not_reset(site: Site) -> None:
