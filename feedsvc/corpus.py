@@ -8,23 +8,31 @@ edit, a body edit, a move inside its file, a rename of its file and a restart.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import stat
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from array import array
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
 from feedsvc.config import Config
-from feedsvc.model import Article, Entry, Problem
-from feedsvc.readers import ReaderSettings, read_bytes, reader_for
+from feedsvc.model import Article, Entry, Problem, ReadResult
+from feedsvc.parallel import Workers
+from feedsvc.readers import ARTICLE_SUFFIXES, ReaderSettings, read_bytes, reader_for
 from feedsvc.state import FileRecord, FileSignature, StateStore, StoredEntry
 from feedsvc.text import slugify
 
 log = logging.getLogger(__name__)
+
+#: A batch of at least this many files goes to the worker processes, when there are any; for
+#: fewer, sending the work away costs more than it saves.
+PARALLEL_FROM = 2000
+_BATCH = 100  #: files per task: sending a task then costs little beside reading its files
 
 
 class FileStat(NamedTuple):
@@ -75,66 +83,118 @@ def is_ignored(name: str) -> bool:
     )
 
 
-def scan(articles_dir: Path) -> Scan:
-    """List every article file under `articles_dir` (subdirectories too), by stat alone."""
+def scan(articles_dir: Path, workers: Workers | None = None) -> Scan:
+    """List every article file under `articles_dir` (subdirectories too), by stat alone.
+
+    With `workers`, a worker stats half of a large archive while this process stats the rest:
+    at 100k files the stats are most of a scheduled refresh.
+    """
     root = articles_dir.resolve()
-    files: dict[str, FileStat] = {}
+    found: list[str] = []
     problems: list[Problem] = []
     unreadable: list[str] = []
     try:
-        _scan_into(root, "", root, files, problems, unreadable)
+        _list_into(root, "", root, found, problems, unreadable)
+        if workers is None or len(found) < PARALLEL_FROM:
+            stats = _stat_files((str(root), "\0".join(found)))
+        else:
+            half = len(found) // 2
+            theirs = (str(root), "\0".join(found[half:]))
+            future = workers.submit(_stat_files, theirs)
+            stats = _stat_files((str(root), "\0".join(found[:half])))
+            answer: array[int] = workers.result(future, _stat_files, theirs)
+            stats.extend(answer)
     except OSError as e:
         return Scan({}, (), f"cannot list {articles_dir}: {e.strerror or e}")
+    sizes, mtimes = stats[0::2], stats[1::2]
+    files = {
+        path: FileStat(size, mtime)
+        for path, size, mtime in zip(found, sizes, mtimes, strict=True)
+        if size >= 0
+    }
     return Scan(files, tuple(problems), unreadable=tuple(unreadable))
 
 
-def _scan_into(
+def _list_into(
     root: Path,
     prefix: str,
     directory: Path,
-    files: dict[str, FileStat],
+    found: list[str],
     problems: list[Problem],
     unreadable: list[str],
 ) -> None:
+    """The relative paths of what look like article files, by name alone (stat decides)."""
+    # Runs once per file of the archive at every scheduled refresh: the usual case (a plain
+    # article file) costs one suffix test, nothing else.
     with os.scandir(directory) as listing:
         for item in listing:
-            if is_ignored(item.name):
-                continue
-            rel = prefix + item.name
-            if item.is_symlink():
-                target = Path(item.path).resolve()
-                if not target.is_relative_to(root):
-                    problems.append(
-                        Problem(
-                            rel, None, "error", "symbolic link points outside articles/; refused"
-                        )
-                    )
-                    continue
-                if target.is_dir():
-                    continue  # followed where it points, never twice (and never in a loop)
-            if item.is_dir():
-                try:
-                    _scan_into(root, rel + "/", Path(item.path), files, problems, unreadable)
-                except OSError as e:
-                    unreadable.append(rel + "/")
-                    problems.append(
-                        Problem(
-                            rel,
-                            None,
-                            "error",
-                            f"cannot read this directory ({e.strerror or e}); what was published "
-                            "from it stays published until it can be read again",
-                        )
-                    )
-                continue
-            if reader_for(item.name) is None:
-                continue
+            name = item.name
+            if item.is_symlink() or item.is_dir():
+                if not is_ignored(name):
+                    _list_special(root, prefix, item, found, problems, unreadable)
+            elif name.lower().endswith(ARTICLE_SUFFIXES) and not name.startswith("."):
+                found.append(prefix + name)  # (an article's name is ignored only when hidden)
+
+
+def _list_special(
+    root: Path,
+    prefix: str,
+    item: os.DirEntry[str],
+    found: list[str],
+    problems: list[Problem],
+    unreadable: list[str],
+) -> None:
+    """A symbolic link or a subdirectory: followed only inside `articles/`, and never twice."""
+    rel = prefix + item.name
+    if item.is_symlink():
+        target = Path(item.path).resolve()
+        if not target.is_relative_to(root):
+            problems.append(
+                Problem(rel, None, "error", "symbolic link points outside articles/; refused")
+            )
+            return
+        if target.is_dir():
+            return  # followed where it points, never twice (and never in a loop)
+    if item.is_dir():
+        try:
+            _list_into(root, rel + "/", Path(item.path), found, problems, unreadable)
+        except OSError as e:
+            unreadable.append(rel + "/")
+            problems.append(
+                Problem(
+                    rel,
+                    None,
+                    "error",
+                    f"cannot read this directory ({e.strerror or e}); what was published "
+                    "from it stays published until it can be read again",
+                )
+            )
+    elif reader_for(item.name) is not None:
+        found.append(rel)  # a link to a file inside articles/: read where it points
+
+
+def _stat_files(task: tuple[str, str]) -> array[int]:
+    """Size and mtime of each "\0"-separated path under a root: -1 for what is not (or no
+    longer) a file. Flat and in bulk, so that a worker's answer for 50k files is one copy."""
+    root, paths = task
+    stats = array("q")
+    append = stats.append
+    directory = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for path in paths.split("\0") if paths else ():
             try:
-                info = item.stat()
+                info = os.stat(path, dir_fd=directory)
             except OSError:
-                continue  # vanished between listing and stat: the next scan decides
-            if stat.S_ISREG(info.st_mode):
-                files[rel] = FileStat(info.st_size, info.st_mtime_ns)
+                info = None  # vanished between listing and stat: the next scan decides
+            if info is not None and stat.S_ISREG(info.st_mode):
+                append(info.st_size)
+                append(info.st_mtime_ns)
+            else:
+                append(-1)
+                append(-1)
+    finally:
+        os.close(directory)
+    return stats
 
 
 def scan_paths(articles_dir: Path, paths: Iterable[str]) -> Scan | None:
@@ -182,11 +242,12 @@ def update(
     settings: UpdateSettings,
     progress: Callable[[int, int], None] | None = None,
     only: Collection[str] | None = None,
+    workers: Workers | None = None,
 ) -> ChangeSet:
     """Bring the store in line with `listing`; one transaction, so a crash changes nothing.
 
     `only`: the listing covers just these paths (what a watcher reported, `scan_paths`); every
-    other file is taken as it was.
+    other file is taken as it was. `workers` read and parse a large batch of files.
     """
     changes = ChangeSet()
     known = store.files(only)
@@ -223,11 +284,19 @@ def update(
                 _remove(store, stored.entry, changes)
             store.save_file(FileRecord(path, FileSignature(0, 0, ""), (problem,)))
         lookups = _Lookups(store, empty=not store.has_entries())
-        for number, path in enumerate(todo, start=1):
+        jobs = []
+        for path in todo:
             info = listing.files[path]
-            _update_file(lookups, articles_dir, path, info, known.get(path), settings, changes)
+            if info.size > settings.max_file_bytes:
+                _refuse_large(lookups, path, info, known.get(path), settings, changes)
+            else:
+                jobs.append(_job(path, info, known.get(path), settings))
+        for number, (job, read) in enumerate(
+            zip(jobs, _read_all(articles_dir, jobs, settings.reader, workers), strict=True), start=1
+        ):
+            _apply(lookups, job, read, known.get(job.path), settings, changes)
             if progress is not None:
-                progress(number, len(todo))
+                progress(number, len(jobs))
         if changes.deferred and settings.settle_ns:
             _read_once_settled(lookups, articles_dir, known, settings, changes)
         if changes.changed:
@@ -262,7 +331,9 @@ def _read_once_settled(
         if info is None or info != fresh.get(path):
             changes.deferred.append(path)  # gone or still changing: a later scan decides
             continue
-        _update_file(lookups, articles_dir, path, info, known.get(path), settings, changes)
+        job = _job(path, info, known.get(path), settings)
+        read = _read_file(articles_dir, job, settings.reader)
+        _apply(lookups, job, read, known.get(path), settings, changes)
 
 
 def _stat(path: Path) -> FileStat | None:
@@ -273,39 +344,100 @@ def _stat(path: Path) -> FileStat | None:
     return FileStat(info.st_size, info.st_mtime_ns) if stat.S_ISREG(info.st_mode) else None
 
 
-def _update_file(
+class _Job(NamedTuple):
+    """One file to read: what the listing and the store say of it."""
+
+    path: str
+    info: FileStat
+    known_hash: str | None  #: the bytes' hash when last read
+    settle_ns: int  #: how old the file must be to be trusted complete
+
+
+class _Read(NamedTuple):
+    """What reading one file found, before identification: made by a worker when many."""
+
+    digest: str | None  #: None: changed while read, too fresh to trust, or gone
+    result: ReadResult | None  #: None: the bytes are those already known (touched only)
+
+
+def _job(path: str, info: FileStat, known: FileSignature | None, settings: UpdateSettings) -> _Job:
+    closed_at = settings.closed.get(path, -1)
+    settle_ns = 0 if closed_at >= info.mtime_ns else settings.settle_ns
+    return _Job(path, info, None if known is None else known.hash, settle_ns)
+
+
+def _read_all(
+    articles_dir: Path, jobs: list[_Job], reader: ReaderSettings, workers: Workers | None
+) -> Iterator[_Read]:
+    """Each job's read, in order; a large batch by the workers."""
+    if workers is None or len(jobs) < PARALLEL_FROM:
+        return (_read_file(articles_dir, job, reader) for job in jobs)
+    batches = (
+        (articles_dir, reader, jobs[start : start + _BATCH])
+        for start in range(0, len(jobs), _BATCH)
+    )
+    return itertools.chain.from_iterable(workers.map(_read_batch, batches))
+
+
+def _read_batch(batch: tuple[Path, ReaderSettings, list[_Job]]) -> list[_Read]:
+    articles_dir, reader, jobs = batch
+    return [_read_file(articles_dir, job, reader) for job in jobs]
+
+
+def _read_file(articles_dir: Path, job: _Job, reader: ReaderSettings) -> _Read:
+    data = _read_settled(articles_dir / job.path, job.info, job.settle_ns)
+    if data is None:
+        return _Read(None, None)
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if digest == job.known_hash:
+        return _Read(digest, None)
+    result = read_bytes(job.path, data, reader)
+    import dataclasses
+
+    arts = []
+    for article in result.articles:
+        c = dataclasses.replace(article, body="")
+        c.__dict__.update(body_hash=article.body_hash, content_hash=article.content_hash)
+        arts.append(c)
+    return _Read(digest, dataclasses.replace(result, articles=tuple(arts)))
+
+
+def _refuse_large(
     lookups: _Lookups,
-    articles_dir: Path,
     path: str,
     info: FileStat,
     known: FileSignature | None,
     settings: UpdateSettings,
     changes: ChangeSet,
 ) -> None:
+    problem = _too_large(path, info.size, settings.max_file_bytes)
+    for stored in lookups.entries_from(path, known):
+        _remove(lookups.store, stored.entry, changes)
+    lookups.store.save_file(FileRecord(path, FileSignature(*info, ""), (problem,)))
+
+
+def _apply(
+    lookups: _Lookups,
+    job: _Job,
+    read: _Read,
+    known: FileSignature | None,
+    settings: UpdateSettings,
+    changes: ChangeSet,
+) -> None:
+    """Bring the store in line with what one file was found to hold."""
     store = lookups.store
-    if info.size > settings.max_file_bytes:
-        problem = _too_large(path, info.size, settings.max_file_bytes)
-        for stored in lookups.entries_from(path, known):
-            _remove(store, stored.entry, changes)
-        store.save_file(FileRecord(path, FileSignature(*info, ""), (problem,)))
-        return
-    closed_at = settings.closed.get(path, -1)
-    data = _read_settled(
-        articles_dir / path, info, 0 if closed_at >= info.mtime_ns else settings.settle_ns
-    )
-    if data is None:
+    path, info = job.path, job.info
+    if read.digest is None:
         changes.deferred.append(path)
         return  # still being written, or gone: the next scan looks again
     changes.files_read += 1
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    if known is not None and known.hash == digest:
-        store.touch_file(path, FileSignature(*info, digest))
+    if read.result is None:
+        store.touch_file(path, FileSignature(*info, read.digest))
         return  # touched, not changed
-    result = read_bytes(path, data, settings.reader)
-    problems = list(result.problems)
-    articles = list(result.articles)
+    problems = list(read.result.problems)
+    articles = list(read.result.articles)
     _replace_file_entries(lookups, path, articles, changes, settings, info, known, problems)
-    store.save_file(FileRecord(path, FileSignature(*info, digest), tuple(problems)))
+    store.save_file(FileRecord(path, FileSignature(*info, read.digest), tuple(problems)))
 
 
 def _too_large(path: str, size: int, limit: int) -> Problem:

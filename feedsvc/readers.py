@@ -495,3 +495,6 @@ READERS: Mapping[str, _ReaderFunc] = {
     ".md": read_markdown,
     ".markdown": read_markdown,
 }
+
+#: what an article file's name ends with (in lower case)
+ARTICLE_SUFFIXES = tuple(READERS)

@@ -35,6 +35,7 @@ from feedsvc.corpus import (
 from feedsvc.errors import ConfigError, LockedError, PublishError
 from feedsvc.model import Entry, Problem
 from feedsvc.pages import SectionView, article_page, feed_links, home_page, section_page
+from feedsvc.parallel import Workers, cores
 from feedsvc.publish import (
     Pending,
     Resource,
@@ -141,6 +142,8 @@ class Refresher:
         self._last_success: datetime | None = _last_success(config.content.state_dir)
         self.last_report: RefreshReport | None = None
         self._last_listing: Scan | None = None  #: what the last refresh saw, all of it handled
+        #: for the large batches: started at first use, kept for the next scheduled scan
+        self.workers = Workers(cores()) if cores() > 1 else None
         #: files a watcher saw closed after writing (relative path → when, in ns): complete,
         #: so they need not wait to settle
         self._closed: dict[str, int] = {}
@@ -154,6 +157,8 @@ class Refresher:
         return self.config.content.state_dir
 
     def close(self) -> None:
+        if self.workers is not None:
+            self.workers.close()
         self.store.close()
 
     # -- config ------------------------------------------------------------------------------
@@ -205,7 +210,7 @@ class Refresher:
             last, self._last_listing = self._last_listing, None
             partial = None if last is None or config_changed else self._partial_scan(paths)
             if partial is None:
-                listing = scan(config.content.articles_dir)
+                listing = scan(config.content.articles_dir, self.workers)
                 only = None if config_changed else _changed_since(last, listing)
                 if only == set() and self._store_published():
                     self._last_listing = last
@@ -223,6 +228,7 @@ class Refresher:
                 self._update_settings(closed),
                 progress,
                 only=only,
+                workers=self.workers,
             )
             for path, seen in closed.items():
                 if self._closed.get(path) == seen:
@@ -518,6 +524,8 @@ def _changed_since(last: Scan | None, listing: Scan) -> set[str] | None:
     if last is None or listing.failure or listing.unreadable or not listing.files:
         return None
     before, now = last.files, listing.files
+    if now == before and listing.problems == last.problems:
+        return set()  # the usual scheduled refresh: compared at C speed
     changed = {path for path, info in now.items() if before.get(path) != info}
     changed.update(path for path in before if path not in now)
     if listing.problems != last.problems:

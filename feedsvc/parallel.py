@@ -1,0 +1,95 @@
+"""Work on every core, for batches of thousands of files: worker processes kept between refreshes.
+
+Only large batches use them (a first build, a big drop of files, the stat of a large archive);
+a refresh of a few files stays in one process, where sending work away costs more than it saves.
+Whatever goes wrong with a worker, the work is done anyway: in this process, more slowly.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+log = logging.getLogger(__name__)
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+def cores() -> int:
+    """The cores this process may run on (a container may be given fewer than the machine's)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class Workers:
+    """Up to `count` worker processes, started at first use and kept until `close`."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._pool: ProcessPoolExecutor | None = None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def submit(self, function: Callable[[Item], Result], item: Item) -> Future[Result]:
+        """Run `function(item)` in a worker; in this process if no worker can be started."""
+        try:
+            return self._started().submit(function, item)
+        except (BrokenProcessPool, OSError) as e:
+            self._broken(e)
+            done: Future[Result] = Future()
+            done.set_result(function(item))
+            return done
+
+    def result(
+        self, future: Future[Result], function: Callable[[Item], Result], item: Item
+    ) -> Result:
+        """What a worker answered for `function(item)`; done here if the worker died."""
+        try:
+            return future.result()
+        except BrokenProcessPool as e:
+            self._broken(e)
+            return function(item)
+
+    def map(self, function: Callable[[Item], Result], items: Iterable[Item]) -> Iterator[Result]:
+        """`map(function, items)` run by the workers, in order.
+
+        At most two results per worker wait for the consumer: however far the workers get
+        ahead, memory stays bounded (a 100k-file build never holds the archive in memory).
+        """
+        pending: deque[tuple[Future[Result], Item]] = deque()
+        for item in items:
+            pending.append((self.submit(function, item), item))
+            if len(pending) >= 2 * self.count:
+                future, asked = pending.popleft()
+                yield self.result(future, function, asked)
+        while pending:
+            future, asked = pending.popleft()
+            yield self.result(future, function, asked)
+
+    def _started(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # fork starts a worker in a millisecond, but is safe only where no other thread
+            # runs (`feedsvc build`); a service runs threads, so its workers come from a clean
+            # server process that has imported feedsvc once.
+            method = "fork" if threading.active_count() == 1 else "forkserver"
+            context = multiprocessing.get_context(method)
+            if method == "forkserver":
+                context.set_forkserver_preload(["feedsvc.corpus"])
+            self._pool = ProcessPoolExecutor(self.count, mp_context=context)
+        return self._pool
+
+    def _broken(self, error: BaseException) -> None:
+        log.warning("worker processes failed (%s); this work is done in-process instead", error)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

@@ -1,0 +1,120 @@
+"""Large batches go to worker processes: the same answers as in one process, only sooner."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from feedsvc import corpus
+from feedsvc.parallel import Workers
+from feedsvc.publish import load_current, publish_dir
+from feedsvc.refresh import Refresher
+from tests.conftest import Site, config_text
+from tests.test_feeds import write_corpus
+
+PARENT = os.getpid()
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send 10 files or more to the workers, 5 per task, so that a test corpus is enough."""
+    monkeypatch.setattr(corpus, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(corpus, "_BATCH", 5)
+
+
+@pytest.fixture
+def workers() -> Iterator[Workers]:
+    pool = Workers(2)
+    yield pool
+    pool.close()
+
+
+def make_site(root: Path) -> Site:
+    (root / "articles").mkdir(parents=True)
+    (root / "config.toml").write_text(config_text(), encoding="utf-8")
+    site = Site(root)
+    write_corpus(site, 60)  # both formats, in subdirectories too
+    site.write("bad.txt", "Nowhere\nNo section\n\nA paragraph.\n")
+    site.write("copy.txt", (site.articles / "0000.txt").read_bytes())
+    return site
+
+
+def build(site: Site, workers: Workers | None) -> dict[str, object]:
+    """A first build; everything it published and stored, to compare."""
+    refresher = Refresher(site.config())
+    refresher.workers = workers
+    try:
+        report = refresher.refresh()
+    finally:
+        refresher.store.close()
+    version = load_current(publish_dir(site.root / "var"))
+    assert version is not None
+    return {
+        "version": version.id,
+        "bodies": {path: site.published(path) for path in version.resources},
+        "problems": report.problems,
+        "added": report.added,
+    }
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_a_build_read_by_workers_publishes_exactly_what_one_process_does(
+    tmp_path: Path, workers: Workers
+) -> None:
+    alone = build(make_site(tmp_path / "alone"), None)
+    shared = build(make_site(tmp_path / "shared"), workers)
+    assert workers._pool is not None  # the workers did read
+    assert shared == alone
+    assert alone["added"] == 60
+    assert {p.path for p in alone["problems"]} == {"bad.txt", "copy.txt"}  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_a_scan_split_with_a_worker_lists_what_one_process_does(
+    site: Site, workers: Workers
+) -> None:
+    write_corpus(site, 40)
+    site.write(".hidden.txt", "x")
+    site.write("notes.doc", "x")
+    (site.articles / "america" / "inner").mkdir()
+    site.write("america/inner/deep.txt", "America\nDeep\n\nText.\n")
+    alone = corpus.scan(site.articles)
+    assert corpus.scan(site.articles, workers) == alone
+    assert workers._pool is not None
+    assert len(alone.files) == 41 and "america/inner/deep.txt" in alone.files
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_a_service_with_threads_starts_its_workers_cleanly(site: Site, workers: Workers) -> None:
+    """With other threads running (a web server, the scheduler), workers are not forked from
+    this process but from a clean server process; the answer is the same."""
+    write_corpus(site, 20)
+    stop = threading.Event()
+    busy = threading.Thread(target=stop.wait, daemon=True)
+    busy.start()
+    try:
+        assert corpus.scan(site.articles, workers) == corpus.scan(site.articles)
+    finally:
+        stop.set()
+    assert workers._pool is not None
+    assert workers._pool._mp_context.get_start_method() == "forkserver"  # type: ignore[attr-defined]
+
+
+def square_unless_in_a_worker(number: int) -> int:
+    """Kills the worker it runs in: as the kernel's OOM killer would."""
+    if os.getpid() != PARENT:
+        os._exit(1)
+    return number * number
+
+
+def test_work_a_dead_worker_left_is_done_in_this_process(
+    workers: Workers, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert list(workers.map(square_unless_in_a_worker, range(10))) == [n * n for n in range(10)]
+    assert "worker processes failed" in caplog.text
+    # and the next batch gets new workers
+    assert list(workers.map(abs, [-1, -2])) == [1, 2]
