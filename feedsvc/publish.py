@@ -175,8 +175,9 @@ def write_version(
             shutil.rmtree(final)  # damaged or from another feedsvc: written anew, never reused
         if not final.exists():
             staging.mkdir()
+            made: set[str] = {""}
             for item in pending:
-                _write_file(staging, item, previous)
+                _write_file(str(staging), item, previous, made)
             manifest = {
                 "version": version_id,
                 "built_at": built_at.isoformat(),
@@ -201,21 +202,27 @@ def write_version(
     return Version(version_id, built_at, final, resources, dict(counts), source, max_age)
 
 
-def _write_file(staging: Path, item: Pending, previous: Version | None) -> None:
+def _write_file(staging: str, item: Pending, previous: Version | None, made: set[str]) -> None:
+    """One file of a new version: written when rendered, else linked to the previous one's."""
     resource = item.resource
-    target = staging / resource.file
-    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = os.path.dirname(resource.file)
+    if folder not in made:
+        os.makedirs(os.path.join(staging, folder), exist_ok=True)
+        made.add(folder)
+    target = os.path.join(staging, resource.file)
     if item.body is None:
         if previous is None:
             raise PublishError(f"{resource.path}: nothing to reuse and nothing rendered")
-        source = previous.directory / resource.file
+        source = os.path.join(previous.directory, resource.file)
         os.link(source, target)
         if resource.precompressed:
             os.link(f"{source}.gz", f"{target}.gz")
         return
-    target.write_bytes(item.body)
+    with open(target, "wb") as out:
+        out.write(item.body)
     if resource.precompressed:  # beside the file, as nginx's gzip_static wants it
-        Path(f"{target}.gz").write_bytes(_gzip(item.body))
+        with open(f"{target}.gz", "wb") as out:
+            out.write(_gzip(item.body))
 
 
 def _gzip(body: bytes) -> bytes:

@@ -119,7 +119,9 @@ def feed_path(slug: str, fmt: str) -> str:
 
 
 def article_path(slug: str) -> str:
-    return f"/articles/{slug}/"
+    # A file, not a directory with an index.html: a version holds one page per shown entry,
+    # and each directory would be made again for every version.
+    return f"/articles/{slug}.html"
 
 
 def entry_link(config: Config, entry: Entry) -> str:

@@ -115,8 +115,9 @@ def test_a_refresher_killed_mid_write_leaves_the_last_complete_version_served(
                 ),
                 "the refresher to start writing a version",
                 timeout=60,
+                every=0.001,  # writing a version takes a few tens of milliseconds
             )
-            time.sleep(rng.uniform(0, 0.15))
+            time.sleep(rng.uniform(0, 0.01))
         else:  # anywhere: scanning, parsing, storing, rendering or writing
             time.sleep(rng.uniform(0.05, 1.0))
         refresher.send_signal(signal.SIGKILL)

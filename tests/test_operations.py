@@ -58,7 +58,9 @@ def get(
         connection.close()
 
 
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
+def wait_for(
+    check: Callable[[], Any], what: str, timeout: float = 15.0, every: float = 0.05
+) -> Any:
     """Poll until `check()` is truthy; generous timeouts, no timing assertions."""
     deadline = time.monotonic() + timeout
     while True:
@@ -67,7 +69,7 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
             return result
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(every)
 
 
 def atom_ids(body: bytes) -> list[str]:
