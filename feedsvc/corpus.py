@@ -392,14 +392,8 @@ def _read_file(articles_dir: Path, job: _Job, reader: ReaderSettings) -> _Read:
     if digest == job.known_hash:
         return _Read(digest, None)
     result = read_bytes(job.path, data, reader)
-    import dataclasses
-
-    arts = []
-    for article in result.articles:
-        c = dataclasses.replace(article, body="")
-        c.__dict__.update(body_hash=article.body_hash, content_hash=article.content_hash)
-        arts.append(c)
-    return _Read(digest, dataclasses.replace(result, articles=tuple(arts)))
+    articles = tuple(article.without_body() for article in result.articles)
+    return _Read(digest, ReadResult(articles, result.problems))
 
 
 def _refuse_large(

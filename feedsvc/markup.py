@@ -11,6 +11,7 @@ import html
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from feedsvc.model import BodyFormat
 
@@ -36,15 +37,22 @@ def to_html(body: str, body_format: BodyFormat) -> str:
                 escaped = f"<strong>{escaped}</strong>"
             blocks.append(f"<p>{escaped}</p>")
         return "\n".join(blocks)
-    rendered = _markdown().render(body)
+    markdown = _markdown()
+    rendered = markdown.renderer.render(list(_parse(body)), markdown.options, {})
     return str(nh3.clean(rendered, link_rel="noopener nofollow")).strip()
+
+
+@functools.lru_cache(maxsize=16)
+def _parse(body: str) -> tuple[Token, ...]:
+    """A shown entry's body is parsed once for its summary and its HTML, not twice."""
+    return tuple(_markdown().parse(body))
 
 
 def first_paragraph(body: str, body_format: BodyFormat) -> str:
     """Plain text of the first paragraph: the default summary."""
     if body_format == "text":
         return body.split("\n", 1)[0]
-    for token in _markdown().parse(body):
+    for token in _parse(body):
         if token.type == "inline" and token.children is not None:
             text = " ".join(
                 "".join(

@@ -5,7 +5,7 @@ Frozen dataclasses, passed along; no stage reaches back into the one before it.
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,7 +46,7 @@ class Article:
     line: int  #: where the article starts
     section: str  #: the configured spelling
     title: str
-    body: str  #: text: paragraphs one per line; markdown: the source
+    body: str  #: text: paragraphs one per line; markdown: the source ("" once `without_body`)
     body_format: BodyFormat
     date: datetime | None = None
     updated: datetime | None = None
@@ -57,14 +57,25 @@ class Article:
     tags: tuple[str, ...] = ()
     related: tuple[RelatedHeadline, ...] = ()
 
-    @functools.cached_property
-    def body_hash(self) -> str:
-        """Recognizes the article after a title edit, without keeping the body around."""
-        return hashlib.blake2b(self.body.encode("utf-8"), digest_size=16).hexdigest()
+    #: recognizes the article after a title edit, without keeping the body around
+    body_hash: str = ""
+    #: changes exactly when what a reader would see changes
+    content_hash: str = ""
 
-    @functools.cached_property
-    def content_hash(self) -> str:
-        """Changes exactly when what a reader would see changes."""
+    def __post_init__(self) -> None:
+        # Computed from the body when the article is made; `without_body` keeps them.
+        if not self.body_hash:
+            body_hash = hashlib.blake2b(self.body.encode("utf-8"), digest_size=16).hexdigest()
+            object.__setattr__(self, "body_hash", body_hash)
+        if not self.content_hash:
+            object.__setattr__(self, "content_hash", self._content_digest())
+
+    def without_body(self) -> Article:
+        """What identification needs, hashes included, without the kilobytes of body: what a
+        worker process sends back for each of thousands of articles."""
+        return dataclasses.replace(self, body="")
+
+    def _content_digest(self) -> str:
         digest = hashlib.blake2b(digest_size=16)
         for part in (
             self.section,
