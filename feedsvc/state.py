@@ -214,7 +214,7 @@ class StateStore:
         return self._execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None
 
     def save_file(self, record: FileRecord) -> None:
-        problems = json.dumps([[p.line, p.severity, p.message] for p in record.problems])
+        problems = _json_list([[p.line, p.severity, p.message] for p in record.problems])
         self._defer(
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
             (record.path, *record.signature, problems),
@@ -278,8 +278,8 @@ class StateStore:
                 entry.body_format,
                 entry.summary,
                 entry.author,
-                json.dumps(entry.tags),
-                json.dumps([[r.section, r.age, r.title] for r in entry.related]),
+                _json_list(list(entry.tags)),
+                _json_list([[r.section, r.age, r.title] for r in entry.related]),
                 entry.content_hash,
                 entry.published.isoformat(),
                 entry.updated.isoformat(),
@@ -331,6 +331,11 @@ _COLUMNS = (
 def _close(db: sqlite3.Connection | None) -> None:
     if db is not None:
         db.close()
+
+
+def _json_list(items: list[object]) -> str:
+    # Most lists are empty (no problems, no tags): a cold build writes 30k of them.
+    return json.dumps(items) if items else "[]"
 
 
 def _sort_key(moment: datetime) -> int:
