@@ -53,6 +53,9 @@ class Scan:
     #: subdirectories (relative, with a trailing "/") that could not be listed: what was
     #: published from under them stays published
     unreadable: tuple[str, ...] = ()
+    #: the paths listed and their stats, flat as `_stat_files` gives them: the next scan tells
+    #: an identical listing (the usual case) at C speed, without building `files` again
+    listed: tuple[list[str], array[int]] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -83,11 +86,12 @@ def is_ignored(name: str) -> bool:
     )
 
 
-def scan(articles_dir: Path, workers: Workers | None = None) -> Scan:
+def scan(articles_dir: Path, workers: Workers | None = None, last: Scan | None = None) -> Scan:
     """List every article file under `articles_dir` (subdirectories too), by stat alone.
 
     With `workers`, a worker stats half of a large archive while this process stats the rest:
-    at 100k files the stats are most of a scheduled refresh.
+    at 100k files the stats are most of a scheduled refresh. `last` itself is returned when
+    nothing changed since it was listed.
     """
     root = articles_dir.resolve()
     found: list[str] = []
@@ -106,13 +110,21 @@ def scan(articles_dir: Path, workers: Workers | None = None) -> Scan:
             stats.extend(answer)
     except OSError as e:
         return Scan({}, (), f"cannot list {articles_dir}: {e.strerror or e}")
+    if (
+        last is not None
+        and last.listed == (found, stats)
+        and last.problems == tuple(problems)
+        and last.unreadable == tuple(unreadable)
+        and last.failure is None
+    ):
+        return last
     sizes, mtimes = stats[0::2], stats[1::2]
     files = {
         path: FileStat(size, mtime)
         for path, size, mtime in zip(found, sizes, mtimes, strict=True)
         if size >= 0
     }
-    return Scan(files, tuple(problems), unreadable=tuple(unreadable))
+    return Scan(files, tuple(problems), unreadable=tuple(unreadable), listed=(found, stats))
 
 
 def _list_into(

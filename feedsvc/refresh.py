@@ -210,7 +210,7 @@ class Refresher:
             last, self._last_listing = self._last_listing, None
             partial = None if last is None or config_changed else self._partial_scan(paths)
             if partial is None:
-                listing = scan(config.content.articles_dir, self.workers)
+                listing = scan(config.content.articles_dir, self.workers, last)
                 only = None if config_changed else _changed_since(last, listing)
                 if only == set() and self._store_published():
                     self._last_listing = last
@@ -523,9 +523,9 @@ def _changed_since(last: Scan | None, listing: Scan) -> set[str] | None:
     """
     if last is None or listing.failure or listing.unreadable or not listing.files:
         return None
+    if listing is last:
+        return set()  # the usual scheduled refresh: `scan` found the listing identical
     before, now = last.files, listing.files
-    if now == before and listing.problems == last.problems:
-        return set()  # the usual scheduled refresh: compared at C speed
     changed = {path for path, info in now.items() if before.get(path) != info}
     changed.update(path for path in before if path not in now)
     if listing.problems != last.problems:
@@ -537,7 +537,7 @@ def _restricted(listing: Scan, paths: set[str]) -> Scan:
     """Only what `listing` says of `paths`: the part of a full scan that changed."""
     files = {path: listing.files[path] for path in paths if path in listing.files}
     problems = tuple(p for p in listing.problems if p.path in paths)
-    return dataclasses.replace(listing, files=files, problems=problems)
+    return dataclasses.replace(listing, files=files, problems=problems, listed=None)
 
 
 def _patched(full: Scan, partial: Scan, paths: Collection[str]) -> Scan:
@@ -546,7 +546,8 @@ def _patched(full: Scan, partial: Scan, paths: Collection[str]) -> Scan:
     for path in paths:
         files.pop(path, None)
     files.update(partial.files)
-    return dataclasses.replace(full, files=files)
+    # no longer what a full listing found: the next scan compares it file by file
+    return dataclasses.replace(full, files=files, listed=None)
 
 
 def _entry_key(entry: Entry) -> str:

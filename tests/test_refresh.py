@@ -115,6 +115,19 @@ def test_a_watched_refresh_looks_only_at_the_paths_it_was_given(
     assert refresher.refresh().updated == 1
 
 
+def test_a_file_restored_after_a_watched_change_is_seen_by_the_next_full_scan(
+    site: Site,
+) -> None:
+    """The listing is then byte for byte the one of the last full scan, yet the store holds
+    what the watcher reported in between."""
+    refresher = five_stories(site)
+    original = (site.articles / "1.txt").read_bytes()
+    site.write("1.txt", "Asia\nStory 1\n\nBody 1, corrected.\n", mtime=1_750_000_500)
+    assert refresher.refresh(paths=["1.txt"]).updated == 1
+    site.write("1.txt", original)  # the same bytes, size and mtime as at the full scan
+    assert refresher.refresh().updated == 1
+
+
 def test_a_directory_change_needs_the_full_scan(site: Site) -> None:
     site.write("a.txt", ARTICLE)
     refresher = Refresher(site.config())
