@@ -186,7 +186,8 @@ def write_version(
                 "max_age": max_age,
                 "resources": {path: _manifest_row(r) for path, r in sorted(resources.items())},
             }
-            (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), "utf-8")
+            # one line: json's C encoder does not indent, and every refresh writes one
+            (staging / MANIFEST).write_text(json.dumps(manifest), "utf-8")
             os.rename(staging, final)
         _switch(root, version_id)
     except (OSError, PublishError) as e:

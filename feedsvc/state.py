@@ -7,6 +7,7 @@ nothing here knows about formats or HTTP. Ids are never deleted: a removed entry
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Collection, Iterator
@@ -343,6 +344,7 @@ def _sort_key(moment: datetime) -> int:
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+@functools.lru_cache(maxsize=2048)  # every publish reads the newest 50 of each feed again
 def _stored(row: tuple[object, ...]) -> StoredEntry:
     (eid, slug, present, path, ordinal, section, title, body_hash, body_format, summary, author,
      tags, related, content_hash, published, updated) = row  # fmt: skip
