@@ -16,6 +16,7 @@ writes one feed. A reader process only ever sees a complete version.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import hashlib
 import json
@@ -24,6 +25,7 @@ import os
 import shutil
 import threading
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -70,6 +72,17 @@ class Pending:
 
     resource: Resource
     body: bytes | None
+    #: the .gz beside a feed, compressed on another core while the rest is rendered
+    gzipped: Future[bytes] | None = None
+
+    @classmethod
+    def rendered(cls, resource: Resource, body: bytes) -> Pending:
+        compressing = _compressor().submit(_gzip, body) if resource.precompressed else None
+        return cls(resource, body, compressing)
+
+    @classmethod
+    def unchanged(cls, resource: Resource) -> Pending:
+        return cls(resource, None)
 
 
 @dataclass(frozen=True)
@@ -221,9 +234,15 @@ def _write_file(staging: str, item: Pending, previous: Version | None, made: set
         return
     with open(target, "wb") as out:
         out.write(item.body)
-    if resource.precompressed:  # beside the file, as nginx's gzip_static wants it
+    if item.gzipped is not None:  # beside the file, as nginx's gzip_static wants it
         with open(f"{target}.gz", "wb") as out:
-            out.write(_gzip(item.body))
+            out.write(item.gzipped.result())
+
+
+@functools.cache
+def _compressor() -> ThreadPoolExecutor:
+    # zlib lets go of the GIL: feeds compress on a second core while pages are rendered.
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="gzip")
 
 
 def _gzip(body: bytes) -> bytes:

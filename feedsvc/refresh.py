@@ -427,7 +427,7 @@ class _Plan:
     ) -> None:
         reused = self._reusable(path, key)
         if reused is not None:
-            self.pending.append(Pending(reused, None))
+            self.pending.append(Pending.unchanged(reused))
             return
         body, last_modified = make()
         resource = Resource(
@@ -437,7 +437,7 @@ class _Plan:
             last_modified=last_modified,
             key=key,
         )
-        self.pending.append(Pending(resource, body))
+        self.pending.append(Pending.rendered(resource, body))
         self.rendered.append(path)
 
     def feed(self, spec: FeedSpec, entries: Sequence[Entry]) -> None:

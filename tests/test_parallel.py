@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 from collections.abc import Iterator
@@ -15,8 +16,6 @@ from feedsvc.publish import load_current, publish_dir
 from feedsvc.refresh import Refresher
 from tests.conftest import Site, config_text
 from tests.test_feeds import write_corpus
-
-PARENT = os.getpid()
 
 
 @pytest.fixture
@@ -106,7 +105,7 @@ def test_a_service_with_threads_starts_its_workers_cleanly(site: Site, workers: 
 
 def square_unless_in_a_worker(number: int) -> int:
     """Kills the worker it runs in: as the kernel's OOM killer would."""
-    if os.getpid() != PARENT:
+    if multiprocessing.parent_process() is not None:
         os._exit(1)
     return number * number
 
