@@ -16,6 +16,8 @@ feedgen, whose traps (seen on feedgen 1.0.0) are handled here and nowhere else:
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -168,7 +170,24 @@ def feed_model(config: Config, spec: FeedSpec, entries: Sequence[ShownEntry]) ->
 # -- writers ---------------------------------------------------------------------------------
 
 
-def _feedgen(feed: FeedModel, fmt: str) -> FeedGenerator:
+#: the feed a lone entry is written in, to be taken out of it (`_entry_element`)
+_SCRATCH = FeedModel(
+    slug="scratch",
+    title="-",
+    subtitle="-",
+    page_url="http://localhost/",
+    language="en",
+    author="-",
+    icon=None,
+    updated=EPOCH,
+    entries=(),
+    base_url="http://localhost",
+    full_content=False,
+)
+
+
+def _channel(feed: FeedModel, fmt: str) -> FeedGenerator:
+    """The feed without its entries: they are added as elements, each made once (below)."""
     generator = FeedGenerator()
     generator.id(feed.self_url("atom"))
     generator.title(feed.title)
@@ -185,36 +204,50 @@ def _feedgen(feed: FeedModel, fmt: str) -> FeedGenerator:
     generator.updated(feed.updated)
     generator.lastBuildDate(feed.updated)
     generator.load_extension("dc", atom=False, rss=True)
-    for shown in feed.entries:
-        item = generator.add_entry(order="append")
-        item.id(shown.id)
-        item.guid(shown.id, permalink=False)
-        item.title(shown.title)
-        item.link(href=shown.link, rel="alternate", type="text/html")
-        item.published(shown.published)
-        item.updated(shown.updated)
-        item.author({"name": shown.author})
-        item.dc.dc_creator(shown.author)
-        item.category(term=shown.section)
-        for tag in shown.tags:
-            item.category(term=tag)
-        item.summary(shown.summary)
-        if feed.full_content:
-            item.content(shown.content_html, type="CDATA" if fmt == "rss" else "html")
     return generator
 
 
-def write_atom(feed: FeedModel) -> bytes:
-    tree = etree.fromstring(_feedgen(feed, "atom").atom_str(pretty=False))
+@functools.lru_cache(maxsize=2048)
+def _entry_element(shown: ShownEntry, fmt: str, full_content: bool) -> etree._Element:
+    """One entry as feedgen writes it, parsed: made once per content, then copied into every
+    feed that shows it (a new article re-renders two feeds, not their hundred entries)."""
+    generator = _channel(_SCRATCH, fmt)
+    item = generator.add_entry()
+    item.id(shown.id)
+    item.guid(shown.id, permalink=False)
+    item.title(shown.title)
+    item.link(href=shown.link, rel="alternate", type="text/html")
+    item.published(shown.published)
+    item.updated(shown.updated)
+    item.author({"name": shown.author})
+    item.dc.dc_creator(shown.author)
+    item.category(term=shown.section)
+    for tag in shown.tags:
+        item.category(term=tag)
+    item.summary(shown.summary)
+    if full_content:
+        item.content(shown.content_html, type="CDATA" if fmt == "rss" else "html")
+    if fmt == "rss":
+        return etree.fromstring(generator.rss_str(pretty=False))[0][-1]  # rss/channel/item
+    entry = etree.fromstring(generator.atom_str(pretty=False))[-1]  # feed/entry
     # feedgen drops rel/type from entry links (see the module docstring): restore them.
-    for link in tree.iterfind(f"{{{ATOM_NS}}}entry/{{{ATOM_NS}}}link"):
+    for link in entry.iterfind(f"{{{ATOM_NS}}}link"):
         link.set("rel", "alternate")
         link.set("type", "text/html")
+    return entry
+
+
+def write_atom(feed: FeedModel) -> bytes:
+    tree = etree.fromstring(_channel(feed, "atom").atom_str(pretty=False))
+    tree.extend(copy.deepcopy(_entry_element(e, "atom", feed.full_content)) for e in feed.entries)
     return _xml_bytes(tree)
 
 
 def write_rss(feed: FeedModel) -> bytes:
-    return _xml_bytes(etree.fromstring(_feedgen(feed, "rss").rss_str(pretty=False)))
+    tree = etree.fromstring(_channel(feed, "rss").rss_str(pretty=False))
+    channel = tree[0]
+    channel.extend(copy.deepcopy(_entry_element(e, "rss", feed.full_content)) for e in feed.entries)
+    return _xml_bytes(tree)
 
 
 def _xml_bytes(tree: etree._Element) -> bytes:

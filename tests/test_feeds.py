@@ -219,6 +219,34 @@ def test_a_changed_article_changes_only_the_feeds_that_contain_it(site: Site) ->
     assert {p for p in report.rendered if p.startswith("/feeds/")} == feeds
 
 
+def test_an_entry_is_written_once_and_copied_into_every_feed_that_shows_it(site: Site) -> None:
+    """Feeds are assembled from entries written earlier: the same bytes as written from
+    scratch, and an edited entry is written anew, never reused."""
+    from feedsvc.refresh import Refresher
+    from feedsvc.render import FORMATS, _entry_element, feed_model, feed_specs
+
+    write_corpus(site, 30)
+    refresher = Refresher(site.config())
+    refresher.refresh()
+    config = refresher.config
+    newest = refresher.store.newest
+    models = [
+        feed_model(config, spec, [refresher._show(e) for e in newest(spec.section, 50)])
+        for spec in feed_specs(config)
+    ]
+    _entry_element.cache_clear()
+    cold = [FORMATS[fmt](model) for model in models for fmt in ("atom", "rss")]
+    assert _entry_element.cache_info().hits > 0  # later feeds copied what earlier ones wrote
+    assert [FORMATS[fmt](model) for model in models for fmt in ("atom", "rss")] == cold
+    path = site.articles / "0010.txt"
+    path.write_text(path.read_text("utf-8").replace("Opening 10.", "Rewritten."), "utf-8")
+    os.utime(path, (1_800_000_000, 1_800_000_000))
+    refresher.refresh()
+    for fmt in ("atom", "rss"):
+        assert b"Rewritten." in site.published(f"/feeds/all.{fmt}")
+        assert b"Opening 10." not in site.published(f"/feeds/america.{fmt}")
+
+
 def test_the_opml_lists_every_feed_grouped_by_format(corpus_site: Site) -> None:
     opml = etree.fromstring(corpus_site.published("/feeds.opml"))
     assert opml.get("version") == "2.0"
