@@ -186,7 +186,7 @@ def _list_special(
 
 
 def _stat_files(task: tuple[str, str]) -> array[int]:
-    """Size and mtime of each "\0"-separated path under a root: -1 for what is not (or no
+    """Size and mtime of each NUL-separated path under a root: -1 for what is not (or no
     longer) a file. Flat and in bulk, so that a worker's answer for 50k files is one copy."""
     root, paths = task
     stats = array("q")
