@@ -17,8 +17,8 @@ feedgen, whose traps (seen on feedgen 1.0.0) are handled here and nowhere else:
 from __future__ import annotations
 
 import copy
-import functools
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -207,46 +207,75 @@ def _channel(feed: FeedModel, fmt: str) -> FeedGenerator:
     return generator
 
 
-@functools.lru_cache(maxsize=2048)
-def _entry_element(shown: ShownEntry, fmt: str, full_content: bool) -> etree._Element:
-    """One entry as feedgen writes it, parsed: made once per content, then copied into every
-    feed that shows it (a new article re-renders two feeds, not their hundred entries)."""
+#: entries as feedgen wrote them, by (entry, format, full content): most recently used last
+_WRITTEN: OrderedDict[tuple[ShownEntry, str, bool], etree._Element] = OrderedDict()
+_WRITTEN_MAX = 2048  #: well above what six feeds of 50 (or a few larger ones) show
+
+
+def _entry_elements(
+    entries: Sequence[ShownEntry], fmt: str, full_content: bool
+) -> list[etree._Element]:
+    """Each entry as feedgen writes it, written once per content and then copied into every
+    feed that shows it: a new article re-renders two feeds, not their hundred entries.
+
+    The entries not written yet are written together, in a feed of their own."""
+    keys = [(entry, fmt, full_content) for entry in entries]
+    missing = [key for key in keys if key not in _WRITTEN]
+    if missing:
+        written = _write_entries([entry for entry, _, _ in missing], fmt, full_content)
+        _WRITTEN.update(zip(missing, written, strict=True))
+    for key in keys:
+        _WRITTEN.move_to_end(key)
+    found = [_WRITTEN[key] for key in keys]
+    while len(_WRITTEN) > _WRITTEN_MAX:
+        _WRITTEN.popitem(last=False)
+    return found
+
+
+def _write_entries(
+    entries: Sequence[ShownEntry], fmt: str, full_content: bool
+) -> list[etree._Element]:
     generator = _channel(_SCRATCH, fmt)
-    item = generator.add_entry()
-    item.id(shown.id)
-    item.guid(shown.id, permalink=False)
-    item.title(shown.title)
-    item.link(href=shown.link, rel="alternate", type="text/html")
-    item.published(shown.published)
-    item.updated(shown.updated)
-    item.author({"name": shown.author})
-    item.dc.dc_creator(shown.author)
-    item.category(term=shown.section)
-    for tag in shown.tags:
-        item.category(term=tag)
-    item.summary(shown.summary)
-    if full_content:
-        item.content(shown.content_html, type="CDATA" if fmt == "rss" else "html")
+    for shown in entries:
+        item = generator.add_entry(order="append")
+        item.id(shown.id)
+        item.guid(shown.id, permalink=False)
+        item.title(shown.title)
+        item.link(href=shown.link, rel="alternate", type="text/html")
+        item.published(shown.published)
+        item.updated(shown.updated)
+        item.author({"name": shown.author})
+        item.dc.dc_creator(shown.author)
+        item.category(term=shown.section)
+        for tag in shown.tags:
+            item.category(term=tag)
+        item.summary(shown.summary)
+        if full_content:
+            item.content(shown.content_html, type="CDATA" if fmt == "rss" else "html")
     if fmt == "rss":
-        return etree.fromstring(generator.rss_str(pretty=False))[0][-1]  # rss/channel/item
-    entry = etree.fromstring(generator.atom_str(pretty=False))[-1]  # feed/entry
+        return list(etree.fromstring(generator.rss_str(pretty=False))[0].iterchildren("item"))
+    written = list(
+        etree.fromstring(generator.atom_str(pretty=False)).iterchildren(f"{{{ATOM_NS}}}entry")
+    )
     # feedgen drops rel/type from entry links (see the module docstring): restore them.
-    for link in entry.iterfind(f"{{{ATOM_NS}}}link"):
-        link.set("rel", "alternate")
-        link.set("type", "text/html")
-    return entry
+    for entry in written:
+        for link in entry.iterfind(f"{{{ATOM_NS}}}link"):
+            link.set("rel", "alternate")
+            link.set("type", "text/html")
+    return written
 
 
 def write_atom(feed: FeedModel) -> bytes:
     tree = etree.fromstring(_channel(feed, "atom").atom_str(pretty=False))
-    tree.extend(copy.deepcopy(_entry_element(e, "atom", feed.full_content)) for e in feed.entries)
+    entries = _entry_elements(feed.entries, "atom", feed.full_content)
+    tree.extend(copy.deepcopy(entry) for entry in entries)
     return _xml_bytes(tree)
 
 
 def write_rss(feed: FeedModel) -> bytes:
     tree = etree.fromstring(_channel(feed, "rss").rss_str(pretty=False))
-    channel = tree[0]
-    channel.extend(copy.deepcopy(_entry_element(e, "rss", feed.full_content)) for e in feed.entries)
+    items = _entry_elements(feed.entries, "rss", feed.full_content)
+    tree[0].extend(copy.deepcopy(item) for item in items)  # rss/channel
     return _xml_bytes(tree)
 
 
