@@ -204,7 +204,13 @@ class Refresher:
         with build_lock(self.state_dir):
             config_changed = self.check_config()
             config = self.config
-            self.current = self._load_current()
+            current = self.current
+            if (
+                current is None
+                or current_id(self.root) != current.id
+                or not current.directory.is_dir()
+            ):
+                self.current = self._load_current()  # published (or removed) by someone else
             # Taken, not borrowed: a refresh that fails half-way leaves the next one to compare
             # the whole listing with the store again.
             last, self._last_listing = self._last_listing, None
