@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import select
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -85,7 +86,9 @@ class Workers:
             context = multiprocessing.get_context(method)
             if method == "forkserver":
                 context.set_forkserver_preload(["feedsvc.corpus"])
-            self._pool = ProcessPoolExecutor(self.count, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                self.count, mp_context=context, initializer=_end_with, initargs=(os.getpid(),)
+            )
         return self._pool
 
     def _broken(self, error: BaseException) -> None:
@@ -93,3 +96,22 @@ class Workers:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+def _end_with(parent: int) -> None:
+    """In each worker: exit when the process that started the workers is gone.
+
+    A refresher stopped by SIGTERM or SIGKILL runs no cleanup, and the workers of a pool (and a
+    fork server, which they keep open) would otherwise wait for work forever, one set more at
+    every restart of the service.
+    """
+    try:
+        handle = os.pidfd_open(parent)
+    except (AttributeError, OSError):
+        return  # no pidfd here (Linux 5.3+): the workers end with the refresher's normal exit
+
+    def wait() -> None:
+        select.select([handle], [], [])  # readable once the parent has exited
+        os._exit(0)
+
+    threading.Thread(target=wait, name="end-with-parent", daemon=True).start()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,3 +120,45 @@ def test_work_a_dead_worker_left_is_done_in_this_process(
     assert "worker processes failed" in caplog.text
     # and the next batch gets new workers
     assert list(workers.map(abs, [-1, -2])) == [1, 2]
+
+
+CHILD = """
+import os, sys, threading, time
+from feedsvc.parallel import Workers
+from pidof import pid
+if sys.argv[1] == "threads":  # as in `feedsvc serve`: workers come from a fork server
+    threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
+workers = Workers(2)
+print(" ".join(str(p) for p in set(workers.map(pid, range(8)))), flush=True)
+time.sleep(600)
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's wait is missing
+
+
+@pytest.mark.parametrize("start", ["fork", "threads"])
+def test_workers_end_with_a_refresher_killed_outright(tmp_path: Path, start: str) -> None:
+    """SIGKILL runs no cleanup: the workers notice by themselves, or every restart of the
+    service would leave a set behind."""
+    (tmp_path / "pidof.py").write_text("import os\n\ndef pid(_):\n    return os.getpid()\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, start], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert child.stdout is not None
+        workers = [int(p) for p in child.stdout.readline().split()]
+        assert workers and all(alive(p) for p in workers)
+    finally:
+        child.kill()
+        child.wait()
+    deadline = time.monotonic() + 15
+    while any(alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(p) for p in workers)
