@@ -24,9 +24,9 @@ from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.http import http_date, is_resource_modified, parse_accept_header, quote_etag
 
 from feedsvc.config import Config, load_config
+from feedsvc.control import read_status, request_control
 from feedsvc.errors import PublishError
 from feedsvc.publish import Resource, Version, current_id, load_current, publish_dir
-from feedsvc.refresh import read_status, request_control
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

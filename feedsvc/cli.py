@@ -14,17 +14,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 from feedsvc.config import Config, config_path, load_config
+from feedsvc.control import refresher_pid, refresher_role, request_control
 from feedsvc.corpus import check_files
 from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.publish import MANIFEST, Version
-from feedsvc.refresh import (
-    Progress,
-    Refresher,
-    RefreshReport,
-    refresher_pid,
-    refresher_role,
-    request_control,
-)
+from feedsvc.refresh import Progress, Refresher, RefreshReport
 
 log = logging.getLogger("feedsvc")
 

@@ -1,6 +1,6 @@
 """The schedule: APScheduler runs the refresh every interval, at start, and whenever asked.
 
-Asking is done through control files (`refresh.request_control`), so that a web process, the
+Asking is done through control files (`control.request_control`), so that a web process, the
 CLI and a signal handler all ask the same way. Optional file watching (watchdog) asks too.
 """
 
@@ -21,16 +21,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from feedsvc.control import request_control, take_control
 from feedsvc.corpus import is_ignored
-from feedsvc.refresh import (
-    SETTLE_SECONDS,
-    Progress,
-    Refresher,
-    RefreshReport,
-    failed_refresh,
-    request_control,
-    take_control,
-)
+from feedsvc.refresh import SETTLE_SECONDS, Progress, Refresher, RefreshReport, failed_refresh
 
 log = logging.getLogger(__name__)
 

@@ -8,20 +8,17 @@ change is reused from the current version without being rendered again.
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import functools
 import hashlib
-import json
 import logging
-import os
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from feedsvc.config import Config, load_config
+from feedsvc.control import STATUS_FILE, build_lock, read_status, write_status
 from feedsvc.corpus import (
     ChangeSet,
     Scan,
@@ -32,7 +29,7 @@ from feedsvc.corpus import (
     scan_paths,
     update,
 )
-from feedsvc.errors import ConfigError, LockedError, PublishError
+from feedsvc.errors import ConfigError, PublishError
 from feedsvc.model import Entry, Problem
 from feedsvc.pages import SectionView, article_page, feed_links, home_page, section_page
 from feedsvc.parallel import Workers, cores
@@ -65,7 +62,6 @@ from feedsvc.state import StateStore
 
 log = logging.getLogger(__name__)
 
-STATUS_FILE = "status.json"
 #: a file modified this recently may still be being written: it is left for a later refresh
 #: (the clock runs one again soon after), so a writer pausing less than this between two
 #: writes is never published half-way
@@ -605,75 +601,6 @@ def _log_report(report: RefreshReport, changes: ChangeSet) -> None:
             log.info("... and %d more entries %s", len(ids) - LOGGED_ENTRIES, verb)
 
 
-def write_status(state_dir: Path, status: dict[str, object]) -> None:
-    """Atomically replace `status.json`: `/healthz` never reads half of one."""
-    target = state_dir / STATUS_FILE
-    temporary = state_dir / f".{STATUS_FILE}.{os.getpid()}"
-    temporary.write_text(json.dumps(status, indent=1), "utf-8")
-    os.replace(temporary, target)
-
-
-def read_status(state_dir: Path) -> dict[str, object]:
-    try:
-        loaded = json.loads((state_dir / STATUS_FILE).read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
-
-
-@contextmanager
-def build_lock(state_dir: Path) -> Iterator[None]:
-    """One refresh at a time per state directory, across processes (waits its turn)."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    with open(state_dir / "build.lock", "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-@contextmanager
-def refresher_role(state_dir: Path) -> Iterator[None]:
-    """Held for the life of `clock` or `serve`: a second one declines instead of racing."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / "refresher.lock"
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise LockedError(
-                f"another refresher (pid {holder}) already runs on {state_dir}; "
-                "run one `clock` (or one `serve`) per state_dir, and any number of `web` processes"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
-
-
-def request_control(state_dir: Path, name: str) -> None:
-    """Ask the refresher, from any process, to "refresh" or "reload" at its next poll."""
-    control = state_dir / "control"
-    control.mkdir(parents=True, exist_ok=True)
-    (control / name).touch()
-
-
-def take_control(state_dir: Path) -> set[str]:
-    """The requests waiting for the refresher, removed as they are taken."""
-    taken: set[str] = set()
-    for name in ("refresh", "reload"):
-        try:
-            (state_dir / "control" / name).unlink()
-        except FileNotFoundError:
-            continue
-        taken.add(name)
-    return taken
-
-
 def failed_refresh(refresher: Refresher, error: BaseException) -> None:
     """Log a failed refresh with its cause; the last good version keeps serving."""
     message = f"{type(error).__name__}: {error}"
@@ -692,13 +619,3 @@ def _last_success(state_dir: Path) -> datetime | None:
         return datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         return None
-
-
-def refresher_pid(state_dir: Path) -> int | None:
-    """The pid of the refresher (`clock` or `serve`) of `state_dir`, if one seems to run."""
-    try:
-        pid = int((state_dir / "refresher.lock").read_text().strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return None
-    return pid

@@ -9,6 +9,8 @@ import logging
 import os
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -279,6 +281,19 @@ def test_a_deleted_article_leaves_the_feeds_and_keeps_its_id_reserved(site: Site
 SWITCH_SECONDS = 1.0  #: how soon every web process serves a newly published version
 REFRESHED = "refresh: read "  #: the one line each refresh logs
 ACCESS_LOG = {"GUNICORN_CMD_ARGS": "--access-logfile - --access-logformat '%(p)s %(r)s %(s)s'"}
+
+
+def test_a_web_process_does_not_load_the_refresher() -> None:
+    """A gunicorn worker only serves what was published: it starts without the readers, the
+    renderers or the state store, whatever the size of the archive."""
+    refresher_side = (
+        "feedsvc.refresh feedsvc.corpus feedsvc.readers feedsvc.render feedsvc.pages "
+        "feedsvc.state feedsvc.parallel lxml feedgen yaml markdown_it sqlite3"
+    )
+    modules = refresher_side.split()
+    code = f"import sys, feedsvc.app; print(*(m for m in {modules!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == []
 
 
 def test_gunicorn_workers_serve_what_the_one_clock_publishes(
