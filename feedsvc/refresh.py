@@ -133,7 +133,8 @@ class Refresher:
         self.store = StateStore.open(
             config.content.state_dir, expect_existing=current_id(self.root) is not None
         )
-        self.current: Version | None = self._load_current()
+        self.current: Version | None = None
+        self.current = self._current_version()
         self._shown: dict[tuple[str, str], ShownEntry] = {}
         self._last_success: datetime | None = _last_success(config.content.state_dir)
         self.last_report: RefreshReport | None = None
@@ -200,13 +201,7 @@ class Refresher:
         with build_lock(self.state_dir):
             config_changed = self.check_config()
             config = self.config
-            current = self.current
-            if (
-                current is None
-                or current_id(self.root) != current.id
-                or not current.directory.is_dir()
-            ):
-                self.current = self._load_current()  # published (or removed) by someone else
+            self.current = self._current_version()
             # Taken, not borrowed: a refresh that fails half-way leaves the next one to compare
             # the whole listing with the store again.
             last, self._last_listing = self._last_listing, None
@@ -239,7 +234,7 @@ class Refresher:
                 log.warning("%s", changes.held_back)
             for path in changes.deferred:
                 log.info("%s: still being written (or changed while read); read it later", path)
-            source = f"{self.store.generation()}:{config.digest}"
+            source = self._source()
             rendered: list[str] = []
             published = False
             if self.current is None or self.current.source != source or config_changed:
@@ -281,12 +276,13 @@ class Refresher:
         """The listing of just `paths`, when that is enough; None: scan everything."""
         return None if paths is None else scan_paths(self.config.content.articles_dir, paths)
 
+    def _source(self) -> str:
+        """What a version is made from: the store's generation and the config's digest."""
+        return f"{self.store.generation()}:{self.config.digest}"
+
     def _store_published(self) -> bool:
         """The current version was made from the store as it is (no other process changed it)."""
-        return (
-            self.current is not None
-            and self.current.source == f"{self.store.generation()}:{self.config.digest}"
-        )
+        return self.current is not None and self.current.source == self._source()
 
     def _unchanged(self, started: float, started_at: datetime) -> RefreshReport:
         """The report of a refresh that had nothing to do: no file read, nothing rendered."""
@@ -309,8 +305,13 @@ class Refresher:
         log.info("refresh: %s", report.summary())
         return report
 
-    def _load_current(self) -> Version | None:
-        """The version being served; a damaged one is rebuilt (from the store), never patched."""
+    def _current_version(self) -> Version | None:
+        """The version being served: the one this refresher holds, unless another process
+        switched to another (or removed it). A damaged one is rebuilt from the store, never
+        patched."""
+        held = self.current
+        if held is not None and current_id(self.root) == held.id and held.directory.is_dir():
+            return held  # one readlink and one stat, not the manifest parsed again
         try:
             return load_current(self.root)
         except PublishError as e:
