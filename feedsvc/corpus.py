@@ -306,7 +306,7 @@ def update(
         for number, (job, read) in enumerate(
             zip(jobs, _read_all(articles_dir, jobs, settings.reader, workers), strict=True), start=1
         ):
-            _apply(lookups, job, read, known.get(job.path), settings, changes)
+            _apply(lookups, job, read, settings, changes)
             if progress is not None:
                 progress(number, len(jobs))
         if changes.deferred and settings.settle_ns:
@@ -345,7 +345,7 @@ def _read_once_settled(
             continue
         job = _job(path, info, known.get(path), settings)
         read = _read_file(articles_dir, job, settings.reader)
-        _apply(lookups, job, read, known.get(path), settings, changes)
+        _apply(lookups, job, read, settings, changes)
 
 
 def _stat(path: Path) -> FileStat | None:
@@ -361,7 +361,7 @@ class _Job(NamedTuple):
 
     path: str
     info: FileStat
-    known_hash: str | None  #: the bytes' hash when last read
+    known: FileSignature | None  #: what the store recorded of it; None: a new file
     settle_ns: int  #: how old the file must be to be trusted complete
 
 
@@ -375,7 +375,7 @@ class _Read(NamedTuple):
 def _job(path: str, info: FileStat, known: FileSignature | None, settings: UpdateSettings) -> _Job:
     closed_at = settings.closed.get(path, -1)
     settle_ns = 0 if closed_at >= info.mtime_ns else settings.settle_ns
-    return _Job(path, info, None if known is None else known.hash, settle_ns)
+    return _Job(path, info, known, settle_ns)
 
 
 def _read_all(
@@ -401,7 +401,7 @@ def _read_file(articles_dir: Path, job: _Job, reader: ReaderSettings) -> _Read:
     if data is None:
         return _Read(None, None)
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    if digest == job.known_hash:
+    if job.known is not None and digest == job.known.hash:
         return _Read(digest, None)
     result = read_bytes(job.path, data, reader)
     articles = tuple(article.without_body() for article in result.articles)
@@ -426,7 +426,6 @@ def _apply(
     lookups: _Lookups,
     job: _Job,
     read: _Read,
-    known: FileSignature | None,
     settings: UpdateSettings,
     changes: ChangeSet,
 ) -> None:
@@ -442,7 +441,7 @@ def _apply(
         return  # touched, not changed
     problems = list(read.result.problems)
     articles = list(read.result.articles)
-    _replace_file_entries(lookups, path, articles, changes, settings, info, known, problems)
+    _replace_file_entries(lookups, path, articles, changes, settings, info, job.known, problems)
     store.save_file(FileRecord(path, FileSignature(*info, read.digest), tuple(problems)))
 
 
