@@ -170,22 +170,6 @@ def feed_model(config: Config, spec: FeedSpec, entries: Sequence[ShownEntry]) ->
 # -- writers ---------------------------------------------------------------------------------
 
 
-#: the feed a lone entry is written in, to be taken out of it (`_entry_element`)
-_SCRATCH = FeedModel(
-    slug="scratch",
-    title="-",
-    subtitle="-",
-    page_url="http://localhost/",
-    language="en",
-    author="-",
-    icon=None,
-    updated=EPOCH,
-    entries=(),
-    base_url="http://localhost",
-    full_content=False,
-)
-
-
 def _channel(feed: FeedModel, fmt: str) -> FeedGenerator:
     """The feed without its entries: they are added as elements, each made once (below)."""
     generator = FeedGenerator()
@@ -212,17 +196,15 @@ _WRITTEN: OrderedDict[tuple[ShownEntry, str, bool], etree._Element] = OrderedDic
 _WRITTEN_MAX = 2048  #: well above what six feeds of 50 (or a few larger ones) show
 
 
-def _entry_elements(
-    entries: Sequence[ShownEntry], fmt: str, full_content: bool
-) -> list[etree._Element]:
-    """Each entry as feedgen writes it, written once per content and then copied into every
-    feed that shows it: a new article re-renders two feeds, not their hundred entries.
+def _entry_elements(feed: FeedModel, fmt: str) -> list[etree._Element]:
+    """Each entry of `feed` as feedgen writes it, written once per content and then copied into
+    every feed that shows it: a new article re-renders two feeds, not their hundred entries.
 
-    The entries not written yet are written together, in a feed of their own."""
-    keys = [(entry, fmt, full_content) for entry in entries]
+    The entries not written yet are written together, in a copy of this feed's channel."""
+    keys = [(entry, fmt, feed.full_content) for entry in feed.entries]
     missing = [key for key in keys if key not in _WRITTEN]
     if missing:
-        written = _write_entries([entry for entry, _, _ in missing], fmt, full_content)
+        written = _write_entries(feed, [entry for entry, _, _ in missing], fmt)
         _WRITTEN.update(zip(missing, written, strict=True))
     for key in keys:
         _WRITTEN.move_to_end(key)
@@ -233,9 +215,9 @@ def _entry_elements(
 
 
 def _write_entries(
-    entries: Sequence[ShownEntry], fmt: str, full_content: bool
+    feed: FeedModel, entries: Sequence[ShownEntry], fmt: str
 ) -> list[etree._Element]:
-    generator = _channel(_SCRATCH, fmt)
+    generator = _channel(feed, fmt)
     for shown in entries:
         item = generator.add_entry(order="append")
         item.id(shown.id)
@@ -250,7 +232,7 @@ def _write_entries(
         for tag in shown.tags:
             item.category(term=tag)
         item.summary(shown.summary)
-        if full_content:
+        if feed.full_content:
             item.content(shown.content_html, type="CDATA" if fmt == "rss" else "html")
     if fmt == "rss":
         return list(etree.fromstring(generator.rss_str(pretty=False))[0].iterchildren("item"))
@@ -267,15 +249,13 @@ def _write_entries(
 
 def write_atom(feed: FeedModel) -> bytes:
     tree = etree.fromstring(_channel(feed, "atom").atom_str(pretty=False))
-    entries = _entry_elements(feed.entries, "atom", feed.full_content)
-    tree.extend(copy.deepcopy(entry) for entry in entries)
+    tree.extend(copy.deepcopy(entry) for entry in _entry_elements(feed, "atom"))
     return _xml_bytes(tree)
 
 
 def write_rss(feed: FeedModel) -> bytes:
     tree = etree.fromstring(_channel(feed, "rss").rss_str(pretty=False))
-    items = _entry_elements(feed.entries, "rss", feed.full_content)
-    tree[0].extend(copy.deepcopy(item) for item in items)  # rss/channel
+    tree[0].extend(copy.deepcopy(item) for item in _entry_elements(feed, "rss"))  # rss/channel
     return _xml_bytes(tree)
 
 
