@@ -165,9 +165,7 @@ class Clock:
         request_control(self.refresher.state_dir, "reload")
 
     def _watch(self) -> None:
-        if self._observer is not None:
-            self._observer.stop()
-            self._observer = None
+        self._unwatch()
         config = self.refresher.config
         if not config.refresh.watch:
             return
@@ -182,10 +180,13 @@ class Clock:
         self._observer = observer
         log.info("watching %s for changes", config.content.articles_dir)
 
-    def stop(self) -> None:
+    def _unwatch(self) -> None:
         if self._observer is not None:
             self._observer.stop()
             self._observer = None
+
+    def stop(self) -> None:
+        self._unwatch()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self._previous_sighup is not None:
