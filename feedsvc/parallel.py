@@ -20,6 +20,10 @@ from typing import TypeVar
 
 log = logging.getLogger(__name__)
 
+#: Each worker is a Python process of some 30 MB. Beyond a few, a build waits on the one
+#: process that identifies and stores what they read, not on them.
+MAX_WORKERS = 4
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 

@@ -32,7 +32,7 @@ from feedsvc.corpus import (
 from feedsvc.errors import ConfigError, PublishError
 from feedsvc.model import Entry, Problem
 from feedsvc.pages import SectionView, article_page, feed_links, home_page, section_page
-from feedsvc.parallel import Workers, cores
+from feedsvc.parallel import MAX_WORKERS, Workers, cores
 from feedsvc.publish import (
     Pending,
     Resource,
@@ -140,7 +140,7 @@ class Refresher:
         self.last_report: RefreshReport | None = None
         self._last_listing: Scan | None = None  #: what the last refresh saw, all of it handled
         #: for the large batches: started at first use, kept for the next scheduled scan
-        self.workers = Workers(cores()) if cores() > 1 else None
+        self.workers = Workers(min(cores(), MAX_WORKERS)) if cores() > 1 else None
         #: files a watcher saw closed after writing (relative path → when, in ns): complete,
         #: so they need not wait to settle
         self._closed: dict[str, int] = {}
