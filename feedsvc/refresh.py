@@ -24,6 +24,7 @@ from feedsvc.corpus import (
     Scan,
     UpdateSettings,
     all_problems,
+    changed_paths,
     load_body,
     scan,
     scan_paths,
@@ -528,12 +529,7 @@ def _changed_since(last: Scan | None, listing: Scan) -> set[str] | None:
         return None
     if listing is last:
         return set()  # the usual scheduled refresh: `scan` found the listing identical
-    before, now = last.files, listing.files
-    changed = {path for path, info in now.items() if before.get(path) != info}
-    changed.update(path for path in before if path not in now)
-    if listing.problems != last.problems:
-        changed.update(p.path for p in (*listing.problems, *last.problems))
-    return changed
+    return changed_paths(last, listing)
 
 
 def _restricted(listing: Scan, paths: set[str]) -> Scan:

@@ -147,6 +147,28 @@ def test_a_full_scan_compares_with_the_last_listing_not_the_file_table(
     assert (report.files_read, report.updated, report.removed) == (1, 1, 1)
 
 
+def test_a_scan_patched_from_the_last_one_equals_a_scan_from_scratch(site: Site) -> None:
+    """An edit among many files patches the last listing; the result must be exactly what a
+    listing from scratch finds, and say which files changed."""
+    for number in range(40):
+        site.write(f"{number:02}.txt", f"Asia\nStory {number}\n\nBody {number}.\n")
+    before = corpus.scan(site.articles)
+    site.write("00.txt", "Asia\nStory 0\n\nLonger body 0.\n")  # size and mtime
+    site.write("17.txt", "Asia\nStory 17\n\nBody 17.\n", mtime=1_750_000_900)  # mtime only
+    site.write("18.txt", "Asia\nStory 18\n\nBody 18.\n", mtime=1_750_000_900)  # its neighbour
+    site.write("39.txt", "Asia\nStory 39\n\nBody 39!\n", mtime=1_750_000_900)  # the last
+
+    patched = corpus.scan(site.articles, last=before)
+    assert patched.listed is not None and before.listed is not None
+    assert patched.listed[0] is before.listed[0]  # patched, not listed anew
+    assert patched == corpus.scan(site.articles)
+    assert corpus.changed_paths(before, patched) == {"00.txt", "17.txt", "18.txt", "39.txt"}
+    assert corpus.scan(site.articles, last=patched) is patched
+
+    (site.articles / "20.txt").unlink()  # other paths: listed anew
+    assert corpus.changed_paths(patched, corpus.scan(site.articles, last=patched)) == {"20.txt"}
+
+
 def test_the_web_side_starts_without_articles_and_follows_the_refreshers_interval(
     sample_site: Site,
 ) -> None:
