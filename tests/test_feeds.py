@@ -104,6 +104,8 @@ def test_every_feed_is_valid_for_real_consumers(
             assert relaxng.validate(etree.fromstring(body)), (path, relaxng.error_log)
         if path.endswith(".json"):
             document = json.loads(body)
+            # assembled from items written earlier, laid out as json.dumps lays it out
+            assert body == (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
             assert len(document["items"]) == expected
             jsonschema.validate(document, json_schema, format_checker=jsonschema.FormatChecker())
             assert document["version"] == "https://jsonfeed.org/version/1.1"
