@@ -56,6 +56,7 @@ from feedsvc.render import (
     feed_model,
     feed_path,
     feed_specs,
+    renderer_digest,
     show,
     write_opml,
 )
@@ -278,8 +279,8 @@ class Refresher:
         return None if paths is None else scan_paths(self.config.content.articles_dir, paths)
 
     def _source(self) -> str:
-        """What a version is made from: the store's generation and the config's digest."""
-        return f"{self.store.generation()}:{self.config.digest}"
+        """What a version is made from: the store's generation, the config and the renderer."""
+        return f"{self.store.generation()}:{self.config.digest}:{renderer_digest()}"
 
     def _store_published(self) -> bool:
         """The current version was made from the store as it is (no other process changed it)."""
@@ -556,7 +557,7 @@ def _entry_key(entry: Entry) -> str:
 
 
 def _key(*parts: object) -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(renderer_digest().encode())
     for part in parts:
         digest.update(repr(part).encode())
         digest.update(b"\0")

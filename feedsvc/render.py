@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
+import importlib.metadata
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -337,6 +340,25 @@ def write_opml(config: Config, specs: Sequence[FeedSpec]) -> bytes:
                 htmlUrl=site.base_url + spec.page_path,
             )
     return _xml_bytes(root)
+
+
+#: besides this package's code and templates, what shapes the bytes of a published file
+_WRITING_LIBRARIES = ("feedgen", "lxml", "markdown-it-py", "nh3", "jinja2", "markupsafe")
+
+
+@functools.cache
+def renderer_digest() -> str:
+    """What writes the published files: this package's code and templates, and the libraries
+    that write with it. A file is reused only from a version written by the same, so an
+    upgrade that changes the output (a new URL layout, say) renders every file anew, once."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted([*package.glob("*.py"), *package.glob("templates/*")]):
+        digest.update(f"{path.relative_to(package)}\0".encode())
+        digest.update(path.read_bytes())
+    for library in _WRITING_LIBRARIES:
+        digest.update(f"\0{library} {importlib.metadata.version(library)}".encode())
+    return digest.hexdigest()[:16]
 
 
 FORMATS: Mapping[str, Callable[[FeedModel], bytes]] = {

@@ -263,3 +263,19 @@ def test_a_version_written_by_another_feedsvc_is_rendered_anew_not_a_crash(
     assert report.published and len(report.rendered) == len(version.resources)
     assert report.version == first.version  # the same bytes, rendered anew
     assert client.get("/feeds/all.atom").status_code == 200
+
+
+def test_an_upgraded_feedsvc_renders_every_file_anew_once(
+    sample_site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new release may write files differently (the article URLs changed once): nothing is
+    reused from a version an older one wrote, or feeds would link to pages no longer there."""
+    import feedsvc.refresh
+
+    first = sample_site.refresh()
+    assert first.published
+    monkeypatch.setattr(feedsvc.refresh, "renderer_digest", lambda: "a newer feedsvc")
+    upgraded = Refresher(sample_site.config()).refresh()
+    assert upgraded.published and upgraded.version != first.version
+    assert len(upgraded.rendered) == len(first.rendered)  # every file, none reused
+    assert Refresher(sample_site.config()).refresh().rendered == ()  # and only once
