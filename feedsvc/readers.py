@@ -108,6 +108,10 @@ def _decode(data: bytes, report: _Report) -> str | None:
         return None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    # CRLF and lone CR are accepted silently; from here on every line ends in "\n". On the
+    # bytes, where a CR is a CR in UTF-8 and Windows-1252 alike, and most files have none.
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     try:
         text = data.decode("utf-8")
         report.dirty = has_forbidden_utf8(data)
@@ -120,8 +124,7 @@ def _decode(data: bytes, report: _Report) -> str | None:
         )
         text = data.decode("cp1252", errors="replace")
         report.dirty = has_forbidden(text)
-    # CRLF and lone CR are accepted silently; from here on every line ends in "\n".
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 # -- the plain-text format -------------------------------------------------------------------

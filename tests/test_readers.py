@@ -67,8 +67,13 @@ def test_section_lines_match_ignoring_case_and_outer_spaces() -> None:
     assert result.articles[0].section == "Middle East"
 
 
-def test_bom_and_crlf_are_accepted_silently() -> None:
-    result = read(b"\xef\xbb\xbfAsia\r\nA title\r\n\r\nOne.\r\nTwo.\r\n")
+@pytest.mark.parametrize(
+    "data",
+    [b"\xef\xbb\xbfAsia\r\nA title\r\n\r\nOne.\r\nTwo.\r\n", b"Asia\rA title\r\rOne.\rTwo.\r"],
+    ids=["bom-crlf", "old-mac-cr"],
+)
+def test_bom_crlf_and_lone_cr_are_accepted_silently(data: bytes) -> None:
+    result = read(data)
     assert result.problems == ()
     assert result.articles[0].title == "A title"
     assert result.articles[0].body == "One.\nTwo."
@@ -137,6 +142,13 @@ def test_control_characters_are_removed_with_a_warning() -> None:
     assert messages(result) == [
         "2:warning:removed 1 control character(s) (U+0007) from the title",
         "4:warning:removed 2 control character(s) (U+000B, U+001B) from a paragraph",
+    ]
+    # C1 controls and noncharacters take two and three bytes in UTF-8
+    result = read("Europe\nNext\u0085 line\n\nNo\ufffe character.\n".encode())
+    assert (result.articles[0].title, result.articles[0].body) == ("Next line", "No character.")
+    assert messages(result) == [
+        "2:warning:removed 1 control character(s) (U+0085) from the title",
+        "4:warning:removed 1 control character(s) (U+FFFE) from a paragraph",
     ]
 
 
