@@ -7,6 +7,7 @@ edit, a body edit, a move inside its file, a rename of its file and a restart.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import logging
@@ -135,6 +136,31 @@ def scan(articles_dir: Path, workers: Workers | None = None, last: Scan | None =
             if size >= 0
         }
     return Scan(files, tuple(problems), unreadable=tuple(unreadable), listed=(found, stats))
+
+
+def patched(full: Scan, partial: Scan, paths: Collection[str]) -> Scan:
+    """The last full listing with the files a watcher reported (`partial`, a listing of
+    `paths`) brought up to date, as the next full scan will compare with it."""
+    files = dict(full.files)
+    for path in paths:
+        files.pop(path, None)
+    files.update(partial.files)
+    listed = full.listed
+    if listed is not None:
+        # Edits keep the flat copy valid, with their new stats; a file added or removed
+        # changes the paths, and the next scan then compares file by file.
+        found, stats = listed[0], array("q", listed[1])
+        for path in paths:
+            before, now = full.files.get(path), partial.files.get(path)
+            if before is not None and now is not None:
+                index = found.index(path)
+                stats[2 * index : 2 * index + 2] = array("q", now)
+            elif before is not None or now is not None:
+                listed = None
+                break
+        else:
+            listed = (found, stats)
+    return dataclasses.replace(full, files=files, listed=listed)
 
 
 def changed_paths(before: Scan, now: Scan) -> set[str]:

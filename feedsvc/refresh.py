@@ -26,6 +26,7 @@ from feedsvc.corpus import (
     all_problems,
     changed_paths,
     load_body,
+    patched,
     scan,
     scan_paths,
     update,
@@ -218,7 +219,7 @@ class Refresher:
             else:
                 assert paths is not None and last is not None
                 only, looked_at = set(paths), partial
-                listing = _patched(last, partial, only)
+                listing = patched(last, partial, only)
             closed = dict(self._closed)
             changes = update(
                 self.store,
@@ -538,16 +539,6 @@ def _restricted(listing: Scan, paths: set[str]) -> Scan:
     files = {path: listing.files[path] for path in paths if path in listing.files}
     problems = tuple(p for p in listing.problems if p.path in paths)
     return dataclasses.replace(listing, files=files, problems=problems, listed=None)
-
-
-def _patched(full: Scan, partial: Scan, paths: Collection[str]) -> Scan:
-    """The last full listing with the files a watcher reported brought up to date."""
-    files = dict(full.files)
-    for path in paths:
-        files.pop(path, None)
-    files.update(partial.files)
-    # no longer what a full listing found: the next scan compares it file by file
-    return dataclasses.replace(full, files=files, listed=None)
 
 
 def _entry_key(entry: Entry) -> str:

@@ -169,6 +169,28 @@ def test_a_scan_patched_from_the_last_one_equals_a_scan_from_scratch(site: Site)
     assert corpus.changed_paths(patched, corpus.scan(site.articles, last=patched)) == {"20.txt"}
 
 
+def test_a_listing_patched_with_watched_edits_is_what_a_full_scan_finds(site: Site) -> None:
+    for number in range(20):
+        site.write(f"{number:02}.txt", f"Asia\nStory {number}\n\nBody {number}.\n")
+    full = corpus.scan(site.articles)
+    site.write("07.txt", "Asia\nStory 7\n\nA longer body 7.\n", mtime=1_750_000_900)
+    site.write(".07.txt.swp", "editor state")  # reported too, never an article
+    reported = ["07.txt", ".07.txt.swp"]
+    partial = corpus.scan_paths(site.articles, reported)
+    assert partial is not None
+
+    edited = corpus.patched(full, partial, reported)
+    fresh = corpus.scan(site.articles)
+    assert edited == fresh and edited.listed == fresh.listed
+    assert corpus.scan(site.articles, last=edited) is edited  # nothing since: nothing to do
+
+    site.write("20.txt", "Asia\nStory 20\n\nBody 20.\n")  # a new path: compared file by file
+    partial = corpus.scan_paths(site.articles, ["20.txt"])
+    assert partial is not None
+    added = corpus.patched(edited, partial, ["20.txt"])
+    assert added == corpus.scan(site.articles) and added.listed is None
+
+
 def test_the_web_side_starts_without_articles_and_follows_the_refreshers_interval(
     sample_site: Site,
 ) -> None:
