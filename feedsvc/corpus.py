@@ -87,19 +87,25 @@ def is_ignored(name: str) -> bool:
     )
 
 
-def scan(articles_dir: Path, workers: Workers | None = None, last: Scan | None = None) -> Scan:
+def scan(
+    articles_dir: Path,
+    workers: Workers | None = None,
+    last: Scan | None = None,
+    directories: dict[str, Listed] | None = None,
+) -> Scan:
     """List every article file under `articles_dir` (subdirectories too), by stat alone.
 
     With `workers`, a worker stats half of a large archive while this process stats the rest:
     at 100k files the stats are most of a scheduled refresh. `last` itself is returned when
     nothing changed since it was listed, and patched where only some files changed.
+    `directories`, kept by the caller from scan to scan, spares listing again a directory
+    that has not changed since it was listed.
     """
     root = articles_dir.resolve()
-    found: list[str] = []
-    problems: list[Problem] = []
-    unreadable: list[str] = []
+    lister = _Lister(root, directories if directories is not None else {})
     try:
-        _list_into(root, "", root, found, problems, unreadable)
+        lister.directory("", root)
+        found, problems, unreadable = lister.found, lister.problems, lister.unreadable
         if workers is None or len(found) < PARALLEL_FROM:
             stats = _stat_files((str(root), "\0".join(found)))
         else:
@@ -111,6 +117,9 @@ def scan(articles_dir: Path, workers: Workers | None = None, last: Scan | None =
             stats.extend(answer)
     except OSError as e:
         return Scan({}, (), f"cannot list {articles_dir}: {e.strerror or e}")
+    if directories is not None:
+        directories.clear()
+        directories.update(lister.listed)
     if last is not None and last.listed is not None and last.listed[0] == found:
         if (
             last.listed[1] == stats
@@ -197,52 +206,87 @@ def _differing(old: array[int], new: array[int]) -> list[int]:
     return found
 
 
-def _list_into(
-    root: Path,
-    prefix: str,
-    directory: Path,
-    found: list[str],
-    problems: list[Problem],
-    unreadable: list[str],
-) -> None:
-    """The relative paths of what look like article files, by name alone (stat decides)."""
-    # Runs once per file of the archive at every scheduled refresh: the usual case (a plain
-    # article file) costs one suffix test, nothing else.
-    with os.scandir(directory) as listing:
-        for item in listing:
-            name = item.name
-            if item.is_symlink() or item.is_dir():
-                if not is_ignored(name):
-                    _list_special(root, prefix, item, found, problems, unreadable)
-            elif name.lower().endswith(ARTICLE_SUFFIXES) and not name.startswith("."):
-                found.append(prefix + name)  # (an article's name is ignored only when hidden)
+#: A directory whose ctime was older than this when it was listed cannot change unseen: any
+#: later change moves its ctime (kernel clocks tick in milliseconds, FAT's in 2 s).
+SETTLED_NS = 3_000_000_000
 
 
-def _list_special(
-    root: Path,
-    prefix: str,
-    item: os.DirEntry[str],
-    found: list[str],
-    problems: list[Problem],
-    unreadable: list[str],
-) -> None:
-    """A symbolic link or a subdirectory: followed only inside `articles/`, and never twice."""
-    rel = prefix + item.name
-    if item.is_symlink():
+class Listed(NamedTuple):
+    """A directory as last listed: reused while its stat stays what it was."""
+
+    signature: tuple[int, int, int, int]  #: device, inode, mtime and ctime when listed
+    files: list[str]  #: its article files, relative to the root, in listing order
+    subdirectories: list[str]  #: names, each listed (or reused) in turn
+
+
+class _Lister:
+    """One listing of `articles/`: the relative paths of what look like article files, by
+    name alone (stat decides), and the directories the next scan may reuse."""
+
+    def __init__(self, root: Path, known: Mapping[str, Listed]) -> None:
+        self.root = root
+        self.known = known
+        self.listed: dict[str, Listed] = {}
+        self.found: list[str] = []
+        self.problems: list[Problem] = []
+        self.unreadable: list[str] = []
+
+    def directory(self, prefix: str, path: Path) -> None:
+        """One directory's article files, then its subdirectories'."""
+        now = time.time_ns()
+        info = os.stat(path)  # before listing it: a change during or after that moves the ctime
+        signature = (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+        listed = self.known.get(prefix)
+        if listed is None or listed.signature != signature:
+            listed, has_links = self._list(prefix, path, signature)
+            # A change in the same clock tick as the last one would keep the ctime, and a
+            # link's target can change unseen: such a listing is not reused.
+            if not has_links and now - info.st_ctime_ns >= SETTLED_NS:
+                self.listed[prefix] = listed
+        else:
+            self.listed[prefix] = listed
+        self.found += listed.files
+        for name in listed.subdirectories:
+            self._subdirectory(prefix + name, path / name)
+
+    def _list(
+        self, prefix: str, path: Path, signature: tuple[int, int, int, int]
+    ) -> tuple[Listed, bool]:
+        files: list[str] = []
+        subdirectories: list[str] = []
+        has_links = False
+        # Runs once per file of a directory that changed: the usual case (a plain article
+        # file) costs one suffix test, nothing else.
+        with os.scandir(path) as listing:
+            for item in listing:
+                name = item.name
+                if item.is_symlink():
+                    has_links = True
+                    if not is_ignored(name):
+                        self._link(prefix + name, item, files)
+                elif item.is_dir():
+                    if not is_ignored(name):
+                        subdirectories.append(name)
+                elif name.lower().endswith(ARTICLE_SUFFIXES) and not name.startswith("."):
+                    files.append(prefix + name)  # (an article's name is ignored only when hidden)
+        return Listed(signature, files, subdirectories), has_links
+
+    def _link(self, rel: str, item: os.DirEntry[str], files: list[str]) -> None:
+        """Followed only inside `articles/`, and never to a directory (listed where it is)."""
         target = Path(item.path).resolve()
-        if not target.is_relative_to(root):
-            problems.append(
+        if not target.is_relative_to(self.root):
+            self.problems.append(
                 Problem(rel, None, "error", "symbolic link points outside articles/; refused")
             )
-            return
-        if target.is_dir():
-            return  # followed where it points, never twice (and never in a loop)
-    if item.is_dir():
+        elif not target.is_dir() and reader_for(item.name) is not None:
+            files.append(rel)  # a link to a file inside articles/: read where it points
+
+    def _subdirectory(self, rel: str, path: Path) -> None:
         try:
-            _list_into(root, rel + "/", Path(item.path), found, problems, unreadable)
+            self.directory(rel + "/", path)
         except OSError as e:
-            unreadable.append(rel + "/")
-            problems.append(
+            self.unreadable.append(rel + "/")
+            self.problems.append(
                 Problem(
                     rel,
                     None,
@@ -251,8 +295,6 @@ def _list_special(
                     "from it stays published until it can be read again",
                 )
             )
-    elif reader_for(item.name) is not None:
-        found.append(rel)  # a link to a file inside articles/: read where it points
 
 
 def _stat_files(task: tuple[str, str]) -> array[int]:

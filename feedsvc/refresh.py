@@ -21,6 +21,7 @@ from feedsvc.config import Config, load_config
 from feedsvc.control import STATUS_FILE, build_lock, read_status, write_status
 from feedsvc.corpus import (
     ChangeSet,
+    Listed,
     Scan,
     UpdateSettings,
     all_problems,
@@ -142,6 +143,8 @@ class Refresher:
         self._last_success: datetime | None = _last_success(config.content.state_dir)
         self.last_report: RefreshReport | None = None
         self._last_listing: Scan | None = None  #: what the last refresh saw, all of it handled
+        #: directories a scan need not list again while they stay unchanged
+        self._directories: dict[str, Listed] = {}
         #: for the large batches: started at first use, kept for the next scheduled scan
         self.workers = Workers(min(cores(), MAX_WORKERS)) if cores() > 1 else None
         #: files a watcher saw closed after writing (relative path → when, in ns): complete,
@@ -210,7 +213,7 @@ class Refresher:
             last, self._last_listing = self._last_listing, None
             partial = None if last is None or config_changed else self._partial_scan(paths)
             if partial is None:
-                listing = scan(config.content.articles_dir, self.workers, last)
+                listing = scan(config.content.articles_dir, self.workers, last, self._directories)
                 only = None if config_changed else _changed_since(last, listing)
                 if only == set() and self._store_published():
                     self._last_listing = last

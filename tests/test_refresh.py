@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -189,6 +192,62 @@ def test_a_listing_patched_with_watched_edits_is_what_a_full_scan_finds(site: Si
     assert partial is not None
     added = corpus.patched(edited, partial, ["20.txt"])
     assert added == corpus.scan(site.articles) and added.listed is None
+
+
+@pytest.fixture
+def listings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The directories (relative to the test's articles/) that are listed, in order."""
+    listed: list[str] = []
+    scandir = os.scandir
+
+    def spy(path: Path) -> Iterator[os.DirEntry[str]]:
+        listed.append(Path(path).name)
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", spy)
+    return listed
+
+
+def test_a_directory_unchanged_since_it_settled_is_not_listed_again(
+    site: Site, listings: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number in range(3):
+        site.write(f"{number}.txt", f"Asia\nStory {number}\n\nBody.\n")
+        site.write(f"sub/{number}.txt", f"Asia\nInner {number}\n\nBody.\n")
+    directories: dict[str, corpus.Listed] = {}
+    first = corpus.scan(site.articles, directories=directories)
+    # Just made, so not settled: a change in the same clock tick would keep their ctime.
+    assert corpus.scan(site.articles, last=first, directories=directories) is first
+    assert listings == ["articles", "sub", "articles", "sub"]
+
+    monkeypatch.setattr(corpus, "SETTLED_NS", 0)  # as if both had settled long ago
+    settled = corpus.scan(site.articles, last=first, directories=directories)
+    listings.clear()
+    assert corpus.scan(site.articles, last=settled, directories=directories) is settled
+    assert listings == []  # only stats: one per directory, one per file
+
+    site.write("sub/new.txt", "Asia\nNew\n\nBody.\n")  # sub changes, articles/ does not
+    (site.articles / "1.txt").unlink()
+    found = corpus.scan(site.articles, last=settled, directories=directories)
+    assert listings == ["articles", "sub"]
+    assert found == corpus.scan(site.articles)
+    assert "sub/new.txt" in found.files and "1.txt" not in found.files
+
+
+def test_a_directory_holding_a_link_is_listed_every_time(
+    site: Site, listings: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a link points can change without its directory changing."""
+    monkeypatch.setattr(corpus, "SETTLED_NS", 0)
+    site.write("plain/a.txt", ARTICLE)
+    site.write("linked/b.txt", "Asia\nB\n\nBody.\n")
+    (site.articles / "linked" / "c.txt").symlink_to("b.txt")
+    directories: dict[str, corpus.Listed] = {}
+    first = corpus.scan(site.articles, directories=directories)
+    assert "linked/c.txt" in first.files
+    listings.clear()
+    corpus.scan(site.articles, last=first, directories=directories)
+    assert listings == ["linked"]
 
 
 def test_the_web_side_starts_without_articles_and_follows_the_refreshers_interval(
