@@ -131,6 +131,26 @@ QUICK = Plan(
 
 
 # -- small helpers ---------------------------------------------------------------------------
+def git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def snapshot(commit: str, work: Path) -> tuple[str, Path]:
+    """The commit's short id and `work/code-<commit>`, holding its `feedsvc/` (made once)."""
+    short = git("rev-parse", "--short", commit)
+    code = work / f"code-{short}"
+    if not (code / "feedsvc" / "__init__.py").exists():
+        shutil.rmtree(code, ignore_errors=True)
+        code.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", short, "feedsvc"], capture_output=True, check=True
+        )
+        subprocess.run(["tar", "-x", "-C", str(code)], input=archive.stdout, check=True)
+    return short, code
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -321,24 +341,9 @@ class Suite:
 
     def _code(self, args: argparse.Namespace) -> tuple[Path, str]:
         if args.worktree:
-            return ROOT, "work tree of " + self._git("rev-parse", "--short", "HEAD")
-        commit = self._git("rev-parse", "--short", args.rev)
-        code = self.work / f"code-{commit}"
-        if not (code / "feedsvc" / "__init__.py").exists():
-            shutil.rmtree(code, ignore_errors=True)
-            code.mkdir(parents=True)
-            archive = subprocess.run(
-                ["git", "-C", str(ROOT), "archive", commit, "feedsvc"],
-                capture_output=True,
-                check=True,
-            )
-            subprocess.run(["tar", "-x", "-C", str(code)], input=archive.stdout, check=True)
+            return ROOT, "work tree of " + git("rev-parse", "--short", "HEAD")
+        commit, code = snapshot(args.rev, self.work)
         return code, commit
-
-    def _git(self, *args: str) -> str:
-        return subprocess.run(
-            ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True
-        ).stdout.strip()
 
     def py(self) -> list[str]:
         return [sys.executable]

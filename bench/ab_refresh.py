@@ -1,0 +1,77 @@
+"""Two commits' refreshes measured alternately in the same run: the A/B of a change.
+
+    python bench/ab_refresh.py CONFIG CHANGED_FILE BEFORE [AFTER] [--rounds 5] [--reps 15]
+
+Each round runs `refresh_probe.py` (nothing changed, one article changed by the full scan and
+as the watcher reports it) once per commit, before then after, so that both see the machine
+as it is at that moment; the table gives the medians of the round medians and their ratio.
+AFTER defaults to HEAD. Each commit's `feedsvc/` is taken with `git archive` into
+`BENCH_WORK/code-<commit>` and put first on `PYTHONPATH`, as `run.sh --rev` does; the probe is
+this tree's. CONFIG and CHANGED_FILE are as `refresh_probe.py` wants them: a state_dir filled
+by a cold build (both commits use it in turn; the first refresh of each, untimed, renders what
+the other rendered differently) and a corpus that may be edited and is restored at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from suite import snapshot  # bench/suite.py, beside this file
+
+HERE = Path(__file__).resolve().parent
+FIGURES = {
+    "nothing_s": "nothing changed",
+    "one_s": "one changed, full scan",
+    "one_watched_s": "one changed, watcher",
+}
+
+
+def probe(code: Path, config: str, changed: str, reps: int) -> dict[str, list[float]]:
+    done = subprocess.run(
+        [sys.executable, str(HERE / "refresh_probe.py"), config, changed, "--reps", str(reps)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(code), "PYTHONDONTWRITEBYTECODE": "1"},
+        cwd=code,
+    )
+    result: dict[str, list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("config")
+    parser.add_argument("changed_file")
+    parser.add_argument("before")
+    parser.add_argument("after", nargs="?", default="HEAD")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--reps", type=int, default=15)
+    args = parser.parse_args()
+    work = Path(os.environ.get("BENCH_WORK", "/tmp/feedsvc-bench"))
+    sides = [snapshot(args.before, work), snapshot(args.after, work)]
+    config, changed = str(Path(args.config).resolve()), str(Path(args.changed_file).resolve())
+    rounds: dict[str, dict[str, list[float]]] = {name: {} for name, _ in sides}
+    for number in range(args.rounds):
+        for name, code in sides:
+            found = probe(code, config, changed, args.reps)
+            for key in FIGURES:
+                rounds[name].setdefault(key, []).append(statistics.median(found[key]))
+            line = ", ".join(f"{FIGURES[k]} {1e3 * rounds[name][k][-1]:.1f} ms" for k in FIGURES)
+            print(f"round {number + 1} {name}: {line}", file=sys.stderr)
+    (before, _), (after, _) = sides
+    print(f"| refresh | {before} | {after} | ratio |\n|---|---:|---:|---:|")
+    for key, label in FIGURES.items():
+        old, new = (statistics.median(rounds[side][key]) for side in (before, after))
+        print(f"| {label} | {1e3 * old:.1f} ms | {1e3 * new:.1f} ms | {new / old:.2f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
