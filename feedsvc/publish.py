@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gzip
 import hashlib
 import json
 import logging
@@ -31,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from feedsvc import deflate
 from feedsvc.errors import PublishError
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class Pending:
 
     @classmethod
     def rendered(cls, resource: Resource, body: bytes) -> Pending:
-        compressing = _compressor().submit(_gzip, body) if resource.precompressed else None
+        compressing = _compressor().submit(deflate.gzip, body) if resource.precompressed else None
         return cls(resource, body, compressing)
 
     @classmethod
@@ -99,7 +99,7 @@ class Version:
 
     def read(self, resource: Resource, gzipped: bool) -> bytes:
         if gzipped and not resource.precompressed:
-            return _gzip(self.read(resource, gzipped=False))
+            return deflate.gzip(self.read(resource, gzipped=False))
         return (self.directory / (resource.file + (".gz" if gzipped else ""))).read_bytes()
 
 
@@ -243,11 +243,6 @@ def _write_file(staging: str, item: Pending, previous: Version | None, made: set
 def _compressor() -> ThreadPoolExecutor:
     # zlib lets go of the GIL: feeds compress on a second core while pages are rendered.
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="gzip")
-
-
-def _gzip(body: bytes) -> bytes:
-    # mtime=0: the same bytes always give the same gzip bytes, so its ETag is stable too.
-    return gzip.compress(body, compresslevel=6, mtime=0)
 
 
 def _manifest_row(resource: Resource) -> dict[str, object]:

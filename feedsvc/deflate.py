@@ -1,0 +1,89 @@
+"""gzip that deflates each part of a feed once: a feed that changed is compressed again only
+where it changed.
+
+A refresh that publishes one article changes six feeds of about 260 KB each, and most of each
+feed's bytes are those of the last version, shifted. Compressing them whole at level 6 was the
+largest single cost of such a refresh (4.7 ms of CPU per feed). Here a feed is cut before some
+of its entries, chosen by the entry's own bytes so that a cut moves with its entry. Each part
+is deflated with the 32 KiB before it as its dictionary and ends on a byte boundary
+(`Z_SYNC_FLUSH`), so a part deflated for an earlier version is spliced in as it is.
+
+The result is one ordinary gzip member: the same bytes whether parts came from the cache or
+not, and 0-1 % larger than the whole body deflated at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import struct
+import threading
+import zlib
+from collections import OrderedDict
+
+#: where an entry starts in the feeds as `render` writes them (Atom, RSS, JSON Feed); a marker
+#: found elsewhere only moves a cut, never changes what the bytes decompress to
+_ENTRY_STARTS = (b"\n  <entry>", b"\n    <item>", b'\n    {\n      "id"')
+#: one entry in this many starts a part: about six parts in a feed of 50
+_ONE_IN = 8
+_LEVEL = 6
+_WINDOW = 32768  #: how far back deflate can refer: a part's dictionary
+#: gzip, deflate, no flags, mtime 0 (the same bytes always give the same gzip), OS unknown
+_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+_LAST_BLOCK = b"\x03\x00"  #: an empty final block, after the parts' byte-aligned ends
+
+_PARTS_MAX = 512  #: deflated parts kept: well above what 18 feeds in two versions hold
+_parts: OrderedDict[bytes, bytes] = OrderedDict()
+_parts_lock = threading.Lock()  # the publisher compresses on two threads
+
+
+def gzip(body: bytes) -> bytes:
+    """`body` gzipped, its unchanged parts deflated once and reused."""
+    cuts = [0, *_cuts(body), len(body)]
+    deflated = [
+        _part(body[max(0, start - _WINDOW) : start], body[start:end])
+        for start, end in itertools.pairwise(cuts)
+    ]
+    trailer = struct.pack("<II", zlib.crc32(body), len(body) & 0xFFFFFFFF)
+    return b"".join([_HEADER, *deflated, _LAST_BLOCK, trailer])
+
+
+def _cuts(body: bytes) -> list[int]:
+    """Where parts start: before one entry in `_ONE_IN`, by a hash of its first bytes."""
+    found = set()
+    for marker in _ENTRY_STARTS:
+        at = body.find(marker, 1)
+        while at != -1:
+            if hashlib.blake2b(body[at : at + 96], digest_size=1).digest()[0] % _ONE_IN == 0:
+                found.add(at)
+            at = body.find(marker, at + 1)
+    return sorted(found)
+
+
+def _part(dictionary: bytes, part: bytes) -> bytes:
+    key = hashlib.blake2b(len(dictionary).to_bytes(4, "big"), digest_size=16)
+    key.update(dictionary)
+    key.update(part)
+    digest = key.digest()
+    with _parts_lock:
+        deflated = _parts.get(digest)
+        if deflated is not None:
+            _parts.move_to_end(digest)
+            return deflated
+    deflated = _deflate(dictionary, part)
+    with _parts_lock:
+        _parts[digest] = deflated
+        while len(_parts) > _PARTS_MAX:
+            _parts.popitem(last=False)
+    return deflated
+
+
+def _deflate(dictionary: bytes, part: bytes) -> bytes:
+    """Raw deflate that may refer back into `dictionary` (the bytes just before `part` in the
+    stream), ending byte-aligned and not final, so that more can follow."""
+    compressor = (
+        zlib.compressobj(_LEVEL, zlib.DEFLATED, -15, zdict=dictionary)
+        if dictionary
+        else zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)
+    )
+    return compressor.compress(part) + compressor.flush(zlib.Z_SYNC_FLUSH)
