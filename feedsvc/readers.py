@@ -50,8 +50,8 @@ class ReaderSettings:
 
     @functools.cached_property
     def longest(self) -> int:
-        """No line longer than this (plus spaces) can be a section line: a cheap first test."""
-        return max((len(s) for s in self.sections), default=0) + 8
+        """No unpadded line longer than this can be a section line: a cheap first test."""
+        return max((len(s) for s in self.sections), default=0)
 
     def canonical_section(self, name: str) -> str | None:
         return self._by_key.get(name.strip().casefold())
@@ -167,7 +167,7 @@ def _article_starts(
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     longest = settings.longest
     for index, line in enumerate(lines):
-        if len(line) > longest and index != first:
+        if len(line) > longest and index != first and not _padded(line):
             continue
         opens = (
             index + 2 < len(lines)
@@ -237,14 +237,19 @@ def _text_article(
     )
 
 
+def _padded(line: str) -> bool:
+    """Starts or ends with whitespace: only such a line strips to something shorter. Most lines
+    are body text, and this lets them skip the strip."""
+    return line[:1].isspace() or line[-1:].isspace()
+
+
 def _related_block(lines: list[str], report: _Report) -> tuple[int, tuple[RelatedHeadline, ...]]:
     """Where the trailing related-headlines block starts (or len(lines)), and its headlines."""
     start = next(
         (
             i
             for i, line in enumerate(lines)
-            if len(line) < 8
-            and line.strip() == "-"
+            if (line == "-" or (_padded(line) and line.strip() == "-"))
             and i + 1 < len(lines)
             and _AGE.match(lines[i + 1].strip())
         ),

@@ -65,6 +65,12 @@ def test_a_section_name_inside_a_body_does_not_start_an_article() -> None:
 def test_section_lines_match_ignoring_case_and_outer_spaces() -> None:
     result = read("  middle east  \nA title\n\nBody.\n")
     assert result.articles[0].section == "Middle East"
+    # however much padding, and not only on a file's first line
+    padded = "Asia\nFirst\n\nOne.\n" + " " * 12 + "Europe" + " " * 14 + "\nSecond\n\nTwo.\n"
+    assert [a.section for a in read(padded).articles] == ["Asia", "Europe"]
+    related = "Asia\nTitle\n\nBody.\n\n" + " " * 9 + "-\nEurope2 weeks ago\nOlder story\n"
+    article = read(related).articles[0]
+    assert article.body == "Body." and [r.title for r in article.related] == ["Older story"]
 
 
 @pytest.mark.parametrize(
