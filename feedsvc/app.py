@@ -23,10 +23,18 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.http import http_date, is_resource_modified, parse_accept_header, quote_etag
 
+from feedsvc import deflate
 from feedsvc.config import Config, load_config
 from feedsvc.control import read_status, request_control
 from feedsvc.errors import PublishError
-from feedsvc.publish import Resource, Version, current_id, load_current, publish_dir
+from feedsvc.publish import (
+    Resource,
+    Version,
+    current_id,
+    load_current,
+    manifest_stamp,
+    publish_dir,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -34,8 +42,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ADMIN_TOKEN_ENV = "FEEDSVC_ADMIN_TOKEN"
-_NOT_PUBLISHED = b"nothing published yet; the first refresh is still running\n"
-_NOT_ALLOWED = b"method not allowed\n"
 
 
 @dataclass(frozen=True)
@@ -65,18 +71,28 @@ class PublishedSite:
         self.root = root
         self._loaded: Loaded | None = None
         self._lock = threading.Lock()
+        #: the version that failed to load, and its manifest's stamp then
+        self._failed: tuple[str, tuple[int, int] | None] | None = None
 
     def current(self) -> Loaded | None:
         wanted = current_id(self.root)
         loaded = self._loaded
-        if wanted is not None and (loaded is None or loaded.version.id != wanted):
-            with self._lock:  # one thread loads; the others keep serving what they had
+        if wanted is None or (loaded is not None and loaded.version.id == wanted):
+            return loaded
+        if self._failed == (wanted, manifest_stamp(self.root, wanted)):
+            return loaded  # a broken version is read again only once it was written again
+        # One thread loads; the others keep serving what they had (or wait, having nothing).
+        if self._lock.acquire(blocking=loaded is None):
+            try:
                 self._reload(wanted)
+            finally:
+                self._lock.release()
         return self._loaded
 
     def _reload(self, wanted: str) -> None:
         if self._loaded is not None and self._loaded.version.id == wanted:
             return
+        stamp = manifest_stamp(self.root, wanted)  # before: a rewrite after it is tried again
         try:
             version = load_current(self.root)
             if version is None:
@@ -89,26 +105,37 @@ class PublishedSite:
                 for variant in pair
             }
             variants = {
-                path: (
-                    self._variant(version, r, False, known),
-                    self._variant(version, r, True, known),
-                )
-                for path, r in version.resources.items()
+                path: self._variants(version, r, known) for path, r in version.resources.items()
             }
         except (OSError, PublishError) as e:
-            # Mid-switch, or a version collected under our feet: keep serving the one we have.
+            # Damaged, or collected under our feet: keep serving the one we have.
             log.warning("could not load version %s: %s", wanted, e)
+            self._failed = (wanted, stamp)
             return
         self._loaded = Loaded(version, variants)
         log.info("serving version %s", version.id)
 
-    def _variant(
-        self, version: Version, resource: Resource, gzipped: bool, known: dict[str, bytes]
-    ) -> Variant:
+    def _variants(
+        self, version: Version, resource: Resource, known: dict[str, bytes]
+    ) -> tuple[Variant, Variant]:
+        plain = known.get(resource.etag)
+        if plain is None:
+            plain = version.read(resource, gzipped=False)
+        zipped = known.get(resource.gzip_etag)
+        if zipped is None:
+            # Pages have no .gz beside them: compressed here, from the bytes just read.
+            zipped = (
+                version.read(resource, gzipped=True)
+                if resource.precompressed
+                else deflate.gzip(plain)
+            )
+        return (
+            self._variant(version, resource, False, plain),
+            self._variant(version, resource, True, zipped),
+        )
+
+    def _variant(self, version: Version, resource: Resource, gzipped: bool, body: bytes) -> Variant:
         etag = resource.gzip_etag if gzipped else resource.etag
-        body = known.get(etag)
-        if body is None:
-            body = version.read(resource, gzipped)
         validators = [
             ("ETag", quote_etag(etag)),
             ("Last-Modified", http_date(resource.last_modified)),
@@ -133,18 +160,15 @@ class PublishedFiles:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         loaded = self.site.current()
-        path = environ.get("PATH_INFO", "")
-        if loaded is None:
-            if path == "/healthz":
-                return self.app(environ, start_response)
-            return _plain(start_response, "503 SERVICE UNAVAILABLE", _NOT_PUBLISHED, [])
-        pair = loaded.variants.get(path)
+        pair = loaded.variants.get(environ.get("PATH_INFO", "")) if loaded else None
         if pair is None:
-            return self.app(environ, start_response)  # Flask: healthz, admin, or a short 404
+            # Flask: healthz, admin, or a short 404 (503 while nothing is published)
+            return self.app(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in ("GET", "HEAD"):
-            allow = [("Allow", "GET, HEAD")]
-            return _plain(start_response, "405 METHOD NOT ALLOWED", _NOT_ALLOWED, allow)
+            response = _short(405, "method not allowed")
+            response.headers["Allow"] = "GET, HEAD"
+            return response(environ, start_response)
         variant = pair[1] if _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", "")) else pair[0]
         if not _modified(environ, variant):
             start_response("304 NOT MODIFIED", variant.not_modified)
@@ -168,14 +192,6 @@ def _modified(environ: WSGIEnvironment, variant: Variant) -> bool:
     return is_resource_modified(environ, variant.etag, last_modified=variant.last_modified)
 
 
-def _plain(
-    start_response: StartResponse, status: str, body: bytes, extra: list[tuple[str, str]]
-) -> list[bytes]:
-    headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
-    start_response(status, headers + extra)
-    return [body]
-
-
 def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
     """Build the app for one config file; reads nothing else until the first request."""
     config = load_config(config_path, check_articles=False)
@@ -189,8 +205,9 @@ def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
     if token:  # with no token configured, the endpoint does not exist at all
         app.config["ADMIN_TOKEN"] = token
         app.add_url_rule("/admin/refresh", view_func=admin_refresh, methods=["POST"])
-    for code, text in ((404, "not found"), (405, "method not allowed"), (401, "unauthorized")):
+    for code, text in ((405, "method not allowed"), (401, "unauthorized")):
         app.register_error_handler(code, _short_error(code, text))
+    app.register_error_handler(404, _not_found)
     return app
 
 
@@ -255,6 +272,12 @@ def admin_refresh() -> Response:
 
 def _short(code: int, text: str) -> Response:
     return Response(text + "\n", status=code, content_type="text/plain; charset=utf-8")
+
+
+def _not_found(_: Exception) -> Response:
+    if _site().current() is None:
+        return _short(503, "nothing published yet; the first refresh is still running")
+    return _short(404, "not found")
 
 
 def _short_error(code: int, text: str) -> Any:

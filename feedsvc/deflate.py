@@ -39,11 +39,14 @@ _parts_lock = threading.Lock()  # the publisher compresses on two threads
 
 def gzip(body: bytes) -> bytes:
     """`body` gzipped, its unchanged parts deflated once and reused."""
-    cuts = [0, *_cuts(body), len(body)]
-    deflated = [
-        _part(body[max(0, start - _WINDOW) : start], body[start:end])
-        for start, end in itertools.pairwise(cuts)
-    ]
+    cuts = _cuts(body)
+    if not cuts:  # one part (a page, say): nothing another version could reuse
+        deflated = [_deflate(b"", body)]
+    else:
+        deflated = [
+            _part(body[max(0, start - _WINDOW) : start], body[start:end])
+            for start, end in itertools.pairwise([0, *cuts, len(body)])
+        ]
     trailer = struct.pack("<II", zlib.crc32(body), len(body) & 0xFFFFFFFF)
     return b"".join([_HEADER, *deflated, _LAST_BLOCK, trailer])
 

@@ -98,8 +98,7 @@ class Version:
     max_age: int
 
     def read(self, resource: Resource, gzipped: bool) -> bytes:
-        if gzipped and not resource.precompressed:
-            return deflate.gzip(self.read(resource, gzipped=False))
+        """The file's bytes, or its .gz beside it (feeds and the OPML only)."""
         return (self.directory / (resource.file + (".gz" if gzipped else ""))).read_bytes()
 
 
@@ -117,6 +116,15 @@ def current_id(root: Path) -> str | None:
         return os.readlink(root / "current").rsplit("/", 1)[-1]
     except OSError:
         return None
+
+
+def manifest_stamp(root: Path, version_id: str) -> tuple[int, int] | None:
+    """Inode and mtime of a version's manifest: changes when the version is written anew."""
+    try:
+        info = os.stat(root / "versions" / version_id / MANIFEST)
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns
 
 
 def load_current(root: Path) -> Version | None:

@@ -27,6 +27,7 @@ from lxml import etree
 from feedsvc import refresh as refresh_module
 from feedsvc.app import create_app
 from feedsvc.clock import Clock, run_clock
+from feedsvc.control import take_control
 from feedsvc.errors import PublishError
 from feedsvc.publish import current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher
@@ -473,6 +474,20 @@ def test_post_admin_refresh_needs_the_bearer_token(
         timeout=10,
     )
     assert "refresh asked for: refreshing now" in server.output()
+
+
+def test_a_refresh_can_be_asked_for_before_anything_is_published(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What an operator does when the first refresh failed: the web side says it has nothing
+    to serve, yet still takes the request."""
+    monkeypatch.setenv("FEEDSVC_ADMIN_TOKEN", "s3cret")
+    client = create_app(site.config_path).test_client()
+    assert client.get("/feeds/all.atom").status_code == 503
+    assert client.get("/no/such/page").status_code == 503
+    answer = client.post("/admin/refresh", headers={"Authorization": "Bearer s3cret"})
+    assert answer.status_code == 202
+    assert take_control(site.root / "var") == {"refresh"}
 
 
 # -- /healthz --------------------------------------------------------------------------------
