@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import feedparser
 import jsonschema
@@ -31,24 +33,48 @@ def feed_paths() -> list[str]:
     return [f"/feeds/{slug}.{fmt}" for slug in SLUGS for fmt in ("atom", "rss", "json")]
 
 
-def write_corpus(site: Site, count: int) -> None:
+class Story(NamedTuple):
+    number: int
+    section: str
+    published: datetime  #: Markdown: its front-matter date; text: its file's mtime
+    markdown: bool
+
+    @property
+    def title(self) -> str:
+        return f"Story {self.number} <about> & more"
+
+
+def stories(count: int) -> list[Story]:
     """A multi-section corpus in both formats, with distinct dates."""
-    for number in range(count):
-        section = SECTIONS[number % len(SECTIONS)]
-        stamp = 1_700_000_000 + number * 3600
-        if number % 2:
+    return [
+        Story(
+            number,
+            SECTIONS[number % len(SECTIONS)],
+            datetime(2024, 1, 1 + number % 28, number % 24, tzinfo=UTC)
+            if number % 2
+            else datetime.fromtimestamp(1_700_000_000 + number * 3600, UTC),
+            markdown=bool(number % 2),
+        )
+        for number in range(count)
+    ]
+
+
+def write_corpus(site: Site, count: int) -> None:
+    for story in stories(count):
+        number, section = story.number, story.section
+        if story.markdown:
             site.write(
                 f"{section.lower()}/{number:04d}.md",
-                f"---\ntitle: 'Story {number} <about> & more'\nsection: {section}\n"
-                f"date: 2024-01-{1 + number % 28:02d}T{number % 24:02d}:00:00Z\n---\n\n"
+                f"---\ntitle: '{story.title}'\nsection: {section}\n"
+                f"date: {story.published.isoformat()}\n---\n\n"
                 f"Opening *paragraph* {number}.\n\nSecond paragraph.\n",
-                mtime=stamp,
+                mtime=1_700_000_000 + number * 3600,
             )
         else:
             site.write(
                 f"{number:04d}.txt",
-                f"{section}\nStory {number} <about> & more\n\nOpening {number}.\nIs it?\n",
-                mtime=stamp,
+                f"{section}\n{story.title}\n\nOpening {number}.\nIs it?\n",
+                mtime=story.published.timestamp(),
             )
 
 
@@ -127,12 +153,46 @@ def test_the_sample_feeds(sample_site: Site) -> None:
         assert empty.feed.title == f"Test Desk: {name}"
 
 
-def test_entries_are_newest_first_and_limited(corpus_site: Site) -> None:
+def test_each_feed_keeps_its_newest_entries_newest_first(corpus_site: Site) -> None:
+    newest = sorted(stories(120), key=lambda story: story.published, reverse=True)
     for slug in SLUGS:
-        parsed = feedparser.parse(corpus_site.published(f"/feeds/{slug}.atom"))
-        published = [e.published_parsed for e in parsed.entries]
-        assert published == sorted(published, reverse=True)
-        assert len(parsed.entries) == 20
+        titles = [
+            e.title for e in feedparser.parse(corpus_site.published(f"/feeds/{slug}.atom")).entries
+        ]
+        # the sample's four America stories (mtime 2025) are newer than the whole corpus
+        sample = 4 if slug in ("all", "america") else 0
+        assert len(titles) == 20 and not any(t.startswith("Story ") for t in titles[:sample])
+        mine = [s.title for s in newest if slug in ("all", s.section.lower().replace(" ", "-"))]
+        assert titles[sample:] == mine[: 20 - sample], slug
+
+
+def test_entries_published_at_the_same_moment_are_ordered_by_id(site: Site) -> None:
+    site.config_path.write_text(config_text(feeds="max_entries = 2"), encoding="utf-8")
+    site.write("b.txt", "Asia\nBeta\n\nB.\n")  # the same mtime, so the same published
+    site.write("a.txt", "Asia\nAlpha\n\nA.\n")
+    site.write("c.txt", "Asia\nAlready older\n\nC.\n", mtime=1_600_000_000)
+    site.refresh()
+    entries = feedparser.parse(site.published("/feeds/asia.atom")).entries
+    assert [(e.title, e.id.rsplit(":", 1)[1]) for e in entries] == [
+        ("Alpha", "alpha"),
+        ("Beta", "beta"),
+    ]
+
+
+def test_a_section_may_show_fewer_entries_than_the_others(site: Site) -> None:
+    site.config_path.write_text(
+        config_text().replace('name = "Asia"\n', 'name = "Asia"\nmax_entries = 2\n'),
+        encoding="utf-8",
+    )
+    for number in range(5):
+        site.write(
+            f"{number}.txt", f"Asia\nStory {number}\n\nBody.\n", mtime=1_700_000_000 + number
+        )
+    site.refresh()
+    asia = feedparser.parse(site.published("/feeds/asia.atom")).entries
+    assert [e.title for e in asia] == ["Story 4", "Story 3"]
+    assert len(feedparser.parse(site.published("/feeds/all.atom")).entries) == 5
+    assert len(json.loads(site.published("/feeds/asia.json"))["items"]) == 2
 
 
 def test_what_every_feed_and_entry_carries(corpus_site: Site) -> None:
