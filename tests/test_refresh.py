@@ -16,11 +16,18 @@ from tests.conftest import Site
 ARTICLE = "Europe\nA title\n\nA paragraph.\n"
 
 
-def test_a_fresh_file_waits_to_settle(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+def frozen_clock(monkeypatch: pytest.MonkeyPatch, at: float) -> list[float]:
+    """The clock stops at `at` (seconds): sleeps are recorded, not slept, and change nothing."""
     waits: list[float] = []
+    monkeypatch.setattr(corpus.time, "time_ns", lambda: int(at * 1e9))
     monkeypatch.setattr(corpus.time, "sleep", waits.append)
-    monkeypatch.setattr(corpus, "_read_settled", _never_settled(corpus._read_settled))
-    site.write("a.txt", ARTICLE, mtime=time.time())
+    return waits
+
+
+def test_a_fresh_file_waits_to_settle(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    written = time.time()
+    site.write("a.txt", ARTICLE, mtime=written)
+    waits = frozen_clock(monkeypatch, at=written + 0.5)  # modified half a second ago, still
     refresher = Refresher(site.config())
     report = refresher.refresh()
     assert waits and report.deferred == ("a.txt",) and report.added == 0
@@ -41,11 +48,11 @@ def test_a_file_a_watcher_saw_closed_is_read_at_once(
 def test_a_file_written_again_after_it_was_seen_closed_settles_again(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(corpus.time, "sleep", lambda seconds: None)
-    monkeypatch.setattr(corpus, "_read_settled", _never_settled(corpus._read_settled))
     refresher = Refresher(site.config())
     refresher.saw_closed("a.txt")
-    site.write("a.txt", ARTICLE, mtime=time.time() + 0.5)  # modified after the close
+    modified = time.time() + 0.5  # after the close
+    site.write("a.txt", ARTICLE, mtime=modified)
+    frozen_clock(monkeypatch, at=modified + 0.1)
     assert refresher.refresh().deferred == ("a.txt",)
 
 
@@ -74,15 +81,6 @@ def test_a_version_published_by_another_process_is_taken_as_it_is(sample_site: S
 
 def _forbidden(*args: object) -> object:
     raise AssertionError("a refresh with nothing changed must not load the file table")
-
-
-def _never_settled(read):  # type: ignore[no-untyped-def]
-    """Freshness as the real clock sees it, even when `sleep` is patched away."""
-
-    def fresh_forever(path, info, settle_ns):  # type: ignore[no-untyped-def]
-        return None if settle_ns else read(path, info, settle_ns)
-
-    return fresh_forever
 
 
 def five_stories(site: Site) -> Refresher:
@@ -275,15 +273,15 @@ def test_progress_speaks_now_and_then_and_says_nothing_of_a_quick_refresh(
 ) -> None:
     from feedsvc import refresh
 
-    clock = iter([0.0, 0.1, 0.2, 6.0, 6.1, 13.0])  # started, then one reading per file
+    clock = iter([0.0, 1.0, 6.0, 7.0, 8.0])  # started, then one reading per call
     monkeypatch.setattr(refresh.time, "monotonic", lambda: next(clock))
     lines: list[tuple[str, bool]] = []
     progress = refresh.Progress(lambda text, final: lines.append((text, final)), every=5.0)
-    for done in range(1, 6):
-        progress(done, 5)
-    assert [(text.split(" (")[0], final) for text, final in lines] == [
-        ("read 3/5 files", False),  # first at 6 s, then nothing until
-        ("read 5/5 files", True),  # the end
+    for done in (100, 600, 700, 1000):
+        progress(done, 1000)
+    assert lines == [
+        ("read 600/1000 files (100/s)", False),  # first after 5 s, then nothing until
+        ("read 1000/1000 files (125/s)", True),  # the end
     ]
     quiet: list[tuple[str, bool]] = []
     clock = iter([0.0, 0.1, 0.2])
