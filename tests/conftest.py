@@ -12,6 +12,7 @@ import pytest
 
 from feedsvc.config import Config, load_config
 from feedsvc.refresh import Refresher, RefreshReport
+from tests.servers import Process
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "articles" / "000_c5ae1000a567dda7.txt"
@@ -103,3 +104,14 @@ def cwd(tmp_path: Path) -> Iterator[Path]:
         yield tmp_path
     finally:
         os.chdir(before)
+
+
+@pytest.fixture
+def running() -> Iterator[list[Process]]:
+    """Processes to stop at the end of a test, whatever happens."""
+    processes: list[Process] = []
+    try:
+        yield processes
+    finally:
+        for process in reversed(processes):
+            process.stop()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from signal import SIGKILL, SIGTERM
+from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -114,3 +117,31 @@ def feedsvc(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str
     return subprocess.run(
         [str(BIN / "feedsvc"), *args], capture_output=True, text=True, timeout=timeout
     )
+
+
+def get(
+    base_url: str, path: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """One request on its own connection (no keep-alive): any worker may answer it."""
+    url = urlsplit(base_url)
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+    try:
+        connection.request(method, path, headers={"Connection": "close", **(headers or {})})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def wait_for(
+    check: Callable[[], Any], what: str, timeout: float = 15.0, every: float = 0.05
+) -> Any:
+    """Poll until `check()` is truthy; generous timeouts, no timing assertions."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(every)

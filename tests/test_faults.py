@@ -25,21 +25,16 @@ from lxml import etree
 from feedsvc.publish import Version, current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher
 from tests.conftest import SECTIONS, Site
-from tests.servers import BIN, Process, Server, feedsvc, free_port, gunicorn, serve
+from tests.servers import BIN, Process, Server, feedsvc, free_port, get, gunicorn, serve, wait_for
 from tests.test_operations import (
     ATOM,
     EUROPE,
     atom_ids,
     client,
-    get,
     healthz,
-    running,
     stored_identities,
-    wait_for,
     write_config,
 )
-
-__all__ = ["running"]  # the fixture, shared with test_operations
 
 
 def atom_contents(body: bytes) -> dict[str, str]:

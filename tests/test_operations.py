@@ -3,7 +3,6 @@ processes, config reloads without downtime, the admin endpoint and /healthz."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import os
@@ -13,11 +12,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -33,7 +31,7 @@ from feedsvc.publish import current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher
 from feedsvc.state import StateStore
 from tests.conftest import SAMPLE, Site, config_text
-from tests.servers import Process, clock, feedsvc, gunicorn, serve
+from tests.servers import Process, clock, feedsvc, get, gunicorn, serve, wait_for
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 EUROPE = "Europe\nTalks resume in Vienna\n\nDelegates met again.\nNo date was set.\n"
@@ -45,34 +43,6 @@ FRESH = "Asia\nFresh from the desk\n\nWritten while everything was running.\n"
 def write_config(site: Site, title: str = "Test Desk", interval: int = 300, **tables: str) -> None:
     text = config_text(refresh=f"interval_seconds = {interval}", **tables)
     site.config_path.write_text(text.replace('"Test Desk"', json.dumps(title), 1), "utf-8")
-
-
-def get(
-    base_url: str, path: str, method: str = "GET", headers: dict[str, str] | None = None
-) -> tuple[int, http.client.HTTPMessage, bytes]:
-    """One request on its own connection (no keep-alive): any worker may answer it."""
-    url = urlsplit(base_url)
-    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
-    try:
-        connection.request(method, path, headers={"Connection": "close", **(headers or {})})
-        response = connection.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        connection.close()
-
-
-def wait_for(
-    check: Callable[[], Any], what: str, timeout: float = 15.0, every: float = 0.05
-) -> Any:
-    """Poll until `check()` is truthy; generous timeouts, no timing assertions."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(every)
 
 
 def atom_ids(body: bytes) -> list[str]:
@@ -113,17 +83,6 @@ def stored_identities(site: Site) -> dict[str, tuple[str, datetime]]:
 
 def copy_sample(site: Site) -> None:
     site.write(SAMPLE.name, SAMPLE.read_bytes())
-
-
-@pytest.fixture
-def running() -> Iterator[list[Process]]:
-    """Processes to stop at the end of a test, whatever happens."""
-    processes: list[Process] = []
-    try:
-        yield processes
-    finally:
-        for process in reversed(processes):
-            process.stop()
 
 
 # -- the schedule ----------------------------------------------------------------------------
@@ -355,6 +314,15 @@ def wait_for_title(read: Callable[[], bytes], title: str, what: str) -> None:
     wait_for(lambda: feed_title(read()) == title, what, timeout=10)
 
 
+def sighup_applies_a_new_title(site: Site, process: Process, read: Callable[[], bytes]) -> None:
+    """The config changes; SIGHUP makes `process` reread it now, without stopping."""
+    write_config(site, title="Desk Two", interval=300)
+    process.signal(signal.SIGHUP)
+    wait_for_title(read, "Desk Two", "the title from SIGHUP")
+    assert process.popen.poll() is None  # reloaded, not stopped
+    assert "config reloaded from" in process.output()
+
+
 # -- reloading the config --------------------------------------------------------------------
 def test_sighup_and_feedsvc_reload_apply_a_changed_config_now(
     sample_site: Site, tmp_path: Path, running: list[Process]
@@ -370,9 +338,7 @@ def test_sighup_and_feedsvc_reload_apply_a_changed_config_now(
 
     assert feed_title(combined()) == "Desk One"
 
-    write_config(site, title="Desk Two", interval=300)
-    server.signal(signal.SIGHUP)
-    wait_for_title(combined, "Desk Two", "the title from SIGHUP")
+    sighup_applies_a_new_title(site, server, combined)
 
     write_config(site, title="Desk Three", interval=300)
     result = feedsvc("reload", "--config", str(site.config_path), timeout=60)
@@ -396,11 +362,7 @@ def test_sighup_to_the_clock_process_rereads_the_config_now(
     refresher = clock(site.config_path, tmp_path / "clock.log")
     running.append(refresher)
     wait_for(lambda: current_id(publish_dir(site.root / "var")), "the first version")
-    write_config(site, title="Desk Two", interval=300)
-    refresher.signal(signal.SIGHUP)
-    wait_for_title(lambda: site.published("/feeds/all.atom"), "Desk Two", "the title from SIGHUP")
-    assert refresher.popen.poll() is None  # reloaded, not stopped
-    assert "config reloaded from" in refresher.output()
+    sighup_applies_a_new_title(site, refresher, lambda: site.published("/feeds/all.atom"))
 
 
 def _line_of(text: str, needle: str) -> int:

@@ -6,12 +6,18 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from apscheduler.schedulers.background import BackgroundScheduler
+from watchdog.events import FileModifiedEvent, FileMovedEvent
 
+from feedsvc import corpus
+from feedsvc.clock import REFRESH_JOB, Clock, _Changes
+from feedsvc.refresh import Refresher
 from tests.conftest import Site, config_text
-from tests.servers import Server, serve
+from tests.servers import Server, serve, wait_for
 
 
 @pytest.fixture
@@ -34,15 +40,6 @@ def titles(server: Server) -> list[str]:
     return [item["title"] for item in document["items"]]
 
 
-def eventually(check, what: str, timeout: float = 15) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_new_edited_renamed_and_deleted_files_are_published(
     watched: tuple[Site, Server],
 ) -> None:
@@ -51,22 +48,70 @@ def test_new_edited_renamed_and_deleted_files_are_published(
     temporary = site.articles / ".new.txt.tmp"
     temporary.write_text("Europe\nSaved atomically\n\nBody.\n", encoding="utf-8")
     os.replace(temporary, site.articles / "new.txt")
-    eventually(lambda: "Saved atomically" in titles(server), "the renamed-in file")
+    wait_for(lambda: "Saved atomically" in titles(server), "the renamed-in file")
     # A plain write and close.
     (site.articles / "plain.txt").write_text("Asia\nWritten in place\n\nBody.\n", "utf-8")
-    eventually(lambda: "Written in place" in titles(server), "the written file")
+    wait_for(lambda: "Written in place" in titles(server), "the written file")
     # An edit of a file already published, in place.
     (site.articles / "first.txt").write_text("Asia\nAlready there, edited\n\nBody.\n", "utf-8")
-    eventually(lambda: "Already there, edited" in titles(server), "the edit")
+    wait_for(lambda: "Already there, edited" in titles(server), "the edit")
     # A new folder moved in, then a deletion.
     folder = site.root / "incoming"
     folder.mkdir()
     (folder / "inside.txt").write_text("Diplomacy\nFrom a moved folder\n\nBody.\n", "utf-8")
     os.rename(folder, site.articles / "incoming")
-    eventually(lambda: "From a moved folder" in titles(server), "the moved-in folder")
+    wait_for(lambda: "From a moved folder" in titles(server), "the moved-in folder")
     (site.articles / "plain.txt").unlink()
-    eventually(lambda: "Written in place" not in titles(server), "the deletion")
+    wait_for(lambda: "Written in place" not in titles(server), "the deletion")
     # Renamed to a backup name: no longer an article.
     os.rename(site.articles / "new.txt", site.articles / "new.txt~")
-    eventually(lambda: "Saved atomically" not in titles(server), "the rename to a backup")
+    wait_for(lambda: "Saved atomically" not in titles(server), "the rename to a backup")
     assert sorted(titles(server)) == ["Already there, edited", "From a moved folder"]
+
+
+@pytest.fixture
+def paused_clock(site: Site) -> Iterator[Clock]:
+    """A clock after its first (full) refresh, the next one an hour away: it never runs."""
+    scheduler = BackgroundScheduler(timezone=UTC)
+    clock = Clock(Refresher(site.config()), scheduler)
+    interval = clock.refresher.config.refresh.interval_seconds
+    later = datetime.now(UTC) + timedelta(hours=1)
+    scheduler.add_job(clock.tick, "interval", seconds=interval, id=REFRESH_JOB, next_run_time=later)
+    scheduler.start(paused=True)
+    clock.tick()
+    try:
+        yield clock
+    finally:
+        scheduler.shutdown(wait=False)
+        clock.refresher.close()
+
+
+def test_a_burst_of_events_asks_for_one_refresh_after_the_debounce(
+    site: Site, paused_clock: Clock
+) -> None:
+    changes = _Changes(paused_clock, debounce=2.0)
+    started = datetime.now(UTC)
+    for number in range(5):
+        changes.dispatch(FileModifiedEvent(str(site.articles / f"{number}.txt")))
+    changes.dispatch(FileModifiedEvent(str(site.articles / ".0.txt.swp")))  # never an article
+    job = paused_clock.scheduler.get_job(REFRESH_JOB)
+    assert job is not None and job.next_run_time is not None
+    # the first event set the run 2 s later; the others fell inside that wait
+    assert timedelta(seconds=1.5) < job.next_run_time - started < timedelta(seconds=2.5)
+    assert paused_clock._paths == {f"{number}.txt" for number in range(5)}
+
+
+def test_an_atomic_save_is_read_at_once_a_bare_modification_settles_first(
+    site: Site, paused_clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr(corpus.time, "sleep", waits.append)
+    changes = _Changes(paused_clock, debounce=0.0)
+    saved = site.write("saved.txt", "Asia\nSaved\n\nBody.\n", mtime=time.time())
+    changes.dispatch(FileMovedEvent(str(site.articles / ".saved.txt.tmp"), str(saved)))
+    report = paused_clock.refresher.refresh(paths=["saved.txt"])
+    assert (report.added, waits) == (1, [])  # moved into place whole: complete
+    touched = site.write("touched.txt", "Asia\nTouched\n\nBody.\n", mtime=time.time())
+    changes.dispatch(FileModifiedEvent(str(touched)))
+    paused_clock.refresher.refresh(paths=["touched.txt"])
+    assert waits  # perhaps half-written: it had to settle first
