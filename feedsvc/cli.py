@@ -5,15 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import shutil
 import sys
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from feedsvc.config import Config, config_path, load_config
+from feedsvc.config import Config, config_path, load_config, state_dir_of
 from feedsvc.control import refresher_pid, refresher_role, request_control
 from feedsvc.corpus import check_files
 from feedsvc.errors import ConfigError, FeedsvcError
@@ -125,7 +123,7 @@ def reload_command(args: argparse.Namespace) -> int:
         state_dir = load_config(path).content.state_dir
     except ConfigError as e:
         problem = str(e)
-        found = _state_dir_of(path)
+        found = state_dir_of(path)
         if found is None:
             raise
         state_dir = found
@@ -142,23 +140,6 @@ def reload_command(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
-
-
-def _state_dir_of(path: Path) -> Path | None:
-    """`content.state_dir` of a config that does not validate, if it can be made out at all."""
-    try:
-        text = path.read_text("utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        return None
-    value: object = "var"
-    try:
-        value = tomllib.loads(text).get("content", {}).get("state_dir", "var")
-    except (tomllib.TOMLDecodeError, AttributeError):
-        match = re.search(r"^\s*state_dir\s*=\s*[\"']([^\"']+)[\"']", text, re.MULTILINE)
-        value = match.group(1) if match else "var"
-    if not isinstance(value, str) or not value:
-        return None
-    return (path.parent / value).resolve()
 
 
 def clock_command(config: Config, args: argparse.Namespace) -> int:

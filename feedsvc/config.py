@@ -117,6 +117,26 @@ def parse_config(raw: bytes, path: Path, check_articles: bool = True) -> Config:
     return _Reader(path, text, hashlib.sha256(raw).hexdigest()).build(data, check_articles)
 
 
+def state_dir_of(path: Path) -> Path | None:
+    """`content.state_dir` of a config file that may not validate, if it can be made out at
+    all: `feedsvc reload` must reach the refresher with a broken config too."""
+    try:
+        text = path.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        content = tomllib.loads(text).get("content", {})
+    except tomllib.TOMLDecodeError:  # the one line may still be readable
+        match = re.search(r"^\s*state_dir\s*=\s*[\"']([^\"']+)[\"']", text, re.MULTILINE)
+        content = {"state_dir": match.group(1)} if match else {}
+    if not isinstance(content, Mapping):
+        return None
+    try:
+        return _Reader(path, text, "").directory(content, _Key("content", "state_dir"), "var")
+    except ConfigError:
+        return None
+
+
 @dataclass(frozen=True)
 class _Key:
     table: str
