@@ -60,13 +60,12 @@ class Clock:
             self.tick,
             "interval",
             seconds=interval,
-            timezone=UTC,
             id=REFRESH_JOB,
             next_run_time=datetime.now(UTC),  # once at start, then every interval
             **JOB_DEFAULTS,
         )
         self.scheduler.add_job(
-            self.poll, "interval", seconds=POLL_SECONDS, timezone=UTC, id=POLL_JOB, **JOB_DEFAULTS
+            self.poll, "interval", seconds=POLL_SECONDS, id=POLL_JOB, **JOB_DEFAULTS
         )
         self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
         self._watch()
@@ -153,9 +152,7 @@ class Clock:
         wanted = self.refresher.config.refresh.interval_seconds
         job = self.scheduler.get_job(REFRESH_JOB)
         if job is not None and job.trigger.interval != timedelta(seconds=wanted):
-            self.scheduler.reschedule_job(
-                REFRESH_JOB, trigger="interval", seconds=wanted, timezone=UTC
-            )
+            self.scheduler.reschedule_job(REFRESH_JOB, trigger="interval", seconds=wanted)
             log.info("refresh interval is now %d s", wanted)
         if self.refresher.config.refresh.watch != (self._observer is not None):
             self._watch()
@@ -232,10 +229,9 @@ def run_clock(refresher: Refresher, blocking: bool) -> Clock:
     """Start the schedule: `blocking` for the `clock` process, in the background for `serve`."""
     # One line per event of our own; APScheduler's "running job" chatter every second is not one.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # The jobs carry JOB_DEFAULTS themselves; the scheduler's time zone is theirs.
     scheduler: BaseScheduler = (
-        BlockingScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
-        if blocking
-        else BackgroundScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
+        BlockingScheduler(timezone=UTC) if blocking else BackgroundScheduler(timezone=UTC)
     )
     clock = Clock(refresher, scheduler)
     clock.start()
