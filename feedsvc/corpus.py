@@ -8,6 +8,7 @@ edit, a body edit, a move inside its file, a rename of its file and a restart.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 import logging
@@ -848,6 +849,13 @@ def load_body(articles_dir: Path, entry: Entry, settings: ReaderSettings) -> str
         data = (articles_dir / entry.path).read_bytes()
     except OSError:
         return None
-    articles = read_bytes(entry.path, data, settings).articles
-    same = [a for a in articles if a.content_hash == entry.content_hash]
-    return same[0].body if same else None
+    return _bodies(entry.path, data, settings).get(entry.content_hash)
+
+
+@functools.lru_cache(maxsize=64)  # a file holding several shown articles is parsed once
+def _bodies(path: str, data: bytes, settings: ReaderSettings) -> dict[str, str]:
+    """Each article's body in a file's bytes, by content hash (the first, if two are equal)."""
+    bodies: dict[str, str] = {}
+    for article in read_bytes(path, data, settings).articles:
+        bodies.setdefault(article.content_hash, article.body)
+    return bodies

@@ -36,7 +36,6 @@ class ReaderSettings:
     timezone: ZoneInfo
 
     @classmethod
-    @functools.lru_cache(maxsize=4)  # asked for per shown entry; a config gives one answer
     def from_config(cls, config: Config) -> ReaderSettings:
         return cls(
             sections=tuple(s.name for s in config.sections),

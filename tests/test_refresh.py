@@ -373,3 +373,17 @@ def test_an_upgraded_feedsvc_renders_every_file_anew_once(
     assert len(upgraded.rendered) == len(first.rendered)  # every file, none reused
     assert etags() == before  # the same bytes: aggregators download nothing again
     assert Refresher(sample_site.config()).refresh().rendered == ()  # and only once
+
+
+def test_a_file_of_several_shown_articles_is_parsed_once_to_show_them(
+    sample_site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus._bodies.cache_clear()  # as in a fresh process
+    parsed: list[str] = []
+    read_bytes = corpus.read_bytes
+    monkeypatch.setattr(
+        corpus, "read_bytes", lambda path, *rest: parsed.append(path) or read_bytes(path, *rest)
+    )
+    report = sample_site.refresh()
+    assert report.added == 4
+    assert len(parsed) == 2  # once to store its four articles, once to show them
