@@ -22,7 +22,8 @@ def forbidden_characters(text: str) -> list[str]:
     return [f"U+{ord(c):04X}" for c in _FORBIDDEN.findall(text)]
 
 
-_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+#: the forbidden characters that are one byte in UTF-8 (C0 controls and DEL), from `_FORBIDDEN`
+_CONTROL_BYTES = bytes(b for b in range(0x80) if _FORBIDDEN.match(chr(b)))
 _OTHER_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
 _FORBIDDEN_UTF8 = re.compile(rb"\xc2[\x80-\x9f]|\xef\xbf[\xbe\xbf]")  # C1, U+FFFE, U+FFFF
 
