@@ -284,7 +284,7 @@ class Refresher:
 
     def _source(self) -> str:
         """What a version is made from: the store's generation, the config and the renderer."""
-        return f"{self.store.generation()}:{self.config.digest}:{renderer_digest()}"
+        return f"{self.store.generation()}:{_made_with(self.config)}"
 
     def _store_published(self) -> bool:
         """The current version was made from the store as it is (no other process changed it)."""
@@ -418,6 +418,7 @@ class _Plan:
         self.current = current
         self.rendered = rendered
         self.show = show_entry
+        self.basis = _made_with(config)  #: in every key: files made otherwise are not reused
         self.pending: list[Pending] = []
         self.feed_keys: dict[str, str] = {}
 
@@ -450,7 +451,7 @@ class _Plan:
         self.rendered.append(path)
 
     def feed(self, spec: FeedSpec, entries: Sequence[Entry]) -> None:
-        key = _key(self.config.digest, spec, [_entry_key(e) for e in entries])
+        key = _key(self.basis, spec, [_entry_key(e) for e in entries])
         self.feed_keys[spec.slug] = key
 
         @functools.cache  # one model for the three formats, made only if one is rendered
@@ -479,7 +480,7 @@ class _Plan:
         self.add(
             "/",
             "html",
-            _key(self.config.digest, *self.feed_keys.values()),
+            _key(self.basis, *self.feed_keys.values()),
             lambda: (
                 home_page(self.config, view(combined), [view(s) for s in sections]),
                 updated(all_entries),
@@ -502,7 +503,7 @@ class _Plan:
             self.add(
                 article_path(entry.slug),
                 "html",
-                _key(self.config.digest, _entry_key(entry), repr(entry.related)),
+                _key(self.basis, _entry_key(entry), repr(entry.related)),
                 lambda entry=entry, spec=spec: (  # type: ignore[misc]
                     article_page(
                         self.config,
@@ -519,7 +520,7 @@ class _Plan:
         self.add(
             "/feeds.opml",
             "opml",
-            _key(self.config.digest, *(s.slug for s in specs)),
+            _key(self.basis, *(s.slug for s in specs)),
             lambda: (write_opml(self.config, specs), EPOCH),
         )
 
@@ -550,8 +551,13 @@ def _entry_key(entry: Entry) -> str:
     )
 
 
+def _made_with(config: Config) -> str:
+    """Besides its entries, what every published file is made with: the config and the code."""
+    return f"{config.digest}:{renderer_digest()}"
+
+
 def _key(*parts: object) -> str:
-    digest = hashlib.sha256(renderer_digest().encode())
+    digest = hashlib.sha256()
     for part in parts:
         digest.update(repr(part).encode())
         digest.update(b"\0")
