@@ -139,7 +139,7 @@ class Refresher:
         )
         self.current: Version | None = None
         self.current = self._current_version()
-        self._shown: dict[tuple[str, str], ShownEntry] = {}
+        self._shown: dict[str, ShownEntry] = {}  #: by `_entry_key`
         self._last_success: datetime | None = _last_success(config.content.state_dir)
         self.last_report: RefreshReport | None = None
         self._last_listing: Scan | None = None  #: what the last refresh saw, all of it handled
@@ -347,8 +347,8 @@ class Refresher:
         specs = feed_specs(config, extra)
         newest = {spec.slug: self.store.newest(spec.section, spec.max_entries) for spec in specs}
         # Keep rendered entries only while a feed shows them: memory follows the feeds' size.
-        visible = {entry.id for entries in newest.values() for entry in entries}
-        self._shown = {key: shown for key, shown in self._shown.items() if key[0] in visible}
+        visible = {_entry_key(entry) for entries in newest.values() for entry in entries}
+        self._shown = {key: shown for key, shown in self._shown.items() if key in visible}
         plan = _Plan(config, self.current, rendered, self._show)
         for spec in specs:
             plan.feed(spec, newest[spec.slug])
@@ -368,7 +368,7 @@ class Refresher:
 
     def _show(self, entry: Entry) -> ShownEntry:
         """Render an entry once per content: the same entry in a section feed and in `all`."""
-        key = (entry.id, f"{entry.content_hash}:{entry.updated.isoformat()}")
+        key = _entry_key(entry)
         shown = self._shown.get(key)
         if shown is None:
             config = self.config

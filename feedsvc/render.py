@@ -21,11 +21,11 @@ import functools
 import hashlib
 import importlib.metadata
 import json
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -195,9 +195,14 @@ def _channel(feed: FeedModel, fmt: str) -> FeedGenerator:
     return generator
 
 
-#: entries as feedgen wrote them, by (entry, format, full content): most recently used last
-_WRITTEN: OrderedDict[tuple[ShownEntry, str, bool], etree._Element] = OrderedDict()
-_WRITTEN_MAX = 2048  #: well above what six feeds of 50 (or a few larger ones) show
+# Each entry as a format writes it, written once per content. Kept as long as the entry itself:
+# the refresher lets go of an entry when no feed shows it any more (or its content changed).
+#: Atom and RSS elements as feedgen wrote them, by (format, full content)
+_ELEMENTS: WeakKeyDictionary[ShownEntry, dict[tuple[str, bool], etree._Element]] = (
+    WeakKeyDictionary()
+)
+#: JSON Feed items as `json.dumps(indent=2)` writes them inside the document, by full content
+_JSON_ITEMS: WeakKeyDictionary[ShownEntry, dict[bool, bytes]] = WeakKeyDictionary()
 
 
 def _entry_elements(feed: FeedModel, fmt: str) -> list[etree._Element]:
@@ -205,17 +210,12 @@ def _entry_elements(feed: FeedModel, fmt: str) -> list[etree._Element]:
     every feed that shows it: a new article re-renders two feeds, not their hundred entries.
 
     The entries not written yet are written together, in a copy of this feed's channel."""
-    keys = [(entry, fmt, feed.full_content) for entry in feed.entries]
-    missing = [key for key in keys if key not in _WRITTEN]
+    form = (fmt, feed.full_content)
+    missing = [entry for entry in feed.entries if form not in _ELEMENTS.get(entry, {})]
     if missing:
-        written = _write_entries(feed, [entry for entry, _, _ in missing], fmt)
-        _WRITTEN.update(zip(missing, written, strict=True))
-    for key in keys:
-        _WRITTEN.move_to_end(key)
-    found = [_WRITTEN[key] for key in keys]
-    while len(_WRITTEN) > _WRITTEN_MAX:
-        _WRITTEN.popitem(last=False)
-    return found
+        for entry, element in zip(missing, _write_entries(feed, missing, fmt), strict=True):
+            _ELEMENTS.setdefault(entry, {})[form] = element
+    return [_ELEMENTS[entry][form] for entry in feed.entries]
 
 
 def _write_entries(
@@ -288,12 +288,14 @@ def write_json(feed: FeedModel) -> bytes:
     return head + b',\n  "items": ' + listed + b"\n}\n"
 
 
-@functools.lru_cache(maxsize=_WRITTEN_MAX)
 def _json_item_bytes(entry: ShownEntry, full_content: bool) -> bytes:
-    """An item as `json.dumps(indent=2)` writes it inside the document, written once per
-    content like the XML entries: the indenting encoder is pure Python, and slow."""
-    text = json.dumps(_json_item(entry, full_content), ensure_ascii=False, indent=2)
-    return "\n".join("    " + line for line in text.split("\n")).encode()
+    """An item as it appears in the document, written once per content like the XML entries:
+    the indenting encoder is pure Python, and slow."""
+    forms = _JSON_ITEMS.setdefault(entry, {})
+    if full_content not in forms:
+        text = json.dumps(_json_item(entry, full_content), ensure_ascii=False, indent=2)
+        forms[full_content] = "\n".join("    " + line for line in text.split("\n")).encode()
+    return forms[full_content]
 
 
 def _json_item(entry: ShownEntry, full_content: bool) -> dict[str, object]:

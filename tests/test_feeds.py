@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import os
@@ -283,9 +284,9 @@ def test_a_changed_article_changes_only_the_feeds_that_contain_it(site: Site) ->
 
 def test_an_entry_is_written_once_and_copied_into_every_feed_that_shows_it(site: Site) -> None:
     """Feeds are assembled from entries written earlier: the same bytes as written from
-    scratch, and an edited entry is written anew, never reused."""
+    scratch, and an edited entry is written anew, never reused, and its old writing let go."""
     from feedsvc.refresh import Refresher
-    from feedsvc.render import _WRITTEN, FORMATS, feed_model, feed_specs
+    from feedsvc.render import _ELEMENTS, FORMATS, feed_model, feed_specs
 
     write_corpus(site, 30)
     refresher = Refresher(site.config())
@@ -296,11 +297,13 @@ def test_an_entry_is_written_once_and_copied_into_every_feed_that_shows_it(site:
         feed_model(config, spec, [refresher._show(e) for e in newest(spec.section, 50)])
         for spec in feed_specs(config)
     ]
-    _WRITTEN.clear()
+    _ELEMENTS.clear()
     cold = [FORMATS[fmt](model) for model in models for fmt in ("atom", "rss")]
     # `all` shows what the sections show: its entries were copied, not written again
-    assert len(_WRITTEN) == 2 * len({e.id for model in models for e in model.entries})
+    shown = {e.id for model in models for e in model.entries}
+    assert sorted(len(forms) for forms in _ELEMENTS.values()) == [2] * len(shown)
     assert [FORMATS[fmt](model) for model in models for fmt in ("atom", "rss")] == cold
+    del models
     path = site.articles / "0010.txt"
     path.write_text(path.read_text("utf-8").replace("Opening 10.", "Rewritten."), "utf-8")
     os.utime(path, (1_800_000_000, 1_800_000_000))
@@ -308,6 +311,8 @@ def test_an_entry_is_written_once_and_copied_into_every_feed_that_shows_it(site:
     for fmt in ("atom", "rss"):
         assert b"Rewritten." in site.published(f"/feeds/all.{fmt}")
         assert b"Opening 10." not in site.published(f"/feeds/america.{fmt}")
+    gc.collect()
+    assert not any("Opening 10." in entry.content_html for entry in _ELEMENTS)  # let go
 
 
 def test_the_opml_lists_every_feed_grouped_by_format(corpus_site: Site) -> None:
