@@ -6,8 +6,8 @@ Layout under `<state_dir>/publish/` (nginx or a CDN can serve `current/` as it s
     versions/<id>/manifest.json       every URL path with its file, type, ETags, Last-Modified
     versions/<id>/feeds/all.atom      the bytes, and beside each feed its .gz (gzip_static)
     versions/<id>/feeds.opml (+ .gz), index.html, sections/<slug>/index.html,
-                  articles/<slug>.html   (pages have no .gz: a version holds hundreds,
-                                          and readers, not aggregators, fetch them)
+                  articles/<slug>/index.html   (pages have no .gz: a version holds hundreds,
+                                                and readers, not aggregators, fetch them)
 
 Unchanged files are hard-linked from the previous version, so a refresh that changed one feed
 writes one feed. A reader process only ever sees a complete version.

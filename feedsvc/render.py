@@ -125,9 +125,7 @@ def feed_path(slug: str, fmt: str) -> str:
 
 
 def article_path(slug: str) -> str:
-    # A file, not a directory with an index.html: a version holds one page per shown entry,
-    # and each directory would be made again for every version.
-    return f"/articles/{slug}.html"
+    return f"/articles/{slug}/"
 
 
 def entry_link(config: Config, entry: Entry) -> str:

@@ -148,7 +148,7 @@ def test_head_answers_like_get_without_a_body(server: Server) -> None:
         "/feeds/" + "a" * 5000 + ".atom",
         "/sections/nowhere/",
         "/articles/../../etc/passwd/",
-        "/articles/script-alert-x-script-b-bold-b-claims/",
+        "/articles/script-alert-x-script-b-bold-b-claims.html",
         "/manifest.json",
         "/index.html",
         "/feeds/all.atom.gz",
@@ -174,7 +174,7 @@ def test_pages_escape_every_field(server: Server) -> None:
         b"&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt; claims"
         in home
     )
-    _, page = fetch(server, "/articles/script-alert-x-script-b-bold-b-claims.html")
+    _, page = fetch(server, "/articles/script-alert-x-script-b-bold-b-claims/")
     assert b"<script>" not in page and b"&lt;i&gt;text&lt;/i&gt;" in page
 
 
