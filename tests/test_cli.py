@@ -78,15 +78,13 @@ def test_build_writes_a_static_site_with_the_url_paths(sample_site: Site, tmp_pa
         "feeds/all.atom.gz",
         "feeds/america.rss",
         "feeds/asia.json",
-        "sections/middle-east/index.html",
+        "sections/middle-east.html",
     ]:
         assert (out / path).is_file(), path
-    # An article page is at its URL path, as the pages link to it: a static server serves
-    # the directory as it stands.
+    # An article's page /articles/<slug>/ is the file articles/<slug>.html (README: one nginx
+    # rule), as the home page links to it.
     pages = sorted(page.name for page in (out / "articles").iterdir())
-    assert len(pages) == 4 and all(
-        (out / "articles" / name / "index.html").is_file() for name in pages
-    )
+    assert len(pages) == 4 and all(name.endswith(".html") for name in pages)
     home = (out / "index.html").read_text("utf-8")
-    assert all(f'/articles/{name}/"' in home for name in pages)
+    assert all(f'/articles/{name.removesuffix(".html")}/"' in home for name in pages)
     assert not (out / "manifest.json").exists()
