@@ -109,9 +109,10 @@ def test_if_modified_since(server: Server) -> None:
     assert response.status == 200
 
 
-def test_gzip_is_the_stored_bytes_with_their_own_etag(server: Server) -> None:
-    plain, plain_body = fetch(server, "/feeds/all.json")
-    zipped, zipped_body = fetch(server, "/feeds/all.json", headers={"Accept-Encoding": "gzip"})
+@pytest.mark.parametrize("path", ["/feeds/all.atom", "/feeds/asia.rss", "/feeds/all.json", "/"])
+def test_gzip_is_the_stored_bytes_with_their_own_etag(server: Server, path: str) -> None:
+    plain, plain_body = fetch(server, path)
+    zipped, zipped_body = fetch(server, path, headers={"Accept-Encoding": "gzip"})
     assert zipped.getheader("Content-Encoding") == "gzip"
     assert zipped.getheader("Vary") == "Accept-Encoding"
     assert gzip.decompress(zipped_body) == plain_body
@@ -119,11 +120,11 @@ def test_gzip_is_the_stored_bytes_with_their_own_etag(server: Server) -> None:
     assert zipped.getheader("ETag") != plain.getheader("ETag")
     again, body = fetch(
         server,
-        "/feeds/all.json",
+        path,
         headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.getheader("ETag", "")},
     )
     assert again.status == 304 and body == b""
-    refused, body = fetch(server, "/feeds/all.json", headers={"Accept-Encoding": "gzip;q=0"})
+    refused, body = fetch(server, path, headers={"Accept-Encoding": "gzip;q=0"})
     assert refused.getheader("Content-Encoding") is None and body == plain_body
 
 
