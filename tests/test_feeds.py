@@ -119,10 +119,11 @@ def test_every_feed_is_valid_for_real_consumers(
         site.refresh()
     version = current(site)
     assert set(feed_paths()) <= set(version.resources)
-    limit = 20 if fixture == "corpus_site" else 50
     for path in feed_paths():
         body = site.published(path)
-        expected = min(version.counts[path.split("/")[-1].split(".")[0]], limit)
+        slug = path.split("/")[-1].split(".")[0]
+        # the corpus fills every feed to its limit; the sample holds four America articles
+        expected = 20 if fixture == "corpus_site" else 4 if slug in ("all", "america") else 0
         if not path.endswith(".json"):  # feedparser 6 reads no JSON Feed; the schema does
             parsed = feedparser.parse(body)
             assert parsed.bozo == 0, (path, parsed.get("bozo_exception"))
