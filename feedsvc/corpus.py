@@ -386,10 +386,12 @@ def update(
         )
         return changes
     refused = {p.path: p for p in listing.problems if p.path not in _dirs(listing.unreadable)}
+    # Files read with other settings (or another reader) are all read again.
+    reread = only is None and store.parsed_with() != settings.reader.digest
     todo = [
         path
         for path, info in sorted(listing.files.items())
-        if path not in known or known[path][:2] != info
+        if reread or path not in known or known[path][:2] != info
     ]
     gone = sorted(set(known) - set(listing.files) - set(refused))
     kept = [path for path in gone if path.startswith(listing.unreadable)]
@@ -415,7 +417,7 @@ def update(
             if info.size > settings.max_file_bytes:
                 _refuse_large(lookups, path, info, known.get(path), settings, changes)
             else:
-                jobs.append(_job(path, info, known.get(path), settings))
+                jobs.append(_job(path, info, known.get(path), settings, reread))
         for number, (job, read) in enumerate(
             zip(jobs, _read_all(articles_dir, jobs, settings.reader, workers), strict=True), start=1
         ):
@@ -423,7 +425,9 @@ def update(
             if progress is not None:
                 progress(number, len(jobs))
         if changes.deferred and settings.settle_ns:
-            _read_once_settled(lookups, articles_dir, known, settings, changes)
+            _read_once_settled(lookups, articles_dir, known, settings, changes, reread)
+        if reread and not changes.deferred:  # a deferred file must be read again, later
+            store.set_parsed_with(settings.reader.digest)
         if changes.changed:
             store.bump_generation()
     return changes
@@ -435,6 +439,7 @@ def _read_once_settled(
     known: dict[str, FileSignature],
     settings: UpdateSettings,
     changes: ChangeSet,
+    reread: bool,
 ) -> None:
     """Files that were too fresh get one more look, once they had time to settle.
 
@@ -456,7 +461,7 @@ def _read_once_settled(
         if info is None or info != fresh.get(path):
             changes.deferred.append(path)  # gone or still changing: a later scan decides
             continue
-        job = _job(path, info, known.get(path), settings)
+        job = _job(path, info, known.get(path), settings, reread)
         read = _read_file(articles_dir, job, settings.reader)
         _apply(lookups, job, read, settings, changes)
 
@@ -476,6 +481,7 @@ class _Job(NamedTuple):
     info: FileStat
     known: FileSignature | None  #: what the store recorded of it; None: a new file
     settle_ns: int  #: how old the file must be to be trusted complete
+    reparse: bool  #: parsed even if its bytes are those already known (the reader changed)
 
 
 class _Read(NamedTuple):
@@ -485,10 +491,12 @@ class _Read(NamedTuple):
     result: ReadResult | None  #: None: the bytes are those already known (touched only)
 
 
-def _job(path: str, info: FileStat, known: FileSignature | None, settings: UpdateSettings) -> _Job:
+def _job(
+    path: str, info: FileStat, known: FileSignature | None, settings: UpdateSettings, reparse: bool
+) -> _Job:
     closed_at = settings.closed.get(path, -1)
     settle_ns = 0 if closed_at >= info.mtime_ns else settings.settle_ns
-    return _Job(path, info, known, settle_ns)
+    return _Job(path, info, known, settle_ns, reparse)
 
 
 def _read_all(
@@ -514,7 +522,7 @@ def _read_file(articles_dir: Path, job: _Job, reader: ReaderSettings) -> _Read:
     if data is None:
         return _Read(None, None)
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    if job.known is not None and digest == job.known.hash:
+    if job.known is not None and digest == job.known.hash and not job.reparse:
         return _Read(digest, None)
     result = read_bytes(job.path, data, reader)
     articles = tuple(article.without_body() for article in result.articles)

@@ -7,11 +7,13 @@ input: it reports what is wrong, with the line, and returns whatever it could re
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +27,11 @@ try:  # libyaml is ~10x faster; PyYAML's wheels ship it, a source build may not
     _YamlLoader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
     _YamlLoader = yaml.SafeLoader
+
+
+@functools.cache
+def _own_code() -> bytes:
+    return Path(__file__).read_bytes()
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,15 @@ class ReaderSettings:
             allow_new_sections=config.content.allow_new_sections,
             timezone=config.site.timezone,
         )
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """What a file's articles depend on besides its bytes: these settings and this module's
+        code. Files read with another digest are read again (a section added to the config
+        turns a refused article into an entry; a reader fix applies to every file)."""
+        made = hashlib.sha256(_own_code())
+        made.update(repr((self.sections, self.allow_new_sections, str(self.timezone))).encode())
+        return made.hexdigest()[:24]
 
     @functools.cached_property
     def _by_key(self) -> dict[str, str]:

@@ -306,6 +306,14 @@ class StateStore:
             )
         return [_stored(row).entry for row in rows]
 
+    def parsed_with(self) -> str:
+        """`ReaderSettings.digest` of the last update that read every file ("" before any)."""
+        row = self._execute("SELECT value FROM meta WHERE key = 'parsed_with'").fetchone()
+        return str(row[0]) if row else ""
+
+    def set_parsed_with(self, digest: str) -> None:
+        self._execute("INSERT OR REPLACE INTO meta VALUES ('parsed_with', ?)", (digest,))
+
     def generation(self) -> int:
         """A counter bumped by every update that changed an entry."""
         row = self._execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()

@@ -11,7 +11,7 @@ import pytest
 
 from feedsvc import corpus
 from feedsvc.refresh import Refresher
-from tests.conftest import Site
+from tests.conftest import Site, config_text
 
 ARTICLE = "Europe\nA title\n\nA paragraph.\n"
 
@@ -387,3 +387,19 @@ def test_a_file_of_several_shown_articles_is_parsed_once_to_show_them(
     report = sample_site.refresh()
     assert report.added == 4
     assert len(parsed) == 2  # once to store its four articles, once to show them
+
+
+def test_a_section_added_to_the_config_publishes_what_it_refused_without_touching_files(
+    site: Site,
+) -> None:
+    """The error says to add the section to config.toml; doing just that must be enough."""
+    site.write("a.txt", ARTICLE)
+    site.write("match.txt", "Sports\nMatch report\n\nGoal.\n")
+    refresher = Refresher(site.config())
+    first = refresher.refresh()
+    assert "section 'Sports' is not configured" in str(first.problems[0])
+    site.config_path.write_text(config_text() + '[[sections]]\nname = "Sports"\n', "utf-8")
+    report = refresher.refresh()
+    assert (report.added, report.updated, report.removed, report.problems) == (1, 0, 0, ())
+    assert report.files_read == 2  # every file read again, once: the sections changed
+    assert Refresher(site.config()).refresh().files_read == 0  # and not again at a restart
