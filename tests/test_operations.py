@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -314,6 +314,20 @@ def wait_for_title(read: Callable[[], bytes], title: str, what: str) -> None:
     wait_for(lambda: feed_title(read()) == title, what, timeout=10)
 
 
+P = TypeVar("P", bound=Process)
+
+
+def started_with_desk_one(
+    site: Site, start: Callable[[Path, Path], P], log: Path, running: list[Process]
+) -> P:
+    """`start` (serve, clock) on a config titled "Desk One", once its first version is out."""
+    write_config(site, title="Desk One", interval=300)
+    process = start(site.config_path, log)
+    running.append(process)
+    wait_for(lambda: current_id(publish_dir(site.root / "var")), "the first version")
+    return process
+
+
 def sighup_applies_a_new_title(site: Site, process: Process, read: Callable[[], bytes]) -> None:
     """The config changes; SIGHUP makes `process` reread it now, without stopping."""
     write_config(site, title="Desk Two", interval=300)
@@ -328,9 +342,7 @@ def test_sighup_and_feedsvc_reload_apply_a_changed_config_now(
     sample_site: Site, tmp_path: Path, running: list[Process]
 ) -> None:
     site = sample_site
-    write_config(site, title="Desk One", interval=300)
-    server = serve(site.config_path, tmp_path / "serve.log")
-    running.append(server)
+    server = started_with_desk_one(site, serve, tmp_path / "serve.log", running)
     server.wait_until("/feeds/all.atom")
 
     def combined() -> bytes:
@@ -358,10 +370,7 @@ def test_sighup_to_the_clock_process_rereads_the_config_now(
     sample_site: Site, tmp_path: Path, running: list[Process]
 ) -> None:
     site = sample_site
-    write_config(site, title="Desk One", interval=300)
-    refresher = clock(site.config_path, tmp_path / "clock.log")
-    running.append(refresher)
-    wait_for(lambda: current_id(publish_dir(site.root / "var")), "the first version")
+    refresher = started_with_desk_one(site, clock, tmp_path / "clock.log", running)
     sighup_applies_a_new_title(site, refresher, lambda: site.published("/feeds/all.atom"))
 
 
