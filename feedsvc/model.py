@@ -6,6 +6,7 @@ Frozen dataclasses, passed along; no stage reaches back into the one before it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -120,3 +121,10 @@ class Entry:
     tags: tuple[str, ...] = ()
     related: tuple[RelatedHeadline, ...] = field(default=(), compare=False)
     content_hash: str = ""
+
+    @functools.cached_property  # a publish asks it of each shown entry a few times
+    def rendering_key(self) -> str:
+        """What every rendering of the entry is made from: the same key, the same bytes."""
+        return (
+            f"{self.id}|{self.content_hash}|{self.published.isoformat()}|{self.updated.isoformat()}"
+        )

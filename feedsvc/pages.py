@@ -46,6 +46,7 @@ def _environment() -> Environment:
         autoescape=select_autoescape(default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # package files: the renderer digest changes with them, not a stat
     )
     env.filters["day"] = _day
     return env

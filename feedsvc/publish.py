@@ -56,7 +56,7 @@ class Resource:
     #: what the bytes were made from: the same key means the file can be reused unrendered
     key: str
 
-    @property
+    @functools.cached_property  # asked four times per file per version, for hundreds of files
     def file(self) -> str:
         """Relative to the version directory: `/` is index.html, `/a/b/` is a/b.html."""
         if self.path == "/":
@@ -71,6 +71,16 @@ class Resource:
     @property
     def gzip_etag(self) -> str:
         return self.etag + "-gz"
+
+    @functools.cached_property  # an unchanged file's row is the same in every version
+    def manifest_row(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "type": self.content_type,
+            "etag": self.etag,
+            "last_modified": self.last_modified.isoformat(),
+            "key": self.key,
+        }
 
 
 @dataclass(frozen=True)
@@ -212,7 +222,7 @@ def write_version(
                 "counts": dict(counts),
                 "source": source,
                 "max_age": max_age,
-                "resources": {path: _manifest_row(r) for path, r in sorted(resources.items())},
+                "resources": {path: r.manifest_row for path, r in sorted(resources.items())},
             }
             # one line: json's C encoder does not indent, and every refresh writes one
             (staging / MANIFEST).write_text(json.dumps(manifest), "utf-8")
@@ -258,16 +268,6 @@ def _write_file(staging: str, item: Pending, previous: Version | None, made: set
 def _compressor() -> ThreadPoolExecutor:
     # zlib lets go of the GIL: feeds compress on a second core while pages are rendered.
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="gzip")
-
-
-def _manifest_row(resource: Resource) -> dict[str, object]:
-    return {
-        "file": resource.file,
-        "type": resource.content_type,
-        "etag": resource.etag,
-        "last_modified": resource.last_modified.isoformat(),
-        "key": resource.key,
-    }
 
 
 def _version_id(resources: Mapping[str, Resource], counts: Mapping[str, int], source: str) -> str:

@@ -139,7 +139,7 @@ class Refresher:
         )
         self.current: Version | None = None
         self.current = self._current_version()
-        self._shown: dict[str, ShownEntry] = {}  #: by `_entry_key`
+        self._shown: dict[str, ShownEntry] = {}  #: by `Entry.rendering_key`
         self._last_success: datetime | None = _last_success(config.content.state_dir)
         self.last_report: RefreshReport | None = None
         self._last_listing: Scan | None = None  #: what the last refresh saw, all of it handled
@@ -347,7 +347,7 @@ class Refresher:
         specs = feed_specs(config, extra)
         newest = {spec.slug: self.store.newest(spec.section, spec.max_entries) for spec in specs}
         # Keep rendered entries only while a feed shows them: memory follows the feeds' size.
-        visible = {_entry_key(entry) for entries in newest.values() for entry in entries}
+        visible = {entry.rendering_key for entries in newest.values() for entry in entries}
         self._shown = {key: shown for key, shown in self._shown.items() if key in visible}
         plan = _Plan(config, self.current, rendered, self._show)
         for spec in specs:
@@ -368,7 +368,7 @@ class Refresher:
 
     def _show(self, entry: Entry) -> ShownEntry:
         """Render an entry once per content: the same entry in a section feed and in `all`."""
-        key = _entry_key(entry)
+        key = entry.rendering_key
         shown = self._shown.get(key)
         if shown is None:
             config = self.config
@@ -451,7 +451,7 @@ class _Plan:
         self.rendered.append(path)
 
     def feed(self, spec: FeedSpec, entries: Sequence[Entry]) -> None:
-        key = _key(self.basis, spec, [_entry_key(e) for e in entries])
+        key = _key(self.basis, spec, [e.rendering_key for e in entries])
         self.feed_keys[spec.slug] = key
 
         @functools.cache  # one model for the three formats, made only if one is rendered
@@ -503,7 +503,7 @@ class _Plan:
             self.add(
                 article_path(entry.slug),
                 "html",
-                _key(self.basis, _entry_key(entry), repr(entry.related)),
+                _key(self.basis, entry.rendering_key, repr(entry.related)),
                 lambda entry=entry, spec=spec: (  # type: ignore[misc]
                     article_page(
                         self.config,
@@ -543,12 +543,6 @@ def _restricted(listing: Scan, paths: set[str]) -> Scan:
     files = {path: listing.files[path] for path in paths if path in listing.files}
     problems = tuple(p for p in listing.problems if p.path in paths)
     return dataclasses.replace(listing, files=files, problems=problems, listed=None)
-
-
-def _entry_key(entry: Entry) -> str:
-    return (
-        f"{entry.id}|{entry.content_hash}|{entry.published.isoformat()}|{entry.updated.isoformat()}"
-    )
 
 
 def _made_with(config: Config) -> str:
