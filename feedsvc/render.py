@@ -16,11 +16,11 @@ feedgen, whose traps (seen on feedgen 1.0.0) are handled here and nowhere else:
 
 from __future__ import annotations
 
-import copy
 import functools
 import hashlib
 import importlib.metadata
 import json
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -195,30 +195,64 @@ def _channel(feed: FeedModel, fmt: str) -> FeedGenerator:
 
 # Each entry as a format writes it, written once per content. Kept as long as the entry itself:
 # the refresher lets go of an entry when no feed shows it any more (or its content changed).
-#: Atom and RSS elements as feedgen wrote them, by (format, full content)
-_ELEMENTS: WeakKeyDictionary[ShownEntry, dict[tuple[str, bool], etree._Element]] = (
-    WeakKeyDictionary()
-)
+#: Atom and RSS entries as lxml writes them inside the document, by (format, full content)
+_XML_ENTRIES: WeakKeyDictionary[ShownEntry, dict[tuple[str, bool], bytes]] = WeakKeyDictionary()
 #: JSON Feed items as `json.dumps(indent=2)` writes them inside the document, by full content
 _JSON_ITEMS: WeakKeyDictionary[ShownEntry, dict[bool, bytes]] = WeakKeyDictionary()
 
+#: Where each entry sits in a document: after the channel's last element, one level below it
+_CONTAINER_END = {"atom": b"\n</feed>", "rss": b"\n  </channel>"}
+_ENTRY_INDENT = {"atom": b"\n  ", "rss": b"\n    "}
+#: marks entry boundaries while a batch of entries is written; random, so that no article's
+#: text (RSS content is CDATA) can hold it, and gone from every published byte
+_CUT = f"feedsvc-cut-{secrets.token_hex(8)}".encode()
 
-def _entry_elements(feed: FeedModel, fmt: str) -> list[etree._Element]:
-    """Each entry of `feed` as feedgen writes it, written once per content and then copied into
-    every feed that shows it: a new article re-renders two feeds, not their hundred entries.
 
-    The entries not written yet are written together, in a copy of this feed's channel."""
+def write_atom(feed: FeedModel) -> bytes:
+    return _xml_document(feed, "atom")
+
+
+def write_rss(feed: FeedModel) -> bytes:
+    return _xml_document(feed, "rss")
+
+
+def _xml_document(feed: FeedModel, fmt: str) -> bytes:
+    """The channel as lxml writes it, with each entry's bytes put where lxml writes them: a new
+    article re-renders two feeds, not their hundred entries."""
+    head = _xml_bytes(_parsed(_channel(feed, fmt), fmt))
+    at = head.rindex(_CONTAINER_END[fmt])
+    indent = _ENTRY_INDENT[fmt]
+    return head[:at] + b"".join(indent + entry for entry in _xml_entries(feed, fmt)) + head[at:]
+
+
+def _xml_entries(feed: FeedModel, fmt: str) -> list[bytes]:
+    """Each entry of `feed` as it appears in the document; the entries not written yet are
+    written together, in a copy of this feed's channel."""
     form = (fmt, feed.full_content)
-    missing = [entry for entry in feed.entries if form not in _ELEMENTS.get(entry, {})]
+    missing = [entry for entry in feed.entries if form not in _XML_ENTRIES.get(entry, {})]
     if missing:
-        for entry, element in zip(missing, _write_entries(feed, missing, fmt), strict=True):
-            _ELEMENTS.setdefault(entry, {})[form] = element
-    return [_ELEMENTS[entry][form] for entry in feed.entries]
+        for entry, written in zip(missing, _write_entries(feed, missing, fmt), strict=True):
+            _XML_ENTRIES.setdefault(entry, {})[form] = written
+    return [_XML_ENTRIES[entry][form] for entry in feed.entries]
 
 
-def _write_entries(
+def _write_entries(feed: FeedModel, entries: Sequence[ShownEntry], fmt: str) -> list[bytes]:
+    root, written = _whole_document(feed, entries, fmt)
+    # Cut the document lxml writes at comments put around the entries: each entry's bytes are
+    # then exactly what lxml writes for it inside a feed (its namespaces declared above it).
+    for element in written:
+        element.addprevious(etree.Comment(_CUT.decode()))
+    written[-1].addnext(etree.Comment(_CUT.decode()))
+    pieces = _xml_bytes(root).split(b"<!--" + _CUT + b"-->")
+    if len(pieces) != len(written) + 2:
+        raise AssertionError(f"{len(written)} entries written, {len(pieces) - 2} found")
+    return [piece.strip() for piece in pieces[1:-1]]
+
+
+def _whole_document(
     feed: FeedModel, entries: Sequence[ShownEntry], fmt: str
-) -> list[etree._Element]:
+) -> tuple[etree._Element, list[etree._Element]]:
+    """The feed with these entries as feedgen writes it, parsed, and its entry elements."""
     generator = _channel(feed, fmt)
     for shown in entries:
         item = generator.add_entry(order="append")
@@ -236,29 +270,22 @@ def _write_entries(
         item.summary(shown.summary)
         if feed.full_content:
             item.content(shown.content_html, type="CDATA" if fmt == "rss" else "html")
+    root = _parsed(generator, fmt)
     if fmt == "rss":
-        return list(etree.fromstring(generator.rss_str(pretty=False))[0].iterchildren("item"))
-    written = list(
-        etree.fromstring(generator.atom_str(pretty=False)).iterchildren(f"{{{ATOM_NS}}}entry")
-    )
-    # feedgen drops rel/type from entry links (see the module docstring): restore them.
-    for entry in written:
-        for link in entry.iterfind(f"{{{ATOM_NS}}}link"):
-            link.set("rel", "alternate")
-            link.set("type", "text/html")
-    return written
+        written = list(root[0].iterchildren("item"))
+    else:
+        written = list(root.iterchildren(f"{{{ATOM_NS}}}entry"))
+        # feedgen drops rel/type from entry links (see the module docstring): restore them.
+        for entry in written:
+            for link in entry.iterfind(f"{{{ATOM_NS}}}link"):
+                link.set("rel", "alternate")
+                link.set("type", "text/html")
+    return root, written
 
 
-def write_atom(feed: FeedModel) -> bytes:
-    tree = etree.fromstring(_channel(feed, "atom").atom_str(pretty=False))
-    tree.extend(copy.deepcopy(entry) for entry in _entry_elements(feed, "atom"))
-    return _xml_bytes(tree)
-
-
-def write_rss(feed: FeedModel) -> bytes:
-    tree = etree.fromstring(_channel(feed, "rss").rss_str(pretty=False))
-    tree[0].extend(copy.deepcopy(item) for item in _entry_elements(feed, "rss"))  # rss/channel
-    return _xml_bytes(tree)
+def _parsed(generator: FeedGenerator, fmt: str) -> etree._Element:
+    written = generator.atom_str(pretty=False) if fmt == "atom" else generator.rss_str(pretty=False)
+    return etree.fromstring(written)
 
 
 def _xml_bytes(tree: etree._Element) -> bytes:

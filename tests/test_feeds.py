@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import gzip
 import json
@@ -284,10 +285,18 @@ def test_a_changed_article_changes_only_the_feeds_that_contain_it(site: Site) ->
 
 
 def test_an_entry_is_written_once_and_copied_into_every_feed_that_shows_it(site: Site) -> None:
-    """Feeds are assembled from entries written earlier: the same bytes as written from
-    scratch, and an edited entry is written anew, never reused, and its old writing let go."""
+    """Feeds are assembled from entries written earlier: the same bytes as lxml writes for the
+    whole document, and an edited entry is written anew, never reused, and its old writing let
+    go."""
     from feedsvc.refresh import Refresher
-    from feedsvc.render import _ELEMENTS, FORMATS, feed_model, feed_specs
+    from feedsvc.render import (
+        _XML_ENTRIES,
+        FORMATS,
+        _whole_document,
+        _xml_bytes,
+        feed_model,
+        feed_specs,
+    )
 
     write_corpus(site, 30)
     refresher = Refresher(site.config())
@@ -298,12 +307,21 @@ def test_an_entry_is_written_once_and_copied_into_every_feed_that_shows_it(site:
         feed_model(config, spec, [refresher._show(e) for e in newest(spec.section, 50)])
         for spec in feed_specs(config)
     ]
-    _ELEMENTS.clear()
+    _XML_ENTRIES.clear()
     cold = [FORMATS[fmt](model) for model in models for fmt in ("atom", "rss")]
     # `all` shows what the sections show: its entries were copied, not written again
     shown = {e.id for model in models for e in model.entries}
-    assert sorted(len(forms) for forms in _ELEMENTS.values()) == [2] * len(shown)
+    assert sorted(len(forms) for forms in _XML_ENTRIES.values()) == [2] * len(shown)
     assert [FORMATS[fmt](model) for model in models for fmt in ("atom", "rss")] == cold
+    whole = [
+        _xml_bytes(_whole_document(model, model.entries, fmt)[0])
+        for model in models
+        for fmt in ("atom", "rss")
+    ]
+    assert cold == whole
+    empty = dataclasses.replace(models[0], entries=())
+    for fmt in ("atom", "rss"):
+        assert FORMATS[fmt](empty) == _xml_bytes(_whole_document(empty, (), fmt)[0])
     del models
     path = site.articles / "0010.txt"
     path.write_text(path.read_text("utf-8").replace("Opening 10.", "Rewritten."), "utf-8")
@@ -313,7 +331,7 @@ def test_an_entry_is_written_once_and_copied_into_every_feed_that_shows_it(site:
         assert b"Rewritten." in site.published(f"/feeds/all.{fmt}")
         assert b"Opening 10." not in site.published(f"/feeds/america.{fmt}")
     gc.collect()
-    assert not any("Opening 10." in entry.content_html for entry in _ELEMENTS)  # let go
+    assert not any("Opening 10." in entry.content_html for entry in _XML_ENTRIES)  # let go
 
 
 def test_the_opml_lists_every_feed_grouped_by_format(corpus_site: Site) -> None:
