@@ -370,7 +370,7 @@ def write_opml(config: Config, specs: Sequence[FeedSpec]) -> bytes:
 
 
 #: besides this package's code and templates, what shapes the bytes of a published file
-_WRITING_LIBRARIES = ("feedgen", "lxml", "markdown-it-py", "nh3", "jinja2", "markupsafe")
+_WRITING_LIBRARIES = ("feedgen", "lxml", "markdown-it-py", "nh3", "jinja2", "markupsafe", "zlib-ng")
 
 
 @functools.cache
