@@ -24,9 +24,12 @@ from collections import OrderedDict
 
 from zlib_ng import zlib_ng
 
-#: where an entry starts in the feeds as `render` writes them (Atom, RSS, JSON Feed); a marker
-#: found elsewhere only moves a cut, never changes what the bytes decompress to
-_ENTRY_STARTS = (b"\n  <entry>", b"\n    <item>", b'\n    {\n      "id"')
+#: where an entry starts in the feeds as `render` writes them: in XML by the root element (Atom,
+#: RSS), and in JSON Feed; a marker found elsewhere only moves a cut, never changes what the
+#: bytes decompress to
+_XML_ENTRY_STARTS = {b"<feed": b"\n  <entry>", b"<rss": b"\n    <item>"}
+_JSON_ITEM_START = b'\n    {\n      "id"'
+
 #: one entry in this many starts a part: about six parts in a feed of 50
 _ONE_IN = 8
 _LEVEL = 7
@@ -55,15 +58,21 @@ def gzip(body: bytes) -> bytes:
 
 
 def _cuts(body: bytes) -> list[int]:
-    """Where parts start: before one entry in `_ONE_IN`, by a hash of its first bytes."""
-    found = set()
-    for marker in _ENTRY_STARTS:
-        at = body.find(marker, 1)
-        while at != -1:
-            if hashlib.blake2b(body[at : at + 96], digest_size=1).digest()[0] % _ONE_IN == 0:
-                found.add(at)
-            at = body.find(marker, at + 1)
-    return sorted(found)
+    """Where parts start: before one entry in `_ONE_IN`, by a checksum of its first bytes."""
+    if body.startswith(b"{"):
+        marker: bytes | None = _JSON_ITEM_START
+    else:  # the root element follows the XML declaration
+        marker = next((m for root, m in _XML_ENTRY_STARTS.items() if root in body[:512]), None)
+    if marker is None:
+        return []
+    view = memoryview(body)
+    cuts = []
+    at = body.find(marker, 1)
+    while at != -1:
+        if zlib.crc32(view[at : at + 96]) % _ONE_IN == 0:
+            cuts.append(at)
+        at = body.find(marker, at + 1)
+    return cuts
 
 
 def _part(dictionary: bytes, part: bytes) -> bytes:

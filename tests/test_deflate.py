@@ -82,6 +82,9 @@ def test_a_changed_feed_is_deflated_again_only_where_it_changed(
     fresh_parts.clear()
     site.refresh()
     bodies = {path: site.published(path) for path in FEEDS}
+    # every format is cut into parts at its entries; a page is one part
+    assert all(len(deflate._cuts(body)) >= 2 for body in bodies.values())
+    assert deflate._cuts(site.published("/")) == []
     # the six feeds that changed, deflated again where the new entry came and an old one went
     assert 0 < sum(fresh_parts) < 0.5 * sum(len(body) for body in bodies.values())
     # spliced from earlier parts or deflated from scratch: the same bytes
