@@ -111,6 +111,10 @@ def _end_with(parent: int) -> None:
     """
     try:
         handle = os.pidfd_open(parent)
+    except ProcessLookupError:
+        # Gone before this worker started (killed while the pool was growing): nobody will
+        # send work, and a worker left waiting keeps the fork server alive too.
+        os._exit(0)
     except (AttributeError, OSError):
         return  # no pidfd here (Linux 5.3+): the workers end with the refresher's normal exit
 

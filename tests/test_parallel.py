@@ -142,10 +142,23 @@ def alive(pid: int) -> bool:
     return state != "Z"  # a zombie has exited; only its parent's wait is missing
 
 
+def in_session(session: int) -> list[int]:
+    """The live processes of a session: a process and all it started, fork server included."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[3]) == session and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
 @pytest.mark.parametrize("start", ["fork", "threads"])
 def test_workers_end_with_a_refresher_killed_outright(tmp_path: Path, start: str) -> None:
-    """SIGKILL runs no cleanup: the workers notice by themselves, or every restart of the
-    service would leave a set behind."""
+    """SIGKILL runs no cleanup: the workers (and a fork server) notice by themselves, or every
+    restart of the service would leave a set behind."""
     (tmp_path / "pidof.py").write_text("import os\n\ndef pid(_):\n    return os.getpid()\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
     # stderr: the child's resource tracker reports the semaphores SIGKILL left, as it should
@@ -155,15 +168,38 @@ def test_workers_end_with_a_refresher_killed_outright(tmp_path: Path, start: str
         stderr=subprocess.DEVNULL,
         text=True,
         env=env,
+        start_new_session=True,  # everything it starts shares its session id: its pid
     )
     try:
         assert child.stdout is not None
         workers = [int(p) for p in child.stdout.readline().split()]
         assert workers and all(alive(p) for p in workers)
+        assert set(workers) < set(in_session(child.pid))
     finally:
         child.kill()
         child.wait()
     deadline = time.monotonic() + 15
-    while any(alive(p) for p in workers) and time.monotonic() < deadline:
+    while in_session(child.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(alive(p) for p in workers)
+    assert in_session(child.pid) == []
+
+
+def test_a_worker_whose_refresher_died_before_it_started_ends_at_once(tmp_path: Path) -> None:
+    """A refresher killed while its pool was still growing: the late worker must not wait."""
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    late = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import time\nfrom feedsvc.parallel import _end_with\n"
+            f"_end_with({int(gone.stdout)})\ntime.sleep(60)",
+        ],
+        timeout=30,
+        check=False,
+    )
+    assert late.returncode == 0
