@@ -91,6 +91,32 @@ def test_a_scan_split_with_a_worker_lists_what_one_process_does(
 
 
 @pytest.mark.usefixtures("small_batches")
+def test_a_scan_whose_worker_stats_the_last_paths_while_listing_finds_what_one_process_does(
+    site: Site, workers: Workers
+) -> None:
+    """The worker stats the paths of the last listing before this one is made: the result must
+    be exact when the paths are the same and when files came, went or were replaced."""
+    for number in range(40):
+        site.write(f"{number:02}.txt", f"Asia\nStory {number}\n\nBody {number}.\n")
+    last = corpus.scan(site.articles, workers)
+    site.write("05.txt", "Asia\nStory 5\n\nA longer body 5.\n")  # in the first third
+    site.write("33.txt", "Asia\nStory 33\n\nBody 33.\n", mtime=1_750_000_900)  # in the worker's
+    same_paths = corpus.scan(site.articles, workers, last)
+    assert same_paths == corpus.scan(site.articles)
+    assert corpus.changed_paths(last, same_paths) == {"05.txt", "33.txt"}
+
+    (site.articles / "30.txt").unlink()
+    (site.articles / "02.txt").unlink()
+    site.write("40.txt", "Asia\nStory 40\n\nBody 40.\n")
+    replacement = site.articles / ".37.txt.swp"
+    replacement.write_text("Asia\nStory 37\n\nBody 37, saved again.\n", "utf-8")
+    os.replace(replacement, site.articles / "37.txt")
+    other_paths = corpus.scan(site.articles, workers, same_paths)
+    assert other_paths == corpus.scan(site.articles)
+    assert corpus.changed_paths(same_paths, other_paths) == {"02.txt", "30.txt", "37.txt", "40.txt"}
+
+
+@pytest.mark.usefixtures("small_batches")
 def test_a_service_with_threads_starts_its_workers_cleanly(site: Site, workers: Workers) -> None:
     """With other threads running (a web server, the scheduler), workers are not forked from
     this process but from a clean server process; the answer is the same."""
