@@ -148,6 +148,9 @@ def snapshot(commit: str, work: Path) -> tuple[str, Path]:
             ["git", "-C", str(ROOT), "archive", short, "feedsvc"], capture_output=True, check=True
         )
         subprocess.run(["tar", "-x", "-C", str(code)], input=archive.stdout, check=True)
+        # byte-compiled, as an installed package is: processes run with PYTHONDONTWRITEBYTECODE
+        # and would otherwise compile feedsvc at every start (~30-50 ms here)
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(code)], check=True)
     return short, code
 
 
