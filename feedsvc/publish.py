@@ -214,7 +214,8 @@ def write_version(
         if not final.exists():
             staging.mkdir()
             made: set[str] = {""}
-            for item in pending:
+            # what is still being compressed last: links and pages go meanwhile
+            for item in sorted(pending, key=lambda p: p.gzipped is not None):
                 _write_file(str(staging), item, previous, made)
             manifest = {
                 "version": version_id,
