@@ -221,8 +221,11 @@ def _xml_document(feed: FeedModel, fmt: str) -> bytes:
     article re-renders two feeds, not their hundred entries."""
     head = _xml_bytes(_parsed(_channel(feed, fmt), fmt))
     at = head.rindex(_CONTAINER_END[fmt])
-    indent = _ENTRY_INDENT[fmt]
-    return head[:at] + b"".join(indent + entry for entry in _xml_entries(feed, fmt)) + head[at:]
+    parts = [head[:at]]
+    for entry in _xml_entries(feed, fmt):
+        parts += (_ENTRY_INDENT[fmt], entry)
+    parts.append(head[at:])
+    return b"".join(parts)  # one copy of the feed, as in `write_json`
 
 
 def _xml_entries(feed: FeedModel, fmt: str) -> list[bytes]:
@@ -308,9 +311,13 @@ def write_json(feed: FeedModel) -> bytes:
     if feed.icon:
         document["icon"] = feed.icon
     head = json.dumps(document, ensure_ascii=False, indent=2).removesuffix("\n}").encode()
-    items = b",\n".join(_json_item_bytes(entry, feed.full_content) for entry in feed.entries)
-    listed = b"[\n" + items + b"\n  ]" if items else b"[]"
-    return head + b',\n  "items": ' + listed + b"\n}\n"
+    if not feed.entries:
+        return head + b',\n  "items": []\n}\n'
+    parts = [head, b',\n  "items": [']
+    for entry in feed.entries:
+        parts += (b"\n", _json_item_bytes(entry, feed.full_content), b",")
+    parts[-1] = b"\n  ]\n}\n"
+    return b"".join(parts)  # one copy of the feed: each large one costs page faults here
 
 
 def _json_item_bytes(entry: ShownEntry, full_content: bool) -> bytes:
