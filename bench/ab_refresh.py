@@ -3,8 +3,9 @@
     python bench/ab_refresh.py CONFIG CHANGED_FILE BEFORE [AFTER] [--rounds 5] [--reps 15]
 
 Each round runs `refresh_probe.py` (nothing changed, one article changed by the full scan and
-as the watcher reports it) once per commit, before then after, so that both see the machine
-as it is at that moment; the table gives the medians of the round medians and their ratio.
+as the watcher reports it) once per commit, so that both see the machine as it is at that
+moment, BEFORE first in odd rounds and AFTER first in even ones, so that neither always runs
+right after the other; the table gives the medians of the round medians and their ratio.
 AFTER defaults to HEAD. Each commit's `feedsvc/` is taken with `git archive` into
 `BENCH_WORK/code-<commit>` and put first on `PYTHONPATH`, as `run.sh --rev` does; the probe is
 this tree's. CONFIG and CHANGED_FILE are as `refresh_probe.py` wants them: a state_dir filled
@@ -59,7 +60,8 @@ def main() -> int:
     config, changed = str(Path(args.config).resolve()), str(Path(args.changed_file).resolve())
     rounds: dict[str, dict[str, list[float]]] = {name: {} for name, _ in sides}
     for number in range(args.rounds):
-        for name, code in sides:
+        # which commit goes first alternates, so that neither always follows the other
+        for name, code in sides if number % 2 == 0 else sides[::-1]:
             found = probe(code, config, changed, args.reps)
             for key in FIGURES:
                 rounds[name].setdefault(key, []).append(statistics.median(found[key]))
