@@ -7,6 +7,7 @@ edit, a body edit, a move inside its file, a rename of its file and a restart.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -485,7 +486,8 @@ def update(
             for stored in store.entries_from(path):
                 _remove(store, stored.entry, changes)
             store.save_file(FileRecord(path, FileSignature(0, 0, ""), (problem,)))
-        lookups = _Lookups(store, empty=not store.has_entries())
+        empty = not store.has_entries()
+        lookups = _Lookups(store, empty)
         jobs = []
         for path in todo:
             info = listing.files[path]
@@ -493,12 +495,14 @@ def update(
                 _refuse_large(lookups, path, info, known.get(path), settings, changes)
             else:
                 jobs.append(_job(path, info, known.get(path), settings, reread))
-        for number, (job, read) in enumerate(
-            zip(jobs, _read_all(articles_dir, jobs, settings.reader, workers), strict=True), start=1
-        ):
-            _apply(lookups, job, read, settings, changes)
-            if progress is not None:
-                progress(number, len(jobs))
+        with store.indexes_later() if empty else contextlib.nullcontext():
+            for number, (job, read) in enumerate(
+                zip(jobs, _read_all(articles_dir, jobs, settings.reader, workers), strict=True),
+                start=1,
+            ):
+                _apply(lookups, job, read, settings, changes)
+                if progress is not None:
+                    progress(number, len(jobs))
         if changes.deferred and settings.settle_ns:
             _read_once_settled(lookups, articles_dir, known, settings, changes, reread)
         if reread and not changes.deferred:  # a deferred file must be read again, later

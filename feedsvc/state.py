@@ -53,12 +53,15 @@ CREATE TABLE entries (
     updated TEXT NOT NULL,
     sort_key INTEGER NOT NULL    -- published as UTC microseconds, for ORDER BY
 );
-CREATE INDEX entries_feed ON entries (present, section, sort_key DESC, id);
-CREATE INDEX entries_all ON entries (present, sort_key DESC, id);
-CREATE INDEX entries_path ON entries (path, present);
-CREATE INDEX entries_hash ON entries (content_hash);
-CREATE INDEX files_with_problems ON files (path) WHERE problems != '[]';
 """
+#: the lookups' indexes, by name; `indexes_later` builds them after a first fill
+_INDEXES = {
+    "entries_feed": "entries (present, section, sort_key DESC, id)",
+    "entries_all": "entries (present, sort_key DESC, id)",
+    "entries_path": "entries (path, present)",
+    "entries_hash": "entries (content_hash)",
+    "files_with_problems": "files (path) WHERE problems != '[]'",
+}
 
 
 class FileSignature(NamedTuple):
@@ -127,8 +130,9 @@ class StateStore:
                 store._check_version()
             else:
                 # One script, one transaction: a crash here leaves no half-made store.
+                indexes = "".join(f"CREATE INDEX {n} ON {on};" for n, on in _INDEXES.items())
                 db.executescript(
-                    f"BEGIN;{_SCHEMA}INSERT INTO meta VALUES ('schema_version', "
+                    f"BEGIN;{_SCHEMA}{indexes}INSERT INTO meta VALUES ('schema_version', "
                     f"'{SCHEMA_VERSION}');COMMIT;"
                 )
             return store
@@ -177,6 +181,17 @@ class StateStore:
             self._db.execute("COMMIT")
         except sqlite3.Error as e:
             raise StateError(f"{self.path}: {e}") from e
+
+    @contextmanager
+    def indexes_later(self) -> Iterator[None]:
+        """Inside a transaction that fills an empty store: the rows go in without the lookups'
+        indexes, which are then built once from sorted keys. Updating five indexes row by row
+        was a third of the SQLite time of a 10k cold build, all of it in the one process."""
+        for name in _INDEXES:
+            self._execute(f"DROP INDEX {name}")
+        yield
+        for name, on in _INDEXES.items():
+            self._execute(f"CREATE INDEX {name} ON {on}")
 
     def _execute(self, sql: str, parameters: tuple[object, ...] = ()) -> sqlite3.Cursor:
         self._flush()

@@ -223,6 +223,38 @@ def test_a_state_store_of_another_version_is_refused(site: Site) -> None:
         StateStore.open(site.root / "var")
 
 
+def indexes(site: Site) -> list[tuple[str, str]]:
+    with sqlite3.connect(site.root / "var" / "state.sqlite3") as db:
+        return db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "ORDER BY name"
+        ).fetchall()
+
+
+def test_a_first_fill_builds_the_stores_indexes_after_its_rows(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold build drops the lookups' indexes while it inserts and builds them at the end; a
+    build that fails half-way leaves the store as it was, indexes included."""
+    StateStore.open(site.root / "var").close()
+    created = indexes(site)
+    assert len(created) == 5
+    site.write("a.txt", ARTICLE)
+    site.write("b.txt", OTHER)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk on fire")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("feedsvc.corpus._apply", broken)
+        with pytest.raises(OSError, match="disk on fire"):
+            site.refresh()
+    assert indexes(site) == created
+    site.refresh()
+    assert indexes(site) == created
+    assert sorted(e.title for e in entries(site)) == ["Another story", "Original title"]
+
+
 def test_check_reads_everything_and_stores_nothing(site: Site) -> None:
     site.write("a.txt", ARTICLE)
     site.write("b.txt", ARTICLE)
