@@ -99,10 +99,9 @@ def scan(
 
     With `workers`, a worker stats part of a large archive while this process lists it and
     stats the rest: at 100k files the stats are most of a scheduled refresh (`_EarlyStats`
-    says how it is shared). `last` itself is returned when
-    nothing changed since it was listed, and patched where only some files changed.
-    `directories`, kept by the caller from scan to scan, spares listing again a directory
-    that has not changed since it was listed.
+    says how it is shared). `last` itself is returned when nothing changed since it was
+    listed, and patched where only some files changed. `directories`, kept by the caller from
+    scan to scan, spares listing again a directory that has not changed since it was listed.
     """
     root = articles_dir.resolve()
     lister = _Lister(root, directories if directories is not None else {})
@@ -339,11 +338,11 @@ class _EarlyStats:
     A stat taken before the listing is as good as one taken after: a file changed since is
     seen by the next scan, as one changed after any stat is."""
 
-    def __init__(self, workers: Workers, root: Path, paths: list[str], listing: bool) -> None:
+    def __init__(self, workers: Workers, root: Path, paths: list[str], relisting: bool) -> None:
         self.workers = workers
         self.root = str(root)
         self.paths = paths
-        self.start = len(paths) // 3 if listing else len(paths) // 2
+        self.start = len(paths) // 3 if relisting else len(paths) // 2
         self.task = (self.root, "\0".join(paths[self.start :]))
         self.future = workers.submit(_stat_files, self.task)
 
