@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import ROOT, Site
 
@@ -88,3 +93,27 @@ def test_build_writes_a_static_site_with_the_url_paths(sample_site: Site, tmp_pa
     home = (out / "index.html").read_text("utf-8")
     assert all(f'/articles/{name.removesuffix(".html")}/"' in home for name in pages)
     assert not (out / "manifest.json").exists()
+    # no progress where stderr is not a terminal
+    assert re.search(r"read \d+/\d+ files", result.stderr) is None
+
+
+def test_build_shows_files_read_of_total_with_a_rate_on_a_terminal(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedsvc import cli
+    from feedsvc.refresh import Progress
+
+    for number in range(12):
+        site.write(f"{number:02}.txt", f"Asia\nStory {number}\n\nBody {number}.\n")
+    # every reading shown, as a large corpus shows one every 0.2 s
+    monkeypatch.setattr(cli, "Progress", lambda emit, every: Progress(emit, every=0.0))
+    controller, terminal = pty.openpty()
+    with open(terminal, "w", encoding="utf-8") as stderr:
+        monkeypatch.setattr(sys, "stderr", stderr)
+        args = ["build", "--config", str(site.config_path), "--out", str(tmp_path / "out")]
+        assert cli.main(args) == 0
+    shown = os.read(controller, 1 << 16).decode()
+    os.close(controller)
+    readings = re.findall(r"\rread (\d+)/12 files \([\d,]+/s\)", shown)
+    assert readings == [str(done) for done in range(1, 13)]  # one line, rewritten in place
+    assert re.search(r"\rread 12/12 files \([\d,]+/s\)\r?\n", shown)  # and ends the line
