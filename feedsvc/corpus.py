@@ -112,17 +112,9 @@ def scan(
     try:
         lister.directory("", root)
         found, problems, unreadable = lister.found, lister.problems, lister.unreadable
-        if early is not None:
-            stats = early.finish(found)
-        elif workers is None or len(found) < PARALLEL_FROM:
-            stats = _stat_files((str(root), "\0".join(found)))
-        else:
-            half = len(found) // 2
-            theirs = (str(root), "\0".join(found[half:]))
-            future = workers.submit(_stat_files, theirs)
-            stats = _stat_files((str(root), "\0".join(found[:half])))
-            answer: array[int] = workers.result(future, _stat_files, theirs)
-            stats.extend(answer)
+        if early is None and workers is not None and len(found) >= PARALLEL_FROM:
+            early = _EarlyStats(workers, root, found, relisting=False)  # no last listing: now
+        stats = early.finish(found) if early else _stat_files((str(root), "\0".join(found)))
     except OSError as e:
         return Scan({}, (), f"cannot list {articles_dir}: {e.strerror or e}")
     if directories is not None:
@@ -330,10 +322,11 @@ def _signature_of(info: os.stat_result) -> tuple[int, int, int, int]:
 
 
 class _EarlyStats:
-    """The paths the last listing ended with, stat'ed by a worker while this process lists the
-    archive: most scans find the same paths (an edit, an editor's atomic save), and listing a
-    changed directory again costs this process about a third of what stat'ing its files does.
-    So the worker takes two thirds of the stats then, half when nothing is listed again.
+    """The stats of a large listing, shared with a worker that starts on the paths the last
+    listing ended with while this process lists the archive: most scans find the same paths (an
+    edit, an editor's atomic save), and listing a changed directory again costs this process
+    about a third of what stat'ing its files does. So the worker takes two thirds of the stats
+    then, half when nothing is listed again (or the paths are already listed).
 
     A stat taken before the listing is as good as one taken after: a file changed since is
     seen by the next scan, as one changed after any stat is."""
