@@ -753,8 +753,10 @@ def _match(articles: list[Article], old: list[StoredEntry]) -> dict[int, StoredE
                 free.remove(found)
     # Last resort: the same position in the file (the title and the body both edited).
     for ordinal, article in enumerate(articles):
+        if ordinal in matches or article.id is not None:
+            continue
         found = next((s for s in free if s.entry.ordinal == ordinal), None)
-        if ordinal not in matches and found is not None and article.id is None:
+        if found is not None:
             matches[ordinal] = found
             free.remove(found)
     return matches

@@ -267,7 +267,7 @@ def _write_file(staging: str, item: Pending, previous: Version | None, made: set
 
 @functools.cache
 def _compressor() -> ThreadPoolExecutor:
-    # zlib lets go of the GIL: feeds compress on a second core while pages are rendered.
+    # zlib-ng lets go of the GIL: feeds compress on a second core while pages are rendered.
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="gzip")
 
 
