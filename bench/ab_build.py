@@ -14,7 +14,6 @@ corpora and Hugo's site are those `run.sh` made under BENCH_WORK (run it once fi
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from suite import BIN, snapshot, write_config  # bench/suite.py, beside this file
+from suite import BIN, WORK, code_env, compared_commits, in_turn, write_config  # bench/suite.py
 
 FORMATS = ("seed", "markdown")
 
@@ -35,28 +34,23 @@ def timed(cmd: list[object], env: dict[str, str] | None = None) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("before")
-    parser.add_argument("after", nargs="?", default="HEAD")
     parser.add_argument("--n", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=4)
-    args = parser.parse_args()
-    work = Path(os.environ.get("BENCH_WORK", "/tmp/feedsvc-bench"))
-    corpora = {fmt: work / f"corpus-{fmt}-{args.n}" for fmt in FORMATS}
-    hugo_site = work / "peers" / "hugo-site"
+    args, sides = compared_commits(parser, rounds=4)
+    corpora = {fmt: WORK / f"corpus-{fmt}-{args.n}" for fmt in FORMATS}
+    hugo_site = WORK / "peers" / "hugo-site"
     missing = [p for p in (*corpora.values(), hugo_site) if not p.is_dir()]
     if missing:
         sys.exit(f"ab_build: no {', '.join(map(str, missing))}: run bench/run.sh once first")
-    sides = [snapshot(args.before, work), snapshot(args.after, work)]
 
     def feedsvc(code: Path, fmt: str) -> float:
-        with tempfile.TemporaryDirectory(dir=work) as scratch:
+        with tempfile.TemporaryDirectory(dir=WORK) as scratch:
             run = Path(scratch)
             config = write_config(run / "config.toml", corpora[fmt], run / "state")
-            env = {**os.environ, "PYTHONPATH": str(code), "PYTHONDONTWRITEBYTECODE": "1"}
-            return timed([BIN / "feedsvc", "build", "--config", config, "--out", run / "out"], env)
+            command = [BIN / "feedsvc", "build", "--config", config, "--out", run / "out"]
+            return timed(command, code_env(code))
 
     def hugo() -> float:
-        with tempfile.TemporaryDirectory(dir=work) as scratch:
+        with tempfile.TemporaryDirectory(dir=WORK) as scratch:
             run = Path(scratch)
             site = ["-s", hugo_site, "--contentDir", corpora["markdown"]]
             return timed(["hugo", "--quiet", *site, "-d", run / "out", "--cacheDir", run / "cache"])
@@ -64,8 +58,7 @@ def main() -> int:
     cases = [(f"{name} {fmt}", code, fmt) for fmt in FORMATS for name, code in sides]
     times: dict[str, list[float]] = {}
     for number in range(args.rounds):
-        order = [*cases, ("hugo markdown", None, "markdown")]
-        for label, code, fmt in order if number % 2 == 0 else order[::-1]:
+        for label, code, fmt in in_turn([*cases, ("hugo markdown", None, "markdown")], number):
             seconds = feedsvc(code, fmt) if code is not None else hugo()
             times.setdefault(label, []).append(seconds)
             print(f"round {number + 1} {label}: {seconds:.2f} s", file=sys.stderr)

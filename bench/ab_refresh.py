@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
-from suite import snapshot  # bench/suite.py, beside this file
+from suite import code_env, compared_commits, in_turn  # bench/suite.py, beside this file
 
 HERE = Path(__file__).resolve().parent
 FIGURES = {
@@ -39,7 +38,7 @@ def probe(code: Path, config: str, changed: str, reps: int) -> dict[str, list[fl
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PYTHONPATH": str(code), "PYTHONDONTWRITEBYTECODE": "1"},
+        env=code_env(code),
         cwd=code,
     )
     result: dict[str, list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -50,18 +49,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("config")
     parser.add_argument("changed_file")
-    parser.add_argument("before")
-    parser.add_argument("after", nargs="?", default="HEAD")
-    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--reps", type=int, default=15)
-    args = parser.parse_args()
-    work = Path(os.environ.get("BENCH_WORK", "/tmp/feedsvc-bench"))
-    sides = [snapshot(args.before, work), snapshot(args.after, work)]
+    args, sides = compared_commits(parser, rounds=5)
     config, changed = str(Path(args.config).resolve()), str(Path(args.changed_file).resolve())
     rounds: dict[str, dict[str, list[float]]] = {name: {} for name, _ in sides}
     for number in range(args.rounds):
-        # which commit goes first alternates, so that neither always follows the other
-        for name, code in sides if number % 2 == 0 else sides[::-1]:
+        for name, code in in_turn(sides, number):
             found = probe(code, config, changed, args.reps)
             for key in FIGURES:
                 rounds[name].setdefault(key, []).append(statistics.median(found[key]))

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from table import render  # bench/table.py, beside this file
 
@@ -44,6 +44,8 @@ TRIVIAL = "/bench/trivial"  #: bench_app.TRIVIAL_PATH
 BARE = "/bench/bare"  #: bench_app.BARE_PATH
 FIGURES = ("build", "refresh", "latency", "startup", "serving", "bytes")
 STARTED = time.monotonic()
+#: corpora, snapshots and runs (`run.sh --work`, else $BENCH_WORK)
+WORK = Path(os.environ.get("BENCH_WORK", "/tmp/feedsvc-bench"))
 
 CONFIG = """\
 [site]
@@ -152,6 +154,32 @@ def snapshot(commit: str, work: Path) -> tuple[str, Path]:
         # and would otherwise compile feedsvc at every start (~30-50 ms here)
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(code)], check=True)
     return short, code
+
+
+def code_env(code: Path) -> dict[str, str]:
+    """The environment of a feedsvc process that runs the code under `code` (a snapshot)."""
+    return {**os.environ, "PYTHONPATH": str(code), "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def compared_commits(
+    parser: argparse.ArgumentParser, rounds: int
+) -> tuple[argparse.Namespace, list[tuple[str, Path]]]:
+    """An A/B script's arguments (its own, then BEFORE [AFTER] [--rounds]) and the snapshots of
+    the two commits under WORK."""
+    parser.add_argument("before")
+    parser.add_argument("after", nargs="?", default="HEAD")
+    parser.add_argument("--rounds", type=int, default=rounds)
+    args = parser.parse_args()
+    return args, [snapshot(args.before, WORK), snapshot(args.after, WORK)]
+
+
+Case = TypeVar("Case")
+
+
+def in_turn(cases: Sequence[Case], number: int) -> Sequence[Case]:
+    """Round `number`'s order: reversed every other round, so that no case always runs right
+    after the same other one."""
+    return cases if number % 2 == 0 else cases[::-1]
 
 
 def median(values: Sequence[float]) -> float:
@@ -338,7 +366,7 @@ class Suite:
         shutil.rmtree(self.peers, ignore_errors=True)
         shutil.copytree(args.peers, self.peers)
         self.code, self.commit = self._code(args)
-        self.env = {**os.environ, "PYTHONPATH": str(self.code), "PYTHONDONTWRITEBYTECODE": "1"}
+        self.env = code_env(self.code)
         self.results: dict[str, Any] = {"plan": "quick" if self.quick else "full", "errors": []}
         self.kept: dict[tuple[str, int], Path] = {}
 
@@ -840,7 +868,7 @@ class Suite:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/feedsvc-bench"))
+    parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--out", type=Path, help="results directory (default WORK/results)")
     parser.add_argument("--pelican", default="pelican", help="the pelican executable")
     parser.add_argument("--peers", type=Path, default=ROOT.parent / "shared" / "bench" / "peers")
