@@ -63,11 +63,6 @@ class ReaderSettings:
     def _by_key(self) -> dict[str, str]:
         return {section.casefold(): section for section in self.sections}
 
-    @functools.cached_property
-    def longest(self) -> int:
-        """No unpadded line longer than this can be a section line: a cheap first test."""
-        return max((len(s) for s in self.sections), default=0)
-
     def canonical_section(self, name: str) -> str | None:
         return self._by_key.get(name.strip().casefold())
 
@@ -180,18 +175,12 @@ def _article_starts(
     """Indexes of lines that open an article, with the section (None: unknown, skip it)."""
     starts: list[tuple[int, str | None]] = []
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    longest = settings.longest
-    for index, line in enumerate(lines):
-        if len(line) > longest and index != first and not _padded(line):
+    # An article opens two lines above a blank line: the paragraphs between are never looked at.
+    for blank in [i for i, line in enumerate(lines) if not line.strip()]:
+        index = blank - 2
+        if index < 0 or not lines[index + 1].strip() or not lines[index].strip():
             continue
-        opens = (
-            index + 2 < len(lines)
-            and lines[index + 1].strip() != ""
-            and lines[index + 2].strip() == ""
-            and line.strip() != ""
-        )
-        if not opens:
-            continue
+        line = lines[index]
         section = settings.canonical_section(line)
         if section is not None:
             starts.append((index, section))
@@ -225,12 +214,14 @@ def _text_article(
         return None
     title_line = start + 2  # 1-based number of the title line
     title = report.clean(lines[start + 1].strip(), title_line, "the title")
-    paragraphs = [
-        report.clean(line.strip(), number + 1, "a paragraph")
-        for number, line in enumerate(lines[start + 3 : end], start=start + 3)
-        if line.strip()
-    ]
-    paragraphs = [p for p in paragraphs if p]
+    paragraphs = [stripped for line in lines[start + 3 : end] if (stripped := line.strip())]
+    if report.dirty:  # the line numbers are looked for only when there is something to report
+        cleaned = (
+            report.clean(line.strip(), number + 1, "a paragraph")
+            for number, line in enumerate(lines[start + 3 : end], start=start + 3)
+            if line.strip()
+        )
+        paragraphs = [p for p in cleaned if p]
     if not paragraphs:
         report.add(
             start + 1,
@@ -252,22 +243,11 @@ def _text_article(
     )
 
 
-def _padded(line: str) -> bool:
-    """Starts or ends with whitespace: only such a line strips to something shorter. Most lines
-    are body text, and this lets them skip the strip."""
-    return line[:1].isspace() or line[-1:].isspace()
-
-
 def _related_block(lines: list[str], report: _Report) -> tuple[int, tuple[RelatedHeadline, ...]]:
     """Where the trailing related-headlines block starts (or len(lines)), and its headlines."""
+    dashes = [i for i, line in enumerate(lines) if line.strip() == "-"]
     start = next(
-        (
-            i
-            for i, line in enumerate(lines)
-            if (line == "-" or (_padded(line) and line.strip() == "-"))
-            and i + 1 < len(lines)
-            and _AGE.match(lines[i + 1].strip())
-        ),
+        (i for i in dashes if i + 1 < len(lines) and _AGE.match(lines[i + 1].strip())),
         len(lines),
     )
     headlines: list[RelatedHeadline] = []

@@ -55,6 +55,26 @@ def test_the_related_block_is_data_not_an_entry() -> None:
     assert all(a.related == related for a in result.articles)
 
 
+def test_content_hashes_stay_what_earlier_releases_stored() -> None:
+    # Stored hashes decide whether an entry changed: a new formula would move every entry's
+    # `updated` after an upgrade, and feed readers would show the whole archive as edited.
+    first = read(SAMPLE.read_bytes(), SAMPLE.name).articles[0]
+    assert (first.body_hash, first.content_hash) == (
+        "99d820c426709337cad200a925162548",
+        "2ce8718601598ce41c44ee239e7b5e1e",
+    )
+    md = "---\ntitle: T\nsection: Asia\nauthor: A\nsummary: S\ntags: [x, y]\n---\nBody.\n"
+    article = read(md, "a.md").articles[0]
+    assert article.content_hash == "c1dbb55cbd2f629da987dc896f67abfe"
+    # what a worker sends back keeps them
+    bare = article.without_body()
+    assert (bare.body, bare.body_hash, bare.content_hash) == (
+        "",
+        article.body_hash,
+        article.content_hash,
+    )
+
+
 def test_a_section_name_inside_a_body_does_not_start_an_article() -> None:
     text = "Europe\nTitle one\n\nFirst paragraph.\nAsia\nStill the same article.\n"
     result = read(text)
@@ -155,6 +175,12 @@ def test_control_characters_are_removed_with_a_warning() -> None:
     assert messages(result) == [
         "2:warning:removed 1 control character(s) (U+0085) from the title",
         "4:warning:removed 1 control character(s) (U+FFFE) from a paragraph",
+    ]
+    # a paragraph of nothing else is dropped, and said so
+    result = read("Europe\nTitle\n\nKept.\n\x07\x1b\nAlso kept.\n")
+    assert result.articles[0].body == "Kept.\nAlso kept."
+    assert messages(result) == [
+        "5:warning:removed 2 control character(s) (U+0007, U+001B) from a paragraph"
     ]
 
 
