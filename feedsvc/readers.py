@@ -214,14 +214,16 @@ def _text_article(
         return None
     title_line = start + 2  # 1-based number of the title line
     title = report.clean(lines[start + 1].strip(), title_line, "the title")
-    paragraphs = [stripped for line in lines[start + 3 : end] if (stripped := line.strip())]
-    if report.dirty:  # the line numbers are looked for only when there is something to report
+    body = lines[start + 3 : end]
+    if report.dirty:  # only then can a paragraph lose characters (and be left empty)
         cleaned = (
-            report.clean(line.strip(), number + 1, "a paragraph")
-            for number, line in enumerate(lines[start + 3 : end], start=start + 3)
+            report.clean(line.strip(), number, "a paragraph")
+            for number, line in enumerate(body, start=start + 4)
             if line.strip()
         )
         paragraphs = [p for p in cleaned if p]
+    else:
+        paragraphs = [stripped for line in body if (stripped := line.strip())]
     if not paragraphs:
         report.add(
             start + 1,
