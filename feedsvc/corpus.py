@@ -17,6 +17,7 @@ import os
 import stat
 import time
 from array import array
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -73,6 +74,9 @@ class ChangeSet:
     held_back: str | None = None
     #: files that changed while being read, or too recently to trust: read at a later refresh
     deferred: list[str] = field(default_factory=list)
+    #: how many published entries each section gained (or lost, below zero): a publish moves
+    #: the last counts by this instead of counting the whole archive again
+    sections: Counter[str] = field(default_factory=Counter)
 
     @property
     def changed(self) -> bool:
@@ -718,6 +722,9 @@ def _replace_file_entries(
         entry = _entry_for(lookups, article, ordinal, previous, settings.authority, mtime)
         kept.add(entry.id)
         lookups.save(entry)
+        if previous is not None and previous.present:
+            changes.sections[previous.entry.section] -= 1
+        changes.sections[entry.section] += 1
         moved = previous is not None and entry.id in changes.removed
         if moved:
             changes.removed.remove(entry.id)  # its file was renamed in this same refresh
@@ -881,7 +888,9 @@ def _unique(candidate: str, taken: Callable[[str], bool]) -> str:
 
 
 def _remove(store: StateStore, entry: Entry, changes: ChangeSet) -> None:
+    """Unpublish a published entry."""
     store.remove_entry(entry.id)
+    changes.sections[entry.section] -= 1
     changes.removed.append(entry.id)
 
 

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -150,6 +151,8 @@ class Refresher:
         #: files a watcher saw closed after writing (relative path → when, in ns): complete,
         #: so they need not wait to settle
         self._closed: dict[str, int] = {}
+        #: published entries per section, and the store generation they were counted at
+        self._counts: tuple[int, dict[str, int]] | None = None
 
     def saw_closed(self, path: str) -> None:
         """Called from a watcher thread: `path` was closed after writing, or moved into place."""
@@ -246,7 +249,8 @@ class Refresher:
             if self.current is None or self.current.source != source or config_changed:
                 before = self.current.id if self.current else None
                 try:
-                    self.current = self._publish(config, source, rendered, started_at)
+                    counts = self._section_counts(changes)
+                    self.current = self._publish(config, source, counts, rendered, started_at)
                 except _Unsettled as e:
                     # Its body is no longer what was scanned: publish nothing rather than a
                     # half-written or mismatched entry; the current version keeps serving.
@@ -334,10 +338,28 @@ class Refresher:
             closed=closed,
         )
 
+    def _section_counts(self, changes: ChangeSet) -> dict[str, int]:
+        """Published entries per section: the last count moved by what this update changed.
+        Counting them in the store reads the whole archive's index (10 ms at 100k), so that
+        is done only when this process has no count of the store as the update found it: at
+        start, or after another process changed the store."""
+        generation = self.store.generation()
+        before = generation - 1 if changes.changed else generation
+        if self._counts is not None and self._counts[0] == before:
+            counts = dict(Counter(self._counts[1]) + changes.sections)  # drops emptied sections
+        else:
+            counts = self.store.section_counts()
+        self._counts = (generation, counts)
+        return counts
+
     def _publish(
-        self, config: Config, source: str, rendered: list[str], started_at: datetime
+        self,
+        config: Config,
+        source: str,
+        counts: dict[str, int],
+        rendered: list[str],
+        started_at: datetime,
     ) -> Version:
-        counts = self.store.section_counts()
         configured = {s.name for s in config.sections}
         extra = (
             sorted(n for n in counts if n not in configured)

@@ -79,6 +79,50 @@ def test_a_version_published_by_another_process_is_taken_as_it_is(sample_site: S
     assert not mine.published and mine.added == 0 and mine.rendered == ()
 
 
+def test_section_counts_follow_the_changes_without_counting_the_archive_again(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A publish moves the last counts by what its update changed; the store counts every
+    entry only at start, or after another process changed it."""
+    for number in range(4):
+        site.write(f"{number}.txt", f"Asia\nStory {number}\n\nBody {number}.\n")
+    site.write("e.txt", "Europe\nOne\n\nFirst.\n\nEurope\nTwo\n\nSecond.\n")
+    refresher = Refresher(site.config())
+    counted: list[dict[str, int]] = []
+    count_them = refresher.store.section_counts
+    monkeypatch.setattr(
+        refresher.store, "section_counts", lambda: counted.append(count_them()) or counted[-1]
+    )
+
+    def published() -> dict[str, int]:
+        assert refresher.current is not None
+        return {slug: n for slug, n in refresher.current.counts.items() if n}
+
+    refresher.refresh()
+    assert published() == {"asia": 4, "europe": 2, "all": 6} and len(counted) == 1
+
+    edited = 1_750_000_100
+    site.write("0.txt", "Europe\nStory 0\n\nBody 0.\n", mtime=edited)  # moved to Europe
+    (site.articles / "1.txt").unlink()
+    (site.articles / "2.txt").rename(site.articles / "two.txt")  # the same entry, elsewhere
+    site.write("copy.txt", "Asia\nStory 3\n\nBody 3.\n")  # a duplicate: published once
+    site.write("e.txt", "Europe\nOne\n\nFirst.\n", mtime=edited)  # "Two" taken out
+    site.write("new.txt", "Diplomacy\nTalks\n\nResumed.\n")
+    report = refresher.refresh()
+    assert (report.added, report.updated, report.removed) == (1, 1, 2)
+    assert published() == {"asia": 2, "europe": 2, "diplomacy": 1, "all": 5}
+    assert len(counted) == 1  # moved by the changes, not counted again
+    assert count_them() == {"Asia": 2, "Diplomacy": 1, "Europe": 2}
+
+    site.write("theirs.txt", "Asia\nTheirs\n\nFrom `feedsvc refresh`.\n")
+    site.refresh()  # another process changes the store: the counts above no longer hold
+    site.write("mine.txt", "Asia\nMine\n\nFrom the clock.\n")
+    refresher.refresh()
+    assert published() == {"asia": 4, "europe": 2, "diplomacy": 1, "all": 7}
+    assert len(counted) == 2
+    refresher.close()
+
+
 def _forbidden(*args: object) -> object:
     raise AssertionError("a refresh with nothing changed must not load the file table")
 
