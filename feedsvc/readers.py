@@ -29,9 +29,17 @@ except AttributeError:  # pragma: no cover
     _YamlLoader = yaml.SafeLoader
 
 
+#: the modules whose code decides what a file's bytes are read as: this one, the hashes and
+#: values it makes (`model`) and the characters it removes (`text`)
+READING_CODE = ("readers.py", "model.py", "text.py")
+
+
 @functools.cache
-def _own_code() -> bytes:
-    return Path(__file__).read_bytes()
+def _code_digest() -> bytes:
+    made = hashlib.sha256()
+    for name in READING_CODE:
+        made.update(Path(__file__).with_name(name).read_bytes())
+    return made.digest()
 
 
 @dataclass(frozen=True)
@@ -52,10 +60,11 @@ class ReaderSettings:
 
     @functools.cached_property
     def digest(self) -> str:
-        """What a file's articles depend on besides its bytes: these settings and this module's
-        code. Files read with another digest are read again (a section added to the config
-        turns a refused article into an entry; a reader fix applies to every file)."""
-        made = hashlib.sha256(_own_code())
+        """What a file's articles depend on besides its bytes: these settings and the code that
+        reads (`READING_CODE`). Files read with another digest are read again (a section added
+        to the config turns a refused article into an entry; a reader fix applies to every
+        file)."""
+        made = hashlib.sha256(_code_digest())
         made.update(repr((self.sections, self.allow_new_sections, str(self.timezone))).encode())
         return made.hexdigest()[:24]
 

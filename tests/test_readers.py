@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from feedsvc import readers
 from feedsvc.markup import first_paragraph, to_html
 from feedsvc.readers import ReaderSettings, read_bytes
 from tests.conftest import SAMPLE, SECTIONS
@@ -300,3 +303,16 @@ def test_every_date_is_timezone_aware() -> None:
     for front in ("date: 2025-07-01", "date: 2025-07-01 10:00:00", "date: '2025-07-01T10:00'"):
         (article,) = read(f"---\ntitle: T\nsection: Asia\n{front}\n---\nB.\n", "h.md").articles
         assert article.date is not None and article.date.tzinfo is not None
+
+
+def test_the_reader_digest_covers_every_module_that_shapes_what_is_read() -> None:
+    """A fix in any of them must make every file be read again; the config gives only the
+    settings, which the digest holds themselves."""
+    tree = ast.parse(Path(readers.__file__).read_text("utf-8"))
+    imported = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("feedsvc.")
+    }
+    covered = {"feedsvc." + name.removesuffix(".py") for name in readers.READING_CODE}
+    assert covered == imported - {"feedsvc.config"} | {"feedsvc.readers"}

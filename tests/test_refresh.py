@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc import corpus
+from feedsvc import corpus, readers
 from feedsvc.refresh import Refresher
 from tests.conftest import Site, config_text
 
@@ -431,6 +431,21 @@ def test_a_file_of_several_shown_articles_is_parsed_once_to_show_them(
     report = sample_site.refresh()
     assert report.added == 4
     assert len(parsed) == 2  # once to store its four articles, once to show them
+
+
+def test_a_release_that_reads_differently_reads_every_file_again_once(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader fix applies to old files too; their entries keep their ids (matched by content)."""
+    for number in range(3):
+        site.write(f"{number}.txt", f"Asia\nStory {number}\n\nBody {number}.\n")
+    first = site.refresh()
+    assert first.files_read == 3
+    monkeypatch.setattr(readers, "_code_digest", lambda: b"a release that reads differently")
+    report = site.refresh()
+    assert report.files_read == 3 and (report.added, report.updated, report.removed) == (0, 0, 0)
+    assert report.version == first.version
+    assert site.refresh().files_read == 0  # and not again
 
 
 def test_a_section_added_to_the_config_publishes_what_it_refused_without_touching_files(
