@@ -1,0 +1,116 @@
+"""The publish directory as the README tells nginx to serve it: every URL from the files as they
+stand, the .gz beside each feed for gzip_static, and each new version as soon as it is switched."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import pwd
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from feedsvc.publish import Version, load_current, publish_dir
+from tests.conftest import ROOT, Site
+from tests.servers import Server, free_port, get
+
+#: what the README adds around its `server` block to make a whole config, kept under `prefix`
+FRAME = """user {user};
+worker_processes 1;
+pid {prefix}/nginx.pid;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/tmp/body;
+    proxy_temp_path {prefix}/tmp/proxy;
+    fastcgi_temp_path {prefix}/tmp/fastcgi;
+    uwsgi_temp_path {prefix}/tmp/uwsgi;
+    scgi_temp_path {prefix}/tmp/scgi;
+{readme}
+}}
+"""
+
+
+def readme_config() -> str:
+    """The nginx configuration the README shows, as an operator copies it."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    found = re.search(r"```nginx\n(.*?)```", readme, re.DOTALL)
+    assert found is not None, "the README shows no nginx configuration"
+    return found.group(1)
+
+
+@pytest.fixture
+def nginx(sample_site: Site, tmp_path: Path) -> Iterator[Server]:
+    sample_site.refresh()
+    prefix = tmp_path / "nginx"
+    (prefix / "tmp").mkdir(parents=True)
+    port = free_port()
+    server_block = (
+        readme_config()
+        .replace("listen 80;", f"listen 127.0.0.1:{port};")
+        .replace(
+            "/srv/feedsvc/var/publish/current",
+            str(publish_dir(sample_site.root / "var") / "current"),
+        )
+    )
+    user = pwd.getpwuid(os.geteuid()).pw_name  # workers must read the test's private tmp dir
+    (prefix / "nginx.conf").write_text(
+        FRAME.format(user=user, prefix=prefix, readme=server_block), "utf-8"
+    )
+    command = shutil.which("nginx") or "/usr/sbin/nginx"
+    args = [
+        command,
+        "-p",
+        f"{prefix}/",
+        "-c",
+        str(prefix / "nginx.conf"),
+        "-e",
+        str(prefix / "error.log"),
+    ]
+    running = Server([*args, "-g", "daemon off;"], port, prefix / "nginx.log")
+    try:
+        running.wait_until("/feeds/all.atom")
+        yield running
+    finally:
+        running.stop()
+
+
+def current(site: Site) -> Version:
+    version = load_current(publish_dir(site.root / "var"))
+    assert version is not None
+    return version
+
+
+def test_nginx_serves_every_url_from_the_files_as_they_stand(
+    sample_site: Site, nginx: Server
+) -> None:
+    version = current(sample_site)
+    assert any(path.startswith("/articles/") for path in version.resources)
+    for path, resource in version.resources.items():
+        status, headers, body = get(nginx.url, path)
+        assert status == 200, path
+        assert body == version.read(resource, gzipped=False), path
+        assert headers["Content-Type"].split(";")[0] == resource.content_type.split(";")[0], path
+        assert headers["Cache-Control"] == "public, max-age=300", path
+        etag = headers["ETag"]
+        assert get(nginx.url, path, headers={"If-None-Match": etag})[0] == 304, path
+        status, headers, zipped = get(nginx.url, path, headers={"Accept-Encoding": "gzip"})
+        assert status == 200 and headers["Content-Encoding"] == "gzip", path
+        if resource.precompressed:  # gzip_static: the .gz published beside it, as it is
+            assert zipped == version.read(resource, gzipped=True), path
+        assert gzip.decompress(zipped) == body, path
+    assert get(nginx.url, "/manifest.json")[0] == 404
+
+
+def test_nginx_serves_a_new_version_as_soon_as_it_is_switched(
+    sample_site: Site, nginx: Server
+) -> None:
+    before = get(nginx.url, "/feeds/asia.atom")[2]
+    sample_site.write("asia.txt", "Asia\nA new story\n\nJust published.\n", mtime=1_760_000_000)
+    sample_site.refresh()
+    after = get(nginx.url, "/feeds/asia.atom")[2]
+    assert after != before and b"A new story" in after
+    assert after == sample_site.published("/feeds/asia.atom")
