@@ -1,5 +1,6 @@
-"""The publish directory as the README tells nginx to serve it: every URL from the files as they
-stand, the .gz beside each feed for gzip_static, and each new version as soon as it is switched."""
+"""The publish directory as the README and `bench/nginx.conf` tell nginx to serve it: every URL
+from the files as they stand, the .gz beside each feed for gzip_static, and each new version as
+soon as it is switched."""
 
 from __future__ import annotations
 
@@ -42,35 +43,36 @@ def readme_config() -> str:
     return found.group(1)
 
 
-@pytest.fixture
-def nginx(sample_site: Site, tmp_path: Path) -> Iterator[Server]:
+def configured(how: str, prefix: Path, current: Path, port: int) -> str:
+    """A whole nginx.conf serving `current` on `port`: the README's block in a frame, or
+    `bench/nginx.conf` as the benchmark (and an operator) runs it."""
+    user = pwd.getpwuid(os.geteuid()).pw_name  # workers must read the test's private tmp dir
+    if how == "bench":
+        os.symlink(current, prefix / "current")  # the file's root is `current` under the prefix
+        conf = (ROOT / "bench" / "nginx.conf").read_text("utf-8")
+        return f"user {user};\n" + conf.replace(
+            "listen 127.0.0.1:8080;", f"listen 127.0.0.1:{port};"
+        )
+    server_block = (
+        readme_config()
+        .replace("listen 80;", f"listen 127.0.0.1:{port};")
+        .replace("/srv/feedsvc/var/publish/current", str(current))
+    )
+    return FRAME.format(user=user, prefix=prefix, readme=server_block)
+
+
+@pytest.fixture(params=["readme", "bench"])
+def nginx(request: pytest.FixtureRequest, sample_site: Site, tmp_path: Path) -> Iterator[Server]:
     sample_site.refresh()
     prefix = tmp_path / "nginx"
     (prefix / "tmp").mkdir(parents=True)
     port = free_port()
-    server_block = (
-        readme_config()
-        .replace("listen 80;", f"listen 127.0.0.1:{port};")
-        .replace(
-            "/srv/feedsvc/var/publish/current",
-            str(publish_dir(sample_site.root / "var") / "current"),
-        )
-    )
-    user = pwd.getpwuid(os.geteuid()).pw_name  # workers must read the test's private tmp dir
-    (prefix / "nginx.conf").write_text(
-        FRAME.format(user=user, prefix=prefix, readme=server_block), "utf-8"
-    )
+    current = publish_dir(sample_site.root / "var") / "current"
+    (prefix / "nginx.conf").write_text(configured(request.param, prefix, current, port), "utf-8")
     command = shutil.which("nginx") or "/usr/sbin/nginx"
-    args = [
-        command,
-        "-p",
-        f"{prefix}/",
-        "-c",
-        str(prefix / "nginx.conf"),
-        "-e",
-        str(prefix / "error.log"),
-    ]
-    running = Server([*args, "-g", "daemon off;"], port, prefix / "nginx.log")
+    args = [command, "-p", f"{prefix}/", "-c", str(prefix / "nginx.conf")]
+    args += ["-e", str(prefix / "error.log"), "-g", "daemon off;"]
+    running = Server(args, port, prefix / "nginx.log")
     try:
         running.wait_until("/feeds/all.atom")
         yield running
@@ -87,6 +89,7 @@ def current(site: Site) -> Version:
 def test_nginx_serves_every_url_from_the_files_as_they_stand(
     sample_site: Site, nginx: Server
 ) -> None:
+    assert "[warn]" not in nginx.output()  # the configuration as written, without a complaint
     version = current(sample_site)
     assert any(path.startswith("/articles/") for path in version.resources)
     for path, resource in version.resources.items():
