@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -18,6 +19,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
 
 from feedsvc.config import Config
 from feedsvc.model import Article, Problem, ReadResult, RelatedHeadline, Severity
@@ -356,8 +360,14 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
 
 
 def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, Any] | None:
+    meta: Any
     try:
-        meta = tomllib.loads(source) if fence == "+++" else yaml.load(source, _YamlLoader)
+        if fence == "+++":
+            meta = tomllib.loads(source)
+        else:
+            meta = _flat_yaml(source)
+            if meta is None:
+                meta = yaml.load(source, _YamlLoader)
     except tomllib.TOMLDecodeError as e:
         report.add(None, "error", f"invalid TOML front matter: {e}")
         return None
@@ -375,6 +385,45 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
     if not isinstance(meta, dict):
         report.add(2, "error", "the front matter must be a mapping of keys to values")
         return None
+    return meta
+
+
+#: `key: value`, the key a known field, the value a plain scalar that starts with no indicator
+_FLAT_LINE = re.compile(r"([a-z]+):[ ]+([^\s\-?:,\[\]{}#&*!|>'\"%@`].*)")
+#: what would end a plain scalar early or be trimmed from it: left to PyYAML
+_NOT_FLAT = re.compile(r": |:$| #|\t|\s$")
+_STR_TAG = "tag:yaml.org,2002:str"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_TIMESTAMP = SafeConstructor().construct_yaml_timestamp
+#: PyYAML's implicit types by a value's first character (None: for any), as it looks them up
+_IMPLICIT: Mapping[str | None, list[tuple[str, re.Pattern[str]]]] = Resolver.yaml_implicit_resolvers
+
+
+def _flat_yaml(source: str) -> dict[str, Any] | None:
+    """What PyYAML makes of front matter that is only `key: value` lines of plain strings and
+    timestamps (what generators write), or None: anything else is read by PyYAML itself.
+
+    PyYAML's Python constructor and resolver are most of a Markdown file's read (30-45 µs); this
+    takes a third of that. Each value is typed with PyYAML's own resolver table and timestamp
+    constructor, so a value reads the same either way: `yes`, `~`, `1:30` and every other
+    non-string fall back.
+    """
+    meta: dict[str, Any] = {}
+    for line in source.split("\n"):
+        match = _FLAT_LINE.fullmatch(line)
+        if match is None:
+            return None
+        key, value = match.groups()
+        if key not in _FIELDS or _NOT_FLAT.search(value) or not value.isprintable():
+            return None
+        implicit = itertools.chain(_IMPLICIT.get(value[0], ()), _IMPLICIT.get(None, ()))
+        tag = next((tag for tag, pattern in implicit if pattern.match(value)), _STR_TAG)
+        if tag == _STR_TAG:
+            meta[key] = value
+        elif tag == _TIMESTAMP_TAG:
+            meta[key] = _TIMESTAMP(ScalarNode(tag, value))
+        else:
+            return None
     return meta
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from feedsvc import readers
 from feedsvc.markup import first_paragraph, to_html
@@ -270,6 +271,54 @@ def test_yaml_surprises_are_reported_not_published(front: str, expected: str) ->
     assert any(expected in p.message and p.severity == "error" for p in result.problems), messages(
         result
     )
+
+
+#: Front-matter values a newsroom might write, each a trap for a hand-made YAML reader.
+TRICKY_VALUES = [
+    *("yes", "No", "on", "OFF", "true", "y", "n", "~", "null", "Null", "", "0", "-1", "+1"),
+    *("1_000", "0o17", "017", "0x1F", "1:30", "190:20:30", "1.5", "1e3", ".5", ".inf", ".NaN"),
+    *("<<", "=", "2025-07-01", "2025-07-01T10:00:00Z", "2025-07-01 10:00:00.5 -2", "2025-7-1"),
+    *("2025-07-01T10:00:00+02:00", "2025-02-30", "000000-coup-rafah", "12 hours ago", "Mr. X"),
+    *("a: b", "a:", "a #b", "a#b", "C#", "50% off", "a, b", "[a, b]", "{a: b}", "- a", "-a"),
+    *("'quoted'", '"quoted"', "“curly”", "&anchor", "*alias", "!tag x", "|", ">", "%x", "@x"),
+    *("`x`", "?x", ":x", "a\tb", "trailing ", "Coup d’état", "naïve café", "日本語", "x\u2028y"),
+    *(
+        "x\ufeffy",
+        "x\x85y",
+        "x\x7fy",
+        "\\n",
+        "a 'b' c",
+        'a "b" c',
+        "a | b",
+        "a > b",
+        "https://x.y/z",
+    ),
+]
+
+
+@pytest.mark.parametrize("value", TRICKY_VALUES)
+@pytest.mark.parametrize("key", ["title", "date", "slug", "on", "Title", "colour"])
+def test_flat_front_matter_reads_as_pyyaml_reads_it(key: str, value: str) -> None:
+    """The fast path for `key: value` front matter gives what PyYAML gives, or steps aside."""
+    source = f"section: Asia\n{key}: {value}"
+    try:
+        expected: object = yaml.load(source, readers._YamlLoader)
+    except (yaml.YAMLError, ValueError) as e:
+        expected = type(e)
+    try:
+        flat: object = readers._flat_yaml(source)
+    except (yaml.YAMLError, ValueError) as e:
+        flat = type(e)
+    assert flat is None or flat == expected
+
+
+def test_front_matter_as_generators_write_it_takes_the_fast_path() -> None:
+    source = (
+        "title: Coup d’état plan, again\nslug: 000000-coup-d-etat\n"
+        "date: 2025-04-14T07:46:57+00:00\ncategory: America\nsection: America"
+    )
+    assert readers._flat_yaml(source) == yaml.load(source, readers._YamlLoader)
+    assert readers._flat_yaml(source) is not None
 
 
 def test_a_yes_no_boolean_says_to_quote_it() -> None:
