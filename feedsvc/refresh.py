@@ -369,8 +369,11 @@ class Refresher:
         specs = feed_specs(config, extra)
         newest = {spec.slug: self.store.newest(spec.section, spec.max_entries) for spec in specs}
         # Keep rendered entries only while a feed shows them: memory follows the feeds' size.
-        visible = {entry.rendering_key for entries in newest.values() for entry in entries}
+        visible = {entry.rendering_key: entry for entries in newest.values() for entry in entries}
         self._shown = {key: shown for key, shown in self._shown.items() if key in visible}
+        if self.current is None or self.current.source.partition(":")[2] != _made_with(config):
+            # No file of the current version can be reused: every visible entry is shown.
+            self._show_all(config, [e for k, e in visible.items() if k not in self._shown])
         plan = _Plan(config, self.current, rendered, self._show)
         for spec in specs:
             plan.feed(spec, newest[spec.slug])
@@ -393,12 +396,22 @@ class Refresher:
         key = entry.rendering_key
         shown = self._shown.get(key)
         if shown is None:
-            config = self.config
-            body = load_body(config.content.articles_dir, entry, ReaderSettings.from_config(config))
-            if body is None:
-                raise _Unsettled(entry.path)
-            shown = self._shown[key] = show(config, entry, body)
+            shown = self._shown[key] = _shown_or_unsettled(self.config, entry)
         return shown
+
+    def _show_all(self, config: Config, entries: list[Entry]) -> None:
+        """Render `entries` in the workers when there are many: a publish that can reuse no
+        file of the current version (a first build, a config change) shows every entry of
+        every feed, a third of a cold build's publish."""
+        if self.workers is None or len(entries) < SHOW_IN_WORKERS_FROM:
+            return  # `_show` renders each as the plan asks for it
+        entries.sort(key=lambda e: (e.path, e.ordinal))  # a file's articles in one batch
+        batches = [
+            (config, entries[start : start + _SHOW_BATCH])
+            for start in range(0, len(entries), _SHOW_BATCH)
+        ]
+        for (_, batch), shown in zip(batches, self.workers.map(_show_batch, batches), strict=True):
+            self._shown.update((e.rendering_key, s) for e, s in zip(batch, shown, strict=True))
 
     # -- status for /healthz -----------------------------------------------------------------
     def write_status(self, report: RefreshReport | None, error: str | None = None) -> None:
@@ -416,6 +429,23 @@ class Refresher:
             "deferred": list(report.deferred) if report else [],
         }
         write_status(self.state_dir, status)
+
+
+#: a publish showing at least this many entries not yet rendered has the workers render them
+SHOW_IN_WORKERS_FROM = 64
+_SHOW_BATCH = 16  #: entries per task
+
+
+def _show_batch(batch: tuple[Config, list[Entry]]) -> list[ShownEntry]:
+    config, entries = batch
+    return [_shown_or_unsettled(config, entry) for entry in entries]
+
+
+def _shown_or_unsettled(config: Config, entry: Entry) -> ShownEntry:
+    body = load_body(config.content.articles_dir, entry, ReaderSettings.from_config(config))
+    if body is None:
+        raise _Unsettled(entry.path)
+    return show(config, entry, body)
 
 
 class _Unsettled(Exception):

@@ -8,13 +8,16 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
+import feedparser
 import pytest
 
-from feedsvc import corpus
-from feedsvc.parallel import Workers
+from feedsvc import corpus, refresh
+from feedsvc.parallel import Item, Result, Workers
 from feedsvc.publish import load_current, publish_dir
 from feedsvc.refresh import Refresher
 from tests.conftest import Site, config_text
@@ -23,14 +26,29 @@ from tests.test_feeds import write_corpus
 
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Send 10 files or more to the workers, 5 per task, so that a test corpus is enough."""
+    """Send 10 files or more to the workers, 5 per task, and 10 entries to render or more, so
+    that a test corpus is enough."""
     monkeypatch.setattr(corpus, "PARALLEL_FROM", 10)
     monkeypatch.setattr(corpus, "_BATCH", 5)
+    monkeypatch.setattr(refresh, "SHOW_IN_WORKERS_FROM", 10)
+    monkeypatch.setattr(refresh, "_SHOW_BATCH", 4)
+
+
+class CountingWorkers(Workers):
+    """Workers that remember what they were given to do."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.tasks: Counter[str] = Counter()
+
+    def map(self, function: Callable[[Item], Result], items: Iterable[Item]) -> Iterator[Result]:
+        self.tasks[function.__name__] += 1
+        return super().map(function, items)
 
 
 @pytest.fixture
-def workers() -> Iterator[Workers]:
-    pool = Workers(2)
+def workers() -> Iterator[CountingWorkers]:
+    pool = CountingWorkers(2)
     yield pool
     pool.close()
 
@@ -64,12 +82,12 @@ def build(site: Site, workers: Workers | None) -> dict[str, object]:
 
 
 @pytest.mark.usefixtures("small_batches")
-def test_a_build_read_by_workers_publishes_exactly_what_one_process_does(
-    tmp_path: Path, workers: Workers
+def test_a_build_read_and_rendered_by_workers_publishes_exactly_what_one_process_does(
+    tmp_path: Path, workers: CountingWorkers
 ) -> None:
     alone = build(make_site(tmp_path / "alone"), None)
     shared = build(make_site(tmp_path / "shared"), workers)
-    assert workers._pool is not None  # the workers did read
+    assert workers.tasks["_read_batch"] == 1 and workers.tasks["_show_batch"] == 1
     assert shared == alone
     assert alone["added"] == 60
     assert {p.path for p in alone["problems"]} == {"bad.txt", "copy.txt"}  # type: ignore[attr-defined]
@@ -132,6 +150,42 @@ def test_a_service_with_threads_starts_its_workers_cleanly(site: Site, workers: 
     assert workers._pool._mp_context.get_start_method() == "forkserver"  # type: ignore[attr-defined]
 
 
+@pytest.mark.usefixtures("small_batches")
+def test_an_entry_changed_before_the_workers_render_it_is_published_by_the_next_refresh(
+    site: Site, workers: CountingWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the read and the render a file can change: the workers render nothing from it,
+    and nothing is published until a refresh has read it as it is."""
+    write_corpus(site, 30)
+    site.write("0000.txt", "Asia\nFirst words\n\nAs first written.\n")
+    show_all = Refresher._show_all
+
+    def edited_meanwhile(refresher: Refresher, *args: Any) -> None:
+        site.write("0000.txt", "Asia\nFirst words\n\nAs rewritten meanwhile.\n")
+        monkeypatch.setattr(Refresher, "_show_all", show_all)  # once
+        show_all(refresher, *args)
+
+    monkeypatch.setattr(Refresher, "_show_all", edited_meanwhile)
+    refresher = Refresher(site.config())
+    refresher.workers = workers
+    try:
+        first = refresher.refresh()
+        assert workers.tasks["_show_batch"] == 1
+        assert (first.published, first.version, first.deferred) == (False, None, ("0000.txt",))
+        assert load_current(publish_dir(site.root / "var")) is None
+
+        second = refresher.refresh()
+        assert second.published and second.deferred == ()
+    finally:
+        refresher.store.close()
+    (entry,) = [
+        e
+        for e in feedparser.parse(site.published("/feeds/asia.atom")).entries
+        if e.title == "First words"
+    ]
+    assert "As rewritten meanwhile." in entry.content[0].value
+
+
 def square_unless_in_a_worker(number: int) -> int:
     """Kills the worker it runs in: as the kernel's OOM killer would."""
     if multiprocessing.parent_process() is not None:
@@ -150,7 +204,7 @@ def test_work_a_dead_worker_left_is_done_in_this_process(
 
 CHILD = """
 import os, sys, threading, time
-from feedsvc.parallel import Workers
+from feedsvc.parallel import Item, Result, Workers
 from pidof import pid
 if sys.argv[1] == "threads":  # as in `feedsvc serve`: workers come from a fork server
     threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
