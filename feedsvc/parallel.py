@@ -39,6 +39,12 @@ class Workers:
     def __init__(self, count: int) -> None:
         self.count = count
         self._pool: ProcessPoolExecutor | None = None
+        self._forked = False
+
+    @property
+    def forked(self) -> bool:
+        """Running, and forked from this process: they have every module it had imported."""
+        return self._pool is not None and self._forked
 
     def close(self) -> None:
         if self._pool is not None:
@@ -87,6 +93,7 @@ class Workers:
             # runs (`feedsvc build`); a service runs threads, so its workers come from a clean
             # server process that has imported feedsvc once.
             method = "fork" if threading.active_count() == 1 else "forkserver"
+            self._forked = method == "fork"
             context = multiprocessing.get_context(method)
             if method == "forkserver":
                 context.set_forkserver_preload(["feedsvc.corpus"])

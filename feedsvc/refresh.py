@@ -402,8 +402,12 @@ class Refresher:
     def _show_all(self, config: Config, entries: list[Entry]) -> None:
         """Render `entries` in the workers when there are many: a publish that can reuse no
         file of the current version (a first build, a config change) shows every entry of
-        every feed, a third of a cold build's publish."""
-        if self.workers is None or len(entries) < SHOW_IN_WORKERS_FROM:
+        every feed, a third of a cold build's publish.
+
+        Only workers forked from this process (`feedsvc build`) have the renderer loaded. A
+        service's come from a fork server: importing it there, or starting them for this,
+        costs more than rendering a few hundred entries here."""
+        if self.workers is None or not self.workers.forked or len(entries) < SHOW_IN_WORKERS_FROM:
             return  # `_show` renders each as the plan asks for it
         entries.sort(key=lambda e: (e.path, e.ordinal))  # a file's articles in one batch
         batches = [

@@ -53,6 +53,15 @@ def workers() -> Iterator[CountingWorkers]:
     pool.close()
 
 
+@pytest.fixture
+def forked_workers(workers: CountingWorkers, monkeypatch: pytest.MonkeyPatch) -> CountingWorkers:
+    """Workers forked from this process, as `feedsvc build` forks its own: no other thread runs
+    there when they start (here, idle gzip threads of earlier tests would make them come from
+    a fork server)."""
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    return workers
+
+
 def make_site(root: Path) -> Site:
     (root / "articles").mkdir(parents=True)
     (root / "config.toml").write_text(config_text(), encoding="utf-8")
@@ -83,11 +92,11 @@ def build(site: Site, workers: Workers | None) -> dict[str, object]:
 
 @pytest.mark.usefixtures("small_batches")
 def test_a_build_read_and_rendered_by_workers_publishes_exactly_what_one_process_does(
-    tmp_path: Path, workers: CountingWorkers
+    tmp_path: Path, forked_workers: CountingWorkers
 ) -> None:
     alone = build(make_site(tmp_path / "alone"), None)
-    shared = build(make_site(tmp_path / "shared"), workers)
-    assert workers.tasks["_read_batch"] == 1 and workers.tasks["_show_batch"] == 1
+    shared = build(make_site(tmp_path / "shared"), forked_workers)
+    assert forked_workers.tasks["_read_batch"] == 1 and forked_workers.tasks["_show_batch"] == 1
     assert shared == alone
     assert alone["added"] == 60
     assert {p.path for p in alone["problems"]} == {"bad.txt", "copy.txt"}  # type: ignore[attr-defined]
@@ -152,7 +161,7 @@ def test_a_service_with_threads_starts_its_workers_cleanly(site: Site, workers: 
 
 @pytest.mark.usefixtures("small_batches")
 def test_an_entry_changed_before_the_workers_render_it_is_published_by_the_next_refresh(
-    site: Site, workers: CountingWorkers, monkeypatch: pytest.MonkeyPatch
+    site: Site, forked_workers: CountingWorkers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Between the read and the render a file can change: the workers render nothing from it,
     and nothing is published until a refresh has read it as it is."""
@@ -167,10 +176,10 @@ def test_an_entry_changed_before_the_workers_render_it_is_published_by_the_next_
 
     monkeypatch.setattr(Refresher, "_show_all", edited_meanwhile)
     refresher = Refresher(site.config())
-    refresher.workers = workers
+    refresher.workers = forked_workers
     try:
         first = refresher.refresh()
-        assert workers.tasks["_show_batch"] == 1
+        assert forked_workers.tasks["_show_batch"] == 1
         assert (first.published, first.version, first.deferred) == (False, None, ("0000.txt",))
         assert load_current(publish_dir(site.root / "var")) is None
 
@@ -184,6 +193,22 @@ def test_an_entry_changed_before_the_workers_render_it_is_published_by_the_next_
         if e.title == "First words"
     ]
     assert "As rewritten meanwhile." in entry.content[0].value
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_a_service_renders_in_process_what_its_fork_server_workers_would_import_first(
+    tmp_path: Path, workers: CountingWorkers
+) -> None:
+    alone = build(make_site(tmp_path / "alone"), None)
+    stop = threading.Event()
+    busy = threading.Thread(target=stop.wait, daemon=True)  # as a service's threads
+    busy.start()
+    try:
+        served = build(make_site(tmp_path / "served"), workers)
+    finally:
+        stop.set()
+    assert workers.tasks["_read_batch"] == 1 and workers.tasks["_show_batch"] == 0
+    assert served == alone
 
 
 def square_unless_in_a_worker(number: int) -> int:
