@@ -595,8 +595,11 @@ class Suite:
             shutil.rmtree(scratch, ignore_errors=True)
 
     def _latency(self, n: int) -> dict[str, Any]:
-        state = self.state("seed", n)
         scratch = self.scratch_dir(f"latency-{n}")
+        # A copy: the probes' entries would otherwise stay in the kept state, whose feeds the
+        # serving figure serves (unless the start-up figure's refresh removed them first).
+        state = scratch / "state"
+        shutil.copytree(self.state("seed", n), state, symlinks=True)
         articles = self.linked_copy(self.corpus("seed", n), scratch / "articles")
         config = write_config(scratch / "config.toml", articles, state, watch=True)
         port = free_port()
