@@ -290,6 +290,11 @@ class Refresher:
         """What a version is made from: the store's generation, the config and the renderer."""
         return f"{self.store.generation()}:{_made_with(self.config)}"
 
+    def _reuses_nothing(self, config: Config) -> bool:
+        """No file of the current version can be reused: it was made with another config or
+        renderer (or there is none)."""
+        return self.current is None or self.current.source.partition(":")[2] != _made_with(config)
+
     def _store_published(self) -> bool:
         """The current version was made from the store as it is (no other process changed it)."""
         return self.current is not None and self.current.source == self._source()
@@ -371,8 +376,7 @@ class Refresher:
         # Keep rendered entries only while a feed shows them: memory follows the feeds' size.
         visible = {entry.rendering_key: entry for entries in newest.values() for entry in entries}
         self._shown = {key: shown for key, shown in self._shown.items() if key in visible}
-        if self.current is None or self.current.source.partition(":")[2] != _made_with(config):
-            # No file of the current version can be reused: every visible entry is shown.
+        if self._reuses_nothing(config):  # every visible entry will be shown
             self._show_all(config, [e for k, e in visible.items() if k not in self._shown])
         plan = _Plan(config, self.current, rendered, self._show)
         for spec in specs:
@@ -402,7 +406,7 @@ class Refresher:
     def _show_all(self, config: Config, entries: list[Entry]) -> None:
         """Render `entries` in the workers when there are many: a publish that can reuse no
         file of the current version (a first build, a config change) shows every entry of
-        every feed, a third of a cold build's publish.
+        every feed, a fifth of a cold build's publish (.txt) to a half (Markdown).
 
         Only workers forked from this process (`feedsvc build`) have the renderer loaded. A
         service's come from a fork server: importing it there, or starting them for this,
