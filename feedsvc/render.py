@@ -193,12 +193,10 @@ def _channel(feed: FeedModel, fmt: str) -> FeedGenerator:
     return generator
 
 
-# Each entry as a format writes it, written once per content. Kept as long as the entry itself:
-# the refresher lets go of an entry when no feed shows it any more (or its content changed).
-#: Atom and RSS entries as lxml writes them inside the document, by (format, full content)
-_XML_ENTRIES: WeakKeyDictionary[ShownEntry, dict[tuple[str, bool], bytes]] = WeakKeyDictionary()
-#: JSON Feed items as `json.dumps(indent=2)` writes them inside the document, by full content
-_JSON_ITEMS: WeakKeyDictionary[ShownEntry, dict[bool, bytes]] = WeakKeyDictionary()
+#: Each entry as it appears inside a document of each format, by (format, full content):
+#: written once per content and kept as long as the entry itself (the refresher lets go of an
+#: entry when no feed shows it any more, or its content changed)
+_WRITTEN: WeakKeyDictionary[ShownEntry, dict[tuple[str, bool], bytes]] = WeakKeyDictionary()
 
 #: Where each entry sits in a document: after the channel's last element, one level below it
 _CONTAINER_END = {"atom": b"\n</feed>", "rss": b"\n  </channel>"}
@@ -232,11 +230,11 @@ def _xml_entries(feed: FeedModel, fmt: str) -> list[bytes]:
     """Each entry of `feed` as it appears in the document; the entries not written yet are
     written together, in a copy of this feed's channel."""
     form = (fmt, feed.full_content)
-    missing = [entry for entry in feed.entries if form not in _XML_ENTRIES.get(entry, {})]
+    missing = [entry for entry in feed.entries if form not in _WRITTEN.get(entry, {})]
     if missing:
         for entry, written in zip(missing, _write_entries(feed, missing, fmt), strict=True):
-            _XML_ENTRIES.setdefault(entry, {})[form] = written
-    return [_XML_ENTRIES[entry][form] for entry in feed.entries]
+            _WRITTEN.setdefault(entry, {})[form] = written
+    return [_WRITTEN[entry][form] for entry in feed.entries]
 
 
 def _write_entries(feed: FeedModel, entries: Sequence[ShownEntry], fmt: str) -> list[bytes]:
@@ -323,11 +321,12 @@ def write_json(feed: FeedModel) -> bytes:
 def _json_item_bytes(entry: ShownEntry, full_content: bool) -> bytes:
     """An item as it appears in the document, written once per content like the XML entries:
     the indenting encoder is pure Python, and slow."""
-    forms = _JSON_ITEMS.setdefault(entry, {})
-    if full_content not in forms:
+    forms = _WRITTEN.setdefault(entry, {})
+    form = ("json", full_content)
+    if form not in forms:
         text = json.dumps(_json_item(entry, full_content), ensure_ascii=False, indent=2)
-        forms[full_content] = "\n".join("    " + line for line in text.split("\n")).encode()
-    return forms[full_content]
+        forms[form] = "\n".join("    " + line for line in text.split("\n")).encode()
+    return forms[form]
 
 
 def _json_item(entry: ShownEntry, full_content: bool) -> dict[str, object]:

@@ -290,7 +290,7 @@ def test_an_entry_is_written_once_and_copied_into_every_feed_that_shows_it(site:
     go."""
     from feedsvc.refresh import Refresher
     from feedsvc.render import (
-        _XML_ENTRIES,
+        _WRITTEN,
         FORMATS,
         _whole_document,
         _xml_bytes,
@@ -307,11 +307,11 @@ def test_an_entry_is_written_once_and_copied_into_every_feed_that_shows_it(site:
         feed_model(config, spec, [refresher._show(e) for e in newest(spec.section, 50)])
         for spec in feed_specs(config)
     ]
-    _XML_ENTRIES.clear()
+    _WRITTEN.clear()
     cold = [FORMATS[fmt](model) for model in models for fmt in ("atom", "rss")]
     # `all` shows what the sections show: its entries were copied, not written again
     shown = {e.id for model in models for e in model.entries}
-    assert sorted(len(forms) for forms in _XML_ENTRIES.values()) == [2] * len(shown)
+    assert sorted(len(forms) for forms in _WRITTEN.values()) == [2] * len(shown)
     assert [FORMATS[fmt](model) for model in models for fmt in ("atom", "rss")] == cold
     whole = [
         _xml_bytes(_whole_document(model, model.entries, fmt)[0])
@@ -331,7 +331,7 @@ def test_an_entry_is_written_once_and_copied_into_every_feed_that_shows_it(site:
         assert b"Rewritten." in site.published(f"/feeds/all.{fmt}")
         assert b"Opening 10." not in site.published(f"/feeds/america.{fmt}")
     gc.collect()
-    assert not any("Opening 10." in entry.content_html for entry in _XML_ENTRIES)  # let go
+    assert not any("Opening 10." in entry.content_html for entry in _WRITTEN)  # let go
 
 
 def test_the_opml_lists_every_feed_grouped_by_format(corpus_site: Site) -> None:
