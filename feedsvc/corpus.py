@@ -240,7 +240,9 @@ class _Lister:
         if "" not in self.known:
             return True
         try:
-            return any(_signature(self.root / p) != d.signature for p, d in self.known.items())
+            return any(
+                _signature_of(os.stat(self.root / p)) != d.signature for p, d in self.known.items()
+            )
         except OSError:
             return True
 
@@ -315,10 +317,6 @@ class _Lister:
                     "from it stays published until it can be read again",
                 )
             )
-
-
-def _signature(path: Path) -> tuple[int, int, int, int]:
-    return _signature_of(os.stat(path))
 
 
 def _signature_of(info: os.stat_result) -> tuple[int, int, int, int]:

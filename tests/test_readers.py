@@ -309,7 +309,7 @@ def test_flat_front_matter_reads_as_pyyaml_reads_it(key: str, value: str) -> Non
         flat: object = readers._flat_yaml(source)
     except (yaml.YAMLError, ValueError) as e:
         flat = type(e)
-    assert flat is None or flat == expected
+    assert flat is None or repr(flat) == repr(expected)  # repr: a date's time zone too
 
 
 def test_front_matter_as_generators_write_it_takes_the_fast_path() -> None:
@@ -317,8 +317,8 @@ def test_front_matter_as_generators_write_it_takes_the_fast_path() -> None:
         "title: Coup d’état plan, again\nslug: 000000-coup-d-etat\n"
         "date: 2025-04-14T07:46:57+00:00\ncategory: America\nsection: America"
     )
-    assert readers._flat_yaml(source) == yaml.load(source, readers._YamlLoader)
-    assert readers._flat_yaml(source) is not None
+    flat = readers._flat_yaml(source)
+    assert flat is not None and repr(flat) == repr(yaml.load(source, readers._YamlLoader))
 
 
 def test_a_yes_no_boolean_says_to_quote_it() -> None:
