@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from feedsvc import corpus, readers
+from feedsvc.publish import KEEP_PREVIOUS, publish_dir
 from feedsvc.refresh import Refresher
 from tests.conftest import Site, config_text
 
@@ -462,3 +463,24 @@ def test_a_section_added_to_the_config_publishes_what_it_refused_without_touchin
     assert (report.added, report.updated, report.removed, report.problems) == (1, 0, 0, ())
     assert report.files_read == 2  # every file read again, once: the sections changed
     assert Refresher(site.config()).refresh().files_read == 0  # and not again at a restart
+
+
+def test_superseded_versions_are_removed_but_the_last_few_a_reader_may_use(site: Site) -> None:
+    """A version per edit would fill the disk; a web process that has not switched yet still
+    reads the one before, so the newest `KEEP_PREVIOUS` superseded ones stay."""
+    refresher = Refresher(site.config())
+    published = []
+    for number in range(6):
+        text = f"Asia\nDeveloping story\n\nUpdate {number}.\n"
+        site.write("story.txt", text, mtime=1_750_000_000 + number)
+        report = refresher.refresh()
+        assert report.published and report.version is not None
+        published.append(report.version)
+    versions = publish_dir(site.root / "var") / "versions"
+    kept = set(published[-1 - KEEP_PREVIOUS :])
+    deadline = time.monotonic() + 10  # removed in the background: nobody waits for it
+    while {d.name for d in versions.iterdir()} != kept and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert {d.name for d in versions.iterdir()} == kept
+    assert b"Update 5." in site.published("/feeds/asia.atom")
+    refresher.close()
