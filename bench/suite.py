@@ -874,7 +874,7 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--out", type=Path, help="results directory (default WORK/results)")
     parser.add_argument("--pelican", default="pelican", help="the pelican executable")
-    parser.add_argument("--peers", type=Path, default=ROOT.parent / "shared" / "bench" / "peers")
+    parser.add_argument("--peers", type=Path, default=HERE / "peers")
     parser.add_argument("--only", help="comma-separated subset of " + ",".join(FIGURES))
     parser.add_argument("--rev", default="HEAD", help="the commit to measure (default HEAD)")
     parser.add_argument("--worktree", action="store_true", help="measure the work tree as is")
