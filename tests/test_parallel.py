@@ -229,7 +229,7 @@ def test_work_a_dead_worker_left_is_done_in_this_process(
 
 CHILD = """
 import os, sys, threading, time
-from feedsvc.parallel import Item, Result, Workers
+from feedsvc.parallel import Workers
 from pidof import pid
 if sys.argv[1] == "threads":  # as in `feedsvc serve`: workers come from a fork server
     threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
