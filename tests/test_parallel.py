@@ -17,7 +17,7 @@ import feedparser
 import pytest
 
 from feedsvc import corpus, refresh
-from feedsvc.parallel import Item, Result, Workers
+from feedsvc.parallel import AHEAD, Item, Result, Workers
 from feedsvc.publish import load_current, publish_dir
 from feedsvc.refresh import Refresher
 from tests.conftest import Site, config_text
@@ -88,6 +88,22 @@ def build(site: Site, workers: Workers | None) -> dict[str, object]:
         "problems": report.problems,
         "added": report.added,
     }
+
+
+def test_workers_run_ahead_of_a_slow_consumer_by_a_bounded_number_of_results(
+    workers: Workers,
+) -> None:
+    taken = 0
+
+    def items() -> Iterator[int]:
+        nonlocal taken
+        for number in range(200):
+            taken += 1
+            yield number
+
+    for consumed, result in enumerate(workers.map(abs, items()), start=1):
+        assert result == consumed - 1  # in order
+        assert taken - consumed < AHEAD * workers.count  # a 100k build never holds it all
 
 
 @pytest.mark.usefixtures("small_batches")
