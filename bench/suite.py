@@ -431,14 +431,14 @@ class Suite:
         return target
 
     # -- figure 1: cold build ----------------------------------------------------------------
-    def timed(self, cmd: Sequence[object], run_dir: Path, timeout: float) -> tuple[float, int]:
+    def timed(self, cmd: Sequence[object], run_dir: Path, timeout: float) -> tuple[float, int, str]:
+        """Wall seconds, peak RSS in KB and what the command printed."""
         rss_file = run_dir / "peak-rss.txt"
         full = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *(str(c) for c in cmd)]
         started = time.perf_counter()
         done = subprocess.run(
             full,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             timeout=timeout,
             env=self.env,
             cwd=run_dir,
@@ -447,7 +447,7 @@ class Suite:
         if done.returncode != 0:
             tail = done.stderr.decode(errors="replace")[-1500:]
             raise BenchError(f"{cmd[0]} exited with {done.returncode}: {tail}")
-        return seconds, int(rss_file.read_text().split()[-1])
+        return seconds, int(rss_file.read_text().split()[-1]), done.stdout.decode(errors="replace")
 
     def cold_build(self, tool: str, fmt: str, n: int, rep: object) -> tuple[dict[str, Any], Path]:
         run_dir = self.runs / f"{tool}-{fmt}-{n}-{rep}"
@@ -467,9 +467,16 @@ class Suite:
         else:
             conf = self.peers / "pelican-site" / "pelicanconf.py"
             cmd = [self.pelican, "-q", corpus, "-s", conf, "-o", out]
-        seconds, rss = self.timed(cmd, run_dir, timeout=1800)
+        seconds, rss, printed = self.timed(cmd, run_dir, timeout=1800)
         feeds, items = count_feeds(tool, out)
-        return {"seconds": seconds, "rss_kb": rss, "feeds": feeds, "items": items}, run_dir
+        sample = {"seconds": seconds, "rss_kb": rss, "feeds": feeds, "items": items}
+        # Every file is created twice by feedsvc (the version, then the copy in --out), once by
+        # the peers: creating a file costs 0.1-0.7 ms of kernel time on some file systems.
+        sample["files"] = sum(1 for p in out.rglob("*") if p.is_file())
+        if tool == "feedsvc":  # its refresh alone, as it reports it: "... (923 ms)"
+            found = re.search(r"\((\d+) ms\)$", printed.splitlines()[0] if printed else "")
+            sample["refresh_s"] = int(found.group(1)) / 1000 if found else None
+        return sample, run_dir
 
     def figure_build(self) -> None:
         samples: dict[str, list[dict[str, Any]]] = {}
