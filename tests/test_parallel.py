@@ -10,6 +10,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from feedsvc import corpus, refresh
 from feedsvc.parallel import AHEAD, Item, Result, Workers
 from feedsvc.publish import load_current, publish_dir
 from feedsvc.refresh import Refresher
+from feedsvc.render import feed_specs
 from tests.conftest import Site, config_text
 from tests.test_feeds import write_corpus
 
@@ -39,11 +41,16 @@ class CountingWorkers(Workers):
 
     def __init__(self, count: int) -> None:
         super().__init__(count)
-        self.tasks: Counter[str] = Counter()
+        self.tasks: Counter[str] = Counter()  #: batches of work, by function
+        self.submitted: Counter[str] = Counter()  #: single tasks, those of the batches included
 
     def map(self, function: Callable[[Item], Result], items: Iterable[Item]) -> Iterator[Result]:
         self.tasks[function.__name__] += 1
         return super().map(function, items)
+
+    def submit(self, function: Callable[[Item], Result], item: Item) -> Future[Result]:
+        self.submitted[function.__name__] += 1
+        return super().submit(function, item)
 
 
 @pytest.fixture
@@ -111,8 +118,10 @@ def test_a_build_read_and_rendered_by_workers_publishes_exactly_what_one_process
     tmp_path: Path, forked_workers: CountingWorkers
 ) -> None:
     alone = build(make_site(tmp_path / "alone"), None)
-    shared = build(make_site(tmp_path / "shared"), forked_workers)
+    site = make_site(tmp_path / "shared")
+    shared = build(site, forked_workers)
     assert forked_workers.tasks["_read_batch"] == 1 and forked_workers.tasks["_show_batch"] == 1
+    assert forked_workers.submitted["_make_feed"] == len(feed_specs(site.config()))  # each feed
     assert shared == alone
     assert alone["added"] == 60
     assert {p.path for p in alone["problems"]} == {"bad.txt", "copy.txt"}  # type: ignore[attr-defined]
