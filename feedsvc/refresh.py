@@ -429,9 +429,9 @@ class Refresher:
         publish that reuses nothing, the 18 feeds (85-110 ms of a 10k cold build) and the
         256 pages (~45 ms) each took this process's core while the workers sat idle.
 
-        The same condition as `_show_all`: only workers forked from this process have the
-        renderer loaded. Each feed's answer, when the plan asks for it."""
-        if self.workers is None or not self.workers.forked or len(specs) < FEEDS_IN_WORKERS_FROM:
+        Only workers forked from this process (`feedsvc build`) have the renderer loaded, as
+        in `_show_all`. Each feed's answer, when the plan asks for it."""
+        if self.workers is None or not self.workers.forked:
             return {}
         workers = self.workers
         made: dict[str, Callable[[], _MadeFeed]] = {}
@@ -464,8 +464,6 @@ SHOW_IN_WORKERS_FROM = 64
 _SHOW_BATCH = 16  #: entries per task
 
 
-#: a publish that reuses nothing renders its feeds in the workers from this many feeds on
-FEEDS_IN_WORKERS_FROM = 4
 #: a feed's files in the order of `FORMATS`, and its last change
 _MadeFeed = tuple[list[bytes], datetime]
 
