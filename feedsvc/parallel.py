@@ -14,9 +14,10 @@ import select
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,9 @@ class Workers:
         self.count = count
         self._pool: ProcessPoolExecutor | None = None
         self._forked = False
+        #: which workers each task went to: a failure collected after they were replaced must
+        #: not bring down their successors (with work of theirs in flight)
+        self._pool_of: WeakKeyDictionary[Future[Any], ProcessPoolExecutor] = WeakKeyDictionary()
 
     @property
     def forked(self) -> bool:
@@ -58,21 +62,26 @@ class Workers:
     def submit(self, function: Callable[[Item], Result], item: Item) -> Future[Result]:
         """Run `function(item)` in a worker; in this process if no worker can be started."""
         try:
-            return self._started().submit(function, item)
+            pool = self._started()
+            future = pool.submit(function, item)
         except (BrokenProcessPool, OSError) as e:
             self._broken(e)
             done: Future[Result] = Future()
             done.set_result(function(item))
             return done
+        self._pool_of[future] = pool
+        return future
 
     def result(
         self, future: Future[Result], function: Callable[[Item], Result], item: Item
     ) -> Result:
-        """What a worker answered for `function(item)`; done here if the worker died."""
+        """What a worker answered for `function(item)`; done here if the worker died (or the
+        task was cancelled when its workers were found broken)."""
         try:
             return future.result()
-        except BrokenProcessPool as e:
-            self._broken(e)
+        except (BrokenProcessPool, CancelledError) as e:
+            if self._pool is not None and self._pool_of.get(future) is self._pool:
+                self._broken(e)
             return function(item)
 
     def map(self, function: Callable[[Item], Result], items: Iterable[Item]) -> Iterator[Result]:

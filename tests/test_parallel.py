@@ -10,7 +10,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from pathlib import Path
 from typing import Any
 
@@ -250,6 +250,32 @@ def test_work_a_dead_worker_left_is_done_in_this_process(
     assert "worker processes failed" in caplog.text
     # and the next batch gets new workers
     assert list(workers.map(abs, [-1, -2])) == [1, 2]
+
+
+def square_unless_zero_in_a_worker(number: int) -> int:
+    if number == 0:
+        return square_unless_in_a_worker(number)
+    return number * number
+
+
+def test_one_dead_worker_replaces_the_workers_once_however_much_work_was_in_flight(
+    workers: Workers, caplog: pytest.LogCaptureFixture
+) -> None:
+    numbers = range(-40, 40)
+    squares = list(workers.map(square_unless_zero_in_a_worker, numbers))
+    assert squares == [n * n for n in numbers]
+    assert caplog.text.count("worker processes failed") == 1
+
+
+def test_a_failure_collected_late_leaves_the_workers_started_since_alone(
+    workers: Workers, caplog: pytest.LogCaptureFixture
+) -> None:
+    dying = workers.submit(square_unless_in_a_worker, 3)
+    wait([dying])  # its worker is gone, and with it the pool
+    later = [workers.submit(abs, -n) for n in range(8)]  # new workers, after the first
+    assert workers.result(dying, square_unless_in_a_worker, 3) == 9
+    assert [workers.result(f, abs, -n) for n, f in enumerate(later)] == list(range(8))
+    assert caplog.text.count("worker processes failed") == 1
 
 
 CHILD = """
