@@ -29,7 +29,7 @@ from feedsvc.model import Article, Entry, Problem
 from feedsvc.parallel import Workers
 from feedsvc.readers import ARTICLE_SUFFIXES, ReaderSettings, read_bytes, reader_for
 from feedsvc.state import FileRecord, FileSignature, StateStore, StoredEntry
-from feedsvc.text import slugify
+from feedsvc.text import slugify, unique
 
 log = logging.getLogger(__name__)
 
@@ -844,8 +844,8 @@ def _entry_for(
         # Articles sharing a file share its mtime; the first in the file counts as the newest,
         # one second apart, so that no two entries share a timestamp (readers sort by it).
         published = article.date or mtime - timedelta(seconds=ordinal)
-        slug = _unique(article.slug or slugify(article.title), lookups.slug_taken)
-        entry_id = article.id or _unique(
+        slug = unique(article.slug or slugify(article.title), lookups.slug_taken)
+        entry_id = article.id or unique(
             f"tag:{authority},{published.date().isoformat()}:{slug}", lookups.id_taken
         )
         updated = article.updated or published
@@ -874,15 +874,6 @@ def _entry_for(
         related=article.related,
         content_hash=article.content_hash,
     )
-
-
-def _unique(candidate: str, taken: Callable[[str], bool]) -> str:
-    if not taken(candidate):
-        return candidate
-    number = 2
-    while taken(f"{candidate}-{number}"):
-        number += 1
-    return f"{candidate}-{number}"
 
 
 def _remove(store: StateStore, entry: Entry, changes: ChangeSet) -> None:

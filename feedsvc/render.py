@@ -34,7 +34,7 @@ from feedsvc import __version__
 from feedsvc.config import Config, SectionConfig
 from feedsvc.markup import first_paragraph, to_html
 from feedsvc.model import Entry
-from feedsvc.text import slugify, xml_safe
+from feedsvc.text import slugify, unique, xml_safe
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 #: when a feed has no entries at all, its `updated` must still not be "now"
@@ -90,11 +90,18 @@ class FeedSpec:
 
 
 def feed_specs(config: Config, extra_sections: Sequence[str] = ()) -> list[FeedSpec]:
-    """The combined feed, then one per configured section (and per discovered one, if allowed)."""
+    """The combined feed, then one per configured section (and per discovered one, if allowed).
+
+    A discovered section whose name makes a slug already used ("Foo-Bar" beside "Foo Bar", or
+    "All") gets the next free one, `foo-bar-2`: two feeds at one address would be one file
+    written twice, and no version could be published."""
     site = config.site
-    sections = list(config.sections) + [
-        SectionConfig(name, slugify(name), "", None) for name in extra_sections
-    ]
+    sections = list(config.sections)
+    taken = {"all", *(section.slug for section in sections)}
+    for name in extra_sections:  # in a stable order, so that each keeps its slug
+        slug = unique(slugify(name), taken.__contains__)
+        taken.add(slug)
+        sections.append(SectionConfig(name, slug, "", None))
     specs = [
         FeedSpec(
             "all",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 # XML 1.0 forbids C0 controls but tab, LF and CR, plus U+FFFE/U+FFFF; C1 controls and DEL are
 # allowed but "discouraged", and feed readers choke on them too, so they go as well.
@@ -15,6 +16,16 @@ def slugify(text: str, max_length: int = 80) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower().replace("'", "")).strip("-")
     return slug[:max_length].rstrip("-") or "untitled"
+
+
+def unique(candidate: str, taken: Callable[[str], bool]) -> str:
+    """`candidate`, or the first of `candidate-2`, `candidate-3`... not `taken`."""
+    if not taken(candidate):
+        return candidate
+    number = 2
+    while taken(f"{candidate}-{number}"):
+        number += 1
+    return f"{candidate}-{number}"
 
 
 def forbidden_characters(text: str) -> list[str]:

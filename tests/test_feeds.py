@@ -388,3 +388,27 @@ def test_allowed_new_sections_get_feeds_of_their_own(site: Site) -> None:
     parsed = feedparser.parse(site.published("/feeds/sports.atom"))
     assert [e.title for e in parsed.entries] == ["Match report"]
     assert feedparser.parse(site.published("/feeds/all.atom")).entries[0].title == "Match report"
+
+
+def test_new_sections_whose_names_make_a_taken_slug_get_the_next_free_one(site: Site) -> None:
+    site.config_path.write_text(
+        config_text(
+            content='articles_dir = "articles"\nstate_dir = "var"\nallow_new_sections = true'
+        ),
+        encoding="utf-8",
+    )
+    site.write("a.txt", "Foo Bar\nSpaced\n\nA.\n", mtime=1_700_000_000)
+    site.write("b.txt", "Foo-Bar\nHyphenated\n\nB.\n", mtime=1_700_000_100)
+    site.write("c.txt", "All\nA section called All\n\nC.\n", mtime=1_700_000_200)
+    site.write("d.txt", "Middle-East\nNot quite Middle East\n\nD.\n", mtime=1_700_000_300)
+    for edit in range(2):  # the second publish links the first one's files: each once
+        site.write("e.txt", f"Asia\nEdited {edit} times\n\nE.\n", mtime=1_700_000_400 + edit)
+        assert site.refresh().published
+
+    def titles(slug: str) -> list[str]:
+        return [e.title for e in feedparser.parse(site.published(f"/feeds/{slug}.atom")).entries]
+
+    assert titles("foo-bar") == ["Spaced"] and titles("foo-bar-2") == ["Hyphenated"]
+    assert titles("all-2") == ["A section called All"]
+    assert titles("middle-east") == [] and titles("middle-east-2") == ["Not quite Middle East"]
+    assert len(titles("all")) == 5  # the combined feed is still every section's
