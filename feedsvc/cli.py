@@ -104,8 +104,16 @@ def refresh_command(config: Config, args: argparse.Namespace) -> int:
 
 def build_command(config: Config, args: argparse.Namespace) -> int:
     report, version = _refresh_once(config)
-    assert version is not None
     out: Path = args.out
+    if version is None:  # a first build whose articles changed while it rendered them
+        print(report.summary())
+        print(
+            f"feedsvc: nothing was published, so nothing was written to {out}: "
+            f"{', '.join(report.deferred)} changed while being read; "
+            "run the build again once they are saved",
+            file=sys.stderr,
+        )
+        return 1
     out.mkdir(parents=True, exist_ok=True)
     shutil.copytree(
         version.directory, out, dirs_exist_ok=True, ignore=shutil.ignore_patterns(MANIFEST)

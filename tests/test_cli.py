@@ -97,6 +97,26 @@ def test_build_writes_a_static_site_with_the_url_paths(sample_site: Site, tmp_pa
     assert re.search(r"read \d+/\d+ files", result.stderr) is None
 
 
+def test_a_first_build_whose_article_changes_while_it_runs_writes_nothing_and_says_why(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from feedsvc import cli
+
+    site.write("asia.txt", "Asia\nA story\n\nAs first saved.\n", mtime=1_700_000_000)
+
+    def edit_once_read(done: int, total: int) -> None:  # an editor saving during the build
+        site.write("asia.txt", "Asia\nA story\n\nAs saved again.\n", mtime=1_700_000_100)
+
+    monkeypatch.setattr(cli, "_progress", lambda: edit_once_read)
+    out = tmp_path / "out"
+    assert cli.main(["build", "--config", str(site.config_path), "--out", str(out)]) == 1
+    assert "asia.txt changed while being read; run the build again" in capsys.readouterr().err
+    assert not out.exists()
+    monkeypatch.setattr(cli, "_progress", lambda: None)  # the editor is done
+    assert cli.main(["build", "--config", str(site.config_path), "--out", str(out)]) == 0
+    assert "As saved again." in (out / "feeds" / "all.atom").read_text("utf-8")
+
+
 def test_build_shows_files_read_of_total_with_a_rate_on_a_terminal(
     site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
