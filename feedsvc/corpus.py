@@ -399,8 +399,10 @@ def scan_paths(articles_dir: Path, paths: Iterable[str]) -> Scan | None:
     """
     files: dict[str, FileStat] = {}
     for path in paths:
-        name = os.path.basename(path)
-        if is_ignored(name) or ".." in path.split("/"):
+        parts = path.split("/")
+        name = parts[-1]
+        # as the full scan: hidden files and ignored directories (`.drafts/`) are no articles
+        if ".." in parts or any(is_ignored(part) for part in parts):
             continue
         article = reader_for(name) is not None
         try:

@@ -308,4 +308,13 @@ def _collect_garbage(versions: Path, current: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             finished.append((directory.stat().st_mtime, directory))
     for _, old in sorted(finished, reverse=True)[KEEP_PREVIOUS:]:
-        shutil.rmtree(old, ignore_errors=True)
+        # Out of the way in one rename first: a process stopped while the files go (this thread
+        # is not waited for) must not leave, under the version's name, a version that looks
+        # whole and is not; the same id comes back when a config change is reverted. The next
+        # publish sweeps what is left (`_remove_leftovers`).
+        doomed = versions / f".tmp-gone-{old.name}"
+        try:
+            os.rename(old, doomed)
+        except OSError:
+            continue  # collected meanwhile
+        shutil.rmtree(doomed, ignore_errors=True)

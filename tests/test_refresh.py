@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,7 @@ from feedsvc import corpus, readers
 from feedsvc.publish import KEEP_PREVIOUS, publish_dir
 from feedsvc.refresh import Refresher
 from tests.conftest import Site, config_text
+from tests.test_feeds import current
 
 ARTICLE = "Europe\nA title\n\nA paragraph.\n"
 
@@ -483,4 +486,47 @@ def test_superseded_versions_are_removed_but_the_last_few_a_reader_may_use(site:
         time.sleep(0.01)
     assert {d.name for d in versions.iterdir()} == kept
     assert b"Update 5." in site.published("/feeds/asia.atom")
+    refresher.close()
+
+
+def test_a_version_whose_removal_was_cut_short_is_never_published_again(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Old versions go on a thread that a stopped process does not wait for; the id of one
+    comes back when a config change is reverted, and must not find it half removed."""
+    site.write("asia.txt", "Asia\nA story\n\nA paragraph.\n")
+    cut_short = threading.Event()
+
+    def killed_halfway(path: Path | str, ignore_errors: bool = False) -> None:
+        for page in Path(path, "articles").glob("*"):
+            page.unlink()  # some files gone, then the process stops
+        cut_short.set()
+
+    def publish(title: str) -> str:
+        text = config_text().replace('title = "Test Desk"', f'title = "{title}"')
+        site.config_path.write_text(text, "utf-8")
+        report = Refresher(site.config()).refresh()
+        assert report.published and report.version is not None
+        return report.version
+
+    first = publish("Desk A")
+    monkeypatch.setattr(shutil, "rmtree", killed_halfway)
+    for title in ["Desk B", "Desk C", "Desk D"]:  # the first falls out of the kept ones
+        publish(title)
+    assert cut_short.wait(10)
+    monkeypatch.undo()
+    assert publish("Desk A") == first  # the same config and articles: the same version id
+    version = current(site)
+    for resource in version.resources.values():
+        assert (version.directory / resource.file).is_file(), resource.path
+    assert b"A story" in site.published("/articles/a-story/")
+
+
+def test_a_file_in_a_hidden_directory_reported_by_a_watcher_is_no_article(site: Site) -> None:
+    site.write("asia.txt", "Asia\nPublic\n\nA paragraph.\n")
+    refresher = Refresher(site.config())
+    refresher.refresh()  # the full scan, as the clock's first refresh
+    site.write(".drafts/embargoed.txt", "Asia\nEmbargoed\n\nNot yet.\n")
+    report = refresher.refresh(paths=[".drafts/embargoed.txt"])
+    assert report.added == 0 and b"Embargoed" not in site.published("/feeds/all.atom")
     refresher.close()
