@@ -24,9 +24,9 @@ from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.http import http_date, is_resource_modified, parse_accept_header, quote_etag
 
 from feedsvc import deflate
-from feedsvc.config import Config, load_config
+from feedsvc.config import DEFAULT_INTERVAL, config_path, load_config, state_dir_of
 from feedsvc.control import read_status, request_control
-from feedsvc.errors import PublishError
+from feedsvc.errors import ConfigError, PublishError
 from feedsvc.publish import (
     Resource,
     Version,
@@ -192,12 +192,28 @@ def _modified(environ: WSGIEnvironment, variant: Variant) -> bool:
     return is_resource_modified(environ, variant.etag, last_modified=variant.last_modified)
 
 
-def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
-    """Build the app for one config file; reads nothing else until the first request."""
-    config = load_config(config_path, check_articles=False)
+def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
+    """Build the app for one config file; reads nothing else until the first request.
+
+    A config that does not validate (a typo the refresher rejects, keeping its last good one)
+    must not keep a web worker from starting: gunicorn halts altogether when a restarted worker
+    fails to boot. What is published is served from the state directory, made out of the
+    broken file if at all possible; /healthz shows the refresher's config error meanwhile.
+    """
+    path = config_path(config_file)
+    try:
+        config = load_config(path, check_articles=False)
+        state_dir, interval = config.content.state_dir, config.refresh.interval_seconds
+    except ConfigError as e:
+        found = state_dir_of(path)
+        if found is None:
+            raise
+        log.error("%s; serving what is published under %s until it is fixed", e, found)
+        state_dir, interval = found, DEFAULT_INTERVAL
     app = Flask(__name__)
-    app.config["FEEDSVC"] = config
-    site = PublishedSite(publish_dir(config.content.state_dir))
+    app.config["FEEDSVC_STATE_DIR"] = state_dir
+    app.config["FEEDSVC_INTERVAL"] = interval
+    site = PublishedSite(publish_dir(state_dir))
     app.extensions["feedsvc"] = site
     app.wsgi_app = PublishedFiles(app.wsgi_app, site)  # type: ignore[method-assign]
     app.add_url_rule("/healthz", view_func=healthz)
@@ -211,9 +227,9 @@ def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
     return app
 
 
-def _config() -> Config:
-    config: Config = current_app.config["FEEDSVC"]
-    return config
+def _state_dir() -> Path:
+    state_dir: Path = current_app.config["FEEDSVC_STATE_DIR"]
+    return state_dir
 
 
 def _site() -> PublishedSite:
@@ -222,13 +238,12 @@ def _site() -> PublishedSite:
 
 
 def healthz() -> Response:
-    config = _config()
     loaded = _site().current()
-    status = read_status(config.content.state_dir)
+    status = read_status(_state_dir())
     # The refresher's interval (it may have reloaded its config since this process started).
     interval = status.get("interval_seconds")
     if not isinstance(interval, int):
-        interval = config.refresh.interval_seconds
+        interval = current_app.config["FEEDSVC_INTERVAL"]
     last_success = status.get("last_success")
     state = "ok"
     if loaded is None or status.get("error"):
@@ -264,7 +279,7 @@ def admin_refresh() -> Response:
         response = _short(401, "unauthorized")
         response.headers["WWW-Authenticate"] = 'Bearer realm="feedsvc"'
         return response
-    request_control(_config().content.state_dir, "refresh")
+    request_control(_state_dir(), "refresh")
     response = jsonify({"requested": "refresh"})
     response.status_code = 202
     return response

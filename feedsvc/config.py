@@ -86,6 +86,10 @@ class Config:
     digest: str
 
 
+#: seconds between scheduled refreshes when the config does not say
+DEFAULT_INTERVAL = 300
+
+
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """`--config`, else `$FEEDSVC_CONFIG`, else `./config.toml`."""
     chosen = explicit or os.environ.get(CONFIG_ENV) or "config.toml"
@@ -243,7 +247,11 @@ class _Reader:
             ),
             refresh=RefreshConfig(
                 interval_seconds=self.get(
-                    refresh, _Key("refresh", "interval_seconds"), int, 300, _between(1, 86400)
+                    refresh,
+                    _Key("refresh", "interval_seconds"),
+                    int,
+                    DEFAULT_INTERVAL,
+                    _between(1, 86400),
                 ),
                 watch=self.get(refresh, _Key("refresh", "watch"), bool, False),
                 debounce_seconds=self.get(

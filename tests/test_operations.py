@@ -462,6 +462,27 @@ def test_a_refresh_can_be_asked_for_before_anything_is_published(
 
 
 # -- /healthz --------------------------------------------------------------------------------
+def test_a_web_worker_restarted_while_the_config_is_invalid_still_serves_what_is_published(
+    site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    copy_sample(site)
+    write_config(site)
+    site.refresh()
+    web = gunicorn(site.config_path, tmp_path / "web.log", workers=1)
+    running.append(web)
+    web.wait_until("/feeds/all.atom")
+    served = get(web.url, "/feeds/all.atom")[2]
+    good = site.config_path.read_text("utf-8")
+    site.config_path.write_text(good.replace("[feeds]", "[feeds", 1), "utf-8")  # a typo
+    children = Path(f"/proc/{web.popen.pid}/task/{web.popen.pid}/children").read_text().split()
+    os.kill(int(children[0]), signal.SIGKILL)  # as a crash, a timeout or --max-requests would
+    wait_for(lambda: "serving what is published" in web.output(), "the new worker to start anyway")
+    status, _, body = get(web.url, "/feeds/all.atom")
+    assert status == 200 and body == served
+    assert web.popen.poll() is None  # gunicorn itself runs on
+    assert "invalid TOML" in web.output()  # and the log says what is wrong, and where
+
+
 def test_healthz_reports_status_version_counts_problems_and_config_error(
     sample_site: Site,
 ) -> None:
