@@ -52,6 +52,9 @@ class Clock:
         #: the schedule's full scan stays the safety net under the watcher's short cuts
         self._next_full = 0.0
         self._observer: Any = None
+        #: what the observer watches (`_watch_target`); None: nothing
+        self._watching: tuple[object, ...] | None = None
+        self._watch_lock = threading.Lock()  #: `poll` and `tick` run on different threads
         self._previous_sighup: Any = None
 
     def start(self) -> None:
@@ -68,7 +71,7 @@ class Clock:
             self.poll, "interval", seconds=POLL_SECONDS, id=POLL_JOB, **JOB_DEFAULTS
         )
         self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
-        self._watch()
+        self._keep_watching()
         if threading.current_thread() is threading.main_thread():
             self._previous_sighup = signal.signal(signal.SIGHUP, self._on_sighup)
         log.info("refreshing every %d s; SIGHUP or `feedsvc reload` rereads the config", interval)
@@ -87,10 +90,14 @@ class Clock:
                 self._follow_config()
                 with self._lock:
                     if not self._again:
+                        # In the same hold as the look at `_again`: a request from now on
+                        # finds no tick running and starts one of its own.
+                        self._running = False
                         break
-        finally:
+        except BaseException:
             with self._lock:
                 self._running = False
+            raise
         if report is not None and report.deferred and self._retries < DEFERRED_RETRIES:
             self._retries += 1
             self._run_soon(SETTLE_SECONDS)
@@ -117,6 +124,9 @@ class Clock:
             log.info("%s asked for: refreshing now", " and ".join(sorted(taken)))
             self.changed(None)  # whoever asked wants everything looked at
             self.trigger()
+        elif self._keep_watching():  # articles/ was replaced (a deploy's rename): all anew
+            self.changed(None)
+            self.trigger()
 
     def changed(self, path: str | None) -> None:
         """The watcher saw `path` change (None: something only a full scan can tell)."""
@@ -142,40 +152,70 @@ class Clock:
                 self.scheduler.modify_job(REFRESH_JOB, next_run_time=wanted)
 
     def _on_skipped(self, event: JobSubmissionEvent) -> None:
-        """A tick came while a (long) refresh ran: run once more right after it, not never."""
+        """A tick came while a (long) refresh ran: run once more right after it, not never
+        (and now, if it ended meanwhile)."""
         if event.job_id == REFRESH_JOB:
-            with self._lock:
-                self._again = self._again or self._running
+            self.trigger()
 
     def _follow_config(self) -> None:
-        """Apply a reloaded interval and watch setting."""
+        """Apply a reloaded interval and watch settings."""
         wanted = self.refresher.config.refresh.interval_seconds
         job = self.scheduler.get_job(REFRESH_JOB)
         if job is not None and job.trigger.interval != timedelta(seconds=wanted):
             self.scheduler.reschedule_job(REFRESH_JOB, trigger="interval", seconds=wanted)
             log.info("refresh interval is now %d s", wanted)
-        if self.refresher.config.refresh.watch != (self._observer is not None):
-            self._watch()
+        self._keep_watching()
 
     def _on_sighup(self, signum: int, frame: object) -> None:
         # Only a file touch here: the scheduler's locks are not safe to take in a signal handler.
         request_control(self.refresher.state_dir, "reload")
 
-    def _watch(self) -> None:
-        self._unwatch()
+    def _watch_target(self) -> tuple[object, ...] | None:
+        """What should be watched: the directory, as it is now (a deploy may have replaced
+        it), with the debounce; None when watching is off."""
         config = self.refresher.config
         if not config.refresh.watch:
-            return
-        observer = Observer()
-        observer.schedule(
-            _Changes(self, config.refresh.debounce_seconds),
-            str(config.content.articles_dir),
-            recursive=True,
-        )
-        observer.daemon = True
-        observer.start()
-        self._observer = observer
-        log.info("watching %s for changes", config.content.articles_dir)
+            return None
+        directory = config.content.articles_dir
+        try:
+            info = os.stat(directory)
+        except OSError:
+            return (directory, config.refresh.debounce_seconds, None)
+        return (directory, config.refresh.debounce_seconds, info.st_dev, info.st_ino)
+
+    def _keep_watching(self) -> bool:
+        """Watch what `_watch_target` says, starting over when that changed: the setting, the
+        directory or its debounce reloaded, or the directory replaced. True when it did."""
+        with self._watch_lock:
+            target = self._watch_target()
+            if target == self._watching:
+                return False
+            self._unwatch()
+            self._watching = target
+            if target is None:
+                return True
+            config = self.refresher.config
+            observer = Observer()
+            observer.daemon = True
+            try:
+                observer.schedule(
+                    _Changes(self, config.refresh.debounce_seconds),
+                    str(config.content.articles_dir),
+                    recursive=True,
+                )
+                observer.start()
+            except OSError as e:
+                observer.stop()
+                log.warning(
+                    "cannot watch %s (%s); the schedule still refreshes every %d s",
+                    config.content.articles_dir,
+                    e.strerror or e,
+                    config.refresh.interval_seconds,
+                )
+                return True
+            self._observer = observer
+            log.info("watching %s for changes", config.content.articles_dir)
+            return True
 
     def _unwatch(self) -> None:
         if self._observer is not None:
@@ -183,7 +223,9 @@ class Clock:
             self._observer = None
 
     def stop(self) -> None:
-        self._unwatch()
+        with self._watch_lock:
+            self._unwatch()
+            self._watching = None
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self._previous_sighup is not None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from watchdog.events import FileModifiedEvent, FileMovedEvent
 
@@ -115,3 +117,47 @@ def test_an_atomic_save_is_read_at_once_a_bare_modification_settles_first(
     changes.dispatch(FileModifiedEvent(str(touched)))
     paused_clock.refresher.refresh(paths=["touched.txt"])
     assert waits  # perhaps half-written: it had to settle first
+
+
+def test_an_articles_directory_replaced_whole_is_watched_again(
+    watched: tuple[Site, Server],
+) -> None:
+    site, server = watched
+    # A deploy that renames a new checkout into place.
+    incoming = site.root / "incoming"
+    incoming.mkdir()
+    (incoming / "first.txt").write_text("Asia\nAlready there\n\nBody.\n", "utf-8")
+    (incoming / "deployed.txt").write_text("Europe\nDeployed with the checkout\n\nBody.\n", "utf-8")
+    os.rename(site.articles, site.root / "articles.old")
+    os.rename(incoming, site.articles)
+    wait_for(lambda: "Deployed with the checkout" in titles(server), "the deployed article")
+    (site.articles / "later.txt").write_text("Asia\nWritten after the deploy\n\nBody.\n", "utf-8")
+    wait_for(lambda: "Written after the deploy" in titles(server), "a file in the new directory")
+
+
+def test_a_reloaded_articles_dir_is_the_one_watched(watched: tuple[Site, Server]) -> None:
+    site, server = watched
+    moved = site.root / "articles2"
+    moved.mkdir()
+    (moved / "there.txt").write_text("Asia\nIn the new directory\n\nBody.\n", "utf-8")
+    site.config_path.write_text(
+        config_text(
+            content='articles_dir = "articles2"\nstate_dir = "var"',
+            refresh="interval_seconds = 3600\nwatch = true",
+        ),
+        encoding="utf-8",
+    )
+    server.signal(signal.SIGHUP)
+    wait_for(lambda: titles(server) == ["In the new directory"], "the reloaded directory")
+    (moved / "new.txt").write_text("Europe\nWatched there\n\nBody.\n", "utf-8")
+    wait_for(lambda: "Watched there" in titles(server), "a file in the reloaded directory")
+
+
+def test_a_tick_skipped_as_the_refresh_before_it_ended_runs_at_once(paused_clock: Clock) -> None:
+    """APScheduler says a tick was skipped (one was running) after that one may have ended."""
+    now = datetime.now(UTC)
+    paused_clock._on_skipped(
+        JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, REFRESH_JOB, "default", [now])
+    )
+    job = paused_clock.scheduler.get_job(REFRESH_JOB)
+    assert job is not None and job.next_run_time - now < timedelta(seconds=5)  # not an hour
