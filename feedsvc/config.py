@@ -145,6 +145,8 @@ def state_dir_of(path: Path) -> Path | None:
 class _Key:
     table: str
     key: str
+    #: which table of that name, in an array of tables ([[sections]]), from 0
+    index: int | None = None
 
     def __str__(self) -> str:
         return f"{self.table}.{self.key}" if self.table else self.key
@@ -164,9 +166,13 @@ class _Reader:
         header = re.compile(r"^\s*\[\[?\s*" + re.escape(key.table.split("[")[0]) + r"\s*\]\]?")
         assign = re.compile(r"^\s*" + re.escape(key.key) + r"\s*=")
         in_table = not key.table
+        seen = -1  #: tables of this name so far
         for number, line in enumerate(self.lines, start=1):
             if re.match(r"^\s*\[", line):
                 in_table = bool(header.match(line))
+                if in_table:
+                    seen += 1
+                    in_table = key.index is None or seen == key.index
                 if in_table and not key.key:
                     return number
                 continue
@@ -187,11 +193,13 @@ class _Reader:
         self.no_unknown(value, name, known)
         return value
 
-    def no_unknown(self, table: Mapping[str, Any], name: str, known: set[str]) -> None:
+    def no_unknown(
+        self, table: Mapping[str, Any], name: str, known: set[str], index: int | None = None
+    ) -> None:
         for key in table:
             if key not in known:
                 hint = ", ".join(sorted(known))
-                raise self.fail(_Key(name, key), f"unknown key (known keys: {hint})")
+                raise self.fail(_Key(name, key, index), f"unknown key (known keys: {hint})")
 
     def get(
         self,
@@ -280,7 +288,7 @@ class _Reader:
         pattern = self.get(site, key("link_pattern"), str, "", _link_pattern) or None
         return SiteConfig(
             title=self.get(site, key("title"), str, None, _non_empty),
-            base_url=self.get(site, key("base_url"), str, None, _absolute_url).rstrip("/"),
+            base_url=self.get(site, key("base_url"), str, None, _base_url).rstrip("/"),
             language=self.get(site, key("language"), str, "en", _language_tag),
             timezone=zone,
             author=self.get(site, key("author"), str, None, _non_empty),
@@ -312,31 +320,39 @@ class _Reader:
         if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
             raise self.fail(_Key("", "sections"), "expected [[sections]] tables")
         sections: list[SectionConfig] = []
-        for table in raw:
-            self.no_unknown(table, "sections", {"name", "slug", "description", "max_entries"})
-            name = self.get(table, _Key("sections", "name"), str, None, _non_empty).strip()
-            slug = self.get(table, _Key("sections", "slug"), str, "", _slug_or_empty)
-            override = self.get(table, _Key("sections", "max_entries"), int, 0, _between(0, 1000))
+        for index, table in enumerate(raw):
+            known = {"name", "slug", "description", "max_entries"}
+            self.no_unknown(table, "sections", known, index)
+
+            def key(name: str, index: int = index) -> _Key:
+                return _Key("sections", name, index)  # its own line, not the first section's
+
+            name = self.get(table, key("name"), str, None, _non_empty).strip()
+            slug = self.get(table, key("slug"), str, "", _slug_or_empty)
+            override = self.get(table, key("max_entries"), int, 0, _between(0, 1000))
             sections.append(
                 SectionConfig(
                     name=name,
                     slug=slug or slugify(name),
-                    description=self.get(table, _Key("sections", "description"), str, ""),
+                    description=self.get(table, key("description"), str, ""),
                     max_entries=override or None,
                 )
             )
         _check_unique(self, [s.name.casefold() for s in sections], "name")
         _check_unique(self, [s.slug for s in sections], "slug")
-        if any(s.slug == "all" for s in sections):
-            raise self.fail(_Key("sections", "slug"), "'all' is reserved for the combined feeds")
+        for index, section in enumerate(sections):
+            if section.slug == "all":
+                where = _Key("sections", "slug" if "slug" in raw[index] else "name", index)
+                raise self.fail(where, "'all' is reserved for the combined feeds")
         return tuple(sections)
 
 
 def _check_unique(reader: _Reader, values: list[str], key: str) -> None:
     seen: set[str] = set()
-    for value in values:
+    for index, value in enumerate(values):
         if value in seen:
-            raise reader.fail(_Key("sections", key), f"two sections share the {key} {value!r}")
+            message = f"two sections share the {key} {value!r}"
+            raise reader.fail(_Key("sections", key, index), message)
         seen.add(value)
 
 
@@ -364,9 +380,17 @@ def _between(low: float, high: float) -> Callable[[float], str | None]:
 
 def _absolute_url(value: str) -> str | None:
     parts = urlsplit(value)
+    if any(c.isspace() for c in value):
+        return "expected a URL without spaces"
     if parts.scheme in ("http", "https") and parts.netloc and not parts.query:
         return None
     return "expected an absolute http(s) URL such as 'https://news.example.org'"
+
+
+def _base_url(value: str) -> str | None:
+    if "#" in value:  # every link is this plus a path: /articles/x/ would land in the fragment
+        return "expected no '#fragment': links are made by adding paths to it"
+    return _absolute_url(value)
 
 
 def _absolute_url_or_empty(value: str) -> str | None:

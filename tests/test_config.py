@@ -117,3 +117,26 @@ def test_sections_must_be_unique_and_all_is_reserved(tmp_path: Path) -> None:
     path = write(tmp_path, config_text() + '[[sections]]\nname = "All"\n')
     with pytest.raises(ConfigError, match="'all' is reserved"):
         load_config(path)
+
+
+def test_a_mistake_in_a_later_section_names_that_section_s_line(tmp_path: Path) -> None:
+    text = config_text().replace('name = "Asia"', 'name = "Asia"\nslug = "Bad Slug"')
+    path = write(tmp_path, text)
+    line = text.splitlines().index('slug = "Bad Slug"') + 1
+    assert line > text.splitlines().index('name = "America"') + 2  # not the first section
+    with pytest.raises(ConfigError, match=f"config.toml:{line}: sections.slug"):
+        load_config(path)
+    text = config_text() + '[[sections]]\nname = "europe"\n'  # the second of two Europes
+    path = write(tmp_path, text)
+    line = len(text.splitlines())
+    with pytest.raises(ConfigError, match=f"config.toml:{line}: sections.name: two sections"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    "base_url", ["https://news.example.org#top", " https://news.example.org", "https://news .org"]
+)
+def test_a_base_url_that_would_break_every_link_is_refused(tmp_path: Path, base_url: str) -> None:
+    text = config_text().replace("http://127.0.0.1:8000", base_url, 1)
+    with pytest.raises(ConfigError, match="site.base_url: expected"):
+        load_config(write(tmp_path, text))
