@@ -378,7 +378,7 @@ class Refresher:
         anew = self._reuses_nothing(config)  # every visible entry and every feed are rendered
         if anew:
             self._show_all(config, [e for k, e in visible.items() if k not in self._shown])
-        plan = _Plan(config, self.current, rendered, self._show, specs, newest)
+        plan = _Plan(config, self.current, rendered, self._show, specs, newest, started_at)
         made = self._feeds_in_workers(config, specs, newest) if anew else {}
         plan.pages(specs, newest)  # while the workers render the feeds, if they do
         plan.opml(specs)
@@ -505,9 +505,11 @@ class _Plan:
         show_entry: Callable[[Entry], ShownEntry],
         specs: Sequence[FeedSpec],
         newest: dict[str, list[Entry]],
+        now: datetime,
     ) -> None:
         self.config = config
         self.current = current
+        self.now = now  #: no Last-Modified is later (RFC 9110, 8.8.2.1)
         self.rendered = rendered
         self.show = show_entry
         self.basis = _made_with(config)  #: in every key: files made otherwise are not reused
@@ -540,7 +542,9 @@ class _Plan:
             path=path,
             content_type=CONTENT_TYPES[kind],
             etag=etag_of(body),
-            last_modified=last_modified,
+            # a feed's own `updated`, unless an article is dated in the future: then the time
+            # it was rendered, so that a client's If-Modified-Since still sees later changes
+            last_modified=min(last_modified, self.now),
             key=key,
         )
         self.pending.append(Pending.rendered(resource, body))
@@ -621,7 +625,7 @@ class _Plan:
             "/feeds.opml",
             "opml",
             _key(self.basis, *(s.slug for s in specs)),
-            lambda: (write_opml(self.config, specs), EPOCH),
+            lambda: (write_opml(self.config, specs), self.now),  # no date of its own
         )
 
 

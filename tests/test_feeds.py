@@ -412,3 +412,18 @@ def test_new_sections_whose_names_make_a_taken_slug_get_the_next_free_one(site: 
     assert titles("all-2") == ["A section called All"]
     assert titles("middle-east") == [] and titles("middle-east-2") == ["Not quite Middle East"]
     assert len(titles("all")) == 5  # the combined feed is still every section's
+
+
+def test_last_modified_is_never_in_the_future_and_moves_when_the_opml_changes(site: Site) -> None:
+    future = datetime(2052, 1, 1, tzinfo=UTC)
+    site.write("asia.txt", "Asia\nDated in 2052 by mistake\n\nBody.\n", mtime=future.timestamp())
+    before = datetime.now(UTC)
+    site.refresh()
+    first = current(site).resources
+    assert before <= first["/feeds/all.atom"].last_modified <= datetime.now(UTC)  # not 2052
+    assert before <= first["/feeds.opml"].last_modified  # not 1970: it can change
+    site.config_path.write_text(config_text() + '[[sections]]\nname = "Sports"\n', "utf-8")
+    site.refresh()
+    opml = current(site).resources["/feeds.opml"]
+    assert opml.last_modified > first["/feeds.opml"].last_modified  # the new section's feed
+    assert b"sports" in (current(site).directory / opml.file).read_bytes()
