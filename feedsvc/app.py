@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.http import http_date, is_resource_modified, parse_accept_header, quote_etag
 
 from feedsvc import deflate
@@ -221,8 +222,8 @@ def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
     if token:  # with no token configured, the endpoint does not exist at all
         app.config["ADMIN_TOKEN"] = token
         app.add_url_rule("/admin/refresh", view_func=admin_refresh, methods=["POST"])
-    for code, text in ((405, "method not allowed"), (401, "unauthorized")):
-        app.register_error_handler(code, _short_error(code, text))
+    app.register_error_handler(401, _short_error(401, "unauthorized"))
+    app.register_error_handler(405, _method_not_allowed)
     app.register_error_handler(404, _not_found)
     return app
 
@@ -293,6 +294,12 @@ def _not_found(_: Exception) -> Response:
     if _site().current() is None:
         return _short(503, "nothing published yet; the first refresh is still running")
     return _short(404, "not found")
+
+
+def _method_not_allowed(error: MethodNotAllowed) -> Response:
+    response = _short(405, "method not allowed")
+    response.headers["Allow"] = ", ".join(sorted(error.valid_methods or ()))  # as HTTP requires
+    return response
 
 
 def _short_error(code: int, text: str) -> Any:

@@ -164,6 +164,10 @@ def test_anything_else_is_a_short_404(server: Server, path: str) -> None:
 def test_a_wrong_method_is_405(server: Server) -> None:
     response, body = fetch(server, "/feeds/all.atom", method="POST")
     assert response.status == 405 and len(body) < 100
+    assert response.getheader("Allow") == "GET, HEAD"  # a 405 must say what is allowed
+    response, body = fetch(server, "/healthz", method="DELETE")
+    assert response.status == 405 and len(body) < 100
+    assert response.getheader("Allow") == "GET, HEAD, OPTIONS"
     response, _ = fetch(server, "/admin/refresh", method="POST")
     assert response.status == 404  # no FEEDSVC_ADMIN_TOKEN: the endpoint does not exist
 
