@@ -209,26 +209,27 @@ def write_version(
     try:
         versions.mkdir(parents=True, exist_ok=True)
         _remove_leftovers(root)
-        if final.exists() and not _readable(final):
-            shutil.rmtree(final)  # damaged or from another feedsvc: written anew, never reused
-        if not final.exists():
-            staging.mkdir()
-            made: set[str] = {""}
-            # what is still being compressed last: links and pages go meanwhile
-            for item in sorted(pending, key=lambda p: p.gzipped is not None):
-                _write_file(str(staging), item, previous, made)
-            manifest = {
-                "version": version_id,
-                "built_at": built_at.isoformat(),
-                "counts": dict(counts),
-                "source": source,
-                "max_age": max_age,
-                "resources": {path: r.manifest_row for path, r in sorted(resources.items())},
-            }
-            # one line: json's C encoder does not indent, and every refresh writes one
-            (staging / MANIFEST).write_text(json.dumps(manifest), "utf-8")
-            os.rename(staging, final)
-        _switch(root, version_id)
+        with _switching:  # a version found here is not collected before it is switched to
+            if final.exists() and not _readable(final):
+                shutil.rmtree(final)  # damaged or from another feedsvc: written anew, never reused
+            if not final.exists():
+                staging.mkdir()
+                made: set[str] = {""}
+                # what is still being compressed last: links and pages go meanwhile
+                for item in sorted(pending, key=lambda p: p.gzipped is not None):
+                    _write_file(str(staging), item, previous, made)
+                manifest = {
+                    "version": version_id,
+                    "built_at": built_at.isoformat(),
+                    "counts": dict(counts),
+                    "source": source,
+                    "max_age": max_age,
+                    "resources": {path: r.manifest_row for path, r in sorted(resources.items())},
+                }
+                # one line: json's C encoder does not indent, and every refresh writes one
+                (staging / MANIFEST).write_text(json.dumps(manifest), "utf-8")
+                os.rename(staging, final)
+            _switch(root, version_id)
     except (OSError, PublishError) as e:
         # A full disk must not stay full of a version nobody will serve.
         shutil.rmtree(staging, ignore_errors=True)
@@ -298,6 +299,12 @@ def _remove_leftovers(root: Path) -> None:
         link.unlink(missing_ok=True)
 
 
+#: held by the publisher from finding a version to switching to it, and by the collector
+#: while it takes one away: a config change reverted brings an old version's id back, and
+#: the collector started by the publish before must not take it away meanwhile
+_switching = threading.Lock()
+
+
 def _collect_garbage(versions: Path, current: str) -> None:
     """Keep the current version and the `KEEP_PREVIOUS` newest before it (a process may still
     be switching away from them); a version that vanished meanwhile was collected already."""
@@ -313,8 +320,11 @@ def _collect_garbage(versions: Path, current: str) -> None:
         # whole and is not; the same id comes back when a config change is reverted. The next
         # publish sweeps what is left (`_remove_leftovers`).
         doomed = versions / f".tmp-gone-{old.name}"
-        try:
-            os.rename(old, doomed)
-        except OSError:
-            continue  # collected meanwhile
+        with _switching:
+            if current_id(versions.parent) == old.name:
+                continue  # switched back to since this collection started
+            try:
+                os.rename(old, doomed)
+            except OSError:
+                continue  # collected meanwhile
         shutil.rmtree(doomed, ignore_errors=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc import corpus, readers
+from feedsvc import corpus, publish, readers
 from feedsvc.publish import KEEP_PREVIOUS, publish_dir
 from feedsvc.refresh import Refresher
 from tests.conftest import Site, config_text
@@ -530,3 +530,26 @@ def test_a_file_in_a_hidden_directory_reported_by_a_watcher_is_no_article(site: 
     report = refresher.refresh(paths=[".drafts/embargoed.txt"])
     assert report.added == 0 and b"Embargoed" not in site.published("/feeds/all.atom")
     refresher.close()
+
+
+def test_the_collector_never_takes_the_version_switched_to_since_it_started(site: Site) -> None:
+    refresher = Refresher(site.config())
+    published = []
+    for number in range(5):
+        site.write("story.txt", f"Asia\nStory\n\nUpdate {number}.\n", mtime=1_750_000_000 + number)
+        published.append(refresher.refresh().version)
+    refresher.close()
+    root = publish_dir(site.root / "var")
+    wait_for_collection = time.monotonic() + 10
+    while len(list((root / "versions").iterdir())) > 1 + KEEP_PREVIOUS:
+        assert time.monotonic() < wait_for_collection
+        time.sleep(0.01)
+    # One more, older than those kept, and so the next to go; but switched back to (a config
+    # change reverted) after a collection started, told that the newest was current.
+    back = "0" * 20
+    shutil.copytree(root / "versions" / str(published[-1]), root / "versions" / back)
+    os.utime(root / "versions" / back, (1, 1))
+    os.symlink(f"versions/{back}", root / "switch")
+    os.replace(root / "switch", root / "current")
+    publish._collect_garbage(root / "versions", str(published[-1]))
+    assert (root / "versions" / back / "manifest.json").is_file()
