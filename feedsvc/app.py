@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
-from werkzeug.http import http_date, is_resource_modified, parse_accept_header, quote_etag
+from werkzeug.http import (
+    http_date,
+    is_resource_modified,
+    parse_accept_header,
+    parse_etags,
+    quote_etag,
+)
 
 from feedsvc import deflate
 from feedsvc.config import DEFAULT_INTERVAL, config_path, load_config, state_dir_of
@@ -171,6 +177,13 @@ class PublishedFiles:
             response.headers["Allow"] = "GET, HEAD"
             return response(environ, start_response)
         variant = pair[1] if _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", "")) else pair[0]
+        if_match = environ.get("HTTP_IF_MATCH")
+        if if_match is not None:
+            # RFC 9110, 13.1.1: checked first, compared strongly, and never a 304 (Werkzeug's
+            # `is_resource_modified` would answer one, so it does not see the header)
+            if not parse_etags(if_match).contains(variant.etag):
+                return _short(412, "precondition failed")(environ, start_response)
+            environ = {key: value for key, value in environ.items() if key != "HTTP_IF_MATCH"}
         if not _modified(environ, variant):
             start_response("304 NOT MODIFIED", variant.not_modified)
             return []

@@ -90,6 +90,15 @@ def test_if_none_match_gives_304_with_etag_and_no_body(server: Server) -> None:
     assert response.status == 200 and body
 
 
+def test_if_match_that_does_not_match_is_412_never_304(server: Server) -> None:
+    first, _ = fetch(server, "/feeds/america.atom")
+    etag = first.getheader("ETag", "")
+    for header, status in ((etag, 200), ("*", 200), ('"other"', 412), (f"W/{etag}", 412)):
+        response, body = fetch(server, "/feeds/america.atom", headers={"If-Match": header})
+        assert response.status == status, header  # W/: If-Match compares strongly
+        assert body.startswith(b"<?xml") if status == 200 else len(body) < 100
+
+
 def test_if_modified_since(server: Server) -> None:
     first, _ = fetch(server, "/feeds/all.rss")
     last_modified = parsedate_to_datetime(first.getheader("Last-Modified", ""))
