@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -324,6 +324,8 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
     meta = _parse_front_matter(source, fence, report)
     if meta is None:
         return []
+    # A YAML or TOML escape ("\a", "\u0007") makes a character the file's bytes do not have.
+    report.dirty = report.dirty or _has_forbidden_value(meta)
     fields = _FrontMatter(meta, lines[1:close], settings, report)
     body = report.clean("\n".join(lines[close + 1 :]).strip("\n"), close + 2, "the body")
     section = fields.section()
@@ -525,6 +527,12 @@ class _FrontMatter:
             return None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=self.settings.timezone)
+        try:
+            parsed.astimezone(UTC)  # 9999-12-31T23:00-05:00 is no instant Python can hold
+        except OverflowError:
+            self.failed = True
+            self.report.add(self.line(key), "error", f"front-matter '{key}' is out of range")
+            return None
         return parsed
 
     def uri(self, key: str) -> str | None:
@@ -549,6 +557,16 @@ class _FrontMatter:
             self.error("tags", value)
             return ()
         return tuple(self.report.clean(t.strip(), self.clean_line("tags"), "a tag") for t in value)
+
+
+def _has_forbidden_value(value: object) -> bool:
+    if isinstance(value, str):
+        return has_forbidden(value)
+    if isinstance(value, list):
+        return any(_has_forbidden_value(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_forbidden_value(item) for item in value.values())
+    return False
 
 
 _ReaderFunc = Callable[[str, str, ReaderSettings, _Report], list[Article]]

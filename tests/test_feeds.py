@@ -427,3 +427,22 @@ def test_last_modified_is_never_in_the_future_and_moves_when_the_opml_changes(si
     opml = current(site).resources["/feeds.opml"]
     assert opml.last_modified > first["/feeds.opml"].last_modified  # the new section's feed
     assert b"sports" in (current(site).directory / opml.file).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "problem"),
+    [
+        ('author: "Ann \\a Lee"', "warning: removed 1 control character(s) (U+0007) from 'author'"),
+        ('tags: ["x\\x01y"]', "warning: removed 1 control character(s) (U+0001) from a tag"),
+        ("date: 9999-12-31T23:00:00-05:00", "error: front-matter 'date' is out of range"),
+    ],
+)
+def test_one_article_s_odd_front_matter_never_stops_the_others(
+    site: Site, front_matter: str, problem: str
+) -> None:
+    site.write("good.txt", "Europe\nGood story\n\nFine.\n", mtime=1_700_000_000)
+    site.write("odd.md", f"---\ntitle: Odd\nsection: Asia\n{front_matter}\n---\n\nBody.\n")
+    report = site.refresh()
+    assert [str(p) for p in report.problems] == [f"odd.md:4: {problem}"]
+    parsed = feedparser.parse(site.published("/feeds/all.atom"))
+    assert not parsed.bozo and "Good story" in [e.title for e in parsed.entries]
