@@ -501,6 +501,8 @@ def update(
                     progress(number, len(jobs))
         if changes.deferred and settings.settle_ns:
             _read_once_settled(lookups, articles_dir, known, settings, changes, reread)
+        if changes.removed:
+            _read_duplicates_again(lookups, articles_dir, settings, changes)
         if reread and not changes.deferred:  # a deferred file must be read again, later
             store.set_parsed_with(settings.reader.digest)
         if changes.changed:
@@ -539,6 +541,25 @@ def _read_once_settled(
         job = _job(path, info, known.get(path), settings, reread)
         read = _read_file(articles_dir, job, settings.reader)
         _apply(lookups, job, read, settings, changes)
+
+
+def _read_duplicates_again(
+    lookups: _Lookups, articles_dir: Path, settings: UpdateSettings, changes: ChangeSet
+) -> None:
+    """Files holding a copy of an article that was published from elsewhere, read again now
+    that entries were removed: when the original went (an article moved to a file read
+    before its old one, or `cp a b` then `rm a`), the copy is published instead, under the
+    same id. Such a file's bytes have not changed, so nothing else would read it again."""
+    store = lookups.store
+    copies = {p.path for p in store.problems() if p.message.startswith(_DUPLICATE_OF)}
+    waiting = sorted(copies - set(changes.deferred))
+    signatures = store.files(waiting)
+    for path in waiting:
+        info = _stat(articles_dir / path)
+        if info is None or path not in signatures or info.size > settings.max_file_bytes:
+            continue  # gone, or refused: the next scan says so
+        job = _job(path, info, signatures[path], settings, reparse=True)
+        _apply(lookups, job, _read_file(articles_dir, job, settings.reader), settings, changes)
 
 
 def _stat(path: Path) -> FileStat | None:
@@ -825,12 +846,16 @@ class _Lookups:
             self._ids.add(entry.id)
 
 
+#: how a copy's warning starts: `_read_duplicates_again` looks for it
+_DUPLICATE_OF = "same section, title and body as "
+
+
 def _duplicate(article: Article, original: str) -> Problem:
     return Problem(
         article.path,
         article.line,
         "warning",
-        f"same section, title and body as {original}; published once, from there",
+        f"{_DUPLICATE_OF}{original}; published once, from there",
     )
 
 

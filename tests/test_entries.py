@@ -153,6 +153,34 @@ def test_the_same_article_in_two_files_is_reported_and_published_once(site: Site
     assert "same section, title and body as a.txt" in problem.message
 
 
+@pytest.mark.parametrize("destination", ["0-split.txt", "z-split.txt"])  # read before, after
+def test_an_article_moved_to_another_file_keeps_its_id_and_stays_published(
+    site: Site, destination: str
+) -> None:
+    site.write("m.txt", ARTICLE + "\n" + OTHER)
+    site.refresh()
+    before = {e.title: e.id for e in entries(site)}
+    site.write("m.txt", ARTICLE, mtime=1.8e9)  # split: the second article to its own file
+    site.write(destination, OTHER, mtime=1.8e9)
+    site.refresh()
+    site.refresh()
+    assert {e.title: (e.id, e.path) for e in entries(site)} == {
+        "Original title": (before["Original title"], "m.txt"),
+        "Another story": (before["Another story"], destination),
+    }
+
+
+def test_a_copy_is_published_once_its_original_is_deleted(site: Site) -> None:
+    site.write("a.txt", ARTICLE)
+    site.write("b.txt", ARTICLE)  # `cp a.txt b.txt`
+    site.refresh()
+    before = only(site)
+    (site.articles / "a.txt").unlink()  # a later refresh: b.txt's bytes did not change
+    report = site.refresh()
+    assert (only(site).id, only(site).path) == (before.id, "b.txt")
+    assert report.removed == 0 and report.problems == ()
+
+
 def test_two_different_articles_never_share_an_id(site: Site) -> None:
     for number in range(5):
         site.write(f"{number}.txt", f"Asia\nSame title\n\nBody number {number}.\n")
