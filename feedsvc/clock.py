@@ -124,9 +124,8 @@ class Clock:
             log.info("%s asked for: refreshing now", " and ".join(sorted(taken)))
             self.changed(None)  # whoever asked wants everything looked at
             self.trigger()
-        elif self._keep_watching():  # articles/ was replaced (a deploy's rename): all anew
-            self.changed(None)
-            self.trigger()
+        else:
+            self._keep_watching()  # articles/ replaced (a deploy's rename) is watched anew
 
     def changed(self, path: str | None) -> None:
         """The watcher saw `path` change (None: something only a full scan can tell)."""
@@ -183,17 +182,18 @@ class Clock:
             return (directory, config.refresh.debounce_seconds, None)
         return (directory, config.refresh.debounce_seconds, info.st_dev, info.st_ino)
 
-    def _keep_watching(self) -> bool:
+    def _keep_watching(self) -> None:
         """Watch what `_watch_target` says, starting over when that changed: the setting, the
-        directory or its debounce reloaded, or the directory replaced. True when it did."""
+        directory or its debounce reloaded, or the directory replaced. What changed while no
+        observer was watching is then found by a full refresh, asked for once it watches."""
         with self._watch_lock:
             target = self._watch_target()
             if target == self._watching:
-                return False
+                return
             self._unwatch()
             self._watching = target
             if target is None:
-                return True
+                return
             config = self.refresher.config
             observer = Observer()
             observer.daemon = True
@@ -212,10 +212,11 @@ class Clock:
                     e.strerror or e,
                     config.refresh.interval_seconds,
                 )
-                return True
+                return
             self._observer = observer
             log.info("watching %s for changes", config.content.articles_dir)
-            return True
+        self.changed(None)
+        self.trigger()
 
     def _unwatch(self) -> None:
         if self._observer is not None:
