@@ -366,10 +366,11 @@ class Refresher:
     ) -> Version:
         configured = {s.name for s in config.sections}
         extra = (
-            sorted(n for n in counts if n not in configured)
-            if config.content.allow_new_sections
-            else []
+            [n for n in counts if n not in configured] if config.content.allow_new_sections else []
         )
+        if extra:  # oldest first: a section found later never takes an existing one's slug
+            starts = self.store.section_starts()
+            extra.sort(key=lambda name: (starts.get(name, 0), name))
         specs = feed_specs(config, extra)
         newest = {spec.slug: self.store.newest(spec.section, spec.max_entries) for spec in specs}
         # Keep rendered entries only while a feed shows them: memory follows the feeds' size.

@@ -98,7 +98,7 @@ def feed_specs(config: Config, extra_sections: Sequence[str] = ()) -> list[FeedS
     site = config.site
     sections = list(config.sections)
     taken = {"all", *(section.slug for section in sections)}
-    for name in extra_sections:  # in a stable order, so that each keeps its slug
+    for name in extra_sections:  # oldest first, so that a section keeps its slug
         slug = unique(slugify(name), taken.__contains__)
         taken.add(slug)
         sections.append(SectionConfig(name, slug, "", None))

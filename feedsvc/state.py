@@ -339,6 +339,13 @@ class StateStore:
             "INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(self.generation() + 1),)
         )
 
+    def section_starts(self) -> dict[str, int]:
+        """Each section's oldest published entry (`sort_key`): the order sections appeared in."""
+        rows = self._execute(
+            "SELECT section, min(sort_key) FROM entries WHERE present = 1 GROUP BY section"
+        )
+        return {section: start for section, start in rows}
+
     def section_counts(self) -> dict[str, int]:
         rows = self._execute(
             "SELECT section, count(*) FROM entries WHERE present = 1 GROUP BY section"

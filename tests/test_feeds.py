@@ -446,3 +446,22 @@ def test_one_article_s_odd_front_matter_never_stops_the_others(
     assert [str(p) for p in report.problems] == [f"odd.md:4: {problem}"]
     parsed = feedparser.parse(site.published("/feeds/all.atom"))
     assert not parsed.bozo and "Good story" in [e.title for e in parsed.entries]
+
+
+def test_a_section_found_later_never_takes_the_address_of_one_found_before(site: Site) -> None:
+    site.config_path.write_text(
+        config_text(
+            content='articles_dir = "articles"\nstate_dir = "var"\nallow_new_sections = true'
+        ),
+        encoding="utf-8",
+    )
+    site.write("b.txt", "Foo-Bar\nHyphenated, first\n\nB.\n", mtime=1_700_000_000)
+    site.refresh()
+    site.write("a.txt", "Foo Bar\nSpaced, later\n\nA.\n", mtime=1_700_000_100)  # sorts first
+    site.refresh()
+
+    def titles(slug: str) -> list[str]:
+        return [e.title for e in feedparser.parse(site.published(f"/feeds/{slug}.atom")).entries]
+
+    assert titles("foo-bar") == ["Hyphenated, first"]  # subscribers keep their feed
+    assert titles("foo-bar-2") == ["Spaced, later"]
