@@ -741,6 +741,16 @@ def _replace_file_entries(
             )
             continue
         entry = _entry_for(lookups, article, ordinal, previous, settings.authority, mtime)
+        if previous is None and article.slug and entry.slug != article.slug:
+            problems.append(
+                Problem(
+                    path,
+                    article.line,
+                    "warning",
+                    f"slug {article.slug!r} is taken by another article; this one is published "
+                    f"as {entry.slug!r} (choose another slug to decide it yourself)",
+                )
+            )
         kept.add(entry.id)
         lookups.save(entry)
         if previous is not None and previous.present:

@@ -291,3 +291,18 @@ def test_check_reads_everything_and_stores_nothing(site: Site) -> None:
     assert (files, count) == (3, 1)
     assert [(p.path, p.severity) for p in problems] == [("b.txt", "warning"), ("c.txt", "error")]
     assert not (site.root / "var").exists()
+
+
+def test_a_front_matter_slug_already_taken_is_changed_with_a_warning(site: Site) -> None:
+    site.write("a.md", "---\ntitle: First\nsection: Asia\nslug: the-story\n---\n\nA.\n")
+    site.refresh()
+    site.write("b.md", "---\ntitle: Second\nsection: Asia\nslug: the-story\n---\n\nB.\n")
+    report = site.refresh()
+    assert {e.title: e.slug for e in entries(site)} == {
+        "First": "the-story",
+        "Second": "the-story-2",
+    }
+    assert [str(p) for p in report.problems] == [
+        "b.md:1: warning: slug 'the-story' is taken by another article; this one is published "
+        "as 'the-story-2' (choose another slug to decide it yourself)"
+    ]
