@@ -325,7 +325,8 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
     if meta is None:
         return []
     # A YAML or TOML escape ("\a", "\u0007") makes a character the file's bytes do not have.
-    report.dirty = report.dirty or _has_forbidden_value(meta)
+    if not report.dirty and "\\" in source:
+        report.dirty = _has_forbidden_value(meta)
     fields = _FrontMatter(meta, lines[1:close], settings, report)
     body = report.clean("\n".join(lines[close + 1 :]).strip("\n"), close + 2, "the body")
     section = fields.section()
