@@ -376,27 +376,27 @@ def test_an_icon_and_an_external_link_pattern(site: Site) -> None:
     assert document["items"][0]["url"] == "https://news.example.org/story/a-story"
 
 
-def test_allowed_new_sections_get_feeds_of_their_own(site: Site) -> None:
-    site.config_path.write_text(
-        config_text(
-            content='articles_dir = "articles"\nstate_dir = "var"\nallow_new_sections = true'
-        ),
-        encoding="utf-8",
+def allow_new_sections(site: Site) -> None:
+    text = config_text(
+        content='articles_dir = "articles"\nstate_dir = "var"\nallow_new_sections = true'
     )
+    site.config_path.write_text(text, encoding="utf-8")
+
+
+def titles(site: Site, slug: str) -> list[str]:
+    """The entry titles of a section's Atom feed, newest first."""
+    return [e.title for e in feedparser.parse(site.published(f"/feeds/{slug}.atom")).entries]
+
+
+def test_allowed_new_sections_get_feeds_of_their_own(site: Site) -> None:
+    allow_new_sections(site)
     site.write("a.txt", "Sports\nMatch report\n\nGoal.\n")
     site.refresh()
-    parsed = feedparser.parse(site.published("/feeds/sports.atom"))
-    assert [e.title for e in parsed.entries] == ["Match report"]
-    assert feedparser.parse(site.published("/feeds/all.atom")).entries[0].title == "Match report"
+    assert titles(site, "sports") == ["Match report"] and titles(site, "all") == ["Match report"]
 
 
 def test_new_sections_whose_names_make_a_taken_slug_get_the_next_free_one(site: Site) -> None:
-    site.config_path.write_text(
-        config_text(
-            content='articles_dir = "articles"\nstate_dir = "var"\nallow_new_sections = true'
-        ),
-        encoding="utf-8",
-    )
+    allow_new_sections(site)
     site.write("a.txt", "Foo Bar\nSpaced\n\nA.\n", mtime=1_700_000_000)
     site.write("b.txt", "Foo-Bar\nHyphenated\n\nB.\n", mtime=1_700_000_100)
     site.write("c.txt", "All\nA section called All\n\nC.\n", mtime=1_700_000_200)
@@ -405,13 +405,11 @@ def test_new_sections_whose_names_make_a_taken_slug_get_the_next_free_one(site: 
         site.write("e.txt", f"Asia\nEdited {edit} times\n\nE.\n", mtime=1_700_000_400 + edit)
         assert site.refresh().published
 
-    def titles(slug: str) -> list[str]:
-        return [e.title for e in feedparser.parse(site.published(f"/feeds/{slug}.atom")).entries]
-
-    assert titles("foo-bar") == ["Spaced"] and titles("foo-bar-2") == ["Hyphenated"]
-    assert titles("all-2") == ["A section called All"]
-    assert titles("middle-east") == [] and titles("middle-east-2") == ["Not quite Middle East"]
-    assert len(titles("all")) == 5  # the combined feed is still every section's
+    assert titles(site, "foo-bar") == ["Spaced"] and titles(site, "foo-bar-2") == ["Hyphenated"]
+    assert titles(site, "all-2") == ["A section called All"]
+    assert titles(site, "middle-east") == []
+    assert titles(site, "middle-east-2") == ["Not quite Middle East"]
+    assert len(titles(site, "all")) == 5  # the combined feed is still every section's
 
 
 def test_last_modified_is_never_in_the_future_and_moves_when_the_opml_changes(site: Site) -> None:
@@ -449,19 +447,11 @@ def test_one_article_s_odd_front_matter_never_stops_the_others(
 
 
 def test_a_section_found_later_never_takes_the_address_of_one_found_before(site: Site) -> None:
-    site.config_path.write_text(
-        config_text(
-            content='articles_dir = "articles"\nstate_dir = "var"\nallow_new_sections = true'
-        ),
-        encoding="utf-8",
-    )
+    allow_new_sections(site)
     site.write("b.txt", "Foo-Bar\nHyphenated, first\n\nB.\n", mtime=1_700_000_000)
     site.refresh()
     site.write("a.txt", "Foo Bar\nSpaced, later\n\nA.\n", mtime=1_700_000_100)  # sorts first
     site.refresh()
 
-    def titles(slug: str) -> list[str]:
-        return [e.title for e in feedparser.parse(site.published(f"/feeds/{slug}.atom")).entries]
-
-    assert titles("foo-bar") == ["Hyphenated, first"]  # subscribers keep their feed
-    assert titles("foo-bar-2") == ["Spaced, later"]
+    assert titles(site, "foo-bar") == ["Hyphenated, first"]  # subscribers keep their feed
+    assert titles(site, "foo-bar-2") == ["Spaced, later"]
