@@ -471,7 +471,8 @@ def update(
         gone = [path for path in gone if path not in kept]
         changes.held_back = (
             f"cannot read {', '.join(listing.unreadable)} under {articles_dir}: "
-            f"{len(kept)} file(s) from there were kept as published, not deleted"
+            f"{len(kept)} file(s) from there were kept as published, not deleted (those "
+            "that cannot be read either are left out of the feeds until they can)"
         )
     with store.transaction():
         for path in gone:

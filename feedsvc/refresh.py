@@ -217,7 +217,7 @@ class Refresher:
             if partial is None:
                 listing = scan(config.content.articles_dir, self.workers, last, self._directories)
                 only = None if config_changed else _changed_since(last, listing)
-                if only == set() and self._store_published():
+                if only == set() and self._store_published(listing.unreadable):
                     self._last_listing = last
                     return self._unchanged(started, started_at)
                 looked_at = listing if only is None else _restricted(listing, only)
@@ -242,23 +242,34 @@ class Refresher:
                 log.warning("%s", changes.held_back)
             for path in changes.deferred:
                 log.info("%s: still being written (or changed while read); read it later", path)
-            source = self._source()
+            source = self._source(listing.unreadable)
             rendered: list[str] = []
             published = False
             if self.current is None or self.current.source != source or config_changed:
                 before = self.current.id if self.current else None
-                try:
-                    counts = self._section_counts(changes)
-                    self.current = self._publish(config, source, counts, rendered, started_at)
-                except _Unsettled as e:
-                    # Its body is no longer what was scanned: publish nothing rather than a
-                    # half-written or mismatched entry; the current version keeps serving.
-                    log.info("%s: changed after it was scanned; publishing it later", e.path)
-                    if e.path not in changes.deferred:
-                        changes.deferred.append(e.path)
-                    rendered.clear()
-                else:
-                    published = self.current.id != before
+                counts = self._section_counts(changes)
+                # Files under a directory that cannot be read stay published in the store, but
+                # those whose bodies cannot be read either are left out of the feeds until
+                # they can: waiting for them would publish nothing else, ever.
+                left_out: set[str] = set()
+                while True:
+                    try:
+                        self.current = self._publish(
+                            config, source, counts, rendered, started_at, left_out
+                        )
+                    except _Unsettled as e:
+                        rendered.clear()
+                        if e.path.startswith(listing.unreadable) and e.path not in left_out:
+                            left_out.add(e.path)
+                            continue
+                        # Its body is no longer what was scanned: publish nothing rather than a
+                        # half-written or mismatched entry; the current version keeps serving.
+                        log.info("%s: changed after it was scanned; publishing it later", e.path)
+                        if e.path not in changes.deferred:
+                            changes.deferred.append(e.path)
+                    else:
+                        published = self.current.id != before
+                    break
         report = RefreshReport(
             started_at=started_at,
             seconds=time.perf_counter() - started,
@@ -285,18 +296,20 @@ class Refresher:
         """The listing of just `paths`, when that is enough; None: scan everything."""
         return None if paths is None else scan_paths(self.config.content.articles_dir, paths)
 
-    def _source(self) -> str:
-        """What a version is made from: the store's generation, the config and the renderer."""
-        return f"{self.store.generation()}:{_made_with(self.config)}"
+    def _source(self, unreadable: tuple[str, ...]) -> str:
+        """What a version is made from: the store's generation, the directories left out of it
+        (unreadable), the config and the renderer."""
+        left_out = f"-{_key(*unreadable)[:8]}" if unreadable else ""
+        return f"{self.store.generation()}{left_out}:{_made_with(self.config)}"
 
     def _reuses_nothing(self, config: Config) -> bool:
         """No file of the current version can be reused: it was made with another config or
         renderer (or there is none)."""
         return self.current is None or self.current.source.partition(":")[2] != _made_with(config)
 
-    def _store_published(self) -> bool:
+    def _store_published(self, unreadable: tuple[str, ...]) -> bool:
         """The current version was made from the store as it is (no other process changed it)."""
-        return self.current is not None and self.current.source == self._source()
+        return self.current is not None and self.current.source == self._source(unreadable)
 
     def _unchanged(self, started: float, started_at: datetime) -> RefreshReport:
         """The report of a refresh that had nothing to do: no file read, nothing rendered."""
@@ -363,6 +376,7 @@ class Refresher:
         counts: dict[str, int],
         rendered: list[str],
         started_at: datetime,
+        left_out: Collection[str],
     ) -> Version:
         configured = {s.name for s in config.sections}
         extra = (
@@ -372,7 +386,9 @@ class Refresher:
             starts = self.store.section_starts()
             extra.sort(key=lambda name: (starts.get(name, 0), name))
         specs = feed_specs(config, extra)
-        newest = {spec.slug: self.store.newest(spec.section, spec.max_entries) for spec in specs}
+        newest = {
+            spec.slug: self.store.newest(spec.section, spec.max_entries, left_out) for spec in specs
+        }
         # Keep rendered entries only while a feed shows them: memory follows the feeds' size.
         visible = {entry.rendering_key: entry for entries in newest.values() for entry in entries}
         self._shown = {key: shown for key, shown in self._shown.items() if key in visible}

@@ -307,18 +307,23 @@ class StateStore:
         """Unpublish; the row (and so the id and slug) stays reserved forever."""
         self._execute("UPDATE entries SET present = 0 WHERE id = ?", (entry_id,))
 
-    def newest(self, section: str | None, limit: int) -> list[Entry]:
-        """The newest `limit` present entries of a section (None: of every section)."""
-        order = "ORDER BY sort_key DESC, id LIMIT ?"
-        if section is None:
-            rows = self._execute(
-                f"SELECT {_COLUMNS} FROM entries WHERE present = 1 {order}", (limit,)
-            )
-        else:
-            rows = self._execute(
-                f"SELECT {_COLUMNS} FROM entries WHERE present = 1 AND section = ? {order}",
-                (section, limit),
-            )
+    def newest(
+        self, section: str | None, limit: int, leaving_out: Collection[str] = ()
+    ) -> list[Entry]:
+        """The newest `limit` present entries of a section (None: of every section), those of
+        the files `leaving_out` (paths) left out."""
+        where = "present = 1"
+        parameters: list[object] = []
+        if section is not None:
+            where += " AND section = ?"
+            parameters.append(section)
+        if leaving_out:
+            where += f" AND path NOT IN ({', '.join('?' * len(leaving_out))})"
+            parameters += sorted(leaving_out)
+        rows = self._execute(
+            f"SELECT {_COLUMNS} FROM entries WHERE {where} ORDER BY sort_key DESC, id LIMIT ?",
+            (*parameters, limit),
+        )
         return [_stored(row).entry for row in rows]
 
     def parsed_with(self) -> str:

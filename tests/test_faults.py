@@ -30,6 +30,7 @@ from tests.test_operations import (
     ATOM,
     EUROPE,
     atom_ids,
+    atom_titles,
     client,
     healthz,
     stored_identities,
@@ -298,6 +299,45 @@ def test_an_unreadable_subdirectory_keeps_its_articles_published(
     monkeypatch.undo()
     report = site.refresh()
     assert report.held_back is None and report.removed == 0 and report.problems == ()
+
+
+def test_after_a_restart_an_unreadable_subdirectory_does_not_stop_the_rest_being_published(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.write("europe.txt", EUROPE)
+    site.write("asia/monsoon.txt", "Asia\nMonsoon arrives early\n\nRain fell.\n")
+    site.refresh()
+    feed = site.published("/feeds/all.atom")
+    monsoon = dict(zip(atom_titles(feed), atom_ids(feed), strict=True))
+    before = stored_identities(site)
+    real_scandir, real_read = os.scandir, Path.read_bytes
+
+    def scandir(path: Path) -> object:  # a chmod 000, which root would not feel
+        if str(path).endswith("/asia"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    def read_bytes(path: Path) -> bytes:
+        if "/asia/" in str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    site.write("new.txt", "Diplomacy\nA new treaty\n\nSigned today.\n")
+    report = site.refresh()  # a new refresher, as after a restart: nothing rendered in memory
+    assert report.published and report.deferred == ()
+    assert "left out of the feeds until they can" in str(report.held_back)
+    titles = atom_titles(site.published("/feeds/all.atom"))
+    assert "A new treaty" in titles and "Monsoon arrives early" not in titles
+    assert {k: v for k, v in stored_identities(site).items() if k in before} == before
+
+    monkeypatch.undo()
+    report = site.refresh()
+    assert report.held_back is None
+    feed = site.published("/feeds/all.atom")
+    again = dict(zip(atom_titles(feed), atom_ids(feed), strict=True))
+    assert again["Monsoon arrives early"] == monsoon["Monsoon arrives early"]  # the same id
 
 
 # -- (d) a file is read while it is being written --------------------------------------------
