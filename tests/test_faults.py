@@ -271,21 +271,31 @@ def test_articles_gone_or_empty_unpublishes_nothing_and_says_why(
     assert site.published("/feeds/all.atom") == served
 
 
-def test_an_unreadable_subdirectory_keeps_its_articles_published(
-    site: Site, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def publish_with_a_subdirectory(site: Site) -> None:
     site.write("europe.txt", EUROPE)
     site.write("asia/monsoon.txt", "Asia\nMonsoon arrives early\n\nRain fell.\n")
     site.refresh()
-    before = set(atom_ids(site.published("/feeds/all.atom")))
+
+
+def refuse_to_list(monkeypatch: pytest.MonkeyPatch, directory: str) -> None:
+    """`articles/<directory>` cannot be listed, as with its read bit off: root, which these
+    tests may run as, could list anything."""
     real_scandir = os.scandir
 
-    def scandir(path: Path) -> object:  # root may read anything: refuse like a chmod 000
-        if str(path).endswith("/asia"):
+    def scandir(path: Path) -> object:
+        if str(path).endswith(f"/{directory}"):
             raise PermissionError(13, "Permission denied", str(path))
         return real_scandir(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_an_unreadable_subdirectory_keeps_its_articles_published(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish_with_a_subdirectory(site)
+    before = set(atom_ids(site.published("/feeds/all.atom")))
+    refuse_to_list(monkeypatch, "asia")  # a directory with x but no r: its files still read
     site.write("new.txt", "Diplomacy\nA new treaty\n\nSigned today.\n")
     report = site.refresh()
     assert report.added == 1 and report.removed == 0  # the rest goes on
@@ -304,25 +314,18 @@ def test_an_unreadable_subdirectory_keeps_its_articles_published(
 def test_after_a_restart_an_unreadable_subdirectory_does_not_stop_the_rest_being_published(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    site.write("europe.txt", EUROPE)
-    site.write("asia/monsoon.txt", "Asia\nMonsoon arrives early\n\nRain fell.\n")
-    site.refresh()
+    publish_with_a_subdirectory(site)
     feed = site.published("/feeds/all.atom")
     monsoon = dict(zip(atom_titles(feed), atom_ids(feed), strict=True))
     before = stored_identities(site)
-    real_scandir, real_read = os.scandir, Path.read_bytes
-
-    def scandir(path: Path) -> object:  # a chmod 000, which root would not feel
-        if str(path).endswith("/asia"):
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_scandir(path)
+    refuse_to_list(monkeypatch, "asia")  # chmod 000: neither listed nor read
+    real_read = Path.read_bytes
 
     def read_bytes(path: Path) -> bytes:
         if "/asia/" in str(path):
             raise PermissionError(13, "Permission denied", str(path))
         return real_read(path)
 
-    monkeypatch.setattr(os, "scandir", scandir)
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
     site.write("new.txt", "Diplomacy\nA new treaty\n\nSigned today.\n")
     report = site.refresh()  # a new refresher, as after a restart: nothing rendered in memory
