@@ -163,7 +163,7 @@ _AGE = re.compile(
 def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -> list[Article]:
     """The sample's format: section line, title line, blank line, one paragraph per line."""
     lines = text.removesuffix("\n").split("\n")  # the final newline ends a line, adds none
-    body_end, related = _related_block(lines, report)
+    body_end, related = _related_block(lines, settings, report)
     starts = _article_starts(lines[:body_end], settings, report)
     if not starts:
         report.add(
@@ -258,11 +258,28 @@ def _text_article(
     )
 
 
-def _related_block(lines: list[str], report: _Report) -> tuple[int, tuple[RelatedHeadline, ...]]:
-    """Where the trailing related-headlines block starts (or len(lines)), and its headlines."""
-    dashes = [i for i, line in enumerate(lines) if line.strip() == "-"]
+def _related_block(
+    lines: list[str], settings: ReaderSettings, report: _Report
+) -> tuple[int, tuple[RelatedHeadline, ...]]:
+    """Where the trailing related-headlines block starts (or len(lines)), and its headlines.
+
+    It starts after the last article's opening (two files merged into one each end in such a
+    block: the first one is part of an article's body then, not the file's block)."""
+    openings = [
+        blank - 2
+        for blank, line in enumerate(lines)
+        if not line.strip()
+        and blank >= 2
+        and lines[blank - 1].strip()
+        and settings.canonical_section(lines[blank - 2]) is not None
+    ]
+    after = openings[-1] + 3 if openings else 0
     start = next(
-        (i for i in dashes if i + 1 < len(lines) and _AGE.match(lines[i + 1].strip())),
+        (
+            i
+            for i in range(after, len(lines) - 1)
+            if lines[i].strip() == "-" and _AGE.match(lines[i + 1].strip())
+        ),
         len(lines),
     )
     headlines: list[RelatedHeadline] = []

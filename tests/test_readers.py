@@ -59,6 +59,18 @@ def test_the_related_block_is_data_not_an_entry() -> None:
     assert all(a.related == related for a in result.articles)
 
 
+def test_only_the_block_after_the_last_article_is_the_related_block() -> None:
+    first = "Europe\nFirst story\n\nBody one.\n-\nAsia2 weeks ago\nAn older headline\n"
+    second = "Asia\nSecond story\n\nBody two.\n-\nEurope3 days ago\nA related headline\n"
+    merged = read(first + "\n" + second)  # two sample files concatenated
+    assert [a.title for a in merged.articles] == ["First story", "Second story"]
+    assert [r.title for r in merged.articles[1].related] == ["A related headline"]
+    assert merged.problems == ()
+    # a paragraph that is only "-", then one that ends in "today", is no block either
+    text = "Europe\nFirst\n\nBody.\n-\nThe vote is expected today\n\nAsia\nSecond\n\nMore.\n"
+    assert [a.title for a in read(text).articles] == ["First", "Second"]
+
+
 def test_content_hashes_stay_what_earlier_releases_stored() -> None:
     # Stored hashes decide whether an entry changed: a new formula would move every entry's
     # `updated` after an upgrade, and feed readers would show the whole archive as edited.
