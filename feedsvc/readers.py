@@ -163,8 +163,7 @@ _AGE = re.compile(
 def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -> list[Article]:
     """The sample's format: section line, title line, blank line, one paragraph per line."""
     lines = text.removesuffix("\n").split("\n")  # the final newline ends a line, adds none
-    body_end, related = _related_block(lines, settings, report)
-    starts = _article_starts(lines[:body_end], settings, report)
+    starts = _article_starts(lines, settings, report)
     if not starts:
         report.add(
             1,
@@ -173,6 +172,9 @@ def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -
             f"(one of: {', '.join(settings.sections)}), a title line and a blank line",
         )
         return []
+    # After the last article's opening: two files merged into one each end in such a block,
+    # and the first one is then part of an article's body, not the file's block.
+    body_end, related = _related_block(lines, starts[-1][0] + 3, report)
     articles: list[Article] = []
     for number, (start, section) in enumerate(starts):
         end = starts[number + 1][0] if number + 1 < len(starts) else body_end
@@ -259,21 +261,10 @@ def _text_article(
 
 
 def _related_block(
-    lines: list[str], settings: ReaderSettings, report: _Report
+    lines: list[str], after: int, report: _Report
 ) -> tuple[int, tuple[RelatedHeadline, ...]]:
-    """Where the trailing related-headlines block starts (or len(lines)), and its headlines.
-
-    It starts after the last article's opening (two files merged into one each end in such a
-    block: the first one is part of an article's body then, not the file's block)."""
-    openings = [
-        blank - 2
-        for blank, line in enumerate(lines)
-        if not line.strip()
-        and blank >= 2
-        and lines[blank - 1].strip()
-        and settings.canonical_section(lines[blank - 2]) is not None
-    ]
-    after = openings[-1] + 3 if openings else 0
+    """Where the trailing related-headlines block starts, at `after` or later (len(lines): no
+    block), and its headlines."""
     start = next(
         (
             i
