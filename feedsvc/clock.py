@@ -12,7 +12,8 @@ import signal
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -53,7 +54,7 @@ class Clock:
         self._next_full = 0.0
         self._observer: Any = None
         #: what the observer watches (`_watch_target`); None: nothing
-        self._watching: tuple[object, ...] | None = None
+        self._watching: _Watched | None = None
         self._watch_lock = threading.Lock()  #: `poll` and `tick` run on different threads
         self._previous_sighup: Any = None
 
@@ -169,18 +170,18 @@ class Clock:
         # Only a file touch here: the scheduler's locks are not safe to take in a signal handler.
         request_control(self.refresher.state_dir, "reload")
 
-    def _watch_target(self) -> tuple[object, ...] | None:
-        """What should be watched: the directory, as it is now (a deploy may have replaced
-        it), with the debounce; None when watching is off."""
-        config = self.refresher.config
-        if not config.refresh.watch:
+    def _watch_target(self) -> _Watched | None:
+        """What should be watched, the directory as it is now (a deploy may have replaced it);
+        None when watching is off."""
+        config = self.refresher.config  # one config: a reload may swap it meanwhile
+        refresh, directory = config.refresh, config.content.articles_dir
+        if not refresh.watch:
             return None
-        directory = config.content.articles_dir
         try:
             info = os.stat(directory)
         except OSError:
-            return (directory, config.refresh.debounce_seconds, None)
-        return (directory, config.refresh.debounce_seconds, info.st_dev, info.st_ino)
+            return _Watched(directory, refresh.debounce_seconds, None)
+        return _Watched(directory, refresh.debounce_seconds, (info.st_dev, info.st_ino))
 
     def _keep_watching(self) -> None:
         """Watch what `_watch_target` says, starting over when that changed: the setting, the
@@ -194,27 +195,24 @@ class Clock:
             self._watching = target
             if target is None:
                 return
-            config = self.refresher.config
             observer = Observer()
             observer.daemon = True
             try:
                 observer.schedule(
-                    _Changes(self, config.refresh.debounce_seconds),
-                    str(config.content.articles_dir),
-                    recursive=True,
+                    _Changes(self, target.debounce), str(target.directory), recursive=True
                 )
                 observer.start()
             except OSError as e:
                 observer.stop()
                 log.warning(
                     "cannot watch %s (%s); the schedule still refreshes every %d s",
-                    config.content.articles_dir,
+                    target.directory,
                     e.strerror or e,
-                    config.refresh.interval_seconds,
+                    self.refresher.config.refresh.interval_seconds,
                 )
                 return
             self._observer = observer
-            log.info("watching %s for changes", config.content.articles_dir)
+            log.info("watching %s for changes", target.directory)
         self.changed(None)
         self.trigger()
 
@@ -232,6 +230,12 @@ class Clock:
         if self._previous_sighup is not None:
             signal.signal(signal.SIGHUP, self._previous_sighup)
             self._previous_sighup = None
+
+
+class _Watched(NamedTuple):
+    directory: Path
+    debounce: float
+    identity: tuple[int, int] | None  #: device and inode; None: the directory is missing
 
 
 class _Changes(FileSystemEventHandler):
