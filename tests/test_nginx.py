@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc.publish import Version, load_current, publish_dir
+from feedsvc.publish import publish_dir
 from tests.conftest import ROOT, Site
 from tests.servers import Server, free_port, get
+from tests.test_feeds import current
 
 #: what the README adds around its `server` block to make a whole config, kept under `prefix`
 FRAME = """user {user};
@@ -78,12 +79,6 @@ def nginx(request: pytest.FixtureRequest, sample_site: Site, tmp_path: Path) -> 
         yield running
     finally:
         running.stop()
-
-
-def current(site: Site) -> Version:
-    version = load_current(publish_dir(site.root / "var"))
-    assert version is not None
-    return version
 
 
 def test_nginx_serves_every_url_from_the_files_as_they_stand(

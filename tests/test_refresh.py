@@ -15,6 +15,7 @@ from feedsvc import corpus, publish, readers
 from feedsvc.publish import KEEP_PREVIOUS, publish_dir
 from feedsvc.refresh import Refresher
 from tests.conftest import Site, config_text
+from tests.servers import wait_for
 from tests.test_feeds import current
 
 ARTICLE = "Europe\nA title\n\nA paragraph.\n"
@@ -481,10 +482,8 @@ def test_superseded_versions_are_removed_but_the_last_few_a_reader_may_use(site:
         published.append(report.version)
     versions = publish_dir(site.root / "var") / "versions"
     kept = set(published[-1 - KEEP_PREVIOUS :])
-    deadline = time.monotonic() + 10  # removed in the background: nobody waits for it
-    while {d.name for d in versions.iterdir()} != kept and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert {d.name for d in versions.iterdir()} == kept
+    # removed in the background: nobody waits for it
+    wait_for(lambda: {d.name for d in versions.iterdir()} == kept, "the superseded versions")
     assert b"Update 5." in site.published("/feeds/asia.atom")
     refresher.close()
 
@@ -540,10 +539,9 @@ def test_the_collector_never_takes_the_version_switched_to_since_it_started(site
         published.append(refresher.refresh().version)
     refresher.close()
     root = publish_dir(site.root / "var")
-    wait_for_collection = time.monotonic() + 10
-    while len(list((root / "versions").iterdir())) > 1 + KEEP_PREVIOUS:
-        assert time.monotonic() < wait_for_collection
-        time.sleep(0.01)
+    wait_for(
+        lambda: len(list((root / "versions").iterdir())) == 1 + KEEP_PREVIOUS, "the collection"
+    )
     # One more, older than those kept, and so the next to go; but switched back to (a config
     # change reverted) after a collection started, told that the newest was current.
     back = "0" * 20
