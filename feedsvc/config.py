@@ -320,8 +320,8 @@ class _Reader:
         if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
             raise self.fail(_Key("", "sections"), "expected [[sections]] tables")
         sections: list[SectionConfig] = []
+        known = {"name", "slug", "description", "max_entries"}
         for index, table in enumerate(raw):
-            known = {"name", "slug", "description", "max_entries"}
             self.no_unknown(table, "sections", known, index)
 
             def key(name: str, index: int = index) -> _Key:
