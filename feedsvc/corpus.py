@@ -2,7 +2,8 @@
 
 A scan only stats files. A file is read when its size or mtime changed, and parsed only when its
 bytes did. Identification keeps every published id: an article keeps its entry through a title
-edit, a body edit, a move inside its file, a rename of its file and a restart.
+edit, a body edit, a move inside its file, a rename of its file, a save that does not read (it
+stays published as last read) and a restart.
 """
 
 from __future__ import annotations
@@ -637,10 +638,10 @@ def _refuse_large(
     settings: UpdateSettings,
     changes: ChangeSet,
 ) -> None:
-    problem = _too_large(path, info.size, settings.max_file_bytes)
-    for stored in lookups.entries_from(path, known):
-        _remove(lookups.store, stored.entry, changes)
-    lookups.store.save_file(FileRecord(path, FileSignature(*info, ""), (problem,)))
+    problems = [_too_large(path, info.size, settings.max_file_bytes)]
+    held = [stored.entry for stored in lookups.entries_from(path, known)]
+    _remove_or_hold(lookups.store, held, problems, changes)
+    lookups.store.save_file(FileRecord(path, FileSignature(*info, ""), tuple(problems)))
 
 
 def _apply(
@@ -764,9 +765,33 @@ def _replace_file_entries(
             changes.added.append(entry.id)
         elif previous.entry.content_hash != entry.content_hash:
             changes.updated.append(entry.id)
-    for stored in old:
-        if stored.entry.id not in kept:
-            _remove(store, stored.entry, changes)
+    gone = [stored.entry for stored in old if stored.entry.id not in kept]
+    _remove_or_hold(store, gone, problems, changes)
+
+
+def _remove_or_hold(
+    store: StateStore, gone: list[Entry], problems: list[Problem], changes: ChangeSet
+) -> None:
+    """Unpublish the entries a file no longer holds, unless part of it was refused.
+
+    An editor's save halfway through an edit (the title cleared) would otherwise take the article
+    down, and the finished edit would bring it back under a new id: readers would see it twice.
+    It stays published as last read, its body kept by the publisher, until the file reads cleanly.
+    """
+    if not any(problem.severity == "error" for problem in problems):
+        for entry in gone:
+            _remove(store, entry, changes)
+        return
+    problems.extend(
+        Problem(
+            entry.path,
+            None,
+            "warning",
+            f"{entry.title!r} is not in this file as read; it stays published as it was until "
+            "the errors here are fixed",
+        )
+        for entry in gone
+    )
 
 
 #: Evidence that a new article is an old entry of the same file, most certain first.

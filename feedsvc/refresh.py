@@ -140,6 +140,7 @@ class Refresher:
         self.current: Version | None = None
         self.current = self._current_version()
         self._shown: dict[str, ShownEntry] = {}  #: by `Entry.rendering_key`
+        self._read_bodies: dict[str, str] = {}  #: read to show, to be kept: by content hash
         self._last_success: datetime | None = _last_success(config.content.state_dir)
         self.last_report: RefreshReport | None = None
         self._last_listing: Scan | None = None  #: what the last refresh saw, all of it handled
@@ -248,9 +249,10 @@ class Refresher:
             if self.current is None or self.current.source != source or config_changed:
                 before = self.current.id if self.current else None
                 counts = self._section_counts(changes)
-                # Files under a directory that cannot be read stay published in the store, but
-                # those whose bodies cannot be read either are left out of the feeds until
-                # they can: waiting for them would publish nothing else, ever.
+                # Files under a directory that cannot be read stay published in the store, and
+                # so do articles held by a file that no longer reads cleanly. Those whose bodies
+                # cannot be read, nor were kept, are left out of the feeds until they can be:
+                # waiting for them would publish nothing else, ever.
                 left_out: set[str] = set()
                 while True:
                     try:
@@ -259,7 +261,10 @@ class Refresher:
                         )
                     except _Unsettled as e:
                         rendered.clear()
-                        if e.path.startswith(listing.unreadable) and e.path not in left_out:
+                        lasting = e.path.startswith(listing.unreadable) or self.store.has_errors(
+                            e.path
+                        )
+                        if lasting and e.path not in left_out:
                             left_out.add(e.path)
                             continue
                         # Its body is no longer what was scanned: publish nothing rather than a
@@ -403,7 +408,7 @@ class Refresher:
             plan.feed(spec, newest[spec.slug], made.get(spec.slug))
         slug_counts = {spec.slug: counts.get(spec.section, 0) for spec in specs if spec.section}
         slug_counts["all"] = sum(counts.values())
-        return write_version(
+        version = write_version(
             self.root,
             plan.pending,
             slug_counts,
@@ -412,13 +417,30 @@ class Refresher:
             source,
             config.refresh.interval_seconds,
         )
+        with self.store.transaction():
+            self.store.keep_bodies(self._read_bodies, {e.content_hash for e in visible.values()})
+        self._read_bodies.clear()
+        return version
 
     def _show(self, entry: Entry) -> ShownEntry:
         """Render an entry once per content: the same entry in a section feed and in `all`."""
         key = entry.rendering_key
         shown = self._shown.get(key)
         if shown is None:
-            shown = self._shown[key] = _shown_or_unsettled(self.config, entry)
+            made = _shown_from_file(self.config, entry) or self._shown_as_kept(entry)
+            shown = self._shown[key] = self._keep(entry, made)
+        return shown
+
+    def _shown_as_kept(self, entry: Entry) -> tuple[ShownEntry, str]:
+        """The entry from its kept body: its file no longer holds it (see `_remove_or_hold`)."""
+        body = self.store.saved_body(entry.content_hash)
+        if body is None:
+            raise _Unsettled(entry.path)
+        return show(self.config, entry, body), body
+
+    def _keep(self, entry: Entry, made: tuple[ShownEntry, str]) -> ShownEntry:
+        shown, body = made
+        self._read_bodies[entry.content_hash] = body
         return shown
 
     def _show_all(self, config: Config, entries: list[Entry]) -> None:
@@ -436,8 +458,10 @@ class Refresher:
             (config, entries[start : start + _SHOW_BATCH])
             for start in range(0, len(entries), _SHOW_BATCH)
         ]
-        for (_, batch), shown in zip(batches, self.workers.map(_show_batch, batches), strict=True):
-            self._shown.update((e.rendering_key, s) for e, s in zip(batch, shown, strict=True))
+        for (_, batch), made in zip(batches, self.workers.map(_show_batch, batches), strict=True):
+            for entry, shown in zip(batch, made, strict=True):
+                if shown is not None:  # else `_show` looks for its kept body
+                    self._shown[entry.rendering_key] = self._keep(entry, shown)
 
     def _feeds_in_workers(
         self, config: Config, specs: Sequence[FeedSpec], newest: dict[str, list[Entry]]
@@ -491,16 +515,15 @@ def _make_feed(task: tuple[Config, FeedSpec, list[ShownEntry]]) -> _MadeFeed:
     return [writer(model) for writer in FORMATS.values()], model.updated
 
 
-def _show_batch(batch: tuple[Config, list[Entry]]) -> list[ShownEntry]:
+def _show_batch(batch: tuple[Config, list[Entry]]) -> list[tuple[ShownEntry, str] | None]:
     config, entries = batch
-    return [_shown_or_unsettled(config, entry) for entry in entries]
+    return [_shown_from_file(config, entry) for entry in entries]
 
 
-def _shown_or_unsettled(config: Config, entry: Entry) -> ShownEntry:
+def _shown_from_file(config: Config, entry: Entry) -> tuple[ShownEntry, str] | None:
+    """The entry rendered, and its body; None when its file no longer holds it."""
     body = load_body(config.content.articles_dir, entry, ReaderSettings.from_config(config))
-    if body is None:
-        raise _Unsettled(entry.path)
-    return show(config, entry, body)
+    return None if body is None else (show(config, entry, body), body)
 
 
 class _Unsettled(Exception):

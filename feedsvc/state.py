@@ -1,4 +1,5 @@
-"""The state store: ids, first-seen dates, content hashes and file signatures, in one SQLite file.
+"""The state store: ids, first-seen dates, content hashes, file signatures and the bodies the
+feeds show, in one SQLite file.
 
 Contract: every datetime going in or out is timezone-aware; any method may raise `StateError`;
 nothing here knows about formats or HTTP. Ids are never deleted: a removed entry keeps its row
@@ -10,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from feedsvc.model import Entry, Problem, RelatedHeadline
 
 #: deferred row writes sent together
 _BATCH = 1000
-SCHEMA_VERSION = 2  #: 2: bodies stay in their files, the store keeps body_hash
+SCHEMA_VERSION = 3  #: 2: bodies stay in their files, the store keeps body_hash; 3: `bodies`
 STATE_FILE = "state.sqlite3"
 
 _SCHEMA = """
@@ -54,6 +55,11 @@ CREATE TABLE entries (
     sort_key INTEGER NOT NULL    -- published as UTC microseconds, for ORDER BY
 );
 """
+#: The bodies of the entries the feeds show, as last read from their files: what a feed is
+#: rendered from when a file no longer holds its published article (a save that does not read).
+_BODIES = "CREATE TABLE IF NOT EXISTS bodies (content_hash TEXT PRIMARY KEY, body TEXT NOT NULL);"
+#: what brings a store of an earlier schema version to the next, without touching any id
+_UPGRADES = {2: _BODIES}
 #: the lookups' indexes, by name; `indexes_later` builds them after a first fill
 _INDEXES = {
     "entries_feed": "entries (present, section, sort_key DESC, id)",
@@ -132,7 +138,7 @@ class StateStore:
                 # One script, one transaction: a crash here leaves no half-made store.
                 indexes = "".join(f"CREATE INDEX {n} ON {on};" for n, on in _INDEXES.items())
                 db.executescript(
-                    f"BEGIN;{_SCHEMA}{indexes}INSERT INTO meta VALUES ('schema_version', "
+                    f"BEGIN;{_SCHEMA}{_BODIES}{indexes}INSERT INTO meta VALUES ('schema_version', "
                     f"'{SCHEMA_VERSION}');COMMIT;"
                 )
             return store
@@ -156,6 +162,12 @@ class StateStore:
         except sqlite3.DatabaseError as e:
             raise sqlite3.DatabaseError(f"no schema version: {e}") from e
         found = int(row[0]) if row else None
+        while found is not None and found in _UPGRADES:  # two processes may: IF NOT EXISTS
+            self._db.executescript(
+                f"BEGIN IMMEDIATE;{_UPGRADES[found]}UPDATE meta SET value = '{found + 1}' "
+                "WHERE key = 'schema_version';COMMIT;"
+            )
+            found += 1
         if found != SCHEMA_VERSION:
             raise StateError(
                 f"{self.path}: the state store has schema version {found}, this feedsvc needs "
@@ -252,6 +264,11 @@ class StateStore:
         found = [Problem(path, *fields) for path, raw in rows for fields in json.loads(raw)]
         return sorted(found, key=lambda p: (p.path, p.line or 0))
 
+    def has_errors(self, path: str) -> bool:
+        """Whether the file's last read refused something in it."""
+        row = self._execute("SELECT problems FROM files WHERE path = ?", (path,)).fetchone()
+        return row is not None and any(fields[1] == "error" for fields in json.loads(row[0]))
+
     # -- entries -----------------------------------------------------------------------------
     def entries_from(self, path: str) -> list[StoredEntry]:
         rows = self._execute(
@@ -325,6 +342,25 @@ class StateStore:
             (*parameters, limit),
         )
         return [_stored(row).entry for row in rows]
+
+    # -- bodies ------------------------------------------------------------------------------
+    def saved_body(self, content_hash: str) -> str | None:
+        row = self._execute(
+            "SELECT body FROM bodies WHERE content_hash = ?", (content_hash,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def keep_bodies(self, read: Mapping[str, str], shown: Collection[str]) -> None:
+        """Save the bodies just `read` (by content hash) of the entries `shown`, and forget
+        those of entries no longer shown: the table stays the size of the feeds."""
+        saved = {row[0] for row in self._execute("SELECT content_hash FROM bodies")}
+        self._db.executemany(
+            "DELETE FROM bodies WHERE content_hash = ?", [(h,) for h in saved.difference(shown)]
+        )
+        self._db.executemany(
+            "INSERT INTO bodies VALUES (?, ?)",
+            [(h, body) for h, body in read.items() if h in shown and h not in saved],
+        )
 
     def parsed_with(self) -> str:
         """`ReaderSettings.digest` of the last update that read every file ("" before any)."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
+import feedparser
 import pytest
 
 from feedsvc.config import load_config
@@ -13,7 +15,7 @@ from feedsvc.corpus import check_files
 from feedsvc.errors import StateError
 from feedsvc.model import Entry
 from feedsvc.state import StateStore
-from tests.conftest import Site
+from tests.conftest import Site, config_text
 
 ARTICLE = "Europe\nOriginal title\n\nFirst paragraph.\nSecond paragraph.\n"
 OTHER = "Asia\nAnother story\n\nIts only paragraph.\n"
@@ -181,6 +183,108 @@ def test_a_copy_is_published_once_its_original_is_deleted(site: Site) -> None:
     assert report.removed == 0 and report.problems == ()
 
 
+MARKDOWN = "---\ntitle: Talks resume in Geneva\nsection: Europe\n---\n\nDelegations met.\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "broken", "finished"),
+    [
+        (
+            "a.md",
+            MARKDOWN,
+            MARKDOWN.replace("Talks resume in Geneva", ""),  # the title cleared to retype it
+            MARKDOWN.replace("in Geneva", "in Geneva on Monday"),
+        ),
+        (
+            "a.txt",
+            ARTICLE,
+            ARTICLE.replace("Original title\n\n", "Original title\n"),  # no article found
+            ARTICLE.replace("First paragraph", "An edited first paragraph"),
+        ),
+    ],
+    ids=["markdown", "text"],
+)
+def test_a_save_halfway_through_an_edit_keeps_the_article_published_and_its_id(
+    site: Site, name: str, text: str, broken: str, finished: str
+) -> None:
+    site.write(name, text, mtime=1_700_000_000)
+    site.refresh()
+    before = only(site)
+    shown = feedparser.parse(site.published("/feeds/all.atom")).entries
+    site.write(name, broken, mtime=1_700_000_100)
+    site.write("b.txt", OTHER, mtime=1_700_000_100)  # so that the feed is rendered again
+    report = site.refresh()  # a new refresher, as after a restart: nothing rendered in memory
+    assert report.removed == 0 and report.added == 1 and only_section(site, "Europe") == before
+    by_severity = {p.severity: p for p in report.problems}
+    assert sorted(by_severity) == ["error", "warning"] and len(report.problems) == 2
+    assert by_severity["warning"].path == by_severity["error"].path == name
+    assert f"{before.title!r} is not in this file as read; it stays published" in str(
+        by_severity["warning"]
+    )
+    feed = feedparser.parse(site.published("/feeds/all.atom")).entries
+    assert [(e.id, e.title, e.content) for e in feed if e.id == before.id] == [
+        (e.id, e.title, e.content) for e in shown
+    ]
+    site.write(name, finished, mtime=1_700_000_200)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed, report.problems) == (0, 1, 0, ())
+    assert only_section(site, "Europe").id == before.id
+
+
+def test_an_article_held_without_a_kept_body_is_left_out_until_its_file_is_fixed(
+    site: Site,
+) -> None:
+    site.write("a.txt", ARTICLE, mtime=1_700_000_000)
+    site.refresh()
+    before = only(site)
+    with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db, db:
+        db.execute("DELETE FROM bodies")  # as in a store made before bodies were kept
+    site.write("a.txt", ARTICLE.replace("Original title\n\n", "Original title\n"), 1.8e9)
+    site.write("b.txt", OTHER, mtime=1.8e9)
+    report = site.refresh()
+    assert report.published and report.deferred == () and report.removed == 0
+    shown = feedparser.parse(site.published("/feeds/all.atom")).entries
+    assert [e.title for e in shown] == ["Another story"]
+    site.write("a.txt", ARTICLE.replace("First", "Edited first"), mtime=1.9e9)
+    site.refresh()
+    shown = feedparser.parse(site.published("/feeds/all.atom")).entries
+    assert before.id in [e.id for e in shown]
+
+
+def test_a_file_grown_over_the_size_cap_keeps_its_articles_published(site: Site) -> None:
+    site.write("a.txt", ARTICLE)
+    site.refresh()
+    before = only(site)
+    config = site.config_path.read_text(encoding="utf-8")
+    site.config_path.write_text(
+        config.replace('state_dir = "var"', 'state_dir = "var"\nmax_file_bytes = 100')
+    )
+    site.write("a.txt", ARTICLE + "x" * 200, mtime=1.8e9)
+    report = site.refresh()
+    assert report.removed == 0 and only(site) == before
+    assert [p.severity for p in report.problems] == ["error", "warning"]
+
+
+def test_an_article_taken_out_of_a_file_that_reads_cleanly_is_unpublished(site: Site) -> None:
+    site.write("a.txt", ARTICLE + "\n" + OTHER)
+    site.refresh()
+    site.write("a.txt", OTHER, mtime=1.8e9)
+    report = site.refresh()
+    assert report.removed == 1 and report.problems == ()
+    assert [e.title for e in entries(site)] == ["Another story"]
+
+
+def test_the_store_keeps_the_bodies_of_the_entries_shown_and_no_others(site: Site) -> None:
+    site.config_path.write_text(config_text(feeds="max_entries = 2"), encoding="utf-8")
+    for day in range(4):
+        site.write(f"{day}.txt", f"Asia\nDay {day}\n\nBody {day}.\n", mtime=1.7e9 + day)
+    site.refresh()
+    with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db:
+        kept = dict(db.execute("SELECT body, content_hash FROM bodies"))
+    newest = {e.title: e.content_hash for e in entries(site)[:2]}
+    assert sorted(kept.items()) == [("Body 2.", newest["Day 2"]), ("Body 3.", newest["Day 3"])]
+
+
 def test_two_different_articles_never_share_an_id(site: Site) -> None:
     for number in range(5):
         site.write(f"{number}.txt", f"Asia\nSame title\n\nBody number {number}.\n")
@@ -240,6 +344,23 @@ def test_a_corrupt_state_store_is_refused_not_reset(site: Site) -> None:
     (site.root / "var" / "state.sqlite3").write_bytes(b"this is not a database" * 100)
     with pytest.raises(StateError, match="unreadable or corrupt.*restore it from a backup"):
         StateStore.open(site.root / "var")
+
+
+def test_a_state_store_of_schema_version_2_is_upgraded_and_keeps_its_ids(site: Site) -> None:
+    site.write("a.txt", ARTICLE)
+    site.refresh()
+    before = only(site)
+    with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db, db:
+        db.execute("DROP TABLE bodies")
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    site.write("b.txt", OTHER)
+    assert site.refresh().added == 1
+    assert only_section(site, "Europe") == before
+    with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+            "3",
+        )
+        assert db.execute("SELECT count(*) FROM bodies").fetchone() == (2,)
 
 
 def test_a_state_store_of_another_version_is_refused(site: Site) -> None:
