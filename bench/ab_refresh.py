@@ -11,6 +11,8 @@ AFTER defaults to HEAD. Each commit's `feedsvc/` is taken with `git archive` int
 this tree's. CONFIG and CHANGED_FILE are as `refresh_probe.py` wants them: a state_dir filled
 by a cold build (both commits use it in turn; the first refresh of each, untimed, renders what
 the other rendered differently) and a corpus that may be edited and is restored at the end.
+When the store's schema changed between the two, the older commit cannot open the newer's store:
+give AFTER a config of its own (`--after-config`, another state_dir over the same corpus).
 """
 
 from __future__ import annotations
@@ -50,17 +52,22 @@ def main() -> int:
     parser.add_argument("config")
     parser.add_argument("changed_file")
     parser.add_argument("--reps", type=int, default=15)
+    parser.add_argument("--after-config", help="AFTER's own config, if the schema changed")
     args, sides = compared_commits(parser, rounds=5)
-    config, changed = str(Path(args.config).resolve()), str(Path(args.changed_file).resolve())
+    changed = str(Path(args.changed_file).resolve())
+    (before, _), (after, _) = sides
+    configs = {
+        before: str(Path(args.config).resolve()),
+        after: str(Path(args.after_config or args.config).resolve()),
+    }
     rounds: dict[str, dict[str, list[float]]] = {name: {} for name, _ in sides}
     for number in range(args.rounds):
         for name, code in in_turn(sides, number):
-            found = probe(code, config, changed, args.reps)
+            found = probe(code, configs[name], changed, args.reps)
             for key in FIGURES:
                 rounds[name].setdefault(key, []).append(statistics.median(found[key]))
             line = ", ".join(f"{FIGURES[k]} {1e3 * rounds[name][k][-1]:.1f} ms" for k in FIGURES)
             print(f"round {number + 1} {name}: {line}", file=sys.stderr)
-    (before, _), (after, _) = sides
     print(f"| refresh | {before} | {after} | ratio |\n|---|---:|---:|---:|")
     for key, label in FIGURES.items():
         old, new = (statistics.median(rounds[side][key]) for side in (before, after))
