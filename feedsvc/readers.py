@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -380,10 +380,18 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
             if meta is None:
                 meta = yaml.load(source, _YamlLoader)
     except tomllib.TOMLDecodeError as e:
-        report.add(None, "error", f"invalid TOML front matter: {e}")
+        # Before Python 3.14 the position is only in the message: "... (at line 3, column 12)"
+        at = _TOML_AT.search(str(e))
+        line = int(at.group(1)) + 1 if at else None  # below the opening +++
+        report.add(line, "error", f"invalid TOML front matter: {_TOML_AT.sub('', str(e))}")
         return None
     except ValueError as e:  # PyYAML builds dates itself: 2025-02-30 raises here
-        report.add(None, "error", f"invalid date in the front matter: {e}")
+        report.add(_impossible_date(source), "error", f"invalid date in the front matter: {e}")
+        return None
+    except yaml.reader.ReaderError as e:  # a character YAML refuses, before any parsing
+        line = source.count("\n", 0, e.position) + 2
+        problem = f"character U+{e.character:04X} is refused ({e.reason}); remove it"
+        report.add(line, "error", f"invalid YAML front matter: {problem}")
         return None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
@@ -399,6 +407,22 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
     return meta
 
 
+_TOML_AT = re.compile(r" \(at line (\d+), column \d+\)")
+
+
+def _impossible_date(source: str) -> int | None:
+    """The line of the first `key: value` whose value YAML takes for a date but cannot build."""
+    for number, line in enumerate(source.split("\n"), start=2):
+        key, _, value = line.partition(":")
+        value = value.strip()
+        if key.strip() and value and _TIMESTAMP_PATTERN.fullmatch(value):
+            try:
+                _TIMESTAMP(ScalarNode(_TIMESTAMP_TAG, value))
+            except ValueError:
+                return number
+    return None
+
+
 #: `key: value`, the key a known field, the value a plain scalar that starts with no indicator
 _FLAT_LINE = re.compile(r"([a-z]+):[ ]+([^\s\-?:,\[\]{}#&*!|>'\"%@`].*)")
 #: what would end a plain scalar early or be trimmed from it: left to PyYAML
@@ -406,6 +430,9 @@ _NOT_FLAT = re.compile(r": |:$| #|\t|\s$")
 _STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _TIMESTAMP = SafeConstructor().construct_yaml_timestamp
+_TIMESTAMP_PATTERN = next(
+    p for tag, p in Resolver.yaml_implicit_resolvers["0"] if tag == _TIMESTAMP_TAG
+)
 #: PyYAML's implicit types by a value's first character (None: for any), as it looks them up
 _IMPLICIT: Mapping[str | None, list[tuple[str, re.Pattern[str]]]] = Resolver.yaml_implicit_resolvers
 
@@ -491,7 +518,10 @@ class _FrontMatter:
         if not isinstance(value, str) or (required and not value.strip()):
             self.error(key, value)
             return None
-        return self.report.clean(value.strip(), self.clean_line(key), f"'{key}'") or None
+        cleaned = self.report.clean(value.strip(), self.clean_line(key), f"'{key}'")
+        if required and not cleaned:  # it held only control characters
+            self.error(key, value)
+        return cleaned or None
 
     def section(self) -> str | None:
         key = "section" if "section" in self.meta or "category" not in self.meta else "category"
@@ -537,12 +567,15 @@ class _FrontMatter:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=self.settings.timezone)
         try:
-            parsed.astimezone(UTC)  # 9999-12-31T23:00-05:00 is no instant Python can hold
+            in_utc = parsed.astimezone(UTC)  # 9999-12-31T23:00-05:00 is no instant Python can hold
         except OverflowError:
             self.failed = True
             self.report.add(self.line(key), "error", f"front-matter '{key}' is out of range")
             return None
-        return parsed
+        # RFC 3339 offsets are whole minutes; a local mean time's are not (Amsterdam before
+        # 1937: +00:19:32), and the feeds would carry a date no parser accepts.
+        offset = parsed.utcoffset()
+        return in_utc if offset is not None and offset % timedelta(minutes=1) else parsed
 
     def uri(self, key: str) -> str | None:
         value = self.text(key)

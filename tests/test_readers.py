@@ -263,26 +263,40 @@ Body.
 
 
 @pytest.mark.parametrize(
-    ("front", "expected"),
+    ("front", "line", "expected"),
     [
         (
             "title: NO\nsection: Asia",
+            2,
             "front-matter 'title' must be a non-empty string, found bool False",
         ),
-        ("title: T\nsection: Asia\ndate: 10:00", "front-matter 'date' must be a date and time"),
-        ("title: T\nsection: Asia\ndate: 2025-02-30", "invalid date in the front matter"),
-        ("title: T\nsection: Asia\ntags: energy", "front-matter 'tags' must be a list of strings"),
-        ("title: T\nsection: Asia\nid: not a uri", "front-matter 'id' must be an absolute URI"),
-        ("section: Asia", "front-matter 'title' is required"),
-        ("title: [unclosed\nsection: Asia", "invalid YAML front matter"),
+        ('title: "\\x07"\nsection: Asia', 2, "front-matter 'title' must be a non-empty string"),
+        ("title: T\nsection: Asia\ndate: 10:00", 4, "front-matter 'date' must be a date and time"),
+        ("title: T\nsection: Asia\ndate: 2025-02-30", 4, "invalid date in the front matter"),
+        (
+            "title: T\nsection: Asia\ndate: 2025-01-01\nupdated: 2025-02-30 10:00:00",
+            5,
+            "invalid date in the front matter: day is out of range for month",
+        ),
+        (
+            "title: T\nsection: Asia\ntags: energy",
+            4,
+            "front-matter 'tags' must be a list of strings",
+        ),
+        ("title: T\nsection: Asia\nid: not a uri", 4, "front-matter 'id' must be an absolute URI"),
+        ("section: Asia", None, "front-matter 'title' is required"),
+        ("title: [unclosed\nsection: Asia", 3, "invalid YAML front matter"),
+        ("title: T\nsection: Asia\nauthor: A\x07", 4, "character U+0007 is refused"),
     ],
 )
-def test_yaml_surprises_are_reported_not_published(front: str, expected: str) -> None:
+def test_yaml_surprises_are_reported_not_published(
+    front: str, line: int | None, expected: str
+) -> None:
     result = read(f"---\n{front}\n---\nBody.\n", "c.md")
     assert result.articles == ()
-    assert any(expected in p.message and p.severity == "error" for p in result.problems), messages(
-        result
-    )
+    assert any(
+        expected in p.message and (p.line, p.severity) == (line, "error") for p in result.problems
+    ), messages(result)
 
 
 #: Front-matter values a newsroom might write, each a trap for a hand-made YAML reader.
@@ -339,12 +353,12 @@ def test_a_yes_no_boolean_says_to_quote_it() -> None:
     assert "quote the value" in result.problems[0].message
 
 
-def test_an_impossible_toml_date_is_reported() -> None:
+def test_an_impossible_toml_date_is_reported_on_its_line() -> None:
     result = read(
         '+++\ntitle = "T"\nsection = "Asia"\ndate = 2025-02-30T00:00:00Z\n+++\nB.\n', "d.md"
     )
     assert result.articles == ()
-    assert "invalid TOML front matter" in result.problems[0].message
+    assert messages(result) == ["4:error:invalid TOML front matter: Invalid date or datetime"]
 
 
 def test_markdown_without_front_matter_or_body() -> None:
@@ -364,6 +378,17 @@ def test_every_date_is_timezone_aware() -> None:
     for front in ("date: 2025-07-01", "date: 2025-07-01 10:00:00", "date: '2025-07-01T10:00'"):
         (article,) = read(f"---\ntitle: T\nsection: Asia\n{front}\n---\nB.\n", "h.md").articles
         assert article.date is not None and article.date.tzinfo is not None
+
+
+def test_a_local_mean_time_offset_becomes_utc_the_same_instant() -> None:
+    """Amsterdam before 1937 was +00:19:32; RFC 3339 and RFC 822 offsets are whole minutes."""
+    amsterdam = ReaderSettings(tuple(SECTIONS), False, ZoneInfo("Europe/Amsterdam"))
+    text = "---\ntitle: T\nsection: Asia\ndate: 1930-05-01T12:00:00\n---\nB.\n"
+    (article,) = read(text, "h.md", amsterdam).articles
+    assert article.date is not None and article.date.utcoffset() == timedelta(0)
+    assert article.date == datetime(1930, 5, 1, 12, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    (later,) = read(text.replace("1930", "1990"), "h.md", amsterdam).articles
+    assert later.date is not None and later.date.utcoffset() == timedelta(hours=2)
 
 
 def test_the_reader_digest_covers_every_module_that_shapes_what_is_read() -> None:
