@@ -91,11 +91,32 @@ def test_content_hashes_stay_what_earlier_releases_stored() -> None:
     )
 
 
-def test_a_section_name_inside_a_body_does_not_start_an_article() -> None:
+GLUED = (
+    "5:warning:a section line inside the article 'Title one', read as one of its paragraphs; "
+    "if a new article starts here, put a blank line after its title"
+)
+
+
+def test_a_section_name_inside_a_body_does_not_start_an_article_but_is_pointed_out() -> None:
     text = "Europe\nTitle one\n\nFirst paragraph.\nAsia\nStill the same article.\n"
     result = read(text)
     assert [a.title for a in result.articles] == ["Title one"]
     assert result.articles[0].body == "First paragraph.\nAsia\nStill the same article."
+    assert messages(result) == [GLUED]  # the blank line under a title forgotten, maybe
+
+
+@pytest.mark.parametrize(
+    ("text", "problems"),
+    [
+        ("Europe\nTitle one\n\nFirst paragraph.\n \tasia \nSecond title\nIts body.\n", [GLUED]),
+        ("Europe\nTitle one\n\nAsia\nSecond title\nIts body.\n", [GLUED.replace("5:", "4:")]),
+        ("Europe\nTitle one\n\nFirst paragraph.\nThe Asia desk\nMore.\n", []),
+        ("Europe\nTitle one\n\nFirst paragraph.\nAsia\n", []),  # nothing after it
+    ],
+    ids=["glued", "first paragraph", "inside a line", "last line"],
+)
+def test_only_a_section_line_above_text_is_pointed_out(text: str, problems: list[str]) -> None:
+    assert messages(read(text)) == problems
 
 
 def test_section_lines_match_ignoring_case_and_outer_spaces() -> None:
