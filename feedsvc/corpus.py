@@ -485,7 +485,7 @@ def update(
                 _remove(store, stored.entry, changes)
             store.save_file(FileRecord(path, FileSignature(0, 0, ""), (problem,)))
         empty = not store.has_entries()
-        lookups = _Lookups(store, empty)
+        lookups = _Lookups(store, empty, settings.reader.sections)
         jobs = []
         for path in todo:
             info = listing.files[path]
@@ -753,6 +753,16 @@ def _replace_file_entries(
                     f"as {entry.slug!r} (choose another slug to decide it yourself)",
                 )
             )
+        if entry.section != article.section:
+            problems.append(
+                Problem(
+                    path,
+                    article.line,
+                    "warning",
+                    f"section {article.section!r} is published as {entry.section!r}, as other "
+                    "files spell it (spell it the same to silence this)",
+                )
+            )
         kept.add(entry.id)
         lookups.save(entry)
         if previous is not None and previous.present:
@@ -798,7 +808,8 @@ def _remove_or_hold(
 _SAME: tuple[tuple[Callable[[Article], object], Callable[[Entry], object]], ...] = (
     (lambda a: a.id, lambda e: e.id),  # a front-matter id
     (lambda a: a.content_hash, lambda e: e.content_hash),  # nothing changed
-    (lambda a: (a.section, a.title), lambda e: (e.section, e.title)),  # the body was edited
+    # the body was edited (a discovered section is stored as first spelled: `_Lookups.spelling`)
+    (lambda a: (a.section.casefold(), a.title), lambda e: (e.section.casefold(), e.title)),
     (lambda a: a.body_hash, lambda e: e.body_hash),  # the title was edited
 )
 
@@ -846,12 +857,27 @@ class _Lookups:
     this update are remembered here instead, saving several queries per article.
     """
 
-    def __init__(self, store: StateStore, empty: bool) -> None:
+    def __init__(self, store: StateStore, empty: bool, configured: Collection[str]) -> None:
         self.store = store
         self.empty = empty
+        self.configured = frozenset(configured)
+        #: discovered sections by `str.casefold`, as first spelled; read when first needed
+        self._spellings: dict[str, str] | None = None
         self._made: dict[str, str] = {}  #: content hash → path, while the store started empty
         self._slugs: set[str] = set()
         self._ids: set[str] = set()
+
+    def spelling(self, section: str) -> str:
+        """A discovered section as it was first spelled: "sports" in one file and "Sports" in
+        another are one section, not two feeds."""
+        if section in self.configured:  # the reader gave the configured spelling already
+            return section
+        if self._spellings is None:
+            starts = {} if self.empty else self.store.section_starts()
+            self._spellings = {}
+            for name in sorted(starts, key=lambda name: (starts[name], name)):
+                self._spellings.setdefault(name.casefold(), name)
+        return self._spellings.setdefault(section.casefold(), section)
 
     def entries_from(self, path: str, known: FileSignature | None) -> list[StoredEntry]:
         # A path the store never recorded has no entries: no need to ask.
@@ -923,7 +949,7 @@ def _entry_for(
     return Entry(
         id=entry_id,
         slug=slug,
-        section=article.section,
+        section=lookups.spelling(article.section),
         title=article.title,
         body_hash=article.body_hash,
         body_format=article.body_format,

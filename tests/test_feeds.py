@@ -395,6 +395,23 @@ def test_allowed_new_sections_get_feeds_of_their_own(site: Site) -> None:
     assert titles(site, "sports") == ["Match report"] and titles(site, "all") == ["Match report"]
 
 
+def test_a_new_section_spelled_in_another_case_is_the_same_section(site: Site) -> None:
+    allow_new_sections(site)
+    site.write("a.txt", "Sports\nMatch report\n\nGoal.\n", mtime=1_700_000_000)
+    site.refresh()
+    site.write("b.md", "---\ntitle: Transfer news\nsection: sports\n---\n\nSigned.\n", 1.8e9)
+    report = site.refresh()
+    assert [str(p) for p in report.problems] == [
+        "b.md:1: warning: section 'sports' is published as 'Sports', as other files spell it "
+        "(spell it the same to silence this)"
+    ]
+    assert titles(site, "sports") == ["Transfer news", "Match report"]
+    assert "/feeds/sports-2.atom" not in current(site).resources
+    # its body edited, the article keeps its entry: an update, not a second entry
+    site.write("b.md", "---\ntitle: Transfer news\nsection: sports\n---\n\nSigned today.\n", 1.9e9)
+    assert (site.refresh().updated, titles(site, "sports")[0]) == (1, "Transfer news")
+
+
 def test_new_sections_whose_names_make_a_taken_slug_get_the_next_free_one(site: Site) -> None:
     allow_new_sections(site)
     site.write("a.txt", "Foo Bar\nSpaced\n\nA.\n", mtime=1_700_000_000)
