@@ -78,10 +78,38 @@ class ChangeSet:
     #: how many published entries each section gained (or lost, below zero): a publish moves
     #: the last counts by this instead of counting the whole archive again
     sections: Counter[str] = field(default_factory=Counter)
+    #: the entries removed so far, by id, and by what recognizes one in another file: its
+    #: section and title, or its body (a file renamed and edited between two refreshes)
+    unpublished: dict[str, Entry] = field(default_factory=dict, repr=False)
+    _by_evidence: dict[tuple[str, ...], list[str]] = field(default_factory=dict, repr=False)
 
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
+
+    def unpublish(self, entry: Entry) -> None:
+        self.removed.append(entry.id)
+        self.unpublished[entry.id] = entry
+        for evidence in _evidence(entry.section, entry.title, entry.body_hash):
+            self._by_evidence.setdefault(evidence, []).append(entry.id)
+
+    def republish(self, entry_id: str) -> None:
+        """An entry removed earlier in this update is published again: its file was renamed."""
+        self.removed.remove(entry_id)
+        del self.unpublished[entry_id]
+
+    def unpublished_like(self, article: Article) -> Entry | None:
+        """An entry removed in this update that the article is, by its section and title or by
+        its body: `git mv` and an edit in one commit must not make a second entry."""
+        for evidence in _evidence(article.section, article.title, article.body_hash):
+            for entry_id in self._by_evidence.get(evidence, ()):
+                if entry_id in self.unpublished:
+                    return self.unpublished[entry_id]
+        return None
+
+
+def _evidence(section: str, title: str, body_hash: str) -> tuple[tuple[str, ...], ...]:
+    return ("title", section.casefold(), title), ("body", body_hash)
 
 
 def is_ignored(name: str) -> bool:
@@ -732,6 +760,9 @@ def _replace_file_entries(
                 problems.append(_duplicate(article, twin))
                 continue
             previous = _earlier_copy(lookups, article, copies)
+            if previous is None and article.id is None:
+                renamed = changes.unpublished_like(article)
+                previous = None if renamed is None else StoredEntry(renamed, present=False)
         if previous is None and article.id is not None and lookups.id_taken(article.id):
             problems.append(
                 Problem(
@@ -768,9 +799,9 @@ def _replace_file_entries(
         if previous is not None and previous.present:
             changes.sections[previous.entry.section] -= 1
         changes.sections[entry.section] += 1
-        moved = previous is not None and entry.id in changes.removed
+        moved = previous is not None and entry.id in changes.unpublished
         if moved:
-            changes.removed.remove(entry.id)  # its file was renamed in this same refresh
+            changes.republish(entry.id)  # its file was renamed in this same refresh
         if previous is None or not (previous.present or moved):
             changes.added.append(entry.id)
         elif previous.entry.content_hash != entry.content_hash:
@@ -969,7 +1000,7 @@ def _remove(store: StateStore, entry: Entry, changes: ChangeSet) -> None:
     """Unpublish a published entry."""
     store.remove_entry(entry.id)
     changes.sections[entry.section] -= 1
-    changes.removed.append(entry.id)
+    changes.unpublish(entry)
 
 
 def all_problems(store: StateStore, listing: Scan) -> list[Problem]:

@@ -172,6 +172,36 @@ def test_an_article_moved_to_another_file_keeps_its_id_and_stays_published(
     }
 
 
+@pytest.mark.parametrize(
+    "edited",
+    [ARTICLE.replace("Original title", "Corrected title"), ARTICLE.replace("Second", "Fixed")],
+    ids=["title edited", "body edited"],
+)
+def test_a_file_renamed_and_edited_between_two_refreshes_keeps_its_id(
+    site: Site, edited: str
+) -> None:
+    site.write("draft.txt", ARTICLE, mtime=1_700_000_000)
+    site.write("other.txt", OTHER, mtime=1_700_000_000)
+    site.refresh()
+    before = only_section(site, "Europe")
+    (site.articles / "draft.txt").unlink()  # `git mv` and an edit, pulled in one commit
+    site.write("corrected.txt", edited, mtime=1_700_000_100)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (0, 1, 0)
+    after = only_section(site, "Europe")
+    assert (after.id, after.slug, after.published) == (before.id, before.slug, before.published)
+    assert after.path == "corrected.txt"
+
+
+def test_a_new_file_unlike_the_one_deleted_with_it_is_a_new_entry(site: Site) -> None:
+    site.write("old.txt", ARTICLE)
+    site.refresh()
+    (site.articles / "old.txt").unlink()
+    site.write("new.txt", "Europe\nA different story\n\nIts own body.\n")
+    report = site.refresh()
+    assert (report.added, report.removed) == (1, 1)
+
+
 def test_a_copy_is_published_once_its_original_is_deleted(site: Site) -> None:
     site.write("a.txt", ARTICLE)
     site.write("b.txt", ARTICLE)  # `cp a.txt b.txt`
