@@ -78,10 +78,9 @@ class ChangeSet:
     #: how many published entries each section gained (or lost, below zero): a publish moves
     #: the last counts by this instead of counting the whole archive again
     sections: Counter[str] = field(default_factory=Counter)
-    #: the entries removed so far, by id, and by what recognizes one in another file: its
-    #: section and title, or its body (a file renamed and edited between two refreshes)
+    #: the entries removed so far, by id, and their ids by body (`unpublished_like`)
     unpublished: dict[str, Entry] = field(default_factory=dict, repr=False)
-    _by_evidence: dict[tuple[str, ...], list[str]] = field(default_factory=dict, repr=False)
+    _by_body: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     @property
     def changed(self) -> bool:
@@ -90,8 +89,7 @@ class ChangeSet:
     def unpublish(self, entry: Entry) -> None:
         self.removed.append(entry.id)
         self.unpublished[entry.id] = entry
-        for evidence in _evidence(entry.section, entry.title, entry.body_hash):
-            self._by_evidence.setdefault(evidence, []).append(entry.id)
+        self._by_body.setdefault(entry.body_hash, []).append(entry.id)
 
     def republish(self, entry_id: str) -> None:
         """An entry removed earlier in this update is published again: its file was renamed."""
@@ -99,17 +97,14 @@ class ChangeSet:
         del self.unpublished[entry_id]
 
     def unpublished_like(self, article: Article) -> Entry | None:
-        """An entry removed in this update that the article is, by its section and title or by
-        its body: `git mv` and an edit in one commit must not make a second entry."""
-        for evidence in _evidence(article.section, article.title, article.body_hash):
-            for entry_id in self._by_evidence.get(evidence, ()):
-                if entry_id in self.unpublished:
-                    return self.unpublished[entry_id]
+        """An entry removed in this update with the article's body: a file renamed with its
+        title edited (`git mv` and a fix in one commit) must not make a second entry. Not by
+        title, as inside a file: a daily "Morning briefing" replaced by the next day's is a new
+        story."""
+        for entry_id in self._by_body.get(article.body_hash, ()):
+            if entry_id in self.unpublished:
+                return self.unpublished[entry_id]
         return None
-
-
-def _evidence(section: str, title: str, body_hash: str) -> tuple[tuple[str, ...], ...]:
-    return ("title", section.casefold(), title), ("body", body_hash)
 
 
 def is_ignored(name: str) -> bool:

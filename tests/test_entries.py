@@ -172,14 +172,8 @@ def test_an_article_moved_to_another_file_keeps_its_id_and_stays_published(
     }
 
 
-@pytest.mark.parametrize(
-    "edited",
-    [ARTICLE.replace("Original title", "Corrected title"), ARTICLE.replace("Second", "Fixed")],
-    ids=["title edited", "body edited"],
-)
-def test_a_file_renamed_and_edited_between_two_refreshes_keeps_its_id(
-    site: Site, edited: str
-) -> None:
+def test_a_file_renamed_and_retitled_between_two_refreshes_keeps_its_id(site: Site) -> None:
+    edited = ARTICLE.replace("Original title", "Corrected title")
     site.write("draft.txt", ARTICLE, mtime=1_700_000_000)
     site.write("other.txt", OTHER, mtime=1_700_000_000)
     site.refresh()
@@ -193,13 +187,23 @@ def test_a_file_renamed_and_edited_between_two_refreshes_keeps_its_id(
     assert after.path == "corrected.txt"
 
 
-def test_a_new_file_unlike_the_one_deleted_with_it_is_a_new_entry(site: Site) -> None:
-    site.write("old.txt", ARTICLE)
+@pytest.mark.parametrize(
+    "new",
+    [
+        "Europe\nA different story\n\nIts own body.\n",
+        "Europe\nOriginal title\n\nThe next day's body.\n",  # a recurring title: a new story
+    ],
+    ids=["different", "same title"],
+)
+def test_a_new_file_unlike_the_one_deleted_with_it_is_a_new_entry(site: Site, new: str) -> None:
+    site.write("old.txt", ARTICLE, mtime=1_700_000_000)
     site.refresh()
+    before = only(site)
     (site.articles / "old.txt").unlink()
-    site.write("new.txt", "Europe\nA different story\n\nIts own body.\n")
+    site.write("new.txt", new, mtime=1_700_090_000)
     report = site.refresh()
     assert (report.added, report.removed) == (1, 1)
+    assert only(site).id != before.id and only(site).published > before.published
 
 
 def test_a_copy_is_published_once_its_original_is_deleted(site: Site) -> None:
