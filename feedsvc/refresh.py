@@ -264,8 +264,8 @@ class Refresher:
                         lasting = e.path.startswith(listing.unreadable) or self.store.has_errors(
                             e.path
                         )
-                        if lasting and e.path not in left_out:
-                            left_out.add(e.path)
+                        if lasting and e.entry_id not in left_out:
+                            left_out.add(e.entry_id)  # that entry alone: not its whole file
                             continue
                         # Its body is no longer what was scanned: publish nothing rather than a
                         # half-written or mismatched entry; the current version keeps serving.
@@ -381,7 +381,7 @@ class Refresher:
         counts: dict[str, int],
         rendered: list[str],
         started_at: datetime,
-        left_out: Collection[str],
+        left_out: Collection[str],  #: entry ids
     ) -> Version:
         configured = {s.name for s in config.sections}
         extra = (
@@ -435,7 +435,7 @@ class Refresher:
         """The entry from its kept body: its file no longer holds it (see `_remove_or_hold`)."""
         body = self.store.saved_body(entry.content_hash)
         if body is None:
-            raise _Unsettled(entry.path)
+            raise _Unsettled(entry)
         return show(self.config, entry, body), body
 
     def _keep(self, entry: Entry, made: tuple[ShownEntry, str]) -> ShownEntry:
@@ -529,9 +529,10 @@ def _shown_from_file(config: Config, entry: Entry) -> tuple[ShownEntry, str] | N
 class _Unsettled(Exception):
     """An entry's file no longer holds what the scan stored: nothing is published this time."""
 
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
-        self.path = path
+    def __init__(self, entry: Entry) -> None:
+        super().__init__(entry.path)
+        self.path = entry.path
+        self.entry_id = entry.id
 
 
 class _Plan:

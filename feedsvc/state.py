@@ -327,15 +327,15 @@ class StateStore:
     def newest(
         self, section: str | None, limit: int, leaving_out: Collection[str] = ()
     ) -> list[Entry]:
-        """The newest `limit` present entries of a section (None: of every section), those of
-        the files `leaving_out` (paths) left out."""
+        """The newest `limit` present entries of a section (None: of every section), but for
+        the entries `leaving_out` (ids)."""
         where = "present = 1"
         parameters: list[object] = []
         if section is not None:
             where += " AND section = ?"
             parameters.append(section)
         if leaving_out:
-            where += f" AND path NOT IN ({', '.join('?' * len(leaving_out))})"
+            where += f" AND id NOT IN ({', '.join('?' * len(leaving_out))})"
             parameters += sorted(leaving_out)
         rows = self._execute(
             f"SELECT {_COLUMNS} FROM entries WHERE {where} ORDER BY sort_key DESC, id LIMIT ?",

@@ -285,6 +285,23 @@ def test_an_article_held_without_a_kept_body_is_left_out_until_its_file_is_fixed
     assert before.id in [e.id for e in shown]
 
 
+def test_a_held_article_without_a_kept_body_leaves_out_only_itself(site: Site) -> None:
+    """Held while never shown, so with no body kept; then shown, as a newer story is deleted."""
+    site.config_path.write_text(config_text(feeds="max_entries = 1"), encoding="utf-8")
+    healthy = "Europe\nHealthy story\n\nIts body is fine.\n\n"
+    site.write("a.txt", healthy + "Asia\nOld Asia story\n\nOld body.\n", mtime=1.70e9)
+    site.write("c.txt", "Asia\nNewer Asia story\n\nNewer.\n", mtime=1.71e9)
+    site.refresh()
+    site.write("a.txt", healthy + "Asia\nOld Asia story\n\n", mtime=1.70e9 + 5)  # body cleared
+    site.refresh()
+    (site.articles / "c.txt").unlink()
+    report = site.refresh()
+    assert report.published and report.deferred == ()
+    shown = feedparser.parse(site.published("/feeds/all.atom")).entries
+    assert [e.title for e in shown] == ["Healthy story"]
+    assert "Old Asia story" in [e.title for e in entries(site)]  # held, not unpublished
+
+
 def test_a_file_grown_over_the_size_cap_keeps_its_articles_published(site: Site) -> None:
     site.write("a.txt", ARTICLE)
     site.refresh()
