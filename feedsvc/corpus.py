@@ -663,7 +663,8 @@ def _refuse_large(
 ) -> None:
     problems = [_too_large(path, info.size, settings.max_file_bytes)]
     held = [stored.entry for stored in lookups.entries_from(path, known)]
-    _remove_or_hold(lookups.store, held, problems, changes)
+    edited = known is None or (known.size, known.mtime_ns) != info  # or the limit lowered
+    _remove_or_hold(lookups.store, held, problems, changes, edited)
     lookups.store.save_file(FileRecord(path, FileSignature(*info, ""), tuple(problems)))
 
 
@@ -686,7 +687,12 @@ def _apply(
         return  # touched, not changed
     problems = list(read.problems)
     articles = list(read.articles)
-    _replace_file_entries(lookups, path, articles, changes, settings, info, job.known, problems)
+    gone = _replace_file_entries(
+        lookups, path, articles, changes, settings, info, job.known, problems
+    )
+    # Edited, or read again unchanged because the config changed (a section taken out)?
+    edited = job.known is None or read.digest != job.known.hash
+    _remove_or_hold(store, gone, problems, changes, edited)
     store.save_file(FileRecord(path, FileSignature(*info, read.digest), tuple(problems)))
 
 
@@ -740,9 +746,9 @@ def _replace_file_entries(
     info: FileStat,
     known: FileSignature | None,
     problems: list[Problem],
-) -> None:
-    """Match the file's new articles to its old entries, so that ids survive edits."""
-    store = lookups.store
+) -> list[Entry]:
+    """Match the file's new articles to its old entries, so that ids survive edits; the old
+    entries left unmatched."""
     old = lookups.entries_from(path, known)
     matches = _match(articles, old)
     mtime = datetime.fromtimestamp(info.mtime_ns // 1000 / 1e6, UTC)
@@ -801,20 +807,24 @@ def _replace_file_entries(
             changes.added.append(entry.id)
         elif previous.entry.content_hash != entry.content_hash:
             changes.updated.append(entry.id)
-    gone = [stored.entry for stored in old if stored.entry.id not in kept]
-    _remove_or_hold(store, gone, problems, changes)
+    return [stored.entry for stored in old if stored.entry.id not in kept]
 
 
 def _remove_or_hold(
-    store: StateStore, gone: list[Entry], problems: list[Problem], changes: ChangeSet
+    store: StateStore,
+    gone: list[Entry],
+    problems: list[Problem],
+    changes: ChangeSet,
+    edited: bool,
 ) -> None:
-    """Unpublish the entries a file no longer holds, unless part of it was refused.
+    """Unpublish the entries a file no longer holds, unless an edit left part of it refused.
 
     An editor's save halfway through an edit (the title cleared) would otherwise take the article
     down, and the finished edit would bring it back under a new id: readers would see it twice.
     It stays published as last read, its body kept by the publisher, until the file reads cleanly.
+    A file refused as it stands because the config changed (its section taken out) is not held.
     """
-    if not any(problem.severity == "error" for problem in problems):
+    if not edited or not any(problem.severity == "error" for problem in problems):
         for entry in gone:
             _remove(store, entry, changes)
         return

@@ -316,6 +316,25 @@ def test_a_file_grown_over_the_size_cap_keeps_its_articles_published(site: Site)
     assert [p.severity for p in report.problems] == ["error", "warning"]
 
 
+def test_articles_refused_because_the_config_changed_are_unpublished_not_held(
+    site: Site,
+) -> None:
+    site.write("d.txt", "Diplomacy\nSummit ends\n\nCommunique.\n")
+    site.write("big.txt", ARTICLE + "x" * 200)
+    site.write("e.txt", OTHER)
+    site.refresh()
+    config = config_text(
+        content='articles_dir = "articles"\nstate_dir = "var"\nmax_file_bytes = 100'
+    )
+    desk_closed = config.replace(
+        '[[sections]]\nname = "Diplomacy"\ndescription = "News: Diplomacy."\n', ""
+    )
+    site.config_path.write_text(desk_closed, encoding="utf-8")
+    report = site.refresh()
+    assert report.removed == 2 and [e.title for e in entries(site)] == ["Another story"]
+    assert sorted(p.severity for p in report.problems) == ["error", "error"]  # and no "held"
+
+
 def test_an_article_taken_out_of_a_file_that_reads_cleanly_is_unpublished(site: Site) -> None:
     site.write("a.txt", ARTICLE + "\n" + OTHER)
     site.refresh()
