@@ -23,7 +23,7 @@ from feedsvc.model import Entry, Problem, RelatedHeadline
 
 #: deferred row writes sent together
 _BATCH = 1000
-SCHEMA_VERSION = 3  #: 2: bodies stay in their files, the store keeps body_hash; 3: `bodies`
+SCHEMA_VERSION = 2  #: 2: bodies stay in their files, the store keeps body_hash
 STATE_FILE = "state.sqlite3"
 
 _SCHEMA = """
@@ -57,9 +57,11 @@ CREATE TABLE entries (
 """
 #: The bodies of the entries the feeds show, as last read from their files: what a feed is
 #: rendered from when a file no longer holds its published article (a save that does not read).
+#: Added to a store made before it, without a new schema version: earlier releases ignore it,
+#: so a release can still be rolled back.
 _BODIES = "CREATE TABLE IF NOT EXISTS bodies (content_hash TEXT PRIMARY KEY, body TEXT NOT NULL);"
-#: what brings a store of an earlier schema version to the next, without touching any id
-_UPGRADES = {2: _BODIES}
+#: how long to wait for another process's write (a refresher's, a `feedsvc build`'s)
+BUSY_TIMEOUT = 30.0
 #: the lookups' indexes, by name; `indexes_later` builds them after a first fill
 _INDEXES = {
     "entries_feed": "entries (present, section, sort_key DESC, id)",
@@ -128,12 +130,15 @@ class StateStore:
                     "id and readers would see duplicates; to do that anyway, remove the publish "
                     "directory too."
                 )
-            db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             store = cls(db, path)
             if existed:
                 store._check_version()
+                store._add_bodies()
             else:
                 # One script, one transaction: a crash here leaves no half-made store.
                 indexes = "".join(f"CREATE INDEX {n} ON {on};" for n, on in _INDEXES.items())
@@ -147,6 +152,11 @@ class StateStore:
             raise
         except sqlite3.DatabaseError as e:
             _close(db)
+            if getattr(e, "sqlite_errorname", "") == "SQLITE_BUSY":
+                raise StateError(
+                    f"{path}: the state store is busy: another feedsvc process has been writing "
+                    f"it for over {BUSY_TIMEOUT:.0f} s; try again once it is done"
+                ) from e
             raise StateError(
                 f"{path}: the state store is unreadable or corrupt ({e}). It holds every "
                 "published entry id; restore it from a backup, or move it aside to start over "
@@ -162,18 +172,17 @@ class StateStore:
         except sqlite3.DatabaseError as e:
             raise sqlite3.DatabaseError(f"no schema version: {e}") from e
         found = int(row[0]) if row else None
-        while found is not None and found in _UPGRADES:  # two processes may: IF NOT EXISTS
-            self._db.executescript(
-                f"BEGIN IMMEDIATE;{_UPGRADES[found]}UPDATE meta SET value = '{found + 1}' "
-                "WHERE key = 'schema_version';COMMIT;"
-            )
-            found += 1
         if found != SCHEMA_VERSION:
             raise StateError(
                 f"{self.path}: the state store has schema version {found}, this feedsvc needs "
                 f"{SCHEMA_VERSION}. Run the feedsvc version that wrote it, or restore a backup; "
                 "it is left untouched so no entry id is lost."
             )
+
+    def _add_bodies(self) -> None:
+        """To a store made by a release before `bodies`; only then is this a write."""
+        if not self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bodies'").fetchone():
+            self._db.execute(_BODIES)
 
     def close(self) -> None:
         self._db.close()

@@ -416,21 +416,40 @@ def test_a_corrupt_state_store_is_refused_not_reset(site: Site) -> None:
         StateStore.open(site.root / "var")
 
 
-def test_a_state_store_of_schema_version_2_is_upgraded_and_keeps_its_ids(site: Site) -> None:
+def test_a_store_made_before_bodies_were_kept_gets_the_table_and_keeps_its_version(
+    site: Site,
+) -> None:
     site.write("a.txt", ARTICLE)
     site.refresh()
     before = only(site)
     with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db, db:
-        db.execute("DROP TABLE bodies")
-        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        db.execute("DROP TABLE bodies")  # as a release before it left the store
     site.write("b.txt", OTHER)
     assert site.refresh().added == 1
     assert only_section(site, "Europe") == before
     with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db:
+        # the same schema version: the release before can still open it (a rollback)
         assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
-            "3",
+            "2",
         )
         assert db.execute("SELECT count(*) FROM bodies").fetchone() == (2,)
+
+
+def test_a_store_busy_for_too_long_is_reported_as_busy_not_corrupt(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.write("a.txt", ARTICLE)
+    site.refresh()
+    with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db, db:
+        db.execute("DROP TABLE bodies")
+    monkeypatch.setattr("feedsvc.state.BUSY_TIMEOUT", 0.1)
+    with closing(sqlite3.connect(site.root / "var" / "state.sqlite3", isolation_level=None)) as db:
+        db.execute("BEGIN IMMEDIATE")  # another process's long write
+        with pytest.raises(StateError, match="the state store is busy") as raised:
+            StateStore.open(site.root / "var")
+        assert "corrupt" not in str(raised.value)
+        db.execute("ROLLBACK")
+    StateStore.open(site.root / "var").close()
 
 
 def test_a_state_store_of_another_version_is_refused(site: Site) -> None:

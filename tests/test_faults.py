@@ -420,7 +420,7 @@ CORRUPT = (
     "restore it from a backup"
 )
 OLDER = (
-    "the state store has schema version 1, this feedsvc needs 3. Run the feedsvc version that "
+    "the state store has schema version 1, this feedsvc needs 2. Run the feedsvc version that "
     "wrote it, or restore a backup"
 )
 
