@@ -751,6 +751,7 @@ def _replace_file_entries(
     entries left unmatched."""
     old = lookups.entries_from(path, known)
     matches = _match(articles, old)
+    spelled = lookups.spellings(articles, old, changes)
     mtime = datetime.fromtimestamp(info.mtime_ns // 1000 / 1e6, UTC)
     kept: set[str] = set()
     for ordinal, article in enumerate(articles):
@@ -774,7 +775,8 @@ def _replace_file_entries(
                 )
             )
             continue
-        entry = _entry_for(lookups, article, ordinal, previous, settings.authority, mtime)
+        section = spelled.get(article.section, article.section)
+        entry = _entry_for(lookups, article, section, ordinal, previous, settings.authority, mtime)
         if previous is None and article.slug and entry.slug != article.slug:
             problems.append(
                 Problem(
@@ -897,23 +899,39 @@ class _Lookups:
         self.store = store
         self.empty = empty
         self.configured = frozenset(configured)
-        #: discovered sections by `str.casefold`, as first spelled; read when first needed
-        self._spellings: dict[str, str] | None = None
+        #: discovered sections' spellings by `str.casefold`, oldest first, and how many entries
+        #: each had published when this update began; read when first needed
+        self._spellings: dict[str, list[str]] | None = None
+        self._published: Counter[str] = Counter()
         self._made: dict[str, str] = {}  #: content hash → path, while the store started empty
         self._slugs: set[str] = set()
         self._ids: set[str] = set()
 
-    def spelling(self, section: str) -> str:
-        """A discovered section as it was first spelled: "sports" in one file and "Sports" in
-        another are one section, not two feeds."""
-        if section in self.configured:  # the reader gave the configured spelling already
-            return section
+    def spellings(
+        self, articles: list[Article], old: list[StoredEntry], changes: ChangeSet
+    ) -> dict[str, str]:
+        """How a file's discovered sections are published: "sports" in one file and "Sports"
+        in another are one section, not two feeds, spelled as its oldest published entries
+        spell it. Not counting the file's own: re-spelled in its only file, it takes the new
+        spelling. Configured sections are spelled as configured by the reader already."""
+        discovered = {article.section for article in articles} - self.configured
+        if not discovered:
+            return {}
         if self._spellings is None:
             starts = {} if self.empty else self.store.section_starts()
+            self._published.update({} if self.empty else self.store.section_counts())
             self._spellings = {}
             for name in sorted(starts, key=lambda name: (starts[name], name)):
-                self._spellings.setdefault(name.casefold(), name)
-        return self._spellings.setdefault(section.casefold(), section)
+                self._spellings.setdefault(name.casefold(), []).append(name)
+        replaced = Counter(stored.entry.section for stored in old)
+        spelled: dict[str, str] = {}
+        for section in discovered:
+            known = self._spellings.setdefault(section.casefold(), [])
+            live = [s for s in known if self._published[s] + changes.sections[s] > replaced[s]]
+            spelled[section] = live[0] if live else section
+            if section not in known:
+                known.append(section)  # after those published before this update
+        return spelled
 
     def entries_from(self, path: str, known: FileSignature | None) -> list[StoredEntry]:
         # A path the store never recorded has no entries: no need to ask.
@@ -960,6 +978,7 @@ def _duplicate(article: Article, original: str) -> Problem:
 def _entry_for(
     lookups: _Lookups,
     article: Article,
+    section: str,
     ordinal: int,
     previous: StoredEntry | None,
     authority: str,
@@ -985,7 +1004,7 @@ def _entry_for(
     return Entry(
         id=entry_id,
         slug=slug,
-        section=lookups.spelling(article.section),
+        section=section,
         title=article.title,
         body_hash=article.body_hash,
         body_format=article.body_format,

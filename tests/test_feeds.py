@@ -412,6 +412,16 @@ def test_a_new_section_spelled_in_another_case_is_the_same_section(site: Site) -
     assert (site.refresh().updated, titles(site, "sports")[0]) == (1, "Transfer news")
 
 
+def test_a_new_section_re_spelled_in_its_only_file_takes_the_new_spelling(site: Site) -> None:
+    allow_new_sections(site)
+    site.write("a.md", "---\ntitle: Match report\nsection: Sports\n---\n\nGoal.\n", 1.7e9)
+    site.refresh()
+    site.write("a.md", "---\ntitle: Match report\nsection: sports\n---\n\nGoal.\n", 1.8e9)
+    report = site.refresh()
+    assert report.problems == () and report.updated == 1
+    assert feedparser.parse(site.published("/feeds/sports.atom")).feed.title == "Test Desk: sports"
+
+
 def test_new_sections_whose_names_make_a_taken_slug_get_the_next_free_one(site: Site) -> None:
     allow_new_sections(site)
     site.write("a.txt", "Foo Bar\nSpaced\n\nA.\n", mtime=1_700_000_000)
