@@ -183,6 +183,14 @@ def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -
             f"(one of: {', '.join(settings.sections)}), a title line and a blank line",
         )
         return []
+    lead = next((i for i, line in enumerate(lines[: starts[0][0]]) if line.strip()), None)
+    if lead is not None:
+        report.add(
+            lead + 1,
+            "error",
+            "text before the first article is not read; if an article starts here, put a blank "
+            "line after its title",
+        )
     # After the last article's opening: two files merged into one each end in such a block,
     # and the first one is then part of an article's body, not the file's block.
     body_end, related = _related_block(lines, starts[-1][0] + 3, report)
@@ -447,7 +455,7 @@ def _impossible_date(source: str) -> int | None:
     """The line of the first `key: value` whose value YAML takes for a date but cannot build."""
     for number, line in enumerate(source.split("\n"), start=2):
         key, _, value = line.partition(":")
-        value = value.strip()
+        value = value.split(" #", 1)[0].strip()  # a comment after it
         if key.strip() and value and _TIMESTAMP_PATTERN.fullmatch(value):
             try:
                 _TIMESTAMP(ScalarNode(_TIMESTAMP_TAG, value))

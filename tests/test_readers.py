@@ -119,6 +119,15 @@ def test_only_a_section_line_above_text_is_pointed_out(text: str, problems: list
     assert messages(read(text)) == problems
 
 
+def test_text_before_the_first_article_is_an_error_on_its_line() -> None:
+    result = read("\nEurope\nTitle one\nFirst paragraph.\n\nAsia\nTitle two\n\nBody.\n")
+    assert [a.title for a in result.articles] == ["Title two"]
+    assert messages(result) == [
+        "2:error:text before the first article is not read; if an article starts here, put a "
+        "blank line after its title"
+    ]
+
+
 def test_section_lines_match_ignoring_case_and_outer_spaces() -> None:
     result = read("  middle east  \nA title\n\nBody.\n")
     assert result.articles[0].section == "Middle East"
@@ -294,6 +303,7 @@ Body.
         ('title: "\\x07"\nsection: Asia', 2, "front-matter 'title' must be a non-empty string"),
         ("title: T\nsection: Asia\ndate: 10:00", 4, "front-matter 'date' must be a date and time"),
         ("title: T\nsection: Asia\ndate: 2025-02-30", 4, "invalid date in the front matter"),
+        ("title: T\nsection: Asia\ndate: 2025-02-30  # a note", 4, "invalid date in the front"),
         (
             "title: T\nsection: Asia\ndate: 2025-01-01\nupdated: 2025-02-30 10:00:00",
             5,
