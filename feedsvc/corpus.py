@@ -484,10 +484,15 @@ def update(
     refused = {p.path: p for p in listing.problems if p.path not in _dirs(listing.unreadable)}
     # Files read with other settings (or another reader) are all read again.
     reread = only is None and store.parsed_with() != settings.reader.digest
+    limit = settings.max_file_bytes
     todo = [
         path
         for path, info in sorted(listing.files.items())
-        if reread or path not in known or known[path][:2] != info
+        if reread
+        or path not in known
+        or known[path][:2] != info
+        # refused unread as too large ("" for a hash), or read: does the limit say otherwise now?
+        or (known[path].hash == "") != (info.size > limit)
     ]
     gone = sorted(set(known) - set(listing.files) - set(refused))
     kept = [path for path in gone if path.startswith(listing.unreadable)]
@@ -499,16 +504,16 @@ def update(
             "that cannot be read either are left out of the feeds until they can)"
         )
     with store.transaction():
+        empty = not store.has_entries()
+        lookups = _Lookups(store, empty, settings.reader.sections)
         for path in gone:
             for stored in store.entries_from(path):
-                _remove(store, stored.entry, changes)
+                _remove(lookups, stored.entry, changes)
             store.forget_file(path)
         for path, problem in refused.items():
             for stored in store.entries_from(path):
-                _remove(store, stored.entry, changes)
+                _remove(lookups, stored.entry, changes)
             store.save_file(FileRecord(path, FileSignature(0, 0, ""), (problem,)))
-        empty = not store.has_entries()
-        lookups = _Lookups(store, empty, settings.reader.sections)
         jobs = []
         for path in todo:
             info = listing.files[path]
@@ -571,12 +576,13 @@ def _read_once_settled(
 def _read_duplicates_again(
     lookups: _Lookups, articles_dir: Path, settings: UpdateSettings, changes: ChangeSet
 ) -> None:
-    """Files holding a copy of an article that was published from elsewhere, read again now
-    that entries were removed: when the original went (an article moved to a file read
-    before its old one, or `cp a b` then `rm a`), the copy is published instead, under the
-    same id. Such a file's bytes have not changed, so nothing else would read it again."""
+    """Files holding a copy of an article that was published from elsewhere, or an article
+    whose front-matter id another one had, read again now that entries were removed: when the
+    original went (an article moved to a file read before its old one, or `cp a b` then
+    `rm a`), the copy is published instead, under the same id. Such a file's bytes have not
+    changed, so nothing else would read it again."""
     store = lookups.store
-    copies = {p.path for p in store.problems() if p.message.startswith(_DUPLICATE_OF)}
+    copies = {p.path for p in store.problems() if p.message.startswith(_WAITING_FOR_ANOTHER)}
     waiting = sorted(copies - set(changes.deferred))
     signatures = store.files(waiting)
     for path in waiting:
@@ -664,7 +670,7 @@ def _refuse_large(
     problems = [_too_large(path, info.size, settings.max_file_bytes)]
     held = [stored.entry for stored in lookups.entries_from(path, known)]
     edited = known is None or (known.size, known.mtime_ns) != info  # or the limit lowered
-    _remove_or_hold(lookups.store, held, problems, changes, edited)
+    _remove_or_hold(lookups, held, problems, changes, edited)
     lookups.store.save_file(FileRecord(path, FileSignature(*info, ""), tuple(problems)))
 
 
@@ -692,7 +698,7 @@ def _apply(
     )
     # Edited, or read again unchanged because the config changed (a section taken out)?
     edited = job.known is None or read.digest != job.known.hash
-    _remove_or_hold(store, gone, problems, changes, edited)
+    _remove_or_hold(lookups, gone, problems, changes, edited)
     store.save_file(FileRecord(path, FileSignature(*info, read.digest), tuple(problems)))
 
 
@@ -750,7 +756,10 @@ def _replace_file_entries(
     """Match the file's new articles to its old entries, so that ids survive edits; the old
     entries left unmatched."""
     old = lookups.entries_from(path, known)
-    matches = _match(articles, old)
+    # A file with an error may lack an article that it still holds, broken (see
+    # `_remove_or_hold`): its position says nothing then.
+    refused = any(problem.severity == "error" for problem in problems)
+    matches = _match(articles, old, by_position=not refused)
     spelled = lookups.spellings(articles, old, changes)
     mtime = datetime.fromtimestamp(info.mtime_ns // 1000 / 1e6, UTC)
     kept: set[str] = set()
@@ -766,14 +775,7 @@ def _replace_file_entries(
                 renamed = changes.unpublished_like(article)
                 previous = None if renamed is None else StoredEntry(renamed, present=False)
         if previous is None and article.id is not None and lookups.id_taken(article.id):
-            problems.append(
-                Problem(
-                    path,
-                    article.line,
-                    "error",
-                    f"id {article.id!r} is used by another article; give this one its own id",
-                )
-            )
+            problems.append(_id_taken(article))
             continue
         section = spelled.get(article.section, article.section)
         entry = _entry_for(lookups, article, section, ordinal, previous, settings.authority, mtime)
@@ -798,6 +800,7 @@ def _replace_file_entries(
                 )
             )
         kept.add(entry.id)
+        lookups.release(entry.id)
         lookups.save(entry)
         if previous is not None and previous.present:
             changes.sections[previous.entry.section] -= 1
@@ -813,7 +816,7 @@ def _replace_file_entries(
 
 
 def _remove_or_hold(
-    store: StateStore,
+    lookups: _Lookups,
     gone: list[Entry],
     problems: list[Problem],
     changes: ChangeSet,
@@ -823,23 +826,27 @@ def _remove_or_hold(
 
     An editor's save halfway through an edit (the title cleared) would otherwise take the article
     down, and the finished edit would bring it back under a new id: readers would see it twice.
-    It stays published as last read, its body kept by the publisher, until the file reads cleanly.
-    A file refused as it stands because the config changed (its section taken out) is not held.
+    It is held: it stays published as last read, its body kept by the publisher, until the file
+    reads cleanly, however often the file is read meanwhile. A file refused as it stands because
+    the config changed (its section taken out) holds nothing it did not hold already.
     """
-    if not edited or not any(problem.severity == "error" for problem in problems):
-        for entry in gone:
-            _remove(store, entry, changes)
-        return
-    problems.extend(
-        Problem(
-            entry.path,
-            None,
-            "warning",
-            f"{entry.title!r} is not in this file as read; it stays published as it was until "
-            "the errors here are fixed",
+    refused = any(problem.severity == "error" for problem in problems)
+    for entry in gone:
+        if not refused or not (edited or entry.id in lookups.held):
+            _remove(lookups, entry, changes)
+            continue
+        if entry.id not in lookups.held:
+            lookups.held.add(entry.id)
+            lookups.store.hold(entry.id)
+        problems.append(
+            Problem(
+                entry.path,
+                None,
+                "warning",
+                f"{entry.title!r} is not in this file as read; it stays published as it was "
+                "until the errors here are fixed",
+            )
         )
-        for entry in gone
-    )
 
 
 #: Evidence that a new article is an old entry of the same file, most certain first.
@@ -852,7 +859,9 @@ _SAME: tuple[tuple[Callable[[Article], object], Callable[[Entry], object]], ...]
 )
 
 
-def _match(articles: list[Article], old: list[StoredEntry]) -> dict[int, StoredEntry]:
+def _match(
+    articles: list[Article], old: list[StoredEntry], by_position: bool
+) -> dict[int, StoredEntry]:
     """Pair new articles with old entries of the same file, most certain evidence first."""
     if not old:
         return {}  # a new file: the usual case, by far, in a first build
@@ -867,6 +876,8 @@ def _match(articles: list[Article], old: list[StoredEntry]) -> dict[int, StoredE
             if found is not None:
                 matches[ordinal] = found
                 free.remove(found)
+    if not by_position:
+        return matches
     # Last resort: the same position in the file (the title and the body both edited).
     for ordinal, article in enumerate(articles):
         if ordinal in matches or article.id is not None:
@@ -899,6 +910,8 @@ class _Lookups:
         self.store = store
         self.empty = empty
         self.configured = frozenset(configured)
+        #: entries kept published as last read (`_remove_or_hold`); few, usually none
+        self.held: set[str] = set() if empty else store.held()
         #: discovered sections' spellings by `str.casefold`, oldest first, and how many entries
         #: each had published when this update began; read when first needed
         self._spellings: dict[str, list[str]] | None = None
@@ -933,6 +946,12 @@ class _Lookups:
                 known.append(section)  # after those published before this update
         return spelled
 
+    def release(self, entry_id: str) -> None:
+        """The entry is no longer held: its file holds it again, or it is unpublished."""
+        if entry_id in self.held:
+            self.held.discard(entry_id)
+            self.store.release(entry_id)
+
     def entries_from(self, path: str, known: FileSignature | None) -> list[StoredEntry]:
         # A path the store never recorded has no entries: no need to ask.
         return [] if known is None else self.store.entries_from(path)
@@ -962,8 +981,17 @@ class _Lookups:
             self._ids.add(entry.id)
 
 
-#: how a copy's warning starts: `_read_duplicates_again` looks for it
+#: how a copy's warning starts, and an article's whose id was taken: `_read_duplicates_again`
+#: looks for them
 _DUPLICATE_OF = "same section, title and body as "
+_ID_TAKEN = "another article has the id "
+_WAITING_FOR_ANOTHER = (_DUPLICATE_OF, _ID_TAKEN)
+
+
+def _id_taken(article: Article) -> Problem:
+    return Problem(
+        article.path, article.line, "error", f"{_ID_TAKEN}{article.id!r}; give this one its own id"
+    )
 
 
 def _duplicate(article: Article, original: str) -> Problem:
@@ -1020,9 +1048,10 @@ def _entry_for(
     )
 
 
-def _remove(store: StateStore, entry: Entry, changes: ChangeSet) -> None:
+def _remove(lookups: _Lookups, entry: Entry, changes: ChangeSet) -> None:
     """Unpublish a published entry."""
-    store.remove_entry(entry.id)
+    lookups.release(entry.id)
+    lookups.store.remove_entry(entry.id)
     changes.sections[entry.section] -= 1
     changes.unpublish(entry)
 
@@ -1045,6 +1074,7 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
         problems.append(Problem(str(articles_dir), None, "error", listing.failure))
     settings = ReaderSettings.from_config(config)
     first_copy: dict[str, Article] = {}
+    ids: set[str] = set()
     for path, info in sorted(listing.files.items()):
         if info.size > config.content.max_file_bytes:
             problems.append(_too_large(path, info.size, config.content.max_file_bytes))
@@ -1060,6 +1090,11 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
             twin = first_copy.setdefault(article.content_hash, article)
             if twin is not article:
                 problems.append(_duplicate(article, twin.path))
+            elif article.id is not None and article.id in ids:
+                problems.append(_id_taken(article))
+                del first_copy[article.content_hash]
+            elif article.id is not None:
+                ids.add(article.id)
     entries = len(first_copy)
     return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))
 

@@ -55,11 +55,17 @@ CREATE TABLE entries (
     sort_key INTEGER NOT NULL    -- published as UTC microseconds, for ORDER BY
 );
 """
-#: The bodies of the entries the feeds show, as last read from their files: what a feed is
-#: rendered from when a file no longer holds its published article (a save that does not read).
-#: Added to a store made before it, without a new schema version: earlier releases ignore it,
-#: so a release can still be rolled back.
-_BODIES = "CREATE TABLE IF NOT EXISTS bodies (content_hash TEXT PRIMARY KEY, body TEXT NOT NULL);"
+#: Tables added to a store made before them, without a new schema version: earlier releases
+#: ignore them, so a release can still be rolled back.
+_ADDED = {
+    # The bodies of the entries the feeds show, and of held entries, as last read from their
+    # files: what a feed is rendered from when a file no longer holds a published article.
+    "bodies": (
+        "CREATE TABLE IF NOT EXISTS bodies (content_hash TEXT PRIMARY KEY, body TEXT NOT NULL);"
+    ),
+    # Entries kept published as last read, their file's edit having left it with an error.
+    "held": "CREATE TABLE IF NOT EXISTS held (id TEXT PRIMARY KEY);",
+}
 #: how long to wait for another process's write (a refresher's, a `feedsvc build`'s)
 BUSY_TIMEOUT = 30.0
 #: the lookups' indexes, by name; `indexes_later` builds them after a first fill
@@ -138,12 +144,13 @@ class StateStore:
             store = cls(db, path)
             if existed:
                 store._check_version()
-                store._add_bodies()
+                store._add_tables()
             else:
                 # One script, one transaction: a crash here leaves no half-made store.
                 indexes = "".join(f"CREATE INDEX {n} ON {on};" for n, on in _INDEXES.items())
                 db.executescript(
-                    f"BEGIN;{_SCHEMA}{_BODIES}{indexes}INSERT INTO meta VALUES ('schema_version', "
+                    f"BEGIN;{_SCHEMA}{''.join(_ADDED.values())}{indexes}"
+                    "INSERT INTO meta VALUES ('schema_version', "
                     f"'{SCHEMA_VERSION}');COMMIT;"
                 )
             return store
@@ -179,10 +186,12 @@ class StateStore:
                 "it is left untouched so no entry id is lost."
             )
 
-    def _add_bodies(self) -> None:
-        """To a store made by a release before `bodies`; only then is this a write."""
-        if not self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bodies'").fetchone():
-            self._db.execute(_BODIES)
+    def _add_tables(self) -> None:
+        """To a store made by a release before them; only then is this a write."""
+        present = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
+        for name, create in _ADDED.items():
+            if name not in present:
+                self._db.execute(create)
 
     def close(self) -> None:
         self._db.close()
@@ -352,6 +361,16 @@ class StateStore:
         )
         return [_stored(row).entry for row in rows]
 
+    # -- held entries ------------------------------------------------------------------------
+    def held(self) -> set[str]:
+        return {row[0] for row in self._execute("SELECT id FROM held")}
+
+    def hold(self, entry_id: str) -> None:
+        self._execute("INSERT OR IGNORE INTO held VALUES (?)", (entry_id,))
+
+    def release(self, entry_id: str) -> None:
+        self._execute("DELETE FROM held WHERE id = ?", (entry_id,))
+
     # -- bodies ------------------------------------------------------------------------------
     def saved_body(self, content_hash: str) -> str | None:
         row = self._execute(
@@ -361,11 +380,13 @@ class StateStore:
 
     def keep_bodies(self, read: Mapping[str, str], shown: Collection[str]) -> None:
         """Save the bodies just `read` (by content hash) of the entries `shown`, and forget
-        those of entries no longer shown: the table stays the size of the feeds."""
+        those of entries neither shown nor held: the table stays the size of the feeds."""
         saved = {row[0] for row in self._execute("SELECT content_hash FROM bodies")}
-        self._db.executemany(
-            "DELETE FROM bodies WHERE content_hash = ?", [(h,) for h in saved.difference(shown)]
+        held = self._execute(
+            "SELECT content_hash FROM entries WHERE id IN (SELECT id FROM held) AND present = 1"
         )
+        unused = saved.difference(shown, (row[0] for row in held))
+        self._db.executemany("DELETE FROM bodies WHERE content_hash = ?", [(h,) for h in unused])
         self._db.executemany(
             "INSERT INTO bodies VALUES (?, ?)",
             [(h, body) for h, body in read.items() if h in shown and h not in saved],

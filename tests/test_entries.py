@@ -302,6 +302,63 @@ def test_a_held_article_without_a_kept_body_leaves_out_only_itself(site: Site) -
     assert "Old Asia story" in [e.title for e in entries(site)]  # held, not unpublished
 
 
+HELD = "Europe\nHeld story\n\nHeld body.\n"
+BROKEN = "Europe\nHeld story\n\n"  # its body cleared, to be retyped
+
+
+def held_titles(site: Site) -> list[str]:
+    return sorted(e.title for e in entries(site))
+
+
+def test_a_held_article_stays_held_when_its_file_is_read_again_unchanged(site: Site) -> None:
+    """Read again for another reason: a copy it holds, when any entry is removed."""
+    site.write("a.txt", OTHER, mtime=1.70e9)
+    site.write("b.txt", OTHER + "\n" + HELD, mtime=1.70e9)  # a copy of a.txt's, and its own
+    site.write("d.txt", "America\nUnrelated\n\nIts body.\n", mtime=1.70e9)
+    site.refresh()
+    before = only_section(site, "Europe")
+    site.write("b.txt", OTHER + "\n" + BROKEN, mtime=1.70e9 + 10)
+    site.refresh()
+    (site.articles / "d.txt").unlink()
+    assert site.refresh().removed == 1
+    assert held_titles(site) == ["Another story", "Held story"]
+    site.write("b.txt", OTHER + "\n" + HELD.replace("Held body", "Retyped body"), mtime=1.71e9)
+    assert site.refresh().added == 0 and only_section(site, "Europe").id == before.id
+
+
+def test_a_held_article_stays_held_through_a_config_change(site: Site) -> None:
+    site.write("a.txt", HELD, mtime=1.70e9)
+    site.refresh()
+    site.write("a.txt", BROKEN, mtime=1.70e9 + 10)
+    site.refresh()
+    site.config_path.write_text(config_text() + '[[sections]]\nname = "Africa"\n', "utf-8")
+    assert site.refresh().removed == 0 and held_titles(site) == ["Held story"]
+
+
+def test_a_held_article_keeps_its_body_when_pushed_out_of_the_feeds_and_back(site: Site) -> None:
+    site.config_path.write_text(config_text(feeds="max_entries = 1"), encoding="utf-8")
+    site.write("a.txt", HELD, mtime=1.70e9)
+    site.refresh()
+    site.write("a.txt", BROKEN, mtime=1.70e9 + 10)
+    site.refresh()
+    site.write("b.txt", "Europe\nBreaking\n\nNews.\n", mtime=1.71e9)  # pushes it out
+    site.refresh()
+    (site.articles / "b.txt").unlink()  # retracted: the held article is shown again
+    site.refresh()
+    shown = feedparser.parse(site.published("/feeds/all.atom")).entries
+    assert [(e.title, e.content[0].value) for e in shown] == [("Held story", "<p>Held body.</p>")]
+
+
+def test_a_new_article_above_a_broken_one_does_not_take_its_id_by_position(site: Site) -> None:
+    site.write("a.txt", HELD, mtime=1.70e9)
+    site.refresh()
+    before = only(site)
+    site.write("a.txt", OTHER + "\n" + BROKEN, mtime=1.70e9 + 10)  # newest first, in one save
+    report = site.refresh()
+    assert (report.added, report.updated) == (1, 0)
+    assert only_section(site, "Europe") == before and only_section(site, "Asia").id != before.id
+
+
 def test_a_file_grown_over_the_size_cap_keeps_its_articles_published(site: Site) -> None:
     site.write("a.txt", ARTICLE)
     site.refresh()
@@ -333,6 +390,33 @@ def test_articles_refused_because_the_config_changed_are_unpublished_not_held(
     report = site.refresh()
     assert report.removed == 2 and [e.title for e in entries(site)] == ["Another story"]
     assert sorted(p.severity for p in report.problems) == ["error", "error"]  # and no "held"
+
+
+def test_a_file_refused_as_too_large_is_read_once_the_limit_is_raised(site: Site) -> None:
+    limited = 'articles_dir = "articles"\nstate_dir = "var"\nmax_file_bytes = {}'
+    site.config_path.write_text(config_text(content=limited.format(100)), encoding="utf-8")
+    site.write("big.txt", ARTICLE + "x" * 200)
+    assert site.refresh().added == 0
+    site.config_path.write_text(config_text(content=limited.format(1000)), encoding="utf-8")
+    report = site.refresh()
+    assert report.added == 1 and report.problems == ()
+
+
+def test_an_article_refused_for_a_taken_id_is_published_once_the_other_is_deleted(
+    site: Site,
+) -> None:
+    text = "---\ntitle: {}\nsection: Europe\nid: tag:example.org,2025:geneva\n---\n\nTalks.\n"
+    site.write("talks.md", text.format("Talks resume"), mtime=1.70e9)
+    site.refresh()
+    site.write("talks-geneva.md", text.format("Talks resume in Geneva"), mtime=1.70e9 + 10)
+    (problem,) = site.refresh().problems
+    assert problem.message.startswith("another article has the id 'tag:example.org,2025:geneva'")
+    (site.articles / "talks.md").unlink()  # at a later refresh: the new file is unchanged
+    report = site.refresh()
+    assert report.problems == () and (only(site).id, only(site).path) == (
+        "tag:example.org,2025:geneva",
+        "talks-geneva.md",
+    )
 
 
 def test_an_article_taken_out_of_a_file_that_reads_cleanly_is_unpublished(site: Site) -> None:
@@ -497,9 +581,15 @@ def test_check_reads_everything_and_stores_nothing(site: Site) -> None:
     site.write("a.txt", ARTICLE)
     site.write("b.txt", ARTICLE)
     site.write("c.txt", "Asia\nNo body\n\n")
+    site.write("d.md", "---\ntitle: D\nsection: Asia\nid: urn:x:1\n---\n\nD.\n")
+    site.write("e.md", "---\ntitle: E\nsection: Asia\nid: urn:x:1\n---\n\nE.\n")
     files, count, problems = check_files(load_config(site.config_path))
-    assert (files, count) == (3, 1)
-    assert [(p.path, p.severity) for p in problems] == [("b.txt", "warning"), ("c.txt", "error")]
+    assert (files, count) == (5, 2)
+    assert [(p.path, p.severity) for p in problems] == [
+        ("b.txt", "warning"),
+        ("c.txt", "error"),
+        ("e.md", "error"),  # as a refresh would say: another article has the id
+    ]
     assert not (site.root / "var").exists()
 
 
