@@ -254,17 +254,20 @@ class Refresher:
                 # cannot be read, nor were kept, are left out of the feeds until they can be:
                 # waiting for them would publish nothing else, ever.
                 left_out: set[str] = set()
+
+                @functools.cache
+                def lasting(path: str) -> bool:
+                    """Its body cannot be read until the file or its directory is fixed."""
+                    return path.startswith(listing.unreadable) or self.store.has_errors(path)
+
                 while True:
                     try:
                         self.current = self._publish(
-                            config, source, counts, rendered, started_at, left_out
+                            config, source, counts, rendered, started_at, left_out, lasting
                         )
                     except _Unsettled as e:
                         rendered.clear()
-                        lasting = e.path.startswith(listing.unreadable) or self.store.has_errors(
-                            e.path
-                        )
-                        if lasting and e.entry_id not in left_out:
+                        if lasting(e.path) and e.entry_id not in left_out:
                             left_out.add(e.entry_id)  # that entry alone: not its whole file
                             continue
                         # Its body is no longer what was scanned: publish nothing rather than a
@@ -381,7 +384,8 @@ class Refresher:
         counts: dict[str, int],
         rendered: list[str],
         started_at: datetime,
-        left_out: Collection[str],  #: entry ids
+        left_out: set[str],  #: entry ids
+        lasting: Callable[[str], bool],
     ) -> Version:
         configured = {s.name for s in config.sections}
         extra = (
@@ -391,11 +395,24 @@ class Refresher:
             starts = self.store.section_starts()
             extra.sort(key=lambda name: (starts.get(name, 0), name))
         specs = feed_specs(config, extra)
-        newest = {
-            spec.slug: self.store.newest(spec.section, spec.max_entries, left_out) for spec in specs
-        }
+        while True:
+            newest = {
+                spec.slug: self.store.newest(spec.section, spec.max_entries, left_out)
+                for spec in specs
+            }
+            visible = {e.rendering_key: e for entries in newest.values() for e in entries}
+            if not left_out:
+                break  # the first try: nothing is known to be missing
+            # One entry could not be shown: find all such at once, not one publish each.
+            missing = {
+                e.id
+                for key, e in visible.items()
+                if key not in self._shown and lasting(e.path) and self._body_of(e) is None
+            }
+            if not missing:
+                break
+            left_out |= missing
         # Keep rendered entries only while a feed shows them: memory follows the feeds' size.
-        visible = {entry.rendering_key: entry for entries in newest.values() for entry in entries}
         self._shown = {key: shown for key, shown in self._shown.items() if key in visible}
         anew = self._reuses_nothing(config)  # every visible entry and every feed are rendered
         if anew:
@@ -430,6 +447,11 @@ class Refresher:
             made = _shown_from_file(self.config, entry) or self._shown_as_kept(entry)
             shown = self._shown[key] = self._keep(entry, made)
         return shown
+
+    def _body_of(self, entry: Entry) -> str | None:
+        settings = ReaderSettings.from_config(self.config)
+        body = load_body(self.config.content.articles_dir, entry, settings)
+        return body if body is not None else self.store.saved_body(entry.content_hash)
 
     def _shown_as_kept(self, entry: Entry) -> tuple[ShownEntry, str]:
         """The entry from its kept body: its file no longer holds it (see `_remove_or_hold`)."""

@@ -259,10 +259,28 @@ def test_a_save_halfway_through_an_edit_keeps_the_article_published_and_its_id(
     assert [(e.id, e.title, e.content) for e in feed if e.id == before.id] == [
         (e.id, e.title, e.content) for e in shown
     ]
+    assert held(site) == [before.id]
     site.write(name, finished, mtime=1_700_000_200)
     report = site.refresh()
     assert (report.added, report.updated, report.removed, report.problems) == (0, 1, 0, ())
     assert only_section(site, "Europe").id == before.id
+    assert held(site) == []  # released: a later error in the file holds afresh, or not
+
+
+def held(site: Site) -> list[str]:
+    with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db:
+        return [row[0] for row in db.execute("SELECT id FROM held ORDER BY id")]
+
+
+def test_a_held_article_whose_file_is_deleted_is_unpublished_and_released(site: Site) -> None:
+    site.write("a.txt", ARTICLE, mtime=1_700_000_000)
+    site.write("b.txt", OTHER, mtime=1_700_000_000)  # not every file goes: that is a fault
+    site.refresh()
+    site.write("a.txt", ARTICLE.replace("Original title\n\n", "Original title\n"), 1.8e9)
+    site.refresh()
+    assert len(held(site)) == 1
+    (site.articles / "a.txt").unlink()
+    assert site.refresh().removed == 1 and len(entries(site)) == 1 and held(site) == []
 
 
 def test_an_article_held_without_a_kept_body_is_left_out_until_its_file_is_fixed(
@@ -347,6 +365,31 @@ def test_a_held_article_keeps_its_body_when_pushed_out_of_the_feeds_and_back(sit
     site.refresh()
     shown = feedparser.parse(site.published("/feeds/all.atom")).entries
     assert [(e.title, e.content[0].value) for e in shown] == [("Held story", "<p>Held body.</p>")]
+
+
+def test_held_articles_without_kept_bodies_are_all_left_out_in_one_retry(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not one publish attempt per article that cannot be shown: an archive of hundreds."""
+    from feedsvc.refresh import Refresher
+
+    limited = 'articles_dir = "articles"\nstate_dir = "var"\nmax_file_bytes = 3000'
+    site.config_path.write_text(config_text(content=limited, feeds="max_entries = 3"), "utf-8")
+    archive = "\n".join(f"Europe\nStory {n}\n\nBody {n}.\n" for n in range(30))
+    site.write("archive.txt", archive, mtime=1.70e9)
+    site.refresh()  # the newest three shown, their bodies kept
+    edited = archive.replace("Body", "Text") + "x" * 3000  # edited, and grown past the limit
+    site.write("archive.txt", edited, mtime=1.70e9 + 10)
+    site.refresh()
+    site.config_path.write_text(config_text(content=limited, feeds="max_entries = 30"), "utf-8")
+    attempts: list[object] = []
+    publish = Refresher._publish
+    monkeypatch.setattr(
+        Refresher, "_publish", lambda self, *a: attempts.append(a) or publish(self, *a)
+    )
+    assert site.refresh().published and len(attempts) == 2
+    shown = feedparser.parse(site.published("/feeds/all.atom")).entries
+    assert [e.title for e in shown] == ["Story 0", "Story 1", "Story 2"]
 
 
 def test_a_new_article_above_a_broken_one_does_not_take_its_id_by_position(site: Site) -> None:
