@@ -779,6 +779,16 @@ def _replace_file_entries(
             continue
         section = spelled.get(article.section, article.section)
         entry = _entry_for(lookups, article, section, ordinal, previous, settings.authority, mtime)
+        if article.id is not None and entry.id != article.id:
+            problems.append(
+                Problem(
+                    path,
+                    article.line,
+                    "warning",
+                    f"id {article.id!r} is ignored: this article was published as {entry.id!r}, "
+                    "and a published id never changes (put the old id back to silence this)",
+                )
+            )
         if previous is None and article.slug and entry.slug != article.slug:
             problems.append(
                 Problem(

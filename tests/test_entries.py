@@ -145,6 +145,18 @@ def test_a_front_matter_id_wins(site: Site) -> None:
     assert only(site).id == "urn:x:1"
 
 
+def test_a_front_matter_id_changed_after_publishing_is_kept_with_a_warning(site: Site) -> None:
+    site.write("a.md", "---\ntitle: T\nsection: Asia\nid: urn:x:1\n---\nBody.\n", 1.7e9)
+    site.refresh()
+    site.write("a.md", "---\ntitle: T\nsection: Asia\nid: urn:x:2\n---\nBody.\n", 1.8e9)
+    report = site.refresh()
+    assert only(site).id == "urn:x:1"
+    assert [str(p) for p in report.problems] == [
+        "a.md:1: warning: id 'urn:x:2' is ignored: this article was published as 'urn:x:1', "
+        "and a published id never changes (put the old id back to silence this)"
+    ]
+
+
 def test_the_same_article_in_two_files_is_reported_and_published_once(site: Site) -> None:
     site.write("a.txt", ARTICLE)
     site.write("b.txt", ARTICLE)
