@@ -505,7 +505,7 @@ def update(
         )
     with store.transaction():
         empty = not store.has_entries()
-        lookups = _Lookups(store, empty, settings.reader.sections)
+        lookups = _Lookups(store, empty, settings.reader)
         for path in gone:
             for stored in store.entries_from(path):
                 _remove(lookups, stored.entry, changes)
@@ -696,9 +696,10 @@ def _apply(
     gone = _replace_file_entries(
         lookups, path, articles, changes, settings, info, job.known, problems
     )
-    # Edited, or read again unchanged because the config changed (a section taken out)?
-    edited = job.known is None or read.digest != job.known.hash
-    _remove_or_hold(lookups, gone, problems, changes, edited)
+    if gone:
+        # Edited, or read again unchanged because the config changed (a section taken out)?
+        edited = job.known is None or read.digest != job.known.hash
+        _remove_or_hold(lookups, gone, problems, changes, edited)
     store.save_file(FileRecord(path, FileSignature(*info, read.digest), tuple(problems)))
 
 
@@ -756,10 +757,7 @@ def _replace_file_entries(
     """Match the file's new articles to its old entries, so that ids survive edits; the old
     entries left unmatched."""
     old = lookups.entries_from(path, known)
-    # A file with an error may lack an article that it still holds, broken (see
-    # `_remove_or_hold`): its position says nothing then.
-    refused = any(problem.severity == "error" for problem in problems)
-    matches = _match(articles, old, by_position=not refused)
+    matches = _match(articles, old, problems)
     spelled = lookups.spellings(articles, old, changes)
     mtime = datetime.fromtimestamp(info.mtime_ns // 1000 / 1e6, UTC)
     kept: set[str] = set()
@@ -870,7 +868,7 @@ _SAME: tuple[tuple[Callable[[Article], object], Callable[[Entry], object]], ...]
 
 
 def _match(
-    articles: list[Article], old: list[StoredEntry], by_position: bool
+    articles: list[Article], old: list[StoredEntry], problems: list[Problem]
 ) -> dict[int, StoredEntry]:
     """Pair new articles with old entries of the same file, most certain evidence first."""
     if not old:
@@ -886,7 +884,9 @@ def _match(
             if found is not None:
                 matches[ordinal] = found
                 free.remove(found)
-    if not by_position:
+    # A file with an error may lack an article that it still holds, broken (see
+    # `_remove_or_hold`): positions say nothing then.
+    if any(problem.severity == "error" for problem in problems):
         return matches
     # Last resort: the same position in the file (the title and the body both edited).
     for ordinal, article in enumerate(articles):
@@ -916,10 +916,12 @@ class _Lookups:
     this update are remembered here instead, saving several queries per article.
     """
 
-    def __init__(self, store: StateStore, empty: bool, configured: Collection[str]) -> None:
+    def __init__(self, store: StateStore, empty: bool, reader: ReaderSettings) -> None:
         self.store = store
         self.empty = empty
-        self.configured = frozenset(configured)
+        #: sections found in articles get feeds (the reader refuses them otherwise)
+        self.discovering = reader.allow_new_sections
+        self.configured = frozenset(reader.sections)
         #: entries kept published as last read (`_remove_or_hold`); few, usually none
         self.held: set[str] = set() if empty else store.held()
         #: discovered sections' spellings by `str.casefold`, oldest first, and how many entries
@@ -937,6 +939,8 @@ class _Lookups:
         in another are one section, not two feeds, spelled as its oldest published entries
         spell it. Not counting the file's own: re-spelled in its only file, it takes the new
         spelling. Configured sections are spelled as configured by the reader already."""
+        if not self.discovering:
+            return {}
         discovered = {article.section for article in articles} - self.configured
         if not discovered:
             return {}
