@@ -668,9 +668,10 @@ def _refuse_large(
     changes: ChangeSet,
 ) -> None:
     problems = [_too_large(path, info.size, settings.max_file_bytes)]
-    held = [stored.entry for stored in lookups.entries_from(path, known)]
-    edited = known is None or (known.size, known.mtime_ns) != info  # or the limit lowered
-    _remove_or_hold(lookups, held, problems, changes, edited)
+    entries = [stored.entry for stored in lookups.entries_from(path, known)]
+    # It grew past the limit (an edit), or the limit was lowered below it (the config)?
+    grew = known is not None and known.size <= settings.max_file_bytes
+    _remove_or_hold(lookups, entries, problems, changes, edited=grew)
     lookups.store.save_file(FileRecord(path, FileSignature(*info, ""), tuple(problems)))
 
 
@@ -772,8 +773,9 @@ def _replace_file_entries(
             if previous is None and article.id is None:
                 renamed = changes.unpublished_like(article)
                 previous = None if renamed is None else StoredEntry(renamed, present=False)
-        if previous is None and article.id is not None and lookups.id_taken(article.id):
-            problems.append(_id_taken(article))
+        owner = None if previous or article.id is None else lookups.id_owner(article.id)
+        if owner is not None:
+            problems.append(_id_taken(article, owner))
             continue
         section = spelled.get(article.section, article.section)
         entry = _entry_for(lookups, article, section, ordinal, previous, settings.authority, mtime)
@@ -784,7 +786,7 @@ def _replace_file_entries(
                     article.line,
                     "warning",
                     f"id {article.id!r} is ignored: this article was published as {entry.id!r}, "
-                    "and a published id never changes (put the old id back to silence this)",
+                    "and a published id never changes (give it that id, or none)",
                 )
             )
         if previous is None and article.slug and entry.slug != article.slug:
@@ -823,6 +825,10 @@ def _replace_file_entries(
     return [stored.entry for stored in old if stored.entry.id not in kept]
 
 
+def _has_error(problems: list[Problem]) -> bool:
+    return any(problem.severity == "error" for problem in problems)
+
+
 def _remove_or_hold(
     lookups: _Lookups,
     gone: list[Entry],
@@ -835,12 +841,15 @@ def _remove_or_hold(
     An editor's save halfway through an edit (the title cleared) would otherwise take the article
     down, and the finished edit would bring it back under a new id: readers would see it twice.
     It is held: it stays published as last read, its body kept by the publisher, until the file
-    reads cleanly, however often the file is read meanwhile. A file refused as it stands because
-    the config changed (its section taken out) holds nothing it did not hold already.
+    reads cleanly, however often the file is read meanwhile. What the config refuses is not held:
+    a file read again unchanged (after a config change) holds nothing it did not hold already,
+    and an entry whose section was taken out of the config is unpublished, edited file or not.
     """
-    refused = any(problem.severity == "error" for problem in problems)
+    refused = _has_error(problems)
     for entry in gone:
-        if not refused or not (edited or entry.id in lookups.held):
+        # its section taken out of the config: the operator unpublished it, edited or not
+        section_kept = lookups.discovering or entry.section in lookups.configured
+        if not (refused and section_kept and (edited or entry.id in lookups.held)):
             _remove(lookups, entry, changes)
             continue
         if entry.id not in lookups.held:
@@ -861,7 +870,7 @@ def _remove_or_hold(
 _SAME: tuple[tuple[Callable[[Article], object], Callable[[Entry], object]], ...] = (
     (lambda a: a.id, lambda e: e.id),  # a front-matter id
     (lambda a: a.content_hash, lambda e: e.content_hash),  # nothing changed
-    # the body was edited (a discovered section is stored as first spelled: `_Lookups.spelling`)
+    # the body was edited (a discovered section may be stored in another case: `spellings`)
     (lambda a: (a.section.casefold(), a.title), lambda e: (e.section.casefold(), e.title)),
     (lambda a: a.body_hash, lambda e: e.body_hash),  # the title was edited
 )
@@ -886,7 +895,7 @@ def _match(
                 free.remove(found)
     # A file with an error may lack an article that it still holds, broken (see
     # `_remove_or_hold`): positions say nothing then.
-    if any(problem.severity == "error" for problem in problems):
+    if _has_error(problems):
         return matches
     # Last resort: the same position in the file (the title and the body both edited).
     for ordinal, article in enumerate(articles):
@@ -930,7 +939,7 @@ class _Lookups:
         self._published: Counter[str] = Counter()
         self._made: dict[str, str] = {}  #: content hash → path, while the store started empty
         self._slugs: set[str] = set()
-        self._ids: set[str] = set()
+        self._ids: dict[str, str] = {}  #: id → path
 
     def spellings(
         self, articles: list[Article], old: list[StoredEntry], changes: ChangeSet
@@ -984,15 +993,22 @@ class _Lookups:
     def slug_taken(self, slug: str) -> bool:
         return slug in self._slugs if self.empty else self.store.slug_taken(slug)
 
+    def id_owner(self, entry_id: str) -> str | None:
+        """The file of the entry with this id, published or not: an id is never given twice."""
+        if self.empty:
+            return self._ids.get(entry_id)
+        stored = self.store.entry(entry_id)
+        return None if stored is None else stored.entry.path
+
     def id_taken(self, entry_id: str) -> bool:
-        return entry_id in self._ids if self.empty else self.store.id_taken(entry_id)
+        return self.id_owner(entry_id) is not None
 
     def save(self, entry: Entry) -> None:
         self.store.save_entry(entry)
         if self.empty:
             self._made.setdefault(entry.content_hash, entry.path)
             self._slugs.add(entry.slug)
-            self._ids.add(entry.id)
+            self._ids[entry.id] = entry.path
 
 
 #: how a copy's warning starts, and an article's whose id was taken: `_read_duplicates_again`
@@ -1002,9 +1018,13 @@ _ID_TAKEN = "another article has the id "
 _WAITING_FOR_ANOTHER = (_DUPLICATE_OF, _ID_TAKEN)
 
 
-def _id_taken(article: Article) -> Problem:
+def _id_taken(article: Article, other: str) -> Problem:
+    """`other`: the file of the article that has the id."""
     return Problem(
-        article.path, article.line, "error", f"{_ID_TAKEN}{article.id!r}; give this one its own id"
+        article.path,
+        article.line,
+        "error",
+        f"{_ID_TAKEN}{article.id!r} (in {other}); give this one its own id",
     )
 
 
@@ -1088,7 +1108,7 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
         problems.append(Problem(str(articles_dir), None, "error", listing.failure))
     settings = ReaderSettings.from_config(config)
     first_copy: dict[str, Article] = {}
-    ids: set[str] = set()
+    ids: dict[str, str] = {}  #: id → the first file giving it
     for path, info in sorted(listing.files.items()):
         if info.size > config.content.max_file_bytes:
             problems.append(_too_large(path, info.size, config.content.max_file_bytes))
@@ -1105,25 +1125,31 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
             if twin is not article:
                 problems.append(_duplicate(article, twin.path))
             elif article.id is not None and article.id in ids:
-                problems.append(_id_taken(article))
+                # which of the two keeps it, a refresh decides: the one published first
+                problems.append(_id_taken(article, ids[article.id]))
                 del first_copy[article.content_hash]
             elif article.id is not None:
-                ids.add(article.id)
+                ids[article.id] = article.path
     entries = len(first_copy)
     return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))
 
 
-def load_body(articles_dir: Path, entry: Entry, settings: ReaderSettings) -> str | None:
+def load_body(config: Config, entry: Entry) -> str | None:
     """Read an entry's body back from its file, for the few entries a feed shows.
 
     None when the file no longer holds exactly that article (changed, being rewritten, removed
     or unreadable since it was scanned): nothing else may be published under the entry's
-    content hash. The next scan sees the change and updates the entry.
+    content hash. The next scan sees the change and updates the entry. None too, unread, for a
+    file now larger than `content.max_file_bytes` (its articles are held).
     """
     try:
-        data = (articles_dir / entry.path).read_bytes()
+        with open(config.content.articles_dir / entry.path, "rb") as file:
+            if os.fstat(file.fileno()).st_size > config.content.max_file_bytes:
+                return None
+            data = file.read()
     except OSError:
         return None
+    settings = ReaderSettings.from_config(config)
     return _bodies(entry.path, data, settings).get(entry.content_hash)
 
 

@@ -407,7 +407,7 @@ class Refresher:
             missing = {
                 e.id
                 for key, e in visible.items()
-                if key not in self._shown and lasting(e.path) and self._body_of(e) is None
+                if key not in self._shown and lasting(e.path) and not self._can_show(e)
             }
             if not missing:
                 break
@@ -448,10 +448,12 @@ class Refresher:
             shown = self._shown[key] = self._keep(entry, made)
         return shown
 
-    def _body_of(self, entry: Entry) -> str | None:
-        settings = ReaderSettings.from_config(self.config)
-        body = load_body(self.config.content.articles_dir, entry, settings)
-        return body if body is not None else self.store.saved_body(entry.content_hash)
+    def _can_show(self, entry: Entry) -> bool:
+        try:
+            self._show(entry)
+        except _Unsettled:
+            return False
+        return True
 
     def _shown_as_kept(self, entry: Entry) -> tuple[ShownEntry, str]:
         """The entry from its kept body: its file no longer holds it (see `_remove_or_hold`)."""
@@ -544,12 +546,14 @@ def _show_batch(batch: tuple[Config, list[Entry]]) -> list[tuple[ShownEntry, str
 
 def _shown_from_file(config: Config, entry: Entry) -> tuple[ShownEntry, str] | None:
     """The entry rendered, and its body; None when its file no longer holds it."""
-    body = load_body(config.content.articles_dir, entry, ReaderSettings.from_config(config))
+    body = load_body(config, entry)
     return None if body is None else (show(config, entry, body), body)
 
 
 class _Unsettled(Exception):
-    """An entry's file no longer holds what the scan stored: nothing is published this time."""
+    """An entry's file no longer holds what the scan stored, and no body of it was kept: the
+    entry is left out when that lasts (its file has errors, or is under an unreadable
+    directory); else nothing is published this time."""
 
     def __init__(self, entry: Entry) -> None:
         super().__init__(entry.path)

@@ -283,7 +283,7 @@ class StateStore:
         return sorted(found, key=lambda p: (p.path, p.line or 0))
 
     def has_errors(self, path: str) -> bool:
-        """Whether the file's last read refused something in it."""
+        """Whether the file, as last looked at, was refused in part or whole (too large)."""
         row = self._execute("SELECT problems FROM files WHERE path = ?", (path,)).fetchone()
         return row is not None and any(fields[1] == "error" for fields in json.loads(row[0]))
 
@@ -308,11 +308,6 @@ class StateStore:
 
     def slug_taken(self, slug: str) -> bool:
         return self._execute("SELECT 1 FROM entries WHERE slug = ?", (slug,)).fetchone() is not None
-
-    def id_taken(self, entry_id: str) -> bool:
-        return (
-            self._execute("SELECT 1 FROM entries WHERE id = ?", (entry_id,)).fetchone() is not None
-        )
 
     def save_entry(self, entry: Entry, present: bool = True) -> None:
         self._defer(

@@ -153,7 +153,7 @@ def test_a_front_matter_id_changed_after_publishing_is_kept_with_a_warning(site:
     assert only(site).id == "urn:x:1"
     assert [str(p) for p in report.problems] == [
         "a.md:1: warning: id 'urn:x:2' is ignored: this article was published as 'urn:x:1', "
-        "and a published id never changes (put the old id back to silence this)"
+        "and a published id never changes (give it that id, or none)"
     ]
 
 
@@ -336,10 +336,6 @@ HELD = "Europe\nHeld story\n\nHeld body.\n"
 BROKEN = "Europe\nHeld story\n\n"  # its body cleared, to be retyped
 
 
-def held_titles(site: Site) -> list[str]:
-    return sorted(e.title for e in entries(site))
-
-
 def test_a_held_article_stays_held_when_its_file_is_read_again_unchanged(site: Site) -> None:
     """Read again for another reason: a copy it holds, when any entry is removed."""
     site.write("a.txt", OTHER, mtime=1.70e9)
@@ -351,7 +347,7 @@ def test_a_held_article_stays_held_when_its_file_is_read_again_unchanged(site: S
     site.refresh()
     (site.articles / "d.txt").unlink()
     assert site.refresh().removed == 1
-    assert held_titles(site) == ["Another story", "Held story"]
+    assert held(site) == [before.id] and only_section(site, "Europe") == before
     site.write("b.txt", OTHER + "\n" + HELD.replace("Held body", "Retyped body"), mtime=1.71e9)
     assert site.refresh().added == 0 and only_section(site, "Europe").id == before.id
 
@@ -361,8 +357,9 @@ def test_a_held_article_stays_held_through_a_config_change(site: Site) -> None:
     site.refresh()
     site.write("a.txt", BROKEN, mtime=1.70e9 + 10)
     site.refresh()
+    before = held(site)
     site.config_path.write_text(config_text() + '[[sections]]\nname = "Africa"\n', "utf-8")
-    assert site.refresh().removed == 0 and held_titles(site) == ["Held story"]
+    assert site.refresh().removed == 0 and len(entries(site)) == 1 and held(site) == before
 
 
 def test_a_held_article_keeps_its_body_when_pushed_out_of_the_feeds_and_back(site: Site) -> None:
@@ -447,6 +444,39 @@ def test_articles_refused_because_the_config_changed_are_unpublished_not_held(
     assert sorted(p.severity for p in report.problems) == ["error", "error"]  # and no "held"
 
 
+@pytest.mark.parametrize("edited", [False, True], ids=["unchanged", "edited meanwhile"])
+def test_articles_the_config_now_refuses_are_unpublished_even_from_an_edited_file(
+    site: Site, edited: bool
+) -> None:
+    limited = 'articles_dir = "articles"\nstate_dir = "var"\nmax_file_bytes = {}'
+    site.config_path.write_text(config_text(content=limited.format(1000)), encoding="utf-8")
+    site.write("d.txt", "Diplomacy\nSummit ends\n\nCommunique.\n\n" + OTHER, mtime=1.7e9)
+    site.write("big.txt", ARTICLE + "x" * 200, mtime=1.7e9)
+    site.refresh()
+    if edited:  # a typo fixed in each file, in the same refresh interval
+        site.write("d.txt", "Diplomacy\nSummit ends\n\nCommuniqué.\n\n" + OTHER, mtime=1.8e9)
+        site.write("big.txt", ARTICLE + "y" * 200, mtime=1.8e9)
+    desk_closed = config_text(content=limited.format(100)).replace(
+        '[[sections]]\nname = "Diplomacy"\ndescription = "News: Diplomacy."\n', ""
+    )
+    site.config_path.write_text(desk_closed, encoding="utf-8")
+    report = site.refresh()
+    assert report.removed == 2 and [e.title for e in entries(site)] == ["Another story"]
+    assert held(site) == []
+
+
+def test_a_file_over_the_limit_is_not_read_for_the_bodies_of_its_held_articles(
+    site: Site,
+) -> None:
+    from feedsvc.corpus import load_body
+
+    site.write("a.txt", ARTICLE)
+    site.refresh()
+    assert load_body(site.config(), only(site)) == "First paragraph.\nSecond paragraph."
+    site.write("a.txt", ARTICLE + "x" * 20_000_000, mtime=1.8e9)  # over the 10 MB default
+    assert load_body(site.config(), only(site)) is None  # the kept body is used instead
+
+
 def test_a_file_refused_as_too_large_is_read_once_the_limit_is_raised(site: Site) -> None:
     limited = 'articles_dir = "articles"\nstate_dir = "var"\nmax_file_bytes = {}'
     site.config_path.write_text(config_text(content=limited.format(100)), encoding="utf-8")
@@ -465,7 +495,10 @@ def test_an_article_refused_for_a_taken_id_is_published_once_the_other_is_delete
     site.refresh()
     site.write("talks-geneva.md", text.format("Talks resume in Geneva"), mtime=1.70e9 + 10)
     (problem,) = site.refresh().problems
-    assert problem.message.startswith("another article has the id 'tag:example.org,2025:geneva'")
+    assert problem.message == (
+        "another article has the id 'tag:example.org,2025:geneva' (in talks.md); "
+        "give this one its own id"
+    )
     (site.articles / "talks.md").unlink()  # at a later refresh: the new file is unchanged
     report = site.refresh()
     assert report.problems == () and (only(site).id, only(site).path) == (
@@ -555,14 +588,15 @@ def test_a_corrupt_state_store_is_refused_not_reset(site: Site) -> None:
         StateStore.open(site.root / "var")
 
 
-def test_a_store_made_before_bodies_were_kept_gets_the_table_and_keeps_its_version(
+def test_a_store_made_before_bodies_and_holds_were_kept_gets_the_tables_and_keeps_its_version(
     site: Site,
 ) -> None:
     site.write("a.txt", ARTICLE)
     site.refresh()
     before = only(site)
     with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db, db:
-        db.execute("DROP TABLE bodies")  # as a release before it left the store
+        db.execute("DROP TABLE bodies")  # as a release before them left the store
+        db.execute("DROP TABLE held")
     site.write("b.txt", OTHER)
     assert site.refresh().added == 1
     assert only_section(site, "Europe") == before
@@ -572,6 +606,7 @@ def test_a_store_made_before_bodies_were_kept_gets_the_table_and_keeps_its_versi
             "2",
         )
         assert db.execute("SELECT count(*) FROM bodies").fetchone() == (2,)
+        assert db.execute("SELECT count(*) FROM held").fetchone() == (0,)
 
 
 def test_a_store_busy_for_too_long_is_reported_as_busy_not_corrupt(
@@ -643,8 +678,12 @@ def test_check_reads_everything_and_stores_nothing(site: Site) -> None:
     assert [(p.path, p.severity) for p in problems] == [
         ("b.txt", "warning"),
         ("c.txt", "error"),
-        ("e.md", "error"),  # as a refresh would say: another article has the id
+        ("e.md", "error"),
     ]
+    assert (
+        problems[-1].message
+        == "another article has the id 'urn:x:1' (in d.md); give this one its own id"
+    )
     assert not (site.root / "var").exists()
 
 

@@ -323,14 +323,14 @@ def test_after_a_restart_an_unreadable_subdirectory_does_not_stop_the_rest_being
         with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db, db:
             db.execute("DELETE FROM bodies")
     refuse_to_list(monkeypatch, "asia")  # chmod 000: neither listed nor read
-    real_read = Path.read_bytes
+    real_open = open
 
-    def read_bytes(path: Path) -> bytes:
+    def refusing_open(path: Path, *args: object) -> object:
         if "/asia/" in str(path):
             raise PermissionError(13, "Permission denied", str(path))
-        return real_read(path)
+        return real_open(path, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr("feedsvc.corpus.open", refusing_open, raising=False)
     site.write("new.txt", "Diplomacy\nA new treaty\n\nSigned today.\n")
     report = site.refresh()  # a new refresher, as after a restart: nothing rendered in memory
     assert report.published and report.deferred == ()
