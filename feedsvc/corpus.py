@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from feedsvc.config import Config
-from feedsvc.model import Article, Entry, Problem
+from feedsvc.model import Article, Entry, Problem, Severity
 from feedsvc.parallel import Workers
 from feedsvc.readers import ARTICLE_SUFFIXES, ReaderSettings, read_bytes, reader_for
 from feedsvc.state import FileRecord, FileSignature, StateStore, StoredEntry
@@ -780,35 +780,23 @@ def _replace_file_entries(
         section = spelled.get(article.section, article.section)
         entry = _entry_for(lookups, article, section, ordinal, previous, settings.authority, mtime)
         if article.id is not None and entry.id != article.id:
-            problems.append(
-                Problem(
-                    path,
-                    article.line,
-                    "warning",
-                    f"id {article.id!r} is ignored: this article was published as {entry.id!r}, "
-                    "and a published id never changes (give it that id, or none)",
-                )
+            message = (
+                f"id {article.id!r} is ignored: this article was published as {entry.id!r}, "
+                "and a published id never changes (give it that id, or none)"
             )
+            problems.append(_about(article, "warning", message))
         if previous is None and article.slug and entry.slug != article.slug:
-            problems.append(
-                Problem(
-                    path,
-                    article.line,
-                    "warning",
-                    f"slug {article.slug!r} is taken by another article; this one is published "
-                    f"as {entry.slug!r} (choose another slug to decide it yourself)",
-                )
+            message = (
+                f"slug {article.slug!r} is taken by another article; this one is published "
+                f"as {entry.slug!r} (choose another slug to decide it yourself)"
             )
+            problems.append(_about(article, "warning", message))
         if entry.section != article.section:
-            problems.append(
-                Problem(
-                    path,
-                    article.line,
-                    "warning",
-                    f"section {article.section!r} is published as {entry.section!r}, as other "
-                    "files spell it (spell it the same to silence this)",
-                )
+            message = (
+                f"section {article.section!r} is published as {entry.section!r}, as other "
+                "files spell it (spell it the same to silence this)"
             )
+            problems.append(_about(article, "warning", message))
         kept.add(entry.id)
         lookups.release(entry.id)
         lookups.save(entry)
@@ -1018,23 +1006,19 @@ _ID_TAKEN = "another article has the id "
 _WAITING_FOR_ANOTHER = (_DUPLICATE_OF, _ID_TAKEN)
 
 
+def _about(article: Article, severity: Severity, message: str) -> Problem:
+    """A problem with one article, reported on the line where it starts."""
+    return Problem(article.path, article.line, severity, message)
+
+
 def _id_taken(article: Article, other: str) -> Problem:
     """`other`: the file of the article that has the id."""
-    return Problem(
-        article.path,
-        article.line,
-        "error",
-        f"{_ID_TAKEN}{article.id!r} (in {other}); give this one its own id",
-    )
+    message = f"{_ID_TAKEN}{article.id!r} (in {other}); give this one its own id"
+    return _about(article, "error", message)
 
 
 def _duplicate(article: Article, original: str) -> Problem:
-    return Problem(
-        article.path,
-        article.line,
-        "warning",
-        f"{_DUPLICATE_OF}{original}; published once, from there",
-    )
+    return _about(article, "warning", f"{_DUPLICATE_OF}{original}; published once, from there")
 
 
 def _entry_for(
