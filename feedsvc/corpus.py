@@ -70,7 +70,6 @@ class ChangeSet:
     files_read: int = 0
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
     #: why nothing was unpublished although files vanished (a directory gone, say)
     held_back: str | None = None
     #: files that changed while being read, or too recently to trust: read at a later refresh
@@ -78,22 +77,25 @@ class ChangeSet:
     #: how many published entries each section gained (or lost, below zero): a publish moves
     #: the last counts by this instead of counting the whole archive again
     sections: Counter[str] = field(default_factory=Counter)
-    #: the entries removed so far, by id, and their ids by body (`unpublished_like`)
+    #: the entries removed, by id, in the order they went; and their ids by body
+    #: (`unpublished_like`)
     unpublished: dict[str, Entry] = field(default_factory=dict, repr=False)
     _by_body: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     @property
+    def removed(self) -> list[str]:
+        return list(self.unpublished)
+
+    @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
+        return bool(self.added or self.updated or self.unpublished)
 
     def unpublish(self, entry: Entry) -> None:
-        self.removed.append(entry.id)
         self.unpublished[entry.id] = entry
         self._by_body.setdefault(entry.body_hash, []).append(entry.id)
 
     def republish(self, entry_id: str) -> None:
         """An entry removed earlier in this update is published again: its file was renamed."""
-        self.removed.remove(entry_id)
         del self.unpublished[entry_id]
 
     def unpublished_like(self, article: Article) -> Entry | None:
@@ -531,7 +533,7 @@ def update(
                     progress(number, len(jobs))
         if changes.deferred and settings.settle_ns:
             _read_once_settled(lookups, articles_dir, known, settings, changes, reread)
-        if changes.removed:
+        if changes.unpublished:
             _read_duplicates_again(lookups, articles_dir, settings, changes)
         if reread and not changes.deferred:  # a deferred file must be read again, later
             store.set_parsed_with(settings.reader.digest)
