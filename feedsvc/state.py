@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from feedsvc.errors import StateError
-from feedsvc.model import Entry, Problem, RelatedHeadline
+from feedsvc.model import Entry, Problem, RelatedHeadline, refuses
 
 #: deferred row writes sent together
 _BATCH = 1000
@@ -285,7 +285,7 @@ class StateStore:
     def has_errors(self, path: str) -> bool:
         """Whether the file, as last looked at, was refused in part or whole (too large)."""
         row = self._execute("SELECT problems FROM files WHERE path = ?", (path,)).fetchone()
-        return row is not None and any(fields[1] == "error" for fields in json.loads(row[0]))
+        return row is not None and refuses(Problem(path, *fields) for fields in json.loads(row[0]))
 
     # -- entries -----------------------------------------------------------------------------
     def entries_from(self, path: str) -> list[StoredEntry]:
