@@ -981,10 +981,7 @@ class _Lookups:
 
     def id_owner(self, entry_id: str) -> str | None:
         """The file of the entry with this id, published or not: an id is never given twice."""
-        if self.empty:
-            return self._ids.get(entry_id)
-        stored = self.store.entry(entry_id)
-        return None if stored is None else stored.entry.path
+        return self._ids.get(entry_id) if self.empty else self.store.path_of(entry_id)
 
     def id_taken(self, entry_id: str) -> bool:
         return self.id_owner(entry_id) is not None

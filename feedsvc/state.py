@@ -306,6 +306,11 @@ class StateStore:
         )
         return [_stored(row) for row in rows]
 
+    def path_of(self, entry_id: str) -> str | None:
+        """The file of the entry with this id, published or not."""
+        row = self._execute("SELECT path FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        return row[0] if row else None
+
     def slug_taken(self, slug: str) -> bool:
         return self._execute("SELECT 1 FROM entries WHERE slug = ?", (slug,)).fetchone() is not None
 
