@@ -198,10 +198,11 @@ def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -
     for number, (start, section) in enumerate(starts):
         end = starts[number + 1][0] if number + 1 < len(starts) else body_end
         article = _text_article(path, lines, start, end, section, related, report)
-        if article is not None and settings.may_hold_a_section_line(article.body):
+        if article is None:
+            continue
+        if settings.may_hold_a_section_line(article.body):
             _report_glued(lines, start, end, article.title, settings, report)
-        if article is not None:
-            articles.append(article)
+        articles.append(article)
     return articles
 
 
