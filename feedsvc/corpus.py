@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from feedsvc.config import Config
-from feedsvc.model import Article, Entry, Problem, Severity, refuses
+from feedsvc.model import Article, Entry, Problem, Severity
 from feedsvc.parallel import Workers
 from feedsvc.readers import ARTICLE_SUFFIXES, ReaderSettings, read_bytes, reader_for
 from feedsvc.state import FileRecord, FileSignature, StateStore, StoredEntry
@@ -815,6 +815,12 @@ def _replace_file_entries(
     return [stored.entry for stored in old if stored.entry.id not in kept]
 
 
+def _refuses(problems: list[Problem]) -> bool:
+    """Whether these problems refused something: an article, or the whole file (warnings only
+    say what was made of it)."""
+    return any(problem.severity == "error" for problem in problems)
+
+
 def _remove_or_hold(
     lookups: _Lookups,
     gone: list[Entry],
@@ -831,7 +837,7 @@ def _remove_or_hold(
     a file read again unchanged (after a config change) holds nothing it did not hold already,
     and an entry whose section was taken out of the config is unpublished, edited file or not.
     """
-    refused = refuses(problems)
+    refused = _refuses(problems)
     for entry in gone:
         # its section taken out of the config: the operator unpublished it, edited or not
         section_kept = lookups.discovering or entry.section in lookups.configured
@@ -881,7 +887,7 @@ def _match(
                 free.remove(found)
     # A file with an error may lack an article that it still holds, broken (see
     # `_remove_or_hold`): positions say nothing then.
-    if refuses(problems):
+    if _refuses(problems):
         return matches
     # Last resort: the same position in the file (the title and the body both edited).
     for ordinal, article in enumerate(articles):

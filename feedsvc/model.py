@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -28,12 +27,6 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.severity}: {self.message}"
-
-
-def refuses(problems: Iterable[Problem]) -> bool:
-    """Whether these problems refused something: an article, or the whole file (warnings only
-    say what was made of it)."""
-    return any(problem.severity == "error" for problem in problems)
 
 
 @dataclass(frozen=True)

@@ -250,15 +250,15 @@ class Refresher:
                 before = self.current.id if self.current else None
                 counts = self._section_counts(changes)
                 # Files under a directory that cannot be read stay published in the store, and
-                # so do articles held by a file that no longer reads cleanly. Those whose bodies
-                # cannot be read, nor were kept, are left out of the feeds until they can be:
-                # waiting for them would publish nothing else, ever.
+                # so do articles held by a file that no longer reads cleanly (`held`). Those
+                # whose bodies cannot be read, nor were kept, are left out of the feeds until
+                # they can be: waiting for them would publish nothing else, ever.
                 left_out: set[str] = set()
+                held = self.store.held()
 
-                @functools.cache
-                def lasting(path: str) -> bool:
-                    """Its body cannot be read until the file or its directory is fixed."""
-                    return path.startswith(listing.unreadable) or self.store.has_errors(path)
+                def lasting(entry: Entry) -> bool:
+                    """Its body cannot be read until its file or directory is fixed."""
+                    return entry.path.startswith(listing.unreadable) or entry.id in held
 
                 while True:
                     try:
@@ -267,14 +267,15 @@ class Refresher:
                         )
                     except _Unsettled as e:
                         rendered.clear()
-                        if lasting(e.path) and e.entry_id not in left_out:
-                            left_out.add(e.entry_id)  # that entry alone: not its whole file
+                        if lasting(e.entry) and e.entry.id not in left_out:
+                            left_out.add(e.entry.id)  # that entry alone: not its whole file
                             continue
                         # Its body is no longer what was scanned: publish nothing rather than a
                         # half-written or mismatched entry; the current version keeps serving.
-                        log.info("%s: changed after it was scanned; publishing it later", e.path)
-                        if e.path not in changes.deferred:
-                            changes.deferred.append(e.path)
+                        path = e.entry.path
+                        log.info("%s: changed after it was scanned; publishing it later", path)
+                        if path not in changes.deferred:
+                            changes.deferred.append(path)
                     else:
                         published = self.current.id != before
                     break
@@ -385,7 +386,7 @@ class Refresher:
         rendered: list[str],
         started_at: datetime,
         left_out: set[str],  #: entry ids
-        lasting: Callable[[str], bool],
+        lasting: Callable[[Entry], bool],
     ) -> Version:
         configured = {s.name for s in config.sections}
         extra = (
@@ -407,7 +408,7 @@ class Refresher:
             missing = {
                 e.id
                 for key, e in visible.items()
-                if key not in self._shown and lasting(e.path) and not self._can_show(e)
+                if key not in self._shown and lasting(e) and not self._can_show(e)
             }
             if not missing:
                 break
@@ -552,13 +553,12 @@ def _shown_from_file(config: Config, entry: Entry) -> tuple[ShownEntry, str] | N
 
 class _Unsettled(Exception):
     """An entry's file no longer holds what the scan stored, and no body of it was kept: the
-    entry is left out when that lasts (its file has errors, or is under an unreadable
-    directory); else nothing is published this time."""
+    entry is left out when that lasts (it is held, or under an unreadable directory); else
+    nothing is published this time."""
 
     def __init__(self, entry: Entry) -> None:
         super().__init__(entry.path)
-        self.path = entry.path
-        self.entry_id = entry.id
+        self.entry = entry
 
 
 class _Plan:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from feedsvc.errors import StateError
-from feedsvc.model import Entry, Problem, RelatedHeadline, refuses
+from feedsvc.model import Entry, Problem, RelatedHeadline
 
 #: deferred row writes sent together
 _BATCH = 1000
@@ -281,11 +281,6 @@ class StateStore:
         rows = self._execute("SELECT path, problems FROM files WHERE problems != '[]'")
         found = [Problem(path, *fields) for path, raw in rows for fields in json.loads(raw)]
         return sorted(found, key=lambda p: (p.path, p.line or 0))
-
-    def has_errors(self, path: str) -> bool:
-        """Whether the file, as last looked at, was refused in part or whole (too large)."""
-        row = self._execute("SELECT problems FROM files WHERE path = ?", (path,)).fetchone()
-        return row is not None and refuses(Problem(path, *fields) for fields in json.loads(row[0]))
 
     # -- entries -----------------------------------------------------------------------------
     def entries_from(self, path: str) -> list[StoredEntry]:
