@@ -1,4 +1,5 @@
-"""Versions on disk: written completely, then made current with one atomic switch.
+"""Versions on disk: written completely and flushed to the disk, then made current with one
+atomic switch.
 
 Layout under `<state_dir>/publish/` (nginx or a CDN can serve `current/` as it stands):
 
@@ -15,12 +16,15 @@ is written for every change, and on ext4 making and removing one directory per s
 ~45 ms of a refresh where a hard link costs 0.02 ms. nginx needs one rule for it (README).
 
 Unchanged files are hard-linked from the previous version, so a refresh that changed one feed
-writes one feed. A reader process only ever sees a complete version.
+writes one feed. A reader process only ever sees a complete version, and so does one started
+after a power cut: without the flush, the switch could reach the disk before the files, and the
+version served after a reboot would have empty feeds under the ETags of full ones.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import json
@@ -215,9 +219,10 @@ def write_version(
             if not final.exists():
                 staging.mkdir()
                 made: set[str] = {""}
+                flushing: list[Future[None]] = []
                 # what is still being compressed last: links and pages go meanwhile
                 for item in sorted(pending, key=lambda p: p.gzipped is not None):
-                    _write_file(str(staging), item, previous, made)
+                    flushing += _write_file(str(staging), item, previous, made)
                 manifest = {
                     "version": version_id,
                     "built_at": built_at.isoformat(),
@@ -228,7 +233,15 @@ def write_version(
                 }
                 # one line: json's C encoder does not indent, and every refresh writes one
                 (staging / MANIFEST).write_text(json.dumps(manifest), "utf-8")
+                flushing.append(_flush_later(staging / MANIFEST))
+                # the directories too: they hold the hard links and the new files' names
+                flushing += (_flush_later(staging / folder) for folder in made)
+                for flushed in flushing:
+                    flushed.result()
                 os.rename(staging, final)
+                _flush(versions)
+            # Not flushed: a power cut may bring back the version before, complete, and the
+            # refresher then publishes this one again.
             _switch(root, version_id)
     except (OSError, PublishError) as e:
         # A full disk must not stay full of a version nobody will serve.
@@ -243,8 +256,11 @@ def write_version(
     return Version(version_id, built_at, final, resources, dict(counts), source, max_age)
 
 
-def _write_file(staging: str, item: Pending, previous: Version | None, made: set[str]) -> None:
-    """One file of a new version: written when rendered, else linked to the previous one's."""
+def _write_file(
+    staging: str, item: Pending, previous: Version | None, made: set[str]
+) -> list[Future[None]]:
+    """One file of a new version: written when rendered, else linked to the previous one's
+    (flushed when it was written). What is written is flushed meanwhile: wait for that."""
     resource = item.resource
     folder = os.path.dirname(resource.file)
     if folder not in made:
@@ -258,12 +274,38 @@ def _write_file(staging: str, item: Pending, previous: Version | None, made: set
         os.link(source, target)
         if resource.precompressed:
             os.link(f"{source}.gz", f"{target}.gz")
-        return
+        return []
     with open(target, "wb") as out:
         out.write(item.body)
+    flushing = [_flush_later(target)]
     if item.gzipped is not None:  # beside the file, as nginx's gzip_static wants it
         with open(f"{target}.gz", "wb") as out:
             out.write(item.gzipped.result())
+        flushing.append(_flush_later(f"{target}.gz"))
+    return flushing
+
+
+def _flush_later(path: str | Path) -> Future[None]:
+    return _flusher().submit(_flush, path)
+
+
+def _flush(path: str | Path) -> None:
+    """Wait until a file (or a directory's list of names) is on the disk, not only in memory."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    except OSError as e:
+        if e.errno != errno.EINVAL:  # a file system that cannot flush (some FUSE ones)
+            raise
+    finally:
+        os.close(handle)
+
+
+@functools.cache
+def _flusher() -> ThreadPoolExecutor:
+    # fsync waits on the disk, not the CPU: a version's dozens of files are flushed together,
+    # while the rest of it is written.
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="fsync")
 
 
 @functools.cache

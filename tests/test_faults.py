@@ -4,6 +4,7 @@ store) rather than imitated."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -22,9 +23,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from feedsvc.errors import PublishError
 from feedsvc.publish import Version, current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher
-from tests.conftest import SECTIONS, Site
+from tests.conftest import SAMPLE, SECTIONS, Site
 from tests.servers import BIN, Process, Server, feedsvc, free_port, get, gunicorn, serve, wait_for
 from tests.test_operations import (
     ATOM,
@@ -146,6 +148,109 @@ def test_a_refresher_killed_mid_write_leaves_the_last_complete_version_served(
     assert stored_identities(site) == before
     contents = atom_contents(site.published("/feeds/all.atom"))
     assert "Variant 5, paragraph 0 of article 7:" in contents["Article number 7"]
+
+
+# -- (a') the power is cut just after a version was made current ---------------------------
+@pytest.fixture
+def flushes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The real `os.fsync`, noting each file or directory it flushed and each `current` switch,
+    in order: what a power cut would find on the disk depends on that order alone."""
+    seen: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        seen.append(os.readlink(f"/proc/self/fd/{fd}"))
+
+    def replace(source: str | Path, target: str | Path) -> None:
+        real_replace(source, target)
+        if Path(target).name == "current":
+            seen.append("switched")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    return seen
+
+
+def flushed_before_switch(seen: list[str], version: Version) -> set[str]:
+    """The version's files and directories (relative to it, "." for itself) flushed before it
+    was made current; the staging directory it was written in has the version's place."""
+    before = seen[: seen.index("switched")]
+    staging = next(p for p in before if f"/.tmp-{version.id}-" in p).split(f"/.tmp-{version.id}-")
+    prefix = staging[0] + f"/.tmp-{version.id}-" + staging[1].split("/")[0]
+    return {os.path.relpath(p, prefix) for p in before if p == prefix or p.startswith(prefix + "/")}
+
+
+def written_in(version: Version, fresh_only: bool) -> set[str]:
+    """Its directories and files; `fresh_only`: without the files linked from the version
+    before (a file written for this version has one link)."""
+    found = {"."}
+    for path in version.directory.rglob("*"):
+        if path.is_dir() or not fresh_only or path.stat().st_nlink == 1:
+            found.add(str(path.relative_to(version.directory)))
+    return found
+
+
+def test_a_version_is_on_the_disk_before_it_is_made_current(
+    sample_site: Site, flushes: list[str]
+) -> None:
+    # A power cut can only be imitated here; what it leaves depends on what was flushed before
+    # the switch: the files, their directories, and the new version's name in versions/.
+    sample_site.refresh()
+    first = current(sample_site)
+    assert flushed_before_switch(flushes, first) == written_in(first, fresh_only=False)
+    versions = str(first.directory.parent)
+    assert flushes.index(versions) < flushes.index("switched")
+
+    # The next version writes what changed and links the rest: only what it wrote is flushed
+    # again, and the links' directories.
+    flushes.clear()
+    text = (sample_site.articles / SAMPLE.name).read_text("utf-8")
+    sample_site.write(SAMPLE.name, text.replace("\n\n", "\n\nA correction first.\n", 1))
+    sample_site.refresh()
+    second = current(sample_site)
+    assert second.id != first.id
+    fresh = written_in(second, fresh_only=True)
+    assert any(name.startswith("feeds/") for name in fresh)
+    assert len(fresh) < len(written_in(second, fresh_only=False))
+    assert flushed_before_switch(flushes, second) == fresh
+    assert versions in flushes[: flushes.index("switched")]
+
+
+def test_a_version_the_disk_cannot_keep_is_not_made_current(
+    sample_site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sample_site.refresh()
+    before = current(sample_site)
+    real_fsync = os.fsync
+
+    def failing(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(".atom"):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing)
+    text = (sample_site.articles / SAMPLE.name).read_text("utf-8")
+    sample_site.write(SAMPLE.name, text.replace("\n\n", "\n\nA correction first.\n", 1))
+    with pytest.raises(PublishError) as failed:
+        sample_site.refresh()
+    assert "Input/output error" in str(failed.value)
+    assert f"version {before.id} stays current" in str(failed.value)
+    assert current(sample_site).id == before.id
+    assert not any(before.directory.parent.glob(".tmp-*"))
+
+
+def test_a_file_system_that_cannot_flush_still_publishes(
+    sample_site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some (FUSE, network) refuse fsync as not supported (EINVAL): nothing to wait for."""
+
+    def unsupported(fd: int) -> None:
+        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+
+    monkeypatch.setattr(os, "fsync", unsupported)
+    assert sample_site.refresh().published
+    assert_complete(current(sample_site))
 
 
 # -- (b) the disk fills up during a refresh --------------------------------------------------
