@@ -104,6 +104,8 @@ class Clock:
             self._run_soon(SETTLE_SECONDS)
         else:
             self._retries = 0
+        if report is not None and report.next_scheduled is not None:
+            self._run_at(report.next_scheduled)  # a scheduled entry is published on time
 
     def _refresh(self) -> RefreshReport | None:
         with self._lock:
@@ -145,7 +147,10 @@ class Clock:
         self._run_soon(delay)
 
     def _run_soon(self, delay: float) -> None:
-        wanted = datetime.now(UTC) + timedelta(seconds=delay)
+        self._run_at(datetime.now(UTC) + timedelta(seconds=delay))
+
+    def _run_at(self, wanted: datetime) -> None:
+        """The next refresh at `wanted`, unless one is due earlier."""
         with self._lock:
             job = self.scheduler.get_job(REFRESH_JOB)
             if job is not None and (job.next_run_time is None or wanted < job.next_run_time):

@@ -451,6 +451,8 @@ class UpdateSettings:
     reader: ReaderSettings
     authority: str  #: for new tag URIs
     max_file_bytes: int
+    #: when the refresh began: an article is dated later only when it says so (scheduled)
+    now: datetime
     #: a file modified more recently than this is left for the next scan: it may be half-written
     settle_ns: int = 0
     #: when a watcher saw each file closed after writing (or moved into place), in ns: a file
@@ -762,7 +764,9 @@ def _replace_file_entries(
     old = lookups.entries_from(path, known)
     matches = _match(articles, old, problems)
     spelled = lookups.spellings(articles, old, changes)
-    mtime = datetime.fromtimestamp(info.mtime_ns // 1000 / 1e6, UTC)
+    # A file's time ahead of ours comes from a skewed clock (a copy from elsewhere), not from an
+    # editor meaning the future: dated now, its articles are published now, not later.
+    mtime = min(datetime.fromtimestamp(info.mtime_ns // 1000 / 1e6, UTC), settings.now)
     kept: set[str] = set()
     for ordinal, article in enumerate(articles):
         previous = matches.get(ordinal)
@@ -1075,12 +1079,27 @@ def _remove(lookups: _Lookups, entry: Entry, changes: ChangeSet) -> None:
     changes.unpublish(entry)
 
 
-def all_problems(store: StateStore, listing: Scan) -> list[Problem]:
-    """Every known problem: those of the files as last read, and the scan's own."""
+def all_problems(store: StateStore, listing: Scan, scheduled: list[Entry]) -> list[Problem]:
+    """Every known problem: those of the files as last read, the scan's own, and the entries
+    not shown yet (`scheduled`: a date in the future may be a mistake)."""
     seen = {p.path for p in listing.problems}
     return sorted(
-        [*listing.problems, *(p for p in store.problems() if p.path not in seen)],
+        [
+            *listing.problems,
+            *(p for p in store.problems() if p.path not in seen),
+            *(_scheduled(e.path, None, e.title, e.published) for e in scheduled),
+        ],
         key=lambda p: (p.path, p.line or 0),
+    )
+
+
+def _scheduled(path: str, line: int | None, title: str, when: datetime) -> Problem:
+    return Problem(
+        path,
+        line,
+        "warning",
+        f"{title!r} is dated {when.isoformat()}, in the future: it is published then "
+        "(date it earlier to publish it now)",
     )
 
 
@@ -1094,6 +1113,7 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
     settings = ReaderSettings.from_config(config)
     first_copy: dict[str, Article] = {}
     ids: dict[str, str] = {}  #: id → the first file giving it
+    now = datetime.now(UTC)
     for path, info in sorted(listing.files.items()):
         if info.size > config.content.max_file_bytes:
             problems.append(_too_large(path, info.size, config.content.max_file_bytes))
@@ -1115,6 +1135,8 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
                 del first_copy[article.content_hash]
             elif article.id is not None:
                 ids[article.id] = article.path
+            if article.date is not None and article.date > now:
+                problems.append(_scheduled(path, article.line, article.title, article.date))
     entries = len(first_copy)
     return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))
 

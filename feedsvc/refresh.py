@@ -89,6 +89,8 @@ class RefreshReport:
     problems: tuple[Problem, ...] = field(repr=False)
     #: files still being written (or changed while read): read again at a later refresh
     deferred: tuple[str, ...] = ()
+    scheduled: int = 0  #: entries dated after the refresh, not shown yet
+    next_scheduled: datetime | None = None  #: when the soonest of them is due
 
     def summary(self) -> str:
         feeds = [p for p in self.rendered if p.startswith("/feeds")]
@@ -103,6 +105,8 @@ class RefreshReport:
             line += "; nothing new to publish"
         if self.deferred:
             line += f"; {len(self.deferred)} file(s) still being written, left for later"
+        if self.next_scheduled is not None:
+            line += f"; {self.scheduled} scheduled, the next at {self.next_scheduled.isoformat()}"
         return line + f" ({self.seconds * 1000:.0f} ms)"
 
 
@@ -218,7 +222,7 @@ class Refresher:
             if partial is None:
                 listing = scan(config.content.articles_dir, self.workers, last, self._directories)
                 only = None if config_changed else _changed_since(last, listing)
-                if only == set() and self._store_published(listing.unreadable):
+                if only == set() and self._store_published(listing.unreadable, started_at):
                     self._last_listing = last
                     return self._unchanged(started, started_at)
                 looked_at = listing if only is None else _restricted(listing, only)
@@ -231,7 +235,7 @@ class Refresher:
                 self.store,
                 config.content.articles_dir,
                 looked_at,
-                self._update_settings(closed),
+                self._update_settings(closed, started_at),
                 progress,
                 only=only,
                 workers=self.workers,
@@ -243,12 +247,15 @@ class Refresher:
                 log.warning("%s", changes.held_back)
             for path in changes.deferred:
                 log.info("%s: still being written (or changed while read); read it later", path)
-            source = self._source(listing.unreadable)
+            # Dated after this refresh began: left out of the feeds until then.
+            scheduled = self.store.scheduled(started_at)
+            source = self._source(listing.unreadable, scheduled)
             rendered: list[str] = []
             published = False
             if self.current is None or self.current.source != source or config_changed:
                 before = self.current.id if self.current else None
                 counts = self._section_counts(changes)
+                counts = dict(Counter(counts) - Counter(e.section for e in scheduled))
                 # Files under a directory that cannot be read stay published in the store, and
                 # so do articles held by a file that no longer reads cleanly (`held`). Those
                 # whose bodies cannot be read, nor were kept, are left out of the feeds until
@@ -290,8 +297,10 @@ class Refresher:
             version=self.current.id if self.current else None,
             published=published,
             held_back=changes.held_back,
-            problems=tuple(all_problems(self.store, listing)),
+            problems=tuple(all_problems(self.store, listing, scheduled)),
             deferred=tuple(changes.deferred),
+            scheduled=len(scheduled),
+            next_scheduled=scheduled[0].published if scheduled else None,
         )
         self._last_success = started_at
         self.last_report = report
@@ -305,20 +314,25 @@ class Refresher:
         """The listing of just `paths`, when that is enough; None: scan everything."""
         return None if paths is None else scan_paths(self.config.content.articles_dir, paths)
 
-    def _source(self, unreadable: tuple[str, ...]) -> str:
+    def _source(self, unreadable: tuple[str, ...], scheduled: list[Entry]) -> str:
         """What a version is made from: the store's generation, the directories left out of it
-        (unreadable), the config and the renderer."""
+        (unreadable), the entries not due yet (those from the soonest on), the config and the
+        renderer."""
         left_out = f"-{_key(*unreadable)[:8]}" if unreadable else ""
-        return f"{self.store.generation()}{left_out}:{_made_with(self.config)}"
+        due = f"@{_key(scheduled[0].id)[:8]}" if scheduled else ""
+        return f"{self.store.generation()}{left_out}{due}:{_made_with(self.config)}"
 
     def _reuses_nothing(self, config: Config) -> bool:
         """No file of the current version can be reused: it was made with another config or
         renderer (or there is none)."""
         return self.current is None or self.current.source.partition(":")[2] != _made_with(config)
 
-    def _store_published(self, unreadable: tuple[str, ...]) -> bool:
-        """The current version was made from the store as it is (no other process changed it)."""
-        return self.current is not None and self.current.source == self._source(unreadable)
+    def _store_published(self, unreadable: tuple[str, ...], now: datetime) -> bool:
+        """The current version was made from the store as it is (no other process changed it,
+        no scheduled entry came due)."""
+        if self.current is None:
+            return False
+        return self.current.source == self._source(unreadable, self.store.scheduled(now))
 
     def _unchanged(self, started: float, started_at: datetime) -> RefreshReport:
         """The report of a refresh that had nothing to do: no file read, nothing rendered."""
@@ -354,12 +368,13 @@ class Refresher:
             log.error("%s; the next version is rendered in full", e)
             return None
 
-    def _update_settings(self, closed: dict[str, int]) -> UpdateSettings:
+    def _update_settings(self, closed: dict[str, int], now: datetime) -> UpdateSettings:
         config = self.config
         return UpdateSettings(
             reader=ReaderSettings.from_config(config),
             authority=config.site.authority,
             max_file_bytes=config.content.max_file_bytes,
+            now=now,
             settle_ns=int(SETTLE_SECONDS * 1e9),
             closed=closed,
         )
@@ -398,7 +413,7 @@ class Refresher:
         specs = feed_specs(config, extra)
         while True:
             newest = {
-                spec.slug: self.store.newest(spec.section, spec.max_entries, left_out)
+                spec.slug: self.store.newest(spec.section, spec.max_entries, started_at, left_out)
                 for spec in specs
             }
             visible = {e.rendering_key: e for entries in newest.values() for e in entries}
@@ -744,6 +759,8 @@ def _report_json(report: RefreshReport) -> dict[str, object]:
         "rendered": len(report.rendered),
         "version": report.version,
         "published": report.published,
+        "scheduled": report.scheduled,
+        "next_scheduled": report.next_scheduled.isoformat() if report.next_scheduled else None,
     }
 
 

@@ -338,12 +338,12 @@ class StateStore:
         self._execute("UPDATE entries SET present = 0 WHERE id = ?", (entry_id,))
 
     def newest(
-        self, section: str | None, limit: int, leaving_out: Collection[str] = ()
+        self, section: str | None, limit: int, until: datetime, leaving_out: Collection[str] = ()
     ) -> list[Entry]:
-        """The newest `limit` present entries of a section (None: of every section), but for
-        the entries `leaving_out` (ids)."""
-        where = "present = 1"
-        parameters: list[object] = []
+        """The newest `limit` present entries of a section (None: of every section) dated
+        `until` or earlier, but for the entries `leaving_out` (ids)."""
+        where = "present = 1 AND sort_key <= ?"
+        parameters: list[object] = [_sort_key(until)]
         if section is not None:
             where += " AND section = ?"
             parameters.append(section)
@@ -353,6 +353,15 @@ class StateStore:
         rows = self._execute(
             f"SELECT {_COLUMNS} FROM entries WHERE {where} ORDER BY sort_key DESC, id LIMIT ?",
             (*parameters, limit),
+        )
+        return [_stored(row).entry for row in rows]
+
+    def scheduled(self, after: datetime) -> list[Entry]:
+        """The present entries dated after `after`, soonest first: not shown until then."""
+        rows = self._execute(
+            f"SELECT {_COLUMNS} FROM entries WHERE present = 1 AND sort_key > ? "
+            "ORDER BY sort_key, id",
+            (_sort_key(after),),
         )
         return [_stored(row).entry for row in rows]
 

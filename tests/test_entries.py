@@ -24,7 +24,7 @@ OTHER = "Asia\nAnother story\n\nIts only paragraph.\n"
 def entries(site: Site) -> list[Entry]:
     store = StateStore.open(site.root / "var")
     try:
-        return store.newest(None, 1000)
+        return store.newest(None, 1000, until=datetime.max.replace(tzinfo=UTC))
     finally:
         store.close()
 

@@ -7,7 +7,8 @@ import gc
 import gzip
 import json
 import os
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
@@ -16,6 +17,7 @@ import jsonschema
 import pytest
 from lxml import etree
 
+from feedsvc.corpus import check_files
 from feedsvc.publish import Version, load_current, publish_dir
 from tests.conftest import DATA, SAMPLE, SECTIONS, Site, config_text
 
@@ -304,7 +306,9 @@ def test_an_entry_is_written_once_and_copied_into_every_feed_that_shows_it(site:
     config = refresher.config
     newest = refresher.store.newest
     models = [
-        feed_model(config, spec, [refresher._show(e) for e in newest(spec.section, 50)])
+        feed_model(
+            config, spec, [refresher._show(e) for e in newest(spec.section, 50, datetime.now(UTC))]
+        )
         for spec in feed_specs(config)
     ]
     _WRITTEN.clear()
@@ -452,6 +456,51 @@ def test_last_modified_is_never_in_the_future_and_moves_when_the_opml_changes(si
     opml = current(site).resources["/feeds.opml"]
     assert opml.last_modified > first["/feeds.opml"].last_modified  # the new section's feed
     assert b"sports" in (current(site).directory / opml.file).read_bytes()
+
+
+def test_an_article_from_a_clock_ahead_of_ours_is_published_now_dated_now(site: Site) -> None:
+    site.write("asia.txt", "Asia\nCopied from a fast clock\n\nBody.\n", mtime=2_000_000_000)
+    before = datetime.now(UTC)
+    assert site.refresh().scheduled == 0
+    (entry,) = feedparser.parse(site.published("/feeds/all.rss")).entries
+    published = datetime(*entry.published_parsed[:6], tzinfo=UTC)
+    assert before.replace(microsecond=0) <= published <= datetime.now(UTC)  # not 2033
+
+
+def scheduled_story(due: datetime) -> str:
+    return f"---\ntitle: Embargoed story\nsection: Europe\ndate: {due.isoformat()}\n---\n\nBody.\n"
+
+
+def test_an_article_dated_in_the_future_is_published_then_and_not_before(site: Site) -> None:
+    """A story scheduled in its front matter: readers never see an entry dated ahead of them,
+    the operator is told when it comes out, and it does with no change to its file."""
+    site.write("out.txt", "Asia\nOut already\n\nBody.\n", mtime=1_700_000_000)
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
+    site.write("later.md", scheduled_story(due))
+    report = site.refresh()
+    assert (report.scheduled, report.next_scheduled) == (1, due)
+    assert f"1 scheduled, the next at {due.isoformat()}" in report.summary()
+    said = f"'Embargoed story' is dated {due.isoformat()}, in the future: it is published then"
+    assert [str(p) for p in report.problems] == [
+        f"later.md: warning: {said} (date it earlier to publish it now)"
+    ]
+    _, _, problems = check_files(site.config())
+    assert [str(p) for p in problems] == [
+        f"later.md:1: warning: {said} (date it earlier to publish it now)"
+    ]
+    for path in feed_paths():
+        assert b"Embargoed" not in site.published(path), path
+    assert "/articles/embargoed-story/" not in current(site).resources
+    assert (current(site).counts["europe"], current(site).counts["all"]) == (0, 1)
+
+    time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.1)
+    report = site.refresh()
+    assert report.published and report.files_read == 0
+    assert (report.scheduled, report.next_scheduled, report.problems) == (0, None, ())
+    entries = feedparser.parse(site.published("/feeds/all.atom")).entries
+    assert [e.title for e in entries] == ["Embargoed story", "Out already"]
+    assert "/articles/embargoed-story/" in current(site).resources
+    assert (current(site).counts["europe"], current(site).counts["all"]) == (1, 2)
 
 
 @pytest.mark.parametrize(

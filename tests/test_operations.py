@@ -32,6 +32,7 @@ from feedsvc.refresh import Refresher
 from feedsvc.state import StateStore
 from tests.conftest import SAMPLE, Site, config_text
 from tests.servers import Process, clock, feedsvc, get, gunicorn, serve, wait_for
+from tests.test_feeds import scheduled_story
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 EUROPE = "Europe\nTalks resume in Vienna\n\nDelegates met again.\nNo date was set.\n"
@@ -364,6 +365,28 @@ def test_sighup_and_feedsvc_reload_apply_a_changed_config_now(
     wait_for(lambda: "refresh interval is now 1 s" in server.output(), "the new interval")
     write_config(site, title="Desk Four", interval=1)
     wait_for_title(combined, "Desk Four", "the title from a tick")
+
+
+def test_a_scheduled_article_is_served_when_due_not_at_the_next_tick(
+    site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    write_config(site, interval=3600)
+    site.write("europe.txt", EUROPE)
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=4)
+    site.write("later.md", scheduled_story(due))
+    server = serve(site.config_path, tmp_path / "serve.log")
+    running.append(server)
+    server.wait_until("/feeds/all.atom")
+    assert atom_titles(get(server.url, "/feeds/all.atom")[2]) == ["Talks resume in Vienna"]
+    assert f"1 scheduled, the next at {due.isoformat()}" in server.output()
+    assert healthz(server.url)["last_refresh"]["next_scheduled"] == due.isoformat()
+    # Nothing changes on disk and the next tick is an hour away: the clock runs one at `due`.
+    wait_for(
+        lambda: "Embargoed story" in atom_titles(get(server.url, "/feeds/all.atom")[2]),
+        "the scheduled story, served once due",
+        timeout=30,
+    )
+    assert datetime.now(UTC) >= due
 
 
 def test_sighup_to_the_clock_process_rereads_the_config_now(
