@@ -784,7 +784,7 @@ def _replace_file_entries(
             problems.append(_id_taken(article, owner))
             continue
         section = spelled.get(article.section, article.section)
-        entry = _entry_for(lookups, article, section, ordinal, previous, settings.authority, mtime)
+        entry = _entry_for(lookups, article, section, ordinal, previous, settings, mtime)
         if article.id is not None and entry.id != article.id:
             message = (
                 f"id {article.id!r} is ignored: this article was published as {entry.id!r}, "
@@ -1032,18 +1032,20 @@ def _entry_for(
     section: str,
     ordinal: int,
     previous: StoredEntry | None,
-    authority: str,
+    settings: UpdateSettings,
     mtime: datetime,
 ) -> Entry:
+    # An update dated in the future is one made now: shown, it would be dated ahead of readers.
+    edited = None if article.updated is None else min(article.updated, settings.now)
     if previous is None:
         # Articles sharing a file share its mtime; the first in the file counts as the newest,
         # one second apart, so that no two entries share a timestamp (readers sort by it).
         published = article.date or mtime - timedelta(seconds=ordinal)
         slug = unique(article.slug or slugify(article.title), lookups.slug_taken)
         entry_id = article.id or unique(
-            f"tag:{authority},{published.date().isoformat()}:{slug}", lookups.id_taken
+            f"tag:{settings.authority},{published.date().isoformat()}:{slug}", lookups.id_taken
         )
-        updated = article.updated or published
+        updated = edited or published
     else:
         published = previous.entry.published
         slug = previous.entry.slug
@@ -1051,7 +1053,7 @@ def _entry_for(
         if previous.entry.content_hash == article.content_hash:
             updated = previous.entry.updated
         else:
-            updated = article.updated or max(mtime, previous.entry.updated)
+            updated = edited or max(mtime, previous.entry.updated)
     return Entry(
         id=entry_id,
         slug=slug,

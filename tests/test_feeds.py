@@ -467,6 +467,15 @@ def test_an_article_from_a_clock_ahead_of_ours_is_published_now_dated_now(site: 
     assert before.replace(microsecond=0) <= published <= datetime.now(UTC)  # not 2033
 
 
+def test_an_update_dated_in_the_future_is_taken_as_made_now(site: Site) -> None:
+    front = "title: Corrected\nsection: Asia\ndate: 2025-01-01T09:00:00Z\nupdated: 2052-01-01"
+    site.write("corrected.md", f"---\n{front}\n---\n\nBody.\n")
+    before = datetime.now(UTC).replace(microsecond=0)
+    site.refresh()
+    (entry,) = feedparser.parse(site.published("/feeds/all.atom")).entries
+    assert before <= datetime(*entry.updated_parsed[:6], tzinfo=UTC) <= datetime.now(UTC)
+
+
 def scheduled_story(due: datetime) -> str:
     return f"---\ntitle: Embargoed story\nsection: Europe\ndate: {due.isoformat()}\n---\n\nBody.\n"
 
