@@ -239,9 +239,10 @@ def write_version(
                 for flushed in flushing:
                     flushed.result()
                 os.rename(staging, final)
-                _flush(versions)
-            # Not flushed: a power cut may bring back the version before, complete, and the
-            # refresher then publishes this one again.
+            # The version's name too (also when an earlier try renamed it, then failed). The
+            # switch is not flushed: a power cut may bring back the version before, complete,
+            # and the refresher then publishes this one again.
+            _flush(versions)
             _switch(root, version_id)
     except (OSError, PublishError) as e:
         # A full disk must not stay full of a version nobody will serve.

@@ -140,7 +140,9 @@ class StateStore:
                 path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
             )
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            # Each commit on the disk before the version showing it: a power cut must not take
+            # back ids that readers have seen (NORMAL may lose the last commits).
+            db.execute("PRAGMA synchronous=FULL")
             store = cls(db, path)
             if existed:
                 store._check_version()

@@ -153,14 +153,19 @@ def test_a_refresher_killed_mid_write_leaves_the_last_complete_version_served(
 # -- (a') the power is cut just after a version was made current ---------------------------
 @pytest.fixture
 def flushes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The real `os.fsync`, noting each file or directory it flushed and each `current` switch,
-    in order: what a power cut would find on the disk depends on that order alone."""
+    """The real `os.fsync`, noting each file or directory it flushed, each version renamed into
+    place and each `current` switch, in order: what a power cut would find on the disk depends
+    on that order alone."""
     seen: list[str] = []
-    real_fsync, real_replace = os.fsync, os.replace
+    real_fsync, real_rename, real_replace = os.fsync, os.rename, os.replace
 
     def fsync(fd: int) -> None:
         real_fsync(fd)
         seen.append(os.readlink(f"/proc/self/fd/{fd}"))
+
+    def rename(source: str | Path, target: str | Path) -> None:
+        real_rename(source, target)
+        seen.append(f"renamed {target}")
 
     def replace(source: str | Path, target: str | Path) -> None:
         real_replace(source, target)
@@ -168,8 +173,16 @@ def flushes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             seen.append("switched")
 
     monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "rename", rename)
     monkeypatch.setattr(os, "replace", replace)
     return seen
+
+
+def in_place_then_switched(seen: list[str], version: Version) -> None:
+    """The version's name was flushed after it was renamed into place, before the switch."""
+    versions = str(version.directory.parent)
+    placed = seen.index(f"renamed {version.directory}")
+    assert placed < seen.index(versions, placed) < seen.index("switched", placed)
 
 
 def flushed_before_switch(seen: list[str], version: Version) -> set[str]:
@@ -199,8 +212,7 @@ def test_a_version_is_on_the_disk_before_it_is_made_current(
     sample_site.refresh()
     first = current(sample_site)
     assert flushed_before_switch(flushes, first) == written_in(first, fresh_only=False)
-    versions = str(first.directory.parent)
-    assert flushes.index(versions) < flushes.index("switched")
+    in_place_then_switched(flushes, first)
 
     # The next version writes what changed and links the rest: only what it wrote is flushed
     # again, and the links' directories.
@@ -214,7 +226,7 @@ def test_a_version_is_on_the_disk_before_it_is_made_current(
     assert any(name.startswith("feeds/") for name in fresh)
     assert len(fresh) < len(written_in(second, fresh_only=False))
     assert flushed_before_switch(flushes, second) == fresh
-    assert versions in flushes[: flushes.index("switched")]
+    in_place_then_switched(flushes, second)
 
 
 def test_a_version_the_disk_cannot_keep_is_not_made_current(
@@ -240,17 +252,50 @@ def test_a_version_the_disk_cannot_keep_is_not_made_current(
     assert not any(before.directory.parent.glob(".tmp-*"))
 
 
+def test_a_version_whose_name_was_not_flushed_is_flushed_before_it_is_made_current(
+    sample_site: Site, monkeypatch: pytest.MonkeyPatch, flushes: list[str]
+) -> None:
+    """Renamed into place, then its name failed to reach the disk: the next try, which finds
+    the version written already, flushes it before switching to it."""
+    sample_site.refresh()
+    before = current(sample_site)
+    versions = str(before.directory.parent)
+    spying = os.fsync
+
+    def failing_for_versions(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}") == versions:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        spying(fd)
+
+    text = (sample_site.articles / SAMPLE.name).read_text("utf-8")
+    sample_site.write(SAMPLE.name, text.replace("\n\n", "\n\nA correction first.\n", 1))
+    with monkeypatch.context() as failing:
+        failing.setattr(os, "fsync", failing_for_versions)
+        with pytest.raises(PublishError):
+            sample_site.refresh()
+    assert current(sample_site).id == before.id
+    flushes.clear()
+    sample_site.refresh()
+    after = current(sample_site)
+    assert after.id != before.id
+    assert f"renamed {after.directory}" not in flushes  # it was there already
+    assert flushes.index(versions) < flushes.index("switched")
+
+
 def test_a_file_system_that_cannot_flush_still_publishes(
     sample_site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Some (FUSE, network) refuse fsync as not supported (EINVAL): nothing to wait for."""
+    asked: list[int] = []
 
     def unsupported(fd: int) -> None:
+        asked.append(fd)
         raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
 
     monkeypatch.setattr(os, "fsync", unsupported)
     assert sample_site.refresh().published
     assert_complete(current(sample_site))
+    assert len(asked) > len(current(sample_site).resources)  # every file, then directories
 
 
 # -- (b) the disk fills up during a refresh --------------------------------------------------
