@@ -6,6 +6,7 @@ CLI and a signal handler all ask the same way. Optional file watching (watchdog)
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -22,7 +23,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from feedsvc.control import request_control, take_control
+from feedsvc.control import STATUS_FILE, read_status, request_control, take_control
 from feedsvc.corpus import is_ignored
 from feedsvc.refresh import SETTLE_SECONDS, Progress, Refresher, RefreshReport, failed_refresh
 
@@ -57,6 +58,7 @@ class Clock:
         self._watching: _Watched | None = None
         self._watch_lock = threading.Lock()  #: `poll` and `tick` run on different threads
         self._previous_sighup: Any = None
+        self._status_seen = 0  #: the mtime of status.json when `_follow_schedule` last read it
 
     def start(self) -> None:
         interval = self.refresher.config.refresh.interval_seconds
@@ -104,8 +106,6 @@ class Clock:
             self._run_soon(SETTLE_SECONDS)
         else:
             self._retries = 0
-        if report is not None and report.next_scheduled is not None:
-            self._run_at(report.next_scheduled)  # a scheduled entry is published on time
 
     def _refresh(self) -> RefreshReport | None:
         with self._lock:
@@ -129,6 +129,23 @@ class Clock:
             self.trigger()
         else:
             self._keep_watching()  # articles/ replaced (a deploy's rename) is watched anew
+        self._follow_schedule()
+
+    def _follow_schedule(self) -> None:
+        """A refresh when the soonest scheduled entry is due, whichever refresh found it (this
+        process's, or `feedsvc refresh`'s): it is published on time, not at the next tick."""
+        try:
+            written = (self.refresher.state_dir / STATUS_FILE).stat().st_mtime_ns
+        except OSError:
+            return
+        if written == self._status_seen:
+            return  # read only when rewritten: it lists every problem, and this runs each second
+        self._status_seen = written
+        last = read_status(self.refresher.state_dir).get("last_refresh")
+        due = last.get("next_scheduled") if isinstance(last, dict) else None
+        if isinstance(due, str):
+            with contextlib.suppress(ValueError):  # not a date: written by another feedsvc
+                self._run_at(datetime.fromisoformat(due))
 
     def changed(self, path: str | None) -> None:
         """The watcher saw `path` change (None: something only a full scan can tell)."""

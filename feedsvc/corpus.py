@@ -797,6 +797,12 @@ def _replace_file_entries(
                 f"as {entry.slug!r} (choose another slug to decide it yourself)"
             )
             problems.append(_about(article, "warning", message))
+        if article.date is not None and entry.published != article.date:
+            message = (
+                f"date {article.date.isoformat()} is ignored: this article was published "
+                f"{entry.published.isoformat()}, and a published date never moves"
+            )
+            problems.append(_about(article, "warning", message))
         if entry.section != article.section:
             message = (
                 f"section {article.section!r} is published as {entry.section!r}, as other "
@@ -1037,16 +1043,7 @@ def _entry_for(
 ) -> Entry:
     # An update dated in the future is one made now: shown, it would be dated ahead of readers.
     edited = None if article.updated is None else min(article.updated, settings.now)
-    if previous is None:
-        # Articles sharing a file share its mtime; the first in the file counts as the newest,
-        # one second apart, so that no two entries share a timestamp (readers sort by it).
-        published = article.date or mtime - timedelta(seconds=ordinal)
-        slug = unique(article.slug or slugify(article.title), lookups.slug_taken)
-        entry_id = article.id or unique(
-            f"tag:{settings.authority},{published.date().isoformat()}:{slug}", lookups.id_taken
-        )
-        updated = edited or published
-    else:
+    if previous is not None and previous.entry.published <= settings.now:
         published = previous.entry.published
         slug = previous.entry.slug
         entry_id = previous.entry.id
@@ -1054,6 +1051,20 @@ def _entry_for(
             updated = previous.entry.updated
         else:
             updated = edited or max(mtime, previous.entry.updated)
+    else:
+        # New, or scheduled and so never shown: dated as the article says (an embargo moved, a
+        # mistyped date fixed). Articles sharing a file share its mtime; the first in the file
+        # counts as the newest, one second apart, so that no two entries share a timestamp
+        # (readers sort by it).
+        published = article.date or mtime - timedelta(seconds=ordinal)
+        updated = edited or published
+        if previous is not None:
+            slug, entry_id = previous.entry.slug, previous.entry.id
+        else:
+            slug = unique(article.slug or slugify(article.title), lookups.slug_taken)
+            entry_id = article.id or unique(
+                f"tag:{settings.authority},{published.date().isoformat()}:{slug}", lookups.id_taken
+            )
     return Entry(
         id=entry_id,
         slug=slug,

@@ -476,8 +476,42 @@ def test_an_update_dated_in_the_future_is_taken_as_made_now(site: Site) -> None:
     assert before <= datetime(*entry.updated_parsed[:6], tzinfo=UTC) <= datetime.now(UTC)
 
 
-def scheduled_story(due: datetime) -> str:
-    return f"---\ntitle: Embargoed story\nsection: Europe\ndate: {due.isoformat()}\n---\n\nBody.\n"
+def scheduled_story(due: datetime, title: str = "Embargoed story") -> str:
+    return f"---\ntitle: {title}\nsection: Europe\ndate: {due.isoformat()}\n---\n\nBody.\n"
+
+
+def test_a_scheduled_article_takes_its_new_date_until_it_is_out(site: Site) -> None:
+    """An embargo moved, or a mistyped date fixed: never shown, an entry is dated anew (its id
+    stays); shown, its date never moves again, and the operator is told the edit is ignored."""
+    site.write("out.txt", "Asia\nOut already\n\nBody.\n", mtime=1_700_000_000)
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    site.write("later.md", scheduled_story(soon))
+    site.refresh()
+    later = datetime(2051, 1, 1, tzinfo=UTC)
+    site.write("later.md", scheduled_story(later), mtime=1_750_000_100)
+    assert site.refresh().next_scheduled == later
+    time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.1)
+    report = site.refresh()
+    assert (report.scheduled, report.next_scheduled) == (1, later)
+    assert "Embargoed" not in site.published("/feeds/all.atom").decode()
+
+    typo_fixed = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    site.write("later.md", scheduled_story(typo_fixed), mtime=1_750_000_200)
+    report = site.refresh()
+    assert (report.scheduled, report.problems) == (0, ())
+    (shown, _) = feedparser.parse(site.published("/feeds/all.atom")).entries
+    assert (shown.title, shown.published) == ("Embargoed story", typo_fixed.isoformat())
+    entry_id = shown.id
+
+    site.write("later.md", scheduled_story(later), mtime=1_750_000_300)  # out already
+    report = site.refresh()
+    assert report.scheduled == 0
+    assert [str(p) for p in report.problems] == [
+        f"later.md:1: warning: date {later.isoformat()} is ignored: this article was published "
+        f"{typo_fixed.isoformat()}, and a published date never moves"
+    ]
+    (shown, _) = feedparser.parse(site.published("/feeds/all.atom")).entries
+    assert (shown.id, shown.published) == (entry_id, typo_fixed.isoformat())
 
 
 def test_an_article_dated_in_the_future_is_published_then_and_not_before(site: Site) -> None:

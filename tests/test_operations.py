@@ -377,15 +377,23 @@ def test_a_scheduled_article_is_served_when_due_not_at_the_next_tick(
     server = serve(site.config_path, tmp_path / "serve.log")
     running.append(server)
     server.wait_until("/feeds/all.atom")
-    assert atom_titles(get(server.url, "/feeds/all.atom")[2]) == ["Talks resume in Vienna"]
+
+    def served() -> list[str]:
+        return atom_titles(get(server.url, "/feeds/all.atom")[2])
+
+    assert served() == ["Talks resume in Vienna"]
     assert f"1 scheduled, the next at {due.isoformat()}" in server.output()
     assert healthz(server.url)["last_refresh"]["next_scheduled"] == due.isoformat()
     # Nothing changes on disk and the next tick is an hour away: the clock runs one at `due`.
-    wait_for(
-        lambda: "Embargoed story" in atom_titles(get(server.url, "/feeds/all.atom")[2]),
-        "the scheduled story, served once due",
-        timeout=30,
-    )
+    wait_for(lambda: "Embargoed story" in served(), "the scheduled story, once due", timeout=30)
+    assert datetime.now(UTC) >= due
+
+    # Scheduled by another process's refresh (no watcher here to tell the clock of the file).
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=4)
+    site.write("later2.md", scheduled_story(due, "Second embargo"))
+    assert feedsvc("refresh", "--config", str(site.config_path)).returncode == 0
+    assert "Second embargo" not in served()
+    wait_for(lambda: "Second embargo" in served(), "the second story, once due", timeout=30)
     assert datetime.now(UTC) >= due
 
 
