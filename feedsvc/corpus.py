@@ -1092,15 +1092,28 @@ def _remove(lookups: _Lookups, entry: Entry, changes: ChangeSet) -> None:
     changes.unpublish(entry)
 
 
-def all_problems(store: StateStore, listing: Scan, scheduled: list[Entry]) -> list[Problem]:
+def all_problems(
+    store: StateStore, listing: Scan, scheduled: list[Entry], left_out: list[Entry]
+) -> list[Problem]:
     """Every known problem: those of the files as last read, the scan's own, and the entries
-    not shown yet (`scheduled`: a date in the future may be a mistake)."""
+    not shown: `scheduled` (a date in the future may be a mistake), and `left_out`, which
+    cannot be shown until their files read cleanly."""
     seen = {p.path for p in listing.problems}
     return sorted(
         [
             *listing.problems,
             *(p for p in store.problems() if p.path not in seen),
             *(_scheduled(e.path, None, e.title, e.published) for e in scheduled),
+            *(
+                Problem(
+                    e.path,
+                    None,
+                    "warning",
+                    f"{e.title!r} is left out of the feeds until its file reads cleanly (its "
+                    "text as last read was not kept)",
+                )
+                for e in left_out
+            ),
         ],
         key=lambda p: (p.path, p.line or 0),
     )

@@ -157,6 +157,8 @@ class Refresher:
         self._closed: dict[str, int] = {}
         #: published entries per section, and the store generation they were counted at
         self._counts: tuple[int, dict[str, int]] | None = None
+        #: entries the current version leaves out, their bodies unreadable (`lasting`)
+        self._left_out: list[Entry] = []
 
     def saw_closed(self, path: str) -> None:
         """Called from a watcher thread: `path` was closed after writing, or moved into place."""
@@ -285,6 +287,8 @@ class Refresher:
                             changes.deferred.append(path)
                     else:
                         published = self.current.id != before
+                        stored = (self.store.entry(entry_id) for entry_id in sorted(left_out))
+                        self._left_out = [s.entry for s in stored if s is not None]
                     break
         report = RefreshReport(
             started_at=started_at,
@@ -297,7 +301,7 @@ class Refresher:
             version=self.current.id if self.current else None,
             published=published,
             held_back=changes.held_back,
-            problems=tuple(all_problems(self.store, listing, scheduled)),
+            problems=tuple(all_problems(self.store, listing, scheduled, self._left_out)),
             deferred=tuple(changes.deferred),
             scheduled=len(scheduled),
             next_scheduled=scheduled[0].published if scheduled else None,

@@ -309,10 +309,18 @@ def test_an_article_held_without_a_kept_body_is_left_out_until_its_file_is_fixed
     assert report.published and report.deferred == () and report.removed == 0
     shown = feedparser.parse(site.published("/feeds/all.atom")).entries
     assert [e.title for e in shown] == ["Another story"]
+    assert LEFT_OUT.format(title="Original title") in [str(p) for p in report.problems]
     site.write("a.txt", ARTICLE.replace("First", "Edited first"), mtime=1.9e9)
-    site.refresh()
+    report = site.refresh()
     shown = feedparser.parse(site.published("/feeds/all.atom")).entries
     assert before.id in [e.id for e in shown]
+    assert report.problems == ()
+
+
+LEFT_OUT = (
+    "a.txt: warning: {title!r} is left out of the feeds until its file reads cleanly (its text "
+    "as last read was not kept)"
+)
 
 
 def test_a_held_article_without_a_kept_body_leaves_out_only_itself(site: Site) -> None:
@@ -330,6 +338,7 @@ def test_a_held_article_without_a_kept_body_leaves_out_only_itself(site: Site) -
     shown = feedparser.parse(site.published("/feeds/all.atom")).entries
     assert [e.title for e in shown] == ["Healthy story"]
     assert "Old Asia story" in [e.title for e in entries(site)]  # held, not unpublished
+    assert LEFT_OUT.format(title="Old Asia story") in [str(p) for p in report.problems]
 
 
 HELD = "Europe\nHeld story\n\nHeld body.\n"
