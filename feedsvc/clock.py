@@ -59,6 +59,7 @@ class Clock:
         self._watch_lock = threading.Lock()  #: `poll` and `tick` run on different threads
         self._previous_sighup: Any = None
         self._status_seen = 0  #: the mtime of status.json when `_follow_schedule` last read it
+        self._followed: str | None = None  #: the due time it last moved the refresh to
 
     def start(self) -> None:
         interval = self.refresher.config.refresh.interval_seconds
@@ -110,9 +111,12 @@ class Clock:
     def _refresh(self) -> RefreshReport | None:
         with self._lock:
             paths, self._paths = self._paths, set()
-        if paths is None or time.monotonic() >= self._next_full:
+        # Without a watcher only a full scan sees a change. With one, the schedule's ticks still
+        # scan in full: an interval apart, they may fire a little sooner after this one started
+        # than measured here, hence half an interval.
+        if paths is None or self._watching is None or time.monotonic() >= self._next_full:
             paths = None
-            self._next_full = time.monotonic() + self.refresher.config.refresh.interval_seconds
+            self._next_full = time.monotonic() + self.refresher.config.refresh.interval_seconds / 2
         # A first refresh of a large archive takes a while: say how far it got, now and then.
         progress = Progress(lambda text, final: log.info("%s", text), every=5.0)
         try:
@@ -143,9 +147,13 @@ class Clock:
         self._status_seen = written
         last = read_status(self.refresher.state_dir).get("last_refresh")
         due = last.get("next_scheduled") if isinstance(last, dict) else None
-        if isinstance(due, str):
-            with contextlib.suppress(ValueError):  # not a date: written by another feedsvc
-                self._run_at(datetime.fromisoformat(due))
+        if not isinstance(due, str) or due == self._followed:
+            # Each time once: a failed refresh rewrites the status with the last report, its
+            # due time now past, and would otherwise be retried every second.
+            return
+        self._followed = due
+        with contextlib.suppress(TypeError, ValueError):  # not an aware date: another feedsvc's
+            self._run_at(datetime.fromisoformat(due))
 
     def changed(self, path: str | None) -> None:
         """The watcher saw `path` change (None: something only a full scan can tell)."""

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,7 +28,7 @@ from feedsvc.clock import Clock, run_clock
 from feedsvc.control import take_control
 from feedsvc.errors import PublishError
 from feedsvc.publish import current_id, load_current, publish_dir
-from feedsvc.refresh import Refresher
+from feedsvc.refresh import Refresher, RefreshReport
 from feedsvc.state import StateStore
 from tests.conftest import SAMPLE, Site, config_text
 from tests.servers import Process, clock, feedsvc, get, gunicorn, serve, wait_for
@@ -395,6 +395,55 @@ def test_a_scheduled_article_is_served_when_due_not_at_the_next_tick(
     assert "Second embargo" not in served()
     wait_for(lambda: "Second embargo" in served(), "the second story, once due", timeout=30)
     assert datetime.now(UTC) >= due
+
+
+def running_clock(site: Site, seconds: float) -> list[Collection[str] | None]:
+    """Run a clock for `seconds`; the `paths` each of its refreshes was given (None: all)."""
+    refresher = Refresher(site.config())
+    asked: list[Collection[str] | None] = []
+    refresh = refresher.refresh
+
+    def noting(progress: Any = None, paths: Collection[str] | None = None) -> RefreshReport:
+        asked.append(paths)
+        return refresh(progress, paths=paths)
+
+    refresher.refresh = noting  # type: ignore[method-assign]
+    clock = Clock(refresher, BackgroundScheduler(timezone=UTC))
+    clock.start()
+    try:
+        time.sleep(seconds)
+    finally:
+        clock.stop()
+        refresher.close()
+    return asked
+
+
+def test_without_a_watcher_every_tick_scans_every_file(site: Site) -> None:
+    """Only a full scan sees a change then: a tick firing a little early must not skip it."""
+    write_config(site, interval=1)
+    site.write("a.txt", EUROPE)
+    asked = running_clock(site, 4.5)
+    assert len(asked) >= 4 and all(paths is None for paths in asked), asked
+
+
+def test_a_refresh_failing_once_an_entry_is_due_waits_for_the_next_tick(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not once a second: each failure rewrites the status, the past due time with it."""
+    write_config(site, interval=3600)
+    site.write("a.txt", EUROPE)
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    site.write("later.md", scheduled_story(due))
+    real = refresh_module.write_version
+
+    def full_disk_once_due(*args: Any, **kwargs: Any) -> Any:
+        if datetime.now(UTC) >= due:
+            raise PublishError("[Errno 28] No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(refresh_module, "write_version", full_disk_once_due)
+    asked = running_clock(site, 6)
+    assert 2 <= len(asked) <= 3, asked  # at start, once due (and perhaps a tick skipped then)
 
 
 def test_sighup_to_the_clock_process_rereads_the_config_now(
