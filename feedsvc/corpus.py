@@ -81,6 +81,9 @@ class ChangeSet:
     #: (`unpublished_like`)
     unpublished: dict[str, Entry] = field(default_factory=dict, repr=False)
     _by_body: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    #: an entry was held or released: what can be shown changed, with no entry changed (one
+    #: left out for want of its text is shown again once released)
+    holds_moved: bool = False
 
     @property
     def removed(self) -> list[str]:
@@ -88,7 +91,7 @@ class ChangeSet:
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.unpublished)
+        return bool(self.added or self.updated or self.unpublished or self.holds_moved)
 
     def unpublish(self, entry: Entry) -> None:
         self.unpublished[entry.id] = entry
@@ -453,6 +456,9 @@ class UpdateSettings:
     max_file_bytes: int
     #: when the refresh began: an article is dated later only when it says so (scheduled)
     now: datetime
+    #: the newest date a published version showed: an entry dated later was never shown, and
+    #: takes its article's date again when that is edited (an embargo moved)
+    shown_until: datetime
     #: a file modified more recently than this is left for the next scan: it may be half-written
     settle_ns: int = 0
     #: when a watcher saw each file closed after writing (or moved into place), in ns: a file
@@ -539,6 +545,7 @@ def update(
             _read_duplicates_again(lookups, articles_dir, settings, changes)
         if reread and not changes.deferred:  # a deferred file must be read again, later
             store.set_parsed_with(settings.reader.digest)
+        changes.holds_moved = lookups.holds_moved
         if changes.changed:
             store.bump_generation()
     return changes
@@ -698,12 +705,12 @@ def _apply(
         return  # touched, not changed
     problems = list(read.problems)
     articles = list(read.articles)
+    # Edited, or read again unchanged because the config changed (a section taken out)?
+    edited = job.known is None or read.digest != job.known.hash
     gone = _replace_file_entries(
-        lookups, path, articles, changes, settings, info, job.known, problems
+        lookups, path, articles, changes, settings, info, job.known, problems, edited
     )
     if gone:
-        # Edited, or read again unchanged because the config changed (a section taken out)?
-        edited = job.known is None or read.digest != job.known.hash
         _remove_or_hold(lookups, gone, problems, changes, edited)
     store.save_file(FileRecord(path, FileSignature(*info, read.digest), tuple(problems)))
 
@@ -758,9 +765,10 @@ def _replace_file_entries(
     info: FileStat,
     known: FileSignature | None,
     problems: list[Problem],
+    edited: bool,
 ) -> list[Entry]:
     """Match the file's new articles to its old entries, so that ids survive edits; the old
-    entries left unmatched."""
+    entries left unmatched. `edited`: the file's bytes changed (not only the settings)."""
     old = lookups.entries_from(path, known)
     matches = _match(articles, old, problems)
     spelled = lookups.spellings(articles, old, changes)
@@ -797,7 +805,7 @@ def _replace_file_entries(
                 f"as {entry.slug!r} (choose another slug to decide it yourself)"
             )
             problems.append(_about(article, "warning", message))
-        if article.date is not None and entry.published != article.date:
+        if edited and article.date is not None and entry.published != article.date:
             message = (
                 f"date {article.date.isoformat()} is ignored: this article was published "
                 f"{entry.published.isoformat()}, and a published date never moves"
@@ -854,9 +862,7 @@ def _remove_or_hold(
         if not (refused and section_kept and (edited or entry.id in lookups.held)):
             _remove(lookups, entry, changes)
             continue
-        if entry.id not in lookups.held:
-            lookups.held.add(entry.id)
-            lookups.store.hold(entry.id)
+        lookups.hold(entry.id)
         problems.append(
             Problem(
                 entry.path,
@@ -935,6 +941,7 @@ class _Lookups:
         self.configured = frozenset(reader.sections)
         #: entries kept published as last read (`_remove_or_hold`); few, usually none
         self.held: set[str] = set() if empty else store.held()
+        self.holds_moved = False  #: `ChangeSet.holds_moved`
         #: discovered sections' spellings by `str.casefold`, oldest first, and how many entries
         #: each had published when this update began; read when first needed
         self._spellings: dict[str, list[str]] | None = None
@@ -971,11 +978,18 @@ class _Lookups:
                 known.append(section)  # after those published before this update
         return spelled
 
+    def hold(self, entry_id: str) -> None:
+        if entry_id not in self.held:
+            self.held.add(entry_id)
+            self.store.hold(entry_id)
+            self.holds_moved = True
+
     def release(self, entry_id: str) -> None:
         """The entry is no longer held: its file holds it again, or it is unpublished."""
         if entry_id in self.held:
             self.held.discard(entry_id)
             self.store.release(entry_id)
+            self.holds_moved = True
 
     def entries_from(self, path: str, known: FileSignature | None) -> list[StoredEntry]:
         # A path the store never recorded has no entries: no need to ask.
@@ -1043,7 +1057,7 @@ def _entry_for(
 ) -> Entry:
     # An update dated in the future is one made now: shown, it would be dated ahead of readers.
     edited = None if article.updated is None else min(article.updated, settings.now)
-    if previous is not None and previous.entry.published <= settings.now:
+    if previous is not None and previous.entry.published <= settings.shown_until:
         published = previous.entry.published
         slug = previous.entry.slug
         entry_id = previous.entry.id
@@ -1062,8 +1076,10 @@ def _entry_for(
             slug, entry_id = previous.entry.slug, previous.entry.id
         else:
             slug = unique(article.slug or slugify(article.title), lookups.slug_taken)
+            # a tag URI's date is one its authority held the name on: never a future one
+            minted = min(published, settings.now).date().isoformat()
             entry_id = article.id or unique(
-                f"tag:{settings.authority},{published.date().isoformat()}:{slug}", lookups.id_taken
+                f"tag:{settings.authority},{minted}:{slug}", lookups.id_taken
             )
     return Entry(
         id=entry_id,

@@ -32,7 +32,7 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -117,6 +117,8 @@ class Version:
     source: str
     #: seconds shared caches may keep its files (the refresh interval it was made with)
     max_age: int
+    #: ids of entries it leaves out, their text unreadable and not kept: said until shown
+    left_out: tuple[str, ...] = ()
 
     def read(self, resource: Resource, gzipped: bool) -> bytes:
         """The file's bytes, or its .gz beside it (feeds and the OPML only)."""
@@ -190,6 +192,7 @@ def _version(directory: Path, manifest: dict[str, Any]) -> Version:
         counts=manifest["counts"],
         source=manifest["source"],
         max_age=manifest["max_age"],
+        left_out=tuple(manifest.get("left_out", ())),
     )
 
 
@@ -201,6 +204,7 @@ def write_version(
     built_at: datetime,
     source: str,
     max_age: int,
+    left_out: Collection[str] = (),
 ) -> Version:
     """Write every file, then switch `current`; on any failure the previous version stays."""
     resources = {p.resource.path: p.resource for p in pending}
@@ -229,6 +233,7 @@ def write_version(
                     "counts": dict(counts),
                     "source": source,
                     "max_age": max_age,
+                    "left_out": sorted(left_out),
                     "resources": {path: r.manifest_row for path, r in sorted(resources.items())},
                 }
                 # one line: json's C encoder does not indent, and every refresh writes one
@@ -254,7 +259,16 @@ def write_version(
     # Old versions go in the background: removing hundreds of files is nobody's wait.
     threading.Thread(target=_collect_garbage, args=(versions, version_id), daemon=True).start()
     log.info("published version %s (%d files)", version_id, len(resources))
-    return Version(version_id, built_at, final, resources, dict(counts), source, max_age)
+    return Version(
+        version_id,
+        built_at,
+        final,
+        resources,
+        dict(counts),
+        source,
+        max_age,
+        tuple(sorted(left_out)),
+    )
 
 
 def _write_file(

@@ -157,8 +157,6 @@ class Refresher:
         self._closed: dict[str, int] = {}
         #: published entries per section, and the store generation they were counted at
         self._counts: tuple[int, dict[str, int]] | None = None
-        #: entries the current version leaves out, their bodies unreadable (`lasting`)
-        self._left_out: list[Entry] = []
 
     def saw_closed(self, path: str) -> None:
         """Called from a watcher thread: `path` was closed after writing, or moved into place."""
@@ -287,8 +285,6 @@ class Refresher:
                             changes.deferred.append(path)
                     else:
                         published = self.current.id != before
-                        stored = (self.store.entry(entry_id) for entry_id in sorted(left_out))
-                        self._left_out = [s.entry for s in stored if s is not None]
                     break
         report = RefreshReport(
             started_at=started_at,
@@ -301,7 +297,7 @@ class Refresher:
             version=self.current.id if self.current else None,
             published=published,
             held_back=changes.held_back,
-            problems=tuple(all_problems(self.store, listing, scheduled, self._left_out)),
+            problems=tuple(all_problems(self.store, listing, scheduled, self._left_out())),
             deferred=tuple(changes.deferred),
             scheduled=len(scheduled),
             next_scheduled=scheduled[0].published if scheduled else None,
@@ -313,6 +309,11 @@ class Refresher:
         self.write_status(report)
         _log_report(report, changes)
         return report
+
+    def _left_out(self) -> list[Entry]:
+        """The entries the current version leaves out, their text unreadable (`lasting`)."""
+        found = (self.store.entry(i) for i in (self.current.left_out if self.current else ()))
+        return [stored.entry for stored in found if stored is not None]
 
     def _partial_scan(self, paths: Collection[str] | None) -> Scan | None:
         """The listing of just `paths`, when that is enough; None: scan everything."""
@@ -379,6 +380,7 @@ class Refresher:
             authority=config.site.authority,
             max_file_bytes=config.content.max_file_bytes,
             now=now,
+            shown_until=min(now, self.current.built_at) if self.current else now,
             settle_ns=int(SETTLE_SECONDS * 1e9),
             closed=closed,
         )
@@ -453,6 +455,7 @@ class Refresher:
             started_at,
             source,
             config.refresh.interval_seconds,
+            left_out,
         )
         with self.store.transaction():
             self.store.keep_bodies(self._read_bodies, {e.content_hash for e in visible.values()})

@@ -19,7 +19,9 @@ from lxml import etree
 
 from feedsvc.corpus import check_files
 from feedsvc.publish import Version, load_current, publish_dir
+from feedsvc.refresh import Refresher
 from tests.conftest import DATA, SAMPLE, SECTIONS, Site, config_text
+from tests.test_entries import entries as stored_entries
 
 SCHEMAS = DATA / "schemas"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -480,6 +482,10 @@ def scheduled_story(due: datetime, title: str = "Embargoed story") -> str:
     return f"---\ntitle: {title}\nsection: Europe\ndate: {due.isoformat()}\n---\n\nBody.\n"
 
 
+def sleep_until(moment: datetime) -> None:
+    time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()) + 0.1)
+
+
 def test_a_scheduled_article_takes_its_new_date_until_it_is_out(site: Site) -> None:
     """An embargo moved, or a mistyped date fixed: never shown, an entry is dated anew (its id
     stays); shown, its date never moves again, and the operator is told the edit is ignored."""
@@ -488,12 +494,14 @@ def test_a_scheduled_article_takes_its_new_date_until_it_is_out(site: Site) -> N
     site.write("later.md", scheduled_story(soon))
     site.refresh()
     later = datetime(2051, 1, 1, tzinfo=UTC)
-    site.write("later.md", scheduled_story(later), mtime=1_750_000_100)
-    assert site.refresh().next_scheduled == later
-    time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.1)
+    site.write("later.md", scheduled_story(later), mtime=1_750_000_100)  # moved before `soon`
+    sleep_until(soon)  # and first read just after it (a slow tick): it was never shown
     report = site.refresh()
     assert (report.scheduled, report.next_scheduled) == (1, later)
     assert "Embargoed" not in site.published("/feeds/all.atom").decode()
+    (stored,) = [e for e in stored_entries(site) if e.title == "Embargoed story"]
+    minted = datetime.now(UTC).date().isoformat()  # a tag URI is never dated in the future
+    assert stored.id.startswith(f"tag:127.0.0.1,{minted}:")
 
     typo_fixed = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     site.write("later.md", scheduled_story(typo_fixed), mtime=1_750_000_200)
@@ -536,7 +544,7 @@ def test_an_article_dated_in_the_future_is_published_then_and_not_before(site: S
     assert "/articles/embargoed-story/" not in current(site).resources
     assert (current(site).counts["europe"], current(site).counts["all"]) == (0, 1)
 
-    time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.1)
+    sleep_until(due)
     report = site.refresh()
     assert report.published and report.files_read == 0
     assert (report.scheduled, report.next_scheduled, report.problems) == (0, None, ())
@@ -544,6 +552,45 @@ def test_an_article_dated_in_the_future_is_published_then_and_not_before(site: S
     assert [e.title for e in entries] == ["Embargoed story", "Out already"]
     assert "/articles/embargoed-story/" in current(site).resources
     assert (current(site).counts["europe"], current(site).counts["all"]) == (1, 2)
+
+
+def test_one_refresher_publishes_an_entry_once_due_with_no_file_changed(site: Site) -> None:
+    """The clock keeps one refresher: its quick "nothing changed" check looks at the schedule."""
+    site.write("out.txt", "Asia\nOut already\n\nBody.\n", mtime=1_700_000_000)
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    site.write("later.md", scheduled_story(due))
+    refresher = Refresher(site.config())
+    try:
+        refresher.refresh()
+        assert not refresher.refresh().published
+        sleep_until(due)
+        report = refresher.refresh()
+        assert report.published and (report.files_read, report.scheduled) == (0, 0)
+    finally:
+        refresher.close()
+    assert "Embargoed" in site.published("/feeds/all.atom").decode()
+
+
+def test_a_discovered_section_whose_only_entry_is_scheduled_has_no_feed_yet(site: Site) -> None:
+    allow_new_sections(site)
+    site.write("out.txt", "Asia\nOut already\n\nBody.\n", mtime=1_700_000_000)
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    site.write("later.md", scheduled_story(due).replace("Europe", "Sports"))
+    site.refresh()
+    assert not [path for path in current(site).resources if "sports" in path]
+    assert b"Sports" not in site.published("/feeds.opml")
+    sleep_until(due)
+    site.refresh()
+    assert titles(site, "sports") == ["Embargoed story"]
+
+
+def test_a_new_timezone_does_not_call_published_dates_edited(site: Site) -> None:
+    for n in range(3):
+        front = f"title: Story {n}\nsection: Asia\ndate: 2025-01-0{n + 1} 10:00"
+        site.write(f"s{n}.md", f"---\n{front}\n---\n\nBody.\n")
+    assert site.refresh().problems == ()
+    site.config_path.write_text(config_text().replace("Europe/Paris", "America/New_York"))
+    assert site.refresh().problems == ()
 
 
 @pytest.mark.parametrize(
