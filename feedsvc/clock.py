@@ -148,12 +148,12 @@ class Clock:
         last = read_status(self.refresher.state_dir).get("last_refresh")
         due = last.get("next_scheduled") if isinstance(last, dict) else None
         if not isinstance(due, str) or due == self._followed:
-            # Each time once: a failed refresh rewrites the status with the last report, its
-            # due time now past, and would otherwise be retried every second.
+            # Each due time once: a failed refresh rewrites the status with the last report,
+            # its due time then past, and would otherwise be retried every second.
             return
-        self._followed = due
         with contextlib.suppress(TypeError, ValueError):  # not an aware date: another feedsvc's
-            self._run_at(datetime.fromisoformat(due))
+            if self._run_at(datetime.fromisoformat(due)):
+                self._followed = due  # not before: a tick due earlier reports it again
 
     def changed(self, path: str | None) -> None:
         """The watcher saw `path` change (None: something only a full scan can tell)."""
@@ -174,12 +174,14 @@ class Clock:
     def _run_soon(self, delay: float) -> None:
         self._run_at(datetime.now(UTC) + timedelta(seconds=delay))
 
-    def _run_at(self, wanted: datetime) -> None:
-        """The next refresh at `wanted`, unless one is due earlier."""
+    def _run_at(self, wanted: datetime) -> bool:
+        """The next refresh at `wanted`, unless one is due earlier; whether it was moved."""
         with self._lock:
             job = self.scheduler.get_job(REFRESH_JOB)
             if job is not None and (job.next_run_time is None or wanted < job.next_run_time):
                 self.scheduler.modify_job(REFRESH_JOB, next_run_time=wanted)
+                return True
+            return False
 
     def _on_skipped(self, event: JobSubmissionEvent) -> None:
         """A tick came while a (long) refresh ran: run once more right after it, not never

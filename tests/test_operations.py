@@ -397,14 +397,15 @@ def test_a_scheduled_article_is_served_when_due_not_at_the_next_tick(
     assert datetime.now(UTC) >= due
 
 
-def running_clock(site: Site, seconds: float) -> list[Collection[str] | None]:
-    """Run a clock for `seconds`; the `paths` each of its refreshes was given (None: all)."""
+def running_clock(site: Site, seconds: float) -> list[tuple[datetime, Collection[str] | None]]:
+    """Run a clock for `seconds`: when each of its refreshes began, and the `paths` it was
+    given (None: all)."""
     refresher = Refresher(site.config())
-    asked: list[Collection[str] | None] = []
+    asked: list[tuple[datetime, Collection[str] | None]] = []
     refresh = refresher.refresh
 
     def noting(progress: Any = None, paths: Collection[str] | None = None) -> RefreshReport:
-        asked.append(paths)
+        asked.append((datetime.now(UTC), paths))
         return refresh(progress, paths=paths)
 
     refresher.refresh = noting  # type: ignore[method-assign]
@@ -423,7 +424,18 @@ def test_without_a_watcher_every_tick_scans_every_file(site: Site) -> None:
     write_config(site, interval=1)
     site.write("a.txt", EUROPE)
     asked = running_clock(site, 4.5)
-    assert len(asked) >= 4 and all(paths is None for paths in asked), asked
+    assert len(asked) >= 4 and all(paths is None for _, paths in asked), asked
+
+
+def test_an_entry_due_after_the_next_tick_is_published_when_due_not_a_tick_later(
+    site: Site,
+) -> None:
+    write_config(site, interval=4)
+    site.write("a.txt", EUROPE)
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=7)
+    site.write("later.md", scheduled_story(due))
+    asked = running_clock(site, (due - datetime.now(UTC)).total_seconds() + 0.7)
+    assert any(due <= began < due + timedelta(seconds=0.6) for began, _ in asked), asked
 
 
 def test_a_refresh_failing_once_an_entry_is_due_waits_for_the_next_tick(
