@@ -81,9 +81,9 @@ class ChangeSet:
     #: (`unpublished_like`)
     unpublished: dict[str, Entry] = field(default_factory=dict, repr=False)
     _by_body: dict[str, list[str]] = field(default_factory=dict, repr=False)
-    #: an entry was held or released: what can be shown changed, with no entry changed (one
-    #: left out for want of its text is shown again once released)
-    holds_moved: bool = False
+    #: a held entry was released, its file read cleanly again: with no entry changed, one left
+    #: out of the feeds for want of its text can be shown again
+    released: bool = False
 
     @property
     def removed(self) -> list[str]:
@@ -91,7 +91,7 @@ class ChangeSet:
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.unpublished or self.holds_moved)
+        return bool(self.added or self.updated or self.unpublished or self.released)
 
     def unpublish(self, entry: Entry) -> None:
         self.unpublished[entry.id] = entry
@@ -545,7 +545,7 @@ def update(
             _read_duplicates_again(lookups, articles_dir, settings, changes)
         if reread and not changes.deferred:  # a deferred file must be read again, later
             store.set_parsed_with(settings.reader.digest)
-        changes.holds_moved = lookups.holds_moved
+        changes.released = lookups.released
         if changes.changed:
             store.bump_generation()
     return changes
@@ -805,9 +805,15 @@ def _replace_file_entries(
                 f"as {entry.slug!r} (choose another slug to decide it yourself)"
             )
             problems.append(_about(article, "warning", message))
-        if edited and article.date is not None and entry.published != article.date:
+        # Read again unchanged (the config changed), it was said already or not at all: a new
+        # site.timezone moves every date given without an offset, and no editor did that.
+        if (
+            article.date is not None
+            and entry.published != article.date
+            and (edited or _said_before(lookups, article, _DATE_IGNORED))
+        ):
             message = (
-                f"date {article.date.isoformat()} is ignored: this article was published "
+                f"date {article.date.isoformat()}{_DATE_IGNORED}"
                 f"{entry.published.isoformat()}, and a published date never moves"
             )
             problems.append(_about(article, "warning", message))
@@ -831,6 +837,15 @@ def _replace_file_entries(
         elif previous.entry.content_hash != entry.content_hash:
             changes.updated.append(entry.id)
     return [stored.entry for stored in old if stored.entry.id not in kept]
+
+
+_DATE_IGNORED = " is ignored: this article was published "
+
+
+def _said_before(lookups: _Lookups, article: Article, words: str) -> bool:
+    """Whether the last read of the article's file said `words` of it."""
+    said = lookups.store.problems(article.path)
+    return any(p.line == article.line and words in p.message for p in said)
 
 
 def _refuses(problems: list[Problem]) -> bool:
@@ -941,7 +956,7 @@ class _Lookups:
         self.configured = frozenset(reader.sections)
         #: entries kept published as last read (`_remove_or_hold`); few, usually none
         self.held: set[str] = set() if empty else store.held()
-        self.holds_moved = False  #: `ChangeSet.holds_moved`
+        self.released = False  #: `ChangeSet.released`
         #: discovered sections' spellings by `str.casefold`, oldest first, and how many entries
         #: each had published when this update began; read when first needed
         self._spellings: dict[str, list[str]] | None = None
@@ -982,14 +997,13 @@ class _Lookups:
         if entry_id not in self.held:
             self.held.add(entry_id)
             self.store.hold(entry_id)
-            self.holds_moved = True
 
     def release(self, entry_id: str) -> None:
         """The entry is no longer held: its file holds it again, or it is unpublished."""
         if entry_id in self.held:
             self.held.discard(entry_id)
             self.store.release(entry_id)
-            self.holds_moved = True
+            self.released = True
 
     def entries_from(self, path: str, known: FileSignature | None) -> list[StoredEntry]:
         # A path the store never recorded has no entries: no need to ask.
@@ -1076,8 +1090,9 @@ def _entry_for(
             slug, entry_id = previous.entry.slug, previous.entry.id
         else:
             slug = unique(article.slug or slugify(article.title), lookups.slug_taken)
-            # a tag URI's date is one its authority held the name on: never a future one
-            minted = min(published, settings.now).date().isoformat()
+            # A tag URI's date is one its authority held the name on, never a future one: a
+            # scheduled article's is its file's, as the same files give the same ids.
+            minted = (published if published <= settings.now else mtime).date().isoformat()
             entry_id = article.id or unique(
                 f"tag:{settings.authority},{minted}:{slug}", lookups.id_taken
             )
@@ -1125,8 +1140,8 @@ def all_problems(
                     e.path,
                     None,
                     "warning",
-                    f"{e.title!r} is left out of the feeds until its file reads cleanly (its "
-                    "text as last read was not kept)",
+                    f"{e.title!r} is left out of the feeds even so: its text as last read was "
+                    "not kept; it is shown again once its file reads cleanly",
                 )
                 for e in left_out
             ),

@@ -210,8 +210,9 @@ class Refresher:
         the last full scan is unknown or one of them needs the full scan (a directory, a link).
         """
         started = time.perf_counter()
-        started_at = datetime.now(UTC)
         with build_lock(self.state_dir):
+            # After the wait: a refresh that waited for another must not publish less than it did.
+            started_at = datetime.now(UTC)
             config_changed = self.check_config()
             config = self.config
             self.current = self._current_version()
@@ -310,6 +311,12 @@ class Refresher:
         _log_report(report, changes)
         return report
 
+    def _shown_until(self) -> datetime | None:
+        """The newest date a published version showed: as each publish records it, or as the
+        current version says (the record is made just after it; a store from before it)."""
+        known = [self.store.shown_until(), self.current.built_at if self.current else None]
+        return max((moment for moment in known if moment is not None), default=None)
+
     def _left_out(self) -> list[Entry]:
         """The entries the current version leaves out, their text unreadable (`lasting`)."""
         found = (self.store.entry(i) for i in (self.current.left_out if self.current else ()))
@@ -380,7 +387,7 @@ class Refresher:
             authority=config.site.authority,
             max_file_bytes=config.content.max_file_bytes,
             now=now,
-            shown_until=min(now, self.current.built_at) if self.current else now,
+            shown_until=min(now, self._shown_until() or now),
             settle_ns=int(SETTLE_SECONDS * 1e9),
             closed=closed,
         )
@@ -459,6 +466,7 @@ class Refresher:
         )
         with self.store.transaction():
             self.store.keep_bodies(self._read_bodies, {e.content_hash for e in visible.values()})
+            self.store.show_until(started_at)
         self._read_bodies.clear()
         return version
 

@@ -278,9 +278,12 @@ class StateStore:
     def forget_file(self, path: str) -> None:
         self._execute("DELETE FROM files WHERE path = ?", (path,))
 
-    def problems(self) -> list[Problem]:
-        """The problems of every file, as found when each was last read."""
-        rows = self._execute("SELECT path, problems FROM files WHERE problems != '[]'")
+    def problems(self, path: str | None = None) -> list[Problem]:
+        """The problems of every file (or of one), as found when each was last read."""
+        if path is None:
+            rows = self._execute("SELECT path, problems FROM files WHERE problems != '[]'")
+        else:
+            rows = self._execute("SELECT path, problems FROM files WHERE path = ?", (path,))
         found = [Problem(path, *fields) for path, raw in rows for fields in json.loads(raw)]
         return sorted(found, key=lambda p: (p.path, p.line or 0))
 
@@ -405,6 +408,19 @@ class StateStore:
 
     def set_parsed_with(self, digest: str) -> None:
         self._execute("INSERT OR REPLACE INTO meta VALUES ('parsed_with', ?)", (digest,))
+
+    def shown_until(self) -> datetime | None:
+        """The newest date up to which a version was published (`show_until`)."""
+        row = self._execute("SELECT value FROM meta WHERE key = 'shown_until'").fetchone()
+        return datetime.fromisoformat(row[0]) if row else None
+
+    def show_until(self, moment: datetime) -> None:
+        """A version showing the entries dated up to `moment` is being published."""
+        known = self.shown_until()
+        if known is None or moment > known:
+            self._execute(
+                "INSERT OR REPLACE INTO meta VALUES ('shown_until', ?)", (moment.isoformat(),)
+            )
 
     def generation(self) -> int:
         """A counter bumped by every update that changed an entry."""

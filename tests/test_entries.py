@@ -348,8 +348,8 @@ def test_the_store_is_on_the_disk_at_each_commit(site: Site) -> None:
 
 
 LEFT_OUT = (
-    "a.txt: warning: {title!r} is left out of the feeds until its file reads cleanly (its text "
-    "as last read was not kept)"
+    "a.txt: warning: {title!r} is left out of the feeds even so: its text as last read was not "
+    "kept; it is shown again once its file reads cleanly"
 )
 
 

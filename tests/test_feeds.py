@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import gzip
 import json
 import os
+import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -17,6 +20,7 @@ import jsonschema
 import pytest
 from lxml import etree
 
+from feedsvc import refresh as refresh_module
 from feedsvc.corpus import check_files
 from feedsvc.publish import Version, load_current, publish_dir
 from feedsvc.refresh import Refresher
@@ -500,8 +504,8 @@ def test_a_scheduled_article_takes_its_new_date_until_it_is_out(site: Site) -> N
     assert (report.scheduled, report.next_scheduled) == (1, later)
     assert "Embargoed" not in site.published("/feeds/all.atom").decode()
     (stored,) = [e for e in stored_entries(site) if e.title == "Embargoed story"]
-    minted = datetime.now(UTC).date().isoformat()  # a tag URI is never dated in the future
-    assert stored.id.startswith(f"tag:127.0.0.1,{minted}:")
+    # A tag URI is never dated in the future: the file's date (the same files, the same ids).
+    assert stored.id == "tag:127.0.0.1,2025-06-15:embargoed-story"
 
     typo_fixed = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     site.write("later.md", scheduled_story(typo_fixed), mtime=1_750_000_200)
@@ -591,6 +595,63 @@ def test_a_new_timezone_does_not_call_published_dates_edited(site: Site) -> None
     assert site.refresh().problems == ()
     site.config_path.write_text(config_text().replace("Europe/Paris", "America/New_York"))
     assert site.refresh().problems == ()
+
+
+def test_an_embargo_moved_holds_when_the_current_version_cannot_be_read(site: Site) -> None:
+    """What was shown is recorded in the store too: a damaged manifest does not make every
+    entry dated before now count as shown."""
+    site.write("out.txt", "Asia\nOut already\n\nBody.\n", mtime=1_700_000_000)
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    site.write("later.md", scheduled_story(soon))
+    site.refresh()
+    site.write("later.md", scheduled_story(datetime(2051, 1, 1, tzinfo=UTC)), 1_750_000_100)
+    (current(site).directory / "manifest.json").write_text("{", "utf-8")
+    sleep_until(soon)
+    site.refresh()
+    assert "Embargoed" not in site.published("/feeds/all.atom").decode()
+
+
+def test_a_refresh_that_waited_for_another_never_hides_what_that_one_showed(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`feedsvc refresh` waiting while the clock publishes an entry just due: its own version,
+    published after, must show it too."""
+    site.write("out.txt", "Asia\nOut already\n\nBody.\n", mtime=1_700_000_000)
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    site.write("later.md", scheduled_story(due))
+    site.refresh()
+    real_lock = refresh_module.build_lock
+    waiting, go = threading.Event(), threading.Event()
+
+    @contextlib.contextmanager
+    def slow_to_get(state_dir: Path) -> Iterator[None]:
+        if threading.current_thread().name == "waiting":
+            waiting.set()
+            go.wait()  # as if another process held the lock meanwhile
+        with real_lock(state_dir):
+            yield
+
+    monkeypatch.setattr(refresh_module, "build_lock", slow_to_get)
+    late = threading.Thread(target=site.refresh, name="waiting")
+    late.start()
+    waiting.wait()
+    sleep_until(due)
+    site.refresh()  # began after `due`, got the lock first
+    assert "Embargoed" in site.published("/feeds/all.atom").decode()
+    go.set()
+    late.join()
+    assert "Embargoed" in site.published("/feeds/all.atom").decode()
+
+
+def test_an_ignored_date_is_still_said_after_a_config_change_reads_it_again(site: Site) -> None:
+    story = "---\ntitle: Story\nsection: Asia\ndate: {}\n---\n\nBody.\n"
+    site.write("s.md", story.format("2025-01-01 10:00"), mtime=1_750_000_000)
+    site.refresh()
+    site.write("s.md", story.format("2025-02-01 10:00"), mtime=1_750_000_100)
+    (said,) = [str(p) for p in site.refresh().problems]
+    assert "date 2025-02-01T10:00:00+01:00 is ignored" in said
+    site.config_path.write_text(config_text() + '[[sections]]\nname = "Sports"\n', "utf-8")
+    assert [str(p) for p in site.refresh().problems] == [said]
 
 
 @pytest.mark.parametrize(
