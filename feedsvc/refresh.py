@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from feedsvc.config import Config, load_config
@@ -635,12 +635,19 @@ class _Plan:
             self.pending.append(Pending.unchanged(reused))
             return
         body, last_modified = make()
+        etag = etag_of(body)
+        before = self.current.resources.get(path) if self.current else None
+        if before is not None and before.etag == etag:
+            last_modified = before.last_modified  # rendered again, the same bytes
+        elif before is not None:
+            # Changed, so later than before, whatever the entries' dates say (one dated before
+            # the newest was added): a client sending only If-Modified-Since would miss it.
+            last_modified = max(last_modified, before.last_modified + timedelta(seconds=1))
         resource = Resource(
             path=path,
             content_type=CONTENT_TYPES[kind],
-            etag=etag_of(body),
-            # a feed's own `updated`, unless an article is dated in the future: then the time
-            # it was rendered, so that a client's If-Modified-Since still sees later changes
+            etag=etag,
+            # a feed's own `updated` at first; never later than it was rendered
             last_modified=min(last_modified, self.now),
             key=key,
         )
