@@ -220,6 +220,8 @@ def write_version(
         with _switching:  # a version found here is not collected before it is switched to
             if final.exists() and not _readable(final):
                 shutil.rmtree(final)  # damaged or from another feedsvc: written anew, never reused
+            elif final.exists():
+                os.utime(final)  # the newest again: collected last
             if not final.exists():
                 staging.mkdir()
                 made: set[str] = {""}
@@ -290,12 +292,17 @@ def _write_file(
         if resource.precompressed:
             os.link(f"{source}.gz", f"{target}.gz")
         return []
+    # Dated as served: nginx, serving the directory, takes Last-Modified and its ETag from the
+    # file's mtime, so the same bytes written again keep them too.
+    stamp = resource.last_modified.timestamp()
     with open(target, "wb") as out:
         out.write(item.body)
+    os.utime(target, (stamp, stamp))
     flushing = [_flush_later(target)]
     if item.gzipped is not None:  # beside the file, as nginx's gzip_static wants it
         with open(f"{target}.gz", "wb") as out:
             out.write(item.gzipped.result())
+        os.utime(f"{target}.gz", (stamp, stamp))
         flushing.append(_flush_later(f"{target}.gz"))
     return flushing
 
@@ -330,9 +337,12 @@ def _compressor() -> ThreadPoolExecutor:
 
 
 def _version_id(resources: Mapping[str, Resource], counts: Mapping[str, int], source: str) -> str:
+    """Of everything a web process answers from: two versions with one id answer alike (one
+    found on disk under the id is reused), Last-Modified included."""
     digest = hashlib.sha256(source.encode())
     for path, resource in sorted(resources.items()):
-        digest.update(f"{path}\0{resource.etag}\0{resource.content_type}\n".encode())
+        stamp = resource.last_modified.isoformat()
+        digest.update(f"{path}\0{resource.etag}\0{resource.content_type}\0{stamp}\n".encode())
     digest.update(json.dumps(dict(counts), sort_keys=True).encode())
     return digest.hexdigest()[:20]
 

@@ -446,7 +446,10 @@ class Refresher:
         anew = self._reuses_nothing(config)  # every visible entry and every feed are rendered
         if anew:
             self._show_all(config, [e for k, e in visible.items() if k not in self._shown])
-        plan = _Plan(config, self.current, rendered, self._show, specs, newest, started_at)
+        # The first publish of this store dates new files by their entries (the same input,
+        # the same manifest); later ones date a file new to the current version now.
+        first = self.current is None and self.store.shown_until() is None
+        plan = _Plan(config, self.current, first, rendered, self._show, specs, newest, started_at)
         made = self._feeds_in_workers(config, specs, newest) if anew else {}
         plan.pages(specs, newest)  # while the workers render the feeds, if they do
         plan.opml(specs)
@@ -598,6 +601,7 @@ class _Plan:
         self,
         config: Config,
         current: Version | None,
+        first: bool,
         rendered: list[str],
         show_entry: Callable[[Entry], ShownEntry],
         specs: Sequence[FeedSpec],
@@ -606,7 +610,12 @@ class _Plan:
     ) -> None:
         self.config = config
         self.current = current
+        self.first = first  #: no version was published from this store before
         self.now = now  #: no Last-Modified is later (RFC 9110, 8.8.2.1)
+        #: the newest entry's date: the OPML's Last-Modified in a first publish
+        self.newest_update = max(
+            (e.updated for entries in newest.values() for e in entries), default=now
+        )
         self.rendered = rendered
         self.show = show_entry
         self.basis = _made_with(config)  #: in every key: files made otherwise are not reused
@@ -643,6 +652,10 @@ class _Plan:
             # Changed, so later than before, whatever the entries' dates say (one dated before
             # the newest was added): a client sending only If-Modified-Since would miss it.
             last_modified = max(last_modified, before.last_modified + timedelta(seconds=1))
+        elif not self.first:
+            # Back after an absence (a page, a section's feed), or the last version unreadable:
+            # what a client saw of it is unknown, but it was before now.
+            last_modified = self.now
         resource = Resource(
             path=path,
             content_type=CONTENT_TYPES[kind],
@@ -729,7 +742,7 @@ class _Plan:
             "/feeds.opml",
             "opml",
             _key(self.basis, *(s.slug for s in specs)),
-            lambda: (write_opml(self.config, specs), self.now),  # no date of its own
+            lambda: (write_opml(self.config, specs), self.newest_update),  # none of its own
         )
 
 

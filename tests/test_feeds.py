@@ -654,6 +654,35 @@ def test_an_ignored_date_is_still_said_after_a_config_change_reads_it_again(site
     assert [str(p) for p in site.refresh().problems] == [said]
 
 
+def test_last_modified_only_moves_forward_as_the_bytes_change(site: Site) -> None:
+    """A config reverted, a section's feed gone and back: the bytes differ from what a client
+    holds, so Last-Modified is later than any it was sent, and the files say so to nginx."""
+    site.write("asia.txt", "Asia\nA story\n\nBody.\n", mtime=1_700_000_000)
+    site.refresh()
+    first = current(site).resources["/feeds/all.rss"]
+    site.config_path.write_text(config_text().replace('"Test Desk"', '"Desk B"', 1), "utf-8")
+    site.refresh()
+    second = current(site).resources["/feeds/all.rss"]
+    assert second.last_modified > first.last_modified
+    site.config_path.write_text(config_text(), "utf-8")
+    site.refresh()
+    reverted = current(site).resources["/feeds/all.rss"]
+    assert reverted.etag == first.etag and reverted.last_modified > second.last_modified
+
+    without_asia = config_text().replace('[[sections]]\nname = "Asia"', '[[sections]]\nname = "X"')
+    site.config_path.write_text(without_asia, "utf-8")
+    site.refresh()
+    assert "/feeds/asia.rss" not in current(site).resources
+    before = datetime.now(UTC).replace(microsecond=0)
+    site.config_path.write_text(config_text(), "utf-8")
+    site.refresh()
+    assert current(site).resources["/feeds/asia.rss"].last_modified >= before
+    version = current(site)
+    for resource in version.resources.values():
+        written = (version.directory / resource.file).stat().st_mtime
+        assert written == resource.last_modified.timestamp(), resource.path
+
+
 @pytest.mark.parametrize(
     ("front_matter", "problem"),
     [
