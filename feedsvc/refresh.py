@@ -612,9 +612,10 @@ class _Plan:
         self.current = current
         self.first = first  #: no version was published from this store before
         self.now = now  #: no Last-Modified is later (RFC 9110, 8.8.2.1)
-        #: the newest entry's date: the OPML's Last-Modified in a first publish
+        #: the newest entry's date: the OPML's Last-Modified in a first publish (with none, a
+        #: fixed date, as an empty feed's: the same input, the same version)
         self.newest_update = max(
-            (e.updated for entries in newest.values() for e in entries), default=now
+            (e.updated for entries in newest.values() for e in entries), default=EPOCH
         )
         self.rendered = rendered
         self.show = show_entry
