@@ -246,9 +246,7 @@ def write_version(
                 for flushed in flushing:
                     flushed.result()
                 os.rename(staging, final)
-            # The version's name too (also when an earlier try renamed it, then failed). The
-            # switch is not flushed: a power cut may bring back the version before, complete,
-            # and the refresher then publishes this one again.
+            # The version's name too (also when an earlier try renamed it, then failed).
             _flush(versions)
             _switch(root, version_id)
     except (OSError, PublishError) as e:
@@ -258,6 +256,12 @@ def write_version(
             f"could not publish version {version_id} under {root}: {e}; "
             f"version {previous.id if previous else '(none)'} stays current"
         ) from e
+    try:
+        # The switch too: a power cut undoing it would serve the version before again, and a
+        # later one could give a changed file a Last-Modified its clients were already sent.
+        _flush(root)
+    except OSError as e:  # switched already: served, if not yet sure to outlive a power cut
+        log.warning("version %s is current, but the disk did not confirm it: %s", version_id, e)
     # Old versions go in the background: removing hundreds of files is nobody's wait.
     threading.Thread(target=_collect_garbage, args=(versions, version_id), daemon=True).start()
     log.info("published version %s (%d files)", version_id, len(resources))

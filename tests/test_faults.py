@@ -179,10 +179,13 @@ def flushes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def in_place_then_switched(seen: list[str], version: Version) -> None:
-    """The version's name was flushed after it was renamed into place, before the switch."""
-    versions = str(version.directory.parent)
+    """The version's name was flushed after it was renamed into place, before the switch; the
+    switch was flushed after it."""
+    versions = version.directory.parent
     placed = seen.index(f"renamed {version.directory}")
-    assert placed < seen.index(versions, placed) < seen.index("switched", placed)
+    switched = seen.index("switched", placed)
+    assert placed < seen.index(str(versions), placed) < switched
+    assert str(versions.parent) in seen[switched:]
 
 
 def flushed_before_switch(seen: list[str], version: Version) -> set[str]:
@@ -280,6 +283,24 @@ def test_a_version_whose_name_was_not_flushed_is_flushed_before_it_is_made_curre
     assert after.id != before.id
     assert f"renamed {after.directory}" not in flushes  # it was there already
     assert flushes.index(versions) < flushes.index("switched")
+
+
+def test_a_switch_the_disk_does_not_confirm_is_made_and_said(
+    sample_site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = publish_dir(sample_site.root / "var")
+    real_fsync = os.fsync
+
+    def failing_for_the_switch(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}") == str(root):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing_for_the_switch)
+    with caplog.at_level(logging.WARNING):
+        report = sample_site.refresh()
+    assert report.published and current_id(root) == report.version
+    assert f"version {report.version} is current, but the disk did not confirm it" in caplog.text
 
 
 def test_a_file_system_that_cannot_flush_still_publishes(
