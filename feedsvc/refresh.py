@@ -448,7 +448,7 @@ class Refresher:
             self._show_all(config, [e for k, e in visible.items() if k not in self._shown])
         # The first publish of this store dates new files by their entries (the same input,
         # the same manifest); later ones date a file new to the current version now.
-        first = self.current is None and self.store.shown_until() is None
+        first = self._shown_until() is None
         plan = _Plan(config, self.current, first, rendered, self._show, specs, newest, started_at)
         made = self._feeds_in_workers(config, specs, newest) if anew else {}
         plan.pages(specs, newest)  # while the workers render the feeds, if they do
