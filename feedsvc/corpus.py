@@ -810,7 +810,7 @@ def _replace_file_entries(
         if (
             article.date is not None
             and entry.published != article.date
-            and (edited or _said_before(lookups, article, _DATE_IGNORED))
+            and (edited or _date_ignored_before(lookups, article))
         ):
             message = (
                 f"date {article.date.isoformat()}{_DATE_IGNORED}"
@@ -842,10 +842,10 @@ def _replace_file_entries(
 _DATE_IGNORED = " is ignored: this article was published "
 
 
-def _said_before(lookups: _Lookups, article: Article, words: str) -> bool:
-    """Whether the last read of the article's file said `words` of it."""
+def _date_ignored_before(lookups: _Lookups, article: Article) -> bool:
+    """Whether the last read of the article's file said its date was ignored."""
     said = lookups.store.problems(article.path)
-    return any(p.line == article.line and words in p.message for p in said)
+    return any(p.line == article.line and _DATE_IGNORED in p.message for p in said)
 
 
 def _refuses(problems: list[Problem]) -> bool:
