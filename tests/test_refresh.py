@@ -506,29 +506,48 @@ def test_a_version_whose_removal_was_cut_short_is_never_published_again(
             kept.unlink()  # some files gone, then the process stops
         cut_short.set()
 
-    def version(number: int, previous: publish.Version | None) -> publish.Version:
-        body = f"<feed>{number}</feed>".encode()
-        resource = publish.Resource(
-            path="/feeds/all.atom",
-            content_type="application/atom+xml; charset=utf-8",
-            etag=publish.etag_of(body),
-            last_modified=datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=number),
-            key=str(number),
-        )
-        made_at = datetime.now(UTC)
-        pending = [publish.Pending.rendered(resource, body)]
-        return publish.write_version(root, pending, {}, previous, made_at, "source", 300)
-
-    first = version(1, None)
+    first = numbered_version(root, 1, None)
     monkeypatch.setattr(shutil, "rmtree", killed_halfway)
     latest = first
     for number in range(2, 3 + KEEP_PREVIOUS):  # the first falls out of the kept ones
-        latest = version(number, latest)
+        latest = numbered_version(root, number, latest)
     assert cut_short.wait(10)
     monkeypatch.undo()
-    again = version(1, latest)
+    again = numbered_version(root, 1, latest)
     assert again.id == first.id
     assert again.read(again.resources["/feeds/all.atom"], gzipped=True)  # whole, .gz too
+
+
+def test_a_version_published_again_by_id_is_collected_last(tmp_path: Path) -> None:
+    """Found on disk under its id and switched to again, it is the newest of the superseded
+    ones once the next is published: a process may still be switching away from it."""
+    root = tmp_path / "publish"
+    made = [numbered_version(root, 1, None)]
+    for number in range(2, 2 + KEEP_PREVIOUS):  # as many as are kept: none collected
+        made.append(numbered_version(root, number, made[-1]))
+    again = numbered_version(root, 1, made[-1])
+    assert again.id == made[0].id
+    numbered_version(root, 2 + KEEP_PREVIOUS, again)
+    versions = root / "versions"
+    wait_for(
+        lambda: sum(not d.name.startswith(".") for d in versions.iterdir()) == 1 + KEEP_PREVIOUS,
+        "the collection",
+    )
+    assert (versions / again.id).is_dir() and not (versions / made[1].id).exists()
+
+
+def numbered_version(root: Path, number: int, previous: publish.Version | None) -> publish.Version:
+    """A version of one feed whose bytes and date say `number`: the same number, the same id."""
+    body = f"<feed>{number}</feed>".encode()
+    resource = publish.Resource(
+        path="/feeds/all.atom",
+        content_type="application/atom+xml; charset=utf-8",
+        etag=publish.etag_of(body),
+        last_modified=datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=number),
+        key=str(number),
+    )
+    pending = [publish.Pending.rendered(resource, body)]
+    return publish.write_version(root, pending, {}, previous, datetime.now(UTC), "source", 300)
 
 
 def test_a_file_in_a_hidden_directory_reported_by_a_watcher_is_no_article(site: Site) -> None:
