@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -15,7 +14,7 @@ from feedsvc.config import Config, config_path, load_config, state_dir_of
 from feedsvc.control import refresher_pid, refresher_role, request_control
 from feedsvc.corpus import check_files
 from feedsvc.errors import ConfigError, FeedsvcError
-from feedsvc.publish import MANIFEST, Version
+from feedsvc.publish import Version, export
 from feedsvc.refresh import Progress, Refresher, RefreshReport
 
 log = logging.getLogger("feedsvc")
@@ -114,10 +113,7 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    out.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(
-        version.directory, out, dirs_exist_ok=True, ignore=shutil.ignore_patterns(MANIFEST)
-    )
+    export(version, out)
     print(report.summary())
     print(f"wrote {len(version.resources)} files (feeds with a .gz beside them) to {out}")
     return 0

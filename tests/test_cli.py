@@ -97,6 +97,69 @@ def test_build_writes_a_static_site_with_the_url_paths(sample_site: Site, tmp_pa
     assert re.search(r"read \d+/\d+ files", result.stderr) is None
 
 
+def published_files(site: Site) -> dict[str, Path]:
+    """The current version's files (not its manifest), by path relative to its directory."""
+    from feedsvc.publish import MANIFEST, load_current, publish_dir
+
+    version = load_current(publish_dir(site.root / "var"))
+    assert version is not None
+    return {
+        str(path.relative_to(version.directory)): path
+        for path in version.directory.rglob("*")
+        if path.is_file() and path.name != MANIFEST
+    }
+
+
+def test_build_links_the_published_files_into_out_and_replaces_them_on_the_next_build(
+    sample_site: Site, tmp_path: Path
+) -> None:
+    from feedsvc import cli
+
+    out = tmp_path / "out"
+    assert cli.main(["build", "--config", str(sample_site.config_path), "--out", str(out)]) == 0
+    first = published_files(sample_site)
+    in_out = {str(p.relative_to(out)): p for p in out.rglob("*") if p.is_file()}
+    assert sorted(in_out) == sorted(first)  # and no temporary file left behind
+    for name, path in first.items():  # the same files, not copies: no file created twice
+        assert in_out[name].samefile(path), name
+        assert path.stat().st_mode & 0o777 == 0o444, name  # never written in place
+    atom_before = (out / "feeds" / "all.atom").read_bytes()
+
+    article = sample_site.articles / "000_c5ae1000a567dda7.txt"
+    article.write_text(article.read_text("utf-8").replace("Atilio Boron", "Atilio Borón"), "utf-8")
+    assert cli.main(["build", "--config", str(sample_site.config_path), "--out", str(out)]) == 0
+    atom_after = (out / "feeds" / "all.atom").read_bytes()
+    assert "Atilio Borón".encode() in atom_after and atom_after != atom_before
+    assert (out / "feeds" / "all.atom").samefile(published_files(sample_site)["feeds/all.atom"])
+    # The first build's file was replaced, not written through: the version it belongs to
+    # (kept for processes still switching over) still serves what it served.
+    assert first["feeds/all.atom"].read_bytes() == atom_before
+
+
+def test_build_copies_into_out_on_another_file_system_dated_as_served(
+    sample_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from feedsvc import cli, publish
+
+    def cross_device(source: object, target: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    out = tmp_path / "out"
+    (out / "feeds").mkdir(parents=True)
+    (out / "feeds" / ".all.atom.feedsvc-tmp").write_bytes(b"left by a build killed here")
+    monkeypatch.setattr(publish.os, "link", cross_device)
+    assert cli.main(["build", "--config", str(sample_site.config_path), "--out", str(out)]) == 0
+    for name, path in published_files(sample_site).items():
+        copy = out / name
+        assert not copy.samefile(path), name
+        assert copy.read_bytes() == path.read_bytes(), name
+        # nginx serving `out` takes Last-Modified from the mtime, as from the version's
+        assert copy.stat().st_mtime_ns == path.stat().st_mtime_ns, name
+    assert not (out / "feeds" / ".all.atom.feedsvc-tmp").exists()
+
+
 def test_a_first_build_whose_article_changes_while_it_runs_writes_nothing_and_says_why(
     site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
