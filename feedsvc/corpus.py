@@ -659,7 +659,8 @@ def _read_batch(batch: tuple[Path, ReaderSettings, list[_Job]]) -> list[_Read]:
 
 
 def _read_file(articles_dir: Path, job: _Job, reader: ReaderSettings) -> _Read:
-    data = _read_settled(articles_dir / job.path, job.info, job.settle_ns)
+    # joined as strings: a pathlib join costs ~5 µs, a tenth of reading a file in a cold build
+    data = _read_settled(os.path.join(articles_dir, job.path), job.info, job.settle_ns)
     if data is None:
         return _Read(None, None)
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
@@ -725,7 +726,7 @@ def _too_large(path: str, size: int, limit: int) -> Problem:
     )
 
 
-def _read_settled(path: Path, info: FileStat, settle_ns: int) -> bytes | None:
+def _read_settled(path: str, info: FileStat, settle_ns: int) -> bytes | None:
     """The file's bytes, or None when it changed while being read or is too fresh to trust."""
     try:
         descriptor = os.open(path, os.O_RDONLY)
