@@ -286,23 +286,30 @@ def export(version: Version, out: Path) -> None:
     so a server reading `out` meanwhile serves the old file or the new one, never half of one,
     and a file of an earlier build (linked to an earlier version) is never written through.
     """
-    out.mkdir(parents=True, exist_ok=True)
-    made = {out}
-    for name in sorted(_files_of(version)):
-        source, target = version.directory / name, out / name
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        temporary = target.with_name(f".{target.name}.feedsvc-tmp")  # hidden: never served
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()  # left by a build killed here
-        try:
-            os.link(source, temporary)
-        except OSError as e:
-            if e.errno not in _CANNOT_LINK:
-                raise
-            shutil.copy2(source, temporary)  # its mtime too: the file's Last-Modified
-        os.replace(temporary, target)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        made = {out}
+        for name in sorted(_files_of(version)):
+            source, target = version.directory / name, out / name
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            temporary = target.with_name(f".{target.name}.feedsvc-tmp")  # hidden: never served
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()  # left by a build killed here
+            try:
+                os.link(source, temporary)
+            except OSError as e:
+                if e.errno not in _CANNOT_LINK:
+                    raise
+                shutil.copy2(source, temporary)  # its mtime too: the file's Last-Modified
+            os.replace(temporary, target)
+    except OSError as e:
+        where = f" ({e.filename})" if e.filename else ""
+        raise PublishError(
+            f"cannot write the site into {out}: {e.strerror or e}{where}; version {version.id} "
+            "is published all the same, and the next build writes it there"
+        ) from e
 
 
 #: why `os.link` may refuse where a copy works: another file system, or one without links

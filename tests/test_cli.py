@@ -160,6 +160,19 @@ def test_build_copies_into_out_on_another_file_system_dated_as_served(
     assert not (out / "feeds" / ".all.atom.feedsvc-tmp").exists()
 
 
+def test_build_into_a_path_that_is_a_file_says_so_and_keeps_the_version(
+    sample_site: Site, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.write_text("not a directory", "utf-8")
+    result = feedsvc("build", "--config", str(sample_site.config_path), "--out", str(out))
+    assert result.returncode == 2
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.startswith(f"feedsvc: cannot write the site into {out}: ")
+    assert "is published all the same" in message and "Traceback" not in result.stderr
+    assert published_files(sample_site)["feeds/all.atom"].is_file()
+
+
 def test_a_first_build_whose_article_changes_while_it_runs_writes_nothing_and_says_why(
     site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
