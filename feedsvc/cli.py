@@ -102,8 +102,16 @@ def refresh_command(config: Config, args: argparse.Namespace) -> int:
 
 
 def build_command(config: Config, args: argparse.Namespace) -> int:
-    report, version = _refresh_once(config)
     out: Path = args.out
+    state_dir = config.content.state_dir
+    if out.resolve().is_relative_to(state_dir.resolve()):
+        print(
+            f"feedsvc: --out {out} is inside the state_dir ({state_dir}), where the build "
+            "publishes; choose a directory outside it",
+            file=sys.stderr,
+        )
+        return 2
+    report, version = _refresh_once(config)
     if version is None:  # a first build whose articles changed while it rendered them
         print(report.summary())
         print(

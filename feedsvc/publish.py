@@ -239,7 +239,7 @@ def write_version(
                     "resources": {path: r.manifest_row for path, r in sorted(resources.items())},
                 }
                 # one line: json's C encoder does not indent, and every refresh writes one
-                _create(staging / MANIFEST, json.dumps(manifest).encode())
+                (staging / MANIFEST).write_text(json.dumps(manifest), "utf-8")
                 flushing.append(_flush_later(staging / MANIFEST))
                 # the directories too: they hold the hard links and the new files' names
                 flushing += (_flush_later(staging / folder) for folder in made)
@@ -278,42 +278,42 @@ def write_version(
 
 
 def export(version: Version, out: Path) -> None:
-    """Put a version's files in `out`, a static site for any web server or CDN to serve.
+    """Copy a version's files into `out`, a static site for any web server or CDN to serve.
 
-    Hard links where `out` is on the file system of the state_dir (copies elsewhere): a
-    version's files are never written again, and a link costs ~0.02 ms where creating a file
-    cost 0.1-1 ms on this project's ext4. Each file replaces the one before it with a rename,
-    so a server reading `out` meanwhile serves the old file or the new one, never half of one,
-    and a file of an earlier build (linked to an earlier version) is never written through.
+    Copies, not hard links: `out` is the operator's to post-process, and a file written in
+    place there must not change what the service publishes (its unchanged files are linked into
+    every later version). Each file is copied beside its target, then renamed over it, so a
+    server reading `out` meanwhile serves the old file or the new one, never half of one.
     """
+    name = ""
     try:
         out.mkdir(parents=True, exist_ok=True)
         made = {out}
         for name in sorted(_files_of(version)):
-            source, target = version.directory / name, out / name
+            target = out / name
             if target.parent not in made:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
-            temporary = target.with_name(f".{target.name}.feedsvc-tmp")  # hidden: never served
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()  # left by a build killed here
-            try:
-                os.link(source, temporary)
-            except OSError as e:
-                if e.errno not in _CANNOT_LINK:
-                    raise
-                shutil.copy2(source, temporary)  # its mtime too: the file's Last-Modified
-            os.replace(temporary, target)
+            _replace_with_copy(version.directory / name, target)
     except OSError as e:
-        where = f" ({e.filename})" if e.filename else ""
+        at = f" at {name}" if name else ""
         raise PublishError(
-            f"cannot write the site into {out}: {e.strerror or e}{where}; version {version.id} "
-            "is published all the same, and the next build writes it there"
+            f"cannot write the site into {out}{at}: {e.strerror or e}; version {version.id} "
+            "is published all the same: fix this and run the build again"
         ) from e
 
 
-#: why `os.link` may refuse where a copy works: another file system, or one without links
-_CANNOT_LINK = frozenset({errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EOPNOTSUPP})
+def _replace_with_copy(source: Path, target: Path) -> None:
+    temporary = target.with_name(f".{target.name}.feedsvc-tmp")
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()  # left by a build killed here: never written through
+    try:
+        shutil.copy2(source, temporary)  # with its mtime: the file's Last-Modified
+        os.replace(temporary, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
 
 
 def _files_of(version: Version) -> list[str]:
@@ -344,22 +344,16 @@ def _write_file(
     # Dated as served: nginx, serving the directory, takes Last-Modified and its ETag from the
     # file's mtime, so the same bytes written again keep them too.
     stamp = resource.last_modified.timestamp()
-    _create(target, item.body)
+    with open(target, "wb") as out:
+        out.write(item.body)
     os.utime(target, (stamp, stamp))
     flushing = [_flush_later(target)]
     if item.gzipped is not None:  # beside the file, as nginx's gzip_static wants it
-        _create(f"{target}.gz", item.gzipped.result())
+        with open(f"{target}.gz", "wb") as out:
+            out.write(item.gzipped.result())
         os.utime(f"{target}.gz", (stamp, stamp))
         flushing.append(_flush_later(f"{target}.gz"))
     return flushing
-
-
-def _create(path: str | Path, data: bytes) -> None:
-    """A new file, read-only: a version's files are hard-linked into later versions and into
-    `feedsvc build --out`, so writing one in place would change all of them, under the ETags of
-    the bytes before."""
-    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444), "wb") as out:
-        out.write(data)
 
 
 def _flush_later(path: str | Path) -> Future[None]:
