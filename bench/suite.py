@@ -470,8 +470,8 @@ class Suite:
         seconds, rss, printed = self.timed(cmd, run_dir, timeout=1800)
         feeds, items = count_feeds(tool, out)
         sample = {"seconds": seconds, "rss_kb": rss, "feeds": feeds, "items": items}
-        # Each file is created once (feedsvc links its version's files into --out): creating
-        # a file costs 0.1-1 ms of kernel time on this VM's ext4, a link ~0.02 ms.
+        # Every file is created twice by feedsvc (the version, then the copy in --out), once by
+        # the peers: creating a file costs 0.1-1 ms of kernel time on this VM's ext4.
         sample["files"] = sum(1 for p in out.rglob("*") if p.is_file())
         if tool == "feedsvc":  # its refresh alone, as it reports it: "... (923 ms)"
             found = re.search(r"\((\d+) ms\)$", printed.splitlines()[0] if printed else "")

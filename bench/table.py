@@ -54,7 +54,7 @@ def build_rows(results: dict[str, Any], quick: bool) -> list[str]:
 
     def written(key: str) -> str:
         """Files in the output; for feedsvc, the time its refresh reported (the rest is the
-        interpreter starting, the imports and the links into --out)."""
+        interpreter starting, the imports and the copy into --out)."""
         got = samples.get(key, [])
         files = max((s.get("files", 0) for s in got), default=0)
         inner = [s["refresh_s"] for s in got if s.get("refresh_s") is not None]
@@ -299,7 +299,7 @@ def render(results: dict[str, Any], quick: bool) -> str:
         "Medians; (xk) = repetitions, interleaved with the peer's in the same run. Sizes in "
         "MB are peak RSS (`/usr/bin/time %M`, max over runs) unless said otherwise.",
         "Cold builds: (refresh ...) is the time feedsvc reports for its refresh, in-process; "
-        "the rest is the interpreter starting, the imports and the links into --out. "
+        "the rest is the interpreter starting, the imports and the copy into --out. "
         "(N files) counts the files in the output directory.",
     ]
     if quick:
