@@ -14,7 +14,7 @@ from feedsvc.config import Config, config_path, load_config, state_dir_of
 from feedsvc.control import refresher_pid, refresher_role, request_control
 from feedsvc.corpus import check_files
 from feedsvc.errors import ConfigError, FeedsvcError
-from feedsvc.publish import Version, export
+from feedsvc.publish import EXPORTS, Version, export
 from feedsvc.refresh import Progress, Refresher, RefreshReport
 
 log = logging.getLogger("feedsvc")
@@ -121,9 +121,12 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    export(version, out)
+    removed = export(version, out, state_dir / EXPORTS)
     print(report.summary())
     print(f"wrote {len(version.resources)} files (feeds with a .gz beside them) to {out}")
+    if removed:
+        shown = ", ".join(removed[:10]) + (f" and {len(removed) - 10} more" if removed[10:] else "")
+        print(f"removed {len(removed)} files that an earlier build wrote there: {shown}")
     return 0
 
 

@@ -45,6 +45,8 @@ from feedsvc.errors import PublishError
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+#: in the state_dir: the files each `feedsvc build --out` wrote, by directory
+EXPORTS = "exports.json"
 #: versions kept besides the current one, for processes still switching over
 KEEP_PREVIOUS = 2
 
@@ -277,30 +279,78 @@ def write_version(
     )
 
 
-def export(version: Version, out: Path) -> None:
-    """Copy a version's files into `out`, a static site for any web server or CDN to serve.
+def export(version: Version, out: Path, record: Path) -> list[str]:
+    """Copy a version's files into `out`, a static site for any web server or CDN to serve;
+    the files an earlier export wrote there that the version no longer has, removed.
 
     Copies, not hard links: `out` is the operator's to post-process, and a file written in
     place there must not change what the service publishes (its unchanged files are linked into
     every later version). Each file is copied beside its target, then renamed over it, so a
     server reading `out` meanwhile serves the old file or the new one, never half of one.
+
+    Removed: a deleted article's page, a removed section's feeds. Otherwise they would stay
+    public, and frozen, for as long as `out` is served. Only files that `record` says an export
+    wrote: the operator's own (a robots.txt, a CNAME) are never touched. Returns the removed
+    files, relative to `out`.
     """
     name = ""
+    files = sorted(_files_of(version))
     try:
         out.mkdir(parents=True, exist_ok=True)
+        key = str(out.resolve())
+        exported = _read_exports(record)
+        before = set(exported.get(key, ()))
+        # Recorded first with what is about to be written: a build killed halfway has written
+        # files of both, and the next one must know them all.
+        _write_exports(record, {**exported, key: sorted(before.union(files))})
         made = {out}
-        for name in sorted(_files_of(version)):
+        for name in files:
             target = out / name
             if target.parent not in made:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
             _replace_with_copy(version.directory / name, target)
+        gone = sorted(before.difference(files))
+        for name in gone:
+            _remove_exported(out, name)
+        name = ""
+        _write_exports(record, {**exported, key: files})
     except OSError as e:
         at = f" at {name}" if name else ""
         raise PublishError(
             f"cannot write the site into {out}{at}: {e.strerror or e}; version {version.id} "
             "is published all the same: fix this and run the build again"
         ) from e
+    return gone
+
+
+def _read_exports(record: Path) -> dict[str, list[str]]:
+    """What each export wrote, by the resolved path of its directory; {} if never recorded
+    (or the record is unreadable: then nothing is removed, the safe way to be wrong)."""
+    try:
+        exported = json.loads(record.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return exported if isinstance(exported, dict) else {}
+
+
+def _write_exports(record: Path, exported: dict[str, list[str]]) -> None:
+    partial = record.with_name(f".{record.name}.tmp")
+    partial.write_text(json.dumps(exported, sort_keys=True), "utf-8")
+    os.replace(partial, record)
+
+
+def _remove_exported(out: Path, name: str) -> None:
+    """A file an earlier export wrote, and its directories left empty (up to `out`)."""
+    with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        (out / name).unlink()  # unless the operator put something else there since
+    folder = (out / name).parent
+    while folder != out:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (the operator's files, or ours still), or gone
+            return
+        folder = folder.parent
 
 
 def _replace_with_copy(source: Path, target: Path) -> None:

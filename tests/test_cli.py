@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Site
+from tests.conftest import ROOT, Site, config_text
 
 
 def feedsvc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -113,12 +113,10 @@ def published_files(site: Site) -> dict[str, Path]:
 def test_build_copies_the_site_into_out_and_replaces_each_file_on_the_next_build(
     sample_site: Site, tmp_path: Path
 ) -> None:
-    from feedsvc import cli
-
     out = tmp_path / "out"
     (out / "feeds").mkdir(parents=True)
     (out / "feeds" / ".all.atom.feedsvc-tmp").write_bytes(b"left by a build killed here")
-    assert cli.main(["build", "--config", str(sample_site.config_path), "--out", str(out)]) == 0
+    assert build_into(sample_site, out) == 0
     first = published_files(sample_site)
     in_out = {str(p.relative_to(out)): p for p in out.rglob("*") if p.is_file()}
     assert sorted(in_out) == sorted(first)  # the stale temporary file gone, no other left
@@ -134,11 +132,83 @@ def test_build_copies_the_site_into_out_and_replaces_each_file_on_the_next_build
     article = sample_site.articles / "000_c5ae1000a567dda7.txt"
     article.write_text(article.read_text("utf-8").replace("Atilio Boron", "Atilio Borón"), "utf-8")
     with open(out / "feeds" / "all.atom", "rb") as served:  # a server sending it meanwhile
-        assert cli.main(["build", "--config", str(sample_site.config_path), "--out", str(out)]) == 0
+        assert build_into(sample_site, out) == 0
         assert b"Atilio Bor\xc3\xb3n" not in served.read()  # replaced, not rewritten in place
     assert "Atilio Borón" in (out / "feeds" / "all.atom").read_text("utf-8")
     assert "analytics" not in home.read_text("utf-8")
     assert not [p for p in out.rglob("*") if p.name.endswith(".feedsvc-tmp")]
+
+
+def write_two_stories(site: Site) -> None:
+    """One to keep, and one to take down (its page: articles/taken-down.html)."""
+    site.write("kept.txt", "Asia\nKept story\n\nStays.\n")
+    site.write("taken-down.txt", "Europe\nTaken down\n\nA legal takedown.\n")
+
+
+def build_into(site: Site, out: Path) -> int:
+    from feedsvc import cli
+
+    return cli.main(["build", "--config", str(site.config_path), "--out", str(out)])
+
+
+def test_build_removes_what_an_earlier_build_wrote_and_the_site_no_longer_has(
+    site: Site, tmp_path: Path
+) -> None:
+    write_two_stories(site)
+    out = tmp_path / "out"
+    assert build_into(site, out) == 0
+    assert (out / "articles" / "taken-down.html").is_file()
+    (out / "robots.txt").write_text("User-agent: *\n", "utf-8")  # the operator's own files
+    (out / "articles" / "about.html").write_text("<p>About us</p>", "utf-8")
+
+    (site.articles / "taken-down.txt").unlink()
+    without_europe = config_text().replace(
+        '[[sections]]\nname = "Europe"\ndescription = "News: Europe."\n\n', ""
+    )
+    site.config_path.write_text(without_europe, "utf-8")
+    assert build_into(site, out) == 0
+    assert not (out / "articles" / "taken-down.html").exists()  # no longer public
+    assert not list((out / "feeds").glob("europe.*"))  # nor frozen feeds of a removed section
+    assert (out / "articles" / "kept-story.html").is_file()
+    assert (out / "robots.txt").is_file() and (out / "articles" / "about.html").is_file()
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == sorted(
+        [*published_files(site), "robots.txt", "articles/about.html"]
+    )
+
+
+def test_build_removes_only_what_it_wrote_in_that_same_directory(
+    site: Site, tmp_path: Path
+) -> None:
+    write_two_stories(site)
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert build_into(site, first) == 0
+    (site.articles / "taken-down.txt").unlink()
+    (second / "articles").mkdir(parents=True)
+    (second / "articles" / "taken-down.html").write_text("the operator's", "utf-8")
+    assert build_into(site, second) == 0
+    # No build wrote that file in `second`; and `first` is left as its own build wrote it.
+    assert (second / "articles" / "taken-down.html").read_text("utf-8") == "the operator's"
+    assert (first / "articles" / "taken-down.html").is_file()
+    assert build_into(site, first) == 0
+    assert not (first / "articles" / "taken-down.html").exists()
+
+
+def test_build_with_an_unreadable_record_removes_nothing_and_records_anew(
+    site: Site, tmp_path: Path
+) -> None:
+    write_two_stories(site)
+    out = tmp_path / "out"
+    assert build_into(site, out) == 0
+    (site.root / "var" / "exports.json").write_text("{", "utf-8")  # damaged
+    (site.articles / "taken-down.txt").unlink()
+    assert build_into(site, out) == 0  # what it wrote before is unknown: kept, the safe way
+    assert (out / "articles" / "taken-down.html").is_file()
+    site.write("kept.txt", "Asia\nKept story\n\nStays, edited.\n")
+    site.write("new.txt", "Asia\nNew story\n\nBody.\n")
+    assert build_into(site, out) == 0
+    (site.articles / "new.txt").unlink()
+    assert build_into(site, out) == 0  # recorded again since
+    assert not (out / "articles" / "new-story.html").exists()
 
 
 def test_build_into_a_path_that_is_a_file_says_so_and_keeps_the_version(
