@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from feedsvc.config import Config, config_path, load_config, state_dir_of
-from feedsvc.control import refresher_pid, refresher_role, request_control
+from feedsvc.control import build_lock, refresher_pid, refresher_role, request_control
 from feedsvc.corpus import check_files
 from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.publish import EXPORTS, Version, export
@@ -121,7 +121,8 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    removed = export(version, out, state_dir / EXPORTS)
+    with build_lock(state_dir):  # exports share their record and temporary names
+        removed = export(version, out, state_dir / EXPORTS)
     print(report.summary())
     print(f"wrote {len(version.resources)} files (feeds with a .gz beside them) to {out}")
     if removed:

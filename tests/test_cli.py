@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -115,8 +116,12 @@ def test_build_copies_the_site_into_out_and_replaces_each_file_on_the_next_build
 ) -> None:
     out = tmp_path / "out"
     (out / "feeds").mkdir(parents=True)
-    (out / "feeds" / ".all.atom.feedsvc-tmp").write_bytes(b"left by a build killed here")
+    precious = tmp_path / "precious.txt"
+    precious.write_bytes(b"the operator's")
+    # left by a build killed here: never written through (this one is a link to a file of theirs)
+    os.link(precious, out / "feeds" / ".all.atom.feedsvc-tmp")
     assert build_into(sample_site, out) == 0
+    assert precious.read_bytes() == b"the operator's"
     first = published_files(sample_site)
     in_out = {str(p.relative_to(out)): p for p in out.rglob("*") if p.is_file()}
     assert sorted(in_out) == sorted(first)  # the stale temporary file gone, no other left
@@ -145,27 +150,38 @@ def write_two_stories(site: Site) -> None:
     site.write("taken-down.txt", "Europe\nTaken down\n\nA legal takedown.\n")
 
 
+def without_europe() -> str:
+    """The test config with its Europe section taken out."""
+    europe = '[[sections]]\nname = "Europe"\ndescription = "News: Europe."\n\n'
+    assert europe in config_text()
+    return config_text().replace(europe, "")
+
+
 def build_into(site: Site, out: Path) -> int:
     from feedsvc import cli
 
     return cli.main(["build", "--config", str(site.config_path), "--out", str(out)])
 
 
-def test_build_removes_what_an_earlier_build_wrote_and_the_site_no_longer_has(
-    site: Site, tmp_path: Path
-) -> None:
+@pytest.fixture
+def built(site: Site, tmp_path: Path) -> Path:
+    """`out` of a build of two stories (`write_two_stories`)."""
     write_two_stories(site)
     out = tmp_path / "out"
     assert build_into(site, out) == 0
+    return out
+
+
+def test_build_removes_what_an_earlier_build_wrote_and_the_site_no_longer_has(
+    site: Site, built: Path
+) -> None:
+    out = built
     assert (out / "articles" / "taken-down.html").is_file()
     (out / "robots.txt").write_text("User-agent: *\n", "utf-8")  # the operator's own files
     (out / "articles" / "about.html").write_text("<p>About us</p>", "utf-8")
 
     (site.articles / "taken-down.txt").unlink()
-    without_europe = config_text().replace(
-        '[[sections]]\nname = "Europe"\ndescription = "News: Europe."\n\n', ""
-    )
-    site.config_path.write_text(without_europe, "utf-8")
+    site.config_path.write_text(without_europe(), "utf-8")
     assert build_into(site, out) == 0
     assert not (out / "articles" / "taken-down.html").exists()  # no longer public
     assert not list((out / "feeds").glob("europe.*"))  # nor frozen feeds of a removed section
@@ -193,12 +209,119 @@ def test_build_removes_only_what_it_wrote_in_that_same_directory(
     assert not (first / "articles" / "taken-down.html").exists()
 
 
-def test_build_with_an_unreadable_record_removes_nothing_and_records_anew(
+def test_build_removes_the_directories_it_emptied_and_finds_out_by_any_spelling(
     site: Site, tmp_path: Path
 ) -> None:
-    write_two_stories(site)
+    site.write("taken-down.txt", "Europe\nTaken down\n\nA legal takedown.\n")
+    out = tmp_path / "out"
+    (tmp_path / "link").symlink_to(out, target_is_directory=True)
+    out.mkdir()
+    assert build_into(site, tmp_path / "link") == 0
+    assert (out / "articles" / "taken-down.html").is_file()
+    site.config_path.write_text(without_europe(), "utf-8")  # its only article's section
+    assert build_into(site, out) == 0  # the same directory, named otherwise
+    assert not (out / "articles").exists()  # no page left, nor the directory that held them
+
+
+def test_build_finishes_removing_after_a_build_that_failed_halfway(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedsvc import publish
+
+    site.write("kept.txt", "Asia\nKept story\n\nStays.\n")
     out = tmp_path / "out"
     assert build_into(site, out) == 0
+    site.write("new.txt", "Asia\nNew story\n\nBody.\n")
+    copy = publish._replace_with_copy
+
+    def disk_full_at_the_home_page(source: Path, target: Path) -> None:
+        if target.name == "index.html":
+            raise OSError(28, "No space left on device")
+        copy(source, target)
+
+    monkeypatch.setattr(publish, "_replace_with_copy", disk_full_at_the_home_page)
+    assert build_into(site, out) == 2
+    assert (out / "articles" / "new-story.html").is_file()  # written before it failed
+    monkeypatch.setattr(publish, "_replace_with_copy", copy)
+    (site.articles / "new.txt").unlink()
+    assert build_into(site, out) == 0
+    assert not (out / "articles" / "new-story.html").exists()
+
+
+def test_build_never_removes_what_a_damaged_record_names_outside_out(
+    site: Site, built: Path, tmp_path: Path
+) -> None:
+    out = built
+    precious = tmp_path / "precious.txt"
+    precious.write_text("the operator's", "utf-8")
+    record = site.root / "var" / "exports.json"
+    exported = json.loads(record.read_text("utf-8"))
+    (key,) = exported
+    (out / ".git").mkdir()
+    (out / ".git" / "config").write_text("[core]", "utf-8")  # out deployed with git
+    exported[key] += ["../precious.txt", str(precious), ".git/config", "articles/../index.html"]
+    exported[str(tmp_path)] = "precious.txt"  # not even a list
+    record.write_text(json.dumps(exported), "utf-8")
+    (site.articles / "taken-down.txt").unlink()
+    assert build_into(site, out) == 0
+    assert precious.read_text("utf-8") == "the operator's"
+    assert (out / ".git" / "config").is_file() and (out / "index.html").is_file()
+    assert not (out / "articles" / "taken-down.html").exists()  # the rest is still done
+
+
+def test_build_never_removes_through_a_link_the_operator_made_in_out(
+    site: Site, built: Path, tmp_path: Path
+) -> None:
+    out = built
+    elsewhere = tmp_path / "pages"
+    (out / "articles").rename(elsewhere)
+    (out / "articles").symlink_to(elsewhere, target_is_directory=True)
+    (site.articles / "taken-down.txt").unlink()
+    assert build_into(site, out) == 0
+    assert (elsewhere / "taken-down.html").is_file()  # outside out: not ours to remove
+
+
+def test_build_forgets_the_directories_that_are_gone(site: Site, tmp_path: Path) -> None:
+    site.write("kept.txt", "Asia\nKept story\n\nStays.\n")
+    for number in range(3):  # a deploy that builds into a fresh directory, then deletes it
+        fresh = tmp_path / f"deploy-{number}"
+        assert build_into(site, fresh) == 0
+        shutil.rmtree(fresh)
+    assert build_into(site, tmp_path / "out") == 0
+    record = json.loads((site.root / "var" / "exports.json").read_text("utf-8"))
+    assert list(record) == [str((tmp_path / "out").resolve())]
+
+
+def test_build_holds_the_build_lock_while_it_writes_into_out(
+    sample_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+
+    from feedsvc import publish
+
+    copy = publish._replace_with_copy
+    locked: list[bool] = []
+
+    def copy_checking_the_lock(source: Path, target: Path) -> None:
+        with open(sample_site.root / "var" / "build.lock", "a+b") as another:
+            try:
+                fcntl.flock(another, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                locked.append(True)
+            else:
+                fcntl.flock(another, fcntl.LOCK_UN)
+                locked.append(False)
+        copy(source, target)
+
+    monkeypatch.setattr(publish, "_replace_with_copy", copy_checking_the_lock)
+    assert build_into(sample_site, tmp_path / "out") == 0
+    assert locked and all(locked)
+
+
+def test_build_with_an_unreadable_record_removes_nothing_and_records_anew(
+    site: Site, built: Path
+) -> None:
+    out = built
     (site.root / "var" / "exports.json").write_text("{", "utf-8")  # damaged
     (site.articles / "taken-down.txt").unlink()
     assert build_into(site, out) == 0  # what it wrote before is unknown: kept, the safe way
@@ -211,20 +334,31 @@ def test_build_with_an_unreadable_record_removes_nothing_and_records_anew(
     assert not (out / "articles" / "new-story.html").exists()
 
 
-def test_build_into_a_path_that_is_a_file_says_so_and_keeps_the_version(
+def test_build_into_a_directory_where_a_file_goes_says_so_and_keeps_the_version(
     sample_site: Site, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "feeds").write_text("not a directory", "utf-8")
+    (out / "feeds" / "all.atom" / "x").mkdir(parents=True)
     result = feedsvc("build", "--config", str(sample_site.config_path), "--out", str(out))
     assert result.returncode == 2
     message = result.stderr.strip().splitlines()[-1]
-    assert message.startswith(f"feedsvc: cannot write the site into {out} at feeds/")
+    assert message.startswith(f"feedsvc: cannot write the site into {out} at feeds/all.atom: ")
     assert "is published all the same: fix this and run the build again" in message
     assert "Traceback" not in result.stderr
     assert published_files(sample_site)["feeds/all.atom"].is_file()
     assert not [p for p in out.rglob("*") if p.name.endswith(".feedsvc-tmp")]
+
+
+def test_build_says_so_when_it_cannot_record_what_it_wrote(
+    sample_site: Site, tmp_path: Path
+) -> None:
+    (sample_site.root / "var" / "exports.json").mkdir(parents=True)
+    out = tmp_path / "out"
+    result = feedsvc("build", "--config", str(sample_site.config_path), "--out", str(out))
+    assert result.returncode == 2
+    record = sample_site.root / "var" / "exports.json"
+    expected = f"feedsvc: cannot record what was written into {out} in {record}: "
+    assert result.stderr.strip().splitlines()[-1].startswith(expected)
 
 
 def test_build_refuses_an_out_inside_the_state_dir(sample_site: Site) -> None:
