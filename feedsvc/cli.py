@@ -14,7 +14,8 @@ from feedsvc.config import Config, config_path, load_config, state_dir_of
 from feedsvc.control import build_lock, refresher_pid, refresher_role, request_control
 from feedsvc.corpus import check_files
 from feedsvc.errors import ConfigError, FeedsvcError
-from feedsvc.publish import EXPORTS, Version, export
+from feedsvc.export import RECORD, export
+from feedsvc.publish import Version, load_current, publish_dir
 from feedsvc.refresh import Progress, Refresher, RefreshReport
 
 log = logging.getLogger("feedsvc")
@@ -103,14 +104,15 @@ def refresh_command(config: Config, args: argparse.Namespace) -> int:
 
 def build_command(config: Config, args: argparse.Namespace) -> int:
     out: Path = args.out
-    state_dir = config.content.state_dir
-    if out.resolve().is_relative_to(state_dir.resolve()):
-        print(
-            f"feedsvc: --out {out} is inside the state_dir ({state_dir}), where the build "
-            "publishes; choose a directory outside it",
-            file=sys.stderr,
-        )
-        return 2
+    state_dir, articles_dir = config.content.state_dir, config.content.articles_dir
+    for kept, what in ((state_dir, "the state_dir"), (articles_dir, "articles_dir")):
+        if _overlap(out, kept):
+            print(
+                f"feedsvc: --out {out} would mix the site with {what} ({kept}); "
+                "choose a directory outside both",
+                file=sys.stderr,
+            )
+            return 2
     report, version = _refresh_once(config)
     if version is None:  # a first build whose articles changed while it rendered them
         print(report.summary())
@@ -121,14 +123,23 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    with build_lock(state_dir):  # exports share their record and temporary names
-        removed = export(version, out, state_dir / EXPORTS)
+    # Under the lock nothing is published, and the current version is never collected: it is
+    # the one exported, newer than this refresh's if a refresher ran meanwhile.
+    with build_lock(state_dir):
+        current = load_current(publish_dir(state_dir)) or version
+        removed = export(current, out, state_dir / RECORD)
     print(report.summary())
-    print(f"wrote {len(version.resources)} files (feeds with a .gz beside them) to {out}")
+    print(f"wrote {len(current.resources)} files (feeds with a .gz beside them) to {out}")
     if removed:
         shown = ", ".join(removed[:10]) + (f" and {len(removed) - 10} more" if removed[10:] else "")
         print(f"removed {len(removed)} files that an earlier build wrote there: {shown}")
     return 0
+
+
+def _overlap(one: Path, other: Path) -> bool:
+    """Whether either directory is, or is inside, the other."""
+    a, b = one.resolve(), other.resolve()
+    return a.is_relative_to(b) or b.is_relative_to(a)
 
 
 def reload_command(args: argparse.Namespace) -> int:

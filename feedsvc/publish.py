@@ -45,8 +45,6 @@ from feedsvc.errors import PublishError
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-#: in the state_dir: the files each `feedsvc build --out` wrote, by directory
-EXPORTS = "exports.json"
 #: versions kept besides the current one, for processes still switching over
 KEEP_PREVIOUS = 2
 
@@ -277,130 +275,6 @@ def write_version(
         max_age,
         tuple(sorted(left_out)),
     )
-
-
-def export(version: Version, out: Path, record: Path) -> list[str]:
-    """Copy a version's files into `out`, a static site for any web server or CDN to serve;
-    the files an earlier export wrote there that the version no longer has, removed. The
-    caller holds the state_dir's build lock: exports share `record` and temporary names.
-
-    Copies, not hard links: `out` is the operator's to post-process, and a file written in
-    place there must not change what the service publishes (its unchanged files are linked into
-    every later version). Each file is copied beside its target, then renamed over it, so a
-    server reading `out` meanwhile serves the old file or the new one, never half of one.
-
-    Removed: a deleted article's page, a removed section's feeds, which would otherwise stay
-    public, and frozen, for as long as `out` is served. Only names that `record` says an export
-    wrote there, edited since or not: the operator's own files (a robots.txt, a CNAME) are never
-    touched. Returns the files removed, relative to `out`.
-    """
-    files = sorted(_files_of(version))
-    name = ""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        key = str(out.resolve())
-        exported = _read_exports(record)
-        before = exported.get(key, [])
-        # Recorded first with what is about to be written: a build that fails or is killed
-        # halfway has written some of both, and the next one must know them all.
-        _write_exports(record, {**exported, key: sorted({*before, *files})})
-        for folder in sorted({out, *((out / f).parent for f in files)}):
-            name = "" if folder == out else f"{folder.relative_to(out)}/"
-            folder.mkdir(parents=True, exist_ok=True)
-            for left in folder.glob(f".*{_TEMPORARY}"):  # by a killed build: nginx serves them
-                left.unlink(missing_ok=True)
-        for name in files:
-            _replace_with_copy(version.directory / name, out / name)
-        name = ""
-        keep = set(files)
-        removed = [gone for gone in before if gone not in keep and _remove_exported(out, gone)]
-        _write_exports(record, {**exported, key: files})
-    except OSError as e:
-        if e.filename == str(record) or e.filename == str(_partial(record)):
-            where = f"record what was written into {out} in {record}"
-        else:
-            where = f"write the site into {out}" + (f" at {name}" if name else "")
-        raise PublishError(
-            f"cannot {where}: {e.strerror or e}; version {version.id} is published all the same: "
-            "fix this and run the build again"
-        ) from e
-    return removed
-
-
-_TEMPORARY = ".feedsvc-tmp"
-
-
-def _replace_with_copy(source: Path, target: Path) -> None:
-    temporary = target.with_name(f".{target.name}{_TEMPORARY}")
-    try:
-        shutil.copy2(source, temporary)  # with its mtime: the file's Last-Modified
-        os.replace(temporary, target)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-
-
-def _read_exports(record: Path) -> dict[str, list[str]]:
-    """What each export wrote, by the resolved path of its directory, for the directories that
-    still exist. Only names an export could have written: the record is a file that anyone
-    with the state_dir can edit, and a name such as ../x must never reach `unlink`. An
-    unreadable record is an empty one: nothing is removed, the safe way to be wrong."""
-    try:
-        found = json.loads(record.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(found, dict):
-        return {}
-    return {
-        directory: [name for name in names if isinstance(name, str) and _exportable(name)]
-        for directory, names in found.items()
-        if isinstance(names, list) and os.path.isdir(directory)
-    }
-
-
-def _exportable(name: str) -> bool:
-    """A relative path of plain names, none hidden: the shape of every file a version has."""
-    return not name.startswith("/") and all(p and not p.startswith(".") for p in name.split("/"))
-
-
-def _write_exports(record: Path, exported: dict[str, list[str]]) -> None:
-    partial = _partial(record)
-    partial.write_text(json.dumps(exported, sort_keys=True), "utf-8")
-    os.replace(partial, record)
-
-
-def _partial(record: Path) -> Path:
-    return record.with_name(f".{record.name}.tmp")
-
-
-def _remove_exported(out: Path, name: str) -> bool:
-    """A file an earlier export wrote, and the directories it leaves empty (up to `out`);
-    whether there was a file to remove. Never anything that resolves outside `out` (a
-    subdirectory the operator replaced with a link elsewhere)."""
-    target = out / name
-    inside = os.path.realpath(target).startswith(os.path.realpath(out) + os.sep)
-    if not inside:
-        return False
-    target.with_name(f".{target.name}{_TEMPORARY}").unlink(missing_ok=True)
-    try:
-        target.unlink()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return False  # gone already, or the operator put a directory there since
-    folder = target.parent
-    while folder != out:
-        try:
-            folder.rmdir()
-        except OSError:  # not empty: the operator's files, or ours still
-            break
-        folder = folder.parent
-    return True
-
-
-def _files_of(version: Version) -> list[str]:
-    """Every file of a version but its manifest, relative to its directory."""
-    files = [r.file for r in version.resources.values()]
-    return files + [f"{r.file}.gz" for r in version.resources.values() if r.precompressed]
 
 
 def _write_file(

@@ -6,13 +6,15 @@ import json
 import os
 import pty
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from feedsvc.config import Config
+from feedsvc.publish import Version
+from feedsvc.refresh import RefreshReport
 from tests.conftest import ROOT, Site, config_text
 
 
@@ -112,14 +114,18 @@ def published_files(site: Site) -> dict[str, Path]:
 
 
 def test_build_copies_the_site_into_out_and_replaces_each_file_on_the_next_build(
-    sample_site: Site, tmp_path: Path
+    sample_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from feedsvc import export
+
     out = tmp_path / "out"
     (out / "feeds").mkdir(parents=True)
     precious = tmp_path / "precious.txt"
     precious.write_bytes(b"the operator's")
-    # left by a build killed here: never written through (this one is a link to a file of theirs)
-    os.link(precious, out / "feeds" / ".all.atom.feedsvc-tmp")
+    # left by a build killed here, long ago: removed, never written through (this one is a
+    # link to a file of the operator's)
+    os.link(precious, out / "feeds" / ".all.atom.k1ll3d42.feedsvc-tmp")
+    monkeypatch.setattr(export, "STALE_NS", 0)
     assert build_into(sample_site, out) == 0
     assert precious.read_bytes() == b"the operator's"
     first = published_files(sample_site)
@@ -226,23 +232,23 @@ def test_build_removes_the_directories_it_emptied_and_finds_out_by_any_spelling(
 def test_build_finishes_removing_after_a_build_that_failed_halfway(
     site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from feedsvc import publish
+    from feedsvc import export
 
     site.write("kept.txt", "Asia\nKept story\n\nStays.\n")
     out = tmp_path / "out"
     assert build_into(site, out) == 0
     site.write("new.txt", "Asia\nNew story\n\nBody.\n")
-    copy = publish._replace_with_copy
+    copy = export._copy
 
     def disk_full_at_the_home_page(source: Path, target: Path) -> None:
         if target.name == "index.html":
             raise OSError(28, "No space left on device")
         copy(source, target)
 
-    monkeypatch.setattr(publish, "_replace_with_copy", disk_full_at_the_home_page)
+    monkeypatch.setattr(export, "_copy", disk_full_at_the_home_page)
     assert build_into(site, out) == 2
     assert (out / "articles" / "new-story.html").is_file()  # written before it failed
-    monkeypatch.setattr(publish, "_replace_with_copy", copy)
+    monkeypatch.setattr(export, "_copy", copy)
     (site.articles / "new.txt").unlink()
     assert build_into(site, out) == 0
     assert not (out / "articles" / "new-story.html").exists()
@@ -260,6 +266,8 @@ def test_build_never_removes_what_a_damaged_record_names_outside_out(
     (out / ".git").mkdir()
     (out / ".git" / "config").write_text("[core]", "utf-8")  # out deployed with git
     exported[key] += ["../precious.txt", str(precious), ".git/config", "articles/../index.html"]
+    # names that the file system refuses: they leave nothing undone, and no build failing
+    exported[key] = ["articles/a\0b.html", f"articles/{'x' * 300}.html", *exported[key]]
     exported[str(tmp_path)] = "precious.txt"  # not even a list
     record.write_text(json.dumps(exported), "utf-8")
     (site.articles / "taken-down.txt").unlink()
@@ -281,15 +289,62 @@ def test_build_never_removes_through_a_link_the_operator_made_in_out(
     assert (elsewhere / "taken-down.html").is_file()  # outside out: not ours to remove
 
 
-def test_build_forgets_the_directories_that_are_gone(site: Site, tmp_path: Path) -> None:
+def test_build_remembers_a_directory_missing_for_a_while(site: Site, tmp_path: Path) -> None:
+    write_two_stories(site)
+    www = tmp_path / "www"
+    assert build_into(site, www / "site") == 0
+    www.rename(tmp_path / "www-offline")  # a mount down, say
+    assert build_into(site, tmp_path / "preview") == 0
+    (tmp_path / "www-offline").rename(www)
+    (site.articles / "taken-down.txt").unlink()
+    assert build_into(site, www / "site") == 0
+    assert not (www / "site" / "articles" / "taken-down.html").exists()
+
+
+def test_build_remembers_the_directories_most_recently_built_into(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedsvc import export
+
+    monkeypatch.setattr(export, "KEEP_DIRECTORIES", 2)
     site.write("kept.txt", "Asia\nKept story\n\nStays.\n")
-    for number in range(3):  # a deploy that builds into a fresh directory, then deletes it
-        fresh = tmp_path / f"deploy-{number}"
-        assert build_into(site, fresh) == 0
-        shutil.rmtree(fresh)
-    assert build_into(site, tmp_path / "out") == 0
+    for name in ("a", "b", "a", "c"):  # fresh deploy directories do not grow it for ever
+        assert build_into(site, tmp_path / name) == 0
     record = json.loads((site.root / "var" / "exports.json").read_text("utf-8"))
-    assert list(record) == [str((tmp_path / "out").resolve())]
+    assert list(record) == [str(tmp_path / name) for name in ("a", "c")]
+
+
+def test_build_exports_the_current_version_even_if_another_refresh_published_meanwhile(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedsvc import cli
+
+    site.write("kept.txt", "Asia\nKept story\n\nStays.\n")
+    refresh_once = cli._refresh_once
+
+    def and_then_the_clock_publishes(config: Config) -> tuple[RefreshReport, Version | None]:
+        refreshed = refresh_once(config)
+        site.write("fresh.txt", "Asia\nFresh story\n\nJust in.\n", mtime=1_750_000_100)
+        site.refresh()
+        return refreshed
+
+    monkeypatch.setattr(cli, "_refresh_once", and_then_the_clock_publishes)
+    out = tmp_path / "out"
+    assert build_into(site, out) == 0
+    # never an older site than the one served: that would take the fresh page down again
+    assert (out / "articles" / "fresh-story.html").is_file()
+    assert "Fresh story" in (out / "feeds" / "all.atom").read_text("utf-8")
+
+
+def test_build_leaves_a_copy_that_another_build_has_on_its_way(
+    sample_site: Site, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    (out / "feeds").mkdir(parents=True)
+    on_its_way = out / "feeds" / ".all.atom.0therb1d.feedsvc-tmp"  # from another state_dir
+    on_its_way.write_bytes(b"half of a feed")
+    assert build_into(sample_site, out) == 0
+    assert on_its_way.read_bytes() == b"half of a feed"
 
 
 def test_build_holds_the_build_lock_while_it_writes_into_out(
@@ -297,9 +352,9 @@ def test_build_holds_the_build_lock_while_it_writes_into_out(
 ) -> None:
     import fcntl
 
-    from feedsvc import publish
+    from feedsvc import export
 
-    copy = publish._replace_with_copy
+    copy = export._copy
     locked: list[bool] = []
 
     def copy_checking_the_lock(source: Path, target: Path) -> None:
@@ -313,7 +368,7 @@ def test_build_holds_the_build_lock_while_it_writes_into_out(
                 locked.append(False)
         copy(source, target)
 
-    monkeypatch.setattr(publish, "_replace_with_copy", copy_checking_the_lock)
+    monkeypatch.setattr(export, "_copy", copy_checking_the_lock)
     assert build_into(sample_site, tmp_path / "out") == 0
     assert locked and all(locked)
 
@@ -361,12 +416,19 @@ def test_build_says_so_when_it_cannot_record_what_it_wrote(
     assert result.stderr.strip().splitlines()[-1].startswith(expected)
 
 
-def test_build_refuses_an_out_inside_the_state_dir(sample_site: Site) -> None:
+def test_build_refuses_an_out_that_mixes_with_the_state_dir_or_the_articles(
+    sample_site: Site,
+) -> None:
     current = sample_site.root / "var" / "publish" / "current"
     result = feedsvc("build", "--config", str(sample_site.config_path), "--out", str(current))
     assert result.returncode == 2
-    assert "is inside the state_dir" in result.stderr and "Traceback" not in result.stderr
+    assert "would mix the site with the state_dir" in result.stderr
+    assert "Traceback" not in result.stderr
     assert not (sample_site.root / "var" / "publish").exists()  # nothing was refreshed
+    # nor the site's root: it holds the articles (and the state_dir)
+    config = str(sample_site.config_path)
+    result = feedsvc("build", "--config", config, "--out", ".", cwd=sample_site.root)
+    assert result.returncode == 2 and "would mix the site with" in result.stderr
 
 
 def test_a_first_build_whose_article_changes_while_it_runs_writes_nothing_and_says_why(

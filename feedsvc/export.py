@@ -1,0 +1,168 @@
+"""`feedsvc build --out`: the current version copied into a directory for a static host.
+
+The directory is the operator's. They may post-process it and keep their own files in it (a
+robots.txt, a CNAME, a .git). So its files are copies, never links to the version's: an edit in
+place would reach every version sharing the file, under its old ETag. Each copy replaces the
+file before it with a rename, so a server reading the directory never sends half a file. What
+an earlier export wrote there and the site no longer has is removed (a deleted article's page,
+a removed section's feeds, which would otherwise stay public, and frozen), by the record of
+what each export wrote: never anything else.
+
+The caller holds the state_dir's build lock: exports share the record, and nothing is published
+meanwhile, so the version stays whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import stat
+import tempfile
+import time
+from pathlib import Path
+
+from feedsvc.errors import PublishError
+from feedsvc.publish import Version
+
+#: in the state_dir: the files each export wrote, by the resolved path of its directory
+RECORD = "exports.json"
+#: directories the record remembers, the most recently exported to; a directory is never
+#: forgotten for being missing a while (a mount down), only for being unused the longest
+KEEP_DIRECTORIES = 100
+TEMPORARY = ".feedsvc-tmp"  #: how a copy on its way is named: `.NAME.XXXXXXXX.feedsvc-tmp`
+#: a copy on its way older than this (by ctime) was left by a killed build; a younger one may
+#: be another build's, into the same directory from another state_dir
+STALE_NS = 600 * 10**9
+
+
+def export(version: Version, out: Path, record: Path) -> list[str]:
+    """Copy `version` into `out`; remove what an earlier export wrote there and the version no
+    longer has. Returns the files removed, relative to `out`."""
+    files = sorted(_files_of(version))
+    name = ""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        key = str(out.resolve())
+        exported = _read(record)
+        before = exported.pop(key, [])
+        # Recorded first with what is about to be written: a build that fails or is killed
+        # halfway has written some of both, and the next one must know them all.
+        _write(record, {**exported, key: sorted({*before, *files})}, out)
+        for folder in sorted({out, *((out / f).parent for f in files)}):
+            name = "" if folder == out else f"{folder.relative_to(out)}/"
+            folder.mkdir(parents=True, exist_ok=True)
+            _sweep(folder)
+        for name in files:
+            _copy(version.directory / name, out / name)
+    except OSError as e:
+        at = f" at {name}" if name else ""
+        raise PublishError(
+            f"cannot write the site into {out}{at}: {e.strerror or e}; version {version.id} "
+            "is published all the same: fix this and run the build again"
+        ) from e
+    keep = set(files)
+    removed = [gone for gone in before if gone not in keep and _remove(out, gone)]
+    _write(record, {**exported, key: files}, out)
+    return removed
+
+
+def _files_of(version: Version) -> list[str]:
+    """Every file of a version but its manifest, relative to its directory."""
+    resources = version.resources.values()
+    return [r.file for r in resources] + [f"{r.file}.gz" for r in resources if r.precompressed]
+
+
+def _copy(source: Path, target: Path) -> None:
+    """`source` as `target`, with its mode and mtime (nginx's Last-Modified), renamed over
+    whatever was there. The temporary file is created anew, never opened through a link that
+    someone put in its place."""
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=TEMPORARY, dir=target.parent
+    )
+    try:
+        with open(handle, "wb") as copy, open(source, "rb") as original:
+            shutil.copyfileobj(original, copy)
+            copy.flush()
+            info = os.fstat(original.fileno())
+            os.fchmod(copy.fileno(), stat.S_IMODE(info.st_mode))
+            os.utime(copy.fileno(), ns=(info.st_atime_ns, info.st_mtime_ns))
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _sweep(folder: Path) -> None:
+    """Remove the copies a killed build left on their way (hidden, but nginx serves them)."""
+    oldest = time.time_ns() - STALE_NS
+    for left in folder.glob(f".*{TEMPORARY}"):
+        with contextlib.suppress(OSError):
+            if left.lstat().st_ctime_ns <= oldest:
+                left.unlink()
+
+
+def _remove(out: Path, name: str) -> bool:
+    """Remove a file an earlier export wrote, and the directories it leaves empty (up to
+    `out`); whether it did. Walks down with handles that follow no link, so a directory
+    replaced by a link elsewhere, even while this runs, is never removed through. Whatever
+    stands in the way (the file gone, a directory in its place, a name this system refuses)
+    leaves it, and the next names are removed all the same."""
+    *folders, leaf = name.split("/")
+    handles: list[int] = []
+    try:
+        handles.append(os.open(out, os.O_RDONLY | os.O_DIRECTORY))
+        for folder in folders:
+            flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+            handles.append(os.open(folder, flags, dir_fd=handles[-1]))
+        os.unlink(leaf, dir_fd=handles[-1])
+        for depth in range(len(folders), 0, -1):  # deepest first, and only while empty
+            try:
+                os.rmdir(folders[depth - 1], dir_fd=handles[depth - 1])
+            except OSError:
+                break
+        return True
+    except (OSError, ValueError):
+        return False
+    finally:
+        for handle in handles:
+            os.close(handle)
+
+
+def _read(record: Path) -> dict[str, list[str]]:
+    """What each export wrote, by directory, the least recently exported to first. Only names
+    an export could have written: anyone with the state_dir can edit the record, and no name
+    such as ../x may reach `_remove`. An unreadable record is an empty one: nothing is
+    removed, the safe way to be wrong."""
+    try:
+        found = json.loads(record.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {
+        directory: [name for name in names if isinstance(name, str) and _exportable(name)]
+        for directory, names in found.items()
+        if isinstance(names, list)
+    }
+
+
+def _exportable(name: str) -> bool:
+    """A relative path of plain names, none hidden: the shape of every file a version has."""
+    parts = name.split("/")
+    return "\0" not in name and all(part and not part.startswith(".") for part in parts)
+
+
+def _write(record: Path, exported: dict[str, list[str]], out: Path) -> None:
+    kept = dict(list(exported.items())[-KEEP_DIRECTORIES:])
+    partial = record.with_name(f".{record.name}.tmp")
+    try:
+        partial.write_text(json.dumps(kept), "utf-8")
+        os.replace(partial, record)
+    except OSError as e:
+        raise PublishError(
+            f"cannot record what was written into {out} in {record}: {e.strerror or e}; "
+            "the site is published all the same: fix this and run the build again"
+        ) from e
