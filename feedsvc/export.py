@@ -78,8 +78,9 @@ def _copy(source: Path, target: Path) -> None:
     """`source` as `target`, with its mode and mtime (nginx's Last-Modified), renamed over
     whatever was there. The temporary file is created anew, never opened through a link that
     someone put in its place."""
+    # the name cut short: a page's own name may be as long as the file system allows
     handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=TEMPORARY, dir=target.parent
+        prefix=f".{target.name[:64]}.", suffix=TEMPORARY, dir=target.parent
     )
     try:
         with open(handle, "wb") as copy, open(source, "rb") as original:

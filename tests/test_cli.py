@@ -336,6 +336,16 @@ def test_build_exports_the_current_version_even_if_another_refresh_published_mea
     assert "Fresh story" in (out / "feeds" / "all.atom").read_text("utf-8")
 
 
+def test_build_exports_a_page_whose_name_is_as_long_as_the_file_system_allows(
+    site: Site, tmp_path: Path
+) -> None:
+    slug = "a" * 250  # articles/<slug>.html: 255 bytes, ext4's limit
+    site.write("long.md", f"---\ntitle: Long\nsection: Asia\nslug: {slug}\n---\nBody.\n")
+    out = tmp_path / "out"
+    assert build_into(site, out) == 0
+    assert (out / "articles" / f"{slug}.html").is_file()
+
+
 def test_build_leaves_a_copy_that_another_build_has_on_its_way(
     sample_site: Site, tmp_path: Path
 ) -> None:
