@@ -106,7 +106,12 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
     out: Path = args.out
     state_dir, articles_dir = config.content.state_dir, config.content.articles_dir
     for kept, what in ((state_dir, "the state_dir"), (articles_dir, "articles_dir")):
-        if _overlap(out, kept):
+        try:
+            mixed = _overlap(out, kept)
+        except RuntimeError as e:  # Python before 3.13 says a symbolic link loop so
+            print(f"feedsvc: --out {out}: {e}", file=sys.stderr)
+            return 2
+        if mixed:
             print(
                 f"feedsvc: --out {out} would mix the site with {what} ({kept}); "
                 "choose a directory outside both",

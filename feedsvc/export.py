@@ -17,9 +17,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
-import stat
-import tempfile
 import time
 from pathlib import Path
 
@@ -64,7 +63,11 @@ def export(version: Version, out: Path, record: Path) -> list[str]:
         ) from e
     keep = set(files)
     removed = [gone for gone in before if gone not in keep and _remove(out, gone)]
-    _write(record, {**exported, key: files}, out)
+    # What could not be removed (a directory made a link for a while, a permission) stays
+    # recorded, and a later build removes it once it can.
+    keep.update(removed)
+    left = [name for name in before if name not in keep and os.path.lexists(out / name)]
+    _write(record, {**exported, key: sorted([*files, *left])}, out)
     return removed
 
 
@@ -75,25 +78,33 @@ def _files_of(version: Version) -> list[str]:
 
 
 def _copy(source: Path, target: Path) -> None:
-    """`source` as `target`, with its mode and mtime (nginx's Last-Modified), renamed over
-    whatever was there. The temporary file is created anew, never opened through a link that
-    someone put in its place."""
-    # the name cut short: a page's own name may be as long as the file system allows
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name[:64]}.", suffix=TEMPORARY, dir=target.parent
-    )
+    """`source` as `target`, with its mtime (nginx's Last-Modified), renamed over whatever was
+    there. The temporary file is created anew (`O_EXCL`: never opened through a link that
+    someone put in its place), its mode from this process's umask, as any file it writes: the
+    version's may come from a refresher run with another."""
+    handle, temporary = _create_temporary(target)
     try:
         with open(handle, "wb") as copy, open(source, "rb") as original:
             shutil.copyfileobj(original, copy)
             copy.flush()
             info = os.fstat(original.fileno())
-            os.fchmod(copy.fileno(), stat.S_IMODE(info.st_mode))
             os.utime(copy.fileno(), ns=(info.st_atime_ns, info.st_mtime_ns))
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _create_temporary(target: Path) -> tuple[int, Path]:
+    """A new, empty file beside `target`, hidden, open for writing. Its name carries `target`'s
+    cut short: a page's own may be as long as the file system allows."""
+    while True:
+        temporary = target.with_name(f".{target.name[:64]}.{secrets.token_hex(4)}{TEMPORARY}")
+        try:
+            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temporary
+        except FileExistsError:  # someone's file, or a link to one: another name
+            continue
 
 
 def _sweep(folder: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pty
@@ -287,6 +288,10 @@ def test_build_never_removes_through_a_link_the_operator_made_in_out(
     (site.articles / "taken-down.txt").unlink()
     assert build_into(site, out) == 0
     assert (elsewhere / "taken-down.html").is_file()  # outside out: not ours to remove
+    (out / "articles").unlink()  # a link for a while only: the page is then removed
+    elsewhere.rename(out / "articles")
+    assert build_into(site, out) == 0
+    assert not (out / "articles" / "taken-down.html").exists()
 
 
 def test_build_remembers_a_directory_missing_for_a_while(site: Site, tmp_path: Path) -> None:
@@ -344,6 +349,56 @@ def test_build_exports_a_page_whose_name_is_as_long_as_the_file_system_allows(
     out = tmp_path / "out"
     assert build_into(site, out) == 0
     assert (out / "articles" / f"{slug}.html").is_file()
+
+
+def test_build_copies_with_its_own_umask_whatever_the_refresher_had(
+    sample_site: Site, tmp_path: Path
+) -> None:
+    private = os.umask(0o077)  # a refresher run by a unit with UMask=0077, say
+    try:
+        sample_site.refresh()
+    finally:
+        os.umask(private)
+    assert published_files(sample_site)["feeds/all.atom"].stat().st_mode & 0o777 == 0o600
+    out = tmp_path / "out"
+    assert build_into(sample_site, out) == 0
+    mine = os.umask(0)
+    os.umask(mine)
+    for path in out.rglob("*"):
+        if path.is_file():  # readable by nginx, as any file written with this umask
+            assert path.stat().st_mode & 0o777 == 0o666 & ~mine, path
+
+
+def test_build_into_a_symbolic_link_loop_says_so_in_one_line(
+    sample_site: Site, tmp_path: Path
+) -> None:
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    out = tmp_path / "loop" / "site"
+    result = feedsvc("build", "--config", str(sample_site.config_path), "--out", str(out))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(f"feedsvc: --out {out}: ")
+
+
+def test_build_never_writes_through_a_link_planted_at_a_temporary_name(
+    sample_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedsvc import export
+
+    sample_site.refresh()
+    out, victim = tmp_path / "out", tmp_path / "authorized_keys"
+    victim.write_text("ssh-ed25519 AAAA", "utf-8")
+    for name in published_files(sample_site):  # a link at the first name each copy tries
+        planted = out / name
+        planted.parent.mkdir(parents=True, exist_ok=True)
+        planted.with_name(f".{planted.name[:64]}.guessed0{export.TEMPORARY}").symlink_to(victim)
+    guesses, fresh = itertools.cycle(["guessed0", ""]), itertools.count()
+
+    def token_hex(size: int) -> str:  # each copy's first try is the planted name
+        return next(guesses) or f"{next(fresh):08x}"
+
+    monkeypatch.setattr(export.secrets, "token_hex", token_hex)
+    assert build_into(sample_site, out) == 0
+    assert victim.read_text("utf-8") == "ssh-ed25519 AAAA"
 
 
 def test_build_leaves_a_copy_that_another_build_has_on_its_way(
