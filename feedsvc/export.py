@@ -63,10 +63,11 @@ def export(version: Version, out: Path, record: Path) -> list[str]:
         ) from e
     keep = set(files)
     removed = [gone for gone in before if gone not in keep and _remove(out, gone)]
-    # What could not be removed (a directory made a link for a while, a permission) stays
-    # recorded, and a later build removes it once it can.
+    # What could not be removed stays recorded, and a later build removes it once it can: a
+    # directory made a link for a while, a permission, or a file not there at all, as when
+    # `out` is a mount point and this build wrote onto it while the mount was down.
     keep.update(removed)
-    left = [name for name in before if name not in keep and os.path.lexists(out / name)]
+    left = [name for name in before if name not in keep]
     _write(record, {**exported, key: sorted([*files, *left])}, out)
     return removed
 

@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -302,6 +303,22 @@ def test_build_remembers_a_directory_missing_for_a_while(site: Site, tmp_path: P
     assert build_into(site, tmp_path / "preview") == 0
     (tmp_path / "www-offline").rename(www)
     (site.articles / "taken-down.txt").unlink()
+    assert build_into(site, www / "site") == 0
+    assert not (www / "site" / "articles" / "taken-down.html").exists()
+
+
+def test_build_onto_an_empty_mount_point_forgets_nothing_of_the_mounted_site(
+    site: Site, tmp_path: Path
+) -> None:
+    write_two_stories(site)
+    www = tmp_path / "www"
+    assert build_into(site, www / "site") == 0
+    www.rename(tmp_path / "www-offline")  # the mount is down: its mount point is empty
+    www.mkdir()
+    (site.articles / "taken-down.txt").unlink()
+    assert build_into(site, www / "site") == 0  # a scheduled build, onto the mount point
+    shutil.rmtree(www)
+    (tmp_path / "www-offline").rename(www)  # the mount is back
     assert build_into(site, www / "site") == 0
     assert not (www / "site" / "articles" / "taken-down.html").exists()
 
