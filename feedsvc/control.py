@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from feedsvc.errors import LockedError
 
@@ -20,16 +21,25 @@ STATUS_FILE = "status.json"
 
 
 def write_status(state_dir: Path, status: dict[str, object]) -> None:
-    """Atomically replace `status.json`: `/healthz` never reads half of one."""
-    target = state_dir / STATUS_FILE
-    temporary = state_dir / f".{STATUS_FILE}.{os.getpid()}"
-    temporary.write_text(json.dumps(status, indent=1), "utf-8")
-    os.replace(temporary, target)
+    """Replace `status.json`: `/healthz` never reads half of one."""
+    write_json(state_dir / STATUS_FILE, status, indent=1)
 
 
 def read_status(state_dir: Path) -> dict[str, object]:
+    return read_json(state_dir / STATUS_FILE)
+
+
+def write_json(target: Path, value: object, indent: int | None = None) -> None:
+    """Atomically replace a JSON file of the state_dir: a reader sees the old one or the new."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}")
+    temporary.write_text(json.dumps(value, indent=indent), "utf-8")
+    os.replace(temporary, target)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from the state_dir; {} if missing, unreadable or not an object."""
     try:
-        loaded = json.loads((state_dir / STATUS_FILE).read_text("utf-8"))
+        loaded = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
         return {}
     return loaded if isinstance(loaded, dict) else {}

@@ -15,13 +15,13 @@ meanwhile, so the version stays whole.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import shutil
 import time
 from pathlib import Path
 
+from feedsvc.control import read_json, write_json
 from feedsvc.errors import PublishError
 from feedsvc.publish import Version
 
@@ -149,15 +149,9 @@ def _read(record: Path) -> dict[str, list[str]]:
     an export could have written: anyone with the state_dir can edit the record, and no name
     such as ../x may reach `_remove`. An unreadable record is an empty one: nothing is
     removed, the safe way to be wrong."""
-    try:
-        found = json.loads(record.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(found, dict):
-        return {}
     return {
         directory: [name for name in names if isinstance(name, str) and _exportable(name)]
-        for directory, names in found.items()
+        for directory, names in read_json(record).items()
         if isinstance(names, list)
     }
 
@@ -169,11 +163,8 @@ def _exportable(name: str) -> bool:
 
 
 def _write(record: Path, exported: dict[str, list[str]], out: Path) -> None:
-    kept = dict(list(exported.items())[-KEEP_DIRECTORIES:])
-    partial = record.with_name(f".{record.name}.tmp")
     try:
-        partial.write_text(json.dumps(kept), "utf-8")
-        os.replace(partial, record)
+        write_json(record, dict(list(exported.items())[-KEEP_DIRECTORIES:]))
     except OSError as e:
         raise PublishError(
             f"cannot record what was written into {out} in {record}: {e.strerror or e}; "
