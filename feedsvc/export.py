@@ -66,9 +66,7 @@ def export(version: Version, out: Path, record: Path) -> list[str]:
     # What could not be removed stays recorded, and a later build removes it once it can: a
     # directory made a link for a while, a permission, or a file not there at all, as when
     # `out` is a mount point and this build wrote onto it while the mount was down.
-    keep.update(removed)
-    left = [name for name in before if name not in keep]
-    _write(record, {**exported, key: sorted([*files, *left])}, out)
+    _write(record, {**exported, key: sorted({*before, *files}.difference(removed))}, out)
     return removed
 
 

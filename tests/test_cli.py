@@ -192,6 +192,8 @@ def test_build_removes_what_an_earlier_build_wrote_and_the_site_no_longer_has(
     site.config_path.write_text(without_europe(), "utf-8")
     assert build_into(site, out) == 0
     assert not (out / "articles" / "taken-down.html").exists()  # no longer public
+    (recorded,) = json.loads((site.root / "var" / "exports.json").read_text("utf-8")).values()
+    assert "articles/taken-down.html" not in recorded  # removed: not looked for again
     assert not list((out / "feeds").glob("europe.*"))  # nor frozen feeds of a removed section
     assert (out / "articles" / "kept-story.html").is_file()
     assert (out / "robots.txt").is_file() and (out / "articles" / "about.html").is_file()
