@@ -659,7 +659,7 @@ def _read_batch(batch: tuple[Path, ReaderSettings, list[_Job]]) -> list[_Read]:
 
 
 def _read_file(articles_dir: Path, job: _Job, reader: ReaderSettings) -> _Read:
-    # joined as strings: a pathlib join costs ~5 µs, a tenth of reading a file in a cold build
+    # joined as strings: a pathlib join cost ~2 µs of the ~48 a worker spends on a file
     data = _read_settled(os.path.join(articles_dir, job.path), job.info, job.settle_ns)
     if data is None:
         return _Read(None, None)
