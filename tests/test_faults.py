@@ -184,7 +184,7 @@ def in_place_then_switched(seen: list[str], version: Version) -> None:
     versions = version.directory.parent
     placed = seen.index(f"renamed {version.directory}")
     switched = seen.index("switched", placed)
-    assert placed < seen.index(str(versions), placed) < switched
+    assert str(versions) in seen[placed + 1 : switched]
     assert str(versions.parent) in seen[switched:]
 
 

@@ -23,7 +23,7 @@ from lxml import etree
 from feedsvc import refresh as refresh_module
 from feedsvc.corpus import check_files
 from feedsvc.publish import Version, load_current, publish_dir
-from feedsvc.refresh import Refresher
+from feedsvc.refresh import Refresher, RefreshReport
 from tests.conftest import DATA, SAMPLE, SECTIONS, Site, config_text
 from tests.test_entries import entries as stored_entries
 
@@ -636,14 +636,16 @@ def test_a_refresh_that_waited_for_another_never_hides_what_that_one_showed(
             yield
 
     monkeypatch.setattr(refresh_module, "build_lock", slow_to_get)
-    late = threading.Thread(target=site.refresh, name="waiting")
+    reports: list[RefreshReport] = []
+    late = threading.Thread(target=lambda: reports.append(site.refresh()), name="waiting")
     late.start()
-    waiting.wait()
+    assert waiting.wait(30)
     sleep_until(due)
     site.refresh()  # began after `due`, got the lock first
     assert "Embargoed" in site.published("/feeds/all.atom").decode()
     go.set()
-    late.join()
+    late.join(30)
+    assert len(reports) == 1 and reports[0].scheduled == 0  # it ran, after `due` too
     assert "Embargoed" in site.published("/feeds/all.atom").decode()
 
 
