@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from tests.conftest import SAMPLE, Site, config_text
-from tests.servers import Server, feedsvc, serve, wait_for
+from tests.servers import Process, Server, feedsvc, serve, wait_for
 
 MARKUP_TITLE = "Asia\n<script>alert('x')</script> & <b>bold</b> claims\n\nBody <i>text</i>.\n"
 
@@ -118,29 +118,27 @@ def test_if_modified_since(server: Server) -> None:
     assert response.status == 200
 
 
-def test_an_entry_dated_before_the_newest_moves_last_modified(site: Site) -> None:
+def test_an_entry_dated_before_the_newest_moves_last_modified(
+    site: Site, running: list[Process]
+) -> None:
     """For clients that send only If-Modified-Since: the feed changed, so it is later, though
     its newest entry (and its own <updated>) did not."""
     site.write("new.txt", "Asia\nThe newest story\n\nBody.\n", mtime=1_760_000_000)
-    running = serve(site.config_path, site.root / "serve.log")
-    try:
-        running.wait_until("/feeds/all.rss")
-        first, _ = fetch(running, "/feeds/all.rss")
-        since = first.getheader("Last-Modified", "")
-        site.write("old.txt", "Europe\nFound in the archive\n\nBody.\n", mtime=1_700_000_000)
-        assert feedsvc("refresh", "--config", str(site.config_path)).returncode == 0
-        wait_for(
-            lambda: (
-                fetch(running, "/feeds/all.rss")[0].getheader("ETag") != first.getheader("ETag")
-            ),
-            "the new version served",
-        )
-        response, body = fetch(running, "/feeds/all.rss", headers={"If-Modified-Since": since})
-        assert response.status == 200 and b"Found in the archive" in body
-        moved = parsedate_to_datetime(response.getheader("Last-Modified", ""))
-        assert moved > parsedate_to_datetime(since)
-    finally:
-        running.stop()
+    server = serve(site.config_path, site.root / "serve.log")
+    running.append(server)
+    server.wait_until("/feeds/all.rss")
+    first, _ = fetch(server, "/feeds/all.rss")
+    since = first.getheader("Last-Modified", "")
+    site.write("old.txt", "Europe\nFound in the archive\n\nBody.\n", mtime=1_700_000_000)
+    assert feedsvc("refresh", "--config", str(site.config_path)).returncode == 0
+    wait_for(
+        lambda: fetch(server, "/feeds/all.rss")[0].getheader("ETag") != first.getheader("ETag"),
+        "the new version served",
+    )
+    response, body = fetch(server, "/feeds/all.rss", headers={"If-Modified-Since": since})
+    assert response.status == 200 and b"Found in the archive" in body
+    moved = parsedate_to_datetime(response.getheader("Last-Modified", ""))
+    assert moved > parsedate_to_datetime(since)
 
 
 @pytest.mark.parametrize("path", ["/feeds/all.atom", "/feeds/asia.rss", "/feeds/all.json", "/"])
