@@ -490,6 +490,11 @@ def scheduled_story(due: datetime, title: str = "Embargoed story") -> str:
     return f"---\ntitle: {title}\nsection: Europe\ndate: {due.isoformat()}\n---\n\nBody.\n"
 
 
+def in_whole_seconds(seconds: int) -> datetime:
+    """A moment that many seconds from now, as a front-matter date gives it (no microseconds)."""
+    return datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=seconds)
+
+
 def sleep_until(moment: datetime) -> None:
     time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()) + 0.1)
 
@@ -498,7 +503,7 @@ def test_a_scheduled_article_takes_its_new_date_until_it_is_out(site: Site) -> N
     """An embargo moved, or a mistyped date fixed: never shown, an entry is dated anew (its id
     stays); shown, its date never moves again, and the operator is told the edit is ignored."""
     site.write("out.txt", "Asia\nOut already\n\nBody.\n", mtime=1_700_000_000)
-    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    soon = in_whole_seconds(2)
     site.write("later.md", scheduled_story(soon))
     site.refresh()
     later = datetime(2051, 1, 1, tzinfo=UTC)
@@ -534,7 +539,7 @@ def test_an_article_dated_in_the_future_is_published_then_and_not_before(site: S
     """A story scheduled in its front matter: readers never see an entry dated ahead of them,
     the operator is told when it comes out, and it does with no change to its file."""
     site.write("out.txt", "Asia\nOut already\n\nBody.\n", mtime=1_700_000_000)
-    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
+    due = in_whole_seconds(3)
     site.write("later.md", scheduled_story(due))
     report = site.refresh()
     assert (report.scheduled, report.next_scheduled) == (1, due)
@@ -564,7 +569,7 @@ def test_an_article_dated_in_the_future_is_published_then_and_not_before(site: S
 def test_one_refresher_publishes_an_entry_once_due_with_no_file_changed(site: Site) -> None:
     """The clock keeps one refresher: its quick "nothing changed" check looks at the schedule."""
     site.write("out.txt", "Asia\nOut already\n\nBody.\n", mtime=1_700_000_000)
-    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    due = in_whole_seconds(2)
     site.write("later.md", scheduled_story(due))
     refresher = Refresher(site.config())
     try:
@@ -581,7 +586,7 @@ def test_one_refresher_publishes_an_entry_once_due_with_no_file_changed(site: Si
 def test_a_discovered_section_whose_only_entry_is_scheduled_has_no_feed_yet(site: Site) -> None:
     allow_new_sections(site)
     site.write("out.txt", "Asia\nOut already\n\nBody.\n", mtime=1_700_000_000)
-    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    due = in_whole_seconds(2)
     site.write("later.md", scheduled_story(due).replace("Europe", "Sports"))
     site.refresh()
     assert not [path for path in current(site).resources if "sports" in path]
@@ -604,7 +609,7 @@ def test_an_embargo_moved_holds_when_the_current_version_cannot_be_read(site: Si
     """What was shown is recorded in the store too: a damaged manifest does not make every
     entry dated before now count as shown."""
     site.write("out.txt", "Asia\nOut already\n\nBody.\n", mtime=1_700_000_000)
-    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    soon = in_whole_seconds(2)
     site.write("later.md", scheduled_story(soon))
     site.refresh()
     site.write("later.md", scheduled_story(datetime(2051, 1, 1, tzinfo=UTC)), 1_750_000_100)
@@ -620,7 +625,7 @@ def test_a_refresh_that_waited_for_another_never_hides_what_that_one_showed(
     """`feedsvc refresh` waiting while the clock publishes an entry just due: its own version,
     published after, must show it too."""
     site.write("out.txt", "Asia\nOut already\n\nBody.\n", mtime=1_700_000_000)
-    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    due = in_whole_seconds(2)
     site.write("later.md", scheduled_story(due))
     site.refresh()
     real_lock = refresh_module.build_lock

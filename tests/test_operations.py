@@ -32,7 +32,7 @@ from feedsvc.refresh import Refresher, RefreshReport
 from feedsvc.state import StateStore
 from tests.conftest import SAMPLE, Site, config_text
 from tests.servers import Process, clock, feedsvc, get, gunicorn, serve, wait_for
-from tests.test_feeds import scheduled_story
+from tests.test_feeds import in_whole_seconds, scheduled_story
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 EUROPE = "Europe\nTalks resume in Vienna\n\nDelegates met again.\nNo date was set.\n"
@@ -372,7 +372,7 @@ def test_a_scheduled_article_is_served_when_due_not_at_the_next_tick(
 ) -> None:
     write_config(site, interval=3600)
     site.write("europe.txt", EUROPE)
-    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=4)
+    due = in_whole_seconds(4)
     site.write("later.md", scheduled_story(due))
     server = serve(site.config_path, tmp_path / "serve.log")
     running.append(server)
@@ -389,7 +389,7 @@ def test_a_scheduled_article_is_served_when_due_not_at_the_next_tick(
     assert datetime.now(UTC) >= due
 
     # Scheduled by another process's refresh (no watcher here to tell the clock of the file).
-    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=4)
+    due = in_whole_seconds(4)
     site.write("later2.md", scheduled_story(due, "Second embargo"))
     assert feedsvc("refresh", "--config", str(site.config_path)).returncode == 0
     assert "Second embargo" not in served()
@@ -432,7 +432,7 @@ def test_an_entry_due_after_the_next_tick_is_published_when_due_not_a_tick_later
 ) -> None:
     write_config(site, interval=4)
     site.write("a.txt", EUROPE)
-    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=7)
+    due = in_whole_seconds(7)
     site.write("later.md", scheduled_story(due))
     asked = running_clock(site, (due - datetime.now(UTC)).total_seconds() + 0.7)
     assert any(due <= began < due + timedelta(seconds=0.6) for began, _ in asked), asked
@@ -444,7 +444,7 @@ def test_a_refresh_failing_once_an_entry_is_due_waits_for_the_next_tick(
     """Not once a second: each failure rewrites the status, the past due time with it."""
     write_config(site, interval=3600)
     site.write("a.txt", EUROPE)
-    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    due = in_whole_seconds(2)
     site.write("later.md", scheduled_story(due))
     real = refresh_module.write_version
 
