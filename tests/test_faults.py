@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -220,8 +220,7 @@ def test_a_version_is_on_the_disk_before_it_is_made_current(
     # The next version writes what changed and links the rest: only what it wrote is flushed
     # again, and the links' directories.
     flushes.clear()
-    text = (sample_site.articles / SAMPLE.name).read_text("utf-8")
-    sample_site.write(SAMPLE.name, text.replace("\n\n", "\n\nA correction first.\n", 1))
+    correct_the_sample(sample_site)
     sample_site.refresh()
     second = current(sample_site)
     assert second.id != first.id
@@ -232,21 +231,31 @@ def test_a_version_is_on_the_disk_before_it_is_made_current(
     in_place_then_switched(flushes, second)
 
 
+def correct_the_sample(site: Site) -> None:
+    """An edit of the sample article: a new paragraph first."""
+    text = (site.articles / SAMPLE.name).read_text("utf-8")
+    site.write(SAMPLE.name, text.replace("\n\n", "\n\nA correction first.\n", 1))
+
+
+def fail_fsync(patcher: pytest.MonkeyPatch, when: Callable[[str], bool]) -> None:
+    """fsync fails (EIO) for the files and directories whose path `when` picks."""
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if when(os.readlink(f"/proc/self/fd/{fd}")):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_fsync(fd)
+
+    patcher.setattr(os, "fsync", fsync)
+
+
 def test_a_version_the_disk_cannot_keep_is_not_made_current(
     sample_site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sample_site.refresh()
     before = current(sample_site)
-    real_fsync = os.fsync
-
-    def failing(fd: int) -> None:
-        if os.readlink(f"/proc/self/fd/{fd}").endswith(".atom"):
-            raise OSError(errno.EIO, os.strerror(errno.EIO))
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", failing)
-    text = (sample_site.articles / SAMPLE.name).read_text("utf-8")
-    sample_site.write(SAMPLE.name, text.replace("\n\n", "\n\nA correction first.\n", 1))
+    fail_fsync(monkeypatch, lambda path: path.endswith(".atom"))
+    correct_the_sample(sample_site)
     with pytest.raises(PublishError) as failed:
         sample_site.refresh()
     assert "Input/output error" in str(failed.value)
@@ -263,17 +272,9 @@ def test_a_version_whose_name_was_not_flushed_is_flushed_before_it_is_made_curre
     sample_site.refresh()
     before = current(sample_site)
     versions = str(before.directory.parent)
-    spying = os.fsync
-
-    def failing_for_versions(fd: int) -> None:
-        if os.readlink(f"/proc/self/fd/{fd}") == versions:
-            raise OSError(errno.EIO, os.strerror(errno.EIO))
-        spying(fd)
-
-    text = (sample_site.articles / SAMPLE.name).read_text("utf-8")
-    sample_site.write(SAMPLE.name, text.replace("\n\n", "\n\nA correction first.\n", 1))
+    correct_the_sample(sample_site)
     with monkeypatch.context() as failing:
-        failing.setattr(os, "fsync", failing_for_versions)
+        fail_fsync(failing, lambda path: path == versions)
         with pytest.raises(PublishError):
             sample_site.refresh()
     assert current(sample_site).id == before.id
@@ -289,14 +290,7 @@ def test_a_switch_the_disk_does_not_confirm_is_made_and_said(
     sample_site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     root = publish_dir(sample_site.root / "var")
-    real_fsync = os.fsync
-
-    def failing_for_the_switch(fd: int) -> None:
-        if os.readlink(f"/proc/self/fd/{fd}") == str(root):
-            raise OSError(errno.EIO, os.strerror(errno.EIO))
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", failing_for_the_switch)
+    fail_fsync(monkeypatch, lambda path: path == str(root))
     with caplog.at_level(logging.WARNING):
         report = sample_site.refresh()
     assert report.published and current_id(root) == report.version
