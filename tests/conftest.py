@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,9 @@ DATA = Path(__file__).resolve().parent / "data"
 SECTIONS = ["America", "Europe", "Middle East", "Asia", "Diplomacy"]
 
 
-def config_text(base_url: str = "http://127.0.0.1:8000", **tables: str) -> str:
+def config_text(
+    base_url: str = "http://127.0.0.1:8000", sections: Sequence[str] = SECTIONS, **tables: str
+) -> str:
     """A complete config.toml; `tables` replaces whole tables, e.g. feeds='max_entries = 2'."""
     parts = {
         "site": (
@@ -34,7 +36,7 @@ def config_text(base_url: str = "http://127.0.0.1:8000", **tables: str) -> str:
     }
     parts.update(tables)
     text = "".join(f"[{name}]\n{body}\n\n" for name, body in parts.items())
-    for name in SECTIONS:
+    for name in sections:
         text += f'[[sections]]\nname = "{name}"\ndescription = "News: {name}."\n\n'
     return text
 
