@@ -115,6 +115,16 @@ def published_files(site: Site) -> dict[str, Path]:
     }
 
 
+def refused_build(site: Site, out: Path | str, cwd: Path | None = None) -> str:
+    """A `feedsvc build` run as an operator runs it, that ends in error 2: the one line it
+    says why in (never a traceback)."""
+    config = str(site.config_path)
+    result = feedsvc("build", "--config", config, "--out", str(out), cwd=cwd)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stderr.strip().splitlines()[-1]
+
+
 def test_build_copies_the_site_into_out_and_replaces_each_file_on_the_next_build(
     sample_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -388,9 +398,7 @@ def test_build_into_a_symbolic_link_loop_says_so_in_one_line(
 ) -> None:
     (tmp_path / "loop").symlink_to(tmp_path / "loop")
     out = tmp_path / "loop" / "site"
-    result = feedsvc("build", "--config", str(sample_site.config_path), "--out", str(out))
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith(f"feedsvc: --out {out}: ")
+    assert refused_build(sample_site, out).startswith(f"feedsvc: --out {out}: ")
 
 
 def test_build_never_writes_through_a_link_planted_at_a_temporary_name(
@@ -476,12 +484,9 @@ def test_build_into_a_directory_where_a_file_goes_says_so_and_keeps_the_version(
 ) -> None:
     out = tmp_path / "out"
     (out / "feeds" / "all.atom" / "x").mkdir(parents=True)
-    result = feedsvc("build", "--config", str(sample_site.config_path), "--out", str(out))
-    assert result.returncode == 2
-    message = result.stderr.strip().splitlines()[-1]
+    message = refused_build(sample_site, out)
     assert message.startswith(f"feedsvc: cannot write the site into {out} at feeds/all.atom: ")
     assert "is published all the same: fix this and run the build again" in message
-    assert "Traceback" not in result.stderr
     assert "feeds/all.atom" in published_files(sample_site)
     assert not [p for p in out.rglob("*") if p.name.endswith(".feedsvc-tmp")]
 
@@ -491,26 +496,19 @@ def test_build_says_so_when_it_cannot_record_what_it_wrote(
 ) -> None:
     (sample_site.root / "var" / "exports.json").mkdir(parents=True)
     out = tmp_path / "out"
-    result = feedsvc("build", "--config", str(sample_site.config_path), "--out", str(out))
-    assert result.returncode == 2
     record = sample_site.root / "var" / "exports.json"
     expected = f"feedsvc: cannot record what was written into {out} in {record}: "
-    assert result.stderr.strip().splitlines()[-1].startswith(expected)
+    assert refused_build(sample_site, out).startswith(expected)
 
 
 def test_build_refuses_an_out_that_mixes_with_the_state_dir_or_the_articles(
     sample_site: Site,
 ) -> None:
     current = sample_site.root / "var" / "publish" / "current"
-    result = feedsvc("build", "--config", str(sample_site.config_path), "--out", str(current))
-    assert result.returncode == 2
-    assert "would mix the site with the state_dir" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "would mix the site with the state_dir" in refused_build(sample_site, current)
     assert not (sample_site.root / "var" / "publish").exists()  # nothing was refreshed
     # nor the site's root: it holds the articles (and the state_dir)
-    config = str(sample_site.config_path)
-    result = feedsvc("build", "--config", config, "--out", ".", cwd=sample_site.root)
-    assert result.returncode == 2 and "would mix the site with" in result.stderr
+    assert "would mix the site with" in refused_build(sample_site, ".", cwd=sample_site.root)
 
 
 def test_a_first_build_whose_article_changes_while_it_runs_writes_nothing_and_says_why(
