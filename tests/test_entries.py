@@ -15,6 +15,7 @@ from feedsvc.config import load_config
 from feedsvc.corpus import check_files
 from feedsvc.errors import StateError
 from feedsvc.model import Entry
+from feedsvc.refresh import RefreshReport
 from feedsvc.state import StateStore
 from tests.conftest import Site, config_text
 
@@ -296,17 +297,23 @@ def test_a_held_article_whose_file_is_deleted_is_unpublished_and_released(site: 
     assert site.refresh().removed == 1 and len(entries(site)) == 1 and held(site) == []
 
 
+def held_without_its_body(site: Site) -> RefreshReport:
+    """a.txt's article published, then held by a broken save with no body of it kept (as in
+    a store made before bodies were kept), while b.txt adds another: that refresh's report."""
+    site.write("a.txt", ARTICLE, mtime=1_700_000_000)
+    site.refresh()
+    with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db, db:
+        db.execute("DELETE FROM bodies")
+    site.write("a.txt", ARTICLE.replace("Original title\n\n", "Original title\n"), 1.8e9)
+    site.write("b.txt", OTHER, mtime=1.8e9)
+    return site.refresh()
+
+
 def test_an_article_held_without_a_kept_body_is_left_out_until_its_file_is_fixed(
     site: Site,
 ) -> None:
-    site.write("a.txt", ARTICLE, mtime=1_700_000_000)
-    site.refresh()
-    before = only(site)
-    with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db, db:
-        db.execute("DELETE FROM bodies")  # as in a store made before bodies were kept
-    site.write("a.txt", ARTICLE.replace("Original title\n\n", "Original title\n"), 1.8e9)
-    site.write("b.txt", OTHER, mtime=1.8e9)
-    report = site.refresh()
+    report = held_without_its_body(site)
+    (before,) = [e for e in entries(site) if e.title == "Original title"]
     assert report.published and report.deferred == () and report.removed == 0
     shown = feedparser.parse(site.published("/feeds/all.atom")).entries
     assert [e.title for e in shown] == ["Another story"]
@@ -325,13 +332,7 @@ def test_an_article_left_out_is_shown_again_once_its_file_is_restored_as_it_was(
     site: Site,
 ) -> None:
     """Restored byte for byte: no entry changes, but the hold ends, and that is published."""
-    site.write("a.txt", ARTICLE, mtime=1_700_000_000)
-    site.refresh()
-    with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db, db:
-        db.execute("DELETE FROM bodies")
-    site.write("a.txt", ARTICLE.replace("Original title\n\n", "Original title\n"), 1.8e9)
-    site.write("b.txt", OTHER, mtime=1.8e9)
-    site.refresh()
+    held_without_its_body(site)
     assert "Original title" not in site.published("/feeds/all.atom").decode()
     site.write("a.txt", ARTICLE, mtime=1_700_000_005)
     report = site.refresh()
