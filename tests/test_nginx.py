@@ -112,3 +112,14 @@ def test_nginx_serves_a_new_version_as_soon_as_it_is_switched(
     after = get(nginx.url, "/feeds/asia.atom")[2]
     assert after != before and b"A new story" in after
     assert after == sample_site.published("/feeds/asia.atom")
+
+
+def test_nginx_never_serves_a_hidden_name(sample_site: Site, nginx: Server) -> None:
+    """No published file is hidden; a `.git`, or a file that `build --out` is copying, is."""
+    served = publish_dir(sample_site.root / "var") / "current"
+    (served / ".git").mkdir()
+    (served / ".git" / "config").write_text("[remote]\n", "utf-8")
+    (served / "feeds" / ".all.atom.a1b2c3d4.feedsvc-tmp").write_text("<feed", "utf-8")
+    for path in ("/.git/config", "/.git/", "/feeds/.all.atom.a1b2c3d4.feedsvc-tmp"):
+        assert get(nginx.url, path)[0] == 404, path
+    assert get(nginx.url, "/feeds/all.atom")[0] == 200
