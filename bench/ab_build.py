@@ -21,7 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from suite import BIN, WORK, code_env, compared_commits, in_turn, write_config  # bench/suite.py
+# bench/suite.py, beside this file
+from suite import BIN, WORK, Trash, code_env, compared_commits, in_turn, write_config
 
 FORMATS = ("seed", "markdown")
 
@@ -42,18 +43,22 @@ def main() -> int:
     if missing:
         sys.exit(f"ab_build: no {', '.join(map(str, missing))}: run bench/run.sh once first")
 
+    trash = Trash(WORK / "trash")  # emptied at the end: see `Trash`
+
     def feedsvc(code: Path, fmt: str) -> float:
-        with tempfile.TemporaryDirectory(dir=WORK) as scratch:
-            run = Path(scratch)
-            config = write_config(run / "config.toml", corpora[fmt], run / "state")
-            command = [BIN / "feedsvc", "build", "--config", config, "--out", run / "out"]
-            return timed(command, code_env(code))
+        run = Path(tempfile.mkdtemp(dir=WORK))
+        config = write_config(run / "config.toml", corpora[fmt], run / "state")
+        command = [BIN / "feedsvc", "build", "--config", config, "--out", run / "out"]
+        seconds = timed(command, code_env(code))
+        trash.discard(run)
+        return seconds
 
     def hugo() -> float:
-        with tempfile.TemporaryDirectory(dir=WORK) as scratch:
-            run = Path(scratch)
-            site = ["-s", hugo_site, "--contentDir", corpora["markdown"]]
-            return timed(["hugo", "--quiet", *site, "-d", run / "out", "--cacheDir", run / "cache"])
+        run = Path(tempfile.mkdtemp(dir=WORK))
+        site = ["-s", hugo_site, "--contentDir", corpora["markdown"]]
+        seconds = timed(["hugo", "--quiet", *site, "-d", run / "out", "--cacheDir", run / "cache"])
+        trash.discard(run)
+        return seconds
 
     cases = [(f"{name} {fmt}", code, fmt) for fmt in FORMATS for name, code in sides]
     times: dict[str, list[float]] = {}
@@ -62,6 +67,7 @@ def main() -> int:
             seconds = feedsvc(code, fmt) if code is not None else hugo()
             times.setdefault(label, []).append(seconds)
             print(f"round {number + 1} {label}: {seconds:.2f} s", file=sys.stderr)
+    trash.empty()
     (before, _), (after, _) = sides
     peer = statistics.median(times["hugo markdown"])
     print(f"| cold build {args.n} | {before} | {after} | ratio | Hugo | {after} x Hugo |")
