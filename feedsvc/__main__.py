@@ -2,6 +2,6 @@
 
 import sys
 
-from feedsvc.cli import main
+from feedsvc.cli import run
 
-sys.exit(main())
+sys.exit(run())
