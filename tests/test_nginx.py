@@ -114,12 +114,17 @@ def test_nginx_serves_a_new_version_as_soon_as_it_is_switched(
     assert after == sample_site.published("/feeds/asia.atom")
 
 
-def test_nginx_never_serves_a_hidden_name(sample_site: Site, nginx: Server) -> None:
-    """No published file is hidden; a `.git`, or a file that `build --out` is copying, is."""
+def test_nginx_never_serves_a_hidden_name_but_well_known(sample_site: Site, nginx: Server) -> None:
+    """No published file is hidden; a `.git` or a file that `build --out` is copying (where the
+    block serves that directory) is, and `/.well-known/` (ACME challenges, security.txt) is
+    the operator's to serve."""
     served = publish_dir(sample_site.root / "var") / "current"
     (served / ".git").mkdir()
     (served / ".git" / "config").write_text("[remote]\n", "utf-8")
     (served / "feeds" / ".all.atom.a1b2c3d4.feedsvc-tmp").write_text("<feed", "utf-8")
-    for path in ("/.git/config", "/.git/", "/feeds/.all.atom.a1b2c3d4.feedsvc-tmp"):
+    (served / ".well-known").mkdir()
+    (served / ".well-known" / "security.txt").write_text("Contact: a@b.example\n", "utf-8")
+    for path in ("/.git/config", "/feeds/.all.atom.a1b2c3d4.feedsvc-tmp"):
         assert get(nginx.url, path)[0] == 404, path
+    assert get(nginx.url, "/.well-known/security.txt")[0] == 200
     assert get(nginx.url, "/feeds/all.atom")[0] == 200
