@@ -46,28 +46,26 @@ def main() -> int:
     trash = Trash(WORK / "trash")  # emptied at the end: see `Trash`
 
     def feedsvc(code: Path, fmt: str) -> float:
-        run = Path(tempfile.mkdtemp(dir=WORK))
+        run = Path(tempfile.mkdtemp(dir=trash.root))  # already in it: never deleted while timed
         config = write_config(run / "config.toml", corpora[fmt], run / "state")
         command = [BIN / "feedsvc", "build", "--config", config, "--out", run / "out"]
-        seconds = timed(command, code_env(code))
-        trash.discard(run)
-        return seconds
+        return timed(command, code_env(code))
 
     def hugo() -> float:
-        run = Path(tempfile.mkdtemp(dir=WORK))
+        run = Path(tempfile.mkdtemp(dir=trash.root))
         site = ["-s", hugo_site, "--contentDir", corpora["markdown"]]
-        seconds = timed(["hugo", "--quiet", *site, "-d", run / "out", "--cacheDir", run / "cache"])
-        trash.discard(run)
-        return seconds
+        return timed(["hugo", "--quiet", *site, "-d", run / "out", "--cacheDir", run / "cache"])
 
     cases = [(f"{name} {fmt}", code, fmt) for fmt in FORMATS for name, code in sides]
     times: dict[str, list[float]] = {}
-    for number in range(args.rounds):
-        for label, code, fmt in in_turn([*cases, ("hugo markdown", None, "markdown")], number):
-            seconds = feedsvc(code, fmt) if code is not None else hugo()
-            times.setdefault(label, []).append(seconds)
-            print(f"round {number + 1} {label}: {seconds:.2f} s", file=sys.stderr)
-    trash.empty()
+    try:
+        for number in range(args.rounds):
+            for label, code, fmt in in_turn([*cases, ("hugo markdown", None, "markdown")], number):
+                seconds = feedsvc(code, fmt) if code is not None else hugo()
+                times.setdefault(label, []).append(seconds)
+                print(f"round {number + 1} {label}: {seconds:.2f} s", file=sys.stderr)
+    finally:
+        trash.empty()
     (before, _), (after, _) = sides
     peer = statistics.median(times["hugo markdown"])
     print(f"| cold build {args.n} | {before} | {after} | ratio | Hugo | {after} x Hugo |")

@@ -180,9 +180,10 @@ class Trash:
     """Where a run puts what it is done with, deleted once nothing more is timed.
 
     Each file created on this VM's ext4 (no journal) first skips, one lookup each, the inodes
-    freed in the last 30 s to 3 min (`recently_deleted`): a build that ran right after the
-    suite removed another build's ~600 files paid for them (a peer writing 12 files, hardly).
-    Renaming a directory here frees no inode.
+    freed in the last minute, or 6 minutes while their inode table block is not yet written
+    back (`recently_deleted`): a build that ran right after the suite removed another build's
+    ~600 files paid for them (a peer writing 12 files, hardly). Renaming a directory here frees
+    no inode.
     """
 
     def __init__(self, root: Path) -> None:
@@ -877,6 +878,12 @@ class Suite:
         ]
 
     def run(self) -> int:
+        try:
+            return self._figures()
+        finally:
+            self.trash.empty()
+
+    def _figures(self) -> int:
         info = self.machine()
         self.results["machine"] = info
         for line in info:
@@ -894,7 +901,6 @@ class Suite:
         (self.out / "results.json").write_text(json.dumps(self.results, indent=1, default=str))
         print(text)
         say(f"written to {self.out}/results.md and results.json")
-        self.trash.empty()
         return 0
 
 
