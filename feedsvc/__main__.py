@@ -2,6 +2,6 @@
 
 import sys
 
-from feedsvc.cli import run
+from feedsvc.cli import main
 
-sys.exit(run())
+sys.exit(main())

@@ -22,17 +22,15 @@ from feedsvc.refresh import Progress, Refresher, RefreshReport
 log = logging.getLogger("feedsvc")
 
 
-def run() -> int:
-    """The `feedsvc` command: `main` in a process of its own."""
-    # What is imported by now lives until the process ends. Frozen, the cycle collector no
-    # longer walks it: not in each full collection, not in the workers a `build` forks (their
-    # copies of it stay shared), not at exit, which took ~40 ms of a `feedsvc build` (~16 ms
-    # frozen). Not in `main`: a caller's own objects (a test's) would be frozen with it.
-    gc.freeze()
-    return main()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    """`argv` None: this is the `feedsvc` command, in a process of its own."""
+    if argv is None:
+        # What is imported by now lives until the process ends. Frozen, the cycle collector no
+        # longer walks it: not in each full collection, not in the workers a `build` forks
+        # (their copies of it stay shared), not at exit, which took ~40 ms of a `feedsvc
+        # build` (~16 ms frozen). Not for a caller's argv (a test's): its objects would be
+        # frozen too.
+        gc.freeze()
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
