@@ -507,6 +507,9 @@ def test_build_refuses_an_out_that_mixes_with_the_state_dir_or_the_articles(
     current = sample_site.root / "var" / "publish" / "current"
     assert "would mix the site with the state_dir" in refused_build(sample_site, current)
     assert not (sample_site.root / "var" / "publish").exists()  # nothing was refreshed
+    inside = sample_site.articles / "public"  # pages read as articles at the next refresh
+    assert "would mix the site with articles_dir" in refused_build(sample_site, inside)
+    assert not inside.exists()
     # nor the site's root: it holds the articles (and the state_dir)
     assert "would mix the site with" in refused_build(sample_site, ".", cwd=sample_site.root)
 
