@@ -41,6 +41,11 @@ def config_text(
     return text
 
 
+def config_without(section: str) -> str:
+    """The test config with one section taken out (its entries and feeds go)."""
+    return config_text(sections=[name for name in SECTIONS if name != section])
+
+
 @dataclass
 class Site:
     """A site on disk: write articles, refresh, look at what was published."""

@@ -17,7 +17,7 @@ import pytest
 from feedsvc.config import Config
 from feedsvc.publish import Version
 from feedsvc.refresh import RefreshReport
-from tests.conftest import ROOT, SECTIONS, Site, config_text
+from tests.conftest import ROOT, Site, config_without
 from tests.test_feeds import current
 
 
@@ -163,11 +163,6 @@ def write_two_stories(site: Site) -> None:
     site.write("taken-down.txt", "Europe\nTaken down\n\nA legal takedown.\n")
 
 
-def without_europe() -> str:
-    """The test config with its Europe section taken out."""
-    return config_text(sections=[name for name in SECTIONS if name != "Europe"])
-
-
 def build_into(site: Site, out: Path) -> int:
     from feedsvc import cli
 
@@ -192,7 +187,7 @@ def test_build_removes_what_an_earlier_build_wrote_and_the_site_no_longer_has(
     (out / "articles" / "about.html").write_text("<p>About us</p>", "utf-8")
 
     (site.articles / "taken-down.txt").unlink()
-    site.config_path.write_text(without_europe(), "utf-8")
+    site.config_path.write_text(config_without("Europe"), "utf-8")
     assert build_into(site, out) == 0
     assert not (out / "articles" / "taken-down.html").exists()  # no longer public
     (recorded,) = json.loads((site.root / "var" / "exports.json").read_text("utf-8")).values()
@@ -231,7 +226,7 @@ def test_build_removes_the_directories_it_emptied_and_finds_out_by_any_spelling(
     out.mkdir()
     assert build_into(site, tmp_path / "link") == 0
     assert (out / "articles" / "taken-down.html").is_file()
-    site.config_path.write_text(without_europe(), "utf-8")  # its only article's section
+    site.config_path.write_text(config_without("Europe"), "utf-8")  # its only article's section
     assert build_into(site, out) == 0  # the same directory, named otherwise
     assert not (out / "articles").exists()  # no page left, nor the directory that held them
 

@@ -24,7 +24,7 @@ from feedsvc import refresh as refresh_module
 from feedsvc.corpus import check_files
 from feedsvc.publish import Version, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport
-from tests.conftest import DATA, SAMPLE, SECTIONS, Site, config_text
+from tests.conftest import DATA, SAMPLE, SECTIONS, Site, config_text, config_without
 from tests.test_entries import entries as stored_entries
 
 SCHEMAS = DATA / "schemas"
@@ -679,8 +679,7 @@ def test_last_modified_only_moves_forward_as_the_bytes_change(site: Site) -> Non
     reverted = current(site).resources["/feeds/all.rss"]
     assert reverted.etag == first.etag and reverted.last_modified > second.last_modified
 
-    without_asia = config_text(sections=[name for name in SECTIONS if name != "Asia"])
-    site.config_path.write_text(without_asia, "utf-8")
+    site.config_path.write_text(config_without("Asia"), "utf-8")
     site.refresh()
     assert "/feeds/asia.rss" not in current(site).resources
     before = datetime.now(UTC).replace(microsecond=0)
