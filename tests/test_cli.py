@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from feedsvc import cli, export
 from feedsvc.config import Config
-from feedsvc.publish import Version
-from feedsvc.refresh import RefreshReport
+from feedsvc.export import RECORD
+from feedsvc.publish import MANIFEST, Version
+from feedsvc.refresh import Progress, RefreshReport
 from tests.conftest import ROOT, Site, config_without
 from tests.test_feeds import current
 
@@ -103,10 +105,32 @@ def test_build_writes_a_static_site_with_the_url_paths(sample_site: Site, tmp_pa
     assert re.search(r"read \d+/\d+ files", result.stderr) is None
 
 
+def build_into(site: Site, out: Path) -> int:
+    return cli.main(["build", "--config", str(site.config_path), "--out", str(out)])
+
+
+def record_of(site: Site) -> Path:
+    """Where the site's builds record what they wrote into each `--out`."""
+    return site.root / "var" / RECORD
+
+
+def write_two_stories(site: Site) -> None:
+    """One to keep, and one to take down (its page: articles/taken-down.html)."""
+    site.write("kept.txt", "Asia\nKept story\n\nStays.\n")
+    site.write("taken-down.txt", "Europe\nTaken down\n\nA legal takedown.\n")
+
+
+@pytest.fixture
+def built(site: Site, tmp_path: Path) -> Path:
+    """`out` of a build of two stories (`write_two_stories`)."""
+    write_two_stories(site)
+    out = tmp_path / "out"
+    assert build_into(site, out) == 0
+    return out
+
+
 def published_files(site: Site) -> dict[str, Path]:
     """The current version's files (not its manifest), by path relative to its directory."""
-    from feedsvc.publish import MANIFEST
-
     version = current(site)
     return {
         str(path.relative_to(version.directory)): path
@@ -128,8 +152,6 @@ def refused_build(site: Site, out: Path | str, cwd: Path | None = None) -> str:
 def test_build_copies_the_site_into_out_and_replaces_each_file_on_the_next_build(
     sample_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from feedsvc import export
-
     out = tmp_path / "out"
     (out / "feeds").mkdir(parents=True)
     (out / "feeds" / ".all.atom.0bad1dea.feedsvc-tmp").write_bytes(b"half of a feed")
@@ -157,27 +179,6 @@ def test_build_copies_the_site_into_out_and_replaces_each_file_on_the_next_build
     assert not [p for p in out.rglob("*") if p.name.endswith(".feedsvc-tmp")]
 
 
-def write_two_stories(site: Site) -> None:
-    """One to keep, and one to take down (its page: articles/taken-down.html)."""
-    site.write("kept.txt", "Asia\nKept story\n\nStays.\n")
-    site.write("taken-down.txt", "Europe\nTaken down\n\nA legal takedown.\n")
-
-
-def build_into(site: Site, out: Path) -> int:
-    from feedsvc import cli
-
-    return cli.main(["build", "--config", str(site.config_path), "--out", str(out)])
-
-
-@pytest.fixture
-def built(site: Site, tmp_path: Path) -> Path:
-    """`out` of a build of two stories (`write_two_stories`)."""
-    write_two_stories(site)
-    out = tmp_path / "out"
-    assert build_into(site, out) == 0
-    return out
-
-
 def test_build_removes_what_an_earlier_build_wrote_and_the_site_no_longer_has(
     site: Site, built: Path
 ) -> None:
@@ -190,7 +191,7 @@ def test_build_removes_what_an_earlier_build_wrote_and_the_site_no_longer_has(
     site.config_path.write_text(config_without("Europe"), "utf-8")
     assert build_into(site, out) == 0
     assert not (out / "articles" / "taken-down.html").exists()  # no longer public
-    (recorded,) = json.loads((site.root / "var" / "exports.json").read_text("utf-8")).values()
+    (recorded,) = json.loads(record_of(site).read_text("utf-8")).values()
     assert "articles/taken-down.html" not in recorded  # removed: not looked for again
     assert not list((out / "feeds").glob("europe.*"))  # nor frozen feeds of a removed section
     assert (out / "articles" / "kept-story.html").is_file()
@@ -234,8 +235,6 @@ def test_build_removes_the_directories_it_emptied_and_finds_out_by_any_spelling(
 def test_build_finishes_removing_after_a_build_that_failed_halfway(
     site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from feedsvc import export
-
     site.write("kept.txt", "Asia\nKept story\n\nStays.\n")
     out = tmp_path / "out"
     assert build_into(site, out) == 0
@@ -262,7 +261,7 @@ def test_build_never_removes_what_a_damaged_record_names_outside_out(
     out = built
     precious = tmp_path / "precious.txt"
     precious.write_text("the operator's", "utf-8")
-    record = site.root / "var" / "exports.json"
+    record = record_of(site)
     exported = json.loads(record.read_text("utf-8"))
     (key,) = exported
     (out / ".git").mkdir()
@@ -326,21 +325,17 @@ def test_build_onto_an_empty_mount_point_forgets_nothing_of_the_mounted_site(
 def test_build_remembers_the_directories_most_recently_built_into(
     site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from feedsvc import export
-
     monkeypatch.setattr(export, "KEEP_DIRECTORIES", 2)
     site.write("kept.txt", "Asia\nKept story\n\nStays.\n")
     for name in ("a", "b", "a", "c"):  # fresh deploy directories do not grow it for ever
         assert build_into(site, tmp_path / name) == 0
-    record = json.loads((site.root / "var" / "exports.json").read_text("utf-8"))
+    record = json.loads(record_of(site).read_text("utf-8"))
     assert list(record) == [str(tmp_path / name) for name in ("a", "c")]
 
 
 def test_build_exports_the_current_version_even_if_another_refresh_published_meanwhile(
     site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from feedsvc import cli
-
     site.write("kept.txt", "Asia\nKept story\n\nStays.\n")
     refresh_once = cli._refresh_once
 
@@ -399,8 +394,6 @@ def test_build_into_a_symbolic_link_loop_says_so_in_one_line(
 def test_build_never_writes_through_a_link_planted_at_a_temporary_name(
     sample_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from feedsvc import export
-
     sample_site.refresh()
     out, victim = tmp_path / "out", tmp_path / "authorized_keys"
     victim.write_text("ssh-ed25519 AAAA", "utf-8")
@@ -438,8 +431,6 @@ def test_build_holds_the_build_lock_while_it_writes_into_out(
 ) -> None:
     import fcntl
 
-    from feedsvc import export
-
     copy = export._copy
     locked: list[bool] = []
 
@@ -463,7 +454,7 @@ def test_build_with_an_unreadable_record_removes_nothing_and_records_anew(
     site: Site, built: Path
 ) -> None:
     out = built
-    (site.root / "var" / "exports.json").write_text("{", "utf-8")  # damaged
+    record_of(site).write_text("{", "utf-8")  # damaged
     (site.articles / "taken-down.txt").unlink()
     assert build_into(site, out) == 0  # what it wrote before is unknown: kept, the safe way
     assert (out / "articles" / "taken-down.html").is_file()
@@ -489,9 +480,9 @@ def test_build_into_a_directory_where_a_file_goes_says_so_and_keeps_the_version(
 def test_build_says_so_when_it_cannot_record_what_it_wrote(
     sample_site: Site, tmp_path: Path
 ) -> None:
-    (sample_site.root / "var" / "exports.json").mkdir(parents=True)
+    record = record_of(sample_site)
+    record.mkdir(parents=True)
     out = tmp_path / "out"
-    record = sample_site.root / "var" / "exports.json"
     expected = f"feedsvc: cannot record what was written into {out} in {record}: "
     assert refused_build(sample_site, out).startswith(expected)
 
@@ -512,8 +503,6 @@ def test_build_refuses_an_out_that_mixes_with_the_state_dir_or_the_articles(
 def test_a_first_build_whose_article_changes_while_it_runs_writes_nothing_and_says_why(
     site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from feedsvc import cli
-
     site.write("asia.txt", "Asia\nA story\n\nAs first saved.\n", mtime=1_700_000_000)
 
     def edit_once_read(done: int, total: int) -> None:  # an editor saving during the build
@@ -521,20 +510,17 @@ def test_a_first_build_whose_article_changes_while_it_runs_writes_nothing_and_sa
 
     monkeypatch.setattr(cli, "_progress", lambda: edit_once_read)
     out = tmp_path / "out"
-    assert cli.main(["build", "--config", str(site.config_path), "--out", str(out)]) == 1
+    assert build_into(site, out) == 1
     assert "asia.txt changed while being read; run the build again" in capsys.readouterr().err
     assert not out.exists()
     monkeypatch.setattr(cli, "_progress", lambda: None)  # the editor is done
-    assert cli.main(["build", "--config", str(site.config_path), "--out", str(out)]) == 0
+    assert build_into(site, out) == 0
     assert "As saved again." in (out / "feeds" / "all.atom").read_text("utf-8")
 
 
 def test_build_shows_files_read_of_total_with_a_rate_on_a_terminal(
     site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from feedsvc import cli
-    from feedsvc.refresh import Progress
-
     for number in range(12):
         site.write(f"{number:02}.txt", f"Asia\nStory {number}\n\nBody {number}.\n")
     # every reading shown, as a large corpus shows one every 0.2 s
@@ -542,8 +528,7 @@ def test_build_shows_files_read_of_total_with_a_rate_on_a_terminal(
     controller, terminal = pty.openpty()
     with open(terminal, "w", encoding="utf-8") as stderr:
         monkeypatch.setattr(sys, "stderr", stderr)
-        args = ["build", "--config", str(site.config_path), "--out", str(tmp_path / "out")]
-        assert cli.main(args) == 0
+        assert build_into(site, tmp_path / "out") == 0
     shown = os.read(controller, 1 << 16).decode()
     os.close(controller)
     readings = re.findall(r"\rread (\d+)/12 files \([\d,]+/s\)", shown)
