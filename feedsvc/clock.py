@@ -60,6 +60,7 @@ class Clock:
         self._previous_sighup: Any = None
         self._status_seen = 0  #: the mtime of status.json when `_follow_schedule` last read it
         self._followed: str | None = None  #: the due time it last moved the refresh to
+        self._warmed = False  #: `Refresher.warm` was called
 
     def start(self) -> None:
         interval = self.refresher.config.refresh.interval_seconds
@@ -91,6 +92,8 @@ class Clock:
                 with self._lock:
                     self._again = False
                 report = self._refresh()
+                if report is not None and not self._warmed:
+                    self._warm()
                 self._follow_config()
                 with self._lock:
                     if not self._again:
@@ -124,6 +127,15 @@ class Clock:
         except Exception as e:
             failed_refresh(self.refresher, e)  # logged; the next tick tries again
             return None
+
+    def _warm(self) -> None:
+        """Once, after the first refresh that worked, in the tick: a change seen meanwhile
+        runs the refresh again right after it, as during a refresh."""
+        self._warmed = True
+        try:
+            self.refresher.warm()
+        except Exception as e:  # a head start for the next publish, never worth a failed tick
+            log.warning("could not render the published entries ahead of time: %s", e)
 
     def poll(self) -> None:
         taken = take_control(self.refresher.state_dir)

@@ -52,6 +52,13 @@ def _environment() -> Environment:
     return env
 
 
+def load_templates() -> None:
+    """Compile every template now, rather than in the first page rendered."""
+    environment = _environment()
+    for name in environment.list_templates():
+        environment.get_template(name)
+
+
 def _day(moment: datetime) -> str:
     return f"{moment.day} {moment:%B %Y}"
 

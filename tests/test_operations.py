@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,8 +21,10 @@ from typing import Any, TypeVar
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask.testing import FlaskClient
+from jinja2 import Environment
 from lxml import etree
 
+from feedsvc import pages, render
 from feedsvc import refresh as refresh_module
 from feedsvc.app import create_app
 from feedsvc.clock import Clock, run_clock
@@ -186,6 +189,33 @@ def test_a_refresh_asked_for_while_one_runs_runs_once_after_it(site: Site) -> No
         refresher.close()
 
 
+def test_the_clock_warms_its_refresher_once_after_its_first_refresh(site: Site) -> None:
+    write_config(site, interval=1)
+    site.write("europe.txt", EUROPE)
+    refresher = Refresher(site.config())
+    calls: list[str] = []
+    refresh, warm = refresher.refresh, refresher.warm
+
+    def noting_refresh(*args: Any, **kwargs: Any) -> RefreshReport:
+        calls.append("refresh")
+        return refresh(*args, **kwargs)
+
+    def noting_warm() -> None:
+        calls.append("warm")
+        warm()
+
+    refresher.refresh = noting_refresh  # type: ignore[method-assign]
+    refresher.warm = noting_warm  # type: ignore[method-assign]
+    clock_ = Clock(refresher, BackgroundScheduler(timezone=UTC))
+    clock_.start()
+    try:
+        wait_for(lambda: calls.count("refresh") >= 3, "three ticks")
+    finally:
+        clock_.stop()
+        refresher.close()
+    assert calls[:3] == ["refresh", "warm", "refresh"] and calls.count("warm") == 1
+
+
 # -- incremental refreshes -------------------------------------------------------------------
 def test_a_refresh_with_nothing_changed_reads_renders_and_publishes_nothing(
     sample_site: Site,
@@ -223,6 +253,54 @@ def test_one_changed_article_rerenders_only_the_feeds_that_show_it(site: Site) -
 
 
 FORMATS = ("atom", "rss", "json")
+
+
+def test_a_warmed_refresher_renders_no_more_at_its_first_edit_than_at_any_other(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a restart, `warm` (the clock's, once its first refresh is done) renders ahead
+    what the first edit would otherwise read and render again: every entry the pages list.
+    The same bytes are published either way."""
+    site.write("europe.txt", EUROPE)
+    site.write("asia.txt", ASIA)
+    site.refresh()  # published before the restart
+    twin = Site(site.root.parent / "twin")  # the same site, restarted without warming
+    shutil.copytree(site.root, twin.root, symlinks=True)
+    pages._environment.cache_clear()  # as in a new process: no template compiled yet
+    warmed, unwarmed = Refresher(site.config()), Refresher(twin.config())
+    try:
+        for refresher in (warmed, unwarmed):
+            assert not refresher.refresh().rendered  # the first refresh after the restart
+        warmed.warm()
+        shown: list[str] = []  # entries rendered
+        show = refresh_module.show
+        monkeypatch.setattr(refresh_module, "show", lambda *a: shown.append(a[1].title) or show(*a))
+        compiled: list[object] = []  # the sources of templates compiled
+        compile_ = Environment.compile
+        monkeypatch.setattr(
+            Environment, "compile", lambda *a, **k: compiled.append(a[1]) or compile_(*a, **k)
+        )
+        written: list[str] = []  # entries written into Atom and RSS documents
+        write = render._write_entries
+        monkeypatch.setattr(
+            render, "_write_entries", lambda *a: written.extend(e.title for e in a[1]) or write(*a)
+        )
+        for each in (site, twin):
+            each.write("europe.txt", EUROPE.replace("No date was set.", "A date was set."), 1.76e9)
+        assert warmed.refresh().published
+        assert shown == ["Talks resume in Vienna"]
+        assert written == ["Talks resume in Vienna"] * 2
+        assert compiled == []
+        shown.clear()
+        assert unwarmed.refresh().published
+        assert sorted(shown) == ["Monsoon arrives early", "Talks resume in Vienna"]
+    finally:
+        warmed.close()
+        unwarmed.close()
+    assert warmed.current is not None and unwarmed.current is not None
+    assert warmed.current.resources.keys() == unwarmed.current.resources.keys()
+    for path in warmed.current.resources:
+        assert site.published(path) == twin.published(path), path
 
 
 def test_a_deleted_article_leaves_the_feeds_and_keeps_its_id_reserved(site: Site) -> None:
