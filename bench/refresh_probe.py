@@ -57,9 +57,9 @@ def main() -> int:
     refresher.refresh()
     # What the clock of `serve` and `clock` does after its first refresh (since this stop;
     # before it, the first timed edit read and rendered every entry the pages list).
-    warm = getattr(refresher, "warm", None)
-    if warm is not None:
-        warm()
+    render_shown = getattr(refresher, "warm", None)
+    if render_shown is not None:
+        render_shown()
 
     nothing: list[float] = []
     for _ in range(args.reps):
