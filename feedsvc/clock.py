@@ -265,12 +265,15 @@ class Clock:
             self._observer.stop()
             self._observer = None
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = False) -> None:
+        """`wait`: until a refresh under way ends, for a caller about to close the refresher.
+        A process that is exiting does not wait: a refresh cut short leaves nothing
+        half-published."""
         with self._watch_lock:
             self._unwatch()
             self._watching = None
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.shutdown(wait=wait)
         if self._previous_sighup is not None:
             signal.signal(signal.SIGHUP, self._previous_sighup)
             self._previous_sighup = None

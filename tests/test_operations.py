@@ -109,7 +109,7 @@ def test_the_refresh_job_never_skips_work_silently(site: Site) -> None:
         wait_for(lambda: refresher.last_report is not None, "the refresh at start")
         assert abs(job.next_run_time - started - timedelta(seconds=300)) < timedelta(seconds=5)
     finally:
-        clock_.stop()
+        clock_.stop(wait=True)
         refresher.close()
     assert current_id(publish_dir(site.root / "var")) is not None
 
@@ -157,7 +157,7 @@ def test_a_failed_refresh_is_logged_with_its_cause_and_retried_at_the_next_tick(
             "the retried refresh to be served",
         )
     finally:
-        clock_.stop()
+        clock_.stop(wait=True)
         refresher.close()
     assert len(attempts) >= 2
     assert web.get("/healthz").json["status"] == "ok"  # type: ignore[index]
@@ -185,7 +185,7 @@ def test_a_refresh_asked_for_while_one_runs_runs_once_after_it(site: Site) -> No
         time.sleep(0.5)
         assert len(runs) == 2  # ...become exactly one more run, not three and not none
     finally:
-        clock_.stop()
+        clock_.stop(wait=True)
         refresher.close()
 
 
@@ -492,7 +492,7 @@ def running_clock(site: Site, seconds: float) -> list[tuple[datetime, Collection
     try:
         time.sleep(seconds)
     finally:
-        clock.stop()
+        clock.stop(wait=True)
         refresher.close()
     return asked
 
