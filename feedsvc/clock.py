@@ -135,7 +135,13 @@ class Clock:
         try:
             self.refresher.warm()
         except Exception as e:  # a head start for the next publish, never worth a failed tick
-            log.warning("could not render the published entries ahead of time: %s", e)
+            log.warning(
+                "could not render the published entries ahead of time (the next publish "
+                "renders what it needs): %s: %s",
+                type(e).__name__,
+                e,
+            )
+            log.debug("the failed warm-up", exc_info=e)
 
     def poll(self) -> None:
         taken = take_control(self.refresher.state_dir)

@@ -7,7 +7,6 @@ change is reused from the current version without being rendered again.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -485,20 +484,19 @@ class Refresher:
         """Render what the current version shows before a change asks for it.
 
         A refresher starts with nothing rendered. Its first publish would read and render
-        every entry the home page lists (250 with five sections), write each entry of the
-        feeds it changes in every format, and compile the page templates: ~100 ms more than
-        the publishes after it (10k). The long-running refreshers (`serve`, `clock`) call this
-        once, after their first refresh; a one-shot command would only waste it. An entry that
-        cannot be shown now is left to the publish that needs it; so are sections found in
-        the articles rather than in the config."""
+        every entry the feeds show (250 with five sections of 50: each page's view is made of
+        its feed's entries), write each entry of the feeds it changes in every format, and
+        compile the page templates: ~100 ms more than the publishes after it (10k). The
+        long-running refreshers (`serve`, `clock`) call this once, after their first refresh;
+        a one-shot command would only waste it. An entry that cannot be shown now is left to
+        the publish that needs it; so are sections found in the articles rather than in the
+        config."""
         if self.current is None or self._reuses_nothing(self.config):
             return  # the next publish renders every entry anew, as a cold build does
         now, left_out = datetime.now(UTC), set(self.current.left_out)
         for spec in feed_specs(self.config, []):
-            shown = []
-            for entry in self.store.newest(spec.section, spec.max_entries, now, left_out):
-                with contextlib.suppress(_Unsettled):
-                    shown.append(self._show(entry))
+            newest = self.store.newest(spec.section, spec.max_entries, now, left_out)
+            shown = [self._show(entry) for entry in newest if self._can_show(entry)]
             _make_feed((self.config, spec, shown))  # each entry's bytes are kept: see render
         load_templates()
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -197,8 +198,9 @@ def test_the_clock_warms_its_refresher_once_after_its_first_refresh(site: Site) 
     refresh, warm = refresher.refresh, refresher.warm
 
     def noting_refresh(*args: Any, **kwargs: Any) -> RefreshReport:
+        report = refresh(*args, **kwargs)
         calls.append("refresh")
-        return refresh(*args, **kwargs)
+        return report
 
     def noting_warm() -> None:
         calls.append("warm")
@@ -211,9 +213,36 @@ def test_the_clock_warms_its_refresher_once_after_its_first_refresh(site: Site) 
     try:
         wait_for(lambda: calls.count("refresh") >= 3, "three ticks")
     finally:
-        clock_.stop()
+        clock_.stop(wait=True)
         refresher.close()
     assert calls[:3] == ["refresh", "warm", "refresh"] and calls.count("warm") == 1
+
+
+def test_a_failing_warm_up_is_logged_and_the_refreshes_go_on(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_config(site, interval=1)
+    site.write("europe.txt", EUROPE)
+    refresher = Refresher(site.config())
+    tries: list[int] = []
+
+    def failing_warm() -> None:
+        tries.append(1)
+        raise KeyError("a bug")
+
+    refresher.warm = failing_warm  # type: ignore[method-assign]
+    clock_ = Clock(refresher, BackgroundScheduler(timezone=UTC))
+    clock_.start()
+    try:
+        wait_for(lambda: refresher.last_report is not None, "the first refresh")
+        first = refresher.last_report
+        wait_for(lambda: refresher.last_report is not first, "the next tick's refresh")
+    finally:
+        clock_.stop(wait=True)
+        refresher.close()
+    assert tries == [1]  # once: not at every tick
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("ahead of time" in m and "KeyError: 'a bug'" in m for m in warned), warned
 
 
 # -- incremental refreshes -------------------------------------------------------------------
@@ -256,17 +285,19 @@ FORMATS = ("atom", "rss", "json")
 
 
 def test_a_warmed_refresher_renders_no_more_at_its_first_edit_than_at_any_other(
-    site: Site, monkeypatch: pytest.MonkeyPatch
+    site: Site, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After a restart, `warm` (the clock's, once its first refresh is done) renders ahead
-    what the first edit would otherwise read and render again: every entry the pages list.
+    what the first edit would otherwise read and render again: every entry the feeds show.
     The same bytes are published either way."""
     site.write("europe.txt", EUROPE)
     site.write("asia.txt", ASIA)
     site.refresh()  # published before the restart
-    twin = Site(site.root.parent / "twin")  # the same site, restarted without warming
+    twin = Site(tmp_path_factory.mktemp("twin") / "site")  # the same, restarted unwarmed
     shutil.copytree(site.root, twin.root, symlinks=True)
-    pages._environment.cache_clear()  # as in a new process: no template compiled yet
+    # As in a new process: no entry written, no template compiled yet.
+    monkeypatch.setattr(render, "_WRITTEN", WeakKeyDictionary())
+    pages._environment.cache_clear()
     warmed, unwarmed = Refresher(site.config()), Refresher(twin.config())
     try:
         for refresher in (warmed, unwarmed):
@@ -292,8 +323,13 @@ def test_a_warmed_refresher_renders_no_more_at_its_first_edit_than_at_any_other(
         assert written == ["Talks resume in Vienna"] * 2
         assert compiled == []
         shown.clear()
+        written.clear()
+        # As in a process of its own: nothing the warmed refresher wrote or compiled is reused.
+        monkeypatch.setattr(render, "_WRITTEN", WeakKeyDictionary())
+        pages._environment.cache_clear()
         assert unwarmed.refresh().published
         assert sorted(shown) == ["Monsoon arrives early", "Talks resume in Vienna"]
+        assert sorted(written) == ["Monsoon arrives early"] * 2 + ["Talks resume in Vienna"] * 2
     finally:
         warmed.close()
         unwarmed.close()
