@@ -1151,6 +1151,16 @@ def all_problems(
     )
 
 
+def _spelled_otherwise(article: Article, first: Article) -> Problem:
+    """For `check`, which knows no published entries: a refresh publishes both spellings as
+    one section, spelled as its oldest published entries spell it (`_Lookups.spellings`)."""
+    message = (
+        f"section {article.section!r} is spelled {first.section!r} in {first.path}: one "
+        "section, published as its oldest entries spell it (spell it the same to silence this)"
+    )
+    return _about(article, "warning", message)
+
+
 def _scheduled(path: str, line: int | None, title: str, when: datetime) -> Problem:
     return Problem(
         path,
@@ -1171,6 +1181,9 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
     settings = ReaderSettings.from_config(config)
     first_copy: dict[str, Article] = {}
     ids: dict[str, str] = {}  #: id → the first file giving it
+    #: a discovered section's first spelling, by `str.casefold`; configured ones the reader
+    #: spells as configured already
+    spellings: dict[str, Article] = {}
     now = datetime.now(UTC)
     for path, info in sorted(listing.files.items()):
         if info.size > config.content.max_file_bytes:
@@ -1195,6 +1208,10 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
                 ids[article.id] = article.path
             if article.date is not None and article.date > now:
                 problems.append(_scheduled(path, article.line, article.title, article.date))
+            if article.section not in settings.sections:
+                first = spellings.setdefault(article.section.casefold(), article)
+                if first.section != article.section:
+                    problems.append(_spelled_otherwise(article, first))
     entries = len(first_copy)
     return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))
 

@@ -421,6 +421,11 @@ def test_a_new_section_spelled_in_another_case_is_the_same_section(site: Site) -
     ]
     assert titles(site, "sports") == ["Transfer news", "Match report"]
     assert "/feeds/sports-2.atom" not in current(site).resources
+    _, _, checked = check_files(site.config())  # which spelling is published, it cannot know
+    assert [str(p) for p in checked] == [
+        "b.md:1: warning: section 'sports' is spelled 'Sports' in a.txt: one section, published "
+        "as its oldest entries spell it (spell it the same to silence this)"
+    ]
     # its body edited, the article keeps its entry: an update, not a second entry
     site.write("b.md", "---\ntitle: Transfer news\nsection: sports\n---\n\nSigned today.\n", 1.9e9)
     assert (site.refresh().updated, titles(site, "sports")[0]) == (1, "Transfer news")
