@@ -47,6 +47,8 @@ class Clock:
         self.scheduler = scheduler
         self._lock = threading.Lock()
         self._running = False  #: a tick is under way
+        self._stopped = False  #: no tick starts any more
+        self._idle = threading.Condition(self._lock)  #: notified when a tick ends
         self._again = False  #: asked for while it ran: it runs once more
         self._retries = 0
         #: what the watcher reported since the last refresh; None: look at everything
@@ -85,6 +87,8 @@ class Clock:
     def tick(self) -> None:
         """One scheduled run, repeated while new requests arrived during it."""
         with self._lock:
+            if self._stopped:
+                return  # submitted before `stop`, started after it
             self._running = True
         report: RefreshReport | None = None
         try:
@@ -96,14 +100,16 @@ class Clock:
                     self._warm()
                 self._follow_config()
                 with self._lock:
-                    if not self._again:
+                    if not self._again or self._stopped:
                         # In the same hold as the look at `_again`: a request from now on
                         # finds no tick running and starts one of its own.
                         self._running = False
+                        self._idle.notify_all()
                         break
         except BaseException:
             with self._lock:
                 self._running = False
+                self._idle.notify_all()
             raise
         if report is not None and report.deferred and self._retries < DEFERRED_RETRIES:
             self._retries += 1
@@ -238,7 +244,8 @@ class Clock:
         directory or its debounce reloaded, or the directory replaced. What changed while no
         observer was watching is then found by a full refresh, asked for once it watches."""
         with self._watch_lock:
-            target = self._watch_target()
+            # a tick ending after `stop` must not watch again
+            target = None if self._stopped else self._watch_target()
             if target == self._watching:
                 return
             self._unwatch()
@@ -272,15 +279,24 @@ class Clock:
             self._observer = None
 
     def stop(self, wait: bool = False) -> None:
-        """`wait`: until a refresh under way ends, for a caller about to close the refresher.
-        A process that is exiting does not wait: a refresh cut short leaves nothing
-        half-published."""
+        """`wait`: until a tick under way ends, for a caller about to close the refresher; no
+        tick starts after this. A process that is exiting does not wait: a refresh cut short
+        leaves nothing half-published. The scheduler is never asked to wait: it would hold
+        its job-store lock meanwhile, which the tick takes to look at its job (a deadlock)."""
+        with self._lock:
+            self._stopped = True
         with self._watch_lock:
             self._unwatch()
             self._watching = None
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=wait)
-        if self._previous_sighup is not None:
+            self.scheduler.shutdown(wait=False)
+        if wait:
+            with self._idle:
+                self._idle.wait_for(lambda: not self._running)
+        # as `start` took it: only the main thread may (a stop from another leaves it, asking a
+        # stopped clock's state_dir for a reload)
+        main = threading.current_thread() is threading.main_thread()
+        if self._previous_sighup is not None and main:
             signal.signal(signal.SIGHUP, self._previous_sighup)
             self._previous_sighup = None
 

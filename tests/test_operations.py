@@ -24,6 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask.testing import FlaskClient
 from jinja2 import Environment
 from lxml import etree
+from watchdog.observers.api import BaseObserver
 
 from feedsvc import pages, render
 from feedsvc import refresh as refresh_module
@@ -187,6 +188,48 @@ def test_a_refresh_asked_for_while_one_runs_runs_once_after_it(site: Site) -> No
         assert len(runs) == 2  # ...become exactly one more run, not three and not none
     finally:
         clock_.stop(wait=True)
+        refresher.close()
+
+
+def observers() -> set[threading.Thread]:
+    """The file-system watchers running in this process."""
+    return {t for t in threading.enumerate() if isinstance(t, BaseObserver) and t.is_alive()}
+
+
+def test_stopping_the_clock_waits_for_the_tick_under_way_and_starts_no_other(
+    site: Site,
+) -> None:
+    """For a caller about to close the refresher. APScheduler's own wait deadlocked here: it
+    holds its job-store lock while it waits, and the tick looks its job up after refreshing.
+    Nor does the tick ending after the stop watch the articles again."""
+    site.config_path.write_text(config_text(refresh="interval_seconds = 300\nwatch = true"))
+    site.write("europe.txt", EUROPE)
+    refresher = Refresher(site.config())
+    observers_before = observers()
+    refreshing, refreshed = threading.Event(), threading.Event()
+    refresh = refresher.refresh
+
+    def slow_refresh(*args: Any, **kwargs: Any) -> RefreshReport:
+        refreshing.set()
+        time.sleep(0.5)  # `stop` is called meanwhile
+        report = refresh(*args, **kwargs)
+        refreshed.set()
+        return report
+
+    refresher.refresh = slow_refresh  # type: ignore[method-assign]
+    clock_ = Clock(refresher, BackgroundScheduler(timezone=UTC))
+    clock_.start()
+    try:
+        assert refreshing.wait(10)
+        stopping = threading.Thread(target=clock_.stop, kwargs={"wait": True}, daemon=True)
+        stopping.start()
+        stopping.join(timeout=20)
+        assert not stopping.is_alive() and refreshed.is_set()
+        assert observers() == observers_before
+        refreshing.clear()
+        clock_.tick()  # as one submitted before the stop and started after it would
+        assert not refreshing.is_set()
+    finally:
         refresher.close()
 
 
