@@ -432,10 +432,7 @@ class Refresher:
             extra.sort(key=lambda name: (starts.get(name, 0), name))
         specs = feed_specs(config, extra)
         while True:
-            newest = {
-                spec.slug: self.store.newest(spec.section, spec.max_entries, started_at, left_out)
-                for spec in specs
-            }
+            newest = self._newest(specs, started_at, left_out)
             visible = {e.rendering_key: e for entries in newest.values() for e in entries}
             if not left_out:
                 break  # the first try: nothing is known to be missing
@@ -493,12 +490,21 @@ class Refresher:
         config."""
         if self.current is None or self._reuses_nothing(self.config):
             return  # the next publish renders every entry anew, as a cold build does
-        now, left_out = datetime.now(UTC), set(self.current.left_out)
-        for spec in feed_specs(self.config, []):
-            newest = self.store.newest(spec.section, spec.max_entries, now, left_out)
-            shown = [self._show(entry) for entry in newest if self._can_show(entry)]
+        specs = feed_specs(self.config, [])
+        newest = self._newest(specs, datetime.now(UTC), set(self.current.left_out))
+        for spec in specs:
+            shown = [self._show(entry) for entry in newest[spec.slug] if self._can_show(entry)]
             _make_feed((self.config, spec, shown))  # each entry's bytes are kept: see render
         load_templates()
+
+    def _newest(
+        self, specs: Sequence[FeedSpec], until: datetime, left_out: Collection[str]
+    ) -> dict[str, list[Entry]]:
+        """What each feed shows, by slug: its newest entries dated `until` or earlier."""
+        return {
+            spec.slug: self.store.newest(spec.section, spec.max_entries, until, left_out)
+            for spec in specs
+        }
 
     def _show(self, entry: Entry) -> ShownEntry:
         """Render an entry once per content: the same entry in a section feed and in `all`."""
