@@ -13,7 +13,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -92,6 +93,19 @@ def copy_sample(site: Site) -> None:
 
 
 # -- the schedule ----------------------------------------------------------------------------
+@contextmanager
+def ticking(refresher: Refresher) -> Iterator[Clock]:
+    """A clock started over `refresher`; at the end, stopped once its tick is done, and the
+    refresher closed."""
+    clock_ = Clock(refresher, BackgroundScheduler(timezone=UTC))
+    clock_.start()
+    try:
+        yield clock_
+    finally:
+        clock_.stop(wait=True)
+        refresher.close()
+
+
 def test_the_refresh_job_never_skips_work_silently(site: Site) -> None:
     copy_sample(site)
     refresher = Refresher(site.config())
@@ -251,13 +265,8 @@ def test_the_clock_warms_its_refresher_once_after_its_first_refresh(site: Site) 
 
     refresher.refresh = noting_refresh  # type: ignore[method-assign]
     refresher.warm = noting_warm  # type: ignore[method-assign]
-    clock_ = Clock(refresher, BackgroundScheduler(timezone=UTC))
-    clock_.start()
-    try:
+    with ticking(refresher):
         wait_for(lambda: calls.count("refresh") >= 3, "three ticks")
-    finally:
-        clock_.stop(wait=True)
-        refresher.close()
     assert calls[:3] == ["refresh", "warm", "refresh"] and calls.count("warm") == 1
 
 
@@ -274,15 +283,10 @@ def test_a_failing_warm_up_is_logged_and_the_refreshes_go_on(
         raise KeyError("a bug")
 
     refresher.warm = failing_warm  # type: ignore[method-assign]
-    clock_ = Clock(refresher, BackgroundScheduler(timezone=UTC))
-    clock_.start()
-    try:
+    with ticking(refresher):
         wait_for(lambda: refresher.last_report is not None, "the first refresh")
         first = refresher.last_report
         wait_for(lambda: refresher.last_report is not first, "the next tick's refresh")
-    finally:
-        clock_.stop(wait=True)
-        refresher.close()
     assert tries == [1]  # once: not at every tick
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("ahead of time" in m and "KeyError: 'a bug'" in m for m in warned), warned
@@ -566,13 +570,8 @@ def running_clock(site: Site, seconds: float) -> list[tuple[datetime, Collection
         return refresh(progress, paths=paths)
 
     refresher.refresh = noting  # type: ignore[method-assign]
-    clock = Clock(refresher, BackgroundScheduler(timezone=UTC))
-    clock.start()
-    try:
+    with ticking(refresher):
         time.sleep(seconds)
-    finally:
-        clock.stop(wait=True)
-        refresher.close()
     return asked
 
 
