@@ -194,6 +194,12 @@ class Trash:
         if path.exists() or path.is_symlink():
             path.rename(self.root / f"{time.time_ns()}-{path.name}")
 
+    def fresh(self, path: Path) -> Path:
+        """An empty directory at `path`; whatever was there, discarded."""
+        self.discard(path)
+        path.mkdir(parents=True)
+        return path
+
     def empty(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -382,8 +388,7 @@ class Suite:
         self.kept_root = self.work / "kept"
         self.trash = Trash(self.work / "trash")
         for d in (self.scratch, self.runs):
-            self.trash.discard(d)
-            d.mkdir()
+            self.trash.fresh(d)
         # the peers' configurations, copied: Hugo writes a lock file into its site directory
         self.peers = self.work / "peers"
         self.trash.discard(self.peers)
@@ -443,10 +448,7 @@ class Suite:
         return self.kept[(fmt, n)] / "state"
 
     def scratch_dir(self, name: str) -> Path:
-        directory = self.scratch / name
-        self.trash.discard(directory)
-        directory.mkdir(parents=True)
-        return directory
+        return self.trash.fresh(self.scratch / name)
 
     def linked_copy(self, source: Path, target: Path) -> Path:
         """Hard-linked copy of a corpus: new and renamed-over files never touch the original."""
@@ -473,9 +475,7 @@ class Suite:
         return seconds, int(rss_file.read_text().split()[-1]), done.stdout.decode(errors="replace")
 
     def cold_build(self, tool: str, fmt: str, n: int, rep: object) -> tuple[dict[str, Any], Path]:
-        run_dir = self.runs / f"{tool}-{fmt}-{n}-{rep}"
-        self.trash.discard(run_dir)
-        run_dir.mkdir(parents=True)
+        run_dir = self.trash.fresh(self.runs / f"{tool}-{fmt}-{n}-{rep}")
         corpus = self.corpus(fmt, n)
         out = run_dir / "out"
         if tool == "feedsvc":
