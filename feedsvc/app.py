@@ -10,6 +10,7 @@ it is published, and a process switches between requests, never within one.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import os
@@ -25,7 +26,7 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.http import (
     http_date,
     is_resource_modified,
-    parse_accept_header,
+    parse_date,
     parse_etags,
     quote_etag,
 )
@@ -184,6 +185,8 @@ class PublishedFiles:
             if not parse_etags(if_match).contains(variant.etag):
                 return _short(412, "precondition failed")(environ, start_response)
             environ = {key: value for key, value in environ.items() if key != "HTTP_IF_MATCH"}
+        elif _changed_since(environ.get("HTTP_IF_UNMODIFIED_SINCE"), variant):
+            return _short(412, "precondition failed")(environ, start_response)  # 13.1.4
         if not _modified(environ, variant):
             start_response("304 NOT MODIFIED", variant.not_modified)
             return []
@@ -191,19 +194,59 @@ class PublishedFiles:
         return [] if method == "HEAD" else [variant.body]
 
 
+@functools.lru_cache(maxsize=256)
 def _accepts_gzip(header: str) -> bool:
-    if "gzip" not in header:
+    """RFC 9110, 12.5.3: gzip (or x-gzip) at a quality above 0, named or through `*`.
+
+    Kept per header value: pollers send the same few, so a request costs a dictionary lookup.
+    """
+    named: float | None = None
+    wildcard: float | None = None
+    for element in header.split(","):
+        coding, *parameters = (part.strip() for part in element.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value.strip())
+                except ValueError:
+                    quality = 0.0  # a malformed weight is no consent
+        coding = coding.lower()
+        if coding in ("gzip", "x-gzip"):
+            named = quality if named is None else max(named, quality)
+        elif coding == "*":
+            wildcard = quality
+    if named is not None:
+        return named > 0
+    return wildcard is not None and wildcard > 0
+
+
+def _http_date(value: str) -> datetime | None:
+    """A conditional header's date, None if it is not one: RFC 9110, 13.1.3 and 13.1.4 say to
+    ignore such a header (Werkzeug's parser raises on a year too large for the C library)."""
+    try:
+        return parse_date(value)
+    except OverflowError:
+        return None
+
+
+def _changed_since(header: str | None, variant: Variant) -> bool:
+    if header is None:
         return False
-    if "q=" not in header:  # "gzip, deflate, br": the common case, no parsing needed
-        return True
-    return parse_accept_header(header)["gzip"] > 0
+    since = _http_date(header)
+    return since is not None and variant.last_modified.replace(microsecond=0) > since
 
 
 def _modified(environ: WSGIEnvironment, variant: Variant) -> bool:
     if environ.get("HTTP_IF_NONE_MATCH") == variant.quoted_etag:
         return False  # what an aggregator sends back: decided without parsing
     # Werkzeug applies If-None-Match (weak comparison, lists, *) before If-Modified-Since.
-    return is_resource_modified(environ, variant.etag, last_modified=variant.last_modified)
+    try:
+        return is_resource_modified(environ, variant.etag, last_modified=variant.last_modified)
+    except OverflowError:  # a date too large for the C library: RFC 9110, 13.1.3, ignore it
+        environ = {key: value for key, value in environ.items() if key != "HTTP_IF_MODIFIED_SINCE"}
+        return is_resource_modified(environ, variant.etag, last_modified=variant.last_modified)
 
 
 def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
@@ -287,8 +330,10 @@ def healthz() -> Response:
 
 
 def admin_refresh() -> Response:
-    expected = f"Bearer {current_app.config['ADMIN_TOKEN']}".encode()
-    given = request.headers.get("Authorization", "").encode()
+    expected = current_app.config["ADMIN_TOKEN"].encode()
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    # RFC 9110, 11.1: the scheme's case does not matter
+    given = credentials.lstrip(" ").encode() if scheme.lower() == "bearer" else b""
     if not hmac.compare_digest(given, expected):
         response = _short(401, "unauthorized")
         response.headers["WWW-Authenticate"] = 'Bearer realm="feedsvc"'

@@ -141,6 +141,84 @@ def test_an_entry_dated_before_the_newest_moves_last_modified(
     assert moved > parsedate_to_datetime(since)
 
 
+@pytest.mark.parametrize(
+    "since",
+    [
+        "Thu, 26 Nov 99999999999999999999 15:28:42 GMT",  # too large for the C library
+        "Thu, 26 Nov 9223372036854775807 15:28:42 GMT",
+        "yesterday",
+        "",
+    ],
+)
+def test_a_date_that_is_not_one_is_ignored_never_a_500(server: Server, since: str) -> None:
+    """RFC 9110, 13.1.3 and 13.1.4: a recipient ignores a conditional date it cannot read."""
+    plain, plain_body = fetch(server, "/feeds/all.atom")
+    for header in ("If-Modified-Since", "If-Unmodified-Since"):
+        response, body = fetch(server, "/feeds/all.atom", headers={header: since})
+        assert (response.status, body) == (200, plain_body), header
+    response, body = fetch(
+        server,
+        "/feeds/all.atom",
+        headers={"If-Modified-Since": since, "If-None-Match": plain.getheader("ETag", "")},
+    )
+    assert response.status == 304
+
+
+def test_if_unmodified_since_before_the_last_change_is_412(server: Server) -> None:
+    first, body = fetch(server, "/feeds/all.rss")
+    last_modified = parsedate_to_datetime(first.getheader("Last-Modified", ""))
+    for moment, status in (
+        (last_modified, 200),
+        (last_modified + timedelta(hours=1), 200),
+        (last_modified - timedelta(seconds=1), 412),
+    ):
+        since = format_datetime(moment, usegmt=True)
+        response, answer = fetch(server, "/feeds/all.rss", headers={"If-Unmodified-Since": since})
+        assert response.status == status, since
+        assert answer == body if status == 200 else len(answer) < 100
+    # If-Match, when sent, decides instead (RFC 9110, 13.2.2)
+    earlier = format_datetime(last_modified - timedelta(hours=1), usegmt=True)
+    response, _ = fetch(
+        server,
+        "/feeds/all.rss",
+        headers={"If-Match": first.getheader("ETag", ""), "If-Unmodified-Since": earlier},
+    )
+    assert response.status == 200
+
+
+@pytest.mark.parametrize(
+    ("accept_encoding", "gzipped"),
+    [
+        ("gzip", True),
+        ("gzip, deflate, br, zstd", True),
+        ("GZIP", True),  # codings are case-insensitive (RFC 9110, 8.4.1)
+        ("x-gzip", True),  # 8.4.1.3: the same as gzip
+        ("br;q=1, x-gzip", True),
+        ("*", True),
+        ("*, identity;q=0", True),
+        ("br;q=1.0, gzip;q=0.8, *;q=0.1", True),
+        ("gzip;q=0", False),  # q=0: "not acceptable" (12.4.2)
+        ("gzip;Q=0", False),
+        ("gzip;q=0, *", False),  # named beats the wildcard
+        ("*;q=0", False),
+        ("notgzip", False),
+        ("gzipx", False),
+        ("br, deflate", False),
+        ("identity", False),
+        ("", False),
+    ],
+)
+def test_accept_encoding_is_read_as_rfc_9110_says(
+    server: Server, accept_encoding: str, gzipped: bool
+) -> None:
+    _, plain_body = fetch(server, "/feeds/all.atom")
+    response, body = fetch(server, "/feeds/all.atom", headers={"Accept-Encoding": accept_encoding})
+    assert response.status == 200
+    assert response.getheader("Vary") == "Accept-Encoding"
+    assert (response.getheader("Content-Encoding") == "gzip") == gzipped
+    assert (gzip.decompress(body) if gzipped else body) == plain_body
+
+
 @pytest.mark.parametrize("path", ["/feeds/all.atom", "/feeds/asia.rss", "/feeds/all.json", "/"])
 def test_gzip_is_the_stored_bytes_with_their_own_etag(server: Server, path: str) -> None:
     plain, plain_body = fetch(server, path)

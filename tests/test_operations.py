@@ -679,9 +679,13 @@ def test_post_admin_refresh_needs_the_bearer_token(
     server.wait_until("/feeds/all.atom")
     site.write("asia.txt", ASIA)  # the next tick is 300 s away
 
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}):
+    for authorization in (None, "Bearer wrong", "s3cret", "Basic s3cret", "Bearer s3cret2"):
+        headers = {"Authorization": authorization} if authorization else {}
         status, answer, _ = get(server.url, "/admin/refresh", "POST", headers)
         assert status == 401 and answer["WWW-Authenticate"] == 'Bearer realm="feedsvc"'
+    # RFC 9110, 11.1: the scheme is case-insensitive
+    status, _, _ = get(server.url, "/admin/refresh", "POST", {"Authorization": "bearer s3cret"})
+    assert status == 202
     status, _, body = get(server.url, "/admin/refresh", "GET", {"Authorization": "Bearer s3cret"})
     assert status == 405
 
