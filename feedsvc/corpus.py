@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import functools
 import hashlib
 import itertools
@@ -74,6 +75,9 @@ class ChangeSet:
     held_back: str | None = None
     #: files that changed while being read, or too recently to trust: read at a later refresh
     deferred: list[str] = field(default_factory=list)
+    #: files that could not be opened or read (their permissions, say): what they published
+    #: stays, and they are tried again at every refresh until they can be read
+    unreadable: list[Problem] = field(default_factory=list)
     #: how many published entries each section gained (or lost, below zero): a publish moves
     #: the last counts by this instead of counting the whole archive again
     sections: Counter[str] = field(default_factory=Counter)
@@ -311,26 +315,61 @@ class _Lister:
             for name in regular
             if name.lower().endswith(ARTICLE_SUFFIXES) and not name.startswith(".")
         ]  # (an article's name is ignored only when hidden)
+        if not (prefix.isascii() and all(name.isascii() for name in regular)):
+            files = [path for path in files if self._named_in_utf8(path)]
         subdirectories: list[str] = []
         has_links = False
         for item in others:
             if item.is_symlink():
                 has_links = True
-                if not is_ignored(item.name):
+                if not is_ignored(item.name) and self._named_in_utf8(prefix + item.name):
                     self._link(prefix + item.name, item, files)
-            elif item.is_dir() and not is_ignored(item.name):
+            elif (
+                item.is_dir()
+                and not is_ignored(item.name)
+                and self._named_in_utf8(prefix + item.name + "/")
+            ):
                 subdirectories.append(item.name)
         return Listed(signature, files, subdirectories), has_links
 
+    def _named_in_utf8(self, rel: str) -> bool:
+        """The store, the logs and the feeds keep names as UTF-8: a name that is not (bytes from
+        another system, decoded by Python as surrogates) is reported rather than stopping the
+        refresh that would store it."""
+        try:
+            rel.encode()
+        except UnicodeEncodeError:
+            shown = rel.encode(errors="surrogateescape").decode(errors="backslashreplace")
+            message = "the name is not valid UTF-8; rename it (feedsvc reads only UTF-8 names)"
+            self.problems.append(Problem(shown, None, "error", message))
+            return False
+        return True
+
     def _link(self, rel: str, item: os.DirEntry[str], files: list[str]) -> None:
         """Followed only inside `articles/`, and never to a directory (listed where it is)."""
-        target = Path(item.path).resolve()
+        try:
+            target = Path(item.path).resolve(strict=True)
+        except FileNotFoundError:
+            self._unfollowed(rel, "points to nothing (its target is gone)")
+            return
+        except RuntimeError:  # a loop, before Python 3.13
+            self._unfollowed(rel, "points to itself, in a loop")
+            return
+        except OSError as e:
+            looped = e.errno == errno.ELOOP
+            self._unfollowed(rel, "points to itself, in a loop" if looped else str(e.strerror))
+            return
         if not target.is_relative_to(self.root):
             self.problems.append(
                 Problem(rel, None, "error", "symbolic link points outside articles/; refused")
             )
         elif not target.is_dir() and reader_for(item.name) is not None:
             files.append(rel)  # a link to a file inside articles/: read where it points
+
+    def _unfollowed(self, rel: str, why: str) -> None:
+        if reader_for(rel) is not None:  # a link by another name is no article anyway
+            message = f"symbolic link {why}; fix or remove it"
+            self.problems.append(Problem(rel, None, "error", message))
 
     def _subdirectory(self, rel: str, path: Path) -> None:
         try:
@@ -433,6 +472,8 @@ def scan_paths(articles_dir: Path, paths: Iterable[str]) -> Scan | None:
         # as the full scan: hidden files and ignored directories (`.drafts/`) are no articles
         if ".." in parts or any(is_ignored(part) for part in parts):
             continue
+        if not path.isascii() and path != path.encode(errors="replace").decode():
+            return None  # a name that is not UTF-8: the full scan reports it
         article = reader_for(name) is not None
         try:
             info = os.lstat(articles_dir / path)
@@ -660,7 +701,10 @@ def _read_batch(batch: tuple[Path, ReaderSettings, list[_Job]]) -> list[_Read]:
 
 def _read_file(articles_dir: Path, job: _Job, reader: ReaderSettings) -> _Read:
     # joined as strings: a pathlib join cost ~2 µs of the ~48 a worker spends on a file
-    data = _read_settled(os.path.join(articles_dir, job.path), job.info, job.settle_ns)
+    try:
+        data = _read_settled(os.path.join(articles_dir, job.path), job.info, job.settle_ns)
+    except OSError as e:
+        return _Read(None, None, (_cannot_read(job.path, e),))
     if data is None:
         return _Read(None, None)
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
@@ -698,8 +742,11 @@ def _apply(
     store = lookups.store
     path, info = job.path, job.info
     if read.digest is None:
-        changes.deferred.append(path)
-        return  # still being written, or gone: the next scan looks again
+        if read.problems:
+            changes.unreadable.extend(read.problems)
+        else:
+            changes.deferred.append(path)
+        return  # still being written, gone, or unreadable: the next scan looks again
     changes.files_read += 1
     if read.articles is None:
         store.touch_file(path, FileSignature(*info, read.digest))
@@ -727,16 +774,15 @@ def _too_large(path: str, size: int, limit: int) -> Problem:
 
 
 def _read_settled(path: str, info: FileStat, settle_ns: int) -> bytes | None:
-    """The file's bytes, or None when it changed while being read or is too fresh to trust."""
+    """The file's bytes, or None when it is gone, changed while being read or is too fresh to
+    trust. OSError when it cannot be read (its permissions, say)."""
     try:
         descriptor = os.open(path, os.O_RDONLY)
-    except OSError:
+    except FileNotFoundError:
         return None
     try:
         data = os.read(descriptor, info.size + 1)
         after = os.fstat(descriptor)
-    except OSError:
-        return None
     finally:
         os.close(descriptor)
     if (after.st_size, after.st_mtime_ns) != (info.size, info.mtime_ns) or len(data) != info.size:
@@ -744,6 +790,11 @@ def _read_settled(path: str, info: FileStat, settle_ns: int) -> bytes | None:
     if _fresh(info, settle_ns):
         return None
     return data
+
+
+def _cannot_read(path: str, error: OSError) -> Problem:
+    fix = "; let the user feedsvc runs as read it" if isinstance(error, PermissionError) else ""
+    return Problem(path, None, "error", f"cannot read the file: {error.strerror}{fix}")
 
 
 def _fresh(info: FileStat, settle_ns: int) -> bool:
@@ -1125,15 +1176,20 @@ def _remove(lookups: _Lookups, entry: Entry, changes: ChangeSet) -> None:
 
 
 def all_problems(
-    store: StateStore, listing: Scan, scheduled: list[Entry], left_out: list[Entry]
+    store: StateStore,
+    listing: Scan,
+    scheduled: list[Entry],
+    left_out: list[Entry],
+    unreadable: list[Problem],
 ) -> list[Problem]:
-    """Every known problem: those of the files as last read, the scan's own, and the entries
-    not shown: `scheduled` (a date in the future may be a mistake), and `left_out`, which
-    cannot be shown until their files read cleanly."""
-    seen = {p.path for p in listing.problems}
+    """Every known problem: those of the files as last read, the scan's own, the files that
+    could not be read this time, and the entries not shown: `scheduled` (a date in the future
+    may be a mistake), and `left_out`, which cannot be shown until their files read cleanly."""
+    seen = {p.path for p in [*listing.problems, *unreadable]}
     return sorted(
         [
             *listing.problems,
+            *unreadable,
             *(p for p in store.problems() if p.path not in seen),
             *(_scheduled(e.path, None, e.title, e.published) for e in scheduled),
             *(
@@ -1192,7 +1248,7 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
         try:
             data = (articles_dir / path).read_bytes()
         except OSError as e:
-            problems.append(Problem(path, None, "error", f"cannot read the file: {e.strerror}"))
+            problems.append(_cannot_read(path, e))
             continue
         result = read_bytes(path, data, settings)
         problems.extend(result.problems)

@@ -255,6 +255,8 @@ class Refresher:
                 log.warning("%s", changes.held_back)
             for path in changes.deferred:
                 log.info("%s: still being written (or changed while read); read it later", path)
+            for problem in changes.unreadable:
+                log.warning("%s", problem)
             # Dated after this refresh began: left out of the feeds until then.
             scheduled = self.store.scheduled(started_at)
             source = self._source(listing.unreadable, scheduled)
@@ -305,14 +307,16 @@ class Refresher:
             version=self.current.id if self.current else None,
             published=published,
             held_back=changes.held_back,
-            problems=tuple(all_problems(self.store, listing, scheduled, self._left_out())),
+            problems=tuple(
+                all_problems(self.store, listing, scheduled, self._left_out(), changes.unreadable)
+            ),
             deferred=tuple(changes.deferred),
             scheduled=len(scheduled),
             next_scheduled=scheduled[0].published if scheduled else None,
         )
         self._last_success = started_at
         self.last_report = report
-        unfinished = changes.deferred or changes.held_back or listing.failure
+        unfinished = changes.deferred or changes.unreadable or changes.held_back or listing.failure
         self._last_listing = None if unfinished else listing
         self.write_status(report)
         _log_report(report, changes)

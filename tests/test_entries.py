@@ -607,6 +607,75 @@ def test_bad_files_are_reported_and_the_rest_is_published(site: Site) -> None:
     assert all(p.severity == "error" for p in report.problems)
 
 
+def test_links_that_cannot_be_followed_and_names_not_in_utf8_are_reported(site: Site) -> None:
+    """One such file must not stop the refresh that publishes the others."""
+    site.write("good.txt", ARTICLE)
+    (site.articles / "loop.txt").symlink_to("loop.txt")
+    (site.articles / "a.md").symlink_to("b.md")
+    (site.articles / "b.md").symlink_to("a.md")
+    (site.articles / "dangling.txt").symlink_to("gone.txt")
+    (site.articles / "notes").symlink_to("gone")  # not an article's name: nothing to say
+    latin1 = os.fsencode(site.articles) + b"/caf\xe9.txt"
+    with open(latin1, "wb") as file:
+        file.write(OTHER.encode())
+    os.mkdir(os.fsencode(site.articles) + b"/\xe9t\xe9")
+    with open(os.fsencode(site.articles) + b"/\xe9t\xe9/inside.txt", "wb") as file:
+        file.write(OTHER.encode())
+    report = site.refresh()
+    assert [e.title for e in entries(site)] == ["Original title"]
+    by_path = {p.path: p.message for p in report.problems}
+    assert set(by_path) == {
+        "loop.txt",
+        "a.md",
+        "b.md",
+        "dangling.txt",
+        "caf\\xe9.txt",
+        "\\xe9t\\xe9/",
+    }
+    assert "in a loop" in by_path["loop.txt"] and "in a loop" in by_path["a.md"]
+    assert "points to nothing" in by_path["dangling.txt"]
+    assert "not valid UTF-8; rename it" in by_path["caf\\xe9.txt"]
+    assert all(p.severity == "error" for p in report.problems)
+    # `check` says the same, without a traceback
+    assert {p.path for p in check_files(load_config(site.config_path))[2]} == set(by_path)
+
+
+def test_a_file_that_cannot_be_read_is_said_so_and_what_it_published_stays(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not "still being written": that would wait forever for a file nobody writes."""
+    from feedsvc import corpus
+
+    site.write("good.txt", ARTICLE)
+    site.write("locked.txt", OTHER)
+    site.refresh()
+    site.write("locked.txt", OTHER.replace("Another story", "Another story, edited"))
+    site.write("new.txt", "Asia\nA new story\n\nBody.\n")
+    real_open = corpus.os.open
+
+    def refusing(path: str, *args: Any) -> int:
+        if path.endswith(("locked.txt", "new.txt")):  # root reads anything: say it here
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, *args)
+
+    monkeypatch.setattr(corpus.os, "open", refusing)
+    report = site.refresh()
+    said = {p.path: p for p in report.problems}
+    assert set(said) == {"locked.txt", "new.txt"}
+    assert said["new.txt"].severity == "error"
+    assert said["new.txt"].message == (
+        "cannot read the file: Permission denied; let the user feedsvc runs as read it"
+    )
+    assert report.deferred == () and "still being written" not in report.summary()
+    assert sorted(e.title for e in entries(site)) == ["Another story", "Original title"]
+
+    monkeypatch.setattr(corpus.os, "open", real_open)  # permissions fixed: read at once
+    report = site.refresh()
+    assert report.problems == ()
+    titles = sorted(e.title for e in entries(site))
+    assert titles == ["A new story", "Another story, edited", "Original title"]
+
+
 def test_a_file_over_the_size_cap_is_skipped_unread(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
