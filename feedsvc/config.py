@@ -125,9 +125,13 @@ def state_dir_of(path: Path) -> Path | None:
     """`content.state_dir` of a config file that may not validate, if it can be made out at
     all: `feedsvc reload` must reach the refresher with a broken config too."""
     try:
-        text = path.read_text("utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        raw = path.read_bytes()
+    except OSError:
         return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:  # saved as Latin-1, say: the state_dir line is still ASCII
+        text = raw.decode("utf-8-sig", errors="replace")
     try:
         content = tomllib.loads(text).get("content", {})
     except tomllib.TOMLDecodeError:  # the one line may still be readable
@@ -157,18 +161,26 @@ class _Reader:
 
     def __init__(self, path: Path, text: str, digest: str) -> None:
         self.path = path
-        self.lines = text.splitlines()
+        # TOML ends lines with "\n" only: splitlines() would also split at U+2028 in a string
+        self.lines = text.split("\n")
         self.digest = digest
 
     # -- errors ------------------------------------------------------------------------------
     def line_of(self, key: _Key) -> int | None:
-        """Best-effort line of `key =` after its table header (tomllib keeps no positions)."""
-        header = re.compile(r"^\s*\[\[?\s*" + re.escape(key.table.split("[")[0]) + r"\s*\]\]?")
+        """Best-effort line of `key =` after its table header (tomllib keeps no positions).
+
+        A top-level key may be a table of its own: then the line of its header, so that a
+        misspelled `[feed]` is found.
+        """
+        header = _header(key.table.split("[")[0])
+        own = _header(key.key) if not key.table else None
         assign = re.compile(r"^\s*" + re.escape(key.key) + r"\s*=")
         in_table = not key.table
         seen = -1  #: tables of this name so far
         for number, line in enumerate(self.lines, start=1):
             if re.match(r"^\s*\[", line):
+                if own and own.match(line):
+                    return number
                 in_table = bool(header.match(line))
                 if in_table:
                     seen += 1
@@ -266,7 +278,7 @@ class _Reader:
                     refresh, _Key("refresh", "debounce_seconds"), float, 0.05, _between(0, 60)
                 ),
             ),
-            sections=self.sections(data),
+            sections=self.sections(data, content.allow_new_sections),
             digest=self.digest,
         )
 
@@ -315,10 +327,18 @@ class _Reader:
             ),
         )
 
-    def sections(self, data: Mapping[str, Any]) -> tuple[SectionConfig, ...]:
+    def sections(
+        self, data: Mapping[str, Any], allow_new_sections: bool
+    ) -> tuple[SectionConfig, ...]:
         raw = data.get("sections", [])
         if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
             raise self.fail(_Key("", "sections"), "expected [[sections]] tables")
+        if not raw and not allow_new_sections:  # a file cut short while saved: no feed keeps any
+            raise self.fail(
+                _Key("", "sections"),
+                "none configured, so every article would be refused; add a [[sections]] entry "
+                'with name = "..." for each section, or set content.allow_new_sections = true',
+            )
         sections: list[SectionConfig] = []
         known = {"name", "slug", "description", "max_entries"}
         for index, table in enumerate(raw):
@@ -345,6 +365,11 @@ class _Reader:
                 where = _Key("sections", "slug" if "slug" in raw[index] else "name", index)
                 raise self.fail(where, "'all' is reserved for the combined feeds")
         return tuple(sections)
+
+
+def _header(table: str) -> re.Pattern[str]:
+    """`[table]` or `[[table]]` at the start of a line."""
+    return re.compile(r"^\s*\[\[?\s*" + re.escape(table) + r"\s*\]\]?")
 
 
 def _check_unique(reader: _Reader, values: list[str], key: str) -> None:
@@ -379,12 +404,23 @@ def _between(low: float, high: float) -> Callable[[float], str | None]:
 
 
 def _absolute_url(value: str) -> str | None:
-    parts = urlsplit(value)
     if any(c.isspace() for c in value):
         return "expected a URL without spaces"
-    if parts.scheme in ("http", "https") and parts.netloc and not parts.query:
-        return None
-    return "expected an absolute http(s) URL such as 'https://news.example.org'"
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # a "[" with no "]"
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        return "expected an absolute http(s) URL such as 'https://news.example.org'"
+    if "@" in parts.netloc:
+        return "expected no 'user:password@': every link would publish it"
+    if not parts.hostname:  # entry ids would all be minted for 'localhost', for good
+        return "expected a host name, such as 'https://news.example.org'"
+    try:
+        in_range = parts.port is None or parts.port > 0
+    except ValueError:  # not a number, or above 65535
+        in_range = False
+    return None if in_range else "expected a port from 1 to 65535"
 
 
 def _base_url(value: str) -> str | None:
@@ -402,6 +438,9 @@ def _link_pattern(value: str) -> str | None:
         return None
     if "{slug}" not in value:
         return "expected a URL containing '{slug}'"
+    other = re.search(r"\{[^{}]*\}|[{}]", value.replace("{slug}", ""))
+    if other:  # it would be published as it is
+        return f"expected '{{slug}}' as the only placeholder, not {other.group()!r}"
     return _absolute_url(value.replace("{slug}", "x"))
 
 

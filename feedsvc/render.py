@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import html
 import importlib.metadata
 import json
 import secrets
@@ -184,7 +185,7 @@ def _channel(feed: FeedModel, fmt: str) -> FeedGenerator:
     generator = FeedGenerator()
     generator.id(feed.self_url("atom"))
     generator.title(feed.title)
-    generator.subtitle(feed.subtitle)
+    generator.subtitle(_as_description(feed.subtitle, fmt))
     # RSS takes the channel <link> from the last link added: self first, the page last.
     generator.link(href=feed.self_url(fmt), rel="self", type=media_type(fmt))
     generator.link(href=feed.page_url, rel="alternate", type="text/html")
@@ -275,7 +276,7 @@ def _whole_document(
         item.category(term=shown.section)
         for tag in shown.tags:
             item.category(term=tag)
-        item.summary(shown.summary)
+        item.summary(_as_description(shown.summary, fmt))
         if feed.full_content:
             item.content(shown.content_html, type="CDATA" if fmt == "rss" else "html")
     root = _parsed(generator, fmt)
@@ -289,6 +290,12 @@ def _whole_document(
                 link.set("rel", "alternate")
                 link.set("type", "text/html")
     return root, written
+
+
+def _as_description(text: str, fmt: str) -> str:
+    """RSS readers take a `<description>` as HTML (RSS Best Practices Profile): plain text goes
+    in escaped, so that "<b>" in an article is shown, not obeyed. Atom says `type="text"`."""
+    return html.escape(text, quote=False) if fmt == "rss" else text
 
 
 def _parsed(generator: FeedGenerator, fmt: str) -> etree._Element:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from feedsvc.config import load_config
+from feedsvc.config import load_config, state_dir_of
 from feedsvc.errors import ConfigError
 from tests.conftest import ROOT, config_text
 
 
-def write(tmp_path: Path, text: str) -> Path:
+def write(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
     (tmp_path / "articles").mkdir(exist_ok=True)
     path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text, encoding=encoding)
     return path
+
+
+def with_site_key(key: str, value: str) -> str:
+    """The test config with one more key in [site]."""
+    desk = 'description = "Tests of the desk."'
+    return config_text().replace(desk, f'{desk}\n{key} = "{value}"', 1)
 
 
 def test_the_shipped_config_is_valid_and_lists_the_five_sections() -> None:
@@ -140,3 +147,85 @@ def test_a_base_url_that_would_break_every_link_is_refused(tmp_path: Path, base_
     text = config_text().replace("http://127.0.0.1:8000", base_url, 1)
     with pytest.raises(ConfigError, match="site.base_url: expected"):
         load_config(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("base_url", "message"),
+    [
+        ("https://:80", "expected a host name"),
+        ("https://news.example.org:99999", "expected a port from 1 to 65535"),
+        ("https://news.example.org:https", "expected a port from 1 to 65535"),
+        ("https://user:secret@news.example.org", "expected no 'user:password@'"),
+        ("https://[news.example.org", r"expected an absolute http\(s\) URL"),
+    ],
+)
+def test_a_base_url_needs_a_host_a_valid_port_and_no_credentials(
+    tmp_path: Path, base_url: str, message: str
+) -> None:
+    text = config_text(base_url=base_url)
+    line = text.splitlines().index(f'base_url = "{base_url}"') + 1
+    with pytest.raises(ConfigError, match=rf"config.toml:{line}: site.base_url: {message}"):
+        load_config(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("key", "url"), [("icon", "https://:80/icon.png"), ("link_pattern", "https://:80/{slug}")]
+)
+def test_icon_and_link_pattern_need_a_host_too(tmp_path: Path, key: str, url: str) -> None:
+    text = with_site_key(key, url)
+    line = text.splitlines().index(f'{key} = "{url}"') + 1
+    with pytest.raises(ConfigError, match=rf"config.toml:{line}: site.{key}: expected a host name"):
+        load_config(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("other", ["{id}", "{Slug}", "}"])
+def test_slug_is_the_only_placeholder_of_a_link_pattern(tmp_path: Path, other: str) -> None:
+    path = write(
+        tmp_path, with_site_key("link_pattern", f"https://news.example.org/{{slug}}/{other}")
+    )
+    message = f"site.link_pattern: expected '{{slug}}' as the only placeholder, not '{other}'"
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(path)
+
+
+def test_a_config_without_sections_is_refused_unless_new_sections_are_allowed(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, config_text(sections=[]))  # what a file cut short while saved looks like
+    fix = 'add a [[sections]] entry with name = "..." for each section, or set content.allow'
+    with pytest.raises(ConfigError, match=r"config.toml: sections: none configured, .*; ") as e:
+        load_config(path)
+    assert fix in str(e.value)
+    allowed = 'articles_dir = "articles"\nallow_new_sections = true'
+    path = write(tmp_path, config_text(sections=[], content=allowed))
+    assert load_config(path).sections == ()
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u0085"])
+def test_lines_are_counted_at_newlines_only(tmp_path: Path, separator: str) -> None:
+    """TOML strings may hold Unicode line separators; they do not start a line."""
+    text = config_text().replace("Tests of the desk.", f"Tests{separator}of the desk.")
+    text = text.replace("max_entries = 50", "max_entries = 'many'")
+    path = write(tmp_path, text)
+    line = text.split("\n").index("max_entries = 'many'") + 1
+    with pytest.raises(ConfigError, match=f"config.toml:{line}: feeds.max_entries"):
+        load_config(path)
+
+
+def test_a_misspelled_table_is_named_with_the_line_of_its_header(tmp_path: Path) -> None:
+    text = config_text().replace("[feeds]", "[feed]")
+    path = write(tmp_path, text)
+    line = text.splitlines().index("[feed]") + 1
+    with pytest.raises(
+        ConfigError, match=rf"config.toml:{line}: feed: unknown key \(known keys: content, feeds,"
+    ):
+        load_config(path)
+
+
+def test_the_state_dir_of_a_config_saved_as_latin_1_is_still_found(tmp_path: Path) -> None:
+    """So that a web worker restarting meanwhile serves what is published (see create_app)."""
+    text = config_text(content='state_dir = "published"').replace("Test Desk", "Actualités")
+    path = write(tmp_path, text, encoding="latin-1")
+    with pytest.raises(ConfigError, match="config.toml: the config file is not UTF-8"):
+        load_config(path)
+    assert state_dir_of(path) == tmp_path / "published"

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import gc
 import gzip
+import html
 import json
 import os
 import threading
@@ -250,6 +251,20 @@ def test_titles_are_plain_text_escaped_exactly_once(corpus_site: Site) -> None:
     assert any(e.title.endswith("<about> & more") for e in parsed.entries)
     document = json.loads(corpus_site.published("/feeds/all.json"))
     assert any(item["title"].endswith("<about> & more") for item in document["items"])
+
+
+def test_a_summary_is_shown_as_written_in_every_format(site: Site) -> None:
+    """RSS readers take a <description> as HTML: text that looks like markup must be escaped
+    there once more, or "<b>" would be obeyed rather than shown."""
+    written = "Not <b>bold</b> & not an entity: &amp; nor a tag: a < b > c."
+    site.write("markup.txt", f"Asia\nMarkup in the text\n\n{written}\nMore.\n")
+    site.refresh()
+    rss = feedparser.parse(site.published("/feeds/all.rss")).entries[0]
+    assert rss.summary_detail.type == "text/html"
+    assert "<" not in rss.summary and html.unescape(rss.summary) == written
+    atom = feedparser.parse(site.published("/feeds/all.atom")).entries[0]
+    assert atom.summary_detail.type == "text/plain" and atom.summary == written
+    assert json.loads(site.published("/feeds/all.json"))["items"][0]["summary"] == written
 
 
 def test_a_feeds_updated_is_its_newest_entry_never_the_build_time(corpus_site: Site) -> None:
