@@ -6,6 +6,7 @@ input: it reports what is wrong, with the line, and returns whatever it could re
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import itertools
@@ -215,6 +216,15 @@ def _article_starts(
     # An article opens two lines above a blank line: the paragraphs between are never looked at.
     for blank in [i for i, line in enumerate(lines) if not line.strip()]:
         index = blank - 2
+        if _untitled(lines, index + 1, first, settings):
+            section_line = lines[index + 1].strip()
+            report.add(
+                index + 2,
+                "warning",
+                "a section line followed by a blank line, read as a paragraph; if a new "
+                f"article starts here, put its title on the line after {section_line!r}",
+            )
+            continue
         if index < 0 or not lines[index + 1].strip() or not lines[index].strip():
             continue
         line = lines[index]
@@ -235,7 +245,40 @@ def _article_starts(
                     f'name = "{name}" to config.toml, or set content.allow_new_sections = true',
                 )
                 starts.append((index, None))
+        else:
+            _report_lookalike(lines, index, settings, report)
     return starts
+
+
+def _untitled(lines: list[str], index: int, first: int | None, settings: ReaderSettings) -> bool:
+    """A section line above a blank line, and no section line above it (that one would open
+    an article titled like a section): an article whose title went missing, inside a body."""
+    return (
+        first is not None
+        and index > first
+        and settings.canonical_section(lines[index]) is not None
+        and settings.canonical_section(lines[index - 1]) is None
+    )
+
+
+def _report_lookalike(
+    lines: list[str], index: int, settings: ReaderSettings, report: _Report
+) -> None:
+    """Paragraph, paragraph, blank line inside a body: paragraphs, or an article whose section
+    line is misspelt, read as paragraphs of the article above (and what it published is gone).
+    Said when it looks so, never guessed at."""
+    line = lines[index].strip()
+    if len(line) > 2 * max(map(len, settings.sections), default=0):
+        return  # a paragraph, surely: no need to compare it
+    by_key = settings._by_key
+    close = difflib.get_close_matches(line.casefold(), by_key, n=1, cutoff=0.8)
+    if close:
+        report.add(
+            index + 1,
+            "warning",
+            f"{line!r} is read as a paragraph: no section is named so; if a new article starts "
+            f"here, spell its section as configured ({by_key[close[0]]!r}?)",
+        )
 
 
 def _report_glued(

@@ -119,6 +119,37 @@ def test_only_a_section_line_above_text_is_pointed_out(text: str, problems: list
     assert messages(read(text)) == problems
 
 
+@pytest.mark.parametrize(
+    ("second", "problem"),
+    [
+        (
+            "Midle East\nCeasefire talks resume\n\nNegotiators returned.\n",
+            "7:warning:'Midle East' is read as a paragraph: no section is named so; if a new "
+            "article starts here, spell its section as configured ('Middle East'?)",
+        ),
+        (
+            "Middle East\n\nNegotiators returned.\n",
+            "7:warning:a section line followed by a blank line, read as a paragraph; if a new "
+            "article starts here, put its title on the line after 'Middle East'",
+        ),
+    ],
+    ids=["section misspelt", "title missing"],
+)
+def test_an_article_that_misses_its_opening_is_read_as_paragraphs_and_said(
+    second: str, problem: str
+) -> None:
+    """Its text joins the article above (which then changes, and it goes): never silently."""
+    result = read("Diplomacy\nTreaty signed\n\nDelegates met.\nIt holds.\n\n" + second)
+    assert [a.title for a in result.articles] == ["Treaty signed"]
+    assert messages(result) == [problem]
+
+
+def test_paragraphs_above_a_blank_line_are_only_paragraphs() -> None:
+    text = "Asia\nTitle\n\nOne paragraph.\nAnother one, then a blank line.\n\nA third.\n"
+    assert messages(read(text)) == []
+    assert messages(read("Asia\nTitle\n\nOne.\nA short line\nTwo.\n\nThree.\n")) == []
+
+
 def test_text_before_the_first_article_is_an_error_on_its_line() -> None:
     result = read("\nEurope\nTitle one\nFirst paragraph.\n\nAsia\nTitle two\n\nBody.\n")
     assert [a.title for a in result.articles] == ["Title two"]
