@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import json
 import logging
@@ -10,14 +11,26 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from feedsvc.config import Config, config_path, load_config, state_dir_of
-from feedsvc.control import build_lock, refresher_pid, refresher_role, request_control
+from feedsvc.control import (
+    build_lock,
+    describe,
+    not_a_directory,
+    refresher_pid,
+    refresher_role,
+    request_control,
+)
 from feedsvc.corpus import check_files
 from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.export import RECORD, export
 from feedsvc.publish import Version, load_current, publish_dir
 from feedsvc.refresh import Progress, Refresher, RefreshReport
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+    from waitress.server import BaseWSGIServer, MultiSocketServer
 
 log = logging.getLogger("feedsvc")
 
@@ -127,6 +140,14 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
+    blocking = not_a_directory(out)
+    if blocking is not None:  # refused now, not once the refresh is done
+        where = f"--out {out}" if blocking == out else f"--out {out}: {blocking}"
+        print(
+            f"feedsvc: {where} {describe(blocking)}; choose a directory (it is made if missing)",
+            file=sys.stderr,
+        )
+        return 2
     report, version = _refresh_once(config)
     if version is None:  # a first build whose articles changed while it rendered them
         print(report.summary())
@@ -193,22 +214,41 @@ def clock_command(config: Config, args: argparse.Namespace) -> int:
 
 
 def serve_command(config: Config, args: argparse.Namespace) -> int:
-    import waitress
-
     from feedsvc.app import create_app
     from feedsvc.clock import run_clock
 
     with refresher_role(config.content.state_dir):
         refresher = Refresher(config)
+        # Bound before the first refresh: a port in use is said at once, and nothing runs.
+        server = _listen(create_app(config.path), args)
         clock = run_clock(refresher, blocking=False)
         try:
             log.info("serving on http://%s:%d/", args.host, args.port)
-            waitress.serve(
-                create_app(config.path), host=args.host, port=args.port, threads=args.threads
-            )
+            server.run()
         finally:
             clock.stop()
+            server.close()
     return 0
+
+
+def _listen(app: WSGIApplication, args: argparse.Namespace) -> MultiSocketServer | BaseWSGIServer:
+    """A waitress server bound to `--host` and `--port`, not yet serving."""
+    from waitress.server import create_server
+
+    try:
+        return create_server(app, host=args.host, port=args.port, threads=args.threads)
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            why = "is already in use (another feedsvc serve, or another server)"
+        elif e.errno == errno.EADDRNOTAVAIL:
+            why = "cannot be listened on: no interface of this machine has that address"
+        elif e.errno == errno.EACCES:
+            why = "needs privileges this user does not have (ports below 1024)"
+        else:
+            why = f"cannot be listened on: {e.strerror or e}"
+        raise FeedsvcError(
+            f"port {args.port} on {args.host} {why}; choose another with --port (or --host)"
+        ) from e
 
 
 def _progress() -> Progress | None:

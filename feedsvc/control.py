@@ -7,6 +7,7 @@ refreshes, does not import the refresher (readers, renderers, worker processes) 
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -15,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from feedsvc.errors import LockedError
+from feedsvc.errors import LockedError, StateError
 
 STATUS_FILE = "status.json"
 
@@ -45,11 +46,110 @@ def read_json(path: Path) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
+def state_dir_error(state_dir: Path, error: OSError) -> StateError:
+    """What an operator reads when `state_dir` cannot be used: what is wrong, where, and the
+    fix, which is never to move the state store aside (it holds every published entry id)."""
+    where = Path(error.filename) if error.filename else state_dir
+    if error.errno == errno.EROFS:
+        return StateError(
+            f"state_dir {state_dir} is on a read-only file system: mount it read-write, or set "
+            "content.state_dir to a directory on a writable one"
+        )
+    if isinstance(error, PermissionError):
+        user = f"this user (uid {os.geteuid()})"
+        # what was refused: `where`, or the directory `where` was to be made in
+        refused = next((p for p in (where, *where.parents) if os.path.lexists(p)), where)
+        if not refused.is_relative_to(state_dir):  # the state_dir itself was to be made
+            return StateError(
+                f"state_dir {state_dir} cannot be created by {user}: fix the ownership or "
+                f"permissions of {refused}, or create {state_dir} for this user"
+            )
+        what = (
+            "its ownership or permissions"
+            if refused == state_dir
+            else f"the ownership or permissions of {refused}"
+        )
+        return StateError(
+            f"state_dir {state_dir} is not writable by {user}: fix {what}, or run feedsvc as "
+            "the user that owns it"
+        )
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        blocking = not_a_directory(where)
+        if blocking is not None:
+            kind = describe(blocking)
+            if blocking == state_dir:
+                return StateError(
+                    f"state_dir {state_dir} {kind}: move it aside, or set content.state_dir to "
+                    "a directory"
+                )
+            if blocking.is_relative_to(state_dir):
+                return StateError(
+                    f"{blocking} {kind}, where feedsvc keeps a directory of its state_dir: "
+                    "move it aside"
+                )
+            return StateError(
+                f"state_dir {state_dir} cannot be created: {blocking} {kind}; set "
+                "content.state_dir to a directory that can be made"
+            )
+    if isinstance(error, FileNotFoundError):
+        return StateError(
+            f"state_dir {state_dir} cannot be created ({error.strerror}): create it, or set "
+            "content.state_dir to a directory on a writable file system"
+        )
+    return StateError(f"state_dir {state_dir} cannot be used: {where}: {error.strerror or error}")
+
+
+def unwritable(state_dir: Path, *files: Path) -> StateError | None:
+    """Why this process may not write `state_dir`, or one of the `files` in it that exist; None
+    if it may. The store opened from a directory it may not write would seem to work, and fail
+    at the first change (after a version was published), or be taken for a corrupt one."""
+    for path in (state_dir, *files):
+        if not os.path.lexists(path) or os.access(path, os.W_OK):
+            continue
+        try:
+            read_only = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+        except OSError:
+            read_only = False
+        code = errno.EROFS if read_only else errno.EACCES
+        return state_dir_error(state_dir, OSError(code, os.strerror(code), str(path)))
+    return None
+
+
+def not_a_directory(path: Path) -> Path | None:
+    """The first of `path` and its parents that exists and is not a directory (a file where a
+    directory is wanted), if any."""
+    for candidate in (path, *path.parents):
+        if os.path.lexists(candidate):
+            return None if candidate.is_dir() else candidate
+    return None
+
+
+def describe(blocking: Path) -> str:
+    """What `not_a_directory` found, as said after its name."""
+    return "is a file, not a directory" if blocking.is_file() else "is not a directory"
+
+
+@contextmanager
+def _using(state_dir: Path) -> Iterator[None]:
+    """An `OSError` met making or writing `state_dir` becomes a `StateError` that says why."""
+    try:
+        yield
+    except OSError as e:
+        raise state_dir_error(state_dir, e) from e
+
+
+def make_state_dir(state_dir: Path) -> None:
+    with _using(state_dir):
+        state_dir.mkdir(parents=True, exist_ok=True)
+
+
 @contextmanager
 def build_lock(state_dir: Path) -> Iterator[None]:
     """One refresh at a time per state directory, across processes (waits its turn)."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    with open(state_dir / "build.lock", "a+b") as handle:
+    make_state_dir(state_dir)
+    with _using(state_dir):
+        handle = open(state_dir / "build.lock", "a+b")  # noqa: SIM115 - closed below
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -60,9 +160,11 @@ def build_lock(state_dir: Path) -> Iterator[None]:
 @contextmanager
 def refresher_role(state_dir: Path) -> Iterator[None]:
     """Held for the life of `clock` or `serve`: a second one declines instead of racing."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    make_state_dir(state_dir)
     path = state_dir / "refresher.lock"
-    with open(path, "a+") as handle:
+    with _using(state_dir):
+        handle = open(path, "a+")  # noqa: SIM115 - closed below
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -72,18 +174,20 @@ def refresher_role(state_dir: Path) -> Iterator[None]:
                 f"another refresher (pid {holder}) already runs on {state_dir}; "
                 "run one `clock` (or one `serve`) per state_dir, and any number of `web` processes"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        with _using(state_dir):
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
         yield
 
 
 def request_control(state_dir: Path, name: str) -> None:
     """Ask the refresher, from any process, to "refresh" or "reload" at its next poll."""
     control = state_dir / "control"
-    control.mkdir(parents=True, exist_ok=True)
-    (control / name).touch()
+    with _using(state_dir):
+        control.mkdir(parents=True, exist_ok=True)
+        (control / name).touch()
 
 
 def take_control(state_dir: Path) -> set[str]:

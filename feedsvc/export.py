@@ -21,7 +21,7 @@ import shutil
 import time
 from pathlib import Path
 
-from feedsvc.control import read_json, write_json
+from feedsvc.control import describe, not_a_directory, read_json, write_json
 from feedsvc.errors import PublishError
 from feedsvc.publish import Version
 
@@ -57,8 +57,13 @@ def export(version: Version, out: Path, record: Path) -> list[str]:
             _copy(version.directory / name, out / name)
     except OSError as e:
         at = f" at {name}" if name else ""
+        why = f"{e.strerror or e}"
+        if isinstance(e, (FileExistsError, NotADirectoryError)) and e.filename:
+            blocking = not_a_directory(Path(e.filename))  # a file where a directory goes
+            if blocking is not None:
+                at, why = "", f"{'it' if blocking == out else blocking} {describe(blocking)}"
         raise PublishError(
-            f"cannot write the site into {out}{at}: {e.strerror or e}; version {version.id} "
+            f"cannot write the site into {out}{at}: {why}; version {version.id} "
             "is published all the same: fix this and run the build again"
         ) from e
     keep = set(files)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sqlite3
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from feedsvc.control import make_state_dir, state_dir_error, unwritable
 from feedsvc.errors import StateError
 from feedsvc.model import Entry, Problem, RelatedHeadline
 
@@ -25,6 +27,10 @@ from feedsvc.model import Entry, Problem, RelatedHeadline
 _BATCH = 1000
 SCHEMA_VERSION = 2  #: 2: bodies stay in their files, the store keeps body_hash
 STATE_FILE = "state.sqlite3"
+#: the files SQLite keeps beside the store in WAL mode, by suffix
+_SIDE = ("-wal", "-shm")
+#: SQLite's errors (by `sqlite_errorname` prefix) for a store it may not write: not damage
+_NOT_WRITABLE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -126,7 +132,12 @@ class StateStore:
         path = state_dir / STATE_FILE
         db: sqlite3.Connection | None = None
         try:
-            state_dir.mkdir(parents=True, exist_ok=True)
+            make_state_dir(state_dir)
+            # Refused before SQLite opens it read-only: it would seem to work until the first
+            # write, or fail as if the store were corrupt.
+            unusable = unwritable(state_dir, path, *(path.with_name(path.name + s) for s in _SIDE))
+            if unusable is not None:
+                raise unusable
             existed = path.exists() and path.stat().st_size > 0
             if expect_existing and not existed:
                 raise StateError(
@@ -166,6 +177,12 @@ class StateStore:
                     f"{path}: the state store is busy: another feedsvc process has been writing "
                     f"it for over {BUSY_TIMEOUT:.0f} s; try again once it is done"
                 ) from e
+            if getattr(e, "sqlite_errorname", "").startswith(_NOT_WRITABLE):
+                raise StateError(
+                    f"{path}: the state store cannot be opened for writing ({e}): check that "
+                    f"this user (uid {os.geteuid()}) may write {state_dir} and the files in it, "
+                    "and that its file system is mounted read-write"
+                ) from e
             raise StateError(
                 f"{path}: the state store is unreadable or corrupt ({e}). It holds every "
                 "published entry id; restore it from a backup, or move it aside to start over "
@@ -173,7 +190,7 @@ class StateStore:
             ) from e
         except OSError as e:
             _close(db)
-            raise StateError(f"{path}: cannot open the state store: {e.strerror}") from e
+            raise state_dir_error(state_dir, e) from e
 
     def _check_version(self) -> None:
         try:

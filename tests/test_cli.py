@@ -16,6 +16,7 @@ import pytest
 
 from feedsvc import cli, export
 from feedsvc.config import Config
+from feedsvc.errors import PublishError
 from feedsvc.export import RECORD
 from feedsvc.publish import MANIFEST, Version
 from feedsvc.refresh import Progress, RefreshReport
@@ -475,6 +476,51 @@ def test_build_into_a_directory_where_a_file_goes_says_so_and_keeps_the_version(
     assert "is published all the same: fix this and run the build again" in message
     assert "feeds/all.atom" in published_files(sample_site)
     assert not [p for p in out.rglob("*") if p.name.endswith(".feedsvc-tmp")]
+
+
+def test_build_into_an_out_that_is_a_file_says_so_before_refreshing(
+    sample_site: Site, tmp_path: Path
+) -> None:
+    out = tmp_path / "site.tar"
+    out.write_text("the operator's file\n", "utf-8")
+    assert refused_build(sample_site, out) == (
+        f"feedsvc: --out {out} is a file, not a directory; choose a directory (it is made if "
+        "missing)"
+    )
+    assert refused_build(sample_site, out / "public") == (
+        f"feedsvc: --out {out / 'public'}: {out} is a file, not a directory; choose a directory "
+        "(it is made if missing)"
+    )
+    assert out.read_text("utf-8") == "the operator's file\n"
+    assert not (sample_site.root / "var").exists()  # said at once: nothing was refreshed
+
+
+def test_build_into_an_out_with_a_file_where_a_directory_goes_says_so_and_keeps_the_version(
+    sample_site: Site, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "feeds").write_text("the operator's file\n", "utf-8")
+    message = refused_build(sample_site, out)
+    assert message.startswith(
+        f"feedsvc: cannot write the site into {out}: {out / 'feeds'} is a file, not a directory; "
+        "version "
+    )
+    assert message.endswith("is published all the same: fix this and run the build again")
+    assert (out / "feeds").read_text("utf-8") == "the operator's file\n"
+    assert "feeds/all.atom" in published_files(sample_site)
+
+
+def test_export_into_a_file_says_it_is_a_file(sample_site: Site, tmp_path: Path) -> None:
+    """As when `--out` becomes a file between the build's look at it and its export."""
+    sample_site.refresh()
+    out = tmp_path / "out"
+    out.write_text("the operator's file\n", "utf-8")
+    expected = f"cannot write the site into {out}: it is a file, not a directory; version "
+    with pytest.raises(PublishError) as refused:
+        export.export(current(sample_site), out, record_of(sample_site))
+    assert str(refused.value).startswith(expected)
+    assert out.read_text("utf-8") == "the operator's file\n"
 
 
 def test_build_says_so_when_it_cannot_record_what_it_wrote(

@@ -1,6 +1,6 @@
 """Faults: none loses a published entry, changes an id or a published date, or serves a broken
 feed. Each is made real (a SIGKILL, a full disk, a vanished directory, a slow writer, a damaged
-store) rather than imitated."""
+store, a state_dir that cannot be written) rather than imitated."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ import json
 import logging
 import os
 import random
+import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 
@@ -635,3 +637,169 @@ def test_web_processes_keep_serving_while_the_store_is_refused(
     assert atom_ids(get(web.url, "/feeds/all.atom")[2]) == atom_ids(
         site.published("/feeds/all.atom")
     )
+
+
+# -- (f) a state_dir this user cannot use, a port already taken ------------------------------
+#: Root may write anything: as root the commands run without the capabilities that let it, so
+#: that permissions stop them as they stop any other user (uid 0 is still who they run as).
+NO_OVERRIDE = "-dac_override,-dac_read_search"
+AS_ANY_USER = (
+    ["setpriv", f"--bounding-set={NO_OVERRIDE}", f"--inh-caps={NO_OVERRIDE}"]
+    if os.geteuid() == 0
+    else []
+)
+
+
+def said_in_one_line(*args: str, prefix: Sequence[str] = ()) -> str:
+    """A `feedsvc` command refused as an operator sees it: error 2, and one line saying why
+    (never a traceback)."""
+    result = subprocess.run(
+        [*prefix, str(BIN / "feedsvc"), *args], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    return line
+
+
+def with_state_dir(site: Site, state_dir: Path) -> None:
+    write_config(
+        site, content=f'articles_dir = "articles"\nstate_dir = {json.dumps(str(state_dir))}'
+    )
+
+
+def state_dir_commands(site: Site, tmp_path: Path) -> dict[str, list[str]]:
+    """Every command that uses the state_dir, by name, as an operator types it."""
+    config = ["--config", str(site.config_path)]
+    return {
+        "refresh": ["refresh", *config],
+        "build": ["build", *config, "--out", str(tmp_path / "out")],
+        "clock": ["clock", *config],
+        "serve": ["serve", *config, "--port", str(free_port())],
+        "reload": ["reload", *config],
+    }
+
+
+def _a_file(tmp_path: Path) -> Path:
+    state_dir = tmp_path / "var"
+    state_dir.write_text("the operator's file\n", "utf-8")
+    return state_dir
+
+
+def _under_a_file(tmp_path: Path) -> Path:
+    return _a_file(tmp_path) / "state"
+
+
+def _impossible(tmp_path: Path) -> Path:
+    return Path("/proc/feedsvc-state")  # no directory can be made there, by root either
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (_a_file, "state_dir {path} is a file, not a directory: move it aside, or set "
+         "content.state_dir to a directory"),
+        (_under_a_file, "state_dir {path} cannot be created: {path.parent} is a file, not a "
+         "directory; set content.state_dir to a directory that can be made"),
+        (_impossible, "state_dir {path} cannot be created (No such file or directory): create "
+         "it, or set content.state_dir to a directory on a writable file system"),
+    ],
+    ids=["a file", "under a file", "impossible"],
+)  # fmt: skip
+def test_a_state_dir_that_cannot_be_a_directory_is_said_in_one_line_by_every_command(
+    site: Site, tmp_path: Path, make: Callable[[Path], Path], why: str
+) -> None:
+    site.write("europe.txt", EUROPE)
+    path = make(tmp_path)
+    with_state_dir(site, path)
+    for name, command in state_dir_commands(site, tmp_path).items():
+        assert said_in_one_line(*command) == f"feedsvc: {why.format(path=path)}", name
+    if (tmp_path / "var").is_file():  # the operator's file, left as it was
+        assert (tmp_path / "var").read_text("utf-8") == "the operator's file\n"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0 and shutil.which("setpriv") is None,
+    reason="as root, needs setpriv to run feedsvc without the right to write anything",
+)
+@pytest.mark.parametrize("read_only", ["state.sqlite3", "."], ids=["the store", "the state_dir"])
+def test_a_state_dir_this_user_may_not_write_is_said_so_and_the_store_is_never_called_corrupt(
+    site: Site, tmp_path: Path, read_only: str
+) -> None:
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    state_dir = site.root / "var"
+    store = state_dir / "state.sqlite3"
+    fingerprint = hashlib.sha256(store.read_bytes()).hexdigest()
+    version = current_id(publish_dir(state_dir))
+    target = state_dir / read_only
+    mode = target.stat().st_mode
+    target.chmod(0o555 if target.is_dir() else 0o444)  # as if owned by another user
+    uid = os.geteuid()
+    named = "its" if target.is_dir() else "the"
+    fix = f"{named} ownership or permissions" + ("" if target.is_dir() else f" of {store}")
+    expected = (
+        f"feedsvc: state_dir {state_dir} is not writable by this user (uid {uid}): fix {fix}, or "
+        "run feedsvc as the user that owns it"
+    )
+    commands = state_dir_commands(site, tmp_path)
+    if not target.is_dir():
+        del commands["reload"]  # it writes in the state_dir only: it works
+    try:
+        for name, command in commands.items():
+            assert said_in_one_line(*command, prefix=AS_ANY_USER) == expected, name
+    finally:
+        target.chmod(mode)
+    assert hashlib.sha256(store.read_bytes()).hexdigest() == fingerprint
+    assert current_id(publish_dir(state_dir)) == version
+
+
+@pytest.fixture
+def read_only_mount(tmp_path: Path) -> Iterator[Callable[[], None]]:
+    """A tmpfs, and how to make it read-only; skipped without the right to mount one."""
+    mount = tmp_path / "mounted"
+    mount.mkdir()
+    command = ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)]
+    if os.geteuid() != 0 or subprocess.run(command, capture_output=True).returncode != 0:
+        pytest.skip("needs the right to mount a tmpfs")
+
+    def make_read_only() -> None:
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+
+    try:
+        yield make_read_only
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def test_a_state_dir_on_a_read_only_mount_is_said_so_by_every_command(
+    site: Site, tmp_path: Path, read_only_mount: Callable[[], None]
+) -> None:
+    state_dir = tmp_path / "mounted" / "var"
+    with_state_dir(site, state_dir)
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    store = state_dir / "state.sqlite3"
+    fingerprint = hashlib.sha256(store.read_bytes()).hexdigest()
+    read_only_mount()
+    expected = (
+        f"feedsvc: state_dir {state_dir} is on a read-only file system: mount it read-write, or "
+        "set content.state_dir to a directory on a writable one"
+    )
+    for name, command in state_dir_commands(site, tmp_path).items():
+        assert said_in_one_line(*command) == expected, name
+    assert hashlib.sha256(store.read_bytes()).hexdigest() == fingerprint
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line_and_refreshes_nothing(site: Site) -> None:
+    site.write("europe.txt", EUROPE)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = said_in_one_line("serve", "--config", str(site.config_path), "--port", str(port))
+    assert line == (
+        f"feedsvc: port {port} on 127.0.0.1 is already in use (another feedsvc serve, or another "
+        "server); choose another with --port (or --host)"
+    )
+    assert not (site.root / "var" / "publish").exists()  # no refresh ran, before or after
