@@ -26,6 +26,7 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.http import (
     http_date,
     is_resource_modified,
+    parse_accept_header,
     parse_date,
     parse_etags,
     quote_etag,
@@ -196,30 +197,14 @@ class PublishedFiles:
 
 @functools.lru_cache(maxsize=256)
 def _accepts_gzip(header: str) -> bool:
-    """RFC 9110, 12.5.3: gzip (or x-gzip) at a quality above 0, named or through `*`.
+    """RFC 9110, 12.5.3: gzip (or x-gzip) at a quality above 0, named or through `*`; a named
+    coding outranks `*` (Werkzeug's `Accept.quality` lets a `*` win over `gzip;q=0`).
 
     Kept per header value: pollers send the same few, so a request costs a dictionary lookup.
     """
-    named: float | None = None
-    wildcard: float | None = None
-    for element in header.split(","):
-        coding, *parameters = (part.strip() for part in element.split(";"))
-        quality = 1.0
-        for parameter in parameters:
-            name, _, value = parameter.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value.strip())
-                except ValueError:
-                    quality = 0.0  # a malformed weight is no consent
-        coding = coding.lower()
-        if coding in ("gzip", "x-gzip"):
-            named = quality if named is None else max(named, quality)
-        elif coding == "*":
-            wildcard = quality
-    if named is not None:
-        return named > 0
-    return wildcard is not None and wildcard > 0
+    qualities = {coding.lower(): quality for coding, quality in parse_accept_header(header)}
+    named = [qualities[coding] for coding in ("gzip", "x-gzip") if coding in qualities]
+    return max(named) > 0 if named else qualities.get("*", 0) > 0
 
 
 def _http_date(value: str) -> datetime | None:

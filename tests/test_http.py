@@ -200,6 +200,7 @@ def test_if_unmodified_since_before_the_last_change_is_412(server: Server) -> No
         ("gzip;q=0", False),  # q=0: "not acceptable" (12.4.2)
         ("gzip;Q=0", False),
         ("gzip;q=0, *", False),  # named beats the wildcard
+        ("gzip;q=abc", False),  # a malformed weight is no consent
         ("*;q=0", False),
         ("notgzip", False),
         ("gzipx", False),
