@@ -336,14 +336,12 @@ class _Lister:
         """The store, the logs and the feeds keep names as UTF-8: a name that is not (bytes from
         another system, decoded by Python as surrogates) is reported rather than stopping the
         refresh that would store it."""
-        try:
-            rel.encode()
-        except UnicodeEncodeError:
-            shown = rel.encode(errors="surrogateescape").decode(errors="backslashreplace")
-            message = "the name is not valid UTF-8; rename it (feedsvc reads only UTF-8 names)"
-            self.problems.append(Problem(shown, None, "error", message))
-            return False
-        return True
+        if _in_utf8(rel):
+            return True
+        shown = rel.encode(errors="surrogateescape").decode(errors="backslashreplace")
+        message = "the name is not valid UTF-8; rename it (feedsvc reads only UTF-8 names)"
+        self.problems.append(Problem(shown, None, "error", message))
+        return False
 
     def _link(self, rel: str, item: os.DirEntry[str], files: list[str]) -> None:
         """Followed only inside `articles/`, and never to a directory (listed where it is)."""
@@ -385,6 +383,17 @@ class _Lister:
                     "from it stays published until it can be read again",
                 )
             )
+
+
+def _in_utf8(name: str) -> bool:
+    """False for bytes Python decoded as surrogates (a name from another system's encoding)."""
+    if name.isascii():
+        return True
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _signature_of(info: os.stat_result) -> tuple[int, int, int, int]:
@@ -472,8 +481,8 @@ def scan_paths(articles_dir: Path, paths: Iterable[str]) -> Scan | None:
         # as the full scan: hidden files and ignored directories (`.drafts/`) are no articles
         if ".." in parts or any(is_ignored(part) for part in parts):
             continue
-        if not path.isascii() and path != path.encode(errors="replace").decode():
-            return None  # a name that is not UTF-8: the full scan reports it
+        if not _in_utf8(path):
+            return None  # the full scan reports it
         article = reader_for(name) is not None
         try:
             info = os.lstat(articles_dir / path)

@@ -77,6 +77,11 @@ class ReaderSettings:
     def _by_key(self) -> dict[str, str]:
         return {section.casefold(): section for section in self.sections}
 
+    def section_like(self, line: str) -> str | None:
+        """The configured section a line is a near miss of ("Midle East"), if any."""
+        close = difflib.get_close_matches(line.strip().casefold(), self._by_key, n=1, cutoff=0.8)
+        return self._by_key[close[0]] if close else None
+
     def canonical_section(self, name: str) -> str | None:
         return self._by_key.get(name.strip().casefold())
 
@@ -270,14 +275,13 @@ def _report_lookalike(
     line = lines[index].strip()
     if len(line) > 2 * max(map(len, settings.sections), default=0):
         return  # a paragraph, surely: no need to compare it
-    by_key = settings._by_key
-    close = difflib.get_close_matches(line.casefold(), by_key, n=1, cutoff=0.8)
-    if close:
+    meant = settings.section_like(line)
+    if meant is not None:
         report.add(
             index + 1,
             "warning",
             f"{line!r} is read as a paragraph: no section is named so; if a new article starts "
-            f"here, spell its section as configured ({by_key[close[0]]!r}?)",
+            f"here, spell its section as configured ({meant!r}?)",
         )
 
 

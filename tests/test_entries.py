@@ -11,6 +11,7 @@ from typing import Any
 import feedparser
 import pytest
 
+from feedsvc import corpus
 from feedsvc.config import load_config
 from feedsvc.corpus import check_files
 from feedsvc.errors import StateError
@@ -638,14 +639,15 @@ def test_links_that_cannot_be_followed_and_names_not_in_utf8_are_reported(site: 
     assert all(p.severity == "error" for p in report.problems)
     # `check` says the same, without a traceback
     assert {p.path for p in check_files(load_config(site.config_path))[2]} == set(by_path)
+    # and a watcher's report of that name is left to the full scan, which says it
+    assert corpus.scan_paths(site.articles, [os.fsdecode(b"caf\xe9.txt")]) is None
+    assert corpus.scan_paths(site.articles, ["good.txt"]) is not None
 
 
 def test_a_file_that_cannot_be_read_is_said_so_and_what_it_published_stays(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Not "still being written": that would wait forever for a file nobody writes."""
-    from feedsvc import corpus
-
     site.write("good.txt", ARTICLE)
     site.write("locked.txt", OTHER)
     site.refresh()
@@ -679,8 +681,6 @@ def test_a_file_that_cannot_be_read_is_said_so_and_what_it_published_stays(
 def test_a_file_over_the_size_cap_is_skipped_unread(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from feedsvc import corpus
-
     opened: list[str] = []
     real_open = corpus.os.open
     monkeypatch.setattr(
