@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from feedsvc.errors import PublishError
+from feedsvc.errors import PublishError, StateError
 from feedsvc.publish import Version, current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher
 from tests.conftest import SAMPLE, SECTIONS, Site
@@ -789,6 +789,28 @@ def test_a_state_dir_on_a_read_only_mount_is_said_so_by_every_command(
     for name, command in state_dir_commands(site, tmp_path).items():
         assert said_in_one_line(*command) == expected, name
     assert hashlib.sha256(store.read_bytes()).hexdigest() == fingerprint
+
+
+def test_a_store_sqlite_cannot_write_is_never_called_corrupt(
+    site: Site,
+    tmp_path: Path,
+    read_only_mount: Callable[[], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What SQLite says when the check before it misses a case (another way of being
+    read-only): the advice is about writing, never to move the store aside."""
+    from feedsvc import state
+
+    state_dir = tmp_path / "mounted" / "var"
+    with_state_dir(site, state_dir)
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    read_only_mount()
+    monkeypatch.setattr(state, "unwritable", lambda *paths: None)
+    with pytest.raises(StateError) as refused:
+        state.StateStore.open(state_dir)
+    assert "cannot be opened for writing" in str(refused.value)
+    assert "corrupt" not in str(refused.value)
 
 
 def test_serve_on_a_port_in_use_says_so_in_one_line_and_refreshes_nothing(site: Site) -> None:
