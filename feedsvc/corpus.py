@@ -870,7 +870,7 @@ def _replace_file_entries(
         # site.timezone moves every date given without an offset, and no editor did that.
         if (
             article.date is not None
-            and entry.published != article.date
+            and not _tied(entry.published, article.date)
             and (edited or _date_ignored_before(lookups, article))
         ):
             message = (
@@ -1025,6 +1025,8 @@ class _Lookups:
         self._made: dict[str, str] = {}  #: content hash → path, while the store started empty
         self._slugs: set[str] = set()
         self._ids: dict[str, str] = {}  #: id → path
+        self._dated: dict[datetime, str] = {}  #: published instant → id
+        self._updated: dict[str, str] = {}  #: `updated` as feeds write it → id
 
     def spellings(
         self, articles: list[Article], old: list[StoredEntry], changes: ChangeSet
@@ -1091,12 +1093,45 @@ class _Lookups:
     def id_taken(self, entry_id: str) -> bool:
         return self.id_owner(entry_id) is not None
 
+    def free_published(self, moment: datetime, entry_id: str | None) -> datetime:
+        """`moment`, or the first microsecond after it that no other entry is published at."""
+        if self.empty:
+            return _first_free(moment, lambda m: self._dated.get(m, entry_id) != entry_id)
+        return _first_free(moment, lambda m: self.store.published_taken(m, entry_id))
+
+    def free_updated(self, moment: datetime, entry_id: str) -> datetime:
+        """`moment`, or the first microsecond after it that no other entry was updated at."""
+        if self.empty:
+            owner = self._updated.get
+            return _first_free(moment, lambda m: owner(m.isoformat(), entry_id) != entry_id)
+        return _first_free(moment, lambda m: self.store.updated_taken(m, entry_id))
+
     def save(self, entry: Entry) -> None:
         self.store.save_entry(entry)
         if self.empty:
             self._made.setdefault(entry.content_hash, entry.path)
             self._slugs.add(entry.slug)
             self._ids[entry.id] = entry.path
+            self._dated[entry.published] = entry.id
+            self._updated[entry.updated.isoformat()] = entry.id
+
+
+def _first_free(moment: datetime, taken: Callable[[datetime], bool]) -> datetime:
+    """Entries never share a date: readers sort by it (two alike come in no set order), and the
+    W3C validator warns of two entries with the same `updated`. Files copied together share
+    an mtime to the nanosecond; two Markdown posts may both say `date: 2025-03-01`. The later
+    one to be read is dated a microsecond later, once: a date, once published, never moves."""
+    while taken(moment):
+        moment += _TIE_BREAK
+    return moment
+
+
+_TIE_BREAK = timedelta(microseconds=1)
+
+
+def _tied(published: datetime, date: datetime) -> bool:
+    """Whether `published` is `date`, or `date` moved by `_first_free` (under a second)."""
+    return timedelta(0) <= published - date < timedelta(seconds=1)
 
 
 #: how a copy's warning starts, and an article's whose id was taken: `_read_duplicates_again`
@@ -1132,6 +1167,7 @@ def _entry_for(
 ) -> Entry:
     # An update dated in the future is one made now: shown, it would be dated ahead of readers.
     edited = None if article.updated is None else min(article.updated, settings.now)
+    own = None if previous is None else previous.entry.id
     if previous is not None and previous.entry.published <= settings.shown_until:
         published = previous.entry.published
         slug = previous.entry.slug
@@ -1145,7 +1181,7 @@ def _entry_for(
         # mistyped date fixed). Articles sharing a file share its mtime; the first in the file
         # counts as the newest, one second apart, so that no two entries share a timestamp
         # (readers sort by it).
-        published = article.date or mtime - timedelta(seconds=ordinal)
+        published = lookups.free_published(article.date or mtime - timedelta(seconds=ordinal), own)
         updated = edited or published
         if previous is not None:
             slug, entry_id = previous.entry.slug, previous.entry.id
@@ -1157,6 +1193,9 @@ def _entry_for(
             entry_id = article.id or unique(
                 f"tag:{settings.authority},{minted}:{slug}", lookups.id_taken
             )
+    updated = max(updated, published)
+    if previous is None or updated != previous.entry.updated:
+        updated = lookups.free_updated(updated, entry_id)
     return Entry(
         id=entry_id,
         slug=slug,
@@ -1167,7 +1206,7 @@ def _entry_for(
         summary=article.summary,
         author=article.author,
         published=published,
-        updated=max(updated, published),
+        updated=updated,
         path=article.path,
         ordinal=ordinal,
         tags=article.tags,

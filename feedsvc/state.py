@@ -80,6 +80,7 @@ _INDEXES = {
     "entries_all": "entries (present, sort_key DESC, id)",
     "entries_path": "entries (path, present)",
     "entries_hash": "entries (content_hash)",
+    "entries_updated": "entries (updated)",
     "files_with_problems": "files (path) WHERE problems != '[]'",
 }
 
@@ -206,11 +207,15 @@ class StateStore:
             )
 
     def _add_tables(self) -> None:
-        """To a store made by a release before them; only then is this a write."""
+        """Tables and indexes, to a store made by a release before them; only then is this a
+        write."""
         present = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
         for name, create in _ADDED.items():
             if name not in present:
                 self._db.execute(create)
+        for name, on in _INDEXES.items():
+            if name not in present:
+                self._db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {on}")
 
     def close(self) -> None:
         self._db.close()
@@ -330,6 +335,23 @@ class StateStore:
 
     def slug_taken(self, slug: str) -> bool:
         return self._execute("SELECT 1 FROM entries WHERE slug = ?", (slug,)).fetchone() is not None
+
+    def published_taken(self, moment: datetime, by_other_than: str | None) -> bool:
+        """Whether an entry other than `by_other_than`, present or removed, is published at
+        this instant."""
+        row = self._execute(
+            "SELECT 1 FROM entries WHERE present IN (0, 1) AND sort_key = ? AND id != ?",
+            (_sort_key(moment), by_other_than or ""),
+        ).fetchone()
+        return row is not None
+
+    def updated_taken(self, moment: datetime, by_other_than: str | None) -> bool:
+        """Whether an entry other than `by_other_than` has this `updated`, as feeds write it."""
+        row = self._execute(
+            "SELECT 1 FROM entries WHERE updated = ? AND id != ?",
+            (moment.isoformat(), by_other_than or ""),
+        ).fetchone()
+        return row is not None
 
     def save_entry(self, entry: Entry, present: bool = True) -> None:
         self._defer(
