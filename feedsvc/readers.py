@@ -197,18 +197,30 @@ def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -
             "text before the first article is not read; if an article starts here, put a blank "
             "line after its title",
         )
-    # After the last article's opening: two files merged into one each end in such a block,
-    # and the first one is then part of an article's body, not the file's block.
-    body_end, related = _related_block(lines, starts[-1][0] + 3, report)
+    # Each related-headlines block closes the run of articles above it: the file's last, and
+    # one left inside by an article appended below it or by two files merged into one.
+    closed = _blocks_inside(lines, starts)
+    body_end, related = _related_block(lines, starts[-1][0] + 3, len(lines), report)
     articles: list[Article] = []
+    run: list[tuple[int, int, str | None]] = []  #: articles waiting for the block closing them
     for number, (start, section) in enumerate(starts):
-        end = starts[number + 1][0] if number + 1 < len(starts) else body_end
-        article = _text_article(path, lines, start, end, section, related, report)
-        if article is None:
+        last = number + 1 == len(starts)
+        end = body_end if last else closed.get(number, starts[number + 1][0])
+        run.append((start, end, section))
+        if number in closed:
+            _, block = _related_block(lines, end, starts[number + 1][0], report)
+        elif last:
+            block = related
+        else:
             continue
-        if settings.may_hold_a_section_line(article.body):
-            _report_glued(lines, start, end, article.title, settings, report)
-        articles.append(article)
+        for opening, closing, named in run:
+            article = _text_article(path, lines, opening, closing, named, block, report)
+            if article is None:
+                continue
+            if settings.may_hold_a_section_line(article.body):
+                _report_glued(lines, opening, closing, article.title, settings, report)
+            articles.append(article)
+        run = []
     return articles
 
 
@@ -349,27 +361,52 @@ def _text_article(
     )
 
 
+def _blocks_inside(lines: list[str], starts: list[tuple[int, str | None]]) -> dict[int, int]:
+    """Blocks above the last article, by the number of the article they end, and where each
+    starts. Only a whole block counts here: a paragraph "-" above one ending in "today" is
+    text, inside an article, where the file's last block is looked for more leniently."""
+    if "-" not in map(str.strip, lines[: starts[-1][0]]):
+        return {}  # the usual file: no "-" line above its last article (~1 µs to know)
+    closed = {}
+    for number, (start, _) in enumerate(starts[:-1]):
+        end = starts[number + 1][0]
+        while not lines[end - 1].strip():
+            end -= 1
+        block = next((i for i in range(start + 3, end) if _whole_block(lines, i, end)), None)
+        if block is not None:
+            closed[number] = block
+    return closed
+
+
+def _whole_block(lines: list[str], start: int, end: int) -> bool:
+    """Whether lines[start:end] are all headlines of a related block: "-", age, title."""
+    return (end - start) % 3 == 0 and all(
+        lines[i].strip() == "-" and _AGE.match(lines[i + 1].strip()) and lines[i + 2].strip()
+        for i in range(start, end, 3)
+    )
+
+
 def _related_block(
-    lines: list[str], after: int, report: _Report
+    lines: list[str], after: int, end: int, report: _Report
 ) -> tuple[int, tuple[RelatedHeadline, ...]]:
-    """Where the trailing related-headlines block starts, at `after` or later (len(lines): no
-    block), and its headlines."""
+    """Where the related-headlines block in lines[after:end] starts (`end`: no block), and its
+    headlines."""
     start = next(
         (
             i
-            for i in range(after, len(lines) - 1)
+            for i in range(after, end - 1)
             if lines[i].strip() == "-" and _AGE.match(lines[i + 1].strip())
         ),
-        len(lines),
+        end,
     )
     headlines: list[RelatedHeadline] = []
     index = start
-    while index < len(lines):
+    while index < end:
         if not lines[index].strip():
             index += 1
             continue
-        match = _AGE.match(lines[index + 1].strip()) if index + 1 < len(lines) else None
-        title = lines[index + 2].strip() if index + 2 < len(lines) else ""
+        match = _AGE.match(lines[index + 1].strip()) if index + 1 < end else None
+        title = lines[index + 2].strip() if index + 2 < end else ""
         if lines[index].strip() != "-" or match is None or not title:
             report.add(
                 index + 1,

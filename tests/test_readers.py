@@ -59,16 +59,34 @@ def test_the_related_block_is_data_not_an_entry() -> None:
     assert all(a.related == related for a in result.articles)
 
 
-def test_only_the_block_after_the_last_article_is_the_related_block() -> None:
+def test_a_related_block_belongs_to_the_articles_above_it() -> None:
     first = "Europe\nFirst story\n\nBody one.\n-\nAsia2 weeks ago\nAn older headline\n"
     second = "Asia\nSecond story\n\nBody two.\n-\nEurope3 days ago\nA related headline\n"
     merged = read(first + "\n" + second)  # two sample files concatenated
-    assert [a.title for a in merged.articles] == ["First story", "Second story"]
-    assert [r.title for r in merged.articles[1].related] == ["A related headline"]
+    assert [(a.title, a.body) for a in merged.articles] == [
+        ("First story", "Body one."),
+        ("Second story", "Body two."),
+    ]
+    assert [[r.title for r in a.related] for a in merged.articles] == [
+        ["An older headline"],
+        ["A related headline"],
+    ]
     assert merged.problems == ()
     # a paragraph that is only "-", then one that ends in "today", is no block either
     text = "Europe\nFirst\n\nBody.\n-\nThe vote is expected today\n\nAsia\nSecond\n\nMore.\n"
-    assert [a.title for a in read(text).articles] == ["First", "Second"]
+    assert [(a.title, a.body) for a in read(text).articles] == [
+        ("First", "Body.\n-\nThe vote is expected today"),
+        ("Second", "More."),
+    ]
+
+
+def test_an_article_appended_below_the_block_leaves_the_articles_above_as_they_were() -> None:
+    before = read(SAMPLE.read_bytes(), SAMPLE.name)
+    appended = SAMPLE.read_bytes() + b"\nAsia\nA late story\n\nIt came after the block.\n"
+    after = read(appended, SAMPLE.name)
+    assert after.articles[:-1] == before.articles  # bodies, related blocks, hashes
+    assert (after.articles[-1].title, after.articles[-1].related) == ("A late story", ())
+    assert after.problems == before.problems == ()
 
 
 def test_content_hashes_stay_what_earlier_releases_stored() -> None:
