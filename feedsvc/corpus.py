@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import difflib
 import errno
 import functools
 import hashlib
@@ -720,6 +721,8 @@ def _read_file(articles_dir: Path, job: _Job, reader: ReaderSettings) -> _Read:
     if job.known is not None and digest == job.known.hash and not job.reparse:
         return _Read(digest, None)
     result = read_bytes(job.path, data, reader)
+    if job.known is not None and digest != job.known.hash:
+        return _Read(digest, result.articles, result.problems)  # an edit: see `_same_story`
     articles = tuple(article.without_body() for article in result.articles)
     return _Read(digest, articles, result.problems)
 
@@ -831,7 +834,7 @@ def _replace_file_entries(
     """Match the file's new articles to its old entries, so that ids survive edits; the old
     entries left unmatched. `edited`: the file's bytes changed (not only the settings)."""
     old = lookups.entries_from(path, known)
-    matches = _match(articles, old, problems)
+    matches = _match(articles, old, problems, lookups.store.saved_body)
     spelled = lookups.spellings(articles, old, changes)
     # A file's time ahead of ours comes from a skewed clock (a copy from elsewhere), not from an
     # editor meaning the future: dated now, its articles are published now, not later.
@@ -961,7 +964,10 @@ _SAME: tuple[tuple[Callable[[Article], object], Callable[[Entry], object]], ...]
 
 
 def _match(
-    articles: list[Article], old: list[StoredEntry], problems: list[Problem]
+    articles: list[Article],
+    old: list[StoredEntry],
+    problems: list[Problem],
+    saved_body: Callable[[str], str | None],
 ) -> dict[int, StoredEntry]:
     """Pair new articles with old entries of the same file, most certain evidence first."""
     if not old:
@@ -986,10 +992,31 @@ def _match(
         if ordinal in matches or article.id is not None:
             continue
         found = next((s for s in free if s.entry.ordinal == ordinal), None)
-        if found is not None:
+        if found is not None and _same_story(found.entry, article, saved_body):
             matches[ordinal] = found
             free.remove(found)
     return matches
+
+
+def _same_story(old: Entry, new: Article, saved_body: Callable[[str], str | None]) -> bool:
+    """In an article's place in its file, a new title and a new body: the story rewritten, or
+    another story put there, which readers must get as new? The same story if its title reads
+    alike (a typo fixed), or if a paragraph stayed (the old body is kept for the entries the
+    feeds show; an edited file's articles keep their bodies for this)."""
+    if difflib.SequenceMatcher(None, old.title, new.title).ratio() >= _ALIKE:
+        return True
+    before = saved_body(old.content_hash)
+    if before is None or not new.body:
+        return False
+    return not _paragraphs(before).isdisjoint(_paragraphs(new.body))
+
+
+#: how alike (`difflib.SequenceMatcher.ratio`) two titles are when one is the other edited
+_ALIKE = 0.7
+
+
+def _paragraphs(body: str) -> set[str]:
+    return {line.strip() for line in body.split("\n") if line.strip()}
 
 
 def _earlier_copy(

@@ -89,13 +89,37 @@ def test_identity_survives(site: Site, edit, content_changed: bool) -> None:  # 
     assert report.updated == int(content_changed)
 
 
-def test_title_and_body_both_edited_keep_the_id_by_position(site: Site) -> None:
-    site.write("a.txt", ARTICLE)
+@pytest.mark.parametrize(
+    "rewritten",
+    [
+        "Europe\nOriginal titel\n\nFirst paragraph.\nSecond paragraf.\n",  # typos fixed
+        "Europe\nA headline rewritten\n\nA new lead.\nSecond paragraph.\n",  # one kept
+    ],
+    ids=["title-alike", "a-paragraph-kept"],
+)
+def test_title_and_body_both_edited_keep_the_id_by_position(site: Site, rewritten: str) -> None:
+    site.write("a.txt", OTHER + "\n" + ARTICLE)
     site.refresh()
-    before = only(site)
-    site.write("a.txt", "Europe\nNew title\n\nNew body.\n", mtime=1.8e9)
+    before = entries(site)
+    site.write("a.txt", OTHER + "\n" + rewritten, mtime=1.8e9)
+    report = site.refresh()
+    assert [e.id for e in entries(site)] == [e.id for e in before]
+    assert (report.added, report.updated, report.removed) == (0, 1, 0)
+
+
+def test_another_story_put_in_an_articles_place_is_a_new_entry(site: Site) -> None:
+    """Readers must get it as new (dated now, at the top), not as an edit of the story it
+    replaced (dated as that one, perhaps too old for any feed to show)."""
+    site.write("a.txt", OTHER + "\n" + ARTICLE)
     site.refresh()
-    assert only(site).id == before.id
+    before = {e.title: e for e in entries(site)}
+    site.write("a.txt", OTHER + "\nEurope\nA different story\n\nNothing alike.\n", mtime=1.8e9)
+    report = site.refresh()
+    after = {e.title: e for e in entries(site)}
+    assert (report.added, report.updated, report.removed) == (1, 0, 1)
+    assert after["Another story"] == before["Another story"]
+    assert after["A different story"].id != before["Original title"].id
+    assert after["A different story"].published > before["Original title"].published
 
 
 def test_an_article_inserted_above_others_does_not_shift_their_ids(site: Site) -> None:
