@@ -97,6 +97,8 @@ def test_nginx_serves_every_url_from_the_files_as_they_stand(
         assert get(nginx.url, path, headers={"If-None-Match": etag})[0] == 304, path
         status, headers, zipped = get(nginx.url, path, headers={"Accept-Encoding": "gzip"})
         assert status == 200 and headers["Content-Encoding"] == "gzip", path
+        through_a_cdn = {"Accept-Encoding": "gzip", "Via": "1.1 cdn.example"}
+        assert get(nginx.url, path, headers=through_a_cdn)[2] == zipped, path
         if resource.precompressed:  # gzip_static: the .gz published beside it, as it is
             assert zipped == version.read(resource, gzipped=True), path
         assert gzip.decompress(zipped) == body, path
