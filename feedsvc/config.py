@@ -93,7 +93,9 @@ DEFAULT_INTERVAL = 300
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """`--config`, else `$FEEDSVC_CONFIG`, else `./config.toml`."""
     chosen = explicit or os.environ.get(CONFIG_ENV) or "config.toml"
-    return Path(chosen).resolve()
+    # Absolute, but through any symbolic link as given: a release-style deploy switches
+    # `current` to a new release, and a reload must read the new one's config, not the old.
+    return Path(os.path.abspath(chosen))
 
 
 def load_config(path: str | os.PathLike[str] | None = None, check_articles: bool = True) -> Config:
@@ -241,7 +243,8 @@ class _Reader:
     def directory(self, table: Mapping[str, Any], key: _Key, default: str) -> Path:
         value = self.get(table, key, str, default, _non_empty)
         path = Path(value)
-        return path if path.is_absolute() else (self.path.parent / path).resolve()
+        # Links are followed at each use, not once here: see `config_path`.
+        return Path(os.path.abspath(self.path.parent / path))
 
     # -- the whole file ----------------------------------------------------------------------
     def build(self, data: Mapping[str, Any], check_articles: bool) -> Config:

@@ -31,6 +31,7 @@ from feedsvc import pages, render
 from feedsvc import refresh as refresh_module
 from feedsvc.app import create_app
 from feedsvc.clock import Clock, run_clock
+from feedsvc.config import config_path, load_config
 from feedsvc.control import take_control
 from feedsvc.errors import PublishError
 from feedsvc.publish import current_id, load_current, publish_dir
@@ -770,3 +771,30 @@ def test_healthz_reports_status_version_counts_problems_and_config_error(
     refresher.refresh()
     refresher.close()
     assert web.get("/healthz").json["config_error"] is None  # type: ignore[index]
+
+
+def test_a_release_style_deploy_is_followed_through_its_link(tmp_path: Path) -> None:
+    """`current` → releases/N, each with its config.toml and articles/, the state shared: the
+    running service reads the articles, and a reload the config, of the release deployed
+    last, not of the one it started with."""
+    state = tmp_path / "shared" / "var"
+    for release, title in (("1", "In the first release"), ("2", "In the second release")):
+        root = tmp_path / "releases" / release
+        (root / "articles").mkdir(parents=True)
+        (root / "articles" / "a.txt").write_text(f"Asia\n{title}\n\nBody.\n", "utf-8")
+        content = f'articles_dir = "articles"\nstate_dir = "{state}"'
+        (root / "config.toml").write_text(config_text(content=content), "utf-8")
+    current = tmp_path / "current"
+    current.symlink_to(tmp_path / "releases" / "1")
+    refresher = Refresher(load_config(config_path(str(current / "config.toml"))))
+    try:
+        refresher.refresh()
+        feed = publish_dir(state) / "current" / "feeds" / "asia.atom"
+        assert b"In the first release" in feed.read_bytes()
+        (tmp_path / "next").symlink_to(tmp_path / "releases" / "2")
+        (tmp_path / "next").rename(current)  # as deploy tools switch it: atomically
+        assert config_path(str(current / "config.toml")) == current / "config.toml"
+        refresher.refresh()
+        assert b"In the second release" in feed.read_bytes()
+    finally:
+        refresher.close()
