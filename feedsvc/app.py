@@ -302,7 +302,7 @@ def healthz() -> Response:
         "last_success": last_success,
         "last_attempt": status.get("last_attempt"),
         "last_refresh": status.get("last_refresh"),
-        "error": status.get("error"),
+        "error": status.get("error") or (None if loaded else _why_nothing(status)),
         "config_error": status.get("config_error"),
         "held_back": status.get("held_back"),
         "deferred": status.get("deferred", []),
@@ -335,8 +335,21 @@ def _short(code: int, text: str) -> Response:
 
 def _not_found(_: Exception) -> Response:
     if _site().current() is None:
-        return _short(503, "nothing published yet; the first refresh is still running")
+        return _short(503, f"nothing published yet: {_why_nothing(read_status(_state_dir()))}")
     return _short(404, "not found")
+
+
+def _why_nothing(status: dict[str, object]) -> str:
+    """Why nothing is published, from what the refresher last said (if it ever ran): a web tier
+    started without its `clock` would otherwise wait for a refresh that nobody runs."""
+    if status.get("error"):
+        return "the last refresh failed (see /healthz)"
+    if not status.get("last_attempt"):
+        return (
+            "no refresh has finished; the first may still be running, else start the "
+            "refresher (`feedsvc clock`, the Procfile's clock) or run `feedsvc refresh`"
+        )
+    return "the first refresh is still running"
 
 
 def _method_not_allowed(error: MethodNotAllowed) -> Response:

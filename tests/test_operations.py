@@ -32,7 +32,7 @@ from feedsvc import refresh as refresh_module
 from feedsvc.app import create_app
 from feedsvc.clock import Clock, run_clock
 from feedsvc.config import config_path, load_config
-from feedsvc.control import take_control
+from feedsvc.control import take_control, write_status
 from feedsvc.errors import PublishError
 from feedsvc.publish import current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport
@@ -709,6 +709,15 @@ def test_a_refresh_can_be_asked_for_before_anything_is_published(
     client = create_app(site.config_path).test_client()
     assert client.get("/feeds/all.atom").status_code == 503
     assert client.get("/no/such/page").status_code == 503
+    # No refresher has ever said anything: perhaps none runs (a `web` without its `clock`).
+    said = client.get("/feeds/all.atom").text
+    assert said.startswith("nothing published yet: no refresh has finished") and (
+        "start the refresher (`feedsvc clock`" in said
+    )
+    assert "`feedsvc clock`" in client.get("/healthz").json["error"]
+    (site.root / "var").mkdir(exist_ok=True)
+    write_status(site.root / "var", {"last_attempt": "2025-01-01T00:00:00+00:00", "error": "x"})
+    assert "the last refresh failed (see /healthz)" in client.get("/feeds/all.atom").text
     answer = client.post("/admin/refresh", headers={"Authorization": "Bearer s3cret"})
     assert answer.status_code == 202
     assert take_control(site.root / "var") == {"refresh"}
