@@ -6,16 +6,27 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from anyascii import anyascii
+
 # XML 1.0 forbids C0 controls but tab, LF and CR, plus U+FFFE/U+FFFF; C1 controls and DEL are
 # allowed but "discouraged", and feed readers choke on them too, so they go as well.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
 
 def slugify(text: str, max_length: int = 80) -> str:
-    """ASCII slug: 'Coup d\u2019état plan' → 'coup-detat-plan'. Never empty."""
+    """ASCII slug: 'Coup d\u2019état plan' → 'coup-detat-plan'. Never empty.
+
+    Text that leaves nothing once its accents are dropped (Greek, Cyrillic, Japanese) is
+    transliterated: 'Ελλάδα' → 'ellada', not 'untitled', 'untitled-2'... Only then, so that no
+    slug this gave before changes: a section's feed URL is made from its name at every start.
+    """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower().replace("'", "")).strip("-")
+    slug = _hyphenated(ascii_text) or _hyphenated(anyascii(text))
     return slug[:max_length].rstrip("-") or "untitled"
+
+
+def _hyphenated(ascii_text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower().replace("'", "")).strip("-")
 
 
 def unique(candidate: str, taken: Callable[[str], bool]) -> str:

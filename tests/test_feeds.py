@@ -474,6 +474,24 @@ def test_allowed_new_sections_get_feeds_of_their_own(site: Site) -> None:
     assert titles(site, "sports") == ["Match report"] and titles(site, "all") == ["Match report"]
 
 
+def test_titles_and_sections_in_other_scripts_get_slugs_of_their_own(site: Site) -> None:
+    """Not 'untitled', 'untitled-2'...: removing the first such section would have handed its
+    feed URL to the next (Greek subscribers getting Japanese news)."""
+    allow_new_sections(site)
+    site.write("a.txt", "Ελλάδα\nΝέα κυβέρνηση\n\nΚείμενο.\n")
+    site.write("b.txt", "Россия\nНовости дня\n\nТекст.\n")
+    site.write("c.txt", "Asia\nCoup d\u2019état plan, Straße\n\nText.\n")  # as before
+    site.refresh()
+    assert titles(site, "ellada") == ["Νέα κυβέρνηση"] and titles(site, "rossiya") == [
+        "Новости дня"
+    ]
+    assert {e.title: e.slug for e in stored_entries(site)} == {
+        "Νέα κυβέρνηση": "nea-kyvernisi",
+        "Новости дня": "novosti-dnya",
+        "Coup d\u2019état plan, Straße": "coup-detat-plan-strae",
+    }
+
+
 def test_a_new_section_spelled_in_another_case_is_the_same_section(site: Site) -> None:
     allow_new_sections(site)
     site.write("a.txt", "Sports\nMatch report\n\nGoal.\n", mtime=1_700_000_000)
