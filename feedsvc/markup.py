@@ -27,8 +27,10 @@ def _is_question(paragraph: str) -> bool:
     return paragraph.endswith("?") and len(paragraph) <= 300
 
 
-def to_html(body: str, body_format: BodyFormat) -> str:
-    """The body as sanitized HTML, one block element per line."""
+def to_html(body: str, body_format: BodyFormat, base: str) -> str:
+    """The body as sanitized HTML, one block element per line; relative links made absolute
+    against `base` (the article's URL), as its page resolves them: feed readers resolve them
+    against the feed's URL, or not at all."""
     if body_format == "text":
         blocks = []
         for paragraph in body.split("\n"):
@@ -39,7 +41,10 @@ def to_html(body: str, body_format: BodyFormat) -> str:
         return "\n".join(blocks)
     markdown = _markdown()
     rendered = markdown.renderer.render(list(_parse(body)), markdown.options, {})
-    return str(nh3.clean(rendered, link_rel="noopener nofollow")).strip()
+    cleaned = nh3.clean(
+        rendered, link_rel="noopener nofollow", url_relative=("rewrite_with_base", base)
+    )
+    return str(cleaned).strip()
 
 
 @functools.lru_cache(maxsize=16)

@@ -146,16 +146,17 @@ def entry_link(config: Config, entry: Entry) -> str:
 def show(config: Config, entry: Entry, body: str) -> ShownEntry:
     """Render one entry's text and HTML; the costly step, done only for entries in a feed."""
     summary = entry.summary or first_paragraph(body, entry.body_format) or entry.title
+    link = entry_link(config, entry)
     return ShownEntry(
         id=entry.id,
         title=xml_safe(entry.title),
-        link=entry_link(config, entry),
+        link=link,
         published=entry.published,
         updated=entry.updated,
         author=entry.author or config.site.author,
         section=entry.section,
         summary=xml_safe(summary),
-        content_html=xml_safe(to_html(body, entry.body_format)),
+        content_html=xml_safe(to_html(body, entry.body_format, link)),
         tags=entry.tags,
     )
 

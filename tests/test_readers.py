@@ -202,7 +202,7 @@ def test_bom_crlf_and_lone_cr_are_accepted_silently(data: bytes) -> None:
 
 def test_plain_text_paragraphs_are_escaped_and_questions_stand_out() -> None:
     body = "Is <b>this</b> escaped?\nA & B said <script>x</script>."
-    assert to_html(body, "text") == (
+    assert to_html(body, "text", "https://news.example/articles/a/") == (
         "<p><strong>Is &lt;b&gt;this&lt;/b&gt; escaped?</strong></p>\n"
         "<p>A &amp; B said &lt;script&gt;x&lt;/script&gt;.</p>"
     )
@@ -299,6 +299,8 @@ tags: [energy, eu]
 First *paragraph* with <script>alert(1)</script>.
 
 Second paragraph with [a link](https://example.org) and [bad](javascript:alert(1)).
+
+A [relative link](../b/), a [rooted one](/about/), an ![image](img/map.png), a [note](#n1).
 """
 
 
@@ -311,8 +313,12 @@ def test_markdown_with_yaml_front_matter() -> None:
     assert article.date == datetime(2025, 7, 1, 9, 30, tzinfo=PARIS)
     assert article.author == "Jane Doe"
     assert article.tags == ("energy", "eu")
-    html = to_html(article.body, "markdown")
+    html = to_html(article.body, "markdown", "https://news.example/articles/a/")
     assert "<script>" not in html and "&lt;script&gt;" in html
+    # absolute, as the article's page resolves them: a feed reader would resolve them against
+    # the feed's URL, or not at all
+    for url in ("/articles/b/", "/about/", "/articles/a/img/map.png", "/articles/a/#n1"):
+        assert f'"https://news.example{url}"' in html
     assert 'href="https://example.org"' in html and "javascript:" not in html.split("[bad]")[0]
     assert "<em>paragraph</em>" in html
     assert (
