@@ -203,6 +203,8 @@ def test_files_saved_at_the_same_moment_get_dates_a_microsecond_apart(site: Site
     later = at.replace("+00:00", ".000001+00:00")
     first = atom_dates(site, "asia")
     assert first[:2] == [("Beta", later, later), ("Alpha", at, at)]
+    # HTML's <time> takes at most three digits of a second
+    assert f'<time datetime="{at}">'.encode() in site.published("/articles/beta/")
     site.write("a.txt", "Asia\nAlpha\n\nA, edited.\n", mtime=1_750_000_100)
     site.write("c.txt", "Asia\nAlready older\n\nC, edited.\n", mtime=1_750_000_100)
     site.refresh()
