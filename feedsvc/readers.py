@@ -724,7 +724,11 @@ class _FrontMatter:
         if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
             self.error("tags", value)
             return ()
-        return tuple(self.report.clean(t.strip(), self.clean_line("tags"), "a tag") for t in value)
+        line = self.clean_line("tags")
+        tags = [self.report.clean(t.strip(), line, "a tag") for t in value]
+        if not all(tags):  # an empty <category> is no category: the W3C validator says so
+            self.report.add(self.line("tags"), "warning", "an empty tag is left out; remove it")
+        return tuple(tag for tag in tags if tag)
 
 
 def _has_forbidden_value(value: object) -> bool:

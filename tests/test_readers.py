@@ -327,6 +327,14 @@ def test_markdown_with_yaml_front_matter() -> None:
     )
 
 
+def test_an_empty_tag_is_left_out_with_a_warning() -> None:
+    result = read('---\ntitle: T\nsection: Asia\ntags: [energy, "", " "]\n---\nBody.\n', "t.md")
+    assert result.articles[0].tags == ("energy",)
+    assert [(p.line, p.severity, p.message) for p in result.problems] == [
+        (4, "warning", "an empty tag is left out; remove it")
+    ]
+
+
 def test_markdown_with_toml_front_matter_and_every_field() -> None:
     text = """+++
 title = "Summit"
