@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -59,8 +59,11 @@ def load_templates() -> None:
         environment.get_template(name)
 
 
-def _day(moment: datetime) -> str:
-    return f"{moment.day} {moment:%B %Y}"
+def _day(moment: datetime, zone: tzinfo) -> str:
+    """The day in the newsroom's time zone: a file's mtime is in UTC, a date written in an
+    article in its own offset, and one instant must show one day."""
+    local = moment.astimezone(zone)
+    return f"{local.day} {local:%B %Y}"
 
 
 def feed_links(config: Config, spec: FeedSpec) -> list[FeedLink]:

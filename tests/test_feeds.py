@@ -223,6 +223,19 @@ def test_files_saved_at_the_same_moment_get_dates_a_microsecond_apart(site: Site
     ]
 
 
+def test_pages_show_the_day_in_the_newsrooms_time_zone(site: Site) -> None:
+    """A file's mtime is UTC; site.timezone is Europe/Paris here, two hours ahead in June."""
+    site.write("late.txt", "Asia\nLate story\n\nText.\n", mtime=1_749_943_800)  # 23:30 UTC
+    site.write(
+        "b.md",
+        "---\ntitle: Paris story\nsection: Asia\ndate: 2025-06-15T01:30:00+02:00\n---\n\nText.\n",
+    )
+    site.refresh()
+    for slug in ("late-story", "paris-story"):
+        assert b">15 June 2025</time>" in site.published(f"/articles/{slug}/"), slug
+    assert site.published("/sections/asia/").count(b">15 June 2025</time>") == 2
+
+
 def test_posts_dated_the_same_day_are_a_microsecond_apart_and_warned_of_nothing(
     site: Site,
 ) -> None:
