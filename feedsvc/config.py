@@ -105,11 +105,19 @@ def load_config(path: str | os.PathLike[str] | None = None, check_articles: bool
     even while `articles/` is missing.
     """
     resolved = config_path(path)
+    return parse_config(read_config(resolved), resolved, check_articles)
+
+
+def read_config(path: Path) -> bytes:
     try:
-        raw = resolved.read_bytes()
+        return path.read_bytes()
     except OSError as e:
-        raise ConfigError(f"{resolved}: cannot read the config file: {e.strerror}") from e
-    return parse_config(raw, resolved, check_articles)
+        raise ConfigError(f"{path}: cannot read the config file: {e.strerror}") from e
+
+
+def config_digest(raw: bytes) -> str:
+    """`Config.digest` of a config file's bytes: a reload with the same digest changes nothing."""
+    return hashlib.sha256(raw).hexdigest()
 
 
 def parse_config(raw: bytes, path: Path, check_articles: bool = True) -> Config:
@@ -120,7 +128,7 @@ def parse_config(raw: bytes, path: Path, check_articles: bool = True) -> Config:
         raise ConfigError(f"{path}: the config file is not UTF-8 ({e.reason})") from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: invalid TOML: {e}") from e
-    return _Reader(path, text, hashlib.sha256(raw).hexdigest()).build(data, check_articles)
+    return _Reader(path, text, config_digest(raw)).build(data, check_articles)
 
 
 def state_dir_of(path: Path) -> Path | None:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from feedsvc.config import Config, load_config
+from feedsvc.config import Config, config_digest, parse_config, read_config
 from feedsvc.control import STATUS_FILE, build_lock, read_status, write_status
 from feedsvc.corpus import (
     ChangeSet,
@@ -182,11 +182,12 @@ class Refresher:
     def check_config(self) -> bool:
         """Apply a changed, valid config file; keep the old one (and say why) if it is invalid."""
         try:
-            if _digest(self.config.path) == self.config.digest:
+            raw = read_config(self.config.path)
+            if config_digest(raw) == self.config.digest:
                 self.config_error = None
                 return False
-            fresh = load_config(self.config.path)
-        except (ConfigError, OSError) as e:
+            fresh = parse_config(raw, self.config.path)
+        except ConfigError as e:
             message = str(e)
             if message != self.config_error:
                 log.error("config rejected, still serving with the previous one: %s", message)
@@ -815,10 +816,6 @@ def _key(*parts: object) -> str:
         digest.update(repr(part).encode())
         digest.update(b"\0")
     return digest.hexdigest()[:24]
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _report_json(report: RefreshReport) -> dict[str, object]:

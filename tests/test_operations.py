@@ -745,6 +745,21 @@ def test_a_web_worker_restarted_while_the_config_is_invalid_still_serves_what_is
     assert "invalid TOML" in web.output()  # and the log says what is wrong, and where
 
 
+def test_a_config_deleted_under_the_refresher_is_said_plainly_and_the_last_one_kept(
+    site: Site,
+) -> None:
+    refresher = Refresher(site.config())
+    try:
+        site.config_path.unlink()  # a deploy that removes it before writing the new one
+        assert refresher.check_config() is False
+        assert refresher.config_error == (
+            f"{site.config_path}: cannot read the config file: No such file or directory"
+        )
+        assert refresher.refresh().published  # with the config it had
+    finally:
+        refresher.close()
+
+
 def test_healthz_reports_status_version_counts_problems_and_config_error(
     sample_site: Site,
 ) -> None:
