@@ -32,7 +32,7 @@ from werkzeug.http import (
     quote_etag,
 )
 
-from feedsvc import deflate
+from feedsvc import deflate, logs
 from feedsvc.config import DEFAULT_INTERVAL, config_path, load_config, state_dir_of
 from feedsvc.control import read_status, request_control
 from feedsvc.errors import ConfigError, PublishError
@@ -242,6 +242,7 @@ def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
     fails to boot. What is published is served from the state directory, made out of the
     broken file if at all possible; /healthz shows the refresher's config error meanwhile.
     """
+    logs.configure()
     path = config_path(config_file)
     try:
         config = load_config(path, check_articles=False)

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from feedsvc import logs
 from feedsvc.config import Config, config_path, load_config, state_dir_of
 from feedsvc.control import (
     build_lock,
@@ -46,11 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.freeze()
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure()
     try:
         result: int
         if args.command is reload_command:

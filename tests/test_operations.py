@@ -742,7 +742,9 @@ def test_a_web_worker_restarted_while_the_config_is_invalid_still_serves_what_is
     status, _, body = get(web.url, "/feeds/all.atom")
     assert status == 200 and body == served
     assert web.popen.poll() is None  # gunicorn itself runs on
-    assert "invalid TOML" in web.output()  # and the log says what is wrong, and where
+    # and the log says what is wrong, and where, and when
+    (said,) = [line for line in web.output().splitlines() if "invalid TOML" in line]
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ ERROR feedsvc\.app: ", said), said
 
 
 def test_a_config_deleted_under_the_refresher_is_said_plainly_and_the_last_one_kept(
