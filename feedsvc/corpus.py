@@ -1312,6 +1312,7 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
     settings = ReaderSettings.from_config(config)
     first_copy: dict[str, Article] = {}
     ids: dict[str, str] = {}  #: id → the first file giving it
+    slugs: dict[str, str] = {}  #: front-matter slug → the first file giving it
     #: a discovered section's first spelling, by `str.casefold`; configured ones the reader
     #: spells as configured already
     spellings: dict[str, Article] = {}
@@ -1337,6 +1338,10 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
                 del first_copy[article.content_hash]
             elif article.id is not None:
                 ids[article.id] = article.path
+            if twin is article and article.slug is not None:
+                giver = slugs.setdefault(article.slug, article.path)
+                if giver != article.path:  # one article per file gives a slug: Markdown's
+                    problems.append(_slug_taken(article, giver))
             if article.date is not None and article.date > now:
                 problems.append(_scheduled(path, article.line, article.title, article.date))
             if article.section not in settings.sections:
@@ -1345,6 +1350,16 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
                     problems.append(_spelled_otherwise(article, first))
     entries = len(first_copy)
     return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))
+
+
+def _slug_taken(article: Article, first: str) -> Problem:
+    """For `check`: which of the two keeps the slug, a refresh decides (the one published
+    first); the other is published as `<slug>-2`, with a warning."""
+    message = (
+        f"slug {article.slug!r} is also given in {first}: only one article can have it "
+        "(choose another slug to decide which)"
+    )
+    return _about(article, "warning", message)
 
 
 def load_body(config: Config, entry: Entry) -> str | None:

@@ -847,3 +847,8 @@ def test_a_front_matter_slug_already_taken_is_changed_with_a_warning(site: Site)
         "b.md:1: warning: slug 'the-story' is taken by another article; this one is published "
         "as 'the-story-2' (choose another slug to decide it yourself)"
     ]
+    _, _, checked = check_files(site.config())  # said before any refresh, too
+    assert [str(p) for p in checked] == [
+        "b.md:1: warning: slug 'the-story' is also given in a.md: only one article can have it "
+        "(choose another slug to decide which)"
+    ]
