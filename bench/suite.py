@@ -732,6 +732,7 @@ class Suite:
         prefix = scratch / "nginx"
         (prefix / "tmp").mkdir(parents=True)
         os.symlink(state / "publish" / "current", prefix / "current")
+        os.symlink(state / "publish" / "archive", prefix / "archive")
         conf = (HERE / "nginx.conf").read_text("utf-8")
         conf = conf.replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{nport};")
         (prefix / "nginx.conf").write_text(conf, "utf-8")

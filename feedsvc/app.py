@@ -2,8 +2,9 @@
 
 Published files are answered by `PublishedFiles`, a WSGI layer in front of Flask: a dictionary
 lookup in the current version held in memory, with headers computed once per version. Nothing
-is rendered, compressed or read from disk per request, and a path that is not published never
-reaches the file system. Flask handles the rest: `/healthz`, the admin endpoint and short errors.
+is rendered, compressed or read from disk per request. Flask handles the rest: `/healthz`, the
+admin endpoint, the pages of articles no feed shows any more (kept on disk, `publish.ARCHIVE`:
+the one path that reads a file) and short errors.
 Each request checks the `current` switch (one `readlink`), so a new version is served as soon as
 it is published, and a process switches between requests, never within one.
 """
@@ -21,7 +22,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    request,
+    send_from_directory,
+)
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.http import (
     http_date,
@@ -37,9 +46,12 @@ from feedsvc.config import DEFAULT_INTERVAL, config_path, load_config, state_dir
 from feedsvc.control import read_status, request_control
 from feedsvc.errors import ConfigError, PublishError
 from feedsvc.publish import (
+    ARCHIVE,
     Resource,
     Version,
+    article_path,
     current_id,
+    file_of,
     load_current,
     manifest_stamp,
     publish_dir,
@@ -260,6 +272,9 @@ def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
     app.extensions["feedsvc"] = site
     app.wsgi_app = PublishedFiles(app.wsgi_app, site)  # type: ignore[method-assign]
     app.add_url_rule("/healthz", view_func=healthz)
+    # not strict: Werkzeug would redirect /articles/x (or x.html) to /articles/x/, where nginx
+    # and the current pages answer 404
+    app.add_url_rule(article_path("<slug>"), view_func=kept_page, strict_slashes=False)
     token = os.environ.get(ADMIN_TOKEN_ENV, "")
     if token:  # with no token configured, the endpoint does not exist at all
         app.config["ADMIN_TOKEN"] = token
@@ -313,6 +328,17 @@ def healthz() -> Response:
     response.status_code = 503 if state == "error" else 200
     response.cache_control.no_store = True
     return response
+
+
+def kept_page(slug: str) -> Response:
+    """The page of an article no feed shows any more, as last published (`publish.ARCHIVE`):
+    an old item in a reader's list still links somewhere. Read from disk: only such pages
+    come here, the current ones are answered from memory before Flask."""
+    if not request.path.endswith("/"):
+        abort(404)
+    root = publish_dir(_state_dir()) / ARCHIVE
+    interval: int = current_app.config["FEEDSVC_INTERVAL"]
+    return send_from_directory(root, file_of(article_path(slug)), max_age=interval)
 
 
 def admin_refresh() -> Response:

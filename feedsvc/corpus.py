@@ -900,6 +900,7 @@ def _replace_file_entries(
             changes.added.append(entry.id)
         elif previous.entry.content_hash != entry.content_hash:
             changes.updated.append(entry.id)
+            lookups.store.page_changed(entry.slug)
     return [stored.entry for stored in old if stored.entry.id not in kept]
 
 
@@ -1246,6 +1247,7 @@ def _remove(lookups: _Lookups, entry: Entry, changes: ChangeSet) -> None:
     """Unpublish a published entry."""
     lookups.release(entry.id)
     lookups.store.remove_entry(entry.id)
+    lookups.store.page_changed(entry.slug)
     changes.sections[entry.section] -= 1
     changes.unpublish(entry)
 

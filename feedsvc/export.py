@@ -23,7 +23,7 @@ from pathlib import Path
 
 from feedsvc.control import describe, not_a_directory, read_json, write_json
 from feedsvc.errors import PublishError
-from feedsvc.publish import Version
+from feedsvc.publish import Version, kept_pages
 
 #: in the state_dir: the files each export wrote, by the resolved path of its directory
 RECORD = "exports.json"
@@ -39,7 +39,8 @@ STALE_NS = 600 * 10**9
 def export(version: Version, out: Path, record: Path) -> list[str]:
     """Copy `version` into `out`; remove what an earlier export wrote there and the version no
     longer has. Returns the files removed, relative to `out`."""
-    files = sorted(_files_of(version))
+    sources = _files_of(version)
+    files = sorted(sources)
     name = ""
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -54,7 +55,7 @@ def export(version: Version, out: Path, record: Path) -> list[str]:
             folder.mkdir(parents=True, exist_ok=True)
             _sweep(folder)
         for name in files:
-            _copy(version.directory / name, out / name)
+            _copy(sources[name], out / name)
     except OSError as e:
         at = f" at {name}" if name else ""
         why = f"{e.strerror or e}"
@@ -75,10 +76,14 @@ def export(version: Version, out: Path, record: Path) -> list[str]:
     return removed
 
 
-def _files_of(version: Version) -> list[str]:
-    """Every file of a version but its manifest, relative to its directory."""
+def _files_of(version: Version) -> dict[str, Path]:
+    """Every file of the site, relative to `out`, and where it is: the version's files but its
+    manifest, and the pages kept for articles no feed shows any more (`publish.ARCHIVE`)."""
     resources = version.resources.values()
-    return [r.file for r in resources] + [f"{r.file}.gz" for r in resources if r.precompressed]
+    names = [r.file for r in resources] + [f"{r.file}.gz" for r in resources if r.precompressed]
+    files = {name: version.directory / name for name in names}
+    kept = kept_pages(version.directory.parent.parent)  # versions/<id> → the publish root
+    return kept | files  # the version's page comes first
 
 
 def _copy(source: Path, target: Path) -> None:

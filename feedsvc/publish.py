@@ -10,6 +10,7 @@ Layout under `<state_dir>/publish/` (nginx or a CDN can serve `current/` as it s
                   articles/<slug>.html   (the pages of /sections/<slug>/ and /articles/<slug>/;
                                           no .gz: a version holds hundreds, and readers, not
                                           aggregators, fetch them)
+    archive/articles/<slug>.html      the pages of articles no feed shows any more (`ARCHIVE`)
 
 A page URL ending in "/" is a file named after it, not a directory with an index.html: a version
 is written for every change, and on ext4 making and removing one directory per shown entry cost
@@ -32,7 +33,7 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +46,10 @@ from feedsvc.errors import PublishError
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+#: beside `versions/`: the pages of articles no feed shows any more, laid out as in a version
+#: (`articles/<slug>.html`). Not versioned: it only grows by the pages that leave the feeds,
+#: where every version linking every page ever shown would grow with the archive.
+ARCHIVE = "archive"
 #: versions kept besides the current one, for processes still switching over
 KEEP_PREVIOUS = 2
 
@@ -62,10 +67,7 @@ class Resource:
 
     @functools.cached_property  # asked four times per file per version, for hundreds of files
     def file(self) -> str:
-        """Relative to the version directory: `/` is index.html, `/a/b/` is a/b.html."""
-        if self.path == "/":
-            return "index.html"
-        return self.path[1:-1] + ".html" if self.path.endswith("/") else self.path[1:]
+        return file_of(self.path)
 
     @property
     def precompressed(self) -> bool:
@@ -85,6 +87,22 @@ class Resource:
             "last_modified": self.last_modified.isoformat(),
             "key": self.key,
         }
+
+
+#: where article pages are: ARTICLES + slug + "/"
+ARTICLES = "/articles/"
+
+
+def article_path(slug: str) -> str:
+    return f"{ARTICLES}{slug}/"
+
+
+def file_of(path: str) -> str:
+    """A URL path's file, relative to a version directory (or the archive): `/` is index.html,
+    `/a/b/` is a/b.html."""
+    if path == "/":
+        return "index.html"
+    return path[1:-1] + ".html" if path.endswith("/") else path[1:]
 
 
 @dataclass(frozen=True)
@@ -309,6 +327,41 @@ def _write_file(
         os.utime(f"{target}.gz", (stamp, stamp))
         flushing.append(_flush_later(f"{target}.gz"))
     return flushing
+
+
+def archive(root: Path, version: Version, file: str) -> None:
+    """Keep a page that leaves the versions: linked from the last version that had it."""
+    _into_archive(root, file, lambda temporary: os.link(version.directory / file, temporary))
+
+
+def rewrite_archived(root: Path, file: str, body: bytes) -> None:
+    """A kept page made again: its article was edited."""
+    _into_archive(root, file, lambda temporary: temporary.write_bytes(body))
+
+
+def _into_archive(root: Path, file: str, put: Callable[[Path], object]) -> None:
+    """Replaced in one rename: a reader (or nginx) may be reading the page there."""
+    target = root / ARCHIVE / file
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")  # hidden: never served
+    temporary.unlink(missing_ok=True)
+    put(temporary)
+    os.replace(temporary, target)
+
+
+def kept_pages(root: Path) -> dict[str, Path]:
+    """The pages in the archive, by their file's path in a version (`articles/<slug>.html`)."""
+    archive = root / ARCHIVE
+    pages = (page for page in archive.rglob("*.html") if not page.name.startswith("."))
+    return {page.relative_to(archive).as_posix(): page for page in pages}
+
+
+def unarchive(root: Path, file: str) -> None:
+    (root / ARCHIVE / file).unlink(missing_ok=True)
+
+
+def archived(root: Path, file: str) -> bool:
+    return (root / ARCHIVE / file).is_file()
 
 
 def _flush_later(path: str | Path) -> Future[None]:

@@ -45,13 +45,20 @@ from feedsvc.pages import (
 )
 from feedsvc.parallel import MAX_WORKERS, Workers, cores
 from feedsvc.publish import (
+    ARTICLES,
     Pending,
     Resource,
     Version,
+    archive,
+    archived,
+    article_path,
     current_id,
     etag_of,
+    file_of,
     load_current,
     publish_dir,
+    rewrite_archived,
+    unarchive,
     write_version,
 )
 from feedsvc.readers import ReaderSettings
@@ -61,7 +68,6 @@ from feedsvc.render import (
     FORMATS,
     FeedSpec,
     ShownEntry,
-    article_path,
     feed_model,
     feed_path,
     feed_specs,
@@ -460,7 +466,7 @@ class Refresher:
         first = self._shown_until() is None
         plan = _Plan(config, self.current, first, rendered, self._show, specs, newest, started_at)
         made = self._feeds_in_workers(config, specs, newest) if anew else {}
-        plan.pages(specs, newest)  # while the workers render the feeds, if they do
+        plan.pages()  # while the workers render the feeds, if they do
         plan.opml(specs)
         for spec in specs:
             plan.feed(spec, newest[spec.slug], made.get(spec.slug))
@@ -476,11 +482,49 @@ class Refresher:
             config.refresh.interval_seconds,
             left_out,
         )
+        changed_pages = self._keep_pages(version, plan)
         with self.store.transaction():
             self.store.keep_bodies(self._read_bodies, {e.content_hash for e in visible.values()})
             self.store.show_until(started_at)
+            self.store.forget_page_changes(changed_pages)
         self._read_bodies.clear()
         return version
+
+    def _keep_pages(self, version: Version, plan: _Plan) -> list[str]:
+        """Article pages outlive the feeds: a reader's list keeps an item long after the feeds
+        drop it, and its link must not turn into a 404. A page leaving the versions is kept in
+        the archive; one of an entry edited since is made again, and one of an entry removed
+        goes. The slugs whose changes (`StateStore.page_changes`) were applied: none when the
+        disk refused (the published version stands; the next publish tries them again)."""
+        changed = self.store.page_changes()
+        previous = self.current
+        try:
+            if previous is not None and previous.id != version.id:
+                left = set(previous.resources) - set(version.resources)
+                for path in sorted(left - {article_path(slug) for slug in changed}):
+                    if path.startswith(ARTICLES):
+                        archive(self.root, previous, file_of(path))
+            for slug in changed:
+                self._redo_kept_page(slug, version, previous, plan)
+        except OSError as e:
+            log.warning("could not keep the pages of articles no feed shows: %s", e)
+            return []
+        return changed
+
+    def _redo_kept_page(
+        self, slug: str, version: Version, previous: Version | None, plan: _Plan
+    ) -> None:
+        """The kept page of an entry edited or removed since the last publish."""
+        path = article_path(slug)
+        file = file_of(path)
+        stored = self.store.entry_by_slug(slug)
+        if path in version.resources or stored is None or not stored.present:
+            unarchive(self.root, file)  # shown (the version's page comes first), or gone
+        elif archived(self.root, file) or (previous is not None and path in previous.resources):
+            try:
+                rewrite_archived(self.root, file, plan.article(stored.entry))
+            except _Unsettled:
+                unarchive(self.root, file)  # its file changed again: the next refresh reads it
 
     def warm(self) -> None:
         """Render what the current version shows before a change asks for it.
@@ -657,6 +701,9 @@ class _Plan:
         )
         self.rendered = rendered
         self.show = show_entry
+        self.specs = specs
+        self.newest = newest
+        self._views: dict[str, SectionView] = {}
         self.basis = _made_with(config)  #: in every key: files made otherwise are not reused
         self.pending: list[Pending] = []
         #: what each feed is made from; the pages that list a feed's entries share its key
@@ -725,24 +772,34 @@ class _Plan:
 
             self.add(feed_path(spec.slug, fmt), fmt, self.feed_keys[spec.slug], make)
 
-    def pages(self, specs: Sequence[FeedSpec], newest: dict[str, list[Entry]]) -> None:
-        @functools.cache  # every article page of a section shows the same section view
-        def view(spec: FeedSpec) -> SectionView:
-            return SectionView(
-                spec, [self.show(e) for e in newest[spec.slug]], feed_links(self.config, spec)
-            )
+    def view(self, spec: FeedSpec) -> SectionView:
+        """A feed's entries as pages list them: made once, for every page that shows them."""
+        made = self._views.get(spec.slug)
+        if made is None:
+            shown = [self.show(e) for e in self.newest[spec.slug]]
+            made = self._views[spec.slug] = SectionView(spec, shown, feed_links(self.config, spec))
+        return made
 
+    def article(self, entry: Entry) -> bytes:
+        """An article's page, beside its section's newest entries (if it has its own feed)."""
+        combined = self.specs[0]
+        spec = next((s for s in self.specs[1:] if s.section == entry.section), combined)
+        return article_page(
+            self.config, self.show(entry), self.view(spec), self.view(combined), entry.related
+        )
+
+    def pages(self) -> None:
         def updated(entries: Sequence[Entry]) -> datetime:
             return max((e.updated for e in entries), default=EPOCH)
 
-        combined, sections = specs[0], specs[1:]
-        all_entries = [e for spec in specs for e in newest[spec.slug]]
+        combined, sections = self.specs[0], self.specs[1:]
+        all_entries = [e for spec in self.specs for e in self.newest[spec.slug]]
         self.add(
             "/",
             "html",
             _key(self.basis, *self.feed_keys.values()),
             lambda: (
-                home_page(self.config, view(combined), [view(s) for s in sections]),
+                home_page(self.config, self.view(combined), [self.view(s) for s in sections]),
                 updated(all_entries),
             ),
         )
@@ -752,28 +809,17 @@ class _Plan:
                 "html",
                 self.feed_keys[spec.slug],
                 lambda spec=spec: (  # type: ignore[misc]
-                    section_page(self.config, view(spec), view(combined)),
-                    updated(newest[spec.slug]),
+                    section_page(self.config, self.view(spec), self.view(combined)),
+                    updated(self.newest[spec.slug]),
                 ),
             )
-        by_section = {spec.section: spec for spec in sections}
         shown = {e.id: e for e in all_entries}
         for entry in sorted(shown.values(), key=lambda e: e.slug):
-            spec = by_section.get(entry.section, combined)
             self.add(
                 article_path(entry.slug),
                 "html",
                 _key(self.basis, entry.rendering_key, repr(entry.related)),
-                lambda entry=entry, spec=spec: (  # type: ignore[misc]
-                    article_page(
-                        self.config,
-                        self.show(entry),
-                        view(spec),
-                        view(combined),
-                        entry.related,
-                    ),
-                    entry.updated,
-                ),
+                lambda entry=entry: (self.article(entry), entry.updated),  # type: ignore[misc]
             )
 
     def opml(self, specs: Sequence[FeedSpec]) -> None:

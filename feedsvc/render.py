@@ -35,6 +35,7 @@ from feedsvc import __version__
 from feedsvc.config import Config, SectionConfig
 from feedsvc.markup import first_paragraph, to_html
 from feedsvc.model import Entry
+from feedsvc.publish import article_path
 from feedsvc.text import slugify, unique, xml_safe
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -130,10 +131,6 @@ def feed_specs(config: Config, extra_sections: Sequence[str] = ()) -> list[FeedS
 def feed_path(slug: str, fmt: str) -> str:
     """A feed's URL path: the one place that spells it, for links, OPML and publishing."""
     return f"/feeds/{slug}.{fmt}"
-
-
-def article_path(slug: str) -> str:
-    return f"/articles/{slug}/"
 
 
 def entry_link(config: Config, entry: Entry) -> str:

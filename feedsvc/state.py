@@ -71,6 +71,10 @@ _ADDED = {
     ),
     # Entries kept published as last read, their file's edit having left it with an error.
     "held": "CREATE TABLE IF NOT EXISTS held (id TEXT PRIMARY KEY);",
+    # Slugs of entries edited or removed since the last publish: a page kept for them after
+    # they left the feeds (publish.ARCHIVE) is redone or removed. Marked in the transaction
+    # that changed them, so a refresh killed before its publish leaves them for the next.
+    "page_changes": "CREATE TABLE IF NOT EXISTS page_changes (slug TEXT PRIMARY KEY);",
 }
 #: how long to wait for another process's write (a refresher's, a `feedsvc build`'s)
 BUSY_TIMEOUT = 30.0
@@ -376,6 +380,20 @@ class StateStore:
                 _sort_key(entry.published),
             ),
         )
+
+    def entry_by_slug(self, slug: str) -> StoredEntry | None:
+        row = self._execute(f"SELECT {_COLUMNS} FROM entries WHERE slug = ?", (slug,)).fetchone()
+        return _stored(row) if row else None
+
+    def page_changed(self, slug: str) -> None:
+        self._defer("INSERT OR IGNORE INTO page_changes VALUES (?)", (slug,))
+
+    def page_changes(self) -> list[str]:
+        return [row[0] for row in self._execute("SELECT slug FROM page_changes ORDER BY slug")]
+
+    def forget_page_changes(self, slugs: Collection[str]) -> None:
+        for slug in slugs:
+            self._defer("DELETE FROM page_changes WHERE slug = ?", (slug,))
 
     def remove_entry(self, entry_id: str) -> None:
         """Unpublish; the row (and so the id and slug) stays reserved forever."""

@@ -20,7 +20,7 @@ from feedsvc.errors import PublishError
 from feedsvc.export import RECORD
 from feedsvc.publish import MANIFEST, Version
 from feedsvc.refresh import Progress, RefreshReport
-from tests.conftest import ROOT, Site, config_without
+from tests.conftest import ROOT, Site, config_text, config_without
 from tests.test_feeds import current
 
 
@@ -254,6 +254,22 @@ def test_build_finishes_removing_after_a_build_that_failed_halfway(
     (site.articles / "new.txt").unlink()
     assert build_into(site, out) == 0
     assert not (out / "articles" / "new-story.html").exists()
+
+
+def test_build_copies_the_pages_kept_for_articles_no_feed_shows(site: Site, tmp_path: Path) -> None:
+    """A static host serves what `--out` holds: an old item in a reader's list links there."""
+    site.config_path.write_text(config_text(feeds="max_entries = 1"), "utf-8")
+    site.write("old.txt", "Asia\nAn old story\n\nOld.\n", mtime=1_700_000_000)
+    out = tmp_path / "out"
+    assert build_into(site, out) == 0
+    page = (out / "articles" / "an-old-story.html").read_bytes()
+    site.write("new.txt", "Asia\nA new story\n\nNew.\n", mtime=1_700_000_100)
+    assert build_into(site, out) == 0
+    assert "/articles/an-old-story/" not in current(site).resources  # no feed shows it
+    assert (out / "articles" / "an-old-story.html").read_bytes() == page
+    (site.articles / "old.txt").unlink()
+    assert build_into(site, out) == 0
+    assert not (out / "articles" / "an-old-story.html").exists()  # deleted: gone from out too
 
 
 def test_build_never_removes_what_a_damaged_record_names_outside_out(

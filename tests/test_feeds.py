@@ -256,6 +256,36 @@ def test_posts_dated_the_same_day_are_a_microsecond_apart_and_warned_of_nothing(
     assert site.refresh().problems == ()  # the date is not "ignored": it is the date given
 
 
+def kept(site: Site, slug: str) -> bytes | None:
+    """The page kept for an article no feed shows any more, if any."""
+    page = publish_dir(site.root / "var") / "archive" / "articles" / f"{slug}.html"
+    return page.read_bytes() if page.exists() else None
+
+
+def test_an_articles_page_outlives_the_feeds_until_the_article_is_deleted(site: Site) -> None:
+    """A reader's list keeps an item long after the feeds drop it: its link must still work."""
+    site.config_path.write_text(config_text(feeds="max_entries = 2"), encoding="utf-8")
+    site.write("a.txt", "Asia\nOldest\n\nFirst words.\n", mtime=1_700_000_000)
+    site.write("b.txt", "Asia\nMiddle\n\nMore.\n", mtime=1_700_000_100)
+    site.refresh()
+    page = site.published("/articles/oldest/")
+    assert kept(site, "oldest") is None  # shown: the version's page is the one
+    site.write("c.txt", "Asia\nNewest\n\nLatest.\n", mtime=1_700_000_200)
+    site.refresh()
+    assert "/articles/oldest/" not in current(site).resources
+    assert kept(site, "oldest") == page  # as it was last published
+    site.write("a.txt", "Asia\nOldest\n\nFirst words, corrected.\n", mtime=1_700_000_300)
+    site.refresh()  # edited, still too old for the feeds: its kept page is made again
+    assert b"First words, corrected." in (kept(site, "oldest") or b"")
+    assert "/articles/oldest/" not in current(site).resources
+    (site.articles / "a.txt").unlink()
+    site.refresh()
+    assert kept(site, "oldest") is None  # deleted: its page goes too
+    (site.articles / "b.txt").unlink()  # "Middle", shown until now, is deleted while shown
+    site.refresh()
+    assert kept(site, "middle") is None and "/articles/middle/" not in current(site).resources
+
+
 def test_a_section_may_show_fewer_entries_than_the_others(site: Site) -> None:
     site.config_path.write_text(
         config_text().replace('name = "Asia"\n', 'name = "Asia"\nmax_entries = 2\n'),

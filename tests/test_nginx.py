@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from feedsvc.publish import publish_dir
-from tests.conftest import ROOT, Site
+from tests.conftest import ROOT, Site, config_text
 from tests.servers import Server, free_port, get
 from tests.test_feeds import current
 
@@ -50,6 +50,7 @@ def configured(how: str, prefix: Path, current: Path, port: int) -> str:
     user = pwd.getpwuid(os.geteuid()).pw_name  # workers must read the test's private tmp dir
     if how == "bench":
         os.symlink(current, prefix / "current")  # the file's root is `current` under the prefix
+        os.symlink(current.with_name("archive"), prefix / "archive")
         conf = (ROOT / "bench" / "nginx.conf").read_text("utf-8")
         return f"user {user};\n" + conf.replace(
             "listen 127.0.0.1:8080;", f"listen 127.0.0.1:{port};"
@@ -58,6 +59,7 @@ def configured(how: str, prefix: Path, current: Path, port: int) -> str:
         readme_config()
         .replace("listen 80;", f"listen 127.0.0.1:{port};")
         .replace("/srv/feedsvc/var/publish/current", str(current))
+        .replace("/srv/feedsvc/var/publish/archive", str(current.with_name("archive")))
     )
     return FRAME.format(user=user, prefix=prefix, readme=server_block)
 
@@ -114,6 +116,25 @@ def test_nginx_serves_a_new_version_as_soon_as_it_is_switched(
     after = get(nginx.url, "/feeds/asia.atom")[2]
     assert after != before and b"A new story" in after
     assert after == sample_site.published("/feeds/asia.atom")
+
+
+def test_nginx_serves_an_articles_page_after_the_feeds_dropped_it(
+    sample_site: Site, nginx: Server
+) -> None:
+    before = current(sample_site)
+    pages = {path: get(nginx.url, path)[2] for path in before.resources if "/articles/" in path}
+    sample_site.config_path.write_text(config_text(feeds="max_entries = 1"), "utf-8")
+    sample_site.refresh()
+    dropped = sorted(set(pages) - set(current(sample_site).resources))
+    assert dropped  # one entry per feed now: most articles left every feed
+    for path in dropped:
+        status, headers, body = get(nginx.url, path)
+        assert (status, body) == (200, pages[path]), path
+        assert headers["Cache-Control"] == "public, max-age=300"
+        assert headers["Content-Type"].startswith("text/html")
+        assert get(nginx.url, path.rstrip("/"))[0] == 404
+    assert get(nginx.url, "/articles/no-such-story/")[0] == 404
+    assert get(nginx.url, "/sections/no-such-section/")[0] == 404
 
 
 def test_nginx_never_serves_a_hidden_name_but_well_known(sample_site: Site, nginx: Server) -> None:

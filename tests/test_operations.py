@@ -824,3 +824,31 @@ def test_a_release_style_deploy_is_followed_through_its_link(tmp_path: Path) -> 
         assert b"In the second release" in feed.read_bytes()
     finally:
         refresher.close()
+
+
+def test_the_web_tier_serves_an_articles_page_after_the_feeds_dropped_it(
+    site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    write_config(site, feeds="max_entries = 1")
+    site.write("a.txt", "Asia\nYesterday's story\n\nOld news.\n", mtime=1_700_000_000)
+    site.refresh()
+    web = gunicorn(site.config_path, tmp_path / "web.log", workers=1)
+    running.append(web)
+    web.wait_until("/feeds/all.atom")
+    status, _, shown = get(web.url, "/articles/yesterdays-story/")
+    assert status == 200
+    site.write("b.txt", "Asia\nToday's story\n\nNews.\n", mtime=1_700_000_100)
+    site.refresh()  # one entry per feed: yesterday's leaves them all
+    wait_for(lambda: b"Today's story" in get(web.url, "/feeds/asia.atom")[2], "the new version")
+    status, headers, body = get(web.url, "/articles/yesterdays-story/")
+    assert (status, body) == (200, shown)
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["Cache-Control"] == "public, max-age=300"
+    assert (
+        get(web.url, "/articles/yesterdays-story/", headers={"If-None-Match": headers["ETag"]})[0]
+        == 304
+    )
+    assert get(web.url, "/articles/yesterdays-story")[0] == 404  # as nginx answers it
+    (site.articles / "a.txt").unlink()
+    site.refresh()
+    assert get(web.url, "/articles/yesterdays-story/")[0] == 404
