@@ -413,11 +413,16 @@ def _switch(root: Path, version_id: str) -> None:
 
 
 def _remove_leftovers(root: Path) -> None:
-    """What a refresher killed mid-write left: a staging directory, a switch never made.
+    """What a refresher killed mid-write left: a staging directory, a version half removed, a
+    switch never made.
 
-    Only the holder of the build lock publishes, so nothing else is writing these.
+    Only the holder of the build lock publishes, so nothing else is writing these; this
+    process's own collectors are left to finish what they are removing.
     """
     for stale in (root / "versions").glob(".tmp-*"):
+        with _switching:
+            if stale in _collecting:
+                continue  # this process's collector is removing it: not a leftover
         shutil.rmtree(stale, ignore_errors=True)
     for link in root.glob(".current-*"):
         link.unlink(missing_ok=True)
@@ -427,6 +432,10 @@ def _remove_leftovers(root: Path) -> None:
 #: while it takes one away: a config change reverted brings an old version's id back, and
 #: the collector started by the publish before must not take it away meanwhile
 _switching = threading.Lock()
+#: versions this process's collectors are removing (renamed `.tmp-gone-*`), under `_switching`:
+#: a publish meanwhile must not remove them too, on its own time (twice the work, and the
+#: publish waited for it)
+_collecting: set[Path] = set()
 
 
 def _collect_garbage(versions: Path, current: str) -> None:
@@ -451,4 +460,9 @@ def _collect_garbage(versions: Path, current: str) -> None:
                 os.rename(old, doomed)
             except OSError:
                 continue  # collected meanwhile
-        shutil.rmtree(doomed, ignore_errors=True)
+            _collecting.add(doomed)
+        try:
+            shutil.rmtree(doomed, ignore_errors=True)
+        finally:
+            with _switching:
+                _collecting.discard(doomed)

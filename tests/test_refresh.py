@@ -560,6 +560,42 @@ def test_a_file_in_a_hidden_directory_reported_by_a_watcher_is_no_article(site: 
     refresher.close()
 
 
+def test_a_publish_leaves_a_version_being_collected_to_its_collector(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Edits in a burst: the next publish starts while the one before removes its old version;
+    it sweeps what a killed refresher left, not that (twice the work, on its own time)."""
+    refresher = Refresher(site.config())
+    for number in range(1 + KEEP_PREVIOUS):
+        site.write("story.txt", f"Asia\nStory\n\nUpdate {number}.\n", mtime=1_750_000_000 + number)
+        refresher.refresh()
+    root = publish_dir(site.root / "var")
+    wait_for(lambda: len(list((root / "versions").iterdir())) == 1 + KEEP_PREVIOUS, "quiet")
+    (root / "versions" / ".tmp-gone-killed").mkdir()  # a collection a kill stopped
+    removing, release = threading.Event(), threading.Event()
+    removed: list[tuple[str, str]] = []
+    rmtree = shutil.rmtree
+
+    def slow_rmtree(path: Path, ignore_errors: bool = False) -> None:
+        removed.append((threading.current_thread().name, Path(path).name))
+        if Path(path).name.startswith(".tmp-gone-") and "killed" not in str(path):
+            removing.set()
+            release.wait(10)
+        rmtree(path, ignore_errors=ignore_errors)
+
+    monkeypatch.setattr(publish.shutil, "rmtree", slow_rmtree)
+    site.write("story.txt", "Asia\nStory\n\nUpdate 3.\n", mtime=1_750_000_003)
+    refresher.refresh()  # its collector takes the oldest version, slowly
+    assert removing.wait(10)
+    site.write("story.txt", "Asia\nStory\n\nUpdate 4.\n", mtime=1_750_000_004)
+    refresher.refresh()  # meanwhile
+    mine = [name for thread, name in removed if thread == threading.current_thread().name]
+    assert mine == [".tmp-gone-killed"]
+    release.set()
+    refresher.close()
+    wait_for(lambda: len(list((root / "versions").iterdir())) == 1 + KEEP_PREVIOUS, "the rest")
+
+
 def test_the_collector_never_takes_the_version_switched_to_since_it_started(site: Site) -> None:
     refresher = Refresher(site.config())
     published = []
