@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -54,6 +55,9 @@ def main() -> int:
     parser.add_argument("--poll-minutes", type=int, default=5)
     parser.add_argument("--publish-minutes", type=int, default=10)
     args = parser.parse_args()
+    # Warnings only: the suite takes anything on stderr for a problem, and the app (as a web
+    # worker would) logs each version it serves.
+    logging.basicConfig(level=logging.WARNING)
 
     config = load_config(args.config)
     articles = config.content.articles_dir
