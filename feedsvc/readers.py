@@ -199,7 +199,7 @@ def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -
         )
     # Each related-headlines block closes the run of articles above it: the file's last, and
     # one left inside by an article appended below it or by two files merged into one.
-    closed = _blocks_inside(lines, starts)
+    closed = _blocks_inside(lines, starts, settings)
     body_end, related = _related_block(lines, starts[-1][0] + 3, len(lines), report)
     articles: list[Article] = []
     run: list[tuple[int, int, str | None]] = []  #: articles waiting for the block closing them
@@ -361,10 +361,13 @@ def _text_article(
     )
 
 
-def _blocks_inside(lines: list[str], starts: list[tuple[int, str | None]]) -> dict[int, int]:
+def _blocks_inside(
+    lines: list[str], starts: list[tuple[int, str | None]], settings: ReaderSettings
+) -> dict[int, int]:
     """Blocks above the last article, by the number of the article they end, and where each
-    starts. Only a whole block counts here: a paragraph "-" above one ending in "today" is
-    text, inside an article, where the file's last block is looked for more leniently."""
+    starts. Only a whole block of configured sections counts here: "-", then "The vote is
+    expected today", then a line, is text inside an article, where the file's last block is
+    looked for more leniently."""
     if "-" not in map(str.strip, lines[: starts[-1][0]]):
         return {}  # the usual file: no "-" line above its last article (~1 µs to know)
     closed = {}
@@ -372,18 +375,33 @@ def _blocks_inside(lines: list[str], starts: list[tuple[int, str | None]]) -> di
         end = starts[number + 1][0]
         while not lines[end - 1].strip():
             end -= 1
-        block = next((i for i in range(start + 3, end) if _whole_block(lines, i, end)), None)
+        block = next(
+            (i for i in range(start + 3, end) if _whole_block(lines, i, end, settings)), None
+        )
         if block is not None:
             closed[number] = block
     return closed
 
 
-def _whole_block(lines: list[str], start: int, end: int) -> bool:
-    """Whether lines[start:end] are all headlines of a related block: "-", age, title."""
-    return (end - start) % 3 == 0 and all(
-        lines[i].strip() == "-" and _AGE.match(lines[i + 1].strip()) and lines[i + 2].strip()
-        for i in range(start, end, 3)
-    )
+def _whole_block(lines: list[str], start: int, end: int, settings: ReaderSettings) -> bool:
+    """Whether lines[start:end] are all headlines of a related block, of configured sections."""
+    if (end - start) % 3:
+        return False
+    for index in range(start, end, 3):
+        found = _headline_at(lines, index, end)
+        if found is None or settings.canonical_section(found[0]["section"]) is None:
+            return False
+    return True
+
+
+def _headline_at(lines: list[str], index: int, end: int) -> tuple[re.Match[str], str] | None:
+    """The age line's match and the title of the headline at `index` ("-", "<Section><age>
+    ago", "<headline>"), if one is there, before `end`."""
+    if index + 2 >= end or lines[index].strip() != "-":
+        return None
+    match = _AGE.match(lines[index + 1].strip())
+    title = lines[index + 2].strip()
+    return (match, title) if match is not None and title else None
 
 
 def _related_block(
@@ -405,9 +423,8 @@ def _related_block(
         if not lines[index].strip():
             index += 1
             continue
-        match = _AGE.match(lines[index + 1].strip()) if index + 1 < end else None
-        title = lines[index + 2].strip() if index + 2 < end else ""
-        if lines[index].strip() != "-" or match is None or not title:
+        found = _headline_at(lines, index, end)
+        if found is None:
             report.add(
                 index + 1,
                 "warning",
@@ -416,6 +433,7 @@ def _related_block(
             )
             index += 1
             continue
+        match, title = found
         headlines.append(
             RelatedHeadline(
                 section=match["section"].strip(),

@@ -72,12 +72,15 @@ def test_a_related_block_belongs_to_the_articles_above_it() -> None:
         ["A related headline"],
     ]
     assert merged.problems == ()
-    # a paragraph that is only "-", then one that ends in "today", is no block either
-    text = "Europe\nFirst\n\nBody.\n-\nThe vote is expected today\n\nAsia\nSecond\n\nMore.\n"
-    assert [(a.title, a.body) for a in read(text).articles] == [
-        ("First", "Body.\n-\nThe vote is expected today"),
-        ("Second", "More."),
-    ]
+    # a paragraph that is only "-", then one that ends in "today" (and one more), is no block
+    # either: a block inside a file names configured sections
+    for end in ("", "Then it was postponed.\n"):
+        text = (
+            f"Europe\nFirst\n\nBody.\n-\nThe vote is expected today\n{end}\nAsia\nSecond\n\nMore.\n"
+        )
+        first, second = read(text).articles
+        assert first.body == ("Body.\n-\nThe vote is expected today\n" + end).strip()
+        assert (second.body, first.related, second.related) == ("More.", (), ())
 
 
 def test_an_article_appended_below_the_block_leaves_the_articles_above_as_they_were() -> None:
