@@ -95,7 +95,8 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     chosen = explicit or os.environ.get(CONFIG_ENV) or "config.toml"
     # Absolute, but through any symbolic link as given: a release-style deploy switches
     # `current` to a new release, and a reload must read the new one's config, not the old.
-    return Path(os.path.abspath(chosen))
+    # Not normalized either: "current/../var" is where the link's target says, as before.
+    return Path(chosen).absolute()
 
 
 def load_config(path: str | os.PathLike[str] | None = None, check_articles: bool = True) -> Config:
@@ -252,7 +253,7 @@ class _Reader:
         value = self.get(table, key, str, default, _non_empty)
         path = Path(value)
         # Links are followed at each use, not once here: see `config_path`.
-        return Path(os.path.abspath(self.path.parent / path))
+        return self.path.parent / path
 
     # -- the whole file ----------------------------------------------------------------------
     def build(self, data: Mapping[str, Any], check_articles: bool) -> Config:

@@ -808,7 +808,8 @@ def test_a_release_style_deploy_is_followed_through_its_link(tmp_path: Path) -> 
         root = tmp_path / "releases" / release
         (root / "articles").mkdir(parents=True)
         (root / "articles" / "a.txt").write_text(f"Asia\n{title}\n\nBody.\n", "utf-8")
-        content = f'articles_dir = "articles"\nstate_dir = "{state}"'
+        # relative, through the link: where the release's directory is, not beside `current`
+        content = 'articles_dir = "articles"\nstate_dir = "../../shared/var"'
         (root / "config.toml").write_text(config_text(content=content), "utf-8")
     current = tmp_path / "current"
     current.symlink_to(tmp_path / "releases" / "1")
