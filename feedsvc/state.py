@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
@@ -340,22 +340,30 @@ class StateStore:
     def slug_taken(self, slug: str) -> bool:
         return self._execute("SELECT 1 FROM entries WHERE slug = ?", (slug,)).fetchone() is not None
 
-    def published_taken(self, moment: datetime, by_other_than: str | None) -> bool:
-        """Whether an entry other than `by_other_than`, present or removed, is published at
-        this instant."""
+    def latest_published(
+        self, since: datetime, until: datetime, by_other_than: str | None
+    ) -> datetime | None:
+        """The latest `published` from `since` to `until` (both included) of an entry other
+        than `by_other_than`, present or removed."""
         row = self._execute(
-            "SELECT 1 FROM entries WHERE present IN (0, 1) AND sort_key = ? AND id != ?",
-            (_sort_key(moment), by_other_than or ""),
+            # `present IN (0, 1)`: every entry, by the index that starts with `present`
+            "SELECT max(sort_key) FROM entries "
+            "WHERE present IN (0, 1) AND sort_key BETWEEN ? AND ? AND id != ?",
+            (_sort_key(since), _sort_key(until), by_other_than or ""),
         ).fetchone()
-        return row is not None
+        return None if row[0] is None else _EPOCH + timedelta(microseconds=row[0])
 
-    def updated_taken(self, moment: datetime, by_other_than: str | None) -> bool:
-        """Whether an entry other than `by_other_than` has this `updated`, as feeds write it."""
+    def latest_updated(
+        self, since: datetime, until: datetime, by_other_than: str | None
+    ) -> datetime | None:
+        """The latest `updated` from `since` to `until` (both included) of an entry other than
+        `by_other_than`, present or removed, compared as feeds write them (ISO 8601, in the
+        offset the date was given in: in one offset, text orders as time does)."""
         row = self._execute(
-            "SELECT 1 FROM entries WHERE updated = ? AND id != ?",
-            (moment.isoformat(), by_other_than or ""),
+            "SELECT max(updated) FROM entries WHERE updated BETWEEN ? AND ? AND id != ?",
+            (since.isoformat(), until.isoformat(), by_other_than or ""),
         ).fetchone()
-        return row is not None
+        return None if row[0] is None else datetime.fromisoformat(row[0])
 
     def save_entry(self, entry: Entry, present: bool = True) -> None:
         self._defer(
@@ -519,8 +527,11 @@ def _json_list(items: list[object]) -> str:
     return json.dumps(items) if items else "[]"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _sort_key(moment: datetime) -> int:
-    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = moment.astimezone(UTC) - _EPOCH
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
