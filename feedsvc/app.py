@@ -49,13 +49,13 @@ from feedsvc.publish import (
     ARCHIVE,
     Resource,
     Version,
-    article_path,
     current_id,
     file_of,
     load_current,
     manifest_stamp,
     publish_dir,
 )
+from feedsvc.urls import article_path
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -274,7 +274,7 @@ def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
     app.add_url_rule("/healthz", view_func=healthz)
     # not strict: Werkzeug would redirect /articles/x (or x.html) to /articles/x/, where nginx
     # and the current pages answer 404
-    app.add_url_rule(article_path("<slug>"), view_func=kept_page, strict_slashes=False)
+    app.add_url_rule(article_path("<slug>"), view_func=archived_page, strict_slashes=False)
     token = os.environ.get(ADMIN_TOKEN_ENV, "")
     if token:  # with no token configured, the endpoint does not exist at all
         app.config["ADMIN_TOKEN"] = token
@@ -330,7 +330,7 @@ def healthz() -> Response:
     return response
 
 
-def kept_page(slug: str) -> Response:
+def archived_page(slug: str) -> Response:
     """The page of an article no feed shows any more, as last published (`publish.ARCHIVE`):
     an old item in a reader's list still links somewhere. Read from disk: only such pages
     come here, the current ones are answered from memory before Flask."""

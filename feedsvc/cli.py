@@ -26,7 +26,7 @@ from feedsvc.control import (
 from feedsvc.corpus import check_files
 from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.export import RECORD, export
-from feedsvc.publish import Version, load_current, publish_dir
+from feedsvc.publish import Version, archived_pages, load_current, publish_dir
 from feedsvc.refresh import Progress, Refresher, RefreshReport
 
 if TYPE_CHECKING:
@@ -158,8 +158,9 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
     # Under the lock nothing is published, and the current version is never collected: it is
     # the one exported, newer than this refresh's if a refresher ran meanwhile.
     with build_lock(state_dir):
-        current = load_current(publish_dir(state_dir)) or version
-        removed = export(current, out, state_dir / RECORD)
+        root = publish_dir(state_dir)
+        current = load_current(root) or version
+        removed = export(current, out, state_dir / RECORD, archived_pages(root))
     print(report.summary())
     print(f"wrote {len(current.resources)} files (feeds with a .gz beside them) to {out}")
     if removed:

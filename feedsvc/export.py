@@ -1,4 +1,5 @@
-"""`feedsvc build --out`: the current version copied into a directory for a static host.
+"""`feedsvc build --out`: the current version, and the pages of articles no feed shows any
+more (`publish.ARCHIVE`), copied into a directory for a static host.
 
 The directory is the operator's. They may post-process it and keep their own files in it (a
 robots.txt, a CNAME, a .git). So its files are copies, never links to the version's: an edit in
@@ -19,11 +20,12 @@ import os
 import secrets
 import shutil
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from feedsvc.control import describe, not_a_directory, read_json, write_json
 from feedsvc.errors import PublishError
-from feedsvc.publish import Version, kept_pages
+from feedsvc.publish import Version
 
 #: in the state_dir: the files each export wrote, by the resolved path of its directory
 RECORD = "exports.json"
@@ -36,10 +38,11 @@ TEMPORARY = ".feedsvc-tmp"  #: how a copy on its way is named: `.NAME.XXXXXXXX.f
 STALE_NS = 600 * 10**9
 
 
-def export(version: Version, out: Path, record: Path) -> list[str]:
-    """Copy `version` into `out`; remove what an earlier export wrote there and the version no
-    longer has. Returns the files removed, relative to `out`."""
-    sources = _files_of(version)
+def export(version: Version, out: Path, record: Path, archived: Mapping[str, Path]) -> list[str]:
+    """Copy `version` into `out`, with the `archived` pages it does not have (by file, relative
+    to `out`); remove what an earlier export wrote there and the site no longer has. Returns the
+    files removed, relative to `out`."""
+    sources = {**archived, **_files_of(version)}  # a page in the version: the version's
     files = sorted(sources)
     name = ""
     try:
@@ -77,13 +80,10 @@ def export(version: Version, out: Path, record: Path) -> list[str]:
 
 
 def _files_of(version: Version) -> dict[str, Path]:
-    """Every file of the site, relative to `out`, and where it is: the version's files but its
-    manifest, and the pages kept for articles no feed shows any more (`publish.ARCHIVE`)."""
+    """Every file of a version but its manifest, by its path relative to the version."""
     resources = version.resources.values()
     names = [r.file for r in resources] + [f"{r.file}.gz" for r in resources if r.precompressed]
-    files = {name: version.directory / name for name in names}
-    kept = kept_pages(version.directory.parent.parent)  # versions/<id> → the publish root
-    return kept | files  # the version's page comes first
+    return {name: version.directory / name for name in names}
 
 
 def _copy(source: Path, target: Path) -> None:

@@ -89,14 +89,6 @@ class Resource:
         }
 
 
-#: where article pages are: ARTICLES + slug + "/"
-ARTICLES = "/articles/"
-
-
-def article_path(slug: str) -> str:
-    return f"{ARTICLES}{slug}/"
-
-
 def file_of(path: str) -> str:
     """A URL path's file, relative to a version directory (or the archive): `/` is index.html,
     `/a/b/` is a/b.html."""
@@ -349,11 +341,11 @@ def _into_archive(root: Path, file: str, put: Callable[[Path], object]) -> None:
     os.replace(temporary, target)
 
 
-def kept_pages(root: Path) -> dict[str, Path]:
+def archived_pages(root: Path) -> dict[str, Path]:
     """The pages in the archive, by their file's path in a version (`articles/<slug>.html`)."""
-    archive = root / ARCHIVE
-    pages = (page for page in archive.rglob("*.html") if not page.name.startswith("."))
-    return {page.relative_to(archive).as_posix(): page for page in pages}
+    folder = root / ARCHIVE
+    pages = (page for page in folder.rglob("*.html") if not page.name.startswith("."))
+    return {page.relative_to(folder).as_posix(): page for page in pages}
 
 
 def unarchive(root: Path, file: str) -> None:

@@ -45,13 +45,11 @@ from feedsvc.pages import (
 )
 from feedsvc.parallel import MAX_WORKERS, Workers, cores
 from feedsvc.publish import (
-    ARTICLES,
     Pending,
     Resource,
     Version,
     archive,
     archived,
-    article_path,
     current_id,
     etag_of,
     file_of,
@@ -76,6 +74,7 @@ from feedsvc.render import (
     write_opml,
 )
 from feedsvc.state import StateStore
+from feedsvc.urls import ARTICLES, article_path
 
 log = logging.getLogger(__name__)
 
@@ -472,6 +471,8 @@ class Refresher:
             plan.feed(spec, newest[spec.slug], made.get(spec.slug))
         slug_counts = {spec.slug: counts.get(spec.section, 0) for spec in specs if spec.section}
         slug_counts["all"] = sum(counts.values())
+        # Before the switch: a page leaving the feeds is never missing, even for a moment.
+        applied = self._archive_pages(plan)
         version = write_version(
             self.root,
             plan.pending,
@@ -482,49 +483,49 @@ class Refresher:
             config.refresh.interval_seconds,
             left_out,
         )
-        changed_pages = self._keep_pages(version, plan)
         with self.store.transaction():
             self.store.keep_bodies(self._read_bodies, {e.content_hash for e in visible.values()})
             self.store.show_until(started_at)
-            self.store.forget_page_changes(changed_pages)
+            self.store.forget_page_changes(applied)
         self._read_bodies.clear()
         return version
 
-    def _keep_pages(self, version: Version, plan: _Plan) -> list[str]:
+    def _archive_pages(self, plan: _Plan) -> list[str]:
         """Article pages outlive the feeds: a reader's list keeps an item long after the feeds
-        drop it, and its link must not turn into a 404. A page leaving the versions is kept in
-        the archive; one of an entry edited since is made again, and one of an entry removed
-        goes. The slugs whose changes (`StateStore.page_changes`) were applied: none when the
-        disk refused (the published version stands; the next publish tries them again)."""
+        drop it, and its link must not turn into a 404. A page the next version leaves out is
+        kept in the archive; the kept page of an entry edited since is made again, and one of
+        an entry removed goes. Returns the slugs whose changes (`StateStore.page_changes`)
+        were applied, to forget once the version is published; the others wait for the next
+        publish (the disk refused, or the entry's file changed again meanwhile)."""
         changed = self.store.page_changes()
         previous = self.current
+        shown = {pending.resource.path for pending in plan.pending}
         try:
-            if previous is not None and previous.id != version.id:
-                left = set(previous.resources) - set(version.resources)
-                for path in sorted(left - {article_path(slug) for slug in changed}):
+            if previous is not None:
+                left = set(previous.resources) - shown - {article_path(s) for s in changed}
+                for path in sorted(left):
                     if path.startswith(ARTICLES):
                         archive(self.root, previous, file_of(path))
-            for slug in changed:
-                self._redo_kept_page(slug, version, previous, plan)
+            return [slug for slug in changed if self._redo_archived(slug, shown, plan)]
         except OSError as e:
             log.warning("could not keep the pages of articles no feed shows: %s", e)
             return []
-        return changed
 
-    def _redo_kept_page(
-        self, slug: str, version: Version, previous: Version | None, plan: _Plan
-    ) -> None:
-        """The kept page of an entry edited or removed since the last publish."""
+    def _redo_archived(self, slug: str, shown: set[str], plan: _Plan) -> bool:
+        """The archived page of an entry edited or removed since the last publish: whether it
+        is done."""
         path = article_path(slug)
         file = file_of(path)
         stored = self.store.entry_by_slug(slug)
-        if path in version.resources or stored is None or not stored.present:
+        previous = self.current
+        if path in shown or stored is None or not stored.present:
             unarchive(self.root, file)  # shown (the version's page comes first), or gone
         elif archived(self.root, file) or (previous is not None and path in previous.resources):
             try:
                 rewrite_archived(self.root, file, plan.article(stored.entry))
             except _Unsettled:
-                unarchive(self.root, file)  # its file changed again: the next refresh reads it
+                return False  # its file changed again: the page as it was, until it is read
+        return True
 
     def warm(self) -> None:
         """Render what the current version shows before a change asks for it.

@@ -35,8 +35,8 @@ from feedsvc import __version__
 from feedsvc.config import Config, SectionConfig
 from feedsvc.markup import first_paragraph, to_html
 from feedsvc.model import Entry
-from feedsvc.publish import article_path
 from feedsvc.text import slugify, unique, xml_safe
+from feedsvc.urls import article_path
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 #: when a feed has no entries at all, its `updated` must still not be "now"

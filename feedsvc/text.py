@@ -17,8 +17,8 @@ def slugify(text: str, max_length: int = 80) -> str:
     """ASCII slug: 'Coup d\u2019état plan' → 'coup-detat-plan'. Never empty.
 
     Text that leaves nothing once its accents are dropped (Greek, Cyrillic, Japanese) is
-    transliterated: 'Ελλάδα' → 'ellada', not 'untitled', 'untitled-2'... Only then, so that no
-    slug this gave before changes: a section's feed URL is made from its name at every start.
+    transliterated: 'Ελλάδα' → 'ellada', not 'untitled', 'untitled-2'... Only then: a section's
+    feed URL is made from its name at every start, and only one that was 'untitled' moves.
     """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = _hyphenated(ascii_text) or _hyphenated(anyascii(text))

@@ -534,7 +534,7 @@ def test_export_into_a_file_says_it_is_a_file(sample_site: Site, tmp_path: Path)
     out.write_text("the operator's file\n", "utf-8")
     expected = f"cannot write the site into {out}: it is a file, not a directory; version "
     with pytest.raises(PublishError) as refused:
-        export.export(current(sample_site), out, record_of(sample_site))
+        export.export(current(sample_site), out, record_of(sample_site), {})
     assert str(refused.value).startswith(expected)
     assert out.read_text("utf-8") == "the operator's file\n"
 

@@ -223,6 +223,34 @@ def test_files_saved_at_the_same_moment_get_dates_a_microsecond_apart(site: Site
     ]
 
 
+def test_an_archive_touched_at_once_is_dated_in_file_order_a_microsecond_apart(
+    site: Site,
+) -> None:
+    """`touch *` over a whole archive: one run of dates, first build and later refreshes alike
+    (each file a step past the last of the run, not a walk along it)."""
+    for number in range(300):
+        site.write(f"s{number:03d}.txt", f"Asia\nStory {number}\n\nText {number}.\n")
+    site.refresh()  # a first build: the dates are kept in memory
+    for number in range(300, 320):
+        site.write(f"s{number:03d}.txt", f"Asia\nStory {number}\n\nText {number}.\n")
+    site.refresh()  # the store answers
+    at = datetime.fromtimestamp(1_750_000_000, UTC)
+    published = {e.title: e.published for e in stored_entries(site)}
+    assert published == {
+        f"Story {number}": at + timedelta(microseconds=number) for number in range(320)
+    }
+    md = "---\ntitle: {}\nsection: Asia\ndate: 2025-03-01T10:00:00+02:00\n---\n\nText.\n"
+    site.write("z1.md", md.format("One"))
+    site.refresh()
+    site.write("z2.md", md.format("Two"))
+    site.refresh()
+    dates = {e.title: e.published.isoformat() for e in stored_entries(site)}
+    assert (dates["One"], dates["Two"]) == (  # in the offset given
+        "2025-03-01T10:00:00+02:00",
+        "2025-03-01T10:00:00.000001+02:00",
+    )
+
+
 def test_pages_show_the_day_in_the_newsrooms_time_zone(site: Site) -> None:
     """A file's mtime is UTC; site.timezone is Europe/Paris here, two hours ahead in June."""
     site.write("late.txt", "Asia\nLate story\n\nText.\n", mtime=1_749_943_800)  # 23:30 UTC
@@ -256,7 +284,7 @@ def test_posts_dated_the_same_day_are_a_microsecond_apart_and_warned_of_nothing(
     assert site.refresh().problems == ()  # the date is not "ignored": it is the date given
 
 
-def kept(site: Site, slug: str) -> bytes | None:
+def archived(site: Site, slug: str) -> bytes | None:
     """The page kept for an article no feed shows any more, if any."""
     page = publish_dir(site.root / "var") / "archive" / "articles" / f"{slug}.html"
     return page.read_bytes() if page.exists() else None
@@ -269,21 +297,41 @@ def test_an_articles_page_outlives_the_feeds_until_the_article_is_deleted(site: 
     site.write("b.txt", "Asia\nMiddle\n\nMore.\n", mtime=1_700_000_100)
     site.refresh()
     page = site.published("/articles/oldest/")
-    assert kept(site, "oldest") is None  # shown: the version's page is the one
+    assert archived(site, "oldest") is None  # shown: the version's page is the one
     site.write("c.txt", "Asia\nNewest\n\nLatest.\n", mtime=1_700_000_200)
     site.refresh()
     assert "/articles/oldest/" not in current(site).resources
-    assert kept(site, "oldest") == page  # as it was last published
+    assert archived(site, "oldest") == page  # as it was last published
     site.write("a.txt", "Asia\nOldest\n\nFirst words, corrected.\n", mtime=1_700_000_300)
     site.refresh()  # edited, still too old for the feeds: its kept page is made again
-    assert b"First words, corrected." in (kept(site, "oldest") or b"")
+    assert b"First words, corrected." in (archived(site, "oldest") or b"")
     assert "/articles/oldest/" not in current(site).resources
     (site.articles / "a.txt").unlink()
     site.refresh()
-    assert kept(site, "oldest") is None  # deleted: its page goes too
+    assert archived(site, "oldest") is None  # deleted: its page goes too
     (site.articles / "b.txt").unlink()  # "Middle", shown until now, is deleted while shown
     site.refresh()
-    assert kept(site, "middle") is None and "/articles/middle/" not in current(site).resources
+    assert archived(site, "middle") is None and "/articles/middle/" not in current(site).resources
+
+
+def test_a_kept_page_whose_article_cannot_be_read_again_stays_until_it_can(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.config_path.write_text(config_text(feeds="max_entries = 1"), encoding="utf-8")
+    site.write("a.txt", "Asia\nOldest\n\nFirst words.\n", mtime=1_700_000_000)
+    site.refresh()
+    site.write("b.txt", "Asia\nNewer\n\nMore.\n", mtime=1_700_000_100)
+    site.refresh()
+    page = archived(site, "oldest")
+    assert page is not None and b"First words." in page
+    site.write("a.txt", "Asia\nOldest\n\nFirst words, corrected.\n", mtime=1_700_000_200)
+    with monkeypatch.context() as patched:  # changed again between the scan and the page
+        patched.setattr(refresh_module, "load_body", lambda config, entry: None)
+        site.refresh()
+    assert archived(site, "oldest") == page  # as it was: never a 404
+    site.write("c.txt", "Europe\nElsewhere\n\nNews.\n", mtime=1_700_000_300)
+    site.refresh()  # the next publish makes it again
+    assert b"First words, corrected." in (archived(site, "oldest") or b"")
 
 
 def test_a_section_may_show_fewer_entries_than_the_others(site: Site) -> None:

@@ -134,6 +134,7 @@ def test_nginx_serves_an_articles_page_after_the_feeds_dropped_it(
         assert headers["Content-Type"].startswith("text/html")
         assert get(nginx.url, path.rstrip("/"))[0] == 404
     assert get(nginx.url, "/articles/no-such-story/")[0] == 404
+    assert get(nginx.url, "/articles/")[0] == 404  # the archive's folder, not a listing
     assert get(nginx.url, "/sections/no-such-section/")[0] == 404
 
 
