@@ -384,13 +384,16 @@ def _blocks_inside(
 
 
 def _whole_block(lines: list[str], start: int, end: int, settings: ReaderSettings) -> bool:
-    """Whether lines[start:end] are all headlines of a related block, of configured sections."""
-    if (end - start) % 3:
-        return False
-    for index in range(start, end, 3):
+    """Whether lines[start:end] are all headlines of a related block, of configured sections
+    (blank lines between them, as the file's last block may have)."""
+    index = start
+    while index < end:
         found = _headline_at(lines, index, end)
         if found is None or settings.canonical_section(found[0]["section"]) is None:
             return False
+        index += 3
+        while index < end and not lines[index].strip():
+            index += 1
     return True
 
 

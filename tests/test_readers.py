@@ -72,6 +72,11 @@ def test_a_related_block_belongs_to_the_articles_above_it() -> None:
         ["A related headline"],
     ]
     assert merged.problems == ()
+    spaced = first.replace("-\n", "\n-\n") + "\n-\nEurope1 day ago\nA second one\n\n" + second
+    assert [[r.title for r in a.related] for a in read(spaced).articles] == [
+        ["An older headline", "A second one"],  # blank lines between, as a last block may have
+        ["A related headline"],
+    ]
     # a paragraph that is only "-", then one that ends in "today" (and one more), is no block
     # either: a block inside a file names configured sections
     for end in ("", "Then it was postponed.\n"):
