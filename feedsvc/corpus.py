@@ -896,6 +896,8 @@ def _replace_file_entries(
         moved = previous is not None and entry.id in changes.unpublished
         if moved:
             changes.republish(entry.id)  # its file was renamed in this same refresh
+        if previous is not None and not previous.present:
+            lookups.store.page_changed(entry.slug)  # back: its page too, if it had one
         if previous is None or not (previous.present or moved):
             changes.added.append(entry.id)
         elif previous.entry.content_hash != entry.content_hash:
@@ -1001,10 +1003,10 @@ def _match(
 
 def _same_story(old: Entry, new: Article, saved_body: Callable[[str], str | None]) -> bool:
     """In an article's place in its file, a new title and a new body: the story rewritten, or
-    another story put there, which readers must get as new? The same story if its title reads
-    alike (a typo fixed), or if a paragraph stayed (the old body is kept for the entries the
+    another story put there, which readers must get as new? The same story if its title had a
+    typo fixed (`_TYPO`), or if a paragraph stayed (the old body is kept for the entries the
     feeds show; an edited file's articles keep their bodies for this)."""
-    if difflib.SequenceMatcher(None, old.title, new.title).ratio() >= _ALIKE:
+    if _characters_changed(old.title, new.title) <= _TYPO:
         return True
     before = saved_body(old.content_hash)
     if before is None or not new.body:
@@ -1012,8 +1014,15 @@ def _same_story(old: Entry, new: Article, saved_body: Callable[[str], str | None
     return not _paragraphs(before).isdisjoint(_paragraphs(new.body))
 
 
-#: how alike (`difflib.SequenceMatcher.ratio`) two titles are when one is the other edited
-_ALIKE = 0.7
+#: characters changed in a title with a typo fixed: "Morning briefing: Monday" to "...Tuesday"
+#: (4) is the next edition, "Ukraine" to "Israel" another story
+_TYPO = 3
+
+
+def _characters_changed(before: str, after: str) -> int:
+    """How many characters an edit from `before` to `after` replaced, added or removed."""
+    opcodes = difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
+    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in opcodes if tag != "equal")
 
 
 def _paragraphs(body: str) -> set[str]:

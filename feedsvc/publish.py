@@ -352,10 +352,6 @@ def unarchive(root: Path, file: str) -> None:
     (root / ARCHIVE / file).unlink(missing_ok=True)
 
 
-def archived(root: Path, file: str) -> bool:
-    return (root / ARCHIVE / file).is_file()
-
-
 def _flush_later(path: str | Path) -> Future[None]:
     return _flusher().submit(_flush, path)
 

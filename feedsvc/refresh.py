@@ -49,7 +49,6 @@ from feedsvc.publish import (
     Resource,
     Version,
     archive,
-    archived,
     current_id,
     etag_of,
     file_of,
@@ -472,7 +471,7 @@ class Refresher:
         slug_counts = {spec.slug: counts.get(spec.section, 0) for spec in specs if spec.section}
         slug_counts["all"] = sum(counts.values())
         # Before the switch: a page leaving the feeds is never missing, even for a moment.
-        applied = self._archive_pages(plan)
+        applied, failed = self._archive_pages(plan)
         version = write_version(
             self.root,
             plan.pending,
@@ -487,44 +486,50 @@ class Refresher:
             self.store.keep_bodies(self._read_bodies, {e.content_hash for e in visible.values()})
             self.store.show_until(started_at)
             self.store.forget_page_changes(applied)
+            for slug in failed:
+                self.store.page_changed(slug)
         self._read_bodies.clear()
         return version
 
-    def _archive_pages(self, plan: _Plan) -> list[str]:
+    def _archive_pages(self, plan: _Plan) -> tuple[list[str], list[str]]:
         """Article pages outlive the feeds: a reader's list keeps an item long after the feeds
         drop it, and its link must not turn into a 404. A page the next version leaves out is
-        kept in the archive; the kept page of an entry edited since is made again, and one of
-        an entry removed goes. Returns the slugs whose changes (`StateStore.page_changes`)
-        were applied, to forget once the version is published; the others wait for the next
-        publish (the disk refused, or the entry's file changed again meanwhile)."""
+        kept in the archive; the archived page of an entry changed since (`StateStore.
+        page_changes`) is made again, or goes with its entry. Returns the slugs whose changes
+        were applied, to forget once the version is published, and those of pages that could
+        not be archived, to make at the next publish (the others wait for it too)."""
         changed = self.store.page_changes()
         previous = self.current
         shown = {pending.resource.path for pending in plan.pending}
-        try:
-            if previous is not None:
-                left = set(previous.resources) - shown - {article_path(s) for s in changed}
-                for path in sorted(left):
-                    if path.startswith(ARTICLES):
-                        archive(self.root, previous, file_of(path))
-            return [slug for slug in changed if self._redo_archived(slug, shown, plan)]
-        except OSError as e:
-            log.warning("could not keep the pages of articles no feed shows: %s", e)
-            return []
+        failed: list[str] = []
+        if previous is not None:
+            left = set(previous.resources) - shown - {article_path(s) for s in changed}
+            for path in sorted(p for p in left if p.startswith(ARTICLES)):
+                try:
+                    archive(self.root, previous, file_of(path))
+                except OSError as e:
+                    log.warning("could not keep the page %s, for now: %s", path, e)
+                    failed.append(path.removeprefix(ARTICLES).removesuffix("/"))
+        return [slug for slug in changed if self._redo_archived(slug, shown, plan)], failed
 
     def _redo_archived(self, slug: str, shown: set[str], plan: _Plan) -> bool:
-        """The archived page of an entry edited or removed since the last publish: whether it
-        is done."""
+        """The archived page of an entry changed since the last publish: made again (edited, or
+        back after it was removed) or removed. Whether that is done."""
         path = article_path(slug)
         file = file_of(path)
         stored = self.store.entry_by_slug(slug)
-        previous = self.current
-        if path in shown or stored is None or not stored.present:
-            unarchive(self.root, file)  # shown (the version's page comes first), or gone
-        elif archived(self.root, file) or (previous is not None and path in previous.resources):
-            try:
+        try:
+            if path in shown or stored is None or not stored.present:
+                unarchive(self.root, file)  # shown (the version's page comes first), or gone
+            elif stored.entry.published > plan.now:
+                unarchive(self.root, file)  # scheduled: no page before its date
+            else:
                 rewrite_archived(self.root, file, plan.article(stored.entry))
-            except _Unsettled:
-                return False  # its file changed again: the page as it was, until it is read
+        except _Unsettled:
+            return False  # its file changed again: the page as it was, until it is read
+        except OSError as e:
+            log.warning("could not keep the page %s, for now: %s", path, e)
+            return False
         return True
 
     def warm(self) -> None:

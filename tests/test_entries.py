@@ -123,6 +123,14 @@ def test_another_story_put_in_an_articles_place_is_a_new_entry(site: Site) -> No
     assert after["A different story"].published > before["Original title"].published
 
 
+def test_the_next_edition_of_a_briefing_in_its_place_is_a_new_entry(site: Site) -> None:
+    site.write("b.txt", "Europe\nMorning briefing: Monday\n\nMonday's first item.\n")
+    site.refresh()
+    site.write("b.txt", "Europe\nMorning briefing: Tuesday\n\nTuesday's first item.\n", 1.8e9)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (1, 0, 1)
+
+
 def test_an_article_inserted_above_others_does_not_shift_their_ids(site: Site) -> None:
     site.write("a.txt", ARTICLE + "\n" + OTHER)
     site.refresh()

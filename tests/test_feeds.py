@@ -9,6 +9,7 @@ import gzip
 import html
 import json
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -312,6 +313,44 @@ def test_an_articles_page_outlives_the_feeds_until_the_article_is_deleted(site: 
     (site.articles / "b.txt").unlink()  # "Middle", shown until now, is deleted while shown
     site.refresh()
     assert archived(site, "middle") is None and "/articles/middle/" not in current(site).resources
+
+
+def test_an_archived_page_comes_back_with_its_article_and_is_made_when_the_disk_lets_it(
+    site: Site,
+) -> None:
+    site.config_path.write_text(config_text(feeds="max_entries = 1"), encoding="utf-8")
+    site.write("a.txt", "Asia\nOldest\n\nFirst words.\n", mtime=1_700_000_000)
+    site.refresh()
+    site.write("b.txt", "Asia\nNewer\n\nMore.\n", mtime=1_700_000_100)
+    site.refresh()
+    moved = site.root / "a.txt"
+    (site.articles / "a.txt").rename(moved)  # taken out for a while...
+    site.refresh()
+    assert archived(site, "oldest") is None
+    moved.rename(site.articles / "a.txt")  # ...and back: the same entry, and its page
+    site.refresh()
+    assert b"First words." in (archived(site, "oldest") or b"")
+    # The archive cannot be written (a file where its folder goes): the feeds are published
+    # all the same, and the page that left them is made at the next publish.
+    shutil.rmtree(publish_dir(site.root / "var") / "archive")
+    (publish_dir(site.root / "var") / "archive").write_text("in the way", "utf-8")
+    site.write("c.txt", "Asia\nNewest\n\nLatest.\n", mtime=1_700_000_200)
+    assert site.refresh().published and "/articles/newer/" not in current(site).resources
+    (publish_dir(site.root / "var") / "archive").unlink()
+    site.write("d.txt", "Europe\nElsewhere\n\nNews.\n", mtime=1_700_000_300)
+    site.refresh()
+    assert b"More." in (archived(site, "newer") or b"")
+
+
+def test_a_scheduled_article_edited_gets_no_page_before_its_date(site: Site) -> None:
+    future = (datetime.now(UTC) + timedelta(days=30)).isoformat(timespec="seconds")
+    md = "---\ntitle: Embargoed\nsection: Asia\ndate: {}\n---\n\n{}\n"
+    site.write("e.md", md.format(future, "Not yet."))
+    site.refresh()
+    site.write("e.md", md.format(future, "Not yet, edited."), mtime=1_750_000_100)
+    site.refresh()
+    assert archived(site, "embargoed") is None
+    assert "/articles/embargoed/" not in current(site).resources
 
 
 def test_a_kept_page_whose_article_cannot_be_read_again_stays_until_it_can(
