@@ -2,9 +2,9 @@
 
 Published files are answered by `PublishedFiles`, a WSGI layer in front of Flask: a dictionary
 lookup in the current version held in memory, with headers computed once per version. Nothing
-is rendered, compressed or read from disk per request. Flask handles the rest: `/healthz`, the
-admin endpoint, the pages of articles no feed shows any more (kept on disk, `publish.ARCHIVE`:
-the one path that reads a file) and short errors.
+is rendered, compressed or read from disk per request, but the pages of articles no feed shows
+any more (`publish.ARCHIVE`: a stat, and the file read once per change). Flask handles the rest:
+`/healthz`, the admin endpoint and short errors.
 Each request checks the `current` switch (one `readlink`), so a new version is served as soon as
 it is published, and a process switches between requests, never within one.
 """
@@ -22,15 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import (
-    Flask,
-    Response,
-    abort,
-    current_app,
-    jsonify,
-    request,
-    send_from_directory,
-)
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.http import (
     http_date,
@@ -50,12 +42,13 @@ from feedsvc.publish import (
     Resource,
     Version,
     current_id,
+    etag_of,
     file_of,
     load_current,
     manifest_stamp,
     publish_dir,
 )
-from feedsvc.urls import article_path
+from feedsvc.urls import ARTICLES, PAGE_TYPE, article_slug
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -136,6 +129,28 @@ class PublishedSite:
         self._loaded = Loaded(version, variants)
         log.info("serving version %s", version.id)
 
+    def archived(self, loaded: Loaded, path: str) -> tuple[Variant, Variant] | None:
+        """The page of an article no feed shows any more (`publish.ARCHIVE`), with the headers
+        of the current pages: the same bytes keep the ETag they had while a feed showed them.
+        The one answer read from disk: a stat a request, the bytes once per change."""
+        if article_slug(path) is None:
+            return None
+        file = str(self.root / ARCHIVE / file_of(path))
+        try:
+            info = os.stat(file)
+        except OSError:
+            return None
+        read = _read_archived(file, info.st_mtime_ns, info.st_size)
+        if read is None:
+            return None
+        body, zipped = read
+        modified = datetime.fromtimestamp(info.st_mtime_ns // 10**9, UTC)
+        resource = Resource(path, PAGE_TYPE, etag_of(body), modified, key="")
+        return (
+            self._variant(loaded.version, resource, False, body),
+            self._variant(loaded.version, resource, True, zipped),
+        )
+
     def _variants(
         self, version: Version, resource: Resource, known: dict[str, bytes]
     ) -> tuple[Variant, Variant]:
@@ -181,7 +196,10 @@ class PublishedFiles:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         loaded = self.site.current()
-        pair = loaded.variants.get(environ.get("PATH_INFO", "")) if loaded else None
+        path = environ.get("PATH_INFO", "")
+        pair = loaded.variants.get(path) if loaded else None
+        if pair is None and loaded is not None and path.startswith(ARTICLES):
+            pair = self.site.archived(loaded, path)
         if pair is None:
             # Flask: healthz, admin, or a short 404 (503 while nothing is published)
             return self.app(environ, start_response)
@@ -205,6 +223,17 @@ class PublishedFiles:
             return []
         start_response("200 OK", variant.headers)
         return [] if method == "HEAD" else [variant.body]
+
+
+@functools.lru_cache(maxsize=64)
+def _read_archived(file: str, mtime_ns: int, size: int) -> tuple[bytes, bytes] | None:
+    """An archived page's bytes and their gzip, kept while the file stays as it was."""
+    try:
+        with open(file, "rb") as page:
+            body = page.read()
+    except OSError:
+        return None
+    return body, deflate.gzip(body)
 
 
 @functools.lru_cache(maxsize=256)
@@ -272,9 +301,6 @@ def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
     app.extensions["feedsvc"] = site
     app.wsgi_app = PublishedFiles(app.wsgi_app, site)  # type: ignore[method-assign]
     app.add_url_rule("/healthz", view_func=healthz)
-    # not strict: Werkzeug would redirect /articles/x (or x.html) to /articles/x/, where nginx
-    # and the current pages answer 404
-    app.add_url_rule(article_path("<slug>"), view_func=archived_page, strict_slashes=False)
     token = os.environ.get(ADMIN_TOKEN_ENV, "")
     if token:  # with no token configured, the endpoint does not exist at all
         app.config["ADMIN_TOKEN"] = token
@@ -328,17 +354,6 @@ def healthz() -> Response:
     response.status_code = 503 if state == "error" else 200
     response.cache_control.no_store = True
     return response
-
-
-def archived_page(slug: str) -> Response:
-    """The page of an article no feed shows any more, as last published (`publish.ARCHIVE`):
-    an old item in a reader's list still links somewhere. Read from disk: only such pages
-    come here, the current ones are answered from memory before Flask."""
-    if not request.path.endswith("/"):
-        abort(404)
-    root = publish_dir(_state_dir()) / ARCHIVE
-    interval: int = current_app.config["FEEDSVC_INTERVAL"]
-    return send_from_directory(root, file_of(article_path(slug)), max_age=interval)
 
 
 def admin_refresh() -> Response:

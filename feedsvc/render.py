@@ -36,7 +36,7 @@ from feedsvc.config import Config, SectionConfig
 from feedsvc.markup import first_paragraph, to_html
 from feedsvc.model import Entry
 from feedsvc.text import slugify, unique, xml_safe
-from feedsvc.urls import article_path
+from feedsvc.urls import PAGE_TYPE, article_path
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 #: when a feed has no entries at all, its `updated` must still not be "now"
@@ -416,7 +416,7 @@ CONTENT_TYPES: Mapping[str, str] = {
     "rss": "application/rss+xml; charset=utf-8",
     "json": "application/feed+json",
     "opml": "text/x-opml; charset=utf-8",
-    "html": "text/html; charset=utf-8",
+    "html": PAGE_TYPE,
 }
 
 
