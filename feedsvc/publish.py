@@ -327,7 +327,7 @@ def archive(root: Path, version: Version, file: str) -> None:
 
 
 def rewrite_archived(root: Path, file: str, body: bytes) -> None:
-    """A kept page made again: its article was edited."""
+    """An archived page made again: its article was edited, or is back."""
     _into_archive(root, file, lambda temporary: temporary.write_bytes(body))
 
 

@@ -73,7 +73,7 @@ from feedsvc.render import (
     write_opml,
 )
 from feedsvc.state import StateStore
-from feedsvc.urls import ARTICLES, article_path
+from feedsvc.urls import article_path, article_slug
 
 log = logging.getLogger(__name__)
 
@@ -503,13 +503,14 @@ class Refresher:
         shown = {pending.resource.path for pending in plan.pending}
         failed: list[str] = []
         if previous is not None:
-            left = set(previous.resources) - shown - {article_path(s) for s in changed}
-            for path in sorted(p for p in left if p.startswith(ARTICLES)):
+            left = {slug for path in previous.resources if (slug := article_slug(path))}
+            for slug in sorted(left - {article_slug(path) for path in shown} - set(changed)):
+                path = article_path(slug)
                 try:
                     archive(self.root, previous, file_of(path))
                 except OSError as e:
                     log.warning("could not keep the page %s, for now: %s", path, e)
-                    failed.append(path.removeprefix(ARTICLES).removesuffix("/"))
+                    failed.append(slug)
         return [slug for slug in changed if self._redo_archived(slug, shown, plan)], failed
 
     def _redo_archived(self, slug: str, shown: set[str], plan: _Plan) -> bool:
