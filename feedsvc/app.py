@@ -366,7 +366,10 @@ def admin_refresh() -> Response:
         response.headers["WWW-Authenticate"] = 'Bearer realm="feedsvc"'
         return response
     request_control(_state_dir(), "refresh")
-    response = jsonify({"requested": "refresh"})
+    answer = {"requested": "refresh"}
+    if not read_status(_state_dir()).get("last_attempt"):
+        answer["note"] = f"nothing acts on it until a refresher runs: {_NO_REFRESH}"
+    response = jsonify(answer)
     response.status_code = 202
     return response
 
@@ -381,17 +384,17 @@ def _not_found(_: Exception) -> Response:
     return _short(404, "not found")
 
 
+_NO_REFRESH = "start the refresher (`feedsvc clock`, the Procfile's clock) or run `feedsvc refresh`"
+
+
 def _why_nothing(status: dict[str, object]) -> str:
     """Why nothing is published, from what the refresher last said (if it ever ran): a web tier
     started without its `clock` would otherwise wait for a refresh that nobody runs."""
     if status.get("error"):
         return "the last refresh failed (see /healthz)"
     if not status.get("last_attempt"):
-        return (
-            "no refresh has finished; the first may still be running, else start the "
-            "refresher (`feedsvc clock`, the Procfile's clock) or run `feedsvc refresh`"
-        )
-    return "the first refresh is still running"
+        return f"no refresh has finished; the first may still be running, else {_NO_REFRESH}"
+    return "the last refresh published no version (see /healthz)"
 
 
 def _method_not_allowed(error: MethodNotAllowed) -> Response:

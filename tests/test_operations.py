@@ -716,11 +716,14 @@ def test_a_refresh_can_be_asked_for_before_anything_is_published(
         "start the refresher (`feedsvc clock`" in said
     )
     assert "`feedsvc clock`" in client.get("/healthz").json["error"]
+    answer = client.post("/admin/refresh", headers={"Authorization": "Bearer s3cret"})
+    assert answer.status_code == 202 and answer.json is not None
+    assert "until a refresher runs: start the refresher" in answer.json["note"]
     (site.root / "var").mkdir(exist_ok=True)
     write_status(site.root / "var", {"last_attempt": "2025-01-01T00:00:00+00:00", "error": "x"})
     assert "the last refresh failed (see /healthz)" in client.get("/feeds/all.atom").text
     answer = client.post("/admin/refresh", headers={"Authorization": "Bearer s3cret"})
-    assert answer.status_code == 202
+    assert answer.status_code == 202 and answer.json == {"requested": "refresh"}
     assert take_control(site.root / "var") == {"refresh"}
 
 
