@@ -1381,7 +1381,7 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
     settings = ReaderSettings.from_config(config)
     first_copy: dict[str, Article] = {}
     ids: dict[str, str] = {}  #: id → the first file giving it
-    slugs: dict[str, str] = {}  #: front-matter slug → the first file giving it
+    slugs: dict[str, str] = {}  #: slug → the first file whose article has it
     #: a discovered section's first spelling, by `str.casefold`; configured ones the reader
     #: spells as configured already
     spellings: dict[str, Article] = {}
@@ -1407,10 +1407,12 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
                 del first_copy[article.content_hash]
             elif article.id is not None:
                 ids[article.id] = article.path
-            if twin is article and article.slug is not None:
-                giver = slugs.setdefault(article.slug, article.path)
-                if giver != article.path:  # one article per file gives a slug: Markdown's
-                    problems.append(_slug_taken(article, giver))
+            if first_copy.get(article.content_hash) is article:  # published, as a refresh would
+                # as a refresh makes them, in the same order: a slug given in front matter and
+                # taken already is changed, with a warning; one made of a title, quietly
+                holder = slugs.setdefault(article.slug or slugify(article.title), article.path)
+                if article.slug is not None and holder != article.path:
+                    problems.append(_slug_taken(article, holder))
             if article.date is not None and article.date > now:
                 problems.append(_scheduled(path, article.line, article.title, article.date))
             if article.section not in settings.sections:
@@ -1425,8 +1427,8 @@ def _slug_taken(article: Article, first: str) -> Problem:
     """For `check`: which of the two keeps the slug, a refresh decides (the one published
     first); the other is published as `<slug>-2`, with a warning."""
     message = (
-        f"slug {article.slug!r} is also given in {first}: only one article can have it "
-        "(choose another slug to decide which)"
+        f"slug {article.slug!r} is also that of an article in {first}: only one article can "
+        "have it (choose another slug to decide which)"
     )
     return _about(article, "warning", message)
 

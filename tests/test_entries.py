@@ -860,6 +860,13 @@ def test_a_front_matter_slug_already_taken_is_changed_with_a_warning(site: Site)
     ]
     _, _, checked = check_files(site.config())  # said before any refresh, too
     assert [str(p) for p in checked] == [
-        "b.md:1: warning: slug 'the-story' is also given in a.md: only one article can have it "
-        "(choose another slug to decide which)"
+        "b.md:1: warning: slug 'the-story' is also that of an article in a.md: only one "
+        "article can have it (choose another slug to decide which)"
+    ]
+    # made of another article's title first, as a refresh would make it
+    site.write("0.md", "---\ntitle: The story\nsection: Asia\n---\n\nZero.\n")
+    _, _, checked = check_files(site.config())
+    assert [(p.path, p.message.split(":")[0]) for p in checked] == [
+        ("a.md", "slug 'the-story' is also that of an article in 0.md"),
+        ("b.md", "slug 'the-story' is also that of an article in 0.md"),
     ]
