@@ -31,7 +31,7 @@ from feedsvc.config import Config
 from feedsvc.model import Article, Entry, Problem, Severity
 from feedsvc.parallel import Workers
 from feedsvc.readers import ARTICLE_SUFFIXES, ReaderSettings, read_bytes, reader_for
-from feedsvc.state import FileRecord, FileSignature, StateStore, StoredEntry
+from feedsvc.state import FileRecord, FileSignature, StateStore, StoredEntry, microseconds
 from feedsvc.text import slugify, unique
 
 log = logging.getLogger(__name__)
@@ -1140,23 +1140,13 @@ class _Lookups:
         """`moment`, or a later microsecond that no other entry is published at."""
         if self.empty:
             return self._published_at.free(moment, entry_id)
-        store = self.store
-        return _first_free(
-            moment,
-            lambda m: store.latest_published(m, m, entry_id) is not None,
-            lambda m: _as_late(store.latest_published(m, m + _RUN, entry_id), m),
-        )
+        return _free_in(self.store.published_run, moment, entry_id)
 
     def free_updated(self, moment: datetime, entry_id: str) -> datetime:
         """`moment`, or a later microsecond that no other entry was updated at."""
         if self.empty:
             return self._updated_at.free(moment, entry_id)
-        store = self.store
-        return _first_free(
-            moment,
-            lambda m: store.latest_updated(m, m, entry_id) is not None,
-            lambda m: _as_late(store.latest_updated(m, m + _RUN, entry_id), m),
-        )
+        return _free_in(self.store.updated_run, moment, entry_id)
 
     def save(self, entry: Entry) -> None:
         self.store.save_entry(entry)
@@ -1168,30 +1158,36 @@ class _Lookups:
             self._updated_at.take(entry.updated, entry.id)
 
 
-def _first_free(
-    moment: datetime,
-    taken: Callable[[datetime], bool],
-    last_of_run: Callable[[datetime], datetime],
-) -> datetime:
+def _first_free(moment: datetime, run_end: Callable[[datetime], datetime | None]) -> datetime:
     """Entries never share a date: readers sort by it (two alike come in no set order), and the
     W3C validator warns of two entries with the same `updated`. Files copied together share
     an mtime to the nanosecond; two Markdown posts may both say `date: 2025-03-01`. The later
     one to be read is dated a microsecond after the last of those before it, once: a date, once
-    published, never moves. `last_of_run(m)`: the latest date taken from `m` on, so that the
-    10,000th file of a `touch *` costs one step, not 10,000."""
-    while taken(moment):
-        moment = last_of_run(moment) + _TIE_BREAK
+    published, never moves. `run_end(m)`: None when `m` is free, else the latest date taken
+    from `m` on, so that the 10,000th file of a `touch *` costs one step, not 10,000."""
+    while (last := run_end(moment)) is not None:
+        moment = last + _TIE_BREAK
     return moment
 
 
-def _as_late(found: datetime | None, moment: datetime) -> datetime:
-    """`found`, in `moment`'s offset (the store gives UTC), and never before `moment`."""
-    return moment if found is None else max(found.astimezone(moment.tzinfo), moment)
+_Run = Callable[[datetime, datetime, str | None], datetime | None]
+
+
+def _free_in(run: _Run, moment: datetime, entry_id: str | None) -> datetime:
+    """`_first_free`, the store answering (`StateStore.published_run` or `updated_run`)."""
+
+    def run_end(since: datetime) -> datetime | None:
+        last = run(since, since + _RUN, entry_id)
+        # in `since`'s offset (the store gives UTC), and never before it (text orders as time
+        # only in one offset)
+        return None if last is None else max(last.astimezone(since.tzinfo), since)
+
+    return _first_free(moment, run_end)
 
 
 class _Instants:
     """The dates taken in this update, while the store started empty (`_Lookups.empty`): what
-    `StateStore.latest_published` and `latest_updated` answer otherwise. Compared as instants
+    `StateStore.published_run` and `updated_run` answer otherwise. Compared as instants
     (the store compares `updated` as written: one instant in two offsets is a tie here only).
     Kept as microseconds, and runs for ties only: at the peak of a 100k build, dates as keys
     and a run per date were 40 MB more."""
@@ -1201,25 +1197,20 @@ class _Instants:
         self.runs: dict[int, datetime] = {}  #: a date found taken → the last one given for it
 
     def free(self, moment: datetime, entry_id: str | None) -> datetime:
-        found = _first_free(
-            moment,
-            lambda m: self.owners.get(_microseconds(m), entry_id) != entry_id,
-            lambda m: self.runs.get(_microseconds(m), m),
-        )
+        def run_end(since: datetime) -> datetime | None:
+            key = microseconds(since)
+            return None if self.owners.get(key, entry_id) == entry_id else self.runs.get(key, since)
+
+        found = _first_free(moment, run_end)
         if found != moment:
-            self.runs[_microseconds(moment)] = found
+            self.runs[microseconds(moment)] = found
         return found
 
     def take(self, moment: datetime, entry_id: str) -> None:
-        self.owners[_microseconds(moment)] = entry_id
-
-
-def _microseconds(moment: datetime) -> int:
-    return (moment - _EPOCH) // _TIE_BREAK
+        self.owners[microseconds(moment)] = entry_id
 
 
 _TIE_BREAK = timedelta(microseconds=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: how far after a taken date the store looks for the last of its run
 _RUN = timedelta(seconds=1)
 

@@ -340,30 +340,32 @@ class StateStore:
     def slug_taken(self, slug: str) -> bool:
         return self._execute("SELECT 1 FROM entries WHERE slug = ?", (slug,)).fetchone() is not None
 
-    def latest_published(
+    def published_run(
         self, since: datetime, until: datetime, by_other_than: str | None
     ) -> datetime | None:
-        """The latest `published` from `since` to `until` (both included) of an entry other
-        than `by_other_than`, present or removed."""
-        row = self._execute(
+        """None when no entry other than `by_other_than` (present or removed) is published at
+        `since`; else the latest one published up to `until`: where a run of equal dates ends
+        (`corpus._first_free`)."""
+        key = microseconds(since)
+        first, last = self._execute(
             # `present IN (0, 1)`: every entry, by the index that starts with `present`
-            "SELECT max(sort_key) FROM entries "
+            "SELECT min(sort_key), max(sort_key) FROM entries "
             "WHERE present IN (0, 1) AND sort_key BETWEEN ? AND ? AND id != ?",
-            (_sort_key(since), _sort_key(until), by_other_than or ""),
+            (key, microseconds(until), by_other_than or ""),
         ).fetchone()
-        return None if row[0] is None else _EPOCH + timedelta(microseconds=row[0])
+        return _EPOCH + timedelta(microseconds=last) if first == key else None
 
-    def latest_updated(
+    def updated_run(
         self, since: datetime, until: datetime, by_other_than: str | None
     ) -> datetime | None:
-        """The latest `updated` from `since` to `until` (both included) of an entry other than
-        `by_other_than`, present or removed, compared as feeds write them (ISO 8601, in the
+        """As `published_run`, for `updated`, compared as feeds write it (ISO 8601, in the
         offset the date was given in: in one offset, text orders as time does)."""
-        row = self._execute(
-            "SELECT max(updated) FROM entries WHERE updated BETWEEN ? AND ? AND id != ?",
+        first, last = self._execute(
+            "SELECT min(updated), max(updated) FROM entries "
+            "WHERE updated BETWEEN ? AND ? AND id != ?",
             (since.isoformat(), until.isoformat(), by_other_than or ""),
         ).fetchone()
-        return None if row[0] is None else datetime.fromisoformat(row[0])
+        return datetime.fromisoformat(last) if first == since.isoformat() else None
 
     def save_entry(self, entry: Entry, present: bool = True) -> None:
         self._defer(
@@ -385,7 +387,7 @@ class StateStore:
                 entry.content_hash,
                 entry.published.isoformat(),
                 entry.updated.isoformat(),
-                _sort_key(entry.published),
+                microseconds(entry.published),
             ),
         )
 
@@ -413,7 +415,7 @@ class StateStore:
         """The newest `limit` present entries of a section (None: of every section) dated
         `until` or earlier, but for the entries `leaving_out` (ids)."""
         where = "present = 1 AND sort_key <= ?"
-        parameters: list[object] = [_sort_key(until)]
+        parameters: list[object] = [microseconds(until)]
         if section is not None:
             where += " AND section = ?"
             parameters.append(section)
@@ -431,7 +433,7 @@ class StateStore:
         rows = self._execute(
             f"SELECT {_COLUMNS} FROM entries WHERE present = 1 AND sort_key > ? "
             "ORDER BY sort_key, id",
-            (_sort_key(after),),
+            (microseconds(after),),
         )
         return [_stored(row).entry for row in rows]
 
@@ -530,7 +532,8 @@ def _json_list(items: list[object]) -> str:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _sort_key(moment: datetime) -> int:
+def microseconds(moment: datetime) -> int:
+    """Since 1970, UTC: `published` as the store sorts by it, and dates as ties are told."""
     delta = moment.astimezone(UTC) - _EPOCH
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
