@@ -465,9 +465,9 @@ class Refresher:
         plan = _Plan(config, self.current, first, rendered, self._show, specs, newest, started_at)
         made = self._feeds_in_workers(config, specs, newest) if anew else {}
         plan.pages()  # while the workers render the feeds, if they do
-        plan.opml(specs)
+        plan.opml()
         for spec in specs:
-            plan.feed(spec, newest[spec.slug], made.get(spec.slug))
+            plan.feed(spec, made.get(spec.slug))
         slug_counts = {spec.slug: counts.get(spec.section, 0) for spec in specs if spec.section}
         slug_counts["all"] = sum(counts.values())
         # Before the switch: a page leaving the feeds is never missing, even for a moment.
@@ -711,6 +711,8 @@ class _Plan:
         self.specs = specs
         self.newest = newest
         self._views: dict[str, SectionView] = {}
+        #: the spec whose feed an article's page lists beside it: its section's, else all
+        self._beside = {spec.section: spec for spec in specs[1:]}
         self.basis = _made_with(config)  #: in every key: files made otherwise are not reused
         self.pending: list[Pending] = []
         #: what each feed is made from; the pages that list a feed's entries share its key
@@ -760,16 +762,14 @@ class _Plan:
         self.pending.append(Pending.rendered(resource, body))
         self.rendered.append(path)
 
-    def feed(
-        self, spec: FeedSpec, entries: Sequence[Entry], made: Callable[[], _MadeFeed] | None
-    ) -> None:
+    def feed(self, spec: FeedSpec, made: Callable[[], _MadeFeed] | None) -> None:
         """`made`: the feed as the workers rendered it; else rendered here, if needed."""
 
         @functools.cache  # one answer for the three formats, asked only if one is rendered
         def rendered() -> _MadeFeed:
             if made is not None:
                 return made()
-            return _make_feed((self.config, spec, [self.show(e) for e in entries]))
+            return _make_feed((self.config, spec, [self.show(e) for e in self.newest[spec.slug]]))
 
         for index, fmt in enumerate(FORMATS):
 
@@ -790,7 +790,7 @@ class _Plan:
     def article(self, entry: Entry) -> bytes:
         """An article's page, beside its section's newest entries (if it has its own feed)."""
         combined = self.specs[0]
-        spec = next((s for s in self.specs[1:] if s.section == entry.section), combined)
+        spec = self._beside.get(entry.section, combined)
         return article_page(
             self.config, self.show(entry), self.view(spec), self.view(combined), entry.related
         )
@@ -829,12 +829,12 @@ class _Plan:
                 lambda entry=entry: (self.article(entry), entry.updated),  # type: ignore[misc]
             )
 
-    def opml(self, specs: Sequence[FeedSpec]) -> None:
+    def opml(self) -> None:
         self.add(
             "/feeds.opml",
             "opml",
-            _key(self.basis, *(s.slug for s in specs)),
-            lambda: (write_opml(self.config, specs), self.newest_update),  # none of its own
+            _key(self.basis, *(s.slug for s in self.specs)),
+            lambda: (write_opml(self.config, self.specs), self.newest_update),  # none of its own
         )
 
 
