@@ -143,9 +143,9 @@ class PublishedSite:
         read = _read_archived(file, info.st_mtime_ns, info.st_size)
         if read is None:
             return None
-        body, zipped = read
+        body, zipped, etag = read
         modified = datetime.fromtimestamp(info.st_mtime_ns // 10**9, UTC)
-        resource = Resource(path, PAGE_TYPE, etag_of(body), modified, key="")
+        resource = Resource(path, PAGE_TYPE, etag, modified, key="")
         return (
             self._variant(loaded.version, resource, False, body),
             self._variant(loaded.version, resource, True, zipped),
@@ -226,14 +226,14 @@ class PublishedFiles:
 
 
 @functools.lru_cache(maxsize=64)
-def _read_archived(file: str, mtime_ns: int, size: int) -> tuple[bytes, bytes] | None:
-    """An archived page's bytes and their gzip, kept while the file stays as it was."""
+def _read_archived(file: str, mtime_ns: int, size: int) -> tuple[bytes, bytes, str] | None:
+    """An archived page's bytes, their gzip and ETag, kept while the file stays as it was."""
     try:
         with open(file, "rb") as page:
             body = page.read()
     except OSError:
         return None
-    return body, deflate.gzip(body)
+    return body, deflate.gzip(body), etag_of(body)
 
 
 @functools.lru_cache(maxsize=256)
