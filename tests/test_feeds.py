@@ -24,7 +24,7 @@ from lxml import etree
 
 from feedsvc import refresh as refresh_module
 from feedsvc.corpus import check_files
-from feedsvc.publish import Version, load_current, publish_dir
+from feedsvc.publish import ARCHIVE, Version, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport
 from tests.conftest import DATA, SAMPLE, SECTIONS, Site, config_text, config_without
 from tests.test_entries import entries as stored_entries
@@ -287,8 +287,17 @@ def test_posts_dated_the_same_day_are_a_microsecond_apart_and_warned_of_nothing(
 
 def archived(site: Site, slug: str) -> bytes | None:
     """The page kept for an article no feed shows any more, if any."""
-    page = publish_dir(site.root / "var") / "archive" / "articles" / f"{slug}.html"
+    page = publish_dir(site.root / "var") / ARCHIVE / "articles" / f"{slug}.html"
     return page.read_bytes() if page.exists() else None
+
+
+def oldest_archived(site: Site) -> None:
+    """One entry a feed: "Oldest" (oldest/, a.txt) shown, then archived once "Newer" is in."""
+    site.config_path.write_text(config_text(feeds="max_entries = 1"), encoding="utf-8")
+    site.write("a.txt", "Asia\nOldest\n\nFirst words.\n", mtime=1_700_000_000)
+    site.refresh()
+    site.write("b.txt", "Asia\nNewer\n\nMore.\n", mtime=1_700_000_100)
+    site.refresh()
 
 
 def test_an_articles_page_outlives_the_feeds_until_the_article_is_deleted(site: Site) -> None:
@@ -318,11 +327,7 @@ def test_an_articles_page_outlives_the_feeds_until_the_article_is_deleted(site: 
 def test_an_archived_page_comes_back_with_its_article_and_is_made_when_the_disk_lets_it(
     site: Site,
 ) -> None:
-    site.config_path.write_text(config_text(feeds="max_entries = 1"), encoding="utf-8")
-    site.write("a.txt", "Asia\nOldest\n\nFirst words.\n", mtime=1_700_000_000)
-    site.refresh()
-    site.write("b.txt", "Asia\nNewer\n\nMore.\n", mtime=1_700_000_100)
-    site.refresh()
+    oldest_archived(site)
     moved = site.root / "a.txt"
     (site.articles / "a.txt").rename(moved)  # taken out for a while...
     site.refresh()
@@ -332,11 +337,11 @@ def test_an_archived_page_comes_back_with_its_article_and_is_made_when_the_disk_
     assert b"First words." in (archived(site, "oldest") or b"")
     # The archive cannot be written (a file where its folder goes): the feeds are published
     # all the same, and the page that left them is made at the next publish.
-    shutil.rmtree(publish_dir(site.root / "var") / "archive")
-    (publish_dir(site.root / "var") / "archive").write_text("in the way", "utf-8")
+    shutil.rmtree(publish_dir(site.root / "var") / ARCHIVE)
+    (publish_dir(site.root / "var") / ARCHIVE).write_text("in the way", "utf-8")
     site.write("c.txt", "Asia\nNewest\n\nLatest.\n", mtime=1_700_000_200)
     assert site.refresh().published and "/articles/newer/" not in current(site).resources
-    (publish_dir(site.root / "var") / "archive").unlink()
+    (publish_dir(site.root / "var") / ARCHIVE).unlink()
     site.write("d.txt", "Europe\nElsewhere\n\nNews.\n", mtime=1_700_000_300)
     site.refresh()
     assert b"More." in (archived(site, "newer") or b"")
@@ -353,14 +358,10 @@ def test_a_scheduled_article_edited_gets_no_page_before_its_date(site: Site) -> 
     assert "/articles/embargoed/" not in current(site).resources
 
 
-def test_a_kept_page_whose_article_cannot_be_read_again_stays_until_it_can(
+def test_an_archived_page_whose_article_cannot_be_read_again_stays_until_it_can(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    site.config_path.write_text(config_text(feeds="max_entries = 1"), encoding="utf-8")
-    site.write("a.txt", "Asia\nOldest\n\nFirst words.\n", mtime=1_700_000_000)
-    site.refresh()
-    site.write("b.txt", "Asia\nNewer\n\nMore.\n", mtime=1_700_000_100)
-    site.refresh()
+    oldest_archived(site)
     page = archived(site, "oldest")
     assert page is not None and b"First words." in page
     site.write("a.txt", "Asia\nOldest\n\nFirst words, corrected.\n", mtime=1_700_000_200)
