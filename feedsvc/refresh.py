@@ -500,27 +500,27 @@ class Refresher:
         not be archived, to make at the next publish (the others wait for it too)."""
         changed = self.store.page_changes()
         previous = self.current
-        shown = {pending.resource.path for pending in plan.pending}
+        next_paths = {pending.resource.path for pending in plan.pending}  #: the next version's
         failed: list[str] = []
         if previous is not None:
             left = {slug for path in previous.resources if (slug := article_slug(path))}
-            for slug in sorted(left - {article_slug(path) for path in shown} - set(changed)):
+            for slug in sorted(left - {article_slug(path) for path in next_paths} - set(changed)):
                 path = article_path(slug)
                 try:
                     archive(self.root, previous, file_of(path))
                 except OSError as e:
                     log.warning("could not keep the page %s, for now: %s", path, e)
                     failed.append(slug)
-        return [slug for slug in changed if self._redo_archived(slug, shown, plan)], failed
+        return [slug for slug in changed if self._redo_archived(slug, next_paths, plan)], failed
 
-    def _redo_archived(self, slug: str, shown: set[str], plan: _Plan) -> bool:
+    def _redo_archived(self, slug: str, next_paths: set[str], plan: _Plan) -> bool:
         """The archived page of an entry changed since the last publish: made again (edited, or
         back after it was removed) or removed. Whether that is done."""
         path = article_path(slug)
         file = file_of(path)
         stored = self.store.entry_by_slug(slug)
         try:
-            if path in shown or stored is None or not stored.present:
+            if path in next_paths or stored is None or not stored.present:
                 unarchive(self.root, file)  # shown (the version's page comes first), or gone
             elif stored.entry.published > plan.now:
                 unarchive(self.root, file)  # scheduled: no page before its date
