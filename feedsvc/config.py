@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsvc.errors import ConfigError
-from feedsvc.text import slugify
+from feedsvc.text import has_address, slugify
 
 CONFIG_ENV = "FEEDSVC_CONFIG"
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -315,7 +315,7 @@ class _Reader:
             base_url=self.get(site, key("base_url"), str, None, _base_url).rstrip("/"),
             language=self.get(site, key("language"), str, "en", _language_tag),
             timezone=zone,
-            author=self.get(site, key("author"), str, None, _non_empty),
+            author=self.get(site, key("author"), str, None, _a_name),
             description=self.get(site, key("description"), str, ""),
             icon=icon,
             link_pattern=pattern,
@@ -406,6 +406,12 @@ def _type_name(kind: type) -> str:
 
 def _non_empty(value: str) -> str | None:
     return None if value.strip() else "expected a non-empty string"
+
+
+def _a_name(value: str) -> str | None:
+    if has_address(value):  # the W3C validator warns at an address in an author's name
+        return "expected a name, without an email address: feeds give the author's name only"
+    return _non_empty(value)
 
 
 def _between(low: float, high: float) -> Callable[[float], str | None]:

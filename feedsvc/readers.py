@@ -26,7 +26,15 @@ from yaml.resolver import Resolver
 
 from feedsvc.config import Config
 from feedsvc.model import Article, Problem, ReadResult, RelatedHeadline, Severity
-from feedsvc.text import forbidden_characters, has_forbidden, has_forbidden_utf8, xml_safe
+from feedsvc.text import (
+    forbidden_characters,
+    has_address,
+    has_forbidden,
+    has_forbidden_utf8,
+    one_line,
+    without_address,
+    xml_safe,
+)
 
 try:  # libyaml is ~10x faster; PyYAML's wheels ship it, a source build may not
     _YamlLoader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
@@ -485,11 +493,11 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
     fields = _FrontMatter(meta, lines[1:close], settings, report)
     body = report.clean("\n".join(lines[close + 1 :]).strip("\n"), close + 2, "the body")
     section = fields.section()
-    title = fields.text("title", required=True)
+    title = fields.text("title", required=True, single_line=True)
     article_fields = {
         "date": fields.datetime("date"),
         "updated": fields.datetime("updated"),
-        "author": fields.text("author"),
+        "author": fields.author(),
         "summary": fields.text("summary"),
         "id": fields.uri("id"),
         "slug": fields.slug("slug"),
@@ -655,7 +663,7 @@ class _FrontMatter:
             self.line(key), "error", f"front-matter '{key}' must be {_FIELDS[key]}, found {shown}"
         )
 
-    def text(self, key: str, required: bool = False) -> str | None:
+    def text(self, key: str, required: bool = False, single_line: bool = False) -> str | None:
         value = self.meta.get(key)
         if value is None:
             if required:
@@ -668,7 +676,19 @@ class _FrontMatter:
         cleaned = self.report.clean(value.strip(), self.clean_line(key), f"'{key}'")
         if required and not cleaned:  # it held only control characters
             self.error(key, value)
-        return cleaned or None
+        return (one_line(cleaned) if single_line else cleaned) or None
+
+    def author(self) -> str | None:
+        author = self.text("author", single_line=True)
+        if author is None or not has_address(author):
+            return author
+        self.report.add(
+            self.line("author"),
+            "warning",
+            "the email address in 'author' is left out: feeds give an author's name only; "
+            "write the name alone",
+        )
+        return without_address(author) or None
 
     def section(self) -> str | None:
         key = "section" if "section" in self.meta or "category" not in self.meta else "category"

@@ -1,4 +1,4 @@
-"""Small text helpers shared by every stage: slugs and XML-safe strings."""
+"""Small text helpers shared by every stage: slugs, names and XML-safe strings."""
 
 from __future__ import annotations
 
@@ -37,6 +37,26 @@ def unique(candidate: str, taken: Callable[[str], bool]) -> str:
     while taken(f"{candidate}-{number}"):
         number += 1
     return f"{candidate}-{number}"
+
+
+#: `Jane Doe <jane@example.org>`: feeds give a person's name, and the W3C validator warns
+#: (`ContainsEmail`) at an address in one
+_ADDRESS_IN_NAME = re.compile(r"\s*<[^<>@\s]+@[^<>\s]+>\s*")
+_LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t]*")
+
+
+def has_address(name: str) -> bool:
+    return _ADDRESS_IN_NAME.search(name) is not None
+
+
+def without_address(name: str) -> str:
+    """'Jane Doe <jane@example.org>' → 'Jane Doe'."""
+    return _ADDRESS_IN_NAME.sub(" ", name).strip()
+
+
+def one_line(text: str) -> str:
+    """A title written over lines (a YAML `|` block, a TOML multi-line string) on one."""
+    return _LINE_BREAKS.sub(" ", text)
 
 
 def forbidden_characters(text: str) -> list[str]:

@@ -178,6 +178,14 @@ def test_icon_and_link_pattern_need_a_host_too(tmp_path: Path, key: str, url: st
         load_config(write(tmp_path, text))
 
 
+def test_the_site_author_is_a_name_without_an_email_address(tmp_path: Path) -> None:
+    text = config_text().replace('"Test Desk newsroom"', '"Desk <desk@example.org>"')
+    line = text.splitlines().index('author = "Desk <desk@example.org>"') + 1
+    message = rf"config.toml:{line}: site.author: expected a name, without an email address"
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, text))
+
+
 @pytest.mark.parametrize("other", ["{id}", "{Slug}", "}"])
 def test_slug_is_the_only_placeholder_of_a_link_pattern(tmp_path: Path, other: str) -> None:
     path = write(

@@ -343,6 +343,31 @@ def test_an_empty_tag_is_left_out_with_a_warning() -> None:
     ]
 
 
+def test_an_email_address_in_the_author_is_left_out_with_a_warning() -> None:
+    # a feed gives a person's name; the W3C validator warns (ContainsEmail) at an address in one
+    text = "---\ntitle: T\nsection: Asia\nauthor: Jane Doe <jane@example.org>\n---\nBody.\n"
+    result = read(text, "t.md")
+    assert result.articles[0].author == "Jane Doe"
+    assert [(p.line, p.severity) for p in result.problems] == [(4, "warning")]
+    assert "write the name alone" in result.problems[0].message
+    alone = read(text.replace("Jane Doe <", "<"), "t.md")
+    assert alone.articles[0].author is None  # the site's author, as when none is given
+
+
+@pytest.mark.parametrize(
+    "front_matter",
+    [
+        "---\ntitle: |\n  Talks resume\n  in Geneva\nauthor: >-\n  Jane\n  Doe\nsection: Asia\n---",
+        '+++\ntitle = """Talks resume\r\nin Geneva"""\nauthor = "Jane\\nDoe"\n'
+        'section = "Asia"\n+++',
+    ],
+)
+def test_a_title_written_over_lines_is_published_on_one(front_matter: str) -> None:
+    (article,) = read(front_matter + "\nBody.\n", "t.md").articles
+    assert article.title == "Talks resume in Geneva"
+    assert article.author == "Jane Doe"
+
+
 def test_markdown_with_toml_front_matter_and_every_field() -> None:
     text = """+++
 title = "Summit"
