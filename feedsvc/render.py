@@ -298,7 +298,12 @@ def _as_description(text: str, fmt: str) -> str:
 
 def _parsed(generator: FeedGenerator, fmt: str) -> etree._Element:
     written = generator.atom_str(pretty=False) if fmt == "atom" else generator.rss_str(pretty=False)
-    return etree.fromstring(written)
+    return etree.fromstring(written, _OWN_OUTPUT)
+
+
+#: feedgen's own output, read back: an article of up to `max_file_bytes` (10 MB by default) is
+#: one text node, which libxml2 refuses past 10,000,000 characters without `huge_tree`
+_OWN_OUTPUT = etree.XMLParser(huge_tree=True)
 
 
 def _xml_bytes(tree: etree._Element) -> bytes:

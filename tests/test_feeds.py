@@ -374,6 +374,17 @@ def test_an_archived_page_whose_article_cannot_be_read_again_stays_until_it_can(
     assert b"First words, corrected." in (archived(site, "oldest") or b"")
 
 
+def test_an_article_near_the_size_limit_is_published_with_the_rest(site: Site) -> None:
+    # one paragraph of 10 MB (the default max_file_bytes is 10 MiB): a single XML text node,
+    # past libxml2's default limit
+    site.write("huge.txt", "Asia\nThe long read\n\n" + "word " * 2_050_000 + "\n")
+    site.write("small.txt", "Asia\nA short one\n\nText.\n")
+    report = site.refresh()
+    assert report.problems == () and report.added == 2
+    titles = [e.title for e in feedparser.parse(site.published("/feeds/asia.atom")).entries]
+    assert sorted(titles) == ["A short one", "The long read"]
+
+
 def test_a_section_may_show_fewer_entries_than_the_others(site: Site) -> None:
     site.config_path.write_text(
         config_text().replace('name = "Asia"\n', 'name = "Asia"\nmax_entries = 2\n'),
