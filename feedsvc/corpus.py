@@ -515,6 +515,9 @@ class UpdateSettings:
     #: when a watcher saw each file closed after writing (or moved into place), in ns: a file
     #: not modified since is complete and need not settle
     closed: Mapping[str, int] = field(default_factory=dict)
+    #: a file deleted and written again within this brings its articles back under their ids,
+    #: as an edit: what a scheduled refresh alone (one interval apart) would have seen
+    returns_within: timedelta = timedelta(0)
 
 
 def update(
@@ -566,7 +569,9 @@ def update(
         )
     with store.transaction():
         empty = not store.has_entries()
-        lookups = _Lookups(store, empty, settings.reader)
+        lookups = _Lookups(store, empty, settings)
+        if not empty:
+            store.forget_removed_before(lookups.returning_since)
         for path in gone:
             for stored in store.entries_from(path):
                 _remove(lookups, stored.entry, changes)
@@ -835,6 +840,12 @@ def _replace_file_entries(
     entries left unmatched. `edited`: the file's bytes changed (not only the settings)."""
     old = lookups.entries_from(path, known)
     matches = _match(articles, old, problems, lookups.store.saved_body)
+    returning: dict[int, StoredEntry] = {}
+    if len(matches) < len(articles):
+        # As the same file edited: a deploy's `rm` and copy, seen half-way by the watcher.
+        removed = lookups.removed_from(path)
+        if removed:
+            returning = _match(articles, removed, problems, lookups.store.saved_body)
     spelled = lookups.spellings(articles, old, changes)
     # A file's time ahead of ours comes from a skewed clock (a copy from elsewhere), not from an
     # editor meaning the future: dated now, its articles are published now, not later.
@@ -847,7 +858,9 @@ def _replace_file_entries(
             if twin is not None:  # another file already publishes exactly this article
                 problems.append(_duplicate(article, twin))
                 continue
-            previous = _earlier_copy(lookups, article, copies)
+            previous = _earlier_copy(lookups, article, copies) or returning.get(ordinal)
+            if previous is not None and previous.entry.id in kept:
+                previous = None  # given to another article of the file already
             if previous is None and article.id is None:
                 renamed = changes.unpublished_like(article)
                 previous = None if renamed is None else StoredEntry(renamed, present=False)
@@ -1052,9 +1065,13 @@ class _Lookups:
     this update are remembered here instead, saving several queries per article.
     """
 
-    def __init__(self, store: StateStore, empty: bool, reader: ReaderSettings) -> None:
+    def __init__(self, store: StateStore, empty: bool, settings: UpdateSettings) -> None:
+        reader = settings.reader
         self.store = store
         self.empty = empty
+        self.now = settings.now
+        #: entries removed since come back with their file (`removed_from`)
+        self.returning_since = settings.now - settings.returns_within
         #: sections found in articles get feeds (the reader refuses them otherwise)
         self.discovering = reader.allow_new_sections
         self.configured = frozenset(reader.sections)
@@ -1114,6 +1131,10 @@ class _Lookups:
     def entries_from(self, path: str, known: FileSignature | None) -> list[StoredEntry]:
         # A path the store never recorded has no entries: no need to ask.
         return [] if known is None else self.store.entries_from(path)
+
+    def removed_from(self, path: str) -> list[StoredEntry]:
+        """The file's entries removed lately: it was deleted, then written again."""
+        return [] if self.empty else self.store.removed_from(path, self.returning_since)
 
     def with_content(self, content_hash: str) -> tuple[str | None, list[StoredEntry]]:
         """Where a published entry with this content comes from, and removed ones with it."""
@@ -1304,7 +1325,7 @@ def _entry_for(
 def _remove(lookups: _Lookups, entry: Entry, changes: ChangeSet) -> None:
     """Unpublish a published entry."""
     lookups.release(entry.id)
-    lookups.store.remove_entry(entry.id)
+    lookups.store.remove_entry(entry.id, lookups.now)
     lookups.store.page_changed(entry.slug)
     changes.sections[entry.section] -= 1
     changes.unpublish(entry)

@@ -406,6 +406,7 @@ class Refresher:
             shown_until=min(now, self._shown_until() or now),
             settle_ns=int(SETTLE_SECONDS * 1e9),
             closed=closed,
+            returns_within=timedelta(seconds=config.refresh.interval_seconds),
         )
 
     def _section_counts(self, changes: ChangeSet) -> dict[str, int]:

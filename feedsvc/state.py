@@ -75,6 +75,9 @@ _ADDED = {
     # they left the feeds (publish.ARCHIVE) is redone or removed. Marked in the transaction
     # that changed them, so a refresh killed before its publish leaves them for the next.
     "page_changes": "CREATE TABLE IF NOT EXISTS page_changes (slug TEXT PRIMARY KEY);",
+    # When each entry was removed (UTC microseconds): a file deleted and written again soon
+    # after (a deploy's `rm` then copy, seen half-way by the watcher) brings its entries back.
+    "removed": "CREATE TABLE IF NOT EXISTS removed (id TEXT PRIMARY KEY, at INTEGER NOT NULL);",
 }
 #: how long to wait for another process's write (a refresher's, a `feedsvc build`'s)
 BUSY_TIMEOUT = 30.0
@@ -405,9 +408,22 @@ class StateStore:
         for slug in slugs:
             self._defer("DELETE FROM page_changes WHERE slug = ?", (slug,))
 
-    def remove_entry(self, entry_id: str) -> None:
+    def remove_entry(self, entry_id: str, at: datetime) -> None:
         """Unpublish; the row (and so the id and slug) stays reserved forever."""
         self._execute("UPDATE entries SET present = 0 WHERE id = ?", (entry_id,))
+        self._execute("INSERT OR REPLACE INTO removed VALUES (?, ?)", (entry_id, microseconds(at)))
+
+    def forget_removed_before(self, moment: datetime) -> None:
+        self._execute("DELETE FROM removed WHERE at < ?", (microseconds(moment),))
+
+    def removed_from(self, path: str, since: datetime) -> list[StoredEntry]:
+        """The entries of `path` removed at `since` or later, the last removed first."""
+        rows = self._execute(
+            f"SELECT {_COLUMNS} FROM entries JOIN removed USING (id) "
+            "WHERE path = ? AND present = 0 AND at >= ? ORDER BY at DESC, ordinal",
+            (path, microseconds(since)),
+        )
+        return [_stored(row) for row in rows]
 
     def newest(
         self, section: str | None, limit: int, until: datetime, leaving_out: Collection[str] = ()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -233,6 +234,48 @@ def test_a_file_renamed_and_retitled_between_two_refreshes_keeps_its_id(site: Si
     after = only_section(site, "Europe")
     assert (after.id, after.slug, after.published) == (before.id, before.slug, before.published)
     assert after.path == "corrected.txt"
+
+
+def test_a_file_deleted_and_written_again_edited_within_an_interval_keeps_its_ids(
+    site: Site,
+) -> None:
+    # A deploy's `rm -r` and copy, or an editor saving by way of a backup name, seen half-way
+    # by the watcher: a scheduled refresh alone would have seen an edit.
+    site.write("a.txt", ARTICLE + "\n" + OTHER, mtime=1_700_000_000)
+    site.write("z.txt", "Asia\nUntouched\n\nStays.\n", mtime=1_700_000_000)
+    site.refresh()
+    before = {e.title: e for e in entries(site)}
+    (site.articles / "a.txt").unlink()
+    assert site.refresh().removed == 2
+    edited = ARTICLE.replace("Second paragraph.", "Second paragraph, corrected.")
+    site.write("a.txt", edited + "\n" + OTHER.replace("Another", "One more"), mtime=1_700_000_100)
+    report = site.refresh()
+    assert (report.added, report.removed) == (2, 0)  # back
+    after = {e.id: e for e in entries(site)}
+    for title, now in [("Original title", "Original title"), ("Another story", "One more story")]:
+        entry = after[before[title].id]
+        assert (entry.title, entry.slug, entry.published) == (
+            now,
+            before[title].slug,
+            before[title].published,
+        )
+    assert after[before["Original title"].id].updated > before["Original title"].updated
+
+
+def test_a_file_written_again_an_interval_after_its_deletion_is_a_new_story(
+    site: Site,
+) -> None:
+    site.config_path.write_text(config_text(refresh="interval_seconds = 1"), encoding="utf-8")
+    site.write("briefing.txt", ARTICLE, mtime=1_700_000_000)
+    site.write("z.txt", OTHER, mtime=1_700_000_000)
+    site.refresh()
+    before = only_section(site, "Europe")
+    (site.articles / "briefing.txt").unlink()
+    site.refresh()
+    time.sleep(1.1)  # the next day's briefing, under the same name
+    site.write("briefing.txt", ARTICLE.replace("First", "Next"), mtime=1_700_090_000)
+    assert site.refresh().added == 1
+    assert only_section(site, "Europe").id != before.id
 
 
 @pytest.mark.parametrize(
