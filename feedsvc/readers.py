@@ -303,6 +303,38 @@ def _report_lookalike(
             f"{line!r} is read as a paragraph: no section is named so; if a new article starts "
             f"here, spell its section as configured ({meant!r}?)",
         )
+    elif (
+        _reads_like_a_name(line)
+        and _reads_like_a_title(lines[index + 1].strip())
+        and _headline_at(lines, index - 1, len(lines)) is None  # "-", "Asia2 weeks ago", ...
+    ):
+        elsewhere = (
+            ", or start a file with it (only a file's first line opens a section not configured)"
+            if settings.allow_new_sections
+            else ""
+        )
+        report.add(
+            index + 1,
+            "warning",
+            f"{line!r} and the line after it are read as paragraphs of the article above: no "
+            f"section is named so; if a new article starts here, add a [[sections]] entry with "
+            f'name = "{line}" to config.toml{elsewhere}',
+        )
+
+
+def _reads_like_a_name(line: str) -> bool:
+    """A section's name: a few words, capitalised, no sentence's punctuation."""
+    return (
+        len(line) <= 30
+        and len(line.split()) <= 3
+        and line[0].isupper()
+        and not any(mark in line for mark in '.,;:!?"“”')
+    )
+
+
+def _reads_like_a_title(line: str) -> bool:
+    """A headline ends without the period a paragraph ends with."""
+    return not line.rstrip("\"\u201d\u2019')").endswith((".", ",", ";", ":"))
 
 
 def _report_glued(

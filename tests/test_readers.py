@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -168,6 +169,23 @@ def test_an_article_that_misses_its_opening_is_read_as_paragraphs_and_said(
     result = read("Diplomacy\nTreaty signed\n\nDelegates met.\nIt holds.\n\n" + second)
     assert [a.title for a in result.articles] == ["Treaty signed"]
     assert messages(result) == [problem]
+
+
+@pytest.mark.parametrize("allow_new_sections", [False, True])
+def test_an_article_in_a_section_not_configured_inside_a_file_is_said(
+    allow_new_sections: bool,
+) -> None:
+    """Only a file's first line opens a section not configured: further down, its lines join
+    the article above, never silently."""
+    text = "Europe\nHost story\n\nHost body.\nSports\nCup final tonight\n\nGoal scored.\n"
+    settings = dataclasses.replace(SETTINGS, allow_new_sections=allow_new_sections)
+    result = read_bytes("a.txt", text.encode(), settings)
+    assert [a.title for a in result.articles] == ["Host story"]
+    (problem,) = result.problems
+    assert (problem.line, problem.severity) == (5, "warning")
+    assert problem.message.startswith("'Sports' and the line after it are read as paragraphs")
+    assert 'name = "Sports"' in problem.message
+    assert ("start a file with it" in problem.message) == allow_new_sections
 
 
 def test_paragraphs_above_a_blank_line_are_only_paragraphs() -> None:
