@@ -903,6 +903,12 @@ def _log_report(report: RefreshReport, changes: ChangeSet) -> None:
             log.info("entry %s: %s", verb, entry_id)
         if len(ids) > LOGGED_ENTRIES:
             log.info("... and %d more entries %s", len(ids) - LOGGED_ENTRIES, verb)
+    # An operator watching the refresher's log learns of a bad file as it is read.
+    for problem in changes.problems[:LOGGED_ENTRIES]:
+        log.warning("%s", problem)
+    if len(changes.problems) > LOGGED_ENTRIES:
+        more = len(changes.problems) - LOGGED_ENTRIES
+        log.warning("... and %d more problems: `feedsvc check` lists them all", more)
 
 
 def failed_refresh(refresher: Refresher, error: BaseException) -> None:

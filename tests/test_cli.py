@@ -49,7 +49,10 @@ def test_check_prints_path_line_severity_message_and_fails_on_errors(site: Site)
     assert result.stdout.splitlines() == [
         "empty.md: error: the file is empty; add an article or delete the file",
         "sub/bad.txt:4: warning: removed 1 control character(s) (U+0007) from a paragraph",
-        "3 files, 2 entries, 1 warnings, 1 errors",
+        "sub/bad.txt:5: warning: 'Sports' and the line after it are read as paragraphs of the "
+        "article above: no section is named so; if a new article starts here, add a "
+        '[[sections]] entry with name = "Sports" to config.toml',
+        "3 files, 2 entries, 2 warnings, 1 errors",
     ]
 
 

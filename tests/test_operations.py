@@ -407,6 +407,26 @@ REFRESHED = "refresh: read "  #: the one line each refresh logs
 ACCESS_LOG = {"GUNICORN_CMD_ARGS": "--access-logfile - --access-logformat '%(p)s %(r)s %(s)s'"}
 
 
+def test_the_problems_of_the_files_a_refresh_reads_are_logged_once(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.write("good.txt", "Asia\nFine\n\nText.\n")
+    site.write("bad.md", "---\ntitle: T\nsection: Nowhere\n---\nBody.\n")
+    caplog.set_level(logging.INFO, logger="feedsvc")
+    refresher = Refresher(site.config())
+    try:
+        refresher.refresh()
+        site.write("good.txt", "Asia\nFine\n\nText, edited.\n", mtime=1_800_000_000)
+        refresher.refresh()  # reads good.txt alone: bad.md's problem was said already
+    finally:
+        refresher.close()
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warned == [
+        "bad.md:3: error: section 'Nowhere' is not configured; add a [[sections]] entry with "
+        'name = "Nowhere" to config.toml, or set content.allow_new_sections = true'
+    ]
+
+
 def test_a_web_process_does_not_load_the_refresher() -> None:
     """A gunicorn worker only serves what was published: it starts without the readers, the
     renderers or the state store, whatever the size of the archive."""
