@@ -886,6 +886,13 @@ def _replace_file_entries(
                 f"as {entry.slug!r} (choose another slug to decide it yourself)"
             )
             problems.append(_about(article, "warning", message))
+        elif article.slug and entry.slug != article.slug:
+            message = (
+                f"slug {article.slug!r} is ignored: this article's page was published as "
+                f"{entry.slug!r}, and a published page's URL never changes (give it that "
+                "slug, or none)"
+            )
+            problems.append(_about(article, "warning", message))
         # Read again unchanged (the config changed), it was said already or not at all: a new
         # site.timezone moves every date given without an offset, and no editor did that.
         if (

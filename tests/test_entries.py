@@ -194,6 +194,18 @@ def test_a_front_matter_id_changed_after_publishing_is_kept_with_a_warning(site:
     ]
 
 
+def test_a_front_matter_slug_changed_after_publishing_is_kept_with_a_warning(site: Site) -> None:
+    site.write("a.md", "---\ntitle: T\nsection: Asia\nslug: first\n---\nBody.\n", 1.7e9)
+    site.refresh()
+    site.write("a.md", "---\ntitle: T\nsection: Asia\nslug: second\n---\nBody.\n", 1.8e9)
+    report = site.refresh()
+    assert only(site).slug == "first"
+    assert [str(p) for p in report.problems] == [
+        "a.md:1: warning: slug 'second' is ignored: this article's page was published as "
+        "'first', and a published page's URL never changes (give it that slug, or none)"
+    ]
+
+
 def test_the_same_article_in_two_files_is_reported_and_published_once(site: Site) -> None:
     site.write("a.txt", ARTICLE)
     site.write("b.txt", ARTICLE)
