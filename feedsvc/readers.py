@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 import hashlib
+import html.entities
 import itertools
 import re
 import tomllib
@@ -337,6 +338,29 @@ def _reads_like_a_title(line: str) -> bool:
     return not line.rstrip("\"\u201d\u2019')").endswith((".", ",", ";", ":"))
 
 
+#: what readers of one format take as markup and of another as text: a tag's opening, a
+#: character reference (the W3C validator warns: ContainsHTML, CharacterData...)
+_MARKUP = re.compile(r"<[/A-Za-z]|&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z]+);?")
+
+
+def _say_markup(title: str, line: int | None, report: _Report) -> None:
+    """A title is plain text: '<em>' in it is taken as markup by RSS readers (the RSS Best
+    Practices Profile lets them), and shown as written by Atom and JSON Feed ones."""
+    if "<" not in title and "&" not in title:
+        return
+    for found in _MARKUP.finditer(title):
+        name = found.group(1)
+        if name is None or name.startswith("#") or name in html.entities.name2codepoint:
+            report.add(
+                line,
+                "warning",
+                f"the title holds {found.group()!r}, which RSS readers take as markup and Atom "
+                "and JSON Feed readers show as written; write the title as plain text ('&' for "
+                "'&amp;', no tags)",
+            )
+            return
+
+
 def _report_glued(
     lines: list[str],
     start: int,
@@ -390,6 +414,7 @@ def _text_article(
     if not title:
         report.add(title_line, "error", "the title is empty after removing control characters")
         return None
+    _say_markup(title, title_line, report)
     return Article(
         path=path,
         line=start + 1,
@@ -526,6 +551,8 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
     body = report.clean("\n".join(lines[close + 1 :]).strip("\n"), close + 2, "the body")
     section = fields.section()
     title = fields.text("title", required=True, single_line=True)
+    if title:
+        _say_markup(title, fields.line("title"), report)
     article_fields = {
         "date": fields.datetime("date"),
         "updated": fields.datetime("updated"),

@@ -332,7 +332,9 @@ A [relative link](../b/), a [rooted one](/about/), an ![image](img/map.png), a [
 
 def test_markdown_with_yaml_front_matter() -> None:
     result = read(MD, "a.md")
-    assert result.problems == ()
+    (problem,) = result.problems  # a title is plain text: its tags are said, and kept as text
+    assert (problem.line, problem.severity) == (2, "warning")
+    assert problem.message.startswith("the title holds '<b', which RSS readers take as markup")
     (article,) = result.articles
     assert article.title == "A <b>bold</b> claim"
     assert article.section == "Europe"
@@ -350,6 +352,24 @@ def test_markdown_with_yaml_front_matter() -> None:
     assert (
         first_paragraph(article.body, "markdown")
         == "First paragraph with <script>alert(1)</script>."
+    )
+
+
+@pytest.mark.parametrize(
+    ("title", "said"),
+    [
+        ("AT&amp;T deal", "'&amp;'"),
+        ("Prices &#8364; rise", "'&#8364;'"),
+        ("Why a<b matters", "'<b'"),
+        ("Tom & Jerry return", None),
+        ("Rates: 2 < 3 & falling", None),
+        ("R&D &Co", None),
+    ],
+)
+def test_a_title_that_readers_would_take_as_markup_is_said(title: str, said: str | None) -> None:
+    problems = read(f"Asia\n{title}\n\nBody.\n").problems
+    assert [p.message.split(",")[0] for p in problems] == (
+        [f"the title holds {said}"] if said else []
     )
 
 
