@@ -679,6 +679,10 @@ def _flat_yaml(source: str) -> dict[str, Any] | None:
     return meta
 
 
+#: the first year feed validators believe in
+_PLAUSIBLE_FROM = 1990
+
+
 class _FrontMatter:
     """Typed access to front-matter fields; YAML's surprises are reported, not passed on."""
 
@@ -798,6 +802,18 @@ class _FrontMatter:
             self.failed = True
             self.report.add(self.line(key), "error", f"front-matter '{key}' is out of range")
             return None
+        if in_utc.year < _PLAUSIBLE_FROM:
+            # an RSS date's year has four digits; the W3C validator calls earlier ones implausible
+            unpublishable = in_utc.year < 1000
+            self.failed |= unpublishable
+            self.report.add(
+                self.line(key),
+                "error" if unpublishable else "warning",
+                f"front-matter '{key}' is in {in_utc.year}, before {_PLAUSIBLE_FROM}: a typo? "
+                + ("feeds cannot carry it" if unpublishable else "feed validators doubt it"),
+            )
+            if unpublishable:
+                return None
         # RFC 3339 offsets are whole minutes; a local mean time's are not (Amsterdam before
         # 1937: +00:19:32), and the feeds would carry a date no parser accepts.
         offset = parsed.utcoffset()

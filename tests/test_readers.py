@@ -373,6 +373,24 @@ def test_a_title_that_readers_would_take_as_markup_is_said(title: str, said: str
     )
 
 
+@pytest.mark.parametrize(
+    ("date", "published", "said"),
+    [
+        ("0999-12-31T00:00:00Z", False, "error:front-matter 'date' is in 999, before 1990: a "
+         "typo? feeds cannot carry it"),  # an RSS date's year has four digits
+        ("1985-05-01T10:00:00Z", True, "warning:front-matter 'date' is in 1985, before 1990: a "
+         "typo? feed validators doubt it"),
+        ("1990-01-01T00:00:00Z", True, None),
+    ],
+)  # fmt: skip
+def test_a_date_feeds_cannot_carry_is_refused_and_one_validators_doubt_is_said(
+    date: str, published: bool, said: str | None
+) -> None:
+    result = read(f"---\ntitle: T\nsection: Asia\ndate: {date}\n---\nBody.\n", "a.md")
+    assert bool(result.articles) == published
+    assert messages(result) == ([f"4:{said}"] if said else [])
+
+
 def test_an_empty_tag_is_left_out_with_a_warning() -> None:
     result = read('---\ntitle: T\nsection: Asia\ntags: [energy, "", " "]\n---\nBody.\n', "t.md")
     assert result.articles[0].tags == ("energy",)
