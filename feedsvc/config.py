@@ -428,7 +428,7 @@ def _absolute_url(value: str) -> str | None:
         parts = urlsplit(value)
     except ValueError:  # a "[" with no "]"
         parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         return "expected an absolute http(s) URL such as 'https://news.example.org'"
     if "@" in parts.netloc:
         return "expected no 'user:password@': every link would publish it"
@@ -442,8 +442,9 @@ def _absolute_url(value: str) -> str | None:
 
 
 def _base_url(value: str) -> str | None:
-    if "#" in value:  # every link is this plus a path: /articles/x/ would land in the fragment
-        return "expected no '#fragment': links are made by adding paths to it"
+    # every link is this plus a path: /articles/x/ would land in the query or the fragment
+    if "#" in value or "?" in value:
+        return "expected no '?query' or '#fragment': links are made by adding paths to it"
     return _absolute_url(value)
 
 

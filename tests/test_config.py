@@ -141,7 +141,13 @@ def test_a_mistake_in_a_later_section_names_that_section_s_line(tmp_path: Path) 
 
 
 @pytest.mark.parametrize(
-    "base_url", ["https://news.example.org#top", " https://news.example.org", "https://news .org"]
+    "base_url",
+    [
+        "https://news.example.org#top",
+        "https://news.example.org/?lang=en",
+        " https://news.example.org",
+        "https://news .org",
+    ],
 )
 def test_a_base_url_that_would_break_every_link_is_refused(tmp_path: Path, base_url: str) -> None:
     text = config_text().replace("http://127.0.0.1:8000", base_url, 1)
@@ -184,6 +190,16 @@ def test_the_site_author_is_a_name_without_an_email_address(tmp_path: Path) -> N
     message = rf"config.toml:{line}: site.author: expected a name, without an email address"
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, text))
+
+
+def test_a_link_pattern_and_an_icon_may_have_a_query(tmp_path: Path) -> None:
+    # a CMS's story URL, a CDN's resized icon: only base_url has paths added to it
+    text = with_site_key("link_pattern", "https://cms.example.org/index.php?story={slug}")
+    text = text.replace('description = "', 'icon = "https://cdn.example.org/i.png?w=64&h=64"\n'
+                        'description = "', 1)  # fmt: skip
+    site = load_config(write(tmp_path, text)).site
+    assert site.link_pattern == "https://cms.example.org/index.php?story={slug}"
+    assert site.icon == "https://cdn.example.org/i.png?w=64&h=64"
 
 
 @pytest.mark.parametrize("other", ["{id}", "{Slug}", "}"])
