@@ -31,6 +31,8 @@ STATE_FILE = "state.sqlite3"
 _SIDE = ("-wal", "-shm")
 #: SQLite's errors (by `sqlite_errorname` prefix) for a store it may not write: not damage
 _NOT_WRITABLE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")
+#: the disk, not the store: full, or failing a write (SQLite says "disk I/O error" for both)
+_DISK_REFUSED = ("SQLITE_FULL", "SQLITE_IOERR")
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -190,6 +192,12 @@ class StateStore:
                     f"{path}: the state store cannot be opened for writing ({e}): check that "
                     f"this user (uid {os.geteuid()}) may write {state_dir} and the files in it, "
                     "and that its file system is mounted read-write"
+                ) from e
+            if getattr(e, "sqlite_errorname", "").startswith(_DISK_REFUSED):
+                raise StateError(
+                    f"{path}: the disk refused the state store's write ({e}): free space on "
+                    f"the file system of {state_dir}, or check the disk, then try again; keep "
+                    "the store, which holds every published entry id"
                 ) from e
             raise StateError(
                 f"{path}: the state store is unreadable or corrupt ({e}). It holds every "

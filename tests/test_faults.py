@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
+from resource import RLIMIT_FSIZE, setrlimit
 
 import pytest
 from lxml import etree
@@ -811,6 +812,27 @@ def test_a_store_sqlite_cannot_write_is_never_called_corrupt(
         state.StateStore.open(state_dir)
     assert "cannot be opened for writing" in str(refused.value)
     assert "corrupt" not in str(refused.value)
+
+
+def test_a_full_disk_is_said_to_be_full_and_the_store_never_called_corrupt(site: Site) -> None:
+    """Moving the store aside, the advice for a corrupt one, would give every entry a new id."""
+    site.write("europe.txt", EUROPE)
+
+    def small_files() -> None:  # as a full disk: a write past 8 KB fails
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        setrlimit(RLIMIT_FSIZE, (8192, 8192))
+
+    result = subprocess.run(
+        [str(BIN / "feedsvc"), "refresh", "--config", str(site.config_path)],
+        preexec_fn=small_files,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "the disk refused the state store's write" in result.stderr
+    assert "free space on the file system" in result.stderr
+    assert "corrupt" not in result.stderr and "move it aside" not in result.stderr
 
 
 def test_serve_on_a_port_in_use_says_so_in_one_line_and_refreshes_nothing(site: Site) -> None:
