@@ -175,10 +175,10 @@ def refresher_role(state_dir: Path) -> Iterator[None]:
                 "run one `clock` (or one `serve`) per state_dir, and any number of `web` processes"
             ) from None
         with _using(state_dir):
-            handle.seek(0)
-            handle.truncate()
-            handle.write(str(os.getpid()))
-            handle.flush()
+            # unbuffered: a write the disk refused would be tried again as the file closes,
+            # and its error would hide this one
+            os.ftruncate(handle.fileno(), 0)
+            os.write(handle.fileno(), str(os.getpid()).encode())
         yield
 
 

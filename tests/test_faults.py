@@ -818,21 +818,31 @@ def test_a_full_disk_is_said_to_be_full_and_the_store_never_called_corrupt(site:
     """Moving the store aside, the advice for a corrupt one, would give every entry a new id."""
     site.write("europe.txt", EUROPE)
 
-    def small_files() -> None:  # as a full disk: a write past 8 KB fails
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        setrlimit(RLIMIT_FSIZE, (8192, 8192))
-
-    result = subprocess.run(
-        [str(BIN / "feedsvc"), "refresh", "--config", str(site.config_path)],
-        preexec_fn=small_files,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = on_a_full_disk(8192, "refresh", "--config", str(site.config_path))
     assert result.returncode == 2
     assert "the disk refused the state store's write" in result.stderr
     assert "free space on the file system" in result.stderr
     assert "corrupt" not in result.stderr and "move it aside" not in result.stderr
+
+
+def test_a_refresher_on_a_full_disk_says_so_in_one_line(site: Site) -> None:
+    result = on_a_full_disk(0, "clock", "--config", str(site.config_path))
+    assert result.returncode == 2
+    assert result.stderr.startswith("feedsvc: state_dir ") and "cannot be used" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def on_a_full_disk(room: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """A feedsvc command whose writes past `room` bytes of a file fail, as on a full disk."""
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        setrlimit(RLIMIT_FSIZE, (room, room))
+
+    command = [str(BIN / "feedsvc"), *args]
+    return subprocess.run(
+        command, preexec_fn=small_files, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_serve_on_a_port_in_use_says_so_in_one_line_and_refreshes_nothing(site: Site) -> None:
