@@ -341,10 +341,22 @@ class _Changes(FileSystemEventHandler):
             self.clock.trigger(self.debounce)
 
 
+class _SkipsHandled(logging.Filter):
+    """APScheduler warns when a tick comes while a refresh runs; `Clock._on_skipped` runs it
+    right after, so the warning would alarm an operator for nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in record.getMessage()
+
+
+_SKIPS_HANDLED = _SkipsHandled()
+
+
 def run_clock(refresher: Refresher, blocking: bool) -> Clock:
     """Start the schedule: `blocking` for the `clock` process, in the background for `serve`."""
     # One line per event of our own; APScheduler's "running job" chatter every second is not one.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.scheduler").addFilter(_SKIPS_HANDLED)
     # The jobs carry JOB_DEFAULTS themselves; the scheduler's time zone is theirs.
     scheduler: BaseScheduler = (
         BlockingScheduler(timezone=UTC) if blocking else BackgroundScheduler(timezone=UTC)

@@ -181,6 +181,33 @@ def test_a_failed_refresh_is_logged_with_its_cause_and_retried_at_the_next_tick(
     assert web.get("/healthz").json["status"] == "ok"  # type: ignore[index]
 
 
+def test_a_tick_during_a_long_refresh_runs_after_it_without_a_warning(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.config_path.write_text(config_text(refresh="interval_seconds = 1"), encoding="utf-8")
+    copy_sample(site)
+    refresher = Refresher(site.config())
+    runs: list[float] = []
+    real_refresh = refresher.refresh
+
+    def long_refresh(*args: Any, **kwargs: Any) -> Any:
+        runs.append(time.monotonic())
+        if len(runs) == 1:
+            time.sleep(1.5)  # the next tick comes meanwhile, and APScheduler skips it
+        return real_refresh(*args, **kwargs)
+
+    refresher.refresh = long_refresh  # type: ignore[method-assign]
+    caplog.set_level(logging.INFO)
+    clock_ = run_clock(refresher, blocking=False)
+    try:
+        wait_for(lambda: len(runs) >= 2, "the tick skipped, run after the long refresh")
+    finally:
+        clock_.stop(wait=True)
+        refresher.close()
+    assert runs[1] - runs[0] < 2.5  # right after it, not a tick later
+    assert not [r for r in caplog.records if r.name.startswith("apscheduler")]
+
+
 def test_a_refresh_asked_for_while_one_runs_runs_once_after_it(site: Site) -> None:
     copy_sample(site)
     refresher = Refresher(site.config())
