@@ -78,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = command(serve_command, "serve", "refresh on the schedule and serve, in one process")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument("--threads", type=int, default=8)
     command(clock_command, "clock", "refresh on the schedule (the Procfile's clock process)")
     build = command(build_command, "build", "refresh, then copy the site into a directory")
@@ -235,6 +235,11 @@ def _listen(app: WSGIApplication, args: argparse.Namespace) -> MultiSocketServer
 
     try:
         return create_server(app, host=args.host, port=args.port, threads=args.threads)
+    except ValueError as e:  # waitress: a host name that does not resolve
+        raise FeedsvcError(
+            f"--host {args.host} cannot be listened on ({e}); give this machine's address or "
+            "name, e.g. 127.0.0.1 or 0.0.0.0"
+        ) from e
     except OSError as e:
         if e.errno == errno.EADDRINUSE:
             why = "is already in use (another feedsvc serve, or another server)"
@@ -247,6 +252,13 @@ def _listen(app: WSGIApplication, args: argparse.Namespace) -> MultiSocketServer
         raise FeedsvcError(
             f"port {args.port} on {args.host} {why}; choose another with --port (or --host)"
         ) from e
+
+
+def _port(text: str) -> int:
+    port = int(text) if text.isdigit() else 0
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"{text} is not a port: expected 1 to 65535")
+    return port
 
 
 def _progress() -> Progress | None:

@@ -825,6 +825,23 @@ def test_a_full_disk_is_said_to_be_full_and_the_store_never_called_corrupt(site:
     assert "corrupt" not in result.stderr and "move it aside" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (["--port", "99999"], "argument --port: 99999 is not a port: expected 1 to 65535"),
+        (["--host", "nowhere.invalid"], "--host nowhere.invalid cannot be listened on"),
+    ],
+)
+def test_serve_on_an_address_it_cannot_have_says_so_in_one_line(
+    site: Site, option: list[str], said: str
+) -> None:
+    site.write("europe.txt", EUROPE)
+    result = feedsvc("serve", "--config", str(site.config_path), *option, timeout=60)
+    assert result.returncode == 2  # said on its last line, after argparse's usage, if any
+    assert said in result.stderr.strip().splitlines()[-1] and "Traceback" not in result.stderr
+    assert not (site.root / "var" / "publish").exists()  # no refresh ran
+
+
 def test_a_refresher_on_a_full_disk_says_so_in_one_line(site: Site) -> None:
     result = on_a_full_disk(0, "clock", "--config", str(site.config_path))
     assert result.returncode == 2
