@@ -5,6 +5,7 @@ soon as it is switched."""
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import pwd
 import re
@@ -16,7 +17,7 @@ import pytest
 
 from feedsvc.publish import publish_dir
 from tests.conftest import ROOT, Site, config_text
-from tests.servers import Server, free_port, get
+from tests.servers import Server, free_port, get, gunicorn
 from tests.test_feeds import current
 
 #: what the README adds around its `server` block to make a whole config, kept under `prefix`
@@ -44,9 +45,10 @@ def readme_config() -> str:
     return found.group(1)
 
 
-def configured(how: str, prefix: Path, current: Path, port: int) -> str:
-    """A whole nginx.conf serving `current` on `port`: the README's block in a frame, or
-    `bench/nginx.conf` as the benchmark (and an operator) runs it."""
+def configured(how: str, prefix: Path, current: Path, port: int, app: str) -> str:
+    """A whole nginx.conf serving `current` on `port`: the README's block in a frame, with the
+    app's own paths passed to `app`, or `bench/nginx.conf` as the benchmark (and an operator)
+    runs it."""
     user = pwd.getpwuid(os.geteuid()).pw_name  # workers must read the test's private tmp dir
     if how == "bench":
         os.symlink(current, prefix / "current")  # the file's root is `current` under the prefix
@@ -60,6 +62,7 @@ def configured(how: str, prefix: Path, current: Path, port: int) -> str:
         .replace("listen 80;", f"listen 127.0.0.1:{port};")
         .replace("/srv/feedsvc/var/publish/current", str(current))
         .replace("/srv/feedsvc/var/publish/archive", str(current.with_name("archive")))
+        .replace("http://127.0.0.1:8000", app)
     )
     return FRAME.format(user=user, prefix=prefix, readme=server_block)
 
@@ -71,16 +74,22 @@ def nginx(request: pytest.FixtureRequest, sample_site: Site, tmp_path: Path) -> 
     (prefix / "tmp").mkdir(parents=True)
     port = free_port()
     current = publish_dir(sample_site.root / "var") / "current"
-    (prefix / "nginx.conf").write_text(configured(request.param, prefix, current, port), "utf-8")
-    command = shutil.which("nginx") or "/usr/sbin/nginx"
-    args = [command, "-p", f"{prefix}/", "-c", str(prefix / "nginx.conf")]
-    args += ["-e", str(prefix / "error.log"), "-g", "daemon off;"]
-    running = Server(args, port, prefix / "nginx.log")
+    app = gunicorn(sample_site.config_path, tmp_path / "gunicorn.log", workers=1)
     try:
-        running.wait_until("/feeds/all.atom")
-        yield running
+        conf = configured(request.param, prefix, current, port, app.url)
+        (prefix / "nginx.conf").write_text(conf, "utf-8")
+        command = shutil.which("nginx") or "/usr/sbin/nginx"
+        args = [command, "-p", f"{prefix}/", "-c", str(prefix / "nginx.conf")]
+        args += ["-e", str(prefix / "error.log"), "-g", "daemon off;"]
+        running = Server(args, port, prefix / "nginx.log")
+        try:
+            running.wait_until("/feeds/all.atom")
+            app.wait_until("/feeds/all.atom")
+            yield running
+        finally:
+            running.stop()
     finally:
-        running.stop()
+        app.stop()
 
 
 def test_nginx_serves_every_url_from_the_files_as_they_stand(
@@ -105,6 +114,16 @@ def test_nginx_serves_every_url_from_the_files_as_they_stand(
             assert zipped == version.read(resource, gzipped=True), path
         assert gzip.decompress(zipped) == body, path
     assert get(nginx.url, "/manifest.json")[0] == 404
+
+
+def test_the_readme_block_passes_the_apps_own_paths_to_it(
+    request: pytest.FixtureRequest, nginx: Server
+) -> None:
+    if "readme" not in request.node.callspec.id:
+        pytest.skip("bench/nginx.conf serves the published files alone")
+    status, _, body = get(nginx.url, "/healthz")
+    assert status == 200 and json.loads(body)["status"] == "ok"
+    assert get(nginx.url, "/admin/refresh", method="POST")[0] == 404  # no token configured
 
 
 def test_nginx_serves_a_new_version_as_soon_as_it_is_switched(
