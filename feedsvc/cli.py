@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from feedsvc import logs
 from feedsvc.config import Config, config_path, load_config, state_dir_of
@@ -218,10 +219,12 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
     with refresher_role(config.content.state_dir):
         refresher = Refresher(config)
         # Bound before the first refresh: a port in use is said at once, and nothing runs.
-        server = _listen(create_app(config.path), args)
+        # Under base_url's path, as its links say (`https://example.org/news/feeds/all.atom`)
+        prefix = urlsplit(config.site.base_url).path.rstrip("/")
+        server = _listen(create_app(config.path), args, prefix)
         clock = run_clock(refresher, blocking=False)
         try:
-            log.info("serving on http://%s:%d/", args.host, args.port)
+            log.info("serving on http://%s:%d%s/", args.host, args.port, prefix)
             server.run()
         finally:
             clock.stop()
@@ -229,12 +232,17 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _listen(app: WSGIApplication, args: argparse.Namespace) -> MultiSocketServer | BaseWSGIServer:
-    """A waitress server bound to `--host` and `--port`, not yet serving."""
+def _listen(
+    app: WSGIApplication, args: argparse.Namespace, prefix: str
+) -> MultiSocketServer | BaseWSGIServer:
+    """A waitress server bound to `--host` and `--port`, answering under `prefix`, not yet
+    serving."""
     from waitress.server import create_server
 
     try:
-        return create_server(app, host=args.host, port=args.port, threads=args.threads)
+        return create_server(
+            app, host=args.host, port=args.port, threads=args.threads, url_prefix=prefix
+        )
     except ValueError as e:  # waitress: a host name that does not resolve
         raise FeedsvcError(
             f"--host {args.host} cannot be listened on ({e}); give this machine's address or "

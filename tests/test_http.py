@@ -7,13 +7,14 @@ import http.client
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from lxml import etree
 
 from tests.conftest import SAMPLE, Site, config_text
-from tests.servers import Process, Server, feedsvc, serve, wait_for
+from tests.servers import Process, Server, feedsvc, free_port, get, serve, wait_for
 
 MARKUP_TITLE = "Asia\n<script>alert('x')</script> & <b>bold</b> claims\n\nBody <i>text</i>.\n"
 
@@ -307,3 +308,20 @@ def test_healthz_reports_the_version_and_counts(server: Server) -> None:
     assert [(p["path"], p["line"], p["severity"]) for p in report["problems"]] == [
         ("markup.txt", 2, "warning")
     ]
+
+
+def test_serve_answers_under_the_path_of_the_base_url(tmp_path: Path) -> None:
+    """Every link is under it: `https://example.org/news/feeds/all.atom`."""
+    site = Site(tmp_path)
+    site.write(SAMPLE.name, SAMPLE.read_bytes())
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}/news"
+    site.config_path.write_text(config_text(base_url=base_url), encoding="utf-8")
+    running = serve(site.config_path, tmp_path / "serve.log", port=port)
+    try:
+        running.wait_until("/news/feeds/all.atom")
+        status, _, home = get(running.url, "/news/")
+        assert status == 200 and f'href="{base_url}/feeds/all.atom"'.encode() in home
+        assert get(running.url, "/news/healthz")[0] == 200
+    finally:
+        running.stop()
