@@ -161,9 +161,11 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
     with build_lock(state_dir):
         root = publish_dir(state_dir)
         current = load_current(root) or version
-        removed = export(current, out, state_dir / RECORD, archived_pages(root))
+        archived = archived_pages(root)
+        removed = export(current, out, state_dir / RECORD, archived)
     print(report.summary())
-    print(f"wrote {len(current.resources)} files (feeds with a .gz beside them) to {out}")
+    kept = f" and {len(archived)} pages of articles no feed shows" if archived else ""
+    print(f"wrote {len(current.resources)} files (feeds with a .gz beside them){kept} to {out}")
     if removed:
         shown = ", ".join(removed[:10]) + (f" and {len(removed) - 10} more" if removed[10:] else "")
         print(f"removed {len(removed)} files that an earlier build wrote there: {shown}")

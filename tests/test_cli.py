@@ -259,7 +259,9 @@ def test_build_finishes_removing_after_a_build_that_failed_halfway(
     assert not (out / "articles" / "new-story.html").exists()
 
 
-def test_build_copies_the_pages_kept_for_articles_no_feed_shows(site: Site, tmp_path: Path) -> None:
+def test_build_copies_the_pages_kept_for_articles_no_feed_shows(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A static host serves what `--out` holds: an old item in a reader's list links there."""
     site.config_path.write_text(config_text(feeds="max_entries = 1"), "utf-8")
     site.write("old.txt", "Asia\nAn old story\n\nOld.\n", mtime=1_700_000_000)
@@ -267,7 +269,9 @@ def test_build_copies_the_pages_kept_for_articles_no_feed_shows(site: Site, tmp_
     assert build_into(site, out) == 0
     page = (out / "articles" / "an-old-story.html").read_bytes()
     site.write("new.txt", "Asia\nA new story\n\nNew.\n", mtime=1_700_000_100)
+    capsys.readouterr()
     assert build_into(site, out) == 0
+    assert " and 1 pages of articles no feed shows to " in capsys.readouterr().out
     assert "/articles/an-old-story/" not in current(site).resources  # no feed shows it
     assert (out / "articles" / "an-old-story.html").read_bytes() == page
     (site.articles / "old.txt").unlink()
