@@ -164,8 +164,8 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
         archived = archived_pages(root)
         removed = export(current, out, state_dir / RECORD, archived)
     print(report.summary())
-    kept = f" and {len(archived)} pages of articles no feed shows" if archived else ""
-    print(f"wrote {len(current.resources)} files (feeds with a .gz beside them){kept} to {out}")
+    also = f" and {len(archived)} pages of articles no feed shows" if archived else ""
+    print(f"wrote {len(current.resources)} files (feeds with a .gz beside them){also} to {out}")
     if removed:
         shown = ", ".join(removed[:10]) + (f" and {len(removed) - 10} more" if removed[10:] else "")
         print(f"removed {len(removed)} files that an earlier build wrote there: {shown}")
