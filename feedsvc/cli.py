@@ -265,9 +265,9 @@ def _listen(
 
 
 def _port(text: str) -> int:
-    port = int(text) if text.isdigit() else 0
-    if not 0 < port < 65536:
-        raise argparse.ArgumentTypeError(f"{text} is not a port: expected 1 to 65535")
+    port = int(text) if text.isdigit() else -1
+    if not 0 <= port < 65536:
+        raise argparse.ArgumentTypeError(f"{text} is not a port: expected 1 to 65535 (0: any)")
     return port
 
 

@@ -829,6 +829,7 @@ def test_a_full_disk_is_said_to_be_full_and_the_store_never_called_corrupt(site:
     ("option", "said"),
     [
         (["--port", "99999"], "argument --port: 99999 is not a port: expected 1 to 65535"),
+        (["--port", "-1"], "argument --port: -1 is not a port"),
         (["--host", "nowhere.invalid"], "--host nowhere.invalid cannot be listened on"),
     ],
 )
