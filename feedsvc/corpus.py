@@ -868,6 +868,8 @@ def _replace_file_entries(
             if previous is None and article.id is None:
                 renamed = changes.unpublished_like(article)
                 previous = None if renamed is None else StoredEntry(renamed, present=False)
+            if previous is None and article.id is None:
+                previous = lookups.moved_here(article)
         owner = None if previous or article.id is None else lookups.id_owner(article.id)
         if owner is not None:
             problems.append(_id_taken(article, owner))
@@ -1030,8 +1032,13 @@ def _same_story(old: Entry, new: Article, saved_body: Callable[[str], str | None
     another story put there, which readers must get as new? The same story if its title had a
     typo fixed (`_TYPO`), or if a paragraph stayed (the old body is kept for the entries the
     feeds show; an edited file's articles keep their bodies for this)."""
-    if _characters_changed(old.title, new.title) <= _TYPO:
-        return True
+    return _characters_changed(old.title, new.title) <= _TYPO or _kept_a_paragraph(
+        old, new, saved_body
+    )
+
+
+def _kept_a_paragraph(old: Entry, new: Article, saved_body: Callable[[str], str | None]) -> bool:
+    """Whether a paragraph of the old body (`_EVIDENCE`) is in the new one."""
     before = saved_body(old.content_hash)
     if before is None or not new.body:
         return False
@@ -1094,6 +1101,8 @@ class _Lookups:
         self._spellings: dict[str, list[str]] | None = None
         self._published: Counter[str] = Counter()
         self._made: dict[str, str] = {}  #: content hash → path, while the store started empty
+        #: entries removed lately, by (section, title) and by body (`moved_here`)
+        self._removed: dict[object, StoredEntry] | None = None
         self._slugs: set[str] = set()
         self._ids: dict[str, str] = {}  #: id → path
         self._published_at = _Instants()
@@ -1146,6 +1155,30 @@ class _Lookups:
     def removed_from(self, path: str) -> list[StoredEntry]:
         """The file's entries removed lately: it was deleted, then written again."""
         return [] if self.empty else self.store.removed_from(path, self.returning_since)
+
+    def moved_here(self, article: Article) -> StoredEntry | None:
+        """An entry removed lately from another file with the article's body, or its section,
+        title and a paragraph: a story moved to another file and edited, seen as a removal,
+        then an addition. (The next day's briefing, under the same title, is a new story.)"""
+        if self.empty:
+            return None
+        if self._removed is None:
+            self._removed = {}
+            for stored in self.store.removed_from(None, self.returning_since):
+                entry = stored.entry
+                for key in (entry.body_hash, (entry.section.casefold(), entry.title)):
+                    self._removed.setdefault(key, stored)  # the last removed
+        by_body = self._removed.get(article.body_hash)
+        by_title = self._removed.get((article.section.casefold(), article.title))
+        if by_title is not None and not _kept_a_paragraph(
+            by_title.entry, article, self.store.saved_body
+        ):
+            by_title = None
+        for found in (by_body, by_title):
+            now = None if found is None else self.store.entry(found.entry.id)
+            if now is not None and not now.present:  # not brought back by another file since
+                return now
+        return None
 
     def with_content(self, content_hash: str) -> tuple[str | None, list[StoredEntry]]:
         """Where a published entry with this content comes from, and removed ones with it."""

@@ -424,12 +424,15 @@ class StateStore:
     def forget_removed_before(self, moment: datetime) -> None:
         self._execute("DELETE FROM removed WHERE at < ?", (microseconds(moment),))
 
-    def removed_from(self, path: str, since: datetime) -> list[StoredEntry]:
-        """The entries of `path` removed at `since` or later, the last removed first."""
+    def removed_from(self, path: str | None, since: datetime) -> list[StoredEntry]:
+        """The entries of `path` (None: of any file) removed at `since` or later, the last
+        removed first."""
+        where = "present = 0 AND at >= ?" + ("" if path is None else " AND path = ?")
+        parameters = (microseconds(since),) + (() if path is None else (path,))
         rows = self._execute(
             f"SELECT {_COLUMNS} FROM entries JOIN removed USING (id) "
-            "WHERE path = ? AND present = 0 AND at >= ? ORDER BY at DESC, ordinal",
-            (path, microseconds(since)),
+            f"WHERE {where} ORDER BY at DESC, ordinal",
+            parameters,
         )
         return [_stored(row) for row in rows]
 
@@ -480,12 +483,17 @@ class StateStore:
 
     def keep_bodies(self, read: Mapping[str, str], shown: Collection[str]) -> None:
         """Save the bodies just `read` (by content hash) of the entries `shown`, and forget
-        those of entries neither shown nor held: the table stays the size of the feeds."""
+        those of entries neither shown, held nor removed lately (`removed`, pruned to one
+        refresh interval): the table stays the size of the feeds."""
         saved = {row[0] for row in self._execute("SELECT content_hash FROM bodies")}
         held = self._execute(
             "SELECT content_hash FROM entries WHERE id IN (SELECT id FROM held) AND present = 1"
-        )
-        unused = saved.difference(shown, (row[0] for row in held))
+        ).fetchall()
+        # removed lately: a story moved to another file and edited is known by a paragraph
+        removed = self._execute(
+            "SELECT content_hash FROM entries WHERE id IN (SELECT id FROM removed) AND present = 0"
+        ).fetchall()
+        unused = saved.difference(shown, (row[0] for row in held), (row[0] for row in removed))
         self._db.executemany("DELETE FROM bodies WHERE content_hash = ?", [(h,) for h in unused])
         self._db.executemany(
             "INSERT INTO bodies VALUES (?, ?)",

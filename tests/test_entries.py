@@ -274,6 +274,21 @@ def test_a_file_deleted_and_written_again_edited_within_an_interval_keeps_its_id
     assert after[before["Original title"].id].updated > before["Original title"].updated
 
 
+def test_a_story_moved_to_another_file_and_edited_keeps_its_id(site: Site) -> None:
+    story = "Europe\nTalks resume in Geneva\n\nNegotiators returned to the table on Monday.\n"
+    site.write("m1.txt", story, mtime=1_700_000_000)
+    site.write("m2.txt", OTHER, mtime=1_700_000_000)
+    site.refresh()
+    before = only_section(site, "Europe")
+    (site.articles / "m1.txt").unlink()  # seen by the watcher before the story's new place
+    assert site.refresh().removed == 1
+    site.write("m2.txt", OTHER + story + "A second round is planned.\n", mtime=1_700_000_100)
+    assert site.refresh().added == 1  # back
+    after = only_section(site, "Europe")
+    assert (after.id, after.slug, after.published) == (before.id, before.slug, before.published)
+    assert after.path == "m2.txt"
+
+
 def test_a_file_written_again_an_interval_after_its_deletion_is_a_new_story(
     site: Site,
 ) -> None:
