@@ -152,8 +152,21 @@ def reader_for(path: str) -> _ReaderFunc | None:
 
 
 def _decode(data: bytes, report: _Report) -> str | None:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Notepad's "Unicode": its mark says so
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None:
+            report.add(1, "warning", "saved as UTF-16; read so (save it as UTF-8 to silence this)")
+            report.dirty = has_forbidden(text)
+            return text.replace("\r\n", "\n").replace("\r", "\n")
     if b"\x00" in data[:8192]:
-        report.add(None, "error", "binary file (it contains NUL bytes); skipped")
+        report.add(
+            None,
+            "error",
+            "binary file (it contains NUL bytes; if it is text, save it as UTF-8); skipped",
+        )
         return None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]

@@ -271,7 +271,20 @@ def test_new_sections_can_be_allowed() -> None:
 def test_a_binary_file_is_skipped() -> None:
     result = read(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     assert result.articles == ()
-    assert messages(result) == ["None:error:binary file (it contains NUL bytes); skipped"]
+    assert messages(result) == [
+        "None:error:binary file (it contains NUL bytes; if it is text, save it as UTF-8); skipped"
+    ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_utf_16_with_its_mark_is_read_with_a_warning(encoding: str) -> None:
+    text = "Europe\r\nCafé “quotes”\r\n\r\nBody.\r\n"
+    data = text.encode(encoding) if encoding == "utf-16" else b"\xfe\xff" + text.encode(encoding)
+    result = read(data)
+    assert [(a.title, a.body) for a in result.articles] == [("Café “quotes”", "Body.")]
+    assert messages(result) == [
+        "1:warning:saved as UTF-16; read so (save it as UTF-8 to silence this)"
+    ]
 
 
 def test_windows_1252_is_decoded_with_a_warning() -> None:
