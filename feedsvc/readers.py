@@ -744,7 +744,8 @@ class _FrontMatter:
         if value is None:
             if required:
                 self.failed = True
-                self.report.add(None, "error", f"front-matter '{key}' is required")
+                # on the opening fence: the front matter that lacks it
+                self.report.add(1, "error", f"front-matter '{key}' is required")
             return None
         if not isinstance(value, str) or (required and not value.strip()):
             self.error(key, value)

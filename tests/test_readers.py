@@ -480,7 +480,7 @@ Body.
             "front-matter 'tags' must be a list of strings",
         ),
         ("title: T\nsection: Asia\nid: not a uri", 4, "front-matter 'id' must be an absolute URI"),
-        ("section: Asia", None, "front-matter 'title' is required"),
+        ("section: Asia", 1, "front-matter 'title' is required"),
         ("title: [unclosed\nsection: Asia", 3, "invalid YAML front matter"),
         ("title: T\nsection: Asia\nauthor: A\x07", 4, "character U+0007 is refused"),
     ],
