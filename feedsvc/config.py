@@ -261,10 +261,13 @@ class _Reader:
         site = self.site(data)
         content = self.content(data)
         if check_articles and not content.articles_dir.is_dir():
-            raise self.fail(
-                _Key("content", "articles_dir"),
-                f"the directory {content.articles_dir} does not exist; create it or fix the path",
+            where = content.articles_dir
+            problem = (
+                f"{where} is a file, not a directory; fix the path"
+                if where.exists()
+                else f"the directory {where} does not exist; create it or fix the path"
             )
+            raise self.fail(_Key("content", "articles_dir"), problem)
         feeds = self.table(data, "feeds", {"max_entries", "full_content"})
         refresh = self.table(data, "refresh", {"interval_seconds", "watch", "debounce_seconds"})
         return Config(

@@ -109,6 +109,13 @@ def test_a_wrong_key_or_type_names_key_line_expected_and_found(
         load_config(path)
 
 
+def test_an_articles_dir_that_is_a_file_is_said_to_be_one(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("", encoding="utf-8")
+    path = write(tmp_path, config_text().replace('"articles"', '"notes.txt"', 1))
+    with pytest.raises(ConfigError, match=r"articles_dir: .*notes.txt is a file, not a directory"):
+        load_config(path)
+
+
 def test_the_line_named_is_the_line_of_the_key(tmp_path: Path) -> None:
     text = config_text().replace("max_entries = 50", "max_entries = 'many'")
     path = write(tmp_path, text)
