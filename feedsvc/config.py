@@ -374,7 +374,9 @@ class _Reader:
                 )
             )
         _check_unique(self, [s.name.casefold() for s in sections], "name")
-        _check_unique(self, [s.slug for s in sections], "slug")
+        # a slug made of the name is said on the name's line
+        given = ["slug" if "slug" in table else "name" for table in raw]
+        _check_unique(self, [s.slug for s in sections], "slug", given)
         for index, section in enumerate(sections):
             if section.slug == "all":
                 where = _Key("sections", "slug" if "slug" in raw[index] else "name", index)
@@ -387,12 +389,17 @@ def _header(table: str) -> re.Pattern[str]:
     return re.compile(r"^\s*\[\[?\s*" + re.escape(table) + r"\s*\]\]?")
 
 
-def _check_unique(reader: _Reader, values: list[str], key: str) -> None:
+def _check_unique(
+    reader: _Reader, values: list[str], key: str, lines: list[str] | None = None
+) -> None:
+    """`lines`: the key each section's line is found by, if not `key`."""
     seen: set[str] = set()
     for index, value in enumerate(values):
         if value in seen:
             message = f"two sections share the {key} {value!r}"
-            raise reader.fail(_Key("sections", key, index), message)
+            if lines is not None and lines[index] != key:
+                message += ' (this one made of its name: give it a slug = "...")'
+            raise reader.fail(_Key("sections", lines[index] if lines else key, index), message)
         seen.add(value)
 
 

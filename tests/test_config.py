@@ -133,6 +133,19 @@ def test_sections_must_be_unique_and_all_is_reserved(tmp_path: Path) -> None:
         load_config(path)
 
 
+def test_two_names_that_make_one_slug_are_said_on_the_second_name_s_line(
+    tmp_path: Path,
+) -> None:
+    text = config_text(sections=["Middle East", "Middle-East"])
+    line = text.splitlines().index('name = "Middle-East"') + 1
+    message = (
+        rf"config.toml:{line}: sections.name: two sections share the slug 'middle-east' "
+        r"\(this one made of its name"
+    )
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, text))
+
+
 def test_a_mistake_in_a_later_section_names_that_section_s_line(tmp_path: Path) -> None:
     text = config_text().replace('name = "Asia"', 'name = "Asia"\nslug = "Bad Slug"')
     path = write(tmp_path, text)
