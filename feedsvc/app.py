@@ -196,7 +196,8 @@ class PublishedFiles:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         loaded = self.site.current()
-        path = environ.get("PATH_INFO", "")
+        # "" is the root under a prefix (`/news` of `https://example.org/news`): the home page
+        path = environ.get("PATH_INFO", "") or "/"
         pair = loaded.variants.get(path) if loaded else None
         if pair is None and loaded is not None and path.startswith(ARTICLES):
             pair = self.site.archived(loaded, path)

@@ -323,5 +323,6 @@ def test_serve_answers_under_the_path_of_the_base_url(tmp_path: Path) -> None:
         status, _, home = get(running.url, "/news/")
         assert status == 200 and f'href="{base_url}/feeds/all.atom"'.encode() in home
         assert get(running.url, "/news/healthz")[0] == 200
+        assert get(running.url, "/news")[2] == home  # the prefix alone: the home page too
     finally:
         running.stop()
