@@ -35,7 +35,7 @@ from werkzeug.http import (
 
 from feedsvc import deflate, logs
 from feedsvc.config import DEFAULT_INTERVAL, config_path, load_config, state_dir_of
-from feedsvc.control import read_status, request_control
+from feedsvc.control import read_status, refresher_pid, request_control
 from feedsvc.errors import ConfigError, PublishError
 from feedsvc.publish import (
     ARCHIVE,
@@ -368,8 +368,11 @@ def admin_refresh() -> Response:
         return response
     request_control(_state_dir(), "refresh")
     answer = {"requested": "refresh"}
-    if not read_status(_state_dir()).get("last_attempt"):
-        answer["note"] = f"nothing acts on it until a refresher runs: {_NO_REFRESH}"
+    if refresher_pid(_state_dir()) is None:  # a pid in the lock file, alive on this machine
+        if read_status(_state_dir()).get("last_attempt"):
+            answer["note"] = f"no refresher runs now (the last one stopped): {_NO_REFRESH}"
+        else:
+            answer["note"] = f"nothing acts on it until a refresher runs: {_NO_REFRESH}"
     response = jsonify(answer)
     response.status_code = 202
     return response
