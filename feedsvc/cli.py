@@ -202,6 +202,14 @@ def reload_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    if pid is None:
+        print(
+            f"feedsvc: no refresher runs on {state_dir}: one reads the config as it starts "
+            "(`feedsvc clock` or `feedsvc serve`). If content.state_dir was just changed, the "
+            "running refresher still uses the old one: restart it",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

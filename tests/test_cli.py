@@ -56,6 +56,15 @@ def test_check_prints_path_line_severity_message_and_fails_on_errors(site: Site)
     ]
 
 
+def test_reload_with_no_refresher_running_says_so_and_fails(site: Site) -> None:
+    """A `state_dir` just changed in the config is one no refresher runs on yet."""
+    result = feedsvc("reload", "--config", str(site.config_path))
+    assert result.returncode == 1
+    assert "(none seems to run now)" in result.stdout
+    assert result.stderr.startswith(f"feedsvc: no refresher runs on {site.root / 'var'}")
+    assert "restart it" in result.stderr
+
+
 def test_check_json(site: Site) -> None:
     site.write("a.txt", "Sports\nMatch\n\nGoal.\n")
     result = feedsvc("check", "--json", "--config", str(site.config_path))
