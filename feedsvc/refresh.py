@@ -205,6 +205,7 @@ class Refresher:
             log.error("%s", self.config_error)
             return False
         log.info("config reloaded from %s", fresh.path)
+        _say_moved_feeds(self.config, fresh)
         self.config = fresh
         self.config_error = None
         self._shown.clear()
@@ -837,6 +838,22 @@ class _Plan:
             _key(self.basis, *(s.slug for s in self.specs)),
             lambda: (write_opml(self.config, self.specs), self.newest_update),  # none of its own
         )
+
+
+def _say_moved_feeds(before: Config, after: Config) -> None:
+    """A section's new slug moves its feeds: their subscribers get 404s from now on."""
+    slugs = {section.name: section.slug for section in before.sections}
+    for section in after.sections:
+        old = slugs.get(section.name)
+        if old is not None and old != section.slug:
+            log.warning(
+                "section %r moved from /feeds/%s.* to /feeds/%s.*: the old URLs are 404s for "
+                'their subscribers now; to keep them, set slug = "%s" in its [[sections]]',
+                section.name,
+                old,
+                section.slug,
+                old,
+            )
 
 
 def _changed_since(last: Scan | None, listing: Scan) -> set[str] | None:

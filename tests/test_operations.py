@@ -454,6 +454,27 @@ def test_the_problems_of_the_files_a_refresh_reads_are_logged_once(
     ]
 
 
+def test_a_section_slug_changed_by_a_reload_is_warned_of(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its feeds move: every subscriber of the old URLs gets 404s from then on."""
+    site.write("asia.txt", ASIA)
+    refresher = Refresher(site.config())
+    try:
+        refresher.refresh()
+        moved = config_text().replace('name = "Asia"', 'name = "Asia"\nslug = "asia-pacific"')
+        site.config_path.write_text(moved, encoding="utf-8")
+        caplog.set_level(logging.INFO, logger="feedsvc")
+        refresher.refresh()
+    finally:
+        refresher.close()
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warned == [
+        "section 'Asia' moved from /feeds/asia.* to /feeds/asia-pacific.*: the old URLs are 404s "
+        'for their subscribers now; to keep them, set slug = "asia" in its [[sections]]'
+    ]
+
+
 def test_a_web_process_does_not_load_the_refresher() -> None:
     """A gunicorn worker only serves what was published: it starts without the readers, the
     renderers or the state store, whatever the size of the archive."""
