@@ -1032,13 +1032,8 @@ def _same_story(old: Entry, new: Article, saved_body: Callable[[str], str | None
     another story put there, which readers must get as new? The same story if its title had a
     typo fixed (`_TYPO`), or if a paragraph stayed (the old body is kept for the entries the
     feeds show; an edited file's articles keep their bodies for this)."""
-    return _characters_changed(old.title, new.title) <= _TYPO or _kept_a_paragraph(
-        old, new, saved_body
-    )
-
-
-def _kept_a_paragraph(old: Entry, new: Article, saved_body: Callable[[str], str | None]) -> bool:
-    """Whether a paragraph of the old body (`_EVIDENCE`) is in the new one."""
+    if _characters_changed(old.title, new.title) <= _TYPO:
+        return True
     before = saved_body(old.content_hash)
     if before is None or not new.body:
         return False
@@ -1101,8 +1096,8 @@ class _Lookups:
         self._spellings: dict[str, list[str]] | None = None
         self._published: Counter[str] = Counter()
         self._made: dict[str, str] = {}  #: content hash → path, while the store started empty
-        #: entries removed lately, by (section, title) and by body (`moved_here`)
-        self._removed: dict[object, StoredEntry] | None = None
+        #: entries removed lately, by body, the last removed first (`moved_here`)
+        self._removed: dict[str, list[StoredEntry]] | None = None
         self._slugs: set[str] = set()
         self._ids: dict[str, str] = {}  #: id → path
         self._published_at = _Instants()
@@ -1157,25 +1152,18 @@ class _Lookups:
         return [] if self.empty else self.store.removed_from(path, self.returning_since)
 
     def moved_here(self, article: Article) -> StoredEntry | None:
-        """An entry removed lately from another file with the article's body, or its section,
-        title and a paragraph: a story moved to another file and edited, seen as a removal,
-        then an addition. (The next day's briefing, under the same title, is a new story.)"""
+        """An entry removed lately from another file with the article's body: a story moved to
+        another file, its title edited, seen as a removal then an addition (`ChangeSet.
+        unpublished_like` within one update). Not by title: the next day's briefing under the
+        same one is a new story."""
         if self.empty:
             return None
         if self._removed is None:
             self._removed = {}
             for stored in self.store.removed_from(None, self.returning_since):
-                entry = stored.entry
-                for key in (entry.body_hash, (entry.section.casefold(), entry.title)):
-                    self._removed.setdefault(key, stored)  # the last removed
-        by_body = self._removed.get(article.body_hash)
-        by_title = self._removed.get((article.section.casefold(), article.title))
-        if by_title is not None and not _kept_a_paragraph(
-            by_title.entry, article, self.store.saved_body
-        ):
-            by_title = None
-        for found in (by_body, by_title):
-            now = None if found is None else self.store.entry(found.entry.id)
+                self._removed.setdefault(stored.entry.body_hash, []).append(stored)
+        for found in self._removed.get(article.body_hash, ()):
+            now = self.store.entry(found.entry.id)
             if now is not None and not now.present:  # not brought back by another file since
                 return now
         return None

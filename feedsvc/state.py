@@ -483,17 +483,12 @@ class StateStore:
 
     def keep_bodies(self, read: Mapping[str, str], shown: Collection[str]) -> None:
         """Save the bodies just `read` (by content hash) of the entries `shown`, and forget
-        those of entries neither shown, held nor removed lately (`removed`, pruned to one
-        refresh interval): the table stays the size of the feeds."""
+        those of entries neither shown nor held: the table stays the size of the feeds."""
         saved = {row[0] for row in self._execute("SELECT content_hash FROM bodies")}
         held = self._execute(
             "SELECT content_hash FROM entries WHERE id IN (SELECT id FROM held) AND present = 1"
-        ).fetchall()
-        # removed lately: a story moved to another file and edited is known by a paragraph
-        removed = self._execute(
-            "SELECT content_hash FROM entries WHERE id IN (SELECT id FROM removed) AND present = 0"
-        ).fetchall()
-        unused = saved.difference(shown, (row[0] for row in held), (row[0] for row in removed))
+        )
+        unused = saved.difference(shown, (row[0] for row in held))
         self._db.executemany("DELETE FROM bodies WHERE content_hash = ?", [(h,) for h in unused])
         self._db.executemany(
             "INSERT INTO bodies VALUES (?, ?)",

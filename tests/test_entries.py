@@ -274,7 +274,10 @@ def test_a_file_deleted_and_written_again_edited_within_an_interval_keeps_its_id
     assert after[before["Original title"].id].updated > before["Original title"].updated
 
 
-def test_a_story_moved_to_another_file_and_edited_keeps_its_id(site: Site) -> None:
+@pytest.mark.parametrize("into", ["m2.txt", "m3.txt"])  # a file published already, a new one
+def test_a_story_moved_to_another_file_and_retitled_later_keeps_its_id(
+    site: Site, into: str
+) -> None:
     story = "Europe\nTalks resume in Geneva\n\nNegotiators returned to the table on Monday.\n"
     site.write("m1.txt", story, mtime=1_700_000_000)
     site.write("m2.txt", OTHER, mtime=1_700_000_000)
@@ -282,11 +285,27 @@ def test_a_story_moved_to_another_file_and_edited_keeps_its_id(site: Site) -> No
     before = only_section(site, "Europe")
     (site.articles / "m1.txt").unlink()  # seen by the watcher before the story's new place
     assert site.refresh().removed == 1
-    site.write("m2.txt", OTHER + story + "A second round is planned.\n", mtime=1_700_000_100)
+    moved = story.replace("Talks resume", "Talks resume at last")
+    site.write(into, (OTHER if into == "m2.txt" else "") + moved, mtime=1_700_000_100)
     assert site.refresh().added == 1  # back
     after = only_section(site, "Europe")
     assert (after.id, after.slug, after.published) == (before.id, before.slug, before.published)
-    assert after.path == "m2.txt"
+    assert (after.path, after.title) == (into, "Talks resume at last in Geneva")
+
+
+def test_the_next_briefing_under_the_same_title_in_another_file_is_a_new_story(
+    site: Site,
+) -> None:
+    footer = "Sign up to get this briefing in your inbox every weekday morning.\n"
+    site.write("monday.txt", "Europe\nMorning briefing\n\nMonday's news.\n" + footer, 1.7e9)
+    site.write("z.txt", OTHER, mtime=1.7e9)
+    site.refresh()
+    before = only_section(site, "Europe")
+    (site.articles / "monday.txt").unlink()
+    site.write("tuesday.txt", "Europe\nMorning briefing\n\nTuesday's news.\n" + footer, 1.7e9 + 1)
+    report = site.refresh()
+    assert (report.added, report.removed) == (1, 1)
+    assert only_section(site, "Europe").id != before.id
 
 
 def test_a_file_written_again_an_interval_after_its_deletion_is_a_new_story(
