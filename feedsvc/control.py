@@ -207,6 +207,8 @@ def refresher_pid(state_dir: Path) -> int | None:
     try:
         pid = int((state_dir / "refresher.lock").read_text().strip())
         os.kill(pid, 0)
+    except PermissionError:
+        return pid  # alive, another user's (a web tier and its refresher as two users)
     except (OSError, ValueError):
         return None
     return pid

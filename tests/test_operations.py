@@ -3,6 +3,7 @@ processes, config reloads without downtime, the admin endpoint and /healthz."""
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import logging
@@ -33,7 +34,7 @@ from feedsvc import refresh as refresh_module
 from feedsvc.app import create_app
 from feedsvc.clock import Clock, run_clock
 from feedsvc.config import config_path, load_config
-from feedsvc.control import take_control, write_status
+from feedsvc.control import refresher_pid, take_control, write_status
 from feedsvc.errors import PublishError
 from feedsvc.publish import current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport
@@ -767,6 +768,20 @@ def test_post_admin_refresh_needs_the_bearer_token(
         timeout=10,
     )
     assert "refresh asked for: refreshing now" in server.output()
+
+
+def test_a_refresher_run_by_another_user_is_seen_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A web tier and its refresher as two users: signalling the other's process is refused,
+    and that says it is alive."""
+    (tmp_path / "refresher.lock").write_text("4242")
+
+    def refused(pid: int, signal_number: int) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "kill", refused)
+    assert refresher_pid(tmp_path) == 4242
 
 
 def test_a_refresh_can_be_asked_for_before_anything_is_published(
