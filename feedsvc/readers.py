@@ -321,6 +321,7 @@ def _report_lookalike(
         _reads_like_a_name(line)
         and _reads_like_a_title(lines[index + 1].strip())
         and _headline_at(lines, index - 1, len(lines)) is None  # "-", "Asia2 weeks ago", ...
+        and _body_below(lines, index + 3, settings)
     ):
         elsewhere = (
             ", or start a file with it (only a file's first line opens a section not configured)"
@@ -334,6 +335,15 @@ def _report_lookalike(
             f"section is named so; if a new article starts here, add a [[sections]] entry with "
             f'name = "{line}" to config.toml{elsewhere}',
         )
+
+
+def _body_below(lines: list[str], index: int, settings: ReaderSettings) -> bool:
+    """A paragraph at `index`: not the file's end, a related block ("-") or the next article
+    (a byline above a blank line is no article)."""
+    if index >= len(lines):
+        return False
+    line = lines[index].strip()
+    return bool(line) and line != "-" and settings.canonical_section(line) is None
 
 
 def _reads_like_a_name(line: str) -> bool:

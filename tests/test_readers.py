@@ -188,6 +188,21 @@ def test_an_article_in_a_section_not_configured_inside_a_file_is_said(
     assert ("start a file with it" in problem.message) == allow_new_sections
 
 
+@pytest.mark.parametrize(
+    "end",
+    [
+        "By Jane Doe\nin Brussels\n\n",  # a byline, then the file's end
+        "By Jane Doe\nin Brussels\n\n-\nAsia2 weeks ago\nAn older headline\n",  # the block
+        "Jane Doe\nBrussels correspondent\n\nAsia\nNext story\n\nIts body.\n",  # an article
+    ],
+    ids=["end", "related block", "next article"],
+)
+def test_a_byline_above_a_blank_line_is_no_article_in_a_section_not_configured(
+    end: str,
+) -> None:
+    assert messages(read("Europe\nA story\n\nIts body.\n" + end)) == []
+
+
 def test_paragraphs_above_a_blank_line_are_only_paragraphs() -> None:
     text = "Asia\nTitle\n\nOne paragraph.\nAnother one, then a blank line.\n\nA third.\n"
     assert messages(read(text)) == []
