@@ -89,8 +89,9 @@ class ChangeSet:
     #: a held entry was released, its file read cleanly again: with no entry changed, one left
     #: out of the feeds for want of its text can be shown again
     released: bool = False
-    #: the problems of the files this update read, for the log (`all_problems` has them all)
-    problems: list[Problem] = field(default_factory=list)
+    #: the problems of the files this update read, by path (a file read again once settled is
+    #: said once), for the log (`all_problems` has them all)
+    problems: dict[str, list[Problem]] = field(default_factory=dict)
 
     @property
     def removed(self) -> list[str]:
@@ -748,7 +749,7 @@ def _refuse_large(
     grew = known is not None and known.size <= settings.max_file_bytes
     _remove_or_hold(lookups, entries, problems, changes, edited=grew)
     lookups.store.save_file(FileRecord(path, FileSignature(*info, ""), tuple(problems)))
-    changes.problems += problems
+    changes.problems[path] = problems
 
 
 def _apply(
@@ -781,7 +782,7 @@ def _apply(
     if gone:
         _remove_or_hold(lookups, gone, problems, changes, edited)
     store.save_file(FileRecord(path, FileSignature(*info, read.digest), tuple(problems)))
-    changes.problems += problems
+    changes.problems[path] = problems
 
 
 def _too_large(path: str, size: int, limit: int) -> Problem:

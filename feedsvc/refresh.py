@@ -921,10 +921,11 @@ def _log_report(report: RefreshReport, changes: ChangeSet) -> None:
         if len(ids) > LOGGED_ENTRIES:
             log.info("... and %d more entries %s", len(ids) - LOGGED_ENTRIES, verb)
     # An operator watching the refresher's log learns of a bad file as it is read.
-    for problem in changes.problems[:LOGGED_ENTRIES]:
+    problems = [problem for found in changes.problems.values() for problem in found]
+    for problem in problems[:LOGGED_ENTRIES]:
         log.warning("%s", problem)
-    if len(changes.problems) > LOGGED_ENTRIES:
-        more = len(changes.problems) - LOGGED_ENTRIES
+    if len(problems) > LOGGED_ENTRIES:
+        more = len(problems) - LOGGED_ENTRIES
         log.warning("... and %d more problems: `feedsvc check` lists them all", more)
 
 

@@ -455,6 +455,25 @@ def test_the_problems_of_the_files_a_refresh_reads_are_logged_once(
     ]
 
 
+def test_a_file_read_again_in_the_same_refresh_is_logged_as_it_ends(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.write("a.txt", EUROPE)
+    refresher = Refresher(site.config())
+    try:
+        refresher.refresh()
+        # A copy, read first: a duplicate of a.txt's article... which a.txt no longer holds,
+        # so the copy is read again and published. Said as it ends: no problem.
+        site.write("0copy.txt", EUROPE, mtime=1_800_000_000)
+        site.write("a.txt", ASIA, mtime=1_800_000_000)
+        caplog.set_level(logging.INFO, logger="feedsvc")
+        report = refresher.refresh()
+    finally:
+        refresher.close()
+    assert report.problems == ()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
 def test_a_section_slug_changed_by_a_reload_is_warned_of(
     site: Site, caplog: pytest.LogCaptureFixture
 ) -> None:
