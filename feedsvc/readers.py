@@ -152,7 +152,8 @@ def reader_for(path: str) -> _ReaderFunc | None:
 
 
 def _decode(data: bytes, report: _Report) -> str | None:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Notepad's "Unicode": its mark says so
+    # Notepad's "Unicode": its mark says so (not UTF-32's, which starts the same)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) and not data.startswith(b"\xff\xfe\x00\x00"):
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError:
@@ -826,14 +827,14 @@ class _FrontMatter:
             self.failed = True
             self.report.add(self.line(key), "error", f"front-matter '{key}' is out of range")
             return None
-        if in_utc.year < _PLAUSIBLE_FROM:
+        if parsed.year < _PLAUSIBLE_FROM:  # as written: 1990-01-01 in Paris is 1989 in UTC
             # an RSS date's year has four digits; the W3C validator calls earlier ones implausible
             unpublishable = in_utc.year < 1000
             self.failed |= unpublishable
             self.report.add(
                 self.line(key),
                 "error" if unpublishable else "warning",
-                f"front-matter '{key}' is in {in_utc.year}, before {_PLAUSIBLE_FROM}: a typo? "
+                f"front-matter '{key}' is in {parsed.year}, before {_PLAUSIBLE_FROM}: a typo? "
                 + ("feeds cannot carry it" if unpublishable else "feed validators doubt it"),
             )
             if unpublishable:

@@ -293,6 +293,7 @@ def test_a_binary_file_is_skipped() -> None:
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
 def test_utf_16_with_its_mark_is_read_with_a_warning(encoding: str) -> None:
+    assert "binary file" in messages(read("Europe\nT\n\nB.\n".encode("utf-32")))[0]  # not it
     text = "Europe\r\nCafé “quotes”\r\n\r\nBody.\r\n"
     data = text.encode(encoding) if encoding == "utf-16" else b"\xfe\xff" + text.encode(encoding)
     result = read(data)
@@ -409,6 +410,7 @@ def test_a_title_that_readers_would_take_as_markup_is_said(title: str, said: str
         ("1985-05-01T10:00:00Z", True, "warning:front-matter 'date' is in 1985, before 1990: a "
          "typo? feed validators doubt it"),
         ("1990-01-01T00:00:00Z", True, None),
+        ("1990-01-01T00:30:00", True, None),  # in Paris: 1989 in UTC, but written 1990
     ],
 )  # fmt: skip
 def test_a_date_feeds_cannot_carry_is_refused_and_one_validators_doubt_is_said(
