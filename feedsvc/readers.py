@@ -573,6 +573,8 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
         report.dirty = _has_forbidden_value(meta)
     fields = _FrontMatter(meta, lines[1:close], settings, report)
     body = report.clean("\n".join(lines[close + 1 :]).strip("\n"), close + 2, "the body")
+    if "![" in body:
+        _say_relative_images(lines, close + 1, report)
     section = fields.section()
     title = fields.text("title", required=True, single_line=True)
     if title:
@@ -606,6 +608,26 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
             **article_fields,  # type: ignore[arg-type]
         )
     ]
+
+
+#: `![alt](img/map.png)`, `![alt](<my map.png>)`: where an image's address is
+_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*(?:<([^>]*)>|([^)\s]+))")
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|/|#")
+
+
+def _say_relative_images(lines: list[str], first: int, report: _Report) -> None:
+    """feedsvc publishes no images: one beside the article's file is a broken image in every
+    feed reader and on its page. (A root-relative one may be served by the site's own server.)"""
+    for number, line in enumerate(lines[first:], start=first + 1):
+        for found in _IMAGE.finditer(line):
+            address = found.group(1) if found.group(1) is not None else found.group(2)
+            if not _ABSOLUTE.match(address):  # a path relative to the article's page
+                report.add(
+                    number,
+                    "warning",
+                    f"image {address!r} is relative to the article's page, where feedsvc "
+                    "publishes no images; give its absolute URL (https://...)",
+                )
 
 
 def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, Any] | None:

@@ -361,9 +361,17 @@ A [relative link](../b/), a [rooted one](/about/), an ![image](img/map.png), a [
 
 def test_markdown_with_yaml_front_matter() -> None:
     result = read(MD, "a.md")
-    (problem,) = result.problems  # a title is plain text: its tags are said, and kept as text
-    assert (problem.line, problem.severity) == (2, "warning")
-    assert problem.message.startswith("the title holds '<b', which RSS readers take as markup")
+    # a title is plain text: its tags are said, and kept as text; an image beside the article's
+    # file is never published
+    markup, image = sorted(result.problems, key=lambda p: p.line or 0)
+    assert (markup.line, markup.severity, image.line, image.severity) == (
+        2,
+        "warning",
+        13,
+        "warning",
+    )
+    assert markup.message.startswith("the title holds '<b', which RSS readers take as markup")
+    assert image.message.startswith("image 'img/map.png' is relative to the article's page")
     (article,) = result.articles
     assert article.title == "A <b>bold</b> claim"
     assert article.section == "Europe"
@@ -452,6 +460,16 @@ def test_a_title_written_over_lines_is_published_on_one(front_matter: str) -> No
     (article,) = read(front_matter + "\nBody.\n", "t.md").articles
     assert article.title == "Talks resume in Geneva"
     assert article.author == "Jane Doe"
+
+
+def test_an_image_beside_the_article_file_is_said_to_be_unpublished() -> None:
+    body = "![map](img/map.png) ![web](https://e.org/a.png) ![site](/a.png)\n\n![b](<my map.png>)\n"
+    result = read("---\ntitle: T\nsection: Asia\n---\n" + body, "a.md")
+    assert [(p.line, p.message.split(" is ")[0]) for p in result.problems] == [
+        (5, "image 'img/map.png'"),
+        (7, "image 'my map.png'"),
+    ]
+    assert result.articles  # published, as written
 
 
 def test_markdown_with_toml_front_matter_and_every_field() -> None:
