@@ -101,6 +101,14 @@ class ChangeSet:
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.unpublished or self.released)
 
+    def read_with(self, path: str, problems: list[Problem]) -> None:
+        """The problems `path` was last read with (kept only if any: 100k files read clean
+        in a first build cost nothing here)."""
+        if problems:
+            self.problems[path] = problems
+        else:
+            self.problems.pop(path, None)
+
     def unpublish(self, entry: Entry) -> None:
         self.unpublished[entry.id] = entry
         self._by_body.setdefault(entry.body_hash, []).append(entry.id)
@@ -749,7 +757,7 @@ def _refuse_large(
     grew = known is not None and known.size <= settings.max_file_bytes
     _remove_or_hold(lookups, entries, problems, changes, edited=grew)
     lookups.store.save_file(FileRecord(path, FileSignature(*info, ""), tuple(problems)))
-    changes.problems[path] = problems
+    changes.read_with(path, problems)
 
 
 def _apply(
@@ -782,7 +790,7 @@ def _apply(
     if gone:
         _remove_or_hold(lookups, gone, problems, changes, edited)
     store.save_file(FileRecord(path, FileSignature(*info, read.digest), tuple(problems)))
-    changes.problems[path] = problems
+    changes.read_with(path, problems)
 
 
 def _too_large(path: str, size: int, limit: int) -> Problem:
