@@ -841,18 +841,29 @@ class _Plan:
 
 
 def _say_moved_feeds(before: Config, after: Config) -> None:
-    """A section's new slug moves its feeds: their subscribers get 404s from now on."""
-    slugs = {section.name: section.slug for section in before.sections}
-    for section in after.sections:
-        old = slugs.get(section.name)
-        if old is not None and old != section.slug:
+    """A section's feeds that a reload moves or takes away: their subscribers get 404s."""
+    now = {section.name: section.slug for section in after.sections}
+    slugs = set(now.values())
+    for section in before.sections:
+        if section.slug in slugs:
+            continue
+        moved = now.get(section.name)
+        if moved is not None:
             log.warning(
                 "section %r moved from /feeds/%s.* to /feeds/%s.*: the old URLs are 404s for "
                 'their subscribers now; to keep them, set slug = "%s" in its [[sections]]',
                 section.name,
-                old,
                 section.slug,
-                old,
+                moved,
+                section.slug,
+            )
+        else:
+            log.warning(
+                "the feeds of section %r, /feeds/%s.*, are gone with it (renamed or removed): "
+                'their subscribers get 404s now; to keep them for a renamed one, set slug = "%s"',
+                section.name,
+                section.slug,
+                section.slug,
             )
 
 

@@ -495,6 +495,27 @@ def test_a_section_slug_changed_by_a_reload_is_warned_of(
     ]
 
 
+def test_a_section_renamed_by_a_reload_is_warned_of_its_feeds(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.write("asia.txt", ASIA)
+    refresher = Refresher(site.config())
+    try:
+        refresher.refresh()
+        renamed = config_text().replace('name = "Middle East"', 'name = "Mideast"')
+        site.config_path.write_text(renamed, encoding="utf-8")
+        caplog.set_level(logging.INFO, logger="feedsvc")
+        refresher.refresh()
+    finally:
+        refresher.close()
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warned == [
+        "the feeds of section 'Middle East', /feeds/middle-east.*, are gone with it (renamed or "
+        "removed): their subscribers get 404s now; to keep them for a renamed one, set "
+        'slug = "middle-east"'
+    ]
+
+
 def test_a_web_process_does_not_load_the_refresher() -> None:
     """A gunicorn worker only serves what was published: it starts without the readers, the
     renderers or the state store, whatever the size of the archive."""
