@@ -234,7 +234,8 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
         server = _listen(create_app(config.path), args, prefix)
         clock = run_clock(refresher, blocking=False)
         try:
-            log.info("serving on http://%s:%d%s/", args.host, args.port, prefix)
+            port = getattr(server, "effective_port", args.port)  # --port 0: the one bound
+            log.info("serving on http://%s:%s%s/", args.host, port, prefix)
             server.run()
         finally:
             clock.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -14,7 +15,7 @@ import pytest
 from lxml import etree
 
 from tests.conftest import SAMPLE, Site, config_text
-from tests.servers import Process, Server, feedsvc, free_port, get, serve, wait_for
+from tests.servers import BIN, Process, Server, feedsvc, free_port, get, serve, wait_for
 
 MARKUP_TITLE = "Asia\n<script>alert('x')</script> & <b>bold</b> claims\n\nBody <i>text</i>.\n"
 
@@ -324,5 +325,23 @@ def test_serve_answers_under_the_path_of_the_base_url(tmp_path: Path) -> None:
         assert status == 200 and f'href="{base_url}/feeds/all.atom"'.encode() in home
         assert get(running.url, "/news/healthz")[0] == 200
         assert get(running.url, "/news")[2] == home  # the prefix alone: the home page too
+    finally:
+        running.stop()
+
+
+def test_serve_on_port_0_says_the_port_it_bound(tmp_path: Path) -> None:
+    site = Site(tmp_path)
+    site.write(SAMPLE.name, SAMPLE.read_bytes())
+    site.config_path.write_text(config_text(), encoding="utf-8")
+    args = [str(BIN / "feedsvc"), "serve", "--config", str(site.config_path), "--port", "0"]
+    running = Process(args, tmp_path / "serve.log")
+    try:
+        said = wait_for(
+            lambda: re.search(r"serving on http://127\.0\.0\.1:(\d+)/", running.output()),
+            "the line that says where it serves",
+        )
+        port = int(said.group(1))
+        assert port != 0
+        wait_for(lambda: get(f"http://127.0.0.1:{port}", "/feeds/all.atom")[0] == 200, "a feed")
     finally:
         running.stop()
