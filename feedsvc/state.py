@@ -182,28 +182,7 @@ class StateStore:
             raise
         except sqlite3.DatabaseError as e:
             _close(db)
-            if getattr(e, "sqlite_errorname", "") == "SQLITE_BUSY":
-                raise StateError(
-                    f"{path}: the state store is busy: another feedsvc process has been writing "
-                    f"it for over {BUSY_TIMEOUT:.0f} s; try again once it is done"
-                ) from e
-            if getattr(e, "sqlite_errorname", "").startswith(_NOT_WRITABLE):
-                raise StateError(
-                    f"{path}: the state store cannot be opened for writing ({e}): check that "
-                    f"this user (uid {os.geteuid()}) may write {state_dir} and the files in it, "
-                    "and that its file system is mounted read-write"
-                ) from e
-            if getattr(e, "sqlite_errorname", "").startswith(_DISK_REFUSED):
-                raise StateError(
-                    f"{path}: the disk refused the state store's write ({e}): free space on "
-                    f"the file system of {state_dir}, or check the disk, then try again; keep "
-                    "the store, which holds every published entry id"
-                ) from e
-            raise StateError(
-                f"{path}: the state store is unreadable or corrupt ({e}). It holds every "
-                "published entry id; restore it from a backup, or move it aside to start over "
-                "(every entry would then get a new id and readers would see duplicates)."
-            ) from e
+            raise StateError(f"{path}: {_refused(e, state_dir)}") from e
         except OSError as e:
             _close(db)
             raise state_dir_error(state_dir, e) from e
@@ -419,7 +398,7 @@ class StateStore:
     def remove_entry(self, entry_id: str, at: datetime) -> None:
         """Unpublish; the row (and so the id and slug) stays reserved forever."""
         self._execute("UPDATE entries SET present = 0 WHERE id = ?", (entry_id,))
-        self._execute("INSERT OR REPLACE INTO removed VALUES (?, ?)", (entry_id, microseconds(at)))
+        self._defer("INSERT OR REPLACE INTO removed VALUES (?, ?)", (entry_id, microseconds(at)))
 
     def forget_removed_before(self, moment: datetime) -> None:
         self._execute("DELETE FROM removed WHERE at < ?", (microseconds(moment),))
@@ -544,6 +523,34 @@ _COLUMNS = (
     "id, slug, present, path, ordinal, section, title, body_hash, body_format, summary, author, "
     "tags, related, content_hash, published, updated"
 )
+
+
+def _refused(error: sqlite3.DatabaseError, state_dir: Path) -> str:
+    """Why SQLite refused the store, and the fix: moving it aside only when it is damaged,
+    never when the disk, the permissions or another process are the cause."""
+    name = getattr(error, "sqlite_errorname", "")
+    if name == "SQLITE_BUSY":
+        return (
+            f"the state store is busy: another feedsvc process has been writing it for over "
+            f"{BUSY_TIMEOUT:.0f} s; try again once it is done"
+        )
+    if name.startswith(_NOT_WRITABLE):
+        return (
+            f"the state store cannot be opened for writing ({error}): check that this user "
+            f"(uid {os.geteuid()}) may write {state_dir} and the files in it, and that its file "
+            "system is mounted read-write"
+        )
+    if name.startswith(_DISK_REFUSED):
+        return (
+            f"the disk refused the state store's write ({error}): free space on the file "
+            f"system of {state_dir}, or check the disk, then try again; keep the store, which "
+            "holds every published entry id"
+        )
+    return (
+        f"the state store is unreadable or corrupt ({error}). It holds every published entry "
+        "id; restore it from a backup, or move it aside to start over (every entry would then "
+        "get a new id and readers would see duplicates)."
+    )
 
 
 def _close(db: sqlite3.Connection | None) -> None:
