@@ -379,7 +379,7 @@ class _Reader:
         _check_unique(self, [s.slug for s in sections], "slug", given)
         for index, section in enumerate(sections):
             if section.slug == "all":
-                where = _Key("sections", "slug" if "slug" in raw[index] else "name", index)
+                where = _Key("sections", given[index], index)
                 raise self.fail(where, "'all' is reserved for the combined feeds")
         return tuple(sections)
 
