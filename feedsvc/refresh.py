@@ -522,10 +522,14 @@ class Refresher:
         file = file_of(path)
         stored = self.store.entry_by_slug(slug)
         try:
-            if path in next_paths or stored is None or not stored.present:
-                unarchive(self.root, file)  # shown (the version's page comes first), or gone
-            elif stored.entry.published > plan.now:
-                unarchive(self.root, file)  # scheduled: no page before its date
+            # shown (the version's page comes first), gone, or scheduled (no page before its date)
+            if (
+                path in next_paths
+                or stored is None
+                or not stored.present
+                or stored.entry.published > plan.now
+            ):
+                unarchive(self.root, file)
             else:
                 rewrite_archived(self.root, file, plan.article(stored.entry))
         except _Unsettled:
@@ -843,28 +847,19 @@ class _Plan:
 def _say_moved_feeds(before: Config, after: Config) -> None:
     """A section's feeds that a reload moves or takes away: their subscribers get 404s."""
     now = {section.name: section.slug for section in after.sections}
-    slugs = set(now.values())
     for section in before.sections:
-        if section.slug in slugs:
+        if section.slug in now.values():
             continue
         moved = now.get(section.name)
-        if moved is not None:
-            log.warning(
-                "section %r moved from /feeds/%s.* to /feeds/%s.*: the old URLs are 404s for "
-                'their subscribers now; to keep them, set slug = "%s" in its [[sections]]',
-                section.name,
-                section.slug,
-                moved,
-                section.slug,
-            )
-        else:
-            log.warning(
-                "the feeds of section %r, /feeds/%s.*, are gone with it (renamed or removed): "
-                'their subscribers get 404s now; to keep them for a renamed one, set slug = "%s"',
-                section.name,
-                section.slug,
-                section.slug,
-            )
+        where = f"moved to /feeds/{moved}.*" if moved else "gone with it (renamed or removed)"
+        log.warning(
+            "the feeds of section %r, /feeds/%s.*, are %s: their subscribers get 404s now; to "
+            'keep them, set slug = "%s" in its [[sections]]',
+            section.name,
+            section.slug,
+            where,
+            section.slug,
+        )
 
 
 def _changed_since(last: Scan | None, listing: Scan) -> set[str] | None:
