@@ -474,45 +474,41 @@ def test_a_file_read_again_in_the_same_refresh_is_logged_as_it_ends(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
-def test_a_section_slug_changed_by_a_reload_is_warned_of(
-    site: Site, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (
+            ('name = "Asia"', 'name = "Asia"\nslug = "asia-pacific"'),
+            ("Asia", "asia", "moved to /feeds/asia-pacific.*"),
+        ),
+        (
+            ('name = "Middle East"', 'name = "Mideast"'),
+            ("Middle East", "middle-east", "gone with it (renamed or removed)"),
+        ),
+    ],
+    ids=["slug changed", "renamed"],
+)
+def test_a_reload_that_moves_or_takes_away_a_sections_feeds_warns_of_it(
+    site: Site,
+    caplog: pytest.LogCaptureFixture,
+    change: tuple[str, str],
+    said: tuple[str, str, str],
 ) -> None:
     """Its feeds move: every subscriber of the old URLs gets 404s from then on."""
     site.write("asia.txt", ASIA)
     refresher = Refresher(site.config())
     try:
         refresher.refresh()
-        moved = config_text().replace('name = "Asia"', 'name = "Asia"\nslug = "asia-pacific"')
-        site.config_path.write_text(moved, encoding="utf-8")
+        site.config_path.write_text(config_text().replace(*change), encoding="utf-8")
         caplog.set_level(logging.INFO, logger="feedsvc")
         refresher.refresh()
     finally:
         refresher.close()
+    name, slug, where = said
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warned == [
-        "section 'Asia' moved from /feeds/asia.* to /feeds/asia-pacific.*: the old URLs are 404s "
-        'for their subscribers now; to keep them, set slug = "asia" in its [[sections]]'
-    ]
-
-
-def test_a_section_renamed_by_a_reload_is_warned_of_its_feeds(
-    site: Site, caplog: pytest.LogCaptureFixture
-) -> None:
-    site.write("asia.txt", ASIA)
-    refresher = Refresher(site.config())
-    try:
-        refresher.refresh()
-        renamed = config_text().replace('name = "Middle East"', 'name = "Mideast"')
-        site.config_path.write_text(renamed, encoding="utf-8")
-        caplog.set_level(logging.INFO, logger="feedsvc")
-        refresher.refresh()
-    finally:
-        refresher.close()
-    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert warned == [
-        "the feeds of section 'Middle East', /feeds/middle-east.*, are gone with it (renamed or "
-        "removed): their subscribers get 404s now; to keep them for a renamed one, set "
-        'slug = "middle-east"'
+        f"the feeds of section {name!r}, /feeds/{slug}.*, are {where}: their subscribers get "
+        f'404s now; to keep them, set slug = "{slug}" in its [[sections]]'
     ]
 
 
