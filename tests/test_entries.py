@@ -182,28 +182,25 @@ def test_a_front_matter_id_wins(site: Site) -> None:
     assert only(site).id == "urn:x:1"
 
 
-def test_a_front_matter_id_changed_after_publishing_is_kept_with_a_warning(site: Site) -> None:
-    site.write("a.md", "---\ntitle: T\nsection: Asia\nid: urn:x:1\n---\nBody.\n", 1.7e9)
+@pytest.mark.parametrize(
+    ("key", "first", "second", "said"),
+    [
+        ("id", "urn:x:1", "urn:x:2", "id 'urn:x:2' is ignored: this article was published as "
+         "'urn:x:1', and a published id never changes (give it that id, or none)"),
+        ("slug", "first", "second", "slug 'second' is ignored: this article's page was "
+         "published as 'first', and a published page's URL never changes (give it that slug, "
+         "or none)"),
+    ],
+)  # fmt: skip
+def test_a_front_matter_id_or_slug_changed_after_publishing_is_kept_with_a_warning(
+    site: Site, key: str, first: str, second: str, said: str
+) -> None:
+    site.write("a.md", f"---\ntitle: T\nsection: Asia\n{key}: {first}\n---\nBody.\n", 1.7e9)
     site.refresh()
-    site.write("a.md", "---\ntitle: T\nsection: Asia\nid: urn:x:2\n---\nBody.\n", 1.8e9)
+    site.write("a.md", f"---\ntitle: T\nsection: Asia\n{key}: {second}\n---\nBody.\n", 1.8e9)
     report = site.refresh()
-    assert only(site).id == "urn:x:1"
-    assert [str(p) for p in report.problems] == [
-        "a.md:1: warning: id 'urn:x:2' is ignored: this article was published as 'urn:x:1', "
-        "and a published id never changes (give it that id, or none)"
-    ]
-
-
-def test_a_front_matter_slug_changed_after_publishing_is_kept_with_a_warning(site: Site) -> None:
-    site.write("a.md", "---\ntitle: T\nsection: Asia\nslug: first\n---\nBody.\n", 1.7e9)
-    site.refresh()
-    site.write("a.md", "---\ntitle: T\nsection: Asia\nslug: second\n---\nBody.\n", 1.8e9)
-    report = site.refresh()
-    assert only(site).slug == "first"
-    assert [str(p) for p in report.problems] == [
-        "a.md:1: warning: slug 'second' is ignored: this article's page was published as "
-        "'first', and a published page's URL never changes (give it that slug, or none)"
-    ]
+    assert getattr(only(site), key) == first
+    assert [str(p) for p in report.problems] == [f"a.md:1: warning: {said}"]
 
 
 def test_the_same_article_in_two_files_is_reported_and_published_once(site: Site) -> None:
