@@ -858,7 +858,7 @@ def _replace_file_entries(
         # As the same file edited: a deploy's `rm` and copy, seen half-way by the watcher.
         removed = lookups.removed_from(path)
         if removed:
-            returning = _match(articles, removed, problems, lookups.store.saved_body)
+            returning = _match(articles, removed, problems, lookups.store.saved_body, matches)
     spelled = lookups.spellings(articles, old, changes)
     # A file's time ahead of ours comes from a skewed clock (a copy from elsewhere), not from an
     # editor meaning the future: dated now, its articles are published now, not later.
@@ -1006,14 +1006,17 @@ def _match(
     old: list[StoredEntry],
     problems: list[Problem],
     saved_body: Callable[[str], str | None],
+    paired: Collection[int] = (),
 ) -> dict[int, StoredEntry]:
-    """Pair new articles with old entries of the same file, most certain evidence first."""
+    """Pair new articles with old entries of the same file, most certain evidence first. The
+    articles at the ordinals `paired` have their entries already: they take none of these."""
     if not old:
         return {}  # a new file: the usual case, by far, in a first build
     matches: dict[int, StoredEntry] = {}
+    unpaired = [(o, article) for o, article in enumerate(articles) if o not in paired]
     free = list(old)
     for article_key, entry_key in _SAME:
-        for ordinal, article in enumerate(articles):
+        for ordinal, article in unpaired:
             wanted = article_key(article)
             if ordinal in matches or wanted is None:
                 continue
@@ -1026,7 +1029,7 @@ def _match(
     if _refuses(problems):
         return matches
     # Last resort: the same position in the file (the title and the body both edited).
-    for ordinal, article in enumerate(articles):
+    for ordinal, article in unpaired:
         if ordinal in matches or article.id is not None:
             continue
         found = next((s for s in free if s.entry.ordinal == ordinal), None)

@@ -290,6 +290,26 @@ def test_a_story_moved_to_another_file_and_retitled_later_keeps_its_id(
     assert (after.path, after.title) == (into, "Talks resume at last in Geneva")
 
 
+def test_an_article_back_within_an_interval_is_not_claimed_by_one_still_there(
+    site: Site,
+) -> None:
+    # Two updates under one recurring title: the first stays, the second is taken out and
+    # put back edited. The first, matched already, must not take the second's old entry.
+    first = "Europe\nLive updates\n\nThe morning's news from the summit.\n"
+    second = "Europe\nLive updates\n\nThe evening's news from the summit.\n"
+    site.write("live.txt", first + "\n" + second, mtime=1_700_000_000)
+    site.write("z.txt", OTHER, mtime=1_700_000_000)
+    site.refresh()
+    ids = {e.id for e in entries(site) if e.section == "Europe"}
+    site.write("live.txt", first, mtime=1_700_000_100)
+    assert site.refresh().removed == 1
+    edited = second.replace("evening's news", "evening's late news")
+    site.write("live.txt", first + "\n" + edited, mtime=1_700_000_200)
+    report = site.refresh()
+    assert (report.added, report.removed) == (1, 0)  # back
+    assert {e.id for e in entries(site) if e.section == "Europe"} == ids
+
+
 def test_the_next_briefing_under_the_same_title_in_another_file_is_a_new_story(
     site: Site,
 ) -> None:
