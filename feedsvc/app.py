@@ -138,7 +138,7 @@ class PublishedSite:
         file = str(self.root / ARCHIVE / file_of(path))
         try:
             info = os.stat(file)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL in the path, which no name can hold
             return None
         read = _read_archived(file, info.st_mtime_ns, info.st_size)
         if read is None:

@@ -266,6 +266,8 @@ def test_head_answers_like_get_without_a_body(server: Server) -> None:
         "/manifest.json",
         "/index.html",
         "/feeds/all.atom.gz",
+        "/articles/%00/",  # a name no file can have: not a server error
+        "/articles/a%00b/",
     ],
 )
 def test_anything_else_is_a_short_404(server: Server, path: str) -> None:
