@@ -11,6 +11,8 @@ import pwd
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -106,6 +108,10 @@ def test_nginx_serves_every_url_from_the_files_as_they_stand(
         assert headers["Cache-Control"] == "public, max-age=300", path
         etag = headers["ETag"]
         assert get(nginx.url, path, headers={"If-None-Match": etag})[0] == 304, path
+        # as the app answers: a date at or after Last-Modified is not modified since
+        later = parsedate_to_datetime(headers["Last-Modified"]) + timedelta(hours=1)
+        since = {"If-Modified-Since": format_datetime(later, usegmt=True)}
+        assert get(nginx.url, path, headers=since)[0] == 304, path
         status, headers, zipped = get(nginx.url, path, headers={"Accept-Encoding": "gzip"})
         assert status == 200 and headers["Content-Encoding"] == "gzip", path
         through_a_cdn = {"Accept-Encoding": "gzip", "Via": "1.1 cdn.example"}
@@ -114,6 +120,10 @@ def test_nginx_serves_every_url_from_the_files_as_they_stand(
             assert zipped == version.read(resource, gzipped=True), path
         assert gzip.decompress(zipped) == body, path
     assert get(nginx.url, "/manifest.json")[0] == 404
+    # Files that are no URL of the app's: the same 404, and no raw gzip sent as text/plain.
+    page = next(path for path in version.resources if path.startswith("/sections/"))
+    for file in ("/index.html", "/feeds/all.atom.gz", "/feeds.opml.gz", page.rstrip("/") + ".html"):
+        assert get(nginx.url, file)[0] == 404, file
 
 
 def test_the_readme_block_passes_the_apps_own_paths_to_it(
