@@ -31,7 +31,14 @@ from feedsvc.config import Config
 from feedsvc.model import Article, Entry, Problem, Severity
 from feedsvc.parallel import Workers
 from feedsvc.readers import ARTICLE_SUFFIXES, ReaderSettings, read_bytes, reader_for
-from feedsvc.state import FileRecord, FileSignature, StateStore, StoredEntry, microseconds
+from feedsvc.state import (
+    FileRecord,
+    FileSignature,
+    StateStore,
+    StoredEntry,
+    microseconds,
+    sections_published_in,
+)
 from feedsvc.text import slugify, unique
 
 log = logging.getLogger(__name__)
@@ -1434,7 +1441,7 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
     problems = list(listing.problems)
     if listing.failure:
         problems.append(Problem(str(articles_dir), None, "error", listing.failure))
-    settings = ReaderSettings.from_config(config)
+    settings = ReaderSettings.from_config(config, sections_published_in(config.content.state_dir))
     first_copy: dict[str, Article] = {}
     ids: dict[str, str] = {}  #: id → the first file giving it
     slugs: dict[str, str] = {}  #: slug → the first file whose article has it
@@ -1489,7 +1496,7 @@ def _slug_taken(article: Article, first: str) -> Problem:
     return _about(article, "warning", message)
 
 
-def load_body(config: Config, entry: Entry) -> str | None:
+def load_body(config: Config, reader: ReaderSettings, entry: Entry) -> str | None:
     """Read an entry's body back from its file, for the few entries a feed shows.
 
     None when the file no longer holds exactly that article (changed, being rewritten, removed
@@ -1504,8 +1511,7 @@ def load_body(config: Config, entry: Entry) -> str | None:
             data = file.read()
     except OSError:
         return None
-    settings = ReaderSettings.from_config(config)
-    return _bodies(entry.path, data, settings).get(entry.content_hash)
+    return _bodies(entry.path, data, reader).get(entry.content_hash)
 
 
 @functools.lru_cache(maxsize=64)  # a file holding several shown articles is parsed once

@@ -13,7 +13,7 @@ import html.entities
 import itertools
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -63,13 +63,21 @@ class ReaderSettings:
     sections: tuple[str, ...]
     allow_new_sections: bool
     timezone: ZoneInfo
+    #: sections published before and not configured now (renamed, or taken out): a line naming
+    #: one still opens an article, as a file's first line does (refused, or published with
+    #: allow_new_sections), never paragraphs glued to the article above it
+    retired: tuple[str, ...] = ()
 
     @classmethod
-    def from_config(cls, config: Config) -> ReaderSettings:
+    def from_config(cls, config: Config, published: Collection[str] = ()) -> ReaderSettings:
+        """`published`: every section the store ever published (`StateStore.sections_published`)."""
+        configured = tuple(s.name for s in config.sections)
+        known = {name.casefold() for name in configured}
         return cls(
-            sections=tuple(s.name for s in config.sections),
+            sections=configured,
             allow_new_sections=config.content.allow_new_sections,
             timezone=config.site.timezone,
+            retired=tuple(sorted(name for name in published if name.casefold() not in known)),
         )
 
     @functools.cached_property
@@ -79,7 +87,8 @@ class ReaderSettings:
         to the config turns a refused article into an entry; a reader fix applies to every
         file)."""
         made = hashlib.sha256(_code_digest())
-        made.update(repr((self.sections, self.allow_new_sections, str(self.timezone))).encode())
+        settings = (self.sections, self.allow_new_sections, str(self.timezone), self.retired)
+        made.update(repr(settings).encode())
         return made.hexdigest()[:24]
 
     @functools.cached_property
@@ -93,6 +102,13 @@ class ReaderSettings:
 
     def canonical_section(self, name: str) -> str | None:
         return self._by_key.get(name.strip().casefold())
+
+    def is_retired(self, line: str) -> bool:
+        return line.strip().casefold() in self._retired
+
+    @functools.cached_property
+    def _retired(self) -> frozenset[str]:
+        return frozenset(name.casefold() for name in self.retired)
 
     @functools.cached_property
     def _section_line(self) -> re.Pattern[str]:
@@ -271,9 +287,9 @@ def _article_starts(
         section = settings.canonical_section(line)
         if section is not None:
             starts.append((index, section))
-        elif index == first:
-            # Only the file's first line can open an article in an unconfigured section;
-            # elsewhere "paragraph, paragraph, blank" is just body text.
+        elif index == first or settings.is_retired(line):
+            # Only the file's first line can open an article in an unconfigured section, and a
+            # section published before; elsewhere "paragraph, paragraph, blank" is body text.
             name = line.strip()
             if settings.allow_new_sections:
                 starts.append((index, name))

@@ -168,6 +168,8 @@ class Refresher:
         self._closed: dict[str, int] = {}
         #: published entries per section, and the store generation they were counted at
         self._counts: tuple[int, dict[str, int]] | None = None
+        #: how files are read, the store's sections included: as the last update read them
+        self.reader = ReaderSettings.from_config(config, self.store.sections_published())
 
     def saw_closed(self, path: str) -> None:
         """Called from a watcher thread: `path` was closed after writing, or moved into place."""
@@ -399,8 +401,9 @@ class Refresher:
 
     def _update_settings(self, closed: dict[str, int], now: datetime) -> UpdateSettings:
         config = self.config
+        self.reader = ReaderSettings.from_config(config, self.store.sections_published())
         return UpdateSettings(
-            reader=ReaderSettings.from_config(config),
+            reader=self.reader,
             authority=config.site.authority,
             max_file_bytes=config.content.max_file_bytes,
             now=now,
@@ -573,7 +576,7 @@ class Refresher:
         key = entry.rendering_key
         shown = self._shown.get(key)
         if shown is None:
-            made = _shown_from_file(self.config, entry) or self._shown_as_kept(entry)
+            made = _shown_from_file(self.config, self.reader, entry) or self._shown_as_kept(entry)
             shown = self._shown[key] = self._keep(entry, made)
         return shown
 
@@ -608,10 +611,11 @@ class Refresher:
             return  # `_show` renders each as the plan asks for it
         entries.sort(key=lambda e: (e.path, e.ordinal))  # a file's articles in one batch
         batches = [
-            (config, entries[start : start + _SHOW_BATCH])
+            (config, self.reader, entries[start : start + _SHOW_BATCH])
             for start in range(0, len(entries), _SHOW_BATCH)
         ]
-        for (_, batch), made in zip(batches, self.workers.map(_show_batch, batches), strict=True):
+        made_in_workers = self.workers.map(_show_batch, batches)
+        for (_, _, batch), made in zip(batches, made_in_workers, strict=True):
             for entry, shown in zip(batch, made, strict=True):
                 if shown is not None:  # else `_show` looks for its kept body
                     self._shown[entry.rendering_key] = self._keep(entry, shown)
@@ -668,14 +672,18 @@ def _make_feed(task: tuple[Config, FeedSpec, list[ShownEntry]]) -> _MadeFeed:
     return [writer(model) for writer in FORMATS.values()], model.updated
 
 
-def _show_batch(batch: tuple[Config, list[Entry]]) -> list[tuple[ShownEntry, str] | None]:
-    config, entries = batch
-    return [_shown_from_file(config, entry) for entry in entries]
+def _show_batch(
+    batch: tuple[Config, ReaderSettings, list[Entry]],
+) -> list[tuple[ShownEntry, str] | None]:
+    config, reader, entries = batch
+    return [_shown_from_file(config, reader, entry) for entry in entries]
 
 
-def _shown_from_file(config: Config, entry: Entry) -> tuple[ShownEntry, str] | None:
+def _shown_from_file(
+    config: Config, reader: ReaderSettings, entry: Entry
+) -> tuple[ShownEntry, str] | None:
     """The entry rendered, and its body; None when its file no longer holds it."""
-    body = load_body(config, entry)
+    body = load_body(config, reader, entry)
     return None if body is None else (show(config, entry, body), body)
 
 

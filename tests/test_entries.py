@@ -17,6 +17,7 @@ from feedsvc.config import load_config
 from feedsvc.corpus import check_files
 from feedsvc.errors import StateError
 from feedsvc.model import Entry
+from feedsvc.readers import ReaderSettings
 from feedsvc.refresh import RefreshReport
 from feedsvc.state import StateStore
 from tests.conftest import Site, config_text
@@ -663,9 +664,11 @@ def test_a_file_over_the_limit_is_not_read_for_the_bodies_of_its_held_articles(
 
     site.write("a.txt", ARTICLE)
     site.refresh()
-    assert load_body(site.config(), only(site)) == "First paragraph.\nSecond paragraph."
+    config = site.config()
+    reader = ReaderSettings.from_config(config)
+    assert load_body(config, reader, only(site)) == "First paragraph.\nSecond paragraph."
     site.write("a.txt", ARTICLE + "x" * 20_000_000, mtime=1.8e9)  # over the 10 MB default
-    assert load_body(site.config(), only(site)) is None  # the kept body is used instead
+    assert load_body(config, reader, only(site)) is None  # the kept body is used instead
 
 
 def test_a_file_refused_as_too_large_is_read_once_the_limit_is_raised(site: Site) -> None:
@@ -976,3 +979,33 @@ def test_a_front_matter_slug_already_taken_is_changed_with_a_warning(site: Site)
         ("a.md", "slug 'the-story' is also that of an article in 0.md"),
         ("b.md", "slug 'the-story' is also that of an article in 0.md"),
     ]
+
+
+@pytest.mark.parametrize(
+    "sections", [["Europe"], ["Europe", "Foreign Affairs"]], ids=["out", "renamed"]
+)
+def test_an_article_of_a_section_taken_out_is_refused_not_glued_to_the_one_above(
+    site: Site, sections: list[str]
+) -> None:
+    # Only a file's first line opens a section that is not configured: further down, a line
+    # naming one is a paragraph. Not one that was published: its article is refused, and the
+    # article above it keeps its own text.
+    text = (
+        "Europe\nParis hosts summit\n\nLeaders met on Monday.\n\n"
+        "Diplomacy\nArmenia signals withdrawal\n\nYerevan said it may leave.\n"
+    )
+    site.write("a.txt", text, mtime=1_700_000_000)
+    site.refresh()
+    paris = only_section(site, "Europe")
+    site.config_path.write_text(config_text(sections=sections), "utf-8")
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (0, 0, 1)
+    assert only_section(site, "Europe") == paris
+    assert [str(p) for p in report.problems] == [
+        "a.txt:6: error: section 'Diplomacy' is not configured; add a [[sections]] entry with "
+        'name = "Diplomacy" to config.toml, or set content.allow_new_sections = true'
+    ]
+    assert [str(p) for p in check_files(site.config())[2]] == [str(p) for p in report.problems]
+    site.config_path.write_text(config_text(), "utf-8")  # and back: published again, as it was
+    assert site.refresh().added == 1
+    assert only_section(site, "Europe") == paris
