@@ -605,14 +605,20 @@ def update(
                 _refuse_large(lookups, path, info, known.get(path), settings, changes)
             else:
                 jobs.append(_job(path, info, known.get(path), settings, reread))
+        postponed: list[tuple[_Job, _Read]] = []
         with store.indexes_later() if empty else contextlib.nullcontext():
             for number, (job, read) in enumerate(
                 zip(jobs, _read_all(articles_dir, jobs, settings.reader, workers), strict=True),
                 start=1,
             ):
-                _apply(lookups, job, read, settings, changes)
+                if not empty and len(postponed) < POSTPONED_AT_MOST and _brings(lookups, job, read):
+                    postponed.append((job, read))
+                else:
+                    _apply(lookups, job, read, settings, changes)
                 if progress is not None:
                     progress(number, len(jobs))
+            for job, read in postponed:
+                _apply(lookups, job, read, settings, changes)
         if changes.deferred and settings.settle_ns:
             _read_once_settled(lookups, articles_dir, known, settings, changes, reread)
         if changes.unpublished:
@@ -623,6 +629,24 @@ def update(
         if changes.changed:
             store.bump_generation()
     return changes
+
+
+#: files applied after the others of an update (`_brings`), their articles held meanwhile:
+#: a few megabytes. Beyond that (an archive imported), files are applied in path order.
+POSTPONED_AT_MOST = 1_000
+
+
+def _brings(lookups: _Lookups, job: _Job, read: _Read) -> bool:
+    """Whether a file read brings an article that none of its own entries matches: a new
+    story, or one moved here (its title edited) from a file read later in this update. It is
+    applied after them, when the story's removal from there is known (`ChangeSet.
+    unpublished_like`)."""
+    if read.articles is None or (job.known is not None and read.digest == job.known.hash):
+        return False  # the same bytes, read again for the settings: no story came
+    old = lookups.entries_from(job.path, job.known)
+    articles = list(read.articles)
+    matched = _match(articles, old, list(read.problems), lookups.store.saved_body)
+    return len(matched) < len(articles)
 
 
 def _read_once_settled(

@@ -1009,3 +1009,27 @@ def test_an_article_of_a_section_taken_out_is_refused_not_glued_to_the_one_above
     site.config_path.write_text(config_text(), "utf-8")  # and back: published again, as it was
     assert site.refresh().added == 1
     assert only_section(site, "Europe") == paris
+
+
+def test_a_story_moved_to_a_file_read_before_its_own_and_retitled_keeps_its_id(
+    site: Site,
+) -> None:
+    # One refresh reads both files, the story's new one first (by path): its addition must
+    # wait for its removal from the other.
+    rome = "Europe\nRome bans cars\n\nThe council voted.\n"
+    story = "Europe\nBerlin approves new defence budget\n\nThe Bundestag approved it.\n"
+    site.write("a.txt", rome, mtime=1_700_000_000)
+    site.write("b.txt", OTHER + "\n" + story, mtime=1_700_000_000)
+    site.refresh()
+    before = {e.title: e for e in entries(site)}["Berlin approves new defence budget"]
+    site.write("a.txt", rome + "\n" + story.replace("new", "record"), mtime=1_700_000_100)
+    site.write("b.txt", OTHER, mtime=1_700_000_100)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (0, 1, 0)
+    after = {e.id: e for e in entries(site)}[before.id]
+    assert (after.title, after.slug, after.published, after.path) == (
+        "Berlin approves record defence budget",
+        before.slug,
+        before.published,
+        "a.txt",
+    )
