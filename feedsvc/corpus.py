@@ -79,6 +79,8 @@ class ChangeSet:
     files_read: int = 0
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    #: entries whose page alone changed (their related headlines): not updated in the feeds
+    pages_changed: list[str] = field(default_factory=list)
     #: why nothing was unpublished although files vanished (a directory gone, say)
     held_back: str | None = None
     #: files that changed while being read, or too recently to trust: read at a later refresh
@@ -106,7 +108,9 @@ class ChangeSet:
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.unpublished or self.released)
+        return bool(
+            self.added or self.updated or self.pages_changed or self.unpublished or self.released
+        )
 
     def read_with(self, path: str, problems: list[Problem]) -> None:
         """The problems `path` was last read with (kept only if any: 100k files read clean
@@ -968,6 +972,9 @@ def _replace_file_entries(
             changes.added.append(entry.id)
         elif previous.entry.content_hash != entry.content_hash:
             changes.updated.append(entry.id)
+            lookups.store.page_changed(entry.slug)
+        elif previous.entry.related != entry.related:  # on its page alone, not in the feeds
+            changes.pages_changed.append(entry.id)
             lookups.store.page_changed(entry.slug)
     return [stored.entry for stored in old if stored.entry.id not in kept]
 

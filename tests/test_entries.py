@@ -1033,3 +1033,15 @@ def test_a_story_moved_to_a_file_read_before_its_own_and_retitled_keeps_its_id(
         before.published,
         "a.txt",
     )
+
+
+def test_related_headlines_edited_change_the_page_not_the_entry(site: Site) -> None:
+    text = "Europe\nTalks resume\n\nNegotiators met.\n-\nAsia2 weeks ago\nAn older headline\n"
+    site.write("a.txt", text, mtime=1_700_000_000)
+    site.refresh()
+    before = only(site)
+    site.write("a.txt", text + "-\nEurope4 days ago\nA newer headline\n", mtime=1_700_000_100)
+    report = site.refresh()
+    assert report.published and (report.added, report.updated, report.removed) == (0, 0, 0)
+    assert b"A newer headline" in site.published(f"/articles/{before.slug}/")
+    assert only(site).updated == before.updated  # the feeds' entry is as it was
