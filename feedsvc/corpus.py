@@ -625,7 +625,7 @@ def update(
                 _apply(lookups, job, read, settings, changes)
         if changes.deferred and settings.settle_ns:
             _read_once_settled(lookups, articles_dir, known, settings, changes, reread)
-        if changes.unpublished:
+        if changes.unpublished or changes.updated:
             _read_duplicates_again(lookups, articles_dir, settings, changes)
         if reread and not changes.deferred:  # a deferred file must be read again, later
             store.set_parsed_with(settings.reader.digest)
@@ -690,10 +690,12 @@ def _read_duplicates_again(
     lookups: _Lookups, articles_dir: Path, settings: UpdateSettings, changes: ChangeSet
 ) -> None:
     """Files holding a copy of an article that was published from elsewhere, or an article
-    whose front-matter id another one had, read again now that entries were removed: when the
-    original went (an article moved to a file read before its old one, or `cp a b` then
-    `rm a`), the copy is published instead, under the same id. Such a file's bytes have not
-    changed, so nothing else would read it again."""
+    whose front-matter id another one had, read again now that entries were removed or
+    changed: when the original went (an article moved to a file read before its old one, or
+    `cp a b` then `rm a`), the copy is published instead, under the same id; when it was
+    edited, the copy is a story of its own now (and not only once its file is read again, for
+    another reason, some day). Such a file's bytes have not changed, so nothing else would
+    read it again."""
     store = lookups.store
     copies = {p.path for p in store.problems() if p.message.startswith(_WAITING_FOR_ANOTHER)}
     waiting = sorted(copies - set(changes.deferred))
@@ -901,11 +903,14 @@ def _replace_file_entries(
     kept: set[str] = set()
     for ordinal, article in enumerate(articles):
         previous = matches.get(ordinal)
-        if previous is None:
+        if previous is None or previous.entry.content_hash != article.content_hash:
+            # Exactly an article published from elsewhere: a copy, or one edited into a copy
+            # (`cp a b` over an edited b), which takes its entry with it.
             twin, copies = lookups.with_content(article.content_hash)
-            if twin is not None:  # another file already publishes exactly this article
+            if twin is not None:
                 problems.append(_duplicate(article, twin))
                 continue
+        if previous is None:
             previous = _earlier_copy(lookups, article, copies) or returning.get(ordinal)
             if previous is not None and previous.entry.id in kept:
                 previous = None  # given to another article of the file already
