@@ -207,7 +207,6 @@ class Refresher:
             log.error("%s", self.config_error)
             return False
         log.info("config reloaded from %s", fresh.path)
-        _say_moved_feeds(self.config, fresh)
         self.config = fresh
         self.config_error = None
         self._shown.clear()
@@ -487,6 +486,7 @@ class Refresher:
             config.refresh.interval_seconds,
             left_out,
         )
+        _say_gone_feeds(self.current, version)
         with self.store.transaction():
             self.store.keep_bodies(self._read_bodies, {e.content_hash for e in visible.values()})
             self.store.show_until(started_at)
@@ -852,21 +852,22 @@ class _Plan:
         )
 
 
-def _say_moved_feeds(before: Config, after: Config) -> None:
-    """A section's feeds that a reload moves or takes away: their subscribers get 404s."""
-    now = {section.name: section.slug for section in after.sections}
-    for section in before.sections:
-        if section.slug in now.values():
-            continue
-        moved = now.get(section.name)
-        where = f"moved to /feeds/{moved}.*" if moved else "gone with it (renamed or removed)"
+def _say_gone_feeds(before: Version | None, after: Version) -> None:
+    """Feeds a publish takes away: their subscribers get 404s from then on. Told from the
+    versions, whatever changed the config (a reload, a restart, `feedsvc refresh`)."""
+    if before is None:
+        return
+    gone = sorted(set(before.counts) - set(after.counts))
+    new = sorted(set(after.counts) - set(before.counts))
+    for slug in gone:
+        where = f"moved to /feeds/{new[0]}.*" if len(gone) == len(new) == 1 else "gone"
         log.warning(
-            "the feeds of section %r, /feeds/%s.*, are %s: their subscribers get 404s now; to "
-            'keep them, set slug = "%s" in its [[sections]]',
-            section.name,
-            section.slug,
+            "the feeds /feeds/%s.* are %s (a section renamed, its slug changed, or taken out): "
+            'their subscribers get 404s now; to keep them, set slug = "%s" in the [[sections]] '
+            "entry that takes their place",
+            slug,
             where,
-            section.slug,
+            slug,
         )
 
 

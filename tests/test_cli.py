@@ -245,6 +245,15 @@ def test_build_removes_the_directories_it_emptied_and_finds_out_by_any_spelling(
     assert not (out / "articles").exists()  # no page left, nor the directory that held them
 
 
+def test_refresh_warns_when_an_edited_config_takes_a_sections_feeds_away(site: Site) -> None:
+    site.write("europe.txt", "Europe\nA story\n\nIts body.\n")
+    assert feedsvc("refresh", "--config", str(site.config_path)).returncode == 0
+    site.config_path.write_text(config_without("Europe"), "utf-8")  # between two runs
+    done = feedsvc("refresh", "--config", str(site.config_path))
+    assert done.returncode == 0
+    assert "WARNING feedsvc.refresh: the feeds /feeds/europe.* are gone" in done.stderr
+
+
 def test_build_finishes_removing_after_a_build_that_failed_halfway(
     site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -39,7 +39,7 @@ from feedsvc.errors import PublishError
 from feedsvc.publish import current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport
 from feedsvc.state import StateStore
-from tests.conftest import SAMPLE, Site, config_text
+from tests.conftest import SAMPLE, Site, config_text, config_without
 from tests.servers import Process, clock, feedsvc, get, gunicorn, serve, wait_for
 from tests.test_feeds import in_whole_seconds, scheduled_story
 
@@ -475,41 +475,44 @@ def test_a_file_read_again_in_the_same_refresh_is_logged_as_it_ends(
 
 
 @pytest.mark.parametrize(
-    ("change", "said"),
+    ("config", "said"),
     [
         (
-            ('name = "Asia"', 'name = "Asia"\nslug = "asia-pacific"'),
-            ("Asia", "asia", "moved to /feeds/asia-pacific.*"),
+            config_text().replace('name = "Asia"', 'name = "Asia"\nslug = "asia-pacific"'),
+            ("asia", "moved to /feeds/asia-pacific.*"),
         ),
         (
-            ('name = "Middle East"', 'name = "Mideast"'),
-            ("Middle East", "middle-east", "gone with it (renamed or removed)"),
+            config_text().replace('name = "Middle East"', 'name = "Mideast"'),
+            ("middle-east", "moved to /feeds/mideast.*"),
         ),
+        (config_without("Diplomacy"), ("diplomacy", "gone")),
     ],
-    ids=["slug changed", "renamed"],
+    ids=["slug changed", "renamed", "taken out"],
 )
 def test_a_reload_that_moves_or_takes_away_a_sections_feeds_warns_of_it(
-    site: Site,
-    caplog: pytest.LogCaptureFixture,
-    change: tuple[str, str],
-    said: tuple[str, str, str],
+    site: Site, caplog: pytest.LogCaptureFixture, config: str, said: tuple[str, str]
 ) -> None:
     """Its feeds move: every subscriber of the old URLs gets 404s from then on."""
     site.write("asia.txt", ASIA)
     refresher = Refresher(site.config())
     try:
         refresher.refresh()
-        site.config_path.write_text(config_text().replace(*change), encoding="utf-8")
+        site.config_path.write_text(config, encoding="utf-8")
         caplog.set_level(logging.INFO, logger="feedsvc")
         refresher.refresh()
     finally:
         refresher.close()
-    name, slug, where = said
+    slug, where = said
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert warned == [
-        f"the feeds of section {name!r}, /feeds/{slug}.*, are {where}: their subscribers get "
-        f'404s now; to keep them, set slug = "{slug}" in its [[sections]]'
-    ]
+    assert warned == [gone_feeds_warning(slug, where)]
+
+
+def gone_feeds_warning(slug: str, where: str) -> str:
+    return (
+        f"the feeds /feeds/{slug}.* are {where} (a section renamed, its slug changed, or taken "
+        f'out): their subscribers get 404s now; to keep them, set slug = "{slug}" in the '
+        "[[sections]] entry that takes their place"
+    )
 
 
 def test_a_web_process_does_not_load_the_refresher() -> None:
