@@ -37,6 +37,7 @@ from feedsvc.state import (
     StateStore,
     StoredEntry,
     microseconds,
+    published_from_in,
     sections_published_in,
 )
 from feedsvc.text import slugify, unique
@@ -1460,14 +1461,17 @@ def _spelled_otherwise(article: Article, first: Article) -> Problem:
     return _about(article, "warning", message)
 
 
-def _scheduled(path: str, line: int | None, title: str, when: datetime) -> Problem:
-    return Problem(
-        path,
-        line,
-        "warning",
+def _scheduled(
+    path: str, line: int | None, title: str, when: datetime, *, published: bool = False
+) -> Problem:
+    """`published`: it may be (`check` cannot tell), and then the date does not move."""
+    message = (
         f"{title!r} is dated {when.isoformat()}, in the future: it is published then "
-        "(date it earlier to publish it now)",
+        "(date it earlier to publish it now)"
     )
+    if published:
+        message += "; if it is published already, it stays so, under its first date"
+    return Problem(path, line, "warning", message)
 
 
 def check_files(config: Config) -> tuple[int, int, list[Problem]]:
@@ -1479,6 +1483,7 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
         problems.append(Problem(str(articles_dir), None, "error", listing.failure))
     settings = ReaderSettings.from_config(config, sections_published_in(config.content.state_dir))
     first_copy: dict[str, Article] = {}
+    copies: dict[str, list[Article]] = {}  #: articles alike (the first and its copies), by hash
     ids: dict[str, str] = {}  #: id → the first file giving it
     slugs: dict[str, str] = {}  #: slug → the first file whose article has it
     #: a discovered section's first spelling, by `str.casefold`; configured ones the reader
@@ -1499,7 +1504,7 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
         for article in result.articles:
             twin = first_copy.setdefault(article.content_hash, article)
             if twin is not article:
-                problems.append(_duplicate(article, twin.path))
+                copies.setdefault(article.content_hash, [twin]).append(article)
             elif article.id is not None and article.id in ids:
                 # which of the two keeps it, a refresh decides: the one published first
                 problems.append(_id_taken(article, ids[article.id]))
@@ -1513,11 +1518,17 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
                 if article.slug is not None and holder != article.path:
                     problems.append(_slug_taken(article, holder))
             if article.date is not None and article.date > now:
-                problems.append(_scheduled(path, article.line, article.title, article.date))
+                when = article.date
+                problems.append(_scheduled(path, article.line, article.title, when, published=True))
             if article.section not in settings.sections:
                 first = spellings.setdefault(article.section.casefold(), article)
                 if first.section != article.section:
                     problems.append(_spelled_otherwise(article, first))
+    # Which copy is published: the one a refresh publishes already, else the first (by path).
+    published = published_from_in(config.content.state_dir, copies)
+    for content_hash, alike in copies.items():
+        kept = next((a for a in alike if a.path == published.get(content_hash)), alike[0])
+        problems += (_duplicate(a, kept.path) for a in alike if a is not kept)
     entries = len(first_copy)
     return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))
 

@@ -12,12 +12,12 @@ import functools
 import json
 import os
 import sqlite3
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from feedsvc.control import make_state_dir, state_dir_error, unwritable
 from feedsvc.errors import StateError
@@ -544,16 +544,36 @@ _COLUMNS = (
 
 
 def sections_published_in(state_dir: Path) -> set[str]:
-    """`StateStore.sections_published` for `feedsvc check`, which writes nothing: read-only,
-    and none when there is no store yet (or it cannot be read: a refresh says why)."""
+    """`StateStore.sections_published`, for `feedsvc check` (`_read_only`)."""
+    return {section for (section,) in _read_only(state_dir, _SECTIONS_PUBLISHED)}
+
+
+def published_from_in(state_dir: Path, content_hashes: Collection[str]) -> dict[str, str]:
+    """The file each of these contents is published from, for `feedsvc check` (`_read_only`):
+    of two copies, the one a refresh keeps publishing."""
+    hashes = sorted(content_hashes)
+    found: dict[str, str] = {}
+    for start in range(0, len(hashes), 500):  # under SQLite's limit of parameters
+        chunk = hashes[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        query = (
+            f"SELECT content_hash, path FROM entries WHERE present AND content_hash IN ({marks})"
+        )
+        found.update(_read_only(state_dir, query, chunk))
+    return found
+
+
+def _read_only(state_dir: Path, query: str, parameters: Sequence[object] = ()) -> list[Any]:
+    """Rows of the store for `feedsvc check`, which writes nothing: none when there is no store
+    yet, or it cannot be read (a refresh says why)."""
     path = state_dir / STATE_FILE
     if not path.is_file():
-        return set()
+        return []
     try:
         with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
-            return {section for (section,) in db.execute(_SECTIONS_PUBLISHED)}
+            return db.execute(query, parameters).fetchall()
     except sqlite3.Error:
-        return set()
+        return []
 
 
 def _refused(error: sqlite3.DatabaseError, state_dir: Path) -> str:

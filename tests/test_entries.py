@@ -372,6 +372,15 @@ def test_a_copy_is_published_once_its_original_is_deleted(site: Site) -> None:
     assert report.removed == 0 and report.problems == ()
 
 
+def test_check_names_the_copy_that_a_refresh_does_not_publish(site: Site) -> None:
+    site.write("b.txt", ARTICLE, mtime=1_700_000_000)
+    site.refresh()
+    site.write("a.txt", ARTICLE, mtime=1_700_000_100)  # a copy, first by path
+    said = "warning: same section, title and body as b.txt; published once, from there"
+    assert [str(p) for p in site.refresh().problems] == [f"a.txt:1: {said}"]
+    assert [str(p) for p in check_files(site.config())[2]] == [f"a.txt:1: {said}"]
+
+
 def test_a_copy_edited_then_copied_over_again_is_published_once(site: Site) -> None:
     site.write("a.txt", ARTICLE, mtime=1_700_000_000)
     site.write("b.txt", ARTICLE.replace("First", "An edited first"), mtime=1_700_000_000)
