@@ -11,6 +11,7 @@ import functools
 import hashlib
 import html.entities
 import itertools
+import logging
 import re
 import tomllib
 from collections.abc import Callable, Collection, Mapping
@@ -36,6 +37,8 @@ from feedsvc.text import (
     without_address,
     xml_safe,
 )
+
+log = logging.getLogger(__name__)
 
 try:  # libyaml is ~10x faster; PyYAML's wheels ship it, a source build may not
     _YamlLoader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
@@ -158,7 +161,16 @@ def read_bytes(path: str, data: bytes, settings: ReaderSettings) -> ReadResult:
     if not text.strip():
         report.add(None, "error", "the file is empty; add an article or delete the file")
         return ReadResult(problems=tuple(report.problems))
-    articles = reader(path, text, settings, report)
+    try:
+        articles = reader(path, text, settings, report)
+    except Exception as e:  # feedsvc's fault, with this file: the others are read all the same
+        log.exception("%s: reading it failed", path)
+        message = (
+            f"feedsvc failed to read this file ({type(e).__name__}: {_shortened(str(e))}); "
+            "what it published stays published. Please report it, with the file"
+        )
+        report.add(None, "error", message)
+        return ReadResult(problems=tuple(report.problems))
     return ReadResult(tuple(articles), tuple(report.problems))
 
 
@@ -680,7 +692,34 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
     if not isinstance(meta, dict):
         report.add(2, "error", "the front matter must be a mapping of keys to values")
         return None
+    if fence != "+++" and _aliased(meta):
+        message = (
+            "invalid YAML front matter: an alias (*name) repeats a list or mapping; write the "
+            "value out (anchors and aliases can make a few lines stand for billions of values)"
+        )
+        report.add(_first_alias(source), "error", message)
+        return None
     return meta
+
+
+def _aliased(meta: dict[str, Any]) -> bool:
+    """Whether a list or mapping occurs twice in what YAML built: only an alias (`*name`) makes
+    one, and one that holds itself, or aliases of aliases, would take forever to walk."""
+    seen: set[int] = set()
+    waiting: list[object] = [meta]  # not recursive: 500 nested lists are valid YAML
+    while waiting:
+        value = waiting.pop()
+        if isinstance(value, list | dict):
+            if id(value) in seen:
+                return True
+            seen.add(id(value))
+            waiting.extend(value.values() if isinstance(value, dict) else value)
+    return False
+
+
+def _first_alias(source: str) -> int | None:
+    found = re.search(r"(?:^|[\s\[{,:])\*[^\s,\[\]{}]", source, re.MULTILINE)
+    return None if found is None else source.count("\n", 0, found.start()) + 2
 
 
 _TOML_AT = re.compile(r" \(at line (\d+), column \d+\)")
@@ -781,7 +820,7 @@ class _FrontMatter:
 
     def error(self, key: str, found: object) -> None:
         self.failed = True
-        shown = f"{type(found).__name__} {found!r}"
+        shown = f"{type(found).__name__} {_shortened(repr(found))}"
         if isinstance(found, bool):
             shown += " (YAML reads yes/no/on/off as booleans: quote the value)"
         self.report.add(
@@ -910,13 +949,18 @@ class _FrontMatter:
         return tuple(tag for tag in tags if tag)
 
 
-def _has_forbidden_value(value: object) -> bool:
-    if isinstance(value, str):
-        return has_forbidden(value)
-    if isinstance(value, list):
-        return any(_has_forbidden_value(item) for item in value)
-    if isinstance(value, dict):
-        return any(_has_forbidden_value(item) for item in value.values())
+def _shortened(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def _has_forbidden_value(meta: dict[str, Any]) -> bool:
+    waiting: list[object] = [meta]  # not recursive: see `_aliased`
+    while waiting:
+        value = waiting.pop()
+        if isinstance(value, str) and has_forbidden(value):
+            return True
+        if isinstance(value, list | dict):
+            waiting.extend(value.values() if isinstance(value, dict) else value)
     return False
 
 

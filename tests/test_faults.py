@@ -22,10 +22,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 from resource import RLIMIT_FSIZE, setrlimit
+from typing import Any
 
 import pytest
 from lxml import etree
 
+from feedsvc import readers
 from feedsvc.errors import PublishError, StateError
 from feedsvc.publish import Version, current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher
@@ -875,3 +877,31 @@ def test_serve_on_a_port_in_use_says_so_in_one_line_and_refreshes_nothing(site: 
         "server); choose another with --port (or --host)"
     )
     assert not (site.root / "var" / "publish").exists()  # no refresh ran, before or after
+
+
+def test_a_file_feedsvc_fails_to_read_is_said_and_keeps_what_it_published(
+    site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fault of feedsvc's own with one file (a reader bug, a recursion) stops nothing else."""
+    site.write("a.md", "---\ntitle: Kept\nsection: Asia\n---\nBody.\n", mtime=1_700_000_000)
+    site.refresh()
+    read_markdown = readers.READERS[".md"]
+
+    def failing_on_a(path: str, text: str, settings: Any, report: Any) -> Any:
+        if path == "a.md":
+            raise RecursionError("maximum recursion depth exceeded")
+        return read_markdown(path, text, settings, report)
+
+    monkeypatch.setitem(readers.READERS, ".md", failing_on_a)  # type: ignore[index]
+    site.write("a.md", "---\ntitle: Kept, edited\nsection: Asia\n---\nBody.\n", 1_700_000_100)
+    site.write("b.md", "---\ntitle: New\nsection: Asia\n---\nMore.\n", mtime=1_700_000_100)
+    report = site.refresh()
+    assert report.added == 1 and report.removed == 0
+    assert [str(p) for p in report.problems] == [
+        "a.md: error: feedsvc failed to read this file (RecursionError: maximum recursion "
+        "depth exceeded); what it published stays published. Please report it, with the file",
+        "a.md: warning: 'Kept' is not in this file as read; it stays published as it was until "
+        "the errors here are fixed",
+    ]
+    assert b"<title>Kept</title>" in site.published("/feeds/asia.rss")
+    assert "a.md: reading it failed" in caplog.text  # with its traceback, for the report

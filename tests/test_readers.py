@@ -517,6 +517,15 @@ Body.
         ("title: T\nsection: Asia\nid: not a uri", 4, "front-matter 'id' must be an absolute URI"),
         ("section: Asia", 1, "front-matter 'title' is required"),
         ("title: [unclosed\nsection: Asia", 3, "invalid YAML front matter"),
+        # anchors and aliases: a list holding itself, a few lines standing for 2**24 values
+        ('title: "a \\\\ b"\nsection: Asia\nx: &a [*a]', 4, "an alias (*name) repeats a list"),
+        (
+            "title: T\nsection: Asia\nl0: &l0 [x, x]\n"
+            + "".join(f"l{n}: &l{n} [*l{n - 1}, *l{n - 1}]\n" for n in range(1, 24))
+            + "tags: *l23",
+            5,
+            "an alias (*name) repeats a list",
+        ),
         ("title: T\nsection: Asia\nauthor: A\x07", 4, "character U+0007 is refused"),
     ],
 )
@@ -528,6 +537,13 @@ def test_yaml_surprises_are_reported_not_published(
     assert any(
         expected in p.message and (p.line, p.severity) == (line, "error") for p in result.problems
     ), messages(result)
+
+
+def test_deeply_nested_front_matter_is_read_without_recursing() -> None:
+    nested = "[" * 999 + "]" * 999  # as deep as libyaml goes
+    result = read(f'---\ntitle: "a \\\\ b"\nsection: Asia\nx: {nested}\n---\nBody.\n', "c.md")
+    assert [a.title for a in result.articles] == ["a \\ b"]
+    assert messages(result)[0].startswith("4:warning:unknown front-matter key 'x' ignored")
 
 
 #: Front-matter values a newsroom might write, each a trap for a hand-made YAML reader.
