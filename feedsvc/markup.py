@@ -18,8 +18,11 @@ from feedsvc.model import BodyFormat
 
 @functools.cache
 def _markdown() -> MarkdownIt:
-    # CommonMark with raw HTML off: `<script>` in an article is shown as text, never run.
-    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    # CommonMark with raw HTML off: `<script>` in an article is shown as text, never run. The
+    # preset stops at 20 nested blocks and drops the rest of the article: 10 nested list
+    # levels reach it, so the limit is markdown-it's own default's, 100.
+    options = {"html": False, "maxNesting": 100}
+    return MarkdownIt("commonmark", options).enable(["table", "strikethrough"])
 
 
 def _is_question(paragraph: str) -> bool:
