@@ -603,6 +603,8 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
     body = report.clean("\n".join(lines[close + 1 :]).strip("\n"), close + 2, "the body")
     if "![" in body:
         _say_relative_images(lines, close + 1, report)
+    if "<!--" in body:
+        _say_comments(lines, close + 1, report)
     section = fields.section()
     title = fields.text("title", required=True, single_line=True)
     if title:
@@ -656,6 +658,25 @@ def _say_relative_images(lines: list[str], first: int, report: _Report) -> None:
                     f"image {address!r} is relative to the article's page, where feedsvc "
                     "publishes no images; give its absolute URL (https://...)",
                 )
+
+
+def _say_comments(lines: list[str], first: int, report: _Report) -> None:
+    """Raw HTML is off: an editor's `<!-- note -->` is published as text, for every reader to
+    see. One in a code block is code, shown on purpose."""
+    fenced = None  #: the fence of the code block the line is in
+    for number, line in enumerate(lines[first:], start=first + 1):
+        text = line.lstrip()
+        if fenced is not None:
+            fenced = None if text.startswith(fenced) else fenced
+        elif text.startswith(("```", "~~~")):
+            fenced = text[:3]
+        elif text.startswith("<!--") and len(line) - len(text) < 4:  # 4 spaces: code
+            report.add(
+                number,
+                "warning",
+                "an HTML comment is published as text, for readers to see (raw HTML is off); "
+                "remove it, or keep notes out of the article",
+            )
 
 
 def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, Any] | None:

@@ -492,6 +492,22 @@ Body.
     assert article.updated is not None and article.updated.utcoffset() == timedelta(0)
 
 
+def test_an_html_comment_in_markdown_is_said_since_it_is_published_as_text() -> None:
+    body = "Text.\n\n<!-- ask legal -->\n\n```html\n<!-- code -->\n```\n\n    <!-- code too -->\n"
+    result = read(f"---\ntitle: T\nsection: Asia\n---\n{body}", "c.md")
+    assert messages(result) == [
+        "7:warning:an HTML comment is published as text, for readers to see (raw HTML is off); "
+        "remove it, or keep notes out of the article"
+    ]
+    assert "&lt;!-- ask legal --&gt;" in to_html(result.articles[0].body, "markdown", "https://x/")
+
+
+def test_markdown_nested_deep_keeps_the_rest_of_the_article() -> None:
+    outline = "".join(f"{'  ' * level}- level {level + 1}\n" for level in range(30))
+    html = to_html(f"Intro.\n\n{outline}\nThe end.\n", "markdown", "https://news.example/a/")
+    assert "level 30" in html and "<p>The end.</p>" in html
+
+
 @pytest.mark.parametrize(
     ("front", "line", "expected"),
     [
