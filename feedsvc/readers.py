@@ -67,20 +67,24 @@ class ReaderSettings:
     allow_new_sections: bool
     timezone: ZoneInfo
     #: sections published before and not configured now (renamed, or taken out): a line naming
-    #: one still opens an article, as a file's first line does (refused, or published with
-    #: allow_new_sections), never paragraphs glued to the article above it
+    #: one still opens an article, as a file's first line does (refused), never paragraphs
+    #: glued to the article above it
     retired: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, config: Config, published: Collection[str] = ()) -> ReaderSettings:
-        """`published`: every section the store ever published (`StateStore.sections_published`)."""
+        """`published`: every section the store ever published (`StateStore.sections_published`).
+        Without allow_new_sections they change only with the config, which reads every file
+        again anyway; with it, each section found would (and then read files otherwise)."""
         configured = tuple(s.name for s in config.sections)
         known = {name.casefold() for name in configured}
+        allowing = config.content.allow_new_sections
+        retired = () if allowing else sorted(n for n in published if n.casefold() not in known)
         return cls(
             sections=configured,
-            allow_new_sections=config.content.allow_new_sections,
+            allow_new_sections=allowing,
             timezone=config.site.timezone,
-            retired=tuple(sorted(name for name in published if name.casefold() not in known)),
+            retired=tuple(retired),
         )
 
     @functools.cached_property

@@ -1079,3 +1079,17 @@ def test_related_headlines_edited_change_the_page_not_the_entry(site: Site) -> N
     assert report.published and (report.added, report.updated, report.removed) == (0, 0, 0)
     assert b"A newer headline" in site.published(f"/articles/{before.slug}/")
     assert only(site).updated == before.updated  # the feeds' entry is as it was
+
+
+def test_a_section_found_with_allow_new_sections_changes_how_no_other_file_reads(
+    site: Site,
+) -> None:
+    # Found on a file's first line, and only there: the next refresh has nothing to read again.
+    content = 'articles_dir = "articles"\nstate_dir = "var"\nallow_new_sections = true'
+    site.config_path.write_text(config_text(content=content), "utf-8")
+    site.write("a.txt", "Sports\nCup final tonight\n\nKick-off at nine.\n", mtime=1_700_000_000)
+    column = "Sports\nThe column below is about football\n\nIt is.\n"
+    site.write("b.txt", "Europe\nSummit\n\nLeaders met.\n\n" + column, mtime=1_700_000_000)
+    assert site.refresh().added == 2
+    report = site.refresh()
+    assert (report.files_read, report.published) == (0, False)
