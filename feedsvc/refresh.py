@@ -486,7 +486,7 @@ class Refresher:
             config.refresh.interval_seconds,
             left_out,
         )
-        _say_gone_feeds(self.current, version)
+        _say_gone_feeds(self.current, version, config)
         with self.store.transaction():
             self.store.keep_bodies(self._read_bodies, {e.content_hash for e in visible.values()})
             self.store.show_until(started_at)
@@ -852,23 +852,30 @@ class _Plan:
         )
 
 
-def _say_gone_feeds(before: Version | None, after: Version) -> None:
+def _say_gone_feeds(before: Version | None, after: Version, config: Config) -> None:
     """Feeds a publish takes away: their subscribers get 404s from then on. Told from the
     versions, whatever changed the config (a reload, a restart, `feedsvc refresh`)."""
     if before is None:
         return
     gone = sorted(set(before.counts) - set(after.counts))
-    new = sorted(set(after.counts) - set(before.counts))
+    configured = {section.slug for section in config.sections}
+    new = sorted((set(after.counts) - set(before.counts)) & configured)
     for slug in gone:
-        where = f"moved to /feeds/{new[0]}.*" if len(gone) == len(new) == 1 else "gone"
-        log.warning(
-            "the feeds /feeds/%s.* are %s (a section renamed, its slug changed, or taken out): "
-            'their subscribers get 404s now; to keep them, set slug = "%s" in the [[sections]] '
-            "entry that takes their place",
-            slug,
-            where,
-            slug,
-        )
+        if len(gone) == len(new) == 1:  # a configured section's feeds, at another address
+            log.warning(
+                "the feeds /feeds/%s.* moved to /feeds/%s.* (a section renamed, or its slug "
+                'changed): their subscribers get 404s now; to keep them, set slug = "%s" in '
+                "its [[sections]] entry",
+                slug,
+                new[0],
+                slug,
+            )
+        else:
+            log.warning(
+                "the feeds /feeds/%s.* are gone (their section taken out, or left with no "
+                "articles): their subscribers get 404s now",
+                slug,
+            )
 
 
 def _changed_since(last: Scan | None, listing: Scan) -> set[str] | None:
