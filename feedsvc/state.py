@@ -569,11 +569,15 @@ def _read_only(state_dir: Path, query: str, parameters: Sequence[object] = ()) -
     path = state_dir / STATE_FILE
     if not path.is_file():
         return []
-    try:
-        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
-            return db.execute(query, parameters).fetchall()
-    except sqlite3.Error:
-        return []
+    # Read-only still makes the WAL's index beside the store; a user who may not write there
+    # reads the store as last checkpointed (immutable), without the latest commits.
+    for options in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            with closing(sqlite3.connect(f"{path.as_uri()}?{options}", uri=True)) as db:
+                return db.execute(query, parameters).fetchall()
+        except sqlite3.Error:
+            continue
+    return []
 
 
 def _refused(error: sqlite3.DatabaseError, state_dir: Path) -> str:

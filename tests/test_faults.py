@@ -31,7 +31,7 @@ from feedsvc import readers
 from feedsvc.errors import PublishError, StateError
 from feedsvc.publish import Version, current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher
-from tests.conftest import SAMPLE, SECTIONS, Site
+from tests.conftest import SAMPLE, SECTIONS, Site, config_without
 from tests.servers import BIN, Process, Server, feedsvc, free_port, get, gunicorn, serve, wait_for
 from tests.test_operations import (
     ATOM,
@@ -905,3 +905,28 @@ def test_a_file_feedsvc_fails_to_read_is_said_and_keeps_what_it_published(
     ]
     assert b"<title>Kept</title>" in site.published("/feeds/asia.rss")
     assert "a.md: reading it failed" in caplog.text  # with its traceback, for the report
+
+
+def test_check_reads_the_store_of_a_state_dir_this_user_may_not_write(site: Site) -> None:
+    """`check` asks the store which sections were published (a7595c5): read-only, and read
+    the same when SQLite cannot make the WAL's index beside it."""
+    text = "Europe\nSummit\n\nLeaders met.\n\nDiplomacy\nTalks\n\nThey talked.\n"
+    site.write("a.txt", text, mtime=1_700_000_000)
+    site.refresh()
+    site.config_path.write_text(config_without("Diplomacy"), "utf-8")
+    state_dir = site.root / "var"
+    for side in state_dir.glob("state.sqlite3-*"):  # a store closed cleanly
+        side.unlink()
+    mode = state_dir.stat().st_mode
+    state_dir.chmod(0o555)  # as if owned by another user
+    try:
+        result = subprocess.run(
+            [*AS_ANY_USER, str(BIN / "feedsvc"), "check", "--config", str(site.config_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        state_dir.chmod(mode)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "a.txt:6: error: section 'Diplomacy' is not configured" in result.stdout
