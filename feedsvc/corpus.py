@@ -626,7 +626,7 @@ def update(
                 _apply(lookups, job, read, settings, changes)
         if changes.deferred and settings.settle_ns:
             _read_once_settled(lookups, articles_dir, known, settings, changes, reread)
-        if changes.unpublished or changes.updated:
+        if changes.unpublished:
             _read_duplicates_again(lookups, articles_dir, settings, changes)
         if reread and not changes.deferred:  # a deferred file must be read again, later
             store.set_parsed_with(settings.reader.digest)
@@ -691,12 +691,10 @@ def _read_duplicates_again(
     lookups: _Lookups, articles_dir: Path, settings: UpdateSettings, changes: ChangeSet
 ) -> None:
     """Files holding a copy of an article that was published from elsewhere, or an article
-    whose front-matter id another one had, read again now that entries were removed or
-    changed: when the original went (an article moved to a file read before its old one, or
-    `cp a b` then `rm a`), the copy is published instead, under the same id; when it was
-    edited, the copy is a story of its own now (and not only once its file is read again, for
-    another reason, some day). Such a file's bytes have not changed, so nothing else would
-    read it again."""
+    whose front-matter id another one had, read again now that entries were removed: when the
+    original went (an article moved to a file read before its old one, or `cp a b` then
+    `rm a`), the copy is published instead, under the same id. Such a file's bytes have not
+    changed, so nothing else would read it again."""
     store = lookups.store
     copies = {p.path for p in store.problems() if p.message.startswith(_WAITING_FOR_ANOTHER)}
     waiting = sorted(copies - set(changes.deferred))

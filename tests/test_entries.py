@@ -395,17 +395,6 @@ def test_a_copy_edited_then_copied_over_again_is_published_once(site: Site) -> N
     ]
 
 
-def test_a_copy_is_its_own_story_as_soon_as_its_original_is_edited(site: Site) -> None:
-    site.write("a.txt", ARTICLE, mtime=1_700_000_000)
-    site.write("b.txt", ARTICLE, mtime=1_700_000_000)  # `cp a.txt b.txt`
-    site.refresh()
-    site.write("a.txt", ARTICLE.replace("First", "A corrected first"), mtime=1_700_000_100)
-    report = site.refresh()  # b.txt's bytes did not change: it is read again all the same
-    assert (report.added, report.updated, report.removed) == (1, 1, 0)
-    assert sorted(e.path for e in entries(site)) == ["a.txt", "b.txt"]
-    assert report.problems == ()
-
-
 MARKDOWN = "---\ntitle: Talks resume in Geneva\nsection: Europe\n---\n\nDelegations met.\n"
 
 
