@@ -96,6 +96,8 @@ class ChangeSet:
     #: (`unpublished_like`)
     unpublished: dict[str, Entry] = field(default_factory=dict, repr=False)
     _by_body: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    #: entries that files waiting to be applied no longer hold, by body (`_Applier`)
+    leaving: dict[str, list[Entry]] = field(default_factory=dict, repr=False)
     #: a held entry was released, its file read cleanly again: with no entry changed, one left
     #: out of the feeds for want of its text can be shown again
     released: bool = False
@@ -129,15 +131,24 @@ class ChangeSet:
         """An entry removed earlier in this update is published again: its file was renamed."""
         del self.unpublished[entry_id]
 
-    def unpublished_like(self, article: Article) -> Entry | None:
-        """An entry removed in this update with the article's body: a file renamed with its
-        title edited (`git mv` and a fix in one commit) must not make a second entry. Not by
-        title, as inside a file: a daily "Morning briefing" replaced by the next day's is a new
-        story."""
+    def leave(self, entry: Entry) -> None:
+        """`entry` is leaving its file, which waits to be applied (`_Applier`)."""
+        self.leaving.setdefault(entry.body_hash, []).append(entry)
+
+    def unpublished_like(self, article: Article, path: str) -> StoredEntry | None:
+        """An entry removed in this update with the article's body, or leaving another file
+        that is yet to be applied: a file renamed with its title edited (`git mv` and a fix in
+        one commit) or a story moved must not make a second entry. Not by title, as inside a
+        file: a daily "Morning briefing" replaced by the next day's is a new story."""
         for entry_id in self._by_body.get(article.body_hash, ()):
             if entry_id in self.unpublished:
-                return self.unpublished[entry_id]
-        return None
+                return StoredEntry(self.unpublished[entry_id], present=False)
+        leaving = self.leaving.get(article.body_hash, [])
+        entry = next((e for e in leaving if e.path != path), None)
+        if entry is None:
+            return None
+        leaving.remove(entry)  # moved here: its old file no longer lists it
+        return StoredEntry(entry, present=True)
 
 
 def is_ignored(name: str) -> bool:
@@ -610,22 +621,18 @@ def update(
                 _refuse_large(lookups, path, info, known.get(path), settings, changes)
             else:
                 jobs.append(_job(path, info, known.get(path), settings, reread))
-        postponed: list[tuple[_Job, _Read]] = []
+        applier = _Applier(lookups, settings, changes)
         with store.indexes_later() if empty else contextlib.nullcontext():
             for number, (job, read) in enumerate(
                 zip(jobs, _read_all(articles_dir, jobs, settings.reader, workers), strict=True),
                 start=1,
             ):
-                if not empty and len(postponed) < POSTPONED_AT_MOST and _brings(lookups, job, read):
-                    postponed.append((job, read))
-                else:
-                    _apply(lookups, job, read, settings, changes)
+                applier.add(job, read)
                 if progress is not None:
                     progress(number, len(jobs))
-            for job, read in postponed:
-                _apply(lookups, job, read, settings, changes)
+            applier.finish()
         if changes.deferred and settings.settle_ns:
-            _read_once_settled(lookups, articles_dir, known, settings, changes, reread)
+            _read_once_settled(applier, articles_dir, known, changes, reread)
         if changes.unpublished:
             _read_duplicates_again(lookups, articles_dir, settings, changes)
         if reread and not changes.deferred:  # a deferred file must be read again, later
@@ -636,29 +643,63 @@ def update(
     return changes
 
 
-#: files applied after the others of an update (`_brings`), their articles held meanwhile:
-#: a few megabytes. Beyond that (an archive imported), files are applied in path order.
-POSTPONED_AT_MOST = 1_000
+class _Applier:
+    """Applies what files were read to hold, in path order; but a file that brings articles
+    its own entries do not match waits for the others (`WAITING_AT_MOST` at a time): a story
+    moved into it, its title edited, is then known to have left its old file, by the body
+    (`ChangeSet.unpublished_like`), or to be leaving it if that file waits too
+    (`ChangeSet.leaving`)."""
+
+    def __init__(self, lookups: _Lookups, settings: UpdateSettings, changes: ChangeSet) -> None:
+        self.lookups = lookups
+        self.settings = settings
+        self.changes = changes
+        self.waiting: list[tuple[_Job, _Read]] = []
+
+    def add(self, job: _Job, read: _Read) -> None:
+        old = None
+        if not self.lookups.empty and read.articles is not None and _edited(job, read):
+            old = self.lookups.entries_from(job.path, job.known)
+            if len(self._matched(read, old)) < len(read.articles):
+                self.waiting.append((job, read))
+                if len(self.waiting) == WAITING_AT_MOST:
+                    self.finish()  # then the next ones: new files keep their order by path
+                return
+        _apply(self.lookups, job, read, self.settings, self.changes, old)
+
+    def finish(self) -> None:
+        waiting, self.waiting = self.waiting, []
+        for job, read in waiting:
+            if _refuses(list(read.problems)):
+                continue  # what a file in error no longer shows, it holds (`_remove_or_hold`)
+            old = self.lookups.entries_from(job.path, job.known)
+            matched = {id(stored) for stored in self._matched(read, old).values()}
+            for stored in old:
+                if id(stored) not in matched:
+                    self.changes.leave(stored.entry)
+        for job, read in waiting:
+            _apply(self.lookups, job, read, self.settings, self.changes)
+        self.changes.leaving.clear()
+
+    def _matched(self, read: _Read, old: list[StoredEntry]) -> dict[int, StoredEntry]:
+        assert read.articles is not None
+        saved_body = self.lookups.store.saved_body
+        return _match(list(read.articles), old, list(read.problems), saved_body)
 
 
-def _brings(lookups: _Lookups, job: _Job, read: _Read) -> bool:
-    """Whether a file read brings an article that none of its own entries matches: a new
-    story, or one moved here (its title edited) from a file read later in this update. It is
-    applied after them, when the story's removal from there is known (`ChangeSet.
-    unpublished_like`)."""
-    if read.articles is None or (job.known is not None and read.digest == job.known.hash):
-        return False  # the same bytes, read again for the settings: no story came
-    old = lookups.entries_from(job.path, job.known)
-    articles = list(read.articles)
-    matched = _match(articles, old, list(read.problems), lookups.store.saved_body)
-    return len(matched) < len(articles)
+#: files that wait in `_Applier` at most, their articles held meanwhile: a few megabytes
+WAITING_AT_MOST = 1_000
+
+
+def _edited(job: _Job, read: _Read) -> bool:
+    """The file's bytes changed (or it is new): not read again for the settings alone."""
+    return job.known is None or read.digest != job.known.hash
 
 
 def _read_once_settled(
-    lookups: _Lookups,
+    applier: _Applier,
     articles_dir: Path,
     known: dict[str, FileSignature],
-    settings: UpdateSettings,
     changes: ChangeSet,
     reread: bool,
 ) -> None:
@@ -667,6 +708,7 @@ def _read_once_settled(
     A file copied in just before the refresh is then published by this refresh, not the next
     one; a file that is still changing stays deferred (and keeps what it published before).
     """
+    settings = applier.settings
     waiting, changes.deferred = changes.deferred, []
     fresh: dict[str, FileStat] = {}
     for path in waiting:
@@ -683,8 +725,8 @@ def _read_once_settled(
             changes.deferred.append(path)  # gone or still changing: a later scan decides
             continue
         job = _job(path, info, known.get(path), settings, reread)
-        read = _read_file(articles_dir, job, settings.reader)
-        _apply(lookups, job, read, settings, changes)
+        applier.add(job, _read_file(articles_dir, job, settings.reader))
+    applier.finish()
 
 
 def _read_duplicates_again(
@@ -802,8 +844,10 @@ def _apply(
     read: _Read,
     settings: UpdateSettings,
     changes: ChangeSet,
+    old: list[StoredEntry] | None = None,
 ) -> None:
-    """Bring the store in line with what one file was found to hold."""
+    """Bring the store in line with what one file was found to hold. `old`: its entries, when
+    the caller asked for them already."""
     store = lookups.store
     path, info = job.path, job.info
     if read.digest is None:
@@ -818,10 +862,12 @@ def _apply(
         return  # touched, not changed
     problems = list(read.problems)
     articles = list(read.articles)
+    if old is None:
+        old = lookups.entries_from(path, job.known)
     # Edited, or read again unchanged because the config changed (a section taken out)?
-    edited = job.known is None or read.digest != job.known.hash
+    edited = _edited(job, read)
     gone = _replace_file_entries(
-        lookups, path, articles, changes, settings, info, job.known, problems, edited
+        lookups, path, articles, old, changes, settings, info, problems, edited
     )
     if gone:
         _remove_or_hold(lookups, gone, problems, changes, edited)
@@ -878,16 +924,15 @@ def _replace_file_entries(
     lookups: _Lookups,
     path: str,
     articles: list[Article],
+    old: list[StoredEntry],
     changes: ChangeSet,
     settings: UpdateSettings,
     info: FileStat,
-    known: FileSignature | None,
     problems: list[Problem],
     edited: bool,
 ) -> list[Entry]:
     """Match the file's new articles to its old entries, so that ids survive edits; the old
     entries left unmatched. `edited`: the file's bytes changed (not only the settings)."""
-    old = lookups.entries_from(path, known)
     matches = _match(articles, old, problems, lookups.store.saved_body)
     returning: dict[int, StoredEntry] = {}
     if len(matches) < len(articles):
@@ -914,8 +959,7 @@ def _replace_file_entries(
             if previous is not None and previous.entry.id in kept:
                 previous = None  # given to another article of the file already
             if previous is None and article.id is None:
-                renamed = changes.unpublished_like(article)
-                previous = None if renamed is None else StoredEntry(renamed, present=False)
+                previous = changes.unpublished_like(article, path)
             if previous is None and article.id is None:
                 previous = lookups.moved_here(article)
         owner = None if previous or article.id is None else lookups.id_owner(article.id)

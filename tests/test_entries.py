@@ -1034,8 +1034,17 @@ def test_an_article_of_a_section_taken_out_is_refused_not_glued_to_the_one_above
     assert only_section(site, "Europe") == paris
 
 
+@pytest.mark.parametrize(
+    ("left", "mtime"),
+    [
+        (OTHER, 1_700_000_100),
+        (OTHER + "\nAsia\nA new story\n\nJust in.\n", 1_700_000_100),
+        (OTHER, None),  # written just now (`git pull && feedsvc refresh`): read once settled
+    ],
+    ids=["moved", "its old file gains a story too", "just written"],
+)
 def test_a_story_moved_to_a_file_read_before_its_own_and_retitled_keeps_its_id(
-    site: Site,
+    site: Site, left: str, mtime: float | None
 ) -> None:
     # One refresh reads both files, the story's new one first (by path): its addition must
     # wait for its removal from the other.
@@ -1045,10 +1054,11 @@ def test_a_story_moved_to_a_file_read_before_its_own_and_retitled_keeps_its_id(
     site.write("b.txt", OTHER + "\n" + story, mtime=1_700_000_000)
     site.refresh()
     before = {e.title: e for e in entries(site)}["Berlin approves new defence budget"]
-    site.write("a.txt", rome + "\n" + story.replace("new", "record"), mtime=1_700_000_100)
-    site.write("b.txt", OTHER, mtime=1_700_000_100)
+    mtime = time.time() if mtime is None else mtime
+    site.write("a.txt", rome + "\n" + story.replace("new", "record"), mtime=mtime)
+    site.write("b.txt", left, mtime=mtime)
     report = site.refresh()
-    assert (report.added, report.updated, report.removed) == (0, 1, 0)
+    assert (report.added, report.updated, report.removed) == (left.count("\nAsia\n"), 1, 0)
     after = {e.id: e for e in entries(site)}[before.id]
     assert (after.title, after.slug, after.published, after.path) == (
         "Berlin approves record defence budget",
@@ -1082,3 +1092,18 @@ def test_a_section_found_with_allow_new_sections_changes_how_no_other_file_reads
     assert site.refresh().added == 2
     report = site.refresh()
     assert (report.files_read, report.published) == (0, False)
+
+
+def test_files_that_wait_for_the_others_keep_their_order_by_path(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # New files wait for the rest of their refresh, a batch at a time (an import of thousands):
+    # files saved at one instant are still dated in path order, the later the newer.
+    site.write("a.txt", ARTICLE, mtime=1_700_000_000)
+    site.refresh()
+    monkeypatch.setattr(corpus, "WAITING_AT_MOST", 2)
+    for number in range(5):
+        site.write(f"n{number}.txt", f"Asia\nStory {number}\n\nBody {number}.\n", 1_700_000_100)
+    assert site.refresh().added == 5
+    newest_first = [e.path for e in entries(site) if e.section == "Asia"]
+    assert newest_first == ["n4.txt", "n3.txt", "n2.txt", "n1.txt", "n0.txt"]
