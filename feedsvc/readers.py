@@ -523,9 +523,16 @@ def _headline_at(lines: list[str], index: int, end: int) -> tuple[re.Match[str],
     ago", "<headline>"), if one is there, before `end`."""
     if index + 2 >= end or lines[index].strip() != "-":
         return None
-    match = _AGE.match(lines[index + 1].strip())
+    match = _age_line(lines[index + 1])
     title = lines[index + 2].strip()
     return (match, title) if match is not None and title else None
+
+
+def _age_line(line: str) -> re.Match[str] | None:
+    """`<Section><age>` ("Europe2 weeks ago"), the section a few capitalised words: a sentence
+    that ends in "today" ("The final communique was published today") is no age line."""
+    match = _AGE.match(line.strip())
+    return match if match is not None and _reads_like_a_name(match["section"].strip()) else None
 
 
 def _related_block(
@@ -534,11 +541,7 @@ def _related_block(
     """Where the related-headlines block in lines[after:end] starts (`end`: no block), and its
     headlines."""
     start = next(
-        (
-            i
-            for i in range(after, end - 1)
-            if lines[i].strip() == "-" and _AGE.match(lines[i + 1].strip())
-        ),
+        (i for i in range(after, end - 1) if lines[i].strip() == "-" and _age_line(lines[i + 1])),
         end,
     )
     headlines: list[RelatedHeadline] = []

@@ -60,6 +60,12 @@ def test_the_related_block_is_data_not_an_entry() -> None:
     assert all(a.related == related for a in result.articles)
 
 
+def test_a_sentence_ending_in_today_after_a_dash_is_body_not_a_related_headline() -> None:
+    body = "Leaders left Brussels.\n-\nThe final communique was published today\nTalks resume."
+    (article,) = read(f"Europe\nSummit ends without a deal\n\n{body}\n").articles
+    assert (article.body, article.related) == (body, ())
+
+
 def test_a_related_block_belongs_to_the_articles_above_it() -> None:
     first = "Europe\nFirst story\n\nBody one.\n-\nAsia2 weeks ago\nAn older headline\n"
     second = "Asia\nSecond story\n\nBody two.\n-\nEurope3 days ago\nA related headline\n"
