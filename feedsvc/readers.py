@@ -595,7 +595,8 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
     if fence not in ("+++", "---"):
         report.add(1, "error", "no front matter; start the file with '---' (YAML) or '+++' (TOML)")
         return []
-    close = next((i for i in range(1, len(lines)) if lines[i].strip() == fence), None)
+    # At the start of its line: an indented `---` is inside a value (a YAML block string).
+    close = next((i for i in range(1, len(lines)) if lines[i].rstrip() == fence), None)
     if close is None:
         report.add(1, "error", f"the front matter opened with {fence!r} is never closed")
         return []
@@ -688,13 +689,14 @@ def _say_comments(lines: list[str], first: int, report: _Report) -> None:
 
 def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, Any] | None:
     meta: Any
+    by_pyyaml = False
     try:
         if fence == "+++":
             meta = tomllib.loads(source)
         else:
             meta = _flat_yaml(source)
             if meta is None:
-                meta = yaml.load(source, _YamlLoader)
+                meta, by_pyyaml = yaml.load(source, _YamlLoader), True
     except tomllib.TOMLDecodeError as e:
         # Before Python 3.14 the position is only in the message: "... (at line 3, column 12)"
         at = _TOML_AT.search(str(e))
@@ -713,6 +715,8 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None
         problem = getattr(e, "problem", None) or str(e)
+        if problem.startswith("mapping values are not allowed"):  # title: Ukraine: talks resume
+            problem += "; quote a value that holds ': ' (title: \"Ukraine: talks resume\")"
         report.add(line, "error", f"invalid YAML front matter: {problem}")
         return None
     if meta is None:
@@ -720,7 +724,16 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
     if not isinstance(meta, dict):
         report.add(2, "error", "the front matter must be a mapping of keys to values")
         return None
-    if fence != "+++" and _aliased(meta):
+    twice = _keys_given_twice(source) if by_pyyaml else None  # `_flat_yaml` has none
+    if twice is not None:
+        key, first, second = twice
+        message = (
+            f"invalid YAML front matter: {key!r} is given twice, on lines {first} and {second} "
+            "(YAML would keep the last in silence); keep one"
+        )
+        report.add(second, "error", message)
+        return None
+    if by_pyyaml and _aliased(meta):
         message = (
             "invalid YAML front matter: an alias (*name) repeats a list or mapping; write the "
             "value out (anchors and aliases can make a few lines stand for billions of values)"
@@ -743,6 +756,24 @@ def _aliased(meta: dict[str, Any]) -> bool:
             seen.add(id(value))
             waiting.extend(value.values() if isinstance(value, dict) else value)
     return False
+
+
+def _keys_given_twice(source: str) -> tuple[str, int, int] | None:
+    """A top-level key (at the start of its line) written twice, and its two lines."""
+    first: dict[str, int] = {}
+    for number, line in enumerate(source.split("\n"), start=2):
+        found = _TOP_KEY.match(line)
+        if found is None:
+            continue
+        key = found.group(1)
+        if key in first:
+            return key, first[key], number
+        first[key] = number
+    return None
+
+
+#: `key:` at the start of a line, quoted or not: a top-level key of the front matter
+_TOP_KEY = re.compile(r"""['"]?([^\s'"#:\-{}\[\],&*!|>%@`][^'":]*?)['"]?\s*:(?:\s|$)""")
 
 
 def _first_alias(source: str) -> int | None:
@@ -795,7 +826,7 @@ def _flat_yaml(source: str) -> dict[str, Any] | None:
         if match is None:
             return None
         key, value = match.groups()
-        if key not in _FIELDS or _NOT_FLAT.search(value) or not value.isprintable():
+        if key not in _FIELDS or key in meta or _NOT_FLAT.search(value) or not value.isprintable():
             return None
         implicit = itertools.chain(_IMPLICIT.get(value[0], ()), _IMPLICIT.get(None, ()))
         tag = next((tag for tag, pattern in implicit if pattern.match(value)), _STR_TAG)
@@ -829,10 +860,15 @@ class _FrontMatter:
         self.failed = False
         for key in meta:
             if key not in _FIELDS:
+                known = (
+                    f"keys are lower-case: {str(key).lower()!r}"
+                    if str(key).lower() in _FIELDS
+                    else f"known: {', '.join(_FIELDS)}"
+                )
                 self.report.add(
                     self.line(str(key)),
                     "warning",
-                    f"unknown front-matter key {key!r} ignored (known: {', '.join(_FIELDS)})",
+                    f"unknown front-matter key {key!r} ignored ({known})",
                 )
 
     def line(self, key: str) -> int | None:

@@ -539,6 +539,16 @@ def test_markdown_nested_deep_keeps_the_rest_of_the_article() -> None:
         ("title: T\nsection: Asia\nid: not a uri", 4, "front-matter 'id' must be an absolute URI"),
         ("section: Asia", 1, "front-matter 'title' is required"),
         ("title: [unclosed\nsection: Asia", 3, "invalid YAML front matter"),
+        (
+            "title: Ukraine: talks resume\nsection: Asia",
+            2,
+            "quote a value that holds ': ' (title: \"Ukraine: talks resume\")",
+        ),
+        (
+            "title: First\nsection: Asia\ntitle: Second",  # YAML keeps the last, unsaid
+            4,
+            "'title' is given twice, on lines 2 and 4 (YAML would keep the last in silence)",
+        ),
         # anchors and aliases: a list holding itself, a few lines standing for 2**24 values
         ('title: "a \\\\ b"\nsection: Asia\nx: &a [*a]', 4, "an alias (*name) repeats a list"),
         (
@@ -559,6 +569,17 @@ def test_yaml_surprises_are_reported_not_published(
     assert any(
         expected in p.message and (p.line, p.severity) == (line, "error") for p in result.problems
     ), messages(result)
+
+
+def test_an_indented_fence_is_inside_a_value_and_a_capitalised_key_is_said() -> None:
+    summary = "summary: |\n  Line one\n  ---\n  Line three\n"
+    result = read(f"---\nTitle: T\ntitle: T\nsection: Asia\n{summary}---\nBody.\n", "c.md")
+    assert [(a.summary, a.body) for a in result.articles] == [
+        ("Line one\n---\nLine three", "Body.")
+    ]
+    assert messages(result) == [
+        "2:warning:unknown front-matter key 'Title' ignored (keys are lower-case: 'title')"
+    ]
 
 
 def test_deeply_nested_front_matter_is_read_without_recursing() -> None:
