@@ -14,6 +14,7 @@ import itertools
 import logging
 import re
 import tomllib
+import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -399,6 +400,38 @@ def _reads_like_a_title(line: str) -> bool:
 _MARKUP = re.compile(r"<[/A-Za-z]|&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z]+);?")
 
 
+def _check_title(title: str, line: int | None, report: _Report) -> bool:
+    """Whether the title can be published: one a reader can see (`str.strip` keeps a zero-width
+    space, a Hangul filler). Its markup and a direction override are said."""
+    if all(_unseen(character) for character in title):
+        message = f"the title {title!r} shows nothing, only invisible characters; write a title"
+        report.add(line, "error", message)
+        return False
+    if any(character in _OVERRIDES for character in title):
+        report.add(
+            line,
+            "warning",
+            "the title holds a direction override (U+202D or U+202E): it turns the text after it "
+            "around in readers' lists and in the page's title; remove it",
+        )
+    _say_markup(title, line, report)
+    return True
+
+
+def _unseen(character: str) -> bool:
+    return (
+        character.isspace()
+        or unicodedata.category(character) in ("Cf", "Cc", "Zs")
+        or character in _BLANKS
+    )
+
+
+#: letters and symbols drawn as nothing: Hangul fillers, the braille blank
+_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+#: the bidirectional overrides ("Trojan source"); embeddings and isolates are ordinary RTL text
+_OVERRIDES = frozenset("\u202d\u202e")
+
+
 def _say_markup(title: str, line: int | None, report: _Report) -> None:
     """A title is plain text: '<em>' in it is taken as markup by RSS readers (the RSS Best
     Practices Profile lets them), and shown as written by Atom and JSON Feed ones."""
@@ -470,7 +503,8 @@ def _text_article(
     if not title:
         report.add(title_line, "error", "the title is empty after removing control characters")
         return None
-    _say_markup(title, title_line, report)
+    if not _check_title(title, title_line, report):
+        return None
     return Article(
         path=path,
         line=start + 1,
@@ -615,8 +649,8 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
         _say_comments(lines, close + 1, report)
     section = fields.section()
     title = fields.text("title", required=True, single_line=True)
-    if title:
-        _say_markup(title, fields.line("title"), report)
+    if title and not _check_title(title, fields.line("title"), report):
+        title = None
     article_fields = {
         "date": fields.datetime("date"),
         "updated": fields.datetime("updated"),

@@ -571,6 +571,28 @@ def test_yaml_surprises_are_reported_not_published(
     ), messages(result)
 
 
+@pytest.mark.parametrize("title", ["\u200b", "\u2800\u3164", " \u2060 "])
+@pytest.mark.parametrize("name", ["a.txt", "a.md"])
+def test_a_title_of_invisible_characters_is_refused(name: str, title: str) -> None:
+    text = f"Asia\n{title}\n\nBody.\n" if name == "a.txt" else f"---\ntitle: '{title}'\n"
+    result = read(text + ("" if name == "a.txt" else "section: Asia\n---\nBody.\n"), name)
+    assert result.articles == ()
+    assert messages(result) == [
+        f"2:error:the title {title.strip()!r} shows nothing, only invisible characters; "
+        "write a title"
+    ]
+
+
+def test_a_direction_override_in_a_title_is_said() -> None:
+    result = read("Asia\nA \u202eclaim\n\nBody.\n")
+    assert [a.title for a in result.articles] == ["A \u202eclaim"]
+    assert messages(result) == [
+        "2:warning:the title holds a direction override (U+202D or U+202E): it turns the text "
+        "after it around in readers' lists and in the page's title; remove it"
+    ]
+    assert read("Asia\nعربي \u2067x\u2069\n\nBody.\n").problems == ()  # an isolate: ordinary
+
+
 def test_an_indented_fence_is_inside_a_value_and_a_capitalised_key_is_said() -> None:
     summary = "summary: |\n  Line one\n  ---\n  Line three\n"
     result = read(f"---\nTitle: T\ntitle: T\nsection: Asia\n{summary}---\nBody.\n", "c.md")
