@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from yaml.constructor import SafeConstructor
-from yaml.nodes import ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 from yaml.resolver import Resolver
 
 from feedsvc.config import Config
@@ -723,13 +723,21 @@ def _say_comments(lines: list[str], first: int, report: _Report) -> None:
 def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, Any] | None:
     meta: Any
     by_pyyaml = False
+    twice = None
     try:
         if fence == "+++":
             meta = tomllib.loads(source)
         else:
             meta = _flat_yaml(source)
             if meta is None:
-                meta, by_pyyaml = yaml.load(source, _YamlLoader), True
+                by_pyyaml = True
+                loader = _YamlLoader(source)
+                try:  # what `yaml.load` does, the keys looked at on the way
+                    node = loader.get_single_node()
+                    twice = _keys_given_twice(node)
+                    meta = None if node is None else loader.construct_document(node)
+                finally:
+                    loader.dispose()
     except tomllib.TOMLDecodeError as e:
         # Before Python 3.14 the position is only in the message: "... (at line 3, column 12)"
         at = _TOML_AT.search(str(e))
@@ -757,8 +765,7 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
     if not isinstance(meta, dict):
         report.add(2, "error", "the front matter must be a mapping of keys to values")
         return None
-    twice = _keys_given_twice(source) if by_pyyaml else None  # `_flat_yaml` has none
-    if twice is not None:
+    if twice is not None:  # `_flat_yaml` reads no key twice: PyYAML is asked then
         key, first, second = twice
         message = (
             f"invalid YAML front matter: {key!r} is given twice, on lines {first} and {second} "
@@ -791,22 +798,19 @@ def _aliased(meta: dict[str, Any]) -> bool:
     return False
 
 
-def _keys_given_twice(source: str) -> tuple[str, int, int] | None:
-    """A top-level key (at the start of its line) written twice, and its two lines."""
+def _keys_given_twice(node: Node | None) -> tuple[str, int, int] | None:
+    """A top-level key written twice, and its two lines (YAML keeps the last in silence)."""
+    if not isinstance(node, MappingNode):
+        return None
     first: dict[str, int] = {}
-    for number, line in enumerate(source.split("\n"), start=2):
-        found = _TOP_KEY.match(line)
-        if found is None:
+    for key, _ in node.value:
+        if not isinstance(key, ScalarNode):
             continue
-        key = found.group(1)
-        if key in first:
-            return key, first[key], number
-        first[key] = number
+        line = key.start_mark.line + 2  # below the opening ---
+        if key.value in first:
+            return key.value, first[key.value], line
+        first[key.value] = line
     return None
-
-
-#: `key:` at the start of a line, quoted or not: a top-level key of the front matter
-_TOP_KEY = re.compile(r"""['"]?([^\s'"#:\-{}\[\],&*!|>%@`][^'":]*?)['"]?\s*:(?:\s|$)""")
 
 
 def _first_alias(source: str) -> int | None:
