@@ -773,39 +773,43 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
         )
         report.add(second, "error", message)
         return None
-    if by_pyyaml and _aliased(meta):
+    if by_pyyaml and _values_in(meta) > _VALUES_AT_MOST:
         message = (
-            "invalid YAML front matter: an alias (*name) repeats a list or mapping; write the "
-            "value out (anchors and aliases can make a few lines stand for billions of values)"
+            f"invalid YAML front matter: its aliases (*name) stand for over {_VALUES_AT_MOST:,} "
+            "values (or for one that holds itself); write the values out"
         )
         report.add(_first_alias(source), "error", message)
         return None
     return meta
 
 
-def _aliased(meta: dict[str, Any]) -> bool:
-    """Whether a list or mapping occurs twice in what YAML built: only an alias (`*name`) makes
-    one, and one that holds itself, or aliases of aliases, would take forever to walk."""
-    seen: set[int] = set()
+def _values_in(meta: dict[str, Any]) -> int:
+    """How many values the front matter holds, counted up to just over `_VALUES_AT_MOST`.
+    Aliases (`*name`) repeat lists and mappings without copying them: one that holds itself,
+    or aliases of aliases (a few lines for billions of values), would take forever to walk."""
+    count = 0
     waiting: list[object] = [meta]  # not recursive: 500 nested lists are valid YAML
-    while waiting:
+    while waiting and count <= _VALUES_AT_MOST:
         value = waiting.pop()
+        count += 1
         if isinstance(value, list | dict):
-            if id(value) in seen:
-                return True
-            seen.add(id(value))
             waiting.extend(value.values() if isinstance(value, dict) else value)
-    return False
+    return count
+
+
+#: far more than any front matter holds (a list of tags, an alias repeating it)
+_VALUES_AT_MOST = 10_000
 
 
 def _keys_given_twice(node: Node | None) -> tuple[str, int, int] | None:
-    """A top-level key written twice, and its two lines (YAML keeps the last in silence)."""
+    """A top-level key feedsvc reads written twice, and its two lines (YAML keeps the last in
+    silence)."""
     if not isinstance(node, MappingNode):
         return None
     first: dict[str, int] = {}
     for key, _ in node.value:
-        if not isinstance(key, ScalarNode):
-            continue
+        if not isinstance(key, ScalarNode) or key.value not in _FIELDS:
+            continue  # a key feedsvc ignores (an exporter's `layout`, a merge `<<`) may repeat
         line = key.start_mark.line + 2  # below the opening ---
         if key.value in first:
             return key.value, first[key.value], line

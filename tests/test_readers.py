@@ -550,13 +550,17 @@ def test_markdown_nested_deep_keeps_the_rest_of_the_article() -> None:
             "'title' is given twice, on lines 2 and 4 (YAML would keep the last in silence)",
         ),
         # anchors and aliases: a list holding itself, a few lines standing for 2**24 values
-        ('title: "a \\\\ b"\nsection: Asia\nx: &a [*a]', 4, "an alias (*name) repeats a list"),
+        (
+            'title: "a \\\\ b"\nsection: Asia\nx: &a [*a]',
+            4,
+            "its aliases (*name) stand for over 10,000 values",
+        ),
         (
             "title: T\nsection: Asia\nl0: &l0 [x, x]\n"
             + "".join(f"l{n}: &l{n} [*l{n - 1}, *l{n - 1}]\n" for n in range(1, 24))
             + "tags: *l23",
             5,
-            "an alias (*name) repeats a list",
+            "its aliases (*name) stand for over 10,000 values",
         ),
         ("title: T\nsection: Asia\nauthor: A\x07", 4, "character U+0007 is refused"),
     ],
@@ -591,6 +595,16 @@ def test_a_direction_override_in_a_title_is_said() -> None:
         "after it around in readers' lists and in the page's title; remove it"
     ]
     assert read("Asia\nعربي \u2067x\u2069\n\nBody.\n").problems == ()  # an isolate: ordinary
+
+
+def test_aliases_keys_feedsvc_ignores_and_merges_are_read_as_yaml_reads_them() -> None:
+    front = (
+        "_d: &d\n  author: Jane\n_e: &e\n  summary: S\n"  # anchors, merged twice below
+        "layout: post\ntitle: T\nsection: Asia\ntags: &t [a, b]\nlayout: page\n<<: *d\n<<: *e\n"
+        "keywords: *t\n"  # an alias repeating a list: a few values, not billions
+    )
+    (article,) = read(f"---\n{front}---\nBody.\n", "c.md").articles
+    assert (article.author, article.summary, article.tags) == ("Jane", "S", ("a", "b"))
 
 
 def test_an_indented_fence_is_inside_a_value_and_a_capitalised_key_is_said() -> None:
