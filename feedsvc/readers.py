@@ -562,10 +562,14 @@ def _headline_at(lines: list[str], index: int, end: int) -> tuple[re.Match[str],
 
 
 def _age_line(line: str) -> re.Match[str] | None:
-    """`<Section><age>` ("Europe2 weeks ago"), the section a few capitalised words: a sentence
-    that ends in "today" ("The final communique was published today") is no age line."""
+    """`<Section><age>` ("Europe2 weeks ago", "U.S.2 days ago", in any script): a few
+    words before the age, not starting lower-case. A sentence that ends in "today" ("The
+    final communique was published today") is no age line."""
     match = _AGE.match(line.strip())
-    return match if match is not None and _reads_like_a_name(match["section"].strip()) else None
+    if match is None:
+        return None
+    section = match["section"].strip()
+    return match if len(section.split()) <= 4 and not section[:1].islower() else None
 
 
 def _related_block(
@@ -704,20 +708,27 @@ def _say_relative_images(lines: list[str], first: int, report: _Report) -> None:
 def _say_comments(lines: list[str], first: int, report: _Report) -> None:
     """Raw HTML is off: an editor's `<!-- note -->` is published as text, for every reader to
     see. One in a code block is code, shown on purpose."""
-    fenced = None  #: the fence of the code block the line is in
+    fence = ""  #: the fence of the code block the line is in
     for number, line in enumerate(lines[first:], start=first + 1):
-        text = line.lstrip()
-        if fenced is not None:
-            fenced = None if text.startswith(fenced) else fenced
-        elif text.startswith(("```", "~~~")):
-            fenced = text[:3]
-        elif text.startswith("<!--") and len(line) - len(text) < 4:  # 4 spaces: code
+        text = line.expandtabs(4).lstrip()
+        indent = len(line.expandtabs(4)) - len(text)
+        found = _FENCE.match(text) if indent < 4 else None
+        if fence:  # closed by the same character, as many or more times, and nothing else
+            if found and found["fence"].startswith(fence) and not found["info"].strip():
+                fence = ""
+        elif found:
+            fence = found["fence"]
+        elif text.startswith("<!--") and indent < 4:  # 4 spaces in: code
             report.add(
                 number,
                 "warning",
                 "an HTML comment is published as text, for readers to see (raw HTML is off); "
                 "remove it, or keep notes out of the article",
             )
+
+
+#: a CommonMark code fence: three or more backticks or tildes, then an info string
+_FENCE = re.compile(r"(?P<fence>`{3,}|~{3,})(?P<info>.*)")
 
 
 def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, Any] | None:

@@ -66,6 +66,17 @@ def test_a_sentence_ending_in_today_after_a_dash_is_body_not_a_related_headline(
     assert (article.body, article.related) == (body, ())
 
 
+@pytest.mark.parametrize(
+    "section",
+    ["Middle East", "U.S.", "Latin America & Caribbean", "Film, TV & Music", "العالم", "国际"],
+)
+def test_related_headlines_of_sections_named_any_way_are_read(section: str) -> None:
+    text = f"Europe\nTalks resume\n\nFirst paragraph.\n-\n{section}2 days ago\nThe bill passes\n"
+    (article,) = read(text).articles
+    assert article.body == "First paragraph."
+    assert [(r.section, r.title) for r in article.related] == [(section, "The bill passes")]
+
+
 def test_a_related_block_belongs_to_the_articles_above_it() -> None:
     first = "Europe\nFirst story\n\nBody one.\n-\nAsia2 weeks ago\nAn older headline\n"
     second = "Asia\nSecond story\n\nBody two.\n-\nEurope3 days ago\nA related headline\n"
@@ -506,6 +517,20 @@ def test_an_html_comment_in_markdown_is_said_since_it_is_published_as_text() -> 
         "remove it, or keep notes out of the article"
     ]
     assert "&lt;!-- ask legal --&gt;" in to_html(result.articles[0].body, "markdown", "https://x/")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "````markdown\n```html\n<!-- c -->\n```\n````",  # a longer fence holds a shorter one
+        "```\n```python\n<!-- c -->\n```",  # a fence with an info string closes nothing
+        "\t<!-- c -->",  # a tab in: indented code
+    ],
+    ids=["longer fence", "info string", "tab"],
+)
+def test_an_html_comment_in_code_is_not_said(code: str) -> None:
+    result = read(f"---\ntitle: T\nsection: Asia\n---\nText.\n\n{code}\n\n<!-- said -->\n", "c.md")
+    assert [m.split(":")[0] for m in messages(result)] == [str(9 + code.count("\n"))]
 
 
 def test_markdown_nested_deep_keeps_the_rest_of_the_article() -> None:
