@@ -951,9 +951,8 @@ def _replace_file_entries(
             # Exactly an article published from elsewhere: a copy, or one edited into a copy
             # (`cp a b` over an edited b), which takes its entry with it.
             twin, copies = lookups.with_content(article.content_hash)
-            older = None if twin or edited or previous else _older_copy_of(lookups, article)
-            if twin is not None or older is not None:
-                problems.append(_duplicate(article, twin or f"{older}{_BEFORE_ITS_EDIT}"))
+            if twin is not None:
+                problems.append(_duplicate(article, twin))
                 continue
         if previous is None:
             previous = _earlier_copy(lookups, article, copies) or returning.get(ordinal)
@@ -1390,34 +1389,8 @@ def _id_taken(article: Article, other: str) -> Problem:
     return _about(article, "error", message)
 
 
-def _older_copy_of(lookups: _Lookups, article: Article) -> str | None:
-    """The file an article was a copy of when its file was last read, if that file's article is
-    the same story still (`_same_story`, or the same body): the copy, read again unchanged
-    (for the settings, say), is an older copy of it, not a second story. Never after the copy
-    is edited: a file copied as a template and rewritten is a story of its own."""
-    if lookups.empty:
-        return None
-    for said in lookups.store.problems(article.path):
-        if said.line != article.line or not said.message.startswith(_DUPLICATE_OF):
-            continue
-        original = said.message.removeprefix(_DUPLICATE_OF).removesuffix(_PUBLISHED_ONCE)
-        original = original.removesuffix(_BEFORE_ITS_EDIT)
-        for stored in lookups.store.entries_from(original):
-            entry = stored.entry
-            if entry.section == article.section and (
-                entry.body_hash == article.body_hash
-                or _same_story(entry, article, lookups.store.saved_body)
-            ):
-                return original
-    return None
-
-
-_PUBLISHED_ONCE = "; published once, from there"
-_BEFORE_ITS_EDIT = " before its last edit"
-
-
 def _duplicate(article: Article, original: str) -> Problem:
-    return _about(article, "warning", f"{_DUPLICATE_OF}{original}{_PUBLISHED_ONCE}")
+    return _about(article, "warning", f"{_DUPLICATE_OF}{original}; published once, from there")
 
 
 def _entry_for(

@@ -381,43 +381,6 @@ def test_check_names_the_copy_that_a_refresh_does_not_publish(site: Site) -> Non
     assert [str(p) for p in check_files(site.config())[2]] == [f"a.txt:1: {said}"]
 
 
-@pytest.mark.parametrize(
-    "edit",
-    [("First paragraph", "A corrected first paragraph"), ("Original title", "Original titles")],
-    ids=["body", "title"],
-)
-def test_a_copy_read_again_after_its_original_was_edited_stays_a_copy(
-    site: Site, edit: tuple[str, str]
-) -> None:
-    # `cp a.txt a-backup.txt`, then a.txt corrected: the backup is an older copy of the same
-    # story, not a second one, when a settings change reads every file again.
-    site.write("a.txt", ARTICLE, mtime=1_700_000_000)
-    site.refresh()
-    site.write("a-backup.txt", ARTICLE, mtime=1_700_000_050)
-    site.refresh()
-    site.write("a.txt", ARTICLE.replace(*edit), mtime=1_700_000_100)
-    site.refresh()
-    timezone = config_text().replace('timezone = "Europe/Paris"', 'timezone = "Europe/Berlin"')
-    site.config_path.write_text(timezone, "utf-8")
-    report = site.refresh()
-    assert report.files_read == 2 and report.added == 0
-    assert only(site).path == "a.txt"
-    assert [str(p) for p in report.problems] == [
-        "a-backup.txt:1: warning: same section, title and body as a.txt before its last edit; "
-        "published once, from there"
-    ]
-
-
-def test_a_copy_rewritten_into_a_story_of_its_own_is_published(site: Site) -> None:
-    site.write("a.txt", ARTICLE, mtime=1_700_000_000)
-    site.refresh()
-    site.write("b.txt", ARTICLE, mtime=1_700_000_050)  # a template, copied
-    site.refresh()
-    rewritten = ARTICLE.replace("Original title", "Another title").replace("First", "New first")
-    site.write("b.txt", rewritten, mtime=1_700_000_100)  # "Second paragraph." kept
-    assert site.refresh().added == 1
-
-
 def test_a_copy_edited_then_copied_over_again_is_published_once(site: Site) -> None:
     site.write("a.txt", ARTICLE, mtime=1_700_000_000)
     site.write("b.txt", ARTICLE.replace("First", "An edited first"), mtime=1_700_000_000)
