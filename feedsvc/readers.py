@@ -784,32 +784,38 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
         )
         report.add(second, "error", message)
         return None
-    if by_pyyaml and _values_in(meta) > _VALUES_AT_MOST:
+    if by_pyyaml and "*" in source and _size_of(meta) > _SIZE_AT_MOST:
         message = (
-            f"invalid YAML front matter: its aliases (*name) stand for over {_VALUES_AT_MOST:,} "
-            "values (or for one that holds itself); write the values out"
+            "invalid YAML front matter: its aliases (*name) stand for over "
+            f"{_SIZE_AT_MOST:,} values and characters (or for a value that holds itself); "
+            "write the values out"
         )
         report.add(_first_alias(source), "error", message)
         return None
     return meta
 
 
-def _values_in(meta: dict[str, Any]) -> int:
-    """How many values the front matter holds, counted up to just over `_VALUES_AT_MOST`.
-    Aliases (`*name`) repeat lists and mappings without copying them: one that holds itself,
-    or aliases of aliases (a few lines for billions of values), would take forever to walk."""
-    count = 0
+def _size_of(meta: dict[str, Any]) -> int:
+    """The values and characters the front matter holds, counted up to just over
+    `_SIZE_AT_MOST`. Aliases (`*name`) repeat a value without copying it: one that holds itself,
+    or aliases of aliases (a few lines for billions of values), would take forever to walk, and
+    a long string repeated would be gigabytes of tags."""
+    size = 0
     waiting: list[object] = [meta]  # not recursive: 500 nested lists are valid YAML
-    while waiting and count <= _VALUES_AT_MOST:
+    while waiting and size <= _SIZE_AT_MOST:
         value = waiting.pop()
-        count += 1
-        if isinstance(value, list | dict):
-            waiting.extend(value.values() if isinstance(value, dict) else value)
-    return count
+        if isinstance(value, str):
+            size += len(value)
+        elif isinstance(value, list | dict):
+            items = list(value.values() if isinstance(value, dict) else value)
+            size += len(items)
+            if size <= _SIZE_AT_MOST:  # never more waiting than the limit
+                waiting.extend(items)
+    return size
 
 
-#: far more than any front matter holds (a list of tags, an alias repeating it)
-_VALUES_AT_MOST = 10_000
+#: far more than any front matter with aliases holds (a tags list repeated under another key)
+_SIZE_AT_MOST = 1_000_000
 
 
 def _keys_given_twice(node: Node | None) -> tuple[str, int, int] | None:

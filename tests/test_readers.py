@@ -570,6 +570,11 @@ def test_markdown_nested_deep_keeps_the_rest_of_the_article() -> None:
             "quote a value that holds ': ' (title: \"Ukraine: talks resume\")",
         ),
         (
+            "title: T\nsection: Asia\n_s: &s " + "x" * 1000 + "\ntags: [" + "*s, " * 1000 + "*s]",
+            5,
+            "its aliases (*name) stand for over 1,000,000 values and characters",
+        ),
+        (
             "title: First\nsection: Asia\ntitle: Second",  # YAML keeps the last, unsaid
             4,
             "'title' is given twice, on lines 2 and 4 (YAML would keep the last in silence)",
@@ -578,14 +583,14 @@ def test_markdown_nested_deep_keeps_the_rest_of_the_article() -> None:
         (
             'title: "a \\\\ b"\nsection: Asia\nx: &a [*a]',
             4,
-            "its aliases (*name) stand for over 10,000 values",
+            "its aliases (*name) stand for over 1,000,000 values and characters",
         ),
         (
             "title: T\nsection: Asia\nl0: &l0 [x, x]\n"
             + "".join(f"l{n}: &l{n} [*l{n - 1}, *l{n - 1}]\n" for n in range(1, 24))
             + "tags: *l23",
             5,
-            "its aliases (*name) stand for over 10,000 values",
+            "its aliases (*name) stand for over 1,000,000 values and characters",
         ),
         ("title: T\nsection: Asia\nauthor: A\x07", 4, "character U+0007 is refused"),
     ],
@@ -630,6 +635,12 @@ def test_aliases_keys_feedsvc_ignores_and_merges_are_read_as_yaml_reads_them() -
     )
     (article,) = read(f"---\n{front}---\nBody.\n", "c.md").articles
     assert (article.author, article.summary, article.tags) == ("Jane", "S", ("a", "b"))
+
+
+def test_a_long_list_without_aliases_is_read() -> None:
+    track = ", ".join(f"[{n}, {n}]" for n in range(4000))  # a GPS track an exporter left
+    result = read(f"---\ntitle: T\nsection: Asia\ntrack: [{track}]\n---\nBody.\n", "c.md")
+    assert [a.title for a in result.articles] == ["T"]
 
 
 def test_an_indented_fence_is_inside_a_value_and_a_capitalised_key_is_said() -> None:
