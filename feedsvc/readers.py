@@ -256,7 +256,7 @@ def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -
     # Each related-headlines block closes the run of articles above it: the file's last, and
     # one left inside by an article appended below it or by two files merged into one.
     closed = _blocks_inside(lines, starts, settings)
-    body_end, related = _related_block(lines, starts[-1][0] + 3, len(lines), report)
+    body_end, related = _related_block(lines, starts[-1][0] + 3, len(lines), settings, report)
     articles: list[Article] = []
     run: list[tuple[int, int, str | None]] = []  #: articles waiting for the block closing them
     for number, (start, section) in enumerate(starts):
@@ -264,7 +264,7 @@ def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -
         end = body_end if last else closed.get(number, starts[number + 1][0])
         run.append((start, end, section))
         if number in closed:
-            _, block = _related_block(lines, end, starts[number + 1][0], report)
+            _, block = _related_block(lines, end, starts[number + 1][0], settings, report)
         elif last:
             block = related
         else:
@@ -354,7 +354,7 @@ def _report_lookalike(
     elif (
         _reads_like_a_name(line)
         and _reads_like_a_title(lines[index + 1].strip())
-        and _headline_at(lines, index - 1, len(lines)) is None  # "-", "Asia2 weeks ago", ...
+        and _headline_at(lines, index - 1, len(lines), settings) is None  # "-", "Asia2 weeks ago"
         and _body_below(lines, index + 3, settings)
     ):
         elsewhere = (
@@ -542,7 +542,7 @@ def _whole_block(lines: list[str], start: int, end: int, settings: ReaderSetting
     (blank lines between them, as the file's last block may have)."""
     index = start
     while index < end:
-        found = _headline_at(lines, index, end)
+        found = _headline_at(lines, index, end, settings)
         if found is None or settings.canonical_section(found[0]["section"]) is None:
             return False
         index += 3
@@ -551,34 +551,43 @@ def _whole_block(lines: list[str], start: int, end: int, settings: ReaderSetting
     return True
 
 
-def _headline_at(lines: list[str], index: int, end: int) -> tuple[re.Match[str], str] | None:
+def _headline_at(
+    lines: list[str], index: int, end: int, settings: ReaderSettings
+) -> tuple[re.Match[str], str] | None:
     """The age line's match and the title of the headline at `index` ("-", "<Section><age>
     ago", "<headline>"), if one is there, before `end`."""
     if index + 2 >= end or lines[index].strip() != "-":
         return None
-    match = _age_line(lines[index + 1])
+    match = _age_line(lines[index + 1], settings)
     title = lines[index + 2].strip()
     return (match, title) if match is not None and title else None
 
 
-def _age_line(line: str) -> re.Match[str] | None:
-    """`<Section><age>` ("Europe2 weeks ago", "U.S.2 days ago", in any script): a few
-    words before the age, not starting lower-case. A sentence that ends in "today" ("The
+def _age_line(line: str, settings: ReaderSettings) -> re.Match[str] | None:
+    """`<Section><age>` ("Europe2 weeks ago"): a section of the site's, or a name of a few
+    words not starting lower-case, with no comma. A sentence that ends in "today" ("The
     final communique was published today") is no age line."""
     match = _AGE.match(line.strip())
     if match is None:
         return None
     section = match["section"].strip()
-    return match if len(section.split()) <= 4 and not section[:1].islower() else None
+    if settings.canonical_section(section) is not None or settings.is_retired(section):
+        return match
+    named = len(section.split()) <= 3 and not section[:1].islower() and "," not in section
+    return match if named else None
 
 
 def _related_block(
-    lines: list[str], after: int, end: int, report: _Report
+    lines: list[str], after: int, end: int, settings: ReaderSettings, report: _Report
 ) -> tuple[int, tuple[RelatedHeadline, ...]]:
     """Where the related-headlines block in lines[after:end] starts (`end`: no block), and its
     headlines."""
     start = next(
-        (i for i in range(after, end - 1) if lines[i].strip() == "-" and _age_line(lines[i + 1])),
+        (
+            i
+            for i in range(after, end - 1)
+            if lines[i].strip() == "-" and _age_line(lines[i + 1], settings)
+        ),
         end,
     )
     headlines: list[RelatedHeadline] = []
@@ -587,7 +596,7 @@ def _related_block(
         if not lines[index].strip():
             index += 1
             continue
-        found = _headline_at(lines, index, end)
+        found = _headline_at(lines, index, end, settings)
         if found is None:
             report.add(
                 index + 1,
