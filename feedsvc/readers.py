@@ -716,28 +716,42 @@ def _say_relative_images(lines: list[str], first: int, report: _Report) -> None:
 
 def _say_comments(lines: list[str], first: int, report: _Report) -> None:
     """Raw HTML is off: an editor's `<!-- note -->` is published as text, for every reader to
-    see. One in a code block is code, shown on purpose."""
+    see. One in a code block is code, shown on purpose: in a fence, or indented four columns
+    below a blank line (further in, a line continues its paragraph)."""
     fence = ""  #: the fence of the code block the line is in
+    code = False  #: in an indented code block
+    after_blank = True
     for number, line in enumerate(lines[first:], start=first + 1):
         text = line.expandtabs(4).lstrip()
         indent = len(line.expandtabs(4)) - len(text)
-        found = _FENCE.match(text) if indent < 4 else None
+        found = _fence_of(text) if indent < 4 else None
         if fence:  # closed by the same character, as many or more times, and nothing else
-            if found and found["fence"].startswith(fence) and not found["info"].strip():
+            if found and found[0].startswith(fence) and not found[1].strip():
                 fence = ""
         elif found:
-            fence = found["fence"]
-        elif text.startswith("<!--") and indent < 4:  # 4 spaces in: code
-            report.add(
-                number,
-                "warning",
-                "an HTML comment is published as text, for readers to see (raw HTML is off); "
-                "remove it, or keep notes out of the article",
-            )
+            fence = found[0]
+        else:
+            code = bool(text) and indent >= 4 and (after_blank or code)
+            if text.startswith("<!--") and not code:
+                report.add(
+                    number,
+                    "warning",
+                    "an HTML comment is published as text, for readers to see (raw HTML is "
+                    "off); remove it, or keep notes out of the article",
+                )
+        after_blank = not text
 
 
-#: a CommonMark code fence: three or more backticks or tildes, then an info string
-_FENCE = re.compile(r"(?P<fence>`{3,}|~{3,})(?P<info>.*)")
+def _fence_of(text: str) -> tuple[str, str] | None:
+    """A CommonMark code fence, and its info string: three or more backticks (with no backtick
+    after them: that is inline code) or tildes."""
+    found = _FENCE.fullmatch(text)
+    if found is None:
+        return None
+    return (found[1], found[2]) if found[1] else (found[3], found[4])
+
+
+_FENCE = re.compile(r"(`{3,})([^`]*)|(~{3,})(.*)")
 
 
 def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, Any] | None:

@@ -543,6 +543,19 @@ def test_an_html_comment_in_code_is_not_said(code: str) -> None:
     assert [m.split(":")[0] for m in messages(result)] == [str(9 + code.count("\n"))]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A paragraph\n\t<!-- c -->",  # further in, it continues the paragraph: shown as text
+        "```rm -rf``` deletes everything.\n\n<!-- c -->",  # inline code, not a fence
+    ],
+    ids=["continued paragraph", "inline code"],
+)
+def test_an_html_comment_outside_code_is_said(text: str) -> None:
+    result = read(f"---\ntitle: T\nsection: Asia\n---\n{text}\n", "c.md")
+    assert [m.split(":")[0] for m in messages(result)] == [str(5 + text.count("\n"))]
+
+
 def test_markdown_nested_deep_keeps_the_rest_of_the_article() -> None:
     outline = "".join(f"{'  ' * level}- level {level + 1}\n" for level in range(30))
     html = to_html(f"Intro.\n\n{outline}\nThe end.\n", "markdown", "https://news.example/a/")
