@@ -37,6 +37,7 @@ from feedsvc.state import (
     StateStore,
     StoredEntry,
     microseconds,
+    problems_said_in,
     published_from_in,
     sections_published_in,
 )
@@ -811,7 +812,7 @@ def _read_file(articles_dir: Path, job: _Job, reader: ReaderSettings) -> _Read:
         return _Read(None, None, (_cannot_read(job.path, e),))
     if data is None:
         return _Read(None, None)
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    digest = _digest_of(data)
     if job.known is not None and digest == job.known.hash and not job.reparse:
         return _Read(digest, None)
     result = read_bytes(job.path, data, reader)
@@ -970,7 +971,7 @@ def _replace_file_entries(
         entry = _entry_for(lookups, article, section, ordinal, previous, settings, mtime)
         if article.id is not None and entry.id != article.id:
             message = (
-                f"id {article.id!r} is ignored: this article was published as {entry.id!r}, "
+                f"id {article.id!r}{_IGNORED} was published as {entry.id!r}, "
                 "and a published id never changes (give it that id, or none)"
             )
             problems.append(_about(article, "warning", message))
@@ -982,7 +983,7 @@ def _replace_file_entries(
             problems.append(_about(article, "warning", message))
         elif article.slug and entry.slug != article.slug:
             message = (
-                f"slug {article.slug!r} is ignored: this article's page was published as "
+                f"slug {article.slug!r}{_IGNORED}'s page was published as "
                 f"{entry.slug!r}, and a published page's URL never changes (give it that "
                 "slug, or none)"
             )
@@ -1027,7 +1028,10 @@ def _replace_file_entries(
     return [stored.entry for stored in old if stored.entry.id not in kept]
 
 
-_DATE_IGNORED = " is ignored: this article was published "
+#: what the warnings of a published article's id, slug or date changed in its file say: what
+#: `check`, which does not identify articles, repeats from the last refresh (`_said_before`)
+_IGNORED = " is ignored: this article"
+_DATE_IGNORED = f"{_IGNORED} was published "
 
 
 def _date_ignored_before(lookups: _Lookups, article: Article) -> bool:
@@ -1523,7 +1527,9 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
     problems = list(listing.problems)
     if listing.failure:
         problems.append(Problem(str(articles_dir), None, "error", listing.failure))
-    settings = ReaderSettings.from_config(config, sections_published_in(config.content.state_dir))
+    state_dir = config.content.state_dir
+    settings = ReaderSettings.from_config(config, sections_published_in(state_dir))
+    said = problems_said_in(state_dir)
     first_copy: dict[str, Article] = {}
     copies: dict[str, list[Article]] = {}  #: articles alike (the first and its copies), by hash
     ids: dict[str, str] = {}  #: id → the first file giving it
@@ -1543,6 +1549,7 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
             continue
         result = read_bytes(path, data, settings)
         problems.extend(result.problems)
+        problems.extend(_said_before(said.get(path), data))
         for article in result.articles:
             twin = first_copy.setdefault(article.content_hash, article)
             if twin is not article:
@@ -1567,12 +1574,26 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
                 if first.section != article.section:
                     problems.append(_spelled_otherwise(article, first))
     # Which copy is published: the one a refresh publishes already, else the first (by path).
-    published = published_from_in(config.content.state_dir, copies)
+    published = published_from_in(state_dir, copies)
     for content_hash, alike in copies.items():
         kept = next((a for a in alike if a.path == published.get(content_hash)), alike[0])
         problems += (_duplicate(a, kept.path) for a in alike if a is not kept)
     entries = len(first_copy)
     return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))
+
+
+def _said_before(last: tuple[str, list[Problem]] | None, data: bytes) -> list[Problem]:
+    """What the last refresh said of a file that depends on what was published (an id, a
+    slug or a date the file changed after publishing, `_IGNORED`): true still while its bytes
+    are the same."""
+    if last is None or last[0] != _digest_of(data):
+        return []
+    return [problem for problem in last[1] if _IGNORED in problem.message]
+
+
+def _digest_of(data: bytes) -> str:
+    """A file's bytes as the store records them (`FileSignature.hash`)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _slug_taken(article: Article, first: str) -> Problem:

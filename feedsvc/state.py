@@ -548,6 +548,16 @@ def sections_published_in(state_dir: Path) -> set[str]:
     return {section for (section,) in _read_only(state_dir, _SECTIONS_PUBLISHED)}
 
 
+def problems_said_in(state_dir: Path) -> dict[str, tuple[str, list[Problem]]]:
+    """The problems the last refresh found in each file, with the hash of the bytes it read,
+    for `feedsvc check` (`_read_only`)."""
+    query = "SELECT path, hash, problems FROM files WHERE problems != '[]'"
+    return {
+        path: (digest, [Problem(path, *fields) for fields in json.loads(raw)])
+        for path, digest, raw in _read_only(state_dir, query)
+    }
+
+
 def published_from_in(state_dir: Path, content_hashes: Collection[str]) -> dict[str, str]:
     """The file each of these contents is published from, for `feedsvc check` (`_read_only`):
     of two copies, the one a refresh keeps publishing."""

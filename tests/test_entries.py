@@ -202,6 +202,7 @@ def test_a_front_matter_id_or_slug_changed_after_publishing_is_kept_with_a_warni
     report = site.refresh()
     assert getattr(only(site), key) == first
     assert [str(p) for p in report.problems] == [f"a.md:1: warning: {said}"]
+    assert [str(p) for p in check_files(site.config())[2]] == [f"a.md:1: warning: {said}"]
 
 
 def test_the_same_article_in_two_files_is_reported_and_published_once(site: Site) -> None:
