@@ -13,6 +13,7 @@ import html.entities
 import itertools
 import logging
 import re
+import reprlib
 import tomllib
 import unicodedata
 from collections.abc import Callable, Collection, Mapping
@@ -807,7 +808,8 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
         )
         report.add(second, "error", message)
         return None
-    if by_pyyaml and "*" in source and _size_of(meta) > _SIZE_AT_MOST:
+    # Without an alias, front matter holds no more values and characters than its source.
+    if by_pyyaml and "*" in source and _size_of(meta, max(_SIZE_AT_MOST, len(source))):
         message = (
             "invalid YAML front matter: its aliases (*name) stand for over "
             f"{_SIZE_AT_MOST:,} values and characters (or for a value that holds itself); "
@@ -818,23 +820,24 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
     return meta
 
 
-def _size_of(meta: dict[str, Any]) -> int:
-    """The values and characters the front matter holds, counted up to just over
-    `_SIZE_AT_MOST`. Aliases (`*name`) repeat a value without copying it: one that holds itself,
-    or aliases of aliases (a few lines for billions of values), would take forever to walk, and
-    a long string repeated would be gigabytes of tags."""
+def _size_of(meta: dict[str, Any], limit: int) -> bool:
+    """Whether the front matter holds more than `limit` values and characters (keys, tuples of
+    `!!pairs` and bytes of `!!binary` included). Aliases (`*name`) repeat a value without
+    copying it: one that holds itself, or aliases of aliases (a few lines for billions of
+    values), would take forever to walk, and a long string repeated would be gigabytes of tags.
+    The count stops past `limit`, with never more than that waiting."""
     size = 0
     waiting: list[object] = [meta]  # not recursive: 500 nested lists are valid YAML
-    while waiting and size <= _SIZE_AT_MOST:
+    while waiting and size <= limit:
         value = waiting.pop()
-        if isinstance(value, str):
+        if isinstance(value, str | bytes):
             size += len(value)
-        elif isinstance(value, list | dict):
-            items = list(value.values() if isinstance(value, dict) else value)
+        elif isinstance(value, list | tuple | set | dict):
+            items = [*value, *value.values()] if isinstance(value, dict) else list(value)
             size += len(items)
-            if size <= _SIZE_AT_MOST:  # never more waiting than the limit
+            if size <= limit:
                 waiting.extend(items)
-    return size
+    return size > limit
 
 
 #: far more than any front matter with aliases holds (a tags list repeated under another key)
@@ -965,7 +968,7 @@ class _FrontMatter:
 
     def error(self, key: str, found: object) -> None:
         self.failed = True
-        shown = f"{type(found).__name__} {_shortened(repr(found))}"
+        shown = f"{type(found).__name__} {_shown().repr(found)}"
         if isinstance(found, bool):
             shown += " (YAML reads yes/no/on/off as booleans: quote the value)"
         self.report.add(
@@ -1092,6 +1095,16 @@ class _FrontMatter:
         if not all(tags):  # an empty <category> is no category: the W3C validator says so
             self.report.add(self.line("tags"), "warning", "an empty tag is left out; remove it")
         return tuple(tag for tag in tags if tag)
+
+
+@functools.cache
+def _shown() -> reprlib.Repr:
+    """A value as a message shows it: a few items, a few levels, a few dozen characters (a value
+    repeated by aliases would otherwise be written out whole)."""
+    shown = reprlib.Repr()
+    shown.maxlevel, shown.maxstring, shown.maxother = 3, 60, 60
+    shown.maxlist = shown.maxtuple = shown.maxdict = shown.maxset = 6
+    return shown
 
 
 def _shortened(text: str, limit: int = 80) -> str:

@@ -592,6 +592,13 @@ def test_markdown_nested_deep_keeps_the_rest_of_the_article() -> None:
             2,
             "quote a value that holds ': ' (title: \"Ukraine: talks resume\")",
         ),
+        (  # tuples of !!pairs, aliases of aliases: no more counted as lists than written out
+            "section: Asia\nl0: &l0 !!pairs [a: x, b: x]\n"
+            + "".join(f"l{n}: &l{n} !!pairs [a: *l{n - 1}, b: *l{n - 1}]\n" for n in range(1, 24))
+            + "title: *l23",
+            4,
+            "its aliases (*name) stand for over 1,000,000 values and characters",
+        ),
         (
             "title: T\nsection: Asia\n_s: &s " + "x" * 1000 + "\ntags: [" + "*s, " * 1000 + "*s]",
             5,
