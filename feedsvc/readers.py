@@ -565,17 +565,21 @@ def _headline_at(
 
 
 def _age_line(line: str, settings: ReaderSettings) -> re.Match[str] | None:
-    """`<Section><age>` ("Europe2 weeks ago"): a section of the site's, or a name of a few
-    words not starting lower-case, with no comma. A sentence that ends in "today" ("The
-    final communique was published today") is no age line."""
+    """`<Section><age>` ("Europe2 weeks ago"): a section of the site's, or a name, its words
+    capitalised ("Latin America & Caribbean", "U.S.", a script without case). A sentence
+    that ends in "today" ("The final communique was published today") is no age line."""
     match = _AGE.match(line.strip())
     if match is None:
         return None
     section = match["section"].strip()
     if settings.canonical_section(section) is not None or settings.is_retired(section):
         return match
-    named = len(section.split()) <= 3 and not section[:1].islower() and "," not in section
+    named = all(not word[0].islower() or word in _JOINING for word in section.split())
     return match if named else None
+
+
+#: the small words a capitalised name may hold ("Bosnia and Herzegovina", "Ministry of Defence")
+_JOINING = frozenset({"a", "an", "and", "at", "de", "for", "in", "of", "on", "or", "the", "to"})
 
 
 def _related_block(
