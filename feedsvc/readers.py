@@ -722,10 +722,9 @@ def _say_relative_images(lines: list[str], first: int, report: _Report) -> None:
 def _say_comments(lines: list[str], first: int, report: _Report) -> None:
     """Raw HTML is off: an editor's `<!-- note -->` is published as text, for every reader to
     see. One in a code block is code, shown on purpose: in a fence, or indented four columns
-    below a blank line (further in, a line continues its paragraph)."""
+    where no paragraph goes on (an indented line continues a paragraph above it)."""
     fence = ""  #: the fence of the code block the line is in
-    code = False  #: in an indented code block
-    after_blank = True
+    paragraph = False  #: the line above is a paragraph's, which an indented line continues
     for number, line in enumerate(lines[first:], start=first + 1):
         text = line.expandtabs(4).lstrip()
         indent = len(line.expandtabs(4)) - len(text)
@@ -733,18 +732,27 @@ def _say_comments(lines: list[str], first: int, report: _Report) -> None:
         if fence:  # closed by the same character, as many or more times, and nothing else
             if found and found[0].startswith(fence) and not found[1].strip():
                 fence = ""
-        elif found:
-            fence = found[0]
-        else:
-            code = bool(text) and indent >= 4 and (after_blank or code)
-            if text.startswith("<!--") and not code:
-                report.add(
-                    number,
-                    "warning",
-                    "an HTML comment is published as text, for readers to see (raw HTML is "
-                    "off); remove it, or keep notes out of the article",
-                )
-        after_blank = not text
+            continue
+        if found:
+            fence, paragraph = found[0], False
+            continue
+        code = bool(text) and indent >= 4 and not paragraph
+        if code or not text:
+            paragraph = False
+            continue
+        if text.startswith("<!--"):
+            report.add(
+                number,
+                "warning",
+                "an HTML comment is published as text, for readers to see (raw HTML is off); "
+                "remove it, or keep notes out of the article",
+            )
+        # a heading, a rule or a setext underline ends what an indented line could continue
+        paragraph = not _ENDS_A_PARAGRAPH.match(text)
+
+
+#: an ATX heading, a thematic break, or a setext heading's underline
+_ENDS_A_PARAGRAPH = re.compile(r"#{1,6}(\s|$)|([-*_])(\s*\2){2,}\s*$|=+\s*$|-+\s*$")
 
 
 def _fence_of(text: str) -> tuple[str, str] | None:

@@ -539,8 +539,10 @@ def test_an_html_comment_in_markdown_is_said_since_it_is_published_as_text() -> 
         "````markdown\n```html\n<!-- c -->\n```\n````",  # a longer fence holds a shorter one
         "```\n```python\n<!-- c -->\n```",  # a fence with an info string closes nothing
         "\t<!-- c -->",  # a tab in: indented code
+        "## Template\n    <!-- c -->",  # code may follow a heading (never a paragraph)
+        "---\n    <!-- c -->",
     ],
-    ids=["longer fence", "info string", "tab"],
+    ids=["longer fence", "info string", "tab", "after a heading", "after a rule"],
 )
 def test_an_html_comment_in_code_is_not_said(code: str) -> None:
     result = read(f"---\ntitle: T\nsection: Asia\n---\nText.\n\n{code}\n\n<!-- said -->\n", "c.md")
