@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from yaml.constructor import SafeConstructor
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from feedsvc.config import Config
@@ -769,7 +769,7 @@ _FENCE = re.compile(r"(`{3,})([^`]*)|(~{3,})(.*)")
 
 def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, Any] | None:
     meta: Any
-    by_pyyaml = False
+    aliased = False
     twice = None
     try:
         if fence == "+++":
@@ -777,11 +777,10 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
         else:
             meta = _flat_yaml(source)
             if meta is None:
-                by_pyyaml = True
                 loader = _YamlLoader(source)
-                try:  # what `yaml.load` does, the keys looked at on the way
+                try:  # what `yaml.load` does, the keys and aliases looked at on the way
                     node = loader.get_single_node()
-                    twice = _keys_given_twice(node)
+                    twice, aliased = _keys_given_twice(node), _has_alias(node)
                     meta = None if node is None else loader.construct_document(node)
                 finally:
                     loader.dispose()
@@ -792,7 +791,9 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
         report.add(line, "error", f"invalid TOML front matter: {_TOML_AT.sub('', str(e))}")
         return None
     except ValueError as e:  # PyYAML builds dates itself: 2025-02-30 raises here
-        report.add(_impossible_date(source), "error", f"invalid date in the front matter: {e}")
+        line = _impossible_date(source)
+        what = "invalid front matter" if line is None else "invalid date in the front matter"
+        report.add(line, "error", f"{what}: {e}")  # else a number of over 4,300 digits
         return None
     except yaml.reader.ReaderError as e:  # a character YAML refuses, before any parsing
         line = source.count("\n", 0, e.position) + 2
@@ -820,8 +821,7 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
         )
         report.add(second, "error", message)
         return None
-    # Without an alias, front matter holds no more values and characters than its source.
-    if by_pyyaml and "*" in source and _size_of(meta, max(_SIZE_AT_MOST, len(source))):
+    if aliased and _size_of(meta, _SIZE_AT_MOST):
         message = (
             "invalid YAML front matter: its aliases (*name) stand for over "
             f"{_SIZE_AT_MOST:,} values and characters (or for a value that holds itself); "
@@ -854,6 +854,22 @@ def _size_of(meta: dict[str, Any], limit: int) -> bool:
 
 #: far more than any front matter with aliases holds (a tags list repeated under another key)
 _SIZE_AT_MOST = 1_000_000
+
+
+def _has_alias(node: Node | None) -> bool:
+    """Whether a node occurs twice in the document: only an alias (`*name`) does that."""
+    seen: set[int] = set()
+    waiting = [node] if node is not None else []
+    while waiting:
+        found = waiting.pop()
+        if id(found) in seen:
+            return True
+        seen.add(id(found))
+        if isinstance(found, MappingNode):
+            waiting.extend(part for pair in found.value for part in pair)
+        elif isinstance(found, SequenceNode):
+            waiting.extend(found.value)
+    return False
 
 
 def _keys_given_twice(node: Node | None) -> tuple[str, int, int] | None:
@@ -1109,11 +1125,17 @@ class _FrontMatter:
         return tuple(tag for tag in tags if tag)
 
 
+class _Shown(reprlib.Repr):
+    def repr_int(self, x: int, level: int) -> str:
+        # repr() of an integer of over 4,300 digits raises (Python's limit)
+        return f"<an integer of {x.bit_length()} bits>" if x.bit_length() > 256 else repr(x)
+
+
 @functools.cache
 def _shown() -> reprlib.Repr:
     """A value as a message shows it: a few items, a few levels, a few dozen characters (a value
     repeated by aliases would otherwise be written out whole)."""
-    shown = reprlib.Repr()
+    shown = _Shown()
     shown.maxlevel, shown.maxstring, shown.maxother = 3, 60, 60
     shown.maxlist = shown.maxtuple = shown.maxdict = shown.maxset = 6
     return shown

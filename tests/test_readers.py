@@ -605,6 +605,18 @@ def test_markdown_nested_deep_keeps_the_rest_of_the_article() -> None:
             4,
             "its aliases (*name) stand for over 1,000,000 values and characters",
         ),
+        (  # a long comment makes room for no more
+            "# "
+            + "x" * 1_100_000
+            + "\ntitle: T\nsection: Asia\n_s: &s "
+            + "x" * 1000
+            + "\ntags: ["
+            + "*s, " * 1000
+            + "*s]",
+            6,
+            "its aliases (*name) stand for over 1,000,000 values and characters",
+        ),
+        ("title: 0x" + "f" * 5000 + "\nsection: Asia", 2, "found int <an integer of 20000 bits>"),
         (
             "title: T\nsection: Asia\n_s: &s " + "x" * 1000 + "\ntags: [" + "*s, " * 1000 + "*s]",
             5,
