@@ -565,21 +565,15 @@ def _headline_at(
 
 
 def _age_line(line: str, settings: ReaderSettings) -> re.Match[str] | None:
-    """`<Section><age>` ("Europe2 weeks ago"): a section of the site's, or a name, its words
-    capitalised ("Latin America & Caribbean", "U.S.", a script without case). A sentence
+    """`<Section><age>`, written together as the format has it ("Europe2 weeks ago", "World
+    news3 days ago"), or apart for a section the site knows ("Europe 2 weeks ago"). A sentence
     that ends in "today" ("The final communique was published today") is no age line."""
     match = _AGE.match(line.strip())
-    if match is None:
-        return None
-    section = match["section"].strip()
-    if settings.canonical_section(section) is not None or settings.is_retired(section):
+    if match is None or match.start("age") == match.end("section"):
         return match
-    named = all(not word[0].islower() or word in _JOINING for word in section.split())
-    return match if named else None
-
-
-#: the small words a capitalised name may hold ("Bosnia and Herzegovina", "Ministry of Defence")
-_JOINING = frozenset({"a", "an", "and", "at", "de", "for", "in", "of", "on", "or", "the", "to"})
+    section = match["section"].strip()
+    known = settings.canonical_section(section) is not None or settings.is_retired(section)
+    return match if known else None
 
 
 def _related_block(
