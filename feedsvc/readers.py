@@ -741,12 +741,18 @@ def _say_comments(lines: list[str], first: int, report: _Report) -> None:
                 "an HTML comment is published as text, for readers to see (raw HTML is off); "
                 "remove it, or keep notes out of the article",
             )
-        # a heading, a rule or a setext underline ends what an indented line could continue
-        paragraph = not _ENDS_A_PARAGRAPH.match(text)
+        # An indented line only continues the paragraph. A heading or a rule ends what an
+        # indented line below could continue, and so does an underline below a paragraph.
+        if indent < 4:
+            paragraph = not (
+                _HEADING_OR_RULE.match(text) or (paragraph and _UNDERLINE.fullmatch(text))
+            )
 
 
-#: an ATX heading, a thematic break, or a setext heading's underline
-_ENDS_A_PARAGRAPH = re.compile(r"#{1,6}(\s|$)|([-*_])(\s*\2){2,}\s*$|=+\s*$|-+\s*$")
+#: an ATX heading, or a thematic break (three or more of one of -, * and _)
+_HEADING_OR_RULE = re.compile(r"#{1,6}(\s|$)|([-*_])(\s*\2){2,}\s*$")
+#: what turns the paragraph above into a setext heading
+_UNDERLINE = re.compile(r"(=+|-+)\s*")
 
 
 def _fence_of(text: str) -> tuple[str, str] | None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from markdown_it import MarkdownIt
 
 from feedsvc import readers
 from feedsvc.markup import first_paragraph, to_html
@@ -563,6 +564,24 @@ def test_an_html_comment_in_code_is_not_said(code: str) -> None:
 def test_an_html_comment_outside_code_is_said(text: str) -> None:
     result = read(f"---\ntitle: T\nsection: Asia\n---\n{text}\n", "c.md")
     assert [m.split(":")[0] for m in messages(result)] == [str(5 + text.count("\n"))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *("Text.\n\n-\n    <!-- c -->", "Text.\n\n--\n    <!-- c -->", "# H\n==\n    <!-- c -->"),
+        *(
+            "Text\n    # x\n    <!-- c -->",
+            "Text\n    ---\n    <!-- c -->",
+            "Para\n===\n    <!-- c -->",
+        ),
+        *("Para\n---\n    <!-- c -->", "***\n    <!-- c -->", "A paragraph\n\t<!-- c -->"),
+    ],
+)
+def test_an_html_comment_is_said_exactly_when_markdown_shows_it_as_text(text: str) -> None:
+    shown_as_code = "<pre><code>&lt;!-- c" in MarkdownIt("commonmark").render(text)
+    result = read(f"---\ntitle: T\nsection: Asia\n---\n{text}\n", "c.md")
+    assert bool(result.problems) is not shown_as_code, messages(result)
 
 
 def test_markdown_nested_deep_keeps_the_rest_of_the_article() -> None:
