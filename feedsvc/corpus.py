@@ -1529,7 +1529,7 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
         problems.append(Problem(str(articles_dir), None, "error", listing.failure))
     state_dir = config.content.state_dir
     settings = ReaderSettings.from_config(config, sections_published_in(state_dir))
-    said = problems_said_in(state_dir)
+    said = problems_said_in(state_dir, settings.digest)
     first_copy: dict[str, Article] = {}
     copies: dict[str, list[Article]] = {}  #: articles alike (the first and its copies), by hash
     ids: dict[str, str] = {}  #: id → the first file giving it

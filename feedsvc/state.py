@@ -548,9 +548,13 @@ def sections_published_in(state_dir: Path) -> set[str]:
     return {section for (section,) in _read_only(state_dir, _SECTIONS_PUBLISHED)}
 
 
-def problems_said_in(state_dir: Path) -> dict[str, tuple[str, list[Problem]]]:
+def problems_said_in(state_dir: Path, digest: str) -> dict[str, tuple[str, list[Problem]]]:
     """The problems the last refresh found in each file, with the hash of the bytes it read,
-    for `feedsvc check` (`_read_only`)."""
+    for `feedsvc check` (`_read_only`); none when they were read with other settings than
+    `digest` (`ReaderSettings.digest`: the config changed since)."""
+    said = _read_only(state_dir, "SELECT value FROM meta WHERE key = 'parsed_with'")
+    if said != [(digest,)]:
+        return {}
     query = "SELECT path, hash, problems FROM files WHERE problems != '[]'"
     return {
         path: (digest, [Problem(path, *fields) for fields in json.loads(raw)])

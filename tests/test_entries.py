@@ -203,6 +203,9 @@ def test_a_front_matter_id_or_slug_changed_after_publishing_is_kept_with_a_warni
     assert getattr(only(site), key) == first
     assert [str(p) for p in report.problems] == [f"a.md:1: warning: {said}"]
     assert [str(p) for p in check_files(site.config())[2]] == [f"a.md:1: warning: {said}"]
+    # said by the last refresh, with its config: not by check once the config changed
+    site.config_path.write_text(config_text().replace("Europe/Paris", "UTC"), "utf-8")
+    assert check_files(site.config())[2] == []
 
 
 def test_the_same_article_in_two_files_is_reported_and_published_once(site: Site) -> None:
