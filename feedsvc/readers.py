@@ -569,11 +569,18 @@ def _age_line(line: str, settings: ReaderSettings) -> re.Match[str] | None:
     news3 days ago"), or apart for a section the site knows ("Europe 2 weeks ago"). A sentence
     that ends in "today" ("The final communique was published today") is no age line."""
     match = _AGE.match(line.strip())
-    if match is None or match.start("age") == match.end("section"):
-        return match
+    if match is None:
+        return None
     section = match["section"].strip()
+    # together: a number of days after a name, not "Canad|a years ago", "2,|700 years ago"
+    if match.start("age") == match.end("section") and match["age"][0].isdigit():
+        return match if not _NUMBER_CUT.search(section) else None
     known = settings.canonical_section(section) is not None or settings.is_retired(section)
     return match if known else None
+
+
+#: what the age's digits would continue: "2,700 years ago", "1.5 years ago"
+_NUMBER_CUT = re.compile(r"\d[.,]$")
 
 
 def _related_block(
@@ -955,6 +962,10 @@ def _flat_yaml(source: str) -> dict[str, Any] | None:
 _PLAUSIBLE_FROM = 1990
 
 
+#: `key:` or `key =` at the start of a line (YAML or TOML), the key perhaps quoted
+_KEY_AT = re.compile(r"""\s*(['"]?)(?P<key>[^'"\s:=][^'":=]*?)\1\s*[:=]""")
+
+
 class _FrontMatter:
     """Typed access to front-matter fields; YAML's surprises are reported, not passed on."""
 
@@ -972,23 +983,31 @@ class _FrontMatter:
         self.failed = False
         for key in meta:
             if key not in _FIELDS:
+                # a key may be any YAML value: a number of 5,000 digits has no str()
+                name = key if isinstance(key, str) else _shown().repr(key)
                 known = (
-                    f"keys are lower-case: {str(key).lower()!r}"
-                    if str(key).lower() in _FIELDS
+                    f"keys are lower-case: {name.lower()!r}"
+                    if name.lower() in _FIELDS
                     else f"known: {', '.join(_FIELDS)}"
                 )
                 self.report.add(
-                    self.line(str(key)),
+                    self.line(name),
                     "warning",
-                    f"unknown front-matter key {key!r} ignored ({known})",
+                    f"unknown front-matter key {name!r} ignored ({known})",
                 )
 
     def line(self, key: str) -> int | None:
-        pattern = re.compile(r"^\s*['\"]?" + re.escape(key) + r"['\"]?\s*[:=]")
+        return self._lines.get(key)
+
+    @functools.cached_property
+    def _lines(self) -> dict[str, int]:
+        """Each key's first line, found in one pass: 20,000 keys asked one by one took minutes."""
+        lines: dict[str, int] = {}
         for number, line in enumerate(self.lines, start=2):
-            if pattern.match(line):
-                return number
-        return None
+            found = _KEY_AT.match(line)
+            if found is not None:
+                lines.setdefault(found["key"], number)
+        return lines
 
     def clean_line(self, key: str) -> int | None:
         """The key's line, looked for only when the file has characters to remove."""

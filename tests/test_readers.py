@@ -85,6 +85,10 @@ def test_related_headlines_of_sections_named_any_way_are_read(section: str) -> N
         "It rained 3 days ago",
         "Protests in Tbilisi today",
         "Updated 2 hours ago",
+        "He moved to Canada years ago",  # "Canad", "a years ago"
+        "Rome was founded 2,700 years ago",
+        "The talks failed 1.5 years ago",
+        "We must adjust now",  # "ad", "just now"
     ],
 )
 def test_a_sentence_ending_in_an_age_after_a_dash_is_body_not_a_related_headline(
@@ -711,6 +715,18 @@ def test_a_long_list_without_aliases_is_read() -> None:
     track = ", ".join(f"[{n}, {n}]" for n in range(4000))  # a GPS track an exporter left
     result = read(f"---\ntitle: T\nsection: Asia\ntrack: [{track}]\n---\nBody.\n", "c.md")
     assert [a.title for a in result.articles] == ["T"]
+
+
+def test_many_unknown_keys_and_a_huge_key_are_each_said_on_their_line() -> None:
+    keys = "".join(f"k{n}: 1\n" for n in range(20_000))  # once: minutes, a line looked up a key
+    huge = "? 0x" + "f" * 5000 + "\n: 1\n"  # a key of 20,000 bits, which str() refuses
+    result = read(f"---\ntitle: T\nsection: Asia\n{keys}{huge}---\nBody.\n", "c.md")
+    assert [a.title for a in result.articles] == ["T"]
+    said = messages(result)
+    assert len(said) == 20_001 and said[19_999].startswith(
+        "20003:warning:unknown front-matter key 'k19999'"
+    )
+    assert said[-1].startswith("None:warning:unknown front-matter key '<an integer of 20000 bits>'")
 
 
 def test_an_indented_fence_is_inside_a_value_and_a_capitalised_key_is_said() -> None:
