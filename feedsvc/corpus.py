@@ -37,9 +37,6 @@ from feedsvc.state import (
     StateStore,
     StoredEntry,
     microseconds,
-    problems_said_in,
-    published_from_in,
-    sections_published_in,
 )
 from feedsvc.text import slugify, unique
 
@@ -1521,15 +1518,24 @@ def _scheduled(
 
 
 def check_files(config: Config) -> tuple[int, int, list[Problem]]:
-    """Read every article file, store nothing: (files, entries, problems) for `feedsvc check`."""
+    """Read every article file, store nothing: (files, entries, problems) for `feedsvc check`.
+    What depends on what was published, the store says, read-only."""
+    store = StateStore.read_only(config.content.state_dir)
+    try:
+        return _check_files(config, store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _check_files(config: Config, store: StateStore | None) -> tuple[int, int, list[Problem]]:
     articles_dir = config.content.articles_dir
     listing = scan(articles_dir)
     problems = list(listing.problems)
     if listing.failure:
         problems.append(Problem(str(articles_dir), None, "error", listing.failure))
-    state_dir = config.content.state_dir
-    settings = ReaderSettings.from_config(config, sections_published_in(state_dir))
-    said = problems_said_in(state_dir, settings.digest)
+    settings = ReaderSettings.from_config(config, store.sections_published() if store else ())
+    said = _said_by_the_last_refresh(store, settings.digest)
     first_copy: dict[str, Article] = {}
     copies: dict[str, list[Article]] = {}  #: articles alike (the first and its copies), by hash
     ids: dict[str, str] = {}  #: id → the first file giving it
@@ -1574,21 +1580,33 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
                 if first.section != article.section:
                     problems.append(_spelled_otherwise(article, first))
     # Which copy is published: the one a refresh publishes already, else the first (by path).
-    published = published_from_in(state_dir, copies)
     for content_hash, alike in copies.items():
-        kept = next((a for a in alike if a.path == published.get(content_hash)), alike[0])
+        stored = store.entries_with_hash(content_hash) if store else []
+        published = next((s.entry.path for s in stored if s.present), None)
+        kept = next((a for a in alike if a.path == published), alike[0])
         problems += (_duplicate(a, kept.path) for a in alike if a is not kept)
     entries = len(first_copy)
     return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))
 
 
+def _said_by_the_last_refresh(
+    store: StateStore | None, digest: str
+) -> dict[str, tuple[str, list[Problem]]]:
+    """What the last refresh said of each file that depends on what was published (an id, a
+    slug or a date the file changed after publishing, `_IGNORED`), with the hash of the bytes
+    it read; nothing if it read them with other settings than `digest` (the config changed)."""
+    if store is None or store.parsed_with() != digest:
+        return {}
+    said: dict[str, list[Problem]] = {}
+    for problem in store.problems():
+        if _IGNORED in problem.message:
+            said.setdefault(problem.path, []).append(problem)
+    return {path: (signature.hash, said[path]) for path, signature in store.files(said).items()}
+
+
 def _said_before(last: tuple[str, list[Problem]] | None, data: bytes) -> list[Problem]:
-    """What the last refresh said of a file that depends on what was published (an id, a
-    slug or a date the file changed after publishing, `_IGNORED`): true still while its bytes
-    are the same."""
-    if last is None or last[0] != _digest_of(data):
-        return []
-    return [problem for problem in last[1] if _IGNORED in problem.message]
+    """What the last refresh said of a file, true still while its bytes are the same."""
+    return last[1] if last is not None and last[0] == _digest_of(data) else []
 
 
 def _digest_of(data: bytes) -> str:

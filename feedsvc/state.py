@@ -12,12 +12,12 @@ import functools
 import json
 import os
 import sqlite3
-from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from feedsvc.control import make_state_dir, state_dir_error, unwritable
 from feedsvc.errors import StateError
@@ -186,6 +186,26 @@ class StateStore:
         except OSError as e:
             _close(db)
             raise state_dir_error(state_dir, e) from e
+
+    @classmethod
+    def read_only(cls, state_dir: Path) -> StateStore | None:
+        """The store as it is, for `feedsvc check`, which writes nothing: None when there is no
+        store yet, or it cannot be read (a refresh says why). Read-only still makes the WAL's
+        index beside the store; a user who may not write there reads the store as last
+        checkpointed (immutable), without the latest commits."""
+        path = state_dir / STATE_FILE
+        if not path.is_file():
+            return None
+        for options in ("mode=ro", "mode=ro&immutable=1"):
+            db = None
+            try:
+                db = sqlite3.connect(f"{path.as_uri()}?{options}", uri=True, timeout=BUSY_TIMEOUT)
+                store = cls(db, path)
+                store._check_version()  # and SQLite opens the file only now: it may fail here
+                return store
+            except (sqlite3.Error, StateError):
+                _close(db)
+        return None
 
     def _check_version(self) -> None:
         try:
@@ -541,57 +561,6 @@ _COLUMNS = (
     "id, slug, present, path, ordinal, section, title, body_hash, body_format, summary, author, "
     "tags, related, content_hash, published, updated"
 )
-
-
-def sections_published_in(state_dir: Path) -> set[str]:
-    """`StateStore.sections_published`, for `feedsvc check` (`_read_only`)."""
-    return {section for (section,) in _read_only(state_dir, _SECTIONS_PUBLISHED)}
-
-
-def problems_said_in(state_dir: Path, digest: str) -> dict[str, tuple[str, list[Problem]]]:
-    """The problems the last refresh found in each file, with the hash of the bytes it read,
-    for `feedsvc check` (`_read_only`); none when they were read with other settings than
-    `digest` (`ReaderSettings.digest`: the config changed since)."""
-    said = _read_only(state_dir, "SELECT value FROM meta WHERE key = 'parsed_with'")
-    if said != [(digest,)]:
-        return {}
-    query = "SELECT path, hash, problems FROM files WHERE problems != '[]'"
-    return {
-        path: (digest, [Problem(path, *fields) for fields in json.loads(raw)])
-        for path, digest, raw in _read_only(state_dir, query)
-    }
-
-
-def published_from_in(state_dir: Path, content_hashes: Collection[str]) -> dict[str, str]:
-    """The file each of these contents is published from, for `feedsvc check` (`_read_only`):
-    of two copies, the one a refresh keeps publishing."""
-    hashes = sorted(content_hashes)
-    found: dict[str, str] = {}
-    for start in range(0, len(hashes), 500):  # under SQLite's limit of parameters
-        chunk = hashes[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        query = (
-            f"SELECT content_hash, path FROM entries WHERE present AND content_hash IN ({marks})"
-        )
-        found.update(_read_only(state_dir, query, chunk))
-    return found
-
-
-def _read_only(state_dir: Path, query: str, parameters: Sequence[object] = ()) -> list[Any]:
-    """Rows of the store for `feedsvc check`, which writes nothing: none when there is no store
-    yet, or it cannot be read (a refresh says why)."""
-    path = state_dir / STATE_FILE
-    if not path.is_file():
-        return []
-    # Read-only still makes the WAL's index beside the store; a user who may not write there
-    # reads the store as last checkpointed (immutable), without the latest commits.
-    for options in ("mode=ro", "mode=ro&immutable=1"):
-        try:
-            with closing(sqlite3.connect(f"{path.as_uri()}?{options}", uri=True)) as db:
-                return db.execute(query, parameters).fetchall()
-        except sqlite3.Error:
-            continue
-    return []
 
 
 def _refused(error: sqlite3.DatabaseError, state_dir: Path) -> str:
