@@ -652,14 +652,21 @@ class _Applier:
         self.lookups = lookups
         self.settings = settings
         self.changes = changes
-        self.waiting: list[tuple[_Job, _Read]] = []
+        #: each waiting file, and the entries it no longer holds (none if it is in error:
+        #: what a file in error no longer shows, it holds, `_remove_or_hold`)
+        self.waiting: list[tuple[_Job, _Read, list[Entry]]] = []
 
     def add(self, job: _Job, read: _Read) -> None:
         old = None
         if not self.lookups.empty and read.articles is not None and _edited(job, read):
             old = self.lookups.entries_from(job.path, job.known)
-            if len(self._matched(read, old)) < len(read.articles):
-                self.waiting.append((job, read))
+            problems = list(read.problems)
+            saved_body = self.lookups.store.saved_body
+            matched = _match(list(read.articles), old, problems, saved_body).values()
+            if len(matched) < len(read.articles):
+                kept = {id(stored) for stored in matched}
+                leaving = [] if _refuses(problems) else [s.entry for s in old if id(s) not in kept]
+                self.waiting.append((job, read, leaving))
                 if len(self.waiting) == WAITING_AT_MOST:
                     self.finish()  # then the next ones: new files keep their order by path
                 return
@@ -667,22 +674,12 @@ class _Applier:
 
     def finish(self) -> None:
         waiting, self.waiting = self.waiting, []
-        for job, read in waiting:
-            if _refuses(list(read.problems)):
-                continue  # what a file in error no longer shows, it holds (`_remove_or_hold`)
-            old = self.lookups.entries_from(job.path, job.known)
-            matched = {id(stored) for stored in self._matched(read, old).values()}
-            for stored in old:
-                if id(stored) not in matched:
-                    self.changes.leave(stored.entry)
-        for job, read in waiting:
+        for _, _, leaving in waiting:
+            for entry in leaving:
+                self.changes.leave(entry)
+        for job, read, _ in waiting:
             _apply(self.lookups, job, read, self.settings, self.changes)
         self.changes.leaving.clear()
-
-    def _matched(self, read: _Read, old: list[StoredEntry]) -> dict[int, StoredEntry]:
-        assert read.articles is not None
-        saved_body = self.lookups.store.saved_body
-        return _match(list(read.articles), old, list(read.problems), saved_body)
 
 
 #: files that wait in `_Applier` at most, their articles held meanwhile: a few megabytes
