@@ -14,9 +14,10 @@ import itertools
 import logging
 import re
 import reprlib
+import textwrap
 import tomllib
 import unicodedata
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -171,9 +172,10 @@ def read_bytes(path: str, data: bytes, settings: ReaderSettings) -> ReadResult:
         articles = reader(path, text, settings, report)
     except Exception as e:  # feedsvc's fault, with this file: the others are read all the same
         log.exception("%s: reading it failed", path)
+        what = textwrap.shorten(str(e), 80, placeholder="...")
         message = (
-            f"feedsvc failed to read this file ({type(e).__name__}: {_shortened(str(e))}); "
-            "what it published stays published. Please report it, with the file"
+            f"feedsvc failed to read this file ({type(e).__name__}: {what}); what it "
+            "published stays published. Please report it, with the file"
         )
         report.add(None, "error", message)
         return ReadResult(problems=tuple(report.problems))
@@ -844,19 +846,27 @@ def _size_of(meta: dict[str, Any], limit: int) -> bool:
     `!!pairs` and bytes of `!!binary` included). Aliases (`*name`) repeat a value without
     copying it: one that holds itself, or aliases of aliases (a few lines for billions of
     values), would take forever to walk, and a long string repeated would be gigabytes of tags.
-    The count stops past `limit`, with never more than that waiting."""
+    The count stops past `limit`: what a value holds is counted before it is walked."""
     size = 0
-    waiting: list[object] = [meta]  # not recursive: 500 nested lists are valid YAML
-    while waiting and size <= limit:
+    for value in _values_in(meta):
+        size += len(value) if isinstance(value, str | bytes | list | tuple | set | dict) else 1
+        if size > limit:
+            return True
+    return False
+
+
+def _values_in(meta: dict[str, Any]) -> Iterator[object]:
+    """Every value of the front matter, keys included, each container before what it holds
+    (walked only once the next value is asked for). Not recursive: 500 nested lists are
+    valid YAML."""
+    waiting: list[object] = [meta]
+    while waiting:
         value = waiting.pop()
-        if isinstance(value, str | bytes):
-            size += len(value)
-        elif isinstance(value, list | tuple | set | dict):
-            items = [*value, *value.values()] if isinstance(value, dict) else list(value)
-            size += len(items)
-            if size <= limit:
-                waiting.extend(items)
-    return size > limit
+        yield value
+        if isinstance(value, dict):
+            waiting += [*value, *value.values()]
+        elif isinstance(value, list | tuple | set):
+            waiting += value
 
 
 #: far more than any front matter with aliases holds (a tags list repeated under another key)
@@ -1160,19 +1170,8 @@ def _shown() -> reprlib.Repr:
     return shown
 
 
-def _shortened(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else f"{text[: limit - 3]}..."
-
-
 def _has_forbidden_value(meta: dict[str, Any]) -> bool:
-    waiting: list[object] = [meta]  # not recursive: see `_aliased`
-    while waiting:
-        value = waiting.pop()
-        if isinstance(value, str) and has_forbidden(value):
-            return True
-        if isinstance(value, list | dict):
-            waiting.extend(value.values() if isinstance(value, dict) else value)
-    return False
+    return any(isinstance(value, str) and has_forbidden(value) for value in _values_in(meta))
 
 
 _ReaderFunc = Callable[[str, str, ReaderSettings, _Report], list[Article]]
