@@ -169,7 +169,7 @@ class Refresher:
         #: published entries per section, and the store generation they were counted at
         self._counts: tuple[int, dict[str, int]] | None = None
         #: how files are read, the store's sections included: as the last update read them
-        self.reader = ReaderSettings.from_config(config, self.store.sections_published())
+        self.reader = self._reading()
 
     def saw_closed(self, path: str) -> None:
         """Called from a watcher thread: `path` was closed after writing, or moved into place."""
@@ -398,9 +398,13 @@ class Refresher:
             log.error("%s; the next version is rendered in full", e)
             return None
 
+    def _reading(self) -> ReaderSettings:
+        """How files are read now: by the config, and the sections the store ever published."""
+        return ReaderSettings.from_config(self.config, self.store.sections_published())
+
     def _update_settings(self, closed: dict[str, int], now: datetime) -> UpdateSettings:
         config = self.config
-        self.reader = ReaderSettings.from_config(config, self.store.sections_published())
+        self.reader = self._reading()
         return UpdateSettings(
             reader=self.reader,
             authority=config.site.authority,
