@@ -182,22 +182,30 @@ def test_a_failed_refresh_is_logged_with_its_cause_and_retried_at_the_next_tick(
     assert web.get("/healthz").json["status"] == "ok"  # type: ignore[index]
 
 
+def timed_runs(refresher: Refresher, during_the_first: Callable[[], object]) -> list[float]:
+    """When each of the refresher's refreshes starts; the first also does `during_the_first`
+    before its work."""
+    runs: list[float] = []
+    real_refresh = refresher.refresh
+
+    def refresh(*args: Any, **kwargs: Any) -> Any:
+        runs.append(time.monotonic())
+        if len(runs) == 1:
+            during_the_first()
+        return real_refresh(*args, **kwargs)
+
+    refresher.refresh = refresh  # type: ignore[method-assign]
+    return runs
+
+
 def test_a_tick_during_a_long_refresh_runs_after_it_without_a_warning(
     site: Site, caplog: pytest.LogCaptureFixture
 ) -> None:
     site.config_path.write_text(config_text(refresh="interval_seconds = 1"), encoding="utf-8")
     copy_sample(site)
     refresher = Refresher(site.config())
-    runs: list[float] = []
-    real_refresh = refresher.refresh
-
-    def long_refresh(*args: Any, **kwargs: Any) -> Any:
-        runs.append(time.monotonic())
-        if len(runs) == 1:
-            time.sleep(1.5)  # the next tick comes meanwhile, and APScheduler skips it
-        return real_refresh(*args, **kwargs)
-
-    refresher.refresh = long_refresh  # type: ignore[method-assign]
+    # the next tick comes meanwhile, and APScheduler skips it
+    runs = timed_runs(refresher, lambda: time.sleep(1.5))
     caplog.set_level(logging.INFO)
     clock_ = run_clock(refresher, blocking=False)
     try:
@@ -212,18 +220,7 @@ def test_a_tick_during_a_long_refresh_runs_after_it_without_a_warning(
 def test_a_refresh_asked_for_while_one_runs_runs_once_after_it(site: Site) -> None:
     copy_sample(site)
     refresher = Refresher(site.config())
-    runs: list[float] = []
-    real_refresh = refresher.refresh
-
-    def asking_refresh(*args: Any, **kwargs: Any) -> Any:
-        runs.append(time.monotonic())
-        if len(runs) == 1:
-            clock_.trigger()  # three requests during the first run...
-            clock_.trigger()
-            clock_.trigger()
-        return real_refresh(*args, **kwargs)
-
-    refresher.refresh = asking_refresh  # type: ignore[method-assign]
+    runs = timed_runs(refresher, lambda: [clock_.trigger() for _ in range(3)])  # three asks...
     clock_ = Clock(refresher, BackgroundScheduler(timezone=UTC))
     clock_.start()
     try:
