@@ -30,7 +30,13 @@ from typing import NamedTuple
 from feedsvc.config import Config
 from feedsvc.model import Article, Entry, Problem, Severity
 from feedsvc.parallel import Workers
-from feedsvc.readers import ARTICLE_SUFFIXES, ReaderSettings, read_bytes, reader_for
+from feedsvc.readers import (
+    ARTICLE_SUFFIXES,
+    PLAUSIBLE_FROM,
+    ReaderSettings,
+    read_bytes,
+    reader_for,
+)
 from feedsvc.state import (
     FileRecord,
     FileSignature,
@@ -936,9 +942,8 @@ def _replace_file_entries(
         if removed:
             returning = _match(articles, removed, problems, lookups.store.saved_body, matches)
     spelled = lookups.spellings(articles, old, changes)
-    # A file's time ahead of ours comes from a skewed clock (a copy from elsewhere), not from an
-    # editor meaning the future: dated now, its articles are published now, not later.
-    mtime = min(datetime.fromtimestamp(info.mtime_ns // 1000 / 1e6, UTC), settings.now)
+    problems += _implausible_mtime(path, info, articles)
+    mtime = _written_at(info, settings.now)
     kept: set[str] = set()
     for ordinal, article in enumerate(articles):
         previous = matches.get(ordinal)
@@ -1020,6 +1025,32 @@ def _replace_file_entries(
             changes.pages_changed.append(entry.id)
             lookups.store.page_changed(entry.slug)
     return [stored.entry for stored in old if stored.entry.id not in kept]
+
+
+def _written_at(info: FileStat, now: datetime) -> datetime:
+    """When the file's undated articles were written, by its mtime. A time ahead of ours comes
+    from a skewed clock (a copy from elsewhere), not from an editor meaning the future; one
+    before `PLAUSIBLE_FROM` from a tool that stamps every file alike (1970 in a Nix store, 1980
+    in a reproducible archive). Either way its articles are dated now: dated then, no feed would
+    show them, and validators doubt such dates (`_implausible_mtime` says so)."""
+    mtime = _mtime_of(info)
+    return min(mtime, now) if mtime.year >= PLAUSIBLE_FROM else now
+
+
+def _implausible_mtime(path: str, info: FileStat, articles: Iterable[Article]) -> list[Problem]:
+    mtime = _mtime_of(info)
+    if mtime.year >= PLAUSIBLE_FROM or all(article.date is not None for article in articles):
+        return []
+    message = (
+        f"the file's modification time is {mtime.date().isoformat()}, before {PLAUSIBLE_FROM}: "
+        "not when it was written (copied from an archive that stamps every file alike?); its "
+        "articles without a date are dated when first seen instead"
+    )
+    return [Problem(path, None, "warning", message)]
+
+
+def _mtime_of(info: FileStat) -> datetime:
+    return datetime.fromtimestamp(info.mtime_ns // 1000 / 1e6, UTC)
 
 
 #: what the warnings of a published article's id, slug or date changed in its file say: what
@@ -1552,6 +1583,7 @@ def _check_files(config: Config, store: StateStore | None) -> tuple[int, int, li
             continue
         result = read_bytes(path, data, settings)
         problems.extend(result.problems)
+        problems.extend(_implausible_mtime(path, info, result.articles))
         problems.extend(_said_before(said.get(path), data))
         for article in result.articles:
             twin = first_copy.setdefault(article.content_hash, article)

@@ -969,7 +969,7 @@ def _flat_yaml(source: str) -> dict[str, Any] | None:
 
 
 #: the first year feed validators believe in
-_PLAUSIBLE_FROM = 1990
+PLAUSIBLE_FROM = 1990
 
 
 #: `key:` or `key =` at the start of a line (YAML or TOML), the key perhaps quoted
@@ -1109,14 +1109,14 @@ class _FrontMatter:
             self.failed = True
             self.report.add(self.line(key), "error", f"front-matter '{key}' is out of range")
             return None
-        if parsed.year < _PLAUSIBLE_FROM:  # as written: 1990-01-01 in Paris is 1989 in UTC
+        if parsed.year < PLAUSIBLE_FROM:  # as written: 1990-01-01 in Paris is 1989 in UTC
             # an RSS date's year has four digits; the W3C validator calls earlier ones implausible
             unpublishable = in_utc.year < 1000
             self.failed |= unpublishable
             self.report.add(
                 self.line(key),
                 "error" if unpublishable else "warning",
-                f"front-matter '{key}' is in {parsed.year}, before {_PLAUSIBLE_FROM}: a typo? "
+                f"front-matter '{key}' is in {parsed.year}, before {PLAUSIBLE_FROM}: a typo? "
                 + ("feeds cannot carry it" if unpublishable else "feed validators doubt it"),
             )
             if unpublishable:

@@ -709,6 +709,33 @@ def test_an_article_from_a_clock_ahead_of_ours_is_published_now_dated_now(site: 
     assert before.replace(microsecond=0) <= published <= datetime.now(UTC)  # not 2033
 
 
+@pytest.mark.parametrize("stamped", [1, datetime(1980, 1, 1, tzinfo=UTC).timestamp()])
+def test_an_article_from_a_file_stamped_before_1990_is_dated_now_and_said(
+    site: Site, stamped: float
+) -> None:
+    """A Nix store stamps files 1970, reproducible archives 1980: dated so, a new story would
+    be older than every entry the feeds show, and so in none of them."""
+    site.config_path.write_text(config_text(feeds="max_entries = 1"), "utf-8")
+    site.write("news.txt", "Asia\nYesterday's story\n\nBody.\n", mtime=1_700_000_000)
+    site.refresh()
+    site.write("stamped.txt", "Asia\nFrom a reproducible build\n\nBody.\n", mtime=stamped)
+    md = "---\ntitle: Dated by its author\nsection: Asia\ndate: 2025-01-01T09:00:00Z\n---\nB.\n"
+    site.write("dated.md", md, mtime=stamped)  # its date is its own: nothing to say
+    before = datetime.now(UTC).replace(microsecond=0)
+    report = site.refresh()
+    (entry,) = feedparser.parse(site.published("/feeds/asia.rss")).entries
+    assert entry.title == "From a reproducible build"
+    assert before <= datetime(*entry.published_parsed[:6], tzinfo=UTC) <= datetime.now(UTC)
+    said = (
+        f"stamped.txt: warning: the file's modification time is "
+        f"{datetime.fromtimestamp(stamped, UTC).date().isoformat()}, before 1990: not when it "
+        "was written (copied from an archive that stamps every file alike?); its articles "
+        "without a date are dated when first seen instead"
+    )
+    assert [str(p) for p in report.problems] == [said]
+    assert [str(p) for p in check_files(site.config())[2]] == [said]
+
+
 def test_an_update_dated_in_the_future_is_taken_as_made_now(site: Site) -> None:
     front = "title: Corrected\nsection: Asia\ndate: 2025-01-01T09:00:00Z\nupdated: 2052-01-01"
     site.write("corrected.md", f"---\n{front}\n---\n\nBody.\n")
