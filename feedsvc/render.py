@@ -24,7 +24,7 @@ import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
@@ -183,7 +183,7 @@ def _channel(feed: FeedModel, fmt: str) -> FeedGenerator:
     generator = FeedGenerator()
     generator.id(feed.self_url("atom"))
     generator.title(feed.title)
-    generator.subtitle(_as_description(feed.subtitle, fmt))
+    generator.subtitle(feed.subtitle)  # plain text in RSS too: only items' are HTML
     # RSS takes the channel <link> from the last link added: self first, the page last.
     generator.link(href=feed.self_url(fmt), rel="self", type=media_type(fmt))
     generator.link(href=feed.page_url, rel="alternate", type="text/html")
@@ -194,7 +194,7 @@ def _channel(feed: FeedModel, fmt: str) -> FeedGenerator:
         generator.icon(feed.icon)
         generator.logo(feed.icon)
     generator.updated(feed.updated)
-    generator.lastBuildDate(feed.updated)
+    generator.lastBuildDate(_in_rfc822_zone(feed.updated))
     generator.load_extension("dc", atom=False, rss=True)
     return generator
 
@@ -267,7 +267,7 @@ def _whole_document(
         item.guid(shown.id, permalink=False)
         item.title(shown.title)
         item.link(href=shown.link, rel="alternate", type="text/html")
-        item.published(shown.published)
+        item.published(_in_rfc822_zone(shown.published) if fmt == "rss" else shown.published)
         item.updated(shown.updated)
         item.author({"name": shown.author})
         item.dc.dc_creator(shown.author)
@@ -291,9 +291,17 @@ def _whole_document(
 
 
 def _as_description(text: str, fmt: str) -> str:
-    """RSS readers take a `<description>` as HTML (RSS Best Practices Profile): plain text goes
-    in escaped, so that "<b>" in an article is shown, not obeyed. Atom says `type="text"`."""
+    """RSS readers take an item's `<description>` as HTML (RSS Best Practices Profile): plain
+    text goes in escaped, so that "<b>" in an article is shown, not obeyed. Atom says
+    `type="text"`. The channel's is plain text (validators say escaped text there is HTML)."""
     return html.escape(text, quote=False) if fmt == "rss" else text
+
+
+def _in_rfc822_zone(moment: datetime) -> datetime:
+    """The same instant in UTC when its offset is not whole or half hours: validators read RFC
+    822 zones so, and warn of every `pubDate` in Kathmandu (+0545) or the Chathams (+1345)."""
+    offset = moment.utcoffset()
+    return moment.astimezone(UTC) if offset and offset % timedelta(minutes=30) else moment
 
 
 def _parsed(generator: FeedGenerator, fmt: str) -> etree._Element:

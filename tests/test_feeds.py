@@ -461,6 +461,35 @@ def test_a_summary_is_shown_as_written_in_every_format(site: Site) -> None:
     assert json.loads(site.published("/feeds/all.json"))["items"][0]["summary"] == written
 
 
+def test_a_feeds_description_is_plain_text_in_rss_as_in_atom(site: Site) -> None:
+    """Only an item's RSS description is HTML: escaped twice, the channel's "&" showed as
+    "&amp;", and the W3C validator said "description should not contain HTML"."""
+    site.config_path.write_text(
+        config_text().replace("Tests of the desk.", "Culture, books & ideas"), "utf-8"
+    )
+    site.write("a.txt", "Asia\nA story\n\nBody.\n")
+    site.refresh()
+    channel = etree.fromstring(site.published("/feeds/all.rss")).find("channel")
+    assert channel is not None and channel.findtext("description") == "Culture, books & ideas"
+    assert feedparser.parse(site.published("/feeds/all.atom")).feed.subtitle == (
+        "Culture, books & ideas"
+    )
+
+
+def test_rss_dates_are_in_utc_where_the_offset_is_not_whole_or_half_hours(site: Site) -> None:
+    """Validators take RFC 822 zones as whole or half hours: a newsroom in Kathmandu (+05:45)
+    had every item's pubDate warned of. Atom, RFC 3339, keeps the offset."""
+    site.config_path.write_text(config_text().replace("Europe/Paris", "Asia/Kathmandu"), "utf-8")
+    front = "title: Budget passed\nsection: Asia\ndate: 2025-05-29T14:00:00"
+    site.write("budget.md", f"---\n{front}\n---\nBody.\n")
+    site.refresh()
+    channel = etree.fromstring(site.published("/feeds/all.rss")).find("channel")
+    assert channel is not None
+    assert channel.findtext("item/pubDate") == "Thu, 29 May 2025 08:15:00 +0000"
+    assert channel.findtext("lastBuildDate") == "Thu, 29 May 2025 08:15:00 +0000"
+    assert b"<published>2025-05-29T14:00:00+05:45</published>" in site.published("/feeds/all.atom")
+
+
 def test_a_feeds_updated_is_its_newest_entry_never_the_build_time(corpus_site: Site) -> None:
     parsed = feedparser.parse(corpus_site.published("/feeds/europe.atom"))
     assert parsed.feed.updated_parsed == max(e.updated_parsed for e in parsed.entries)
