@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsvc.errors import ConfigError
-from feedsvc.text import has_address, slugify
+from feedsvc.text import has_address, section_key, slugify
 
 CONFIG_ENV = "FEEDSVC_CONFIG"
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -373,7 +373,7 @@ class _Reader:
                     max_entries=override or None,
                 )
             )
-        _check_unique(self, [s.name.casefold() for s in sections], "name")
+        _check_unique(self, [section_key(s.name) for s in sections], "name")
         # a slug made of the name is said on the name's line
         given = ["slug" if "slug" in table else "name" for table in raw]
         _check_unique(self, [s.slug for s in sections], "slug", given)

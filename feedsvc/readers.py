@@ -37,6 +37,7 @@ from feedsvc.text import (
     has_forbidden,
     has_forbidden_utf8,
     one_line,
+    section_key,
     without_address,
     xml_safe,
 )
@@ -80,9 +81,9 @@ class ReaderSettings:
         Without allow_new_sections they change only with the config, which reads every file
         again anyway; with it, each section found would (and then read files otherwise)."""
         configured = tuple(s.name for s in config.sections)
-        known = {name.casefold() for name in configured}
+        known = {section_key(name) for name in configured}
         allowing = config.content.allow_new_sections
-        retired = () if allowing else sorted(n for n in published if n.casefold() not in known)
+        retired = () if allowing else sorted(n for n in published if section_key(n) not in known)
         return cls(
             sections=configured,
             allow_new_sections=allowing,
@@ -103,32 +104,39 @@ class ReaderSettings:
 
     @functools.cached_property
     def _by_key(self) -> dict[str, str]:
-        return {section.casefold(): section for section in self.sections}
+        return {section_key(section): section for section in self.sections}
 
     def section_like(self, line: str) -> str | None:
         """The configured section a line is a near miss of ("Midle East"), if any."""
-        close = difflib.get_close_matches(line.strip().casefold(), self._by_key, n=1, cutoff=0.8)
+        close = difflib.get_close_matches(section_key(line), self._by_key, n=1, cutoff=0.8)
         return self._by_key[close[0]] if close else None
 
     def canonical_section(self, name: str) -> str | None:
-        return self._by_key.get(name.strip().casefold())
+        return self._by_key.get(section_key(name))
 
     def is_retired(self, line: str) -> bool:
-        return line.strip().casefold() in self._retired
+        return section_key(line) in self._retired
 
     @functools.cached_property
     def _retired(self) -> frozenset[str]:
-        return frozenset(name.casefold() for name in self.retired)
+        return frozenset(section_key(name) for name in self.retired)
 
     @functools.cached_property
     def _section_line(self) -> re.Pattern[str]:
-        names = "|".join(re.escape(name) for name in self.sections) or "(?!)"
+        # as `section_key` compares names: in NFKC (as a non-ASCII text is searched), and any
+        # run of spaces between words
+        names = "|".join(
+            r"[^\S\n]+".join(map(re.escape, unicodedata.normalize("NFKC", name).split()))
+            for name in self.sections
+        )
         # Anchored on "\n", not on ^ with re.MULTILINE: re then finds each line at C speed
         # (2 µs for a 4 KB body, against 20).
-        return re.compile(rf"\n[^\S\n]*(?:{names})[^\S\n]*(?:\n|\Z)", re.IGNORECASE)
+        return re.compile(rf"\n[^\S\n]*(?:{names or '(?!)'})[^\S\n]*(?:\n|\Z)", re.IGNORECASE)
 
     def may_hold_a_section_line(self, text: str) -> bool:
         """Whether a line of `text` may be a section name; `canonical_section` decides."""
+        if not text.isascii():
+            text = unicodedata.normalize("NFKC", text)
         return self._section_line.search("\n" + text) is not None
 
 

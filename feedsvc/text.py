@@ -13,6 +13,12 @@ from anyascii import anyascii
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
 
+def section_key(name: str) -> str:
+    """What a section name is compared by: "Middle East" pasted with a no-break space, or
+    "Türkiye" in decomposed form (as some editors save it), in any case, is the same section."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
 def slugify(text: str, max_length: int = 80) -> str:
     """ASCII slug: 'Coup d\u2019état plan' → 'coup-detat-plan'. Never empty.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import unicodedata
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -266,6 +267,20 @@ def test_section_lines_match_ignoring_case_and_outer_spaces() -> None:
     related = "Asia\nTitle\n\nBody.\n\n" + " " * 9 + "-\nEurope2 weeks ago\nOlder story\n"
     article = read(related).articles[0]
     assert article.body == "Body." and [r.title for r in article.related] == ["Older story"]
+
+
+def test_section_names_match_as_written_in_any_unicode_form_or_spacing() -> None:
+    """A no-break space pasted from the web, or an editor that saves "Türkiye" decomposed, names
+    the configured section: no second feed, and no story glued to the one above."""
+    settings = ReaderSettings(("Middle East", "Türkiye"), allow_new_sections=True, timezone=PARIS)
+    text = "Türkiye\nFirst\n\nOne.\nMiddle\u00a0 East\nSecond\n\nTwo.\n"
+    result = read(unicodedata.normalize("NFD", text), settings=settings)
+    assert [a.section for a in result.articles] == ["Türkiye", "Middle East"]
+    assert result.problems == ()
+    md = "---\ntitle: Third\nsection: tu\u0308rkiye\n---\nThree.\n"
+    assert read(md, "b.md", settings).articles[0].section == "Türkiye"
+    glued = "Türkiye\nFirst\n\nOne.\nMiddle\u00a0East\nSecond\nTwo.\n"  # no blank line
+    assert "blank line" in str(read(glued, settings=settings).problems)
 
 
 @pytest.mark.parametrize(
