@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsvc.errors import ConfigError
@@ -448,7 +448,25 @@ def _absolute_url(value: str) -> str | None:
         in_range = parts.port is None or parts.port > 0
     except ValueError:  # not a number, or above 65535
         in_range = False
-    return None if in_range else "expected a port from 1 to 65535"
+    if not in_range:
+        return "expected a port from 1 to 65535"
+    if not value.isascii():  # links, self links and new entry ids would carry it as written
+        return f"expected a URL in ASCII, as feeds must give it: {_in_ascii(parts)!r}"
+    return None
+
+
+def _in_ascii(parts: SplitResult) -> str:
+    """The URL with its host in IDNA form and the rest percent-encoded, as validators want it."""
+    host = parts.hostname or ""
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        host = quote(host)
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    safe = "/:@!$&'()*+,;=%{}?"
+    return urlunsplit(
+        parts._replace(netloc=netloc, path=quote(parts.path, safe), query=quote(parts.query, safe))
+    )
 
 
 def _base_url(value: str) -> str | None:
@@ -470,7 +488,7 @@ def _link_pattern(value: str) -> str | None:
     other = re.search(r"\{[^{}]*\}|[{}]", value.replace("{slug}", ""))
     if other:  # it would be published as it is
         return f"expected '{{slug}}' as the only placeholder, not {other.group()!r}"
-    return _absolute_url(value.replace("{slug}", "x"))
+    return _absolute_url(value)
 
 
 def _language_tag(value: str) -> str | None:

@@ -124,6 +124,37 @@ def test_the_line_named_is_the_line_of_the_key(tmp_path: Path) -> None:
         load_config(path)
 
 
+@pytest.mark.parametrize(
+    ("key", "written", "fix"),
+    [
+        (
+            "base_url",
+            "https://bücher.example/nachrichten",
+            "https://xn--bcher-kva.example/nachrichten",
+        ),
+        ("base_url", "https://example.org/café", "https://example.org/caf%C3%A9"),
+        (
+            "link_pattern",
+            "https://cms.example.org/{slug}/ü",
+            "https://cms.example.org/{slug}/%C3%BC",
+        ),
+    ],
+)
+def test_urls_must_be_ascii_and_the_message_gives_their_ascii_form(
+    tmp_path: Path, key: str, written: str, fix: str
+) -> None:
+    """Feeds carry them in links, self links and new entry ids: as written, every feed had W3C
+    errors ("IRI found where URL expected") and ids were minted for a host no tag URI allows."""
+    text = config_text(base_url=written) if key == "base_url" else config_text()
+    if key != "base_url":
+        text = text.replace('language = "en"', f'language = "en"\n{key} = "{written}"')
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith(key))
+    said = f"site.{key}: expected a URL in ASCII, as feeds must give it: '{fix}'"
+    message = f"config.toml:{line}: {said}"
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(write(tmp_path, text))
+
+
 def test_sections_must_be_unique_and_all_is_reserved(tmp_path: Path) -> None:
     path = write(tmp_path, config_text() + '[[sections]]\nname = "europe"\n')
     with pytest.raises(ConfigError, match="two sections share the name 'europe'"):
