@@ -47,7 +47,12 @@ def unique(candidate: str, taken: Callable[[str], bool]) -> str:
 
 #: `Jane Doe <jane@example.org>`: feeds give a person's name, and the W3C validator warns
 #: (`ContainsEmail`) at an address in one
-_ADDRESS_IN_NAME = re.compile(r"\s*<[^<>@\s]+@[^<>\s]+>\s*")
+#: an email address in a name: in angle brackets or parentheses, or bare (its domain dotted:
+#: "@handle" and "Jane@Reuters" are not addresses)
+_ADDRESS_IN_NAME = re.compile(
+    r"\s*(?:<[^<>@\s]+@[^<>\s]+>|\([^()@\s]+@[^()\s]+\)"
+    r"|(?:mailto:)?[^\s<>()@]+@[\w-]+(?:\.[\w-]+)+)\s*"
+)
 _LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t]*")
 
 
@@ -56,8 +61,9 @@ def has_address(name: str) -> bool:
 
 
 def without_address(name: str) -> str:
-    """'Jane Doe <jane@example.org>' → 'Jane Doe'."""
-    return _ADDRESS_IN_NAME.sub(" ", name).strip()
+    """'Jane Doe <jane@example.org>', 'Jane Doe (jane@example.org)' or 'Jane Doe,
+    jane@example.org' → 'Jane Doe'."""
+    return " ".join(_ADDRESS_IN_NAME.sub(" ", name).split()).strip(",;:|-\u2013\u2014 ")
 
 
 def one_line(text: str) -> str:

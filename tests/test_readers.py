@@ -503,6 +503,31 @@ def test_an_email_address_in_the_author_is_left_out_with_a_warning() -> None:
 
 
 @pytest.mark.parametrize(
+    ("written", "published"),
+    [
+        ("newsdesk@example.org", None),
+        ("Jane Doe (jane@example.org)", "Jane Doe"),
+        ("Jane Doe, jane@example.org", "Jane Doe"),
+        ("mailto:jane@example.org", None),
+    ],
+)
+def test_an_email_address_is_left_out_however_it_is_written(
+    written: str, published: str | None
+) -> None:
+    text = f"---\ntitle: T\nsection: Asia\nauthor: {written}\n---\nBody.\n"
+    result = read(text, "t.md")
+    assert result.articles[0].author == published
+    assert [(p.line, p.severity) for p in result.problems] == [(4, "warning")]
+
+
+@pytest.mark.parametrize("name", ["@janedoe", "Jane@Reuters", "Ann (Reuters)"])
+def test_a_handle_or_an_at_sign_is_not_an_address(name: str) -> None:
+    text = f"---\ntitle: T\nsection: Asia\nauthor: '{name}'\n---\nBody.\n"
+    result = read(text, "t.md")
+    assert result.articles[0].author == name and result.problems == ()
+
+
+@pytest.mark.parametrize(
     "front_matter",
     [
         "---\ntitle: |\n  Talks resume\n  in Geneva\nauthor: >-\n  Jane\n  Doe\nsection: Asia\n---",
