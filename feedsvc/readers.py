@@ -442,20 +442,20 @@ def _unseen(character: str) -> bool:
 _BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
-def _say_markup(title: str, line: int | None, report: _Report) -> None:
-    """A title is plain text: '<em>' in it is taken as markup by RSS readers (the RSS Best
-    Practices Profile lets them), and shown as written by Atom and JSON Feed ones."""
-    if "<" not in title and "&" not in title:
+def _say_markup(text: str, line: int | None, report: _Report, what: str = "the title") -> None:
+    """Titles, summaries, authors and tags are plain text: '<em>' or '&amp;' in one is taken as
+    markup by RSS readers (the RSS Best Practices Profile lets them) and validators, and shown
+    as written by Atom and JSON Feed readers."""
+    if "<" not in text and "&" not in text:
         return
-    for found in _MARKUP.finditer(title):
+    for found in _MARKUP.finditer(text):
         name = found.group(1)
         if name is None or name.startswith("#") or name in html.entities.name2codepoint:
             report.add(
                 line,
                 "warning",
-                f"the title holds {found.group()!r}, which RSS readers take as markup and Atom "
-                "and JSON Feed readers show as written; write the title as plain text ('&' for "
-                "'&amp;', no tags)",
+                f"{what} holds {found.group()!r}, which some feed readers take as markup and "
+                f"others show as written; write {what} as plain text ('&' for '&amp;', no tags)",
             )
             return
 
@@ -683,7 +683,7 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
         "date": fields.datetime("date"),
         "updated": fields.datetime("updated"),
         "author": fields.author(),
-        "summary": fields.text("summary"),
+        "summary": fields.summary(),
         "id": fields.uri("id"),
         "slug": fields.slug("slug"),
         "tags": fields.tags(),
@@ -1058,15 +1058,30 @@ class _FrontMatter:
 
     def author(self) -> str | None:
         author = self.text("author", single_line=True)
-        if author is None or not has_address(author):
-            return author
-        self.report.add(
-            self.line("author"),
-            "warning",
-            "the email address in 'author' is left out: feeds give an author's name only; "
-            "write the name alone",
-        )
-        return without_address(author) or None
+        if author is None:
+            return None
+        line = self.line("author")
+        if has_address(author):
+            self.report.add(
+                line,
+                "warning",
+                "the email address in 'author' is left out: feeds give an author's name only; "
+                "write the name alone",
+            )
+            author = without_address(author)
+        if author and all(_unseen(character) for character in author):
+            message = f"'author' {author!r} shows nothing, only invisible characters; left out"
+            self.report.add(line, "warning", message)
+            return None
+        if author:
+            _say_markup(author, line, self.report, "the author")
+        return author or None
+
+    def summary(self) -> str | None:
+        summary = self.text("summary")
+        if summary is not None:
+            _say_markup(summary, self.line("summary"), self.report, "the summary")
+        return summary
 
     def section(self) -> str | None:
         key = "section" if "section" in self.meta or "category" not in self.meta else "category"
@@ -1159,7 +1174,14 @@ class _FrontMatter:
         tags = [self.report.clean(t.strip(), line, "a tag") for t in value]
         if not all(tags):  # an empty <category> is no category: the W3C validator says so
             self.report.add(self.line("tags"), "warning", "an empty tag is left out; remove it")
-        return tuple(tag for tag in tags if tag)
+        for tag in tags:
+            _say_markup(tag, self.line("tags"), self.report, "a tag")
+        # each once, as first written: "café" typed twice, once decomposed, is one category
+        unique: dict[str, str] = {}
+        for tag in tags:
+            if tag:
+                unique.setdefault(section_key(tag), tag)
+        return tuple(unique.values())
 
 
 class _Shown(reprlib.Repr):

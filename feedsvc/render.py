@@ -35,7 +35,7 @@ from feedsvc import __version__
 from feedsvc.config import Config, SectionConfig
 from feedsvc.markup import first_paragraph, to_html
 from feedsvc.model import Entry
-from feedsvc.text import slugify, unique, xml_safe
+from feedsvc.text import section_key, slugify, unique, xml_safe
 from feedsvc.urls import PAGE_TYPE, article_path
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -154,7 +154,8 @@ def show(config: Config, entry: Entry, body: str) -> ShownEntry:
         section=entry.section,
         summary=xml_safe(summary),
         content_html=xml_safe(to_html(body, entry.body_format, link)),
-        tags=entry.tags,
+        # the section is the first category already
+        tags=tuple(tag for tag in entry.tags if section_key(tag) != section_key(entry.section)),
     )
 
 

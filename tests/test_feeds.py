@@ -490,6 +490,15 @@ def test_rss_dates_are_in_utc_where_the_offset_is_not_whole_or_half_hours(site: 
     assert b"<published>2025-05-29T14:00:00+05:45</published>" in site.published("/feeds/all.atom")
 
 
+def test_a_tag_naming_the_section_is_not_a_second_category(site: Site) -> None:
+    site.write("a.md", '---\ntitle: T\nsection: Asia\ntags: ["asia", "energy"]\n---\nBody.\n')
+    site.refresh()
+    item = etree.fromstring(site.published("/feeds/all.rss")).find("channel/item")
+    assert item is not None and [c.text for c in item.iter("category")] == ["Asia", "energy"]
+    (shown,) = json.loads(site.published("/feeds/all.json"))["items"]
+    assert shown["tags"] == ["Asia", "energy"]
+
+
 def test_a_feeds_updated_is_its_newest_entry_never_the_build_time(corpus_site: Site) -> None:
     parsed = feedparser.parse(corpus_site.published("/feeds/europe.atom"))
     assert parsed.feed.updated_parsed == max(e.updated_parsed for e in parsed.entries)

@@ -424,7 +424,7 @@ def test_markdown_with_yaml_front_matter() -> None:
         13,
         "warning",
     )
-    assert markup.message.startswith("the title holds '<b', which RSS readers take as markup")
+    assert markup.message.startswith("the title holds '<b', which some feed readers take as markup")
     assert image.message.startswith("image 'img/map.png' is relative to the article's page")
     (article,) = result.articles
     assert article.title == "A <b>bold</b> claim"
@@ -518,6 +518,34 @@ def test_an_email_address_is_left_out_however_it_is_written(
     result = read(text, "t.md")
     assert result.articles[0].author == published
     assert [(p.line, p.severity) for p in result.problems] == [(4, "warning")]
+
+
+def test_markup_in_a_summary_an_author_or_a_tag_is_said_as_in_a_title() -> None:
+    """Each is plain text: '&amp;' in one showed as "&amp;" in Atom and JSON Feed readers, and
+    the W3C validator warned of HTML in the summary, the author's name and the category."""
+    front = (
+        'title: Q&A\nsection: Asia\nsummary: "Don&#8217;t panic"\nauthor: "Tom &amp; Jerry"\n'
+        'tags: ["Q&amp;A", "R&D"]'
+    )
+    result = read(f"---\n{front}\n---\nBody.\n", "t.md")
+    assert [(p.line, p.message.split(",")[0]) for p in result.problems] == [
+        (5, "the author holds '&amp;'"),
+        (4, "the summary holds '&#8217;'"),
+        (6, "a tag holds '&amp;'"),
+    ]
+    assert result.articles[0].summary == "Don&#8217;t panic"  # said, not changed
+
+
+def test_a_tag_given_twice_or_naming_the_section_is_one_category() -> None:
+    front = 'title: T\nsection: Asia\ntags: ["caf\u00e9", "energy", "cafe\u0301", "Energy"]'
+    (article,) = read(f"---\n{front}\n---\nBody.\n", "t.md").articles
+    assert article.tags == ("caf\u00e9", "energy")
+
+
+def test_an_author_of_only_invisible_characters_is_left_out() -> None:
+    result = read('---\ntitle: T\nsection: Asia\nauthor: "\u200b"\n---\nBody.\n', "t.md")
+    assert result.articles[0].author is None  # the site's
+    assert "shows nothing" in result.problems[0].message
 
 
 @pytest.mark.parametrize("name", ["@janedoe", "Jane@Reuters", "Ann (Reuters)"])
