@@ -57,18 +57,31 @@ def _parse(body: str) -> tuple[Token, ...]:
 
 
 def first_paragraph(body: str, body_format: BodyFormat) -> str:
-    """Plain text of the first paragraph: the default summary."""
+    """Plain text of the first paragraph: the default summary. Not a table's first cell or a
+    heading, unless the body has no paragraph; struck-through text (a correction) left out."""
     if body_format == "text":
         return body.split("\n", 1)[0]
-    for token in _parse(body):
-        if token.type == "inline" and token.children is not None:
-            text = " ".join(
-                "".join(
-                    " " if child.type in ("softbreak", "hardbreak") else child.content
-                    for child in token.children
-                    if child.type in ("text", "code_inline", "softbreak", "hardbreak")
-                ).split()
-            )
-            if text:
-                return text
-    return ""
+    tokens = _parse(body)
+    fallback = ""
+    for before, token in zip((None, *tokens), tokens, strict=False):
+        if token.type != "inline" or token.children is None:
+            continue
+        text = _plain_text(token.children)
+        if text and before is not None and before.type == "paragraph_open":
+            return text
+        fallback = fallback or text
+    return fallback
+
+
+def _plain_text(children: list[Token]) -> str:
+    struck = 0
+    parts = []
+    for child in children:
+        struck += {"s_open": 1, "s_close": -1}.get(child.type, 0)
+        if struck:
+            continue
+        if child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type in ("text", "code_inline"):
+            parts.append(child.content)
+    return " ".join("".join(parts).split())

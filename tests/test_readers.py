@@ -447,6 +447,24 @@ def test_markdown_with_yaml_front_matter() -> None:
 
 
 @pytest.mark.parametrize(
+    ("body", "summary"),
+    [
+        ("Inflation rose ~~5.1%~~ 4.1% in October.\n\nMore.", "Inflation rose 4.1% in October."),
+        (
+            "| Region | Votes |\n|---|---|\n| North | 5 |\n\nThe count went on.",
+            "The count went on.",
+        ),
+        ("## Background\n\nThe talks began.", "The talks began."),
+        ("## Only a heading", "Only a heading"),
+        ("- point one\n- point two", "point one"),
+    ],
+)
+def test_the_summary_is_the_first_paragraph_as_it_reads(body: str, summary: str) -> None:
+    """Not a table's first header cell, nor the text a correction struck through."""
+    assert first_paragraph(body, "markdown") == summary
+
+
+@pytest.mark.parametrize(
     ("title", "said"),
     [
         ("AT&amp;T deal", "'&amp;'"),
