@@ -976,6 +976,10 @@ def _flat_yaml(source: str) -> dict[str, Any] | None:
     return meta
 
 
+#: a URI's characters (RFC 3986): unreserved, reserved, and percent-encoded octets
+_URI = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z", re.IGNORECASE)
+
 #: the first year feed validators believe in
 PLAUSIBLE_FROM = 1990
 
@@ -1154,6 +1158,18 @@ class _FrontMatter:
         if value is not None and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", value):
             self.error(key, value)
             return None
+        # Said, not refused: an id published already stays published under it.
+        if value is not None and not _URI.fullmatch(value):
+            self.report.add(
+                self.line(key),
+                "warning",
+                f"'{key}' {value!r} is not a valid URI (RFC 3986): feed validators reject it; "
+                "percent-encode what is not ASCII, and '|', '{', '}', '^' or '\\' (before it is "
+                "published: a published id never changes)",
+            )
+        elif value is not None and value[:9].lower() == "urn:uuid:" and not _UUID.match(value[9:]):
+            message = f"'{key}' {value!r} holds no UUID as urn:uuid wants it (8-4-4-4-12 hex)"
+            self.report.add(self.line(key), "warning", message)
         return value
 
     def slug(self, key: str) -> str | None:

@@ -777,6 +777,27 @@ def test_a_title_of_invisible_characters_is_refused(name: str, title: str) -> No
     ]
 
 
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("urn:uuid:{6F9619FF-8B86-D011-B42D-00C04FC964FF}", "is not a valid URI"),
+        ("urn:uuid:6F9619FF8B86D011B42D00C04FC964FF", "holds no UUID"),
+        ("http://example.org/a|b", "is not a valid URI"),
+        ("http://example.org/story/\u00fcmlaut", "is not a valid URI"),
+        ("urn:uuid:6f9619ff-8b86-d011-b42d-00c04fc964ff", None),
+        ("http://example.org/caf%C3%A9?x=1#y", None),
+        ("tag:example.org,2025:story-1", None),
+    ],
+)
+def test_an_id_validators_reject_is_said_and_kept(given: str, said: str | None) -> None:
+    """Said, not refused: one published already must stay so, under its id."""
+    result = read(f"---\ntitle: T\nsection: Asia\nid: '{given}'\n---\nBody.\n", "t.md")
+    assert result.articles[0].id == given
+    assert [p.message.startswith(f"'id' {given!r} {said}") for p in result.problems] == (
+        [True] if said else []
+    )
+
+
 def test_a_direction_override_in_a_title_is_said() -> None:
     result = read("Asia\nA \u202eclaim\n\nBody.\n")
     assert [a.title for a in result.articles] == ["A \u202eclaim"]
