@@ -224,12 +224,18 @@ def _decode(data: bytes, report: _Report) -> str | None:
         report.dirty = has_forbidden_utf8(data)
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
+        text = data.decode("cp1252", errors="replace")
+        # 0x81, 0x8D, 0x8F, 0x90 and 0x9D mean nothing in Windows-1252 (a Central European
+        # file's "ť" is 0x9D): left out, not published as U+FFFD, which validators call bad
+        undefined = text.count("\ufffd")
+        text = text.replace("\ufffd", "")
+        left_out = f", and {undefined} byte(s) undefined there left out" if undefined else ""
         report.add(
             line,
             "warning",
-            "not valid UTF-8; read as Windows-1252 (save the file as UTF-8 to silence this)",
+            f"not valid UTF-8; read as Windows-1252{left_out} (save the file as UTF-8 to "
+            "silence this)",
         )
-        text = data.decode("cp1252", errors="replace")
         report.dirty = has_forbidden(text)
     return text
 

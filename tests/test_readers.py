@@ -365,6 +365,17 @@ def test_windows_1252_is_decoded_with_a_warning() -> None:
     ]
 
 
+def test_bytes_windows_1252_does_not_define_are_left_out_and_said() -> None:
+    """A Central European (Windows-1250) file's "ť" is 0x9D: published as U+FFFD, validators
+    called the feed's characters bad."""
+    result = read("Europe\nMes\u0165anka\n\nBody.\n".encode("cp1250"))
+    assert result.articles[0].title == "Mesanka"
+    assert messages(result) == [
+        "2:warning:not valid UTF-8; read as Windows-1252, and 1 byte(s) undefined there left out "
+        "(save the file as UTF-8 to silence this)"
+    ]
+
+
 def test_control_characters_are_removed_with_a_warning() -> None:
     result = read("Europe\nBell\x07 title\n\nA\x0b paragraph\x1b.\n")
     assert result.articles[0].title == "Bell title"
