@@ -45,9 +45,17 @@ def to_html(body: str, body_format: BodyFormat, base: str) -> str:
     markdown = _markdown()
     rendered = markdown.renderer.render(list(_parse(body)), markdown.options, {})
     cleaned = nh3.clean(
-        rendered, link_rel="noopener nofollow", url_relative=("rewrite_with_base", base)
+        rendered,
+        link_rel="noopener nofollow",
+        url_relative=("rewrite_with_base", base),
+        tag_attribute_values=_CELL_ALIGNMENTS,
     )
     return str(cleaned).strip()
+
+
+#: a table column's alignment, as markdown-it writes it (raw HTML is off: no other style)
+_ALIGNED = {f"text-align:{side}" for side in ("left", "center", "right")}
+_CELL_ALIGNMENTS = {"th": {"style": _ALIGNED}, "td": {"style": _ALIGNED}}
 
 
 @functools.lru_cache(maxsize=16)

@@ -457,6 +457,12 @@ def test_markdown_with_yaml_front_matter() -> None:
     )
 
 
+def test_a_table_column_keeps_its_alignment() -> None:
+    html = to_html("| Region | Votes |\n|:--|--:|\n| North | 5 |", "markdown", "https://x/")
+    assert '<th style="text-align:right">Votes</th>' in html
+    assert '<td style="text-align:left">North</td>' in html
+
+
 @pytest.mark.parametrize(
     ("body", "summary"),
     [
