@@ -26,8 +26,9 @@ def _markdown() -> MarkdownIt:
 
 
 def _is_question(paragraph: str) -> bool:
-    """Interview questions are short paragraphs ending in '?'; they are shown in bold."""
-    return paragraph.endswith("?") and len(paragraph) <= 300
+    """Interview questions are short paragraphs ending in a question mark (Latin, full-width
+    as in Chinese and Japanese, or Arabic); they are shown in bold."""
+    return paragraph.endswith(("?", "\uff1f", "\u061f")) and len(paragraph) <= 300
 
 
 def to_html(body: str, body_format: BodyFormat, base: str) -> str:

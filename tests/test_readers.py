@@ -304,6 +304,13 @@ def test_plain_text_paragraphs_are_escaped_and_questions_stand_out() -> None:
     assert first_paragraph(body, "text") == "Is <b>this</b> escaped?"
 
 
+@pytest.mark.parametrize("question", ["你怎么看？", "ما رأيك؟"])
+def test_a_question_in_chinese_or_arabic_stands_out_too(question: str) -> None:
+    assert to_html(f"{question}\nAn answer.", "text", "https://x/").startswith(
+        f"<p><strong>{question}</strong></p>"
+    )
+
+
 # -- bad input -------------------------------------------------------------------------------
 
 
