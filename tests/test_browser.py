@@ -22,6 +22,7 @@ ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 FEED_TYPES = {"application/atom+xml", "application/rss+xml", "application/feed+json"}
+ARABIC = "استئناف محادثات السلام!"  # an RTL headline ending in a neutral "!"
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     (root / "articles").mkdir()
     shutil.copy(SAMPLE, root / "articles" / SAMPLE.name)
     Site(root).write("asia.txt", "Asia\nA <b>tagged</b> headline\n\nBody.\n")
+    Site(root).write("arabic.txt", f"Middle East\n{ARABIC}\n\nبدأت المحادثات اليوم.\n")
     port = free_port()  # links in feeds and pages are absolute: base_url must be this server
     config = config_text(base_url=f"http://127.0.0.1:{port}")
     (root / "config.toml").write_text(config, encoding="utf-8")
@@ -94,3 +96,18 @@ def test_the_home_page_fits_a_phone(server: Server, browser: Browser, tmp_path: 
     page.screenshot(path=str(tmp_path / "phone.png"))
     healthz = json.loads(requests.get(server.url + "/healthz", timeout=10).text)
     assert healthz["status"] == "ok"
+
+
+def test_a_right_to_left_headline_is_laid_out_right_to_left(
+    server: Server, browser: Browser
+) -> None:
+    """In an English site, an Arabic headline's "!" belongs at its left end, as Arabic readers
+    read it: each title takes its direction from its own first letter."""
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    direction = "el => getComputedStyle(el).direction"
+    assert page.locator(f"a:has-text('{ARABIC[:10]}')").first.evaluate(direction) == "rtl"
+    english = page.locator("a:has-text('A <b>tagged</b> headline')").first
+    assert english.evaluate(direction) == "ltr"
+    page.locator(f"a:has-text('{ARABIC[:10]}')").first.click()
+    assert page.locator("h1").evaluate(direction) == "rtl"
