@@ -23,7 +23,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from feedsvc.control import STATUS_FILE, read_status, request_control, take_control
+from feedsvc.control import STATUS_FILE, read_status, state_dir_error, take_control
 from feedsvc.corpus import is_ignored
 from feedsvc.refresh import SETTLE_SECONDS, Progress, Refresher, RefreshReport, failed_refresh
 
@@ -60,6 +60,8 @@ class Clock:
         self._watching: _Watched | None = None
         self._watch_lock = threading.Lock()  #: `poll` and `tick` run on different threads
         self._previous_sighup: Any = None
+        self._sighup = False  #: a SIGHUP came: `poll` takes it as a reload
+        self._control_failed: str | None = None  #: why control files could not be taken
         self._status_seen = 0  #: the mtime of status.json when `_follow_schedule` last read it
         self._followed: str | None = None  #: the due time it last moved the refresh to
         self._warmed = False  #: `Refresher.warm` was called
@@ -150,7 +152,7 @@ class Clock:
             log.debug("the failed warm-up", exc_info=e)
 
     def poll(self) -> None:
-        taken = take_control(self.refresher.state_dir)
+        taken = self._taken()
         if taken:
             log.info("%s asked for: refreshing now", " and ".join(sorted(taken)))
             self.changed(None)  # whoever asked wants everything looked at
@@ -158,6 +160,24 @@ class Clock:
         else:
             self._keep_watching()  # articles/ replaced (a deploy's rename) is watched anew
         self._follow_schedule()
+
+    def _taken(self) -> set[str]:
+        """What was asked for: a SIGHUP, and the control files (their failure logged once while
+        it lasts: this runs every second)."""
+        taken = set()
+        if self._sighup:
+            self._sighup = False
+            taken.add("reload")
+        try:
+            taken |= take_control(self.refresher.state_dir)
+        except OSError as e:
+            failed = str(state_dir_error(self.refresher.state_dir, e))
+            if failed != self._control_failed:
+                log.error("cannot take requests to refresh or reload: %s", failed)
+            self._control_failed = failed
+        else:
+            self._control_failed = None
+        return taken
 
     def _follow_schedule(self) -> None:
         """A refresh when the soonest scheduled entry is due, whichever refresh found it (this
@@ -223,8 +243,9 @@ class Clock:
         self._keep_watching()
 
     def _on_sighup(self, signum: int, frame: object) -> None:
-        # Only a file touch here: the scheduler's locks are not safe to take in a signal handler.
-        request_control(self.refresher.state_dir, "reload")
+        # Only a flag: neither the scheduler's locks nor file I/O (which may fail, and would
+        # then end the process) belong in a signal handler. `poll` takes it within a second.
+        self._sighup = True
 
     def _watch_target(self) -> _Watched | None:
         """What should be watched, the directory as it is now (a deploy may have replaced it);

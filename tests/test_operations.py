@@ -748,6 +748,21 @@ def test_sighup_to_the_clock_process_rereads_the_config_now(
     sighup_applies_a_new_title(site, refresher, lambda: site.published("/feeds/all.atom"))
 
 
+def test_sighup_reloads_even_where_requests_cannot_be_written(
+    sample_site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    """The signal handler wrote a control file: where it could not (state_dir/control made
+    unwritable, here a file in its place), the exception ended `clock` or `serve`, web and all."""
+    site = sample_site
+    refresher = started_with_desk_one(site, clock, tmp_path / "clock.log", running)
+    control = site.root / "var" / "control"
+    shutil.rmtree(control, ignore_errors=True)
+    control.write_text("in the way")
+    sighup_applies_a_new_title(site, refresher, lambda: site.published("/feeds/all.atom"))
+    wait_for(lambda: "cannot take requests" in refresher.output(), "the failure said")
+    assert refresher.output().count("cannot take requests") == 1  # once, not every second
+
+
 def _line_of(text: str, needle: str) -> int:
     return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
 
