@@ -16,6 +16,7 @@ import hmac
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -291,8 +292,15 @@ def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
         state_dir, interval = config.content.state_dir, config.refresh.interval_seconds
     except ConfigError as e:
         found = state_dir_of(path)
-        if found is None:
-            raise
+        if found is None or not found.is_dir():
+            log.error(
+                "%s; answering 503 until it can be read: it says nowhere that exists "
+                "where the feeds are published",
+                e,
+            )
+            waiting = Flask(__name__)
+            waiting.wsgi_app = WaitingForConfig(path, str(e))  # type: ignore[method-assign]
+            return waiting
         log.error("%s; serving what is published under %s until it is fixed", e, found)
         state_dir, interval = found, DEFAULT_INTERVAL
     app = Flask(__name__)
@@ -310,6 +318,39 @@ def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
     app.register_error_handler(405, _method_not_allowed)
     app.register_error_handler(404, _not_found)
     return app
+
+
+class WaitingForConfig:
+    """WSGI app of a worker started while its config cannot be read and names no published
+    site (the file gone halfway through a deploy, or cut short): 503 and why, until it can be.
+    Raising instead would halt gunicorn: it stops when a restarted worker fails to boot."""
+
+    def __init__(self, path: Path, error: str) -> None:
+        self.path = path
+        self.error = error
+        self._app: Flask | None = None
+        self._tried = time.monotonic()
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        app = self._ready()
+        if app is not None:
+            return app(environ, start_response)
+        said = f"the config cannot be read, so nothing is served until it can: {self.error}"
+        return _short(503, said)(environ, start_response)
+
+    def _ready(self) -> Flask | None:
+        """The real app, once the config can be read; looked for at most once a second."""
+        with self._lock:
+            if self._app is None and time.monotonic() - self._tried >= 1.0:
+                self._tried = time.monotonic()
+                try:
+                    load_config(self.path, check_articles=False)
+                except ConfigError as e:
+                    self.error = str(e)
+                else:
+                    self._app = create_app(self.path)
+            return self._app
 
 
 def _state_dir() -> Path:

@@ -986,6 +986,29 @@ def test_a_release_style_deploy_is_followed_through_its_link(tmp_path: Path) -> 
         refresher.close()
 
 
+def test_a_web_worker_restarted_while_the_config_is_gone_answers_503_not_halting_gunicorn(
+    sample_site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    """A deploy's `rm` and copy, or a save cut short, met by a worker restart: the worker that
+    failed to boot stopped gunicorn, and with it every feed."""
+    site = sample_site
+    site.refresh()
+    web = gunicorn(site.config_path, tmp_path / "web.log", workers=1)
+    running.append(web)
+    web.wait_until("/feeds/all.atom")
+    moved = site.config_path.rename(site.root / "config.toml.deploying")
+    (worker,) = Path(f"/proc/{web.popen.pid}/task/{web.popen.pid}/children").read_text().split()
+    os.kill(int(worker), signal.SIGKILL)
+    said = wait_for(
+        lambda: (got := get(web.url, "/feeds/all.atom"))[0] == 503 and got[2],
+        "the new worker's answer",
+    )
+    assert said.startswith(b"the config cannot be read, so nothing is served until it can")
+    assert web.popen.poll() is None
+    moved.rename(site.config_path)
+    web.wait_until("/feeds/all.atom")  # within a second, with no restart
+
+
 def test_the_web_tier_serves_an_articles_page_after_the_feeds_dropped_it(
     site: Site, tmp_path: Path, running: list[Process]
 ) -> None:
