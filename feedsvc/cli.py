@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from feedsvc import logs
 from feedsvc.config import Config, config_path, load_config, state_dir_of
 from feedsvc.control import (
+    anothers,
     build_lock,
     describe,
     not_a_directory,
@@ -29,6 +30,7 @@ from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.export import RECORD, export
 from feedsvc.publish import Version, archived_pages, load_current, publish_dir
 from feedsvc.refresh import Progress, Refresher, RefreshReport
+from feedsvc.state import STATE_FILE
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -190,6 +192,10 @@ def reload_command(args: argparse.Namespace) -> int:
         if found is None:
             raise
         state_dir = found
+    # the control file made as this user: another user's refresher could not take it
+    refused = anothers(state_dir, state_dir / STATE_FILE)
+    if refused is not None:
+        raise refused
     request_control(state_dir, "reload")
     pid = refresher_pid(state_dir)
     who = f"the refresher (pid {pid})" if pid else "the refresher (none seems to run now)"

@@ -11,6 +11,7 @@ import errno
 import fcntl
 import json
 import os
+import pwd
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,6 +98,27 @@ def state_dir_error(state_dir: Path, error: OSError) -> StateError:
             "content.state_dir to a directory on a writable file system"
         )
     return StateError(f"state_dir {state_dir} cannot be used: {where}: {error.strerror or error}")
+
+
+def anothers(state_dir: Path, store: Path) -> StateError | None:
+    """Why this process must not write a `state_dir` whose store another user made, if it is
+    so: what it wrote there (a `sudo feedsvc refresh`) would stop that user's refresher, which
+    may not replace or link to another user's files."""
+    try:
+        owner = store.stat().st_uid
+    except OSError:
+        return None  # none yet, or unreadable: opening it says why
+    if owner == os.geteuid():
+        return None
+    try:
+        name = pwd.getpwuid(owner).pw_name
+    except KeyError:
+        name = f"uid {owner}"
+    return StateError(
+        f"the state store {store} belongs to {name}, and this is uid {os.geteuid()}: run "
+        f"feedsvc as {name} (sudo -u {name} feedsvc ...); files this user wrote into "
+        f"{state_dir} would stop {name}'s refresher (if some were, chown -R {name} {state_dir})"
+    )
 
 
 def unwritable(state_dir: Path, *files: Path) -> StateError | None:

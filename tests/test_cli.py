@@ -6,6 +6,7 @@ import itertools
 import json
 import os
 import pty
+import pwd
 import re
 import shutil
 import subprocess
@@ -621,3 +622,22 @@ def test_build_shows_files_read_of_total_with_a_rate_on_a_terminal(
     readings = re.findall(r"\rread (\d+)/12 files \([\d,]+/s\)", shown)
     assert readings == [str(done) for done in range(1, 13)]  # one line, rewritten in place
     assert re.search(r"\rread 12/12 files \([\d,]+/s\)\r?\n", shown)  # and ends the line
+
+
+@pytest.mark.parametrize("command", ["refresh", "reload"])
+def test_a_state_dir_another_user_made_is_not_written_as_this_one(
+    sample_site: Site,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+) -> None:
+    """A `sudo feedsvc refresh` left root's files in the clock's state_dir: its refresher may
+    not link to them, and every refresh failed from then on, with no word of the fix."""
+    sample_site.refresh()
+    owner = (sample_site.root / "var" / "state.sqlite3").stat().st_uid
+    before = sorted(str(p) for p in (sample_site.root / "var").rglob("*"))
+    monkeypatch.setattr(os, "geteuid", lambda: owner + 1)
+    assert cli.main([command, "--config", str(sample_site.config_path)]) != 0
+    said = capsys.readouterr().err
+    assert f"belongs to {pwd.getpwuid(owner).pw_name}, and this is uid {owner + 1}" in said
+    assert sorted(str(p) for p in (sample_site.root / "var").rglob("*")) == before
