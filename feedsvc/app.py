@@ -37,7 +37,7 @@ from werkzeug.http import (
 from feedsvc import deflate, logs
 from feedsvc.config import DEFAULT_INTERVAL, config_path, load_config, state_dir_of
 from feedsvc.control import read_status, refresher_pid, request_control
-from feedsvc.errors import ConfigError, PublishError
+from feedsvc.errors import ConfigError, PublishError, StateError
 from feedsvc.publish import (
     ARCHIVE,
     Resource,
@@ -310,7 +310,7 @@ def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
     app.extensions["feedsvc"] = site
     app.wsgi_app = PublishedFiles(app.wsgi_app, site)  # type: ignore[method-assign]
     app.add_url_rule("/healthz", view_func=healthz)
-    token = os.environ.get(ADMIN_TOKEN_ENV, "")
+    token = _admin_token()
     if token:  # with no token configured, the endpoint does not exist at all
         app.config["ADMIN_TOKEN"] = token
         app.add_url_rule("/admin/refresh", view_func=admin_refresh, methods=["POST"])
@@ -318,6 +318,36 @@ def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
     app.register_error_handler(405, _method_not_allowed)
     app.register_error_handler(404, _not_found)
     return app
+
+
+def _admin_token() -> str:
+    """The admin token from the environment, as an env file may leave it: spaces or a CR around
+    it are not part of it (every request would be refused, unsaid); one that is blank or holds
+    other control characters turns the endpoint off, said."""
+    given = os.environ.get(ADMIN_TOKEN_ENV, "")
+    token = given.strip()
+    how = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    if given and not (token and token.isprintable()):
+        log.error(
+            "%s is blank or holds control characters: POST /admin/refresh is off until "
+            "it is set to a token (%s)",
+            ADMIN_TOKEN_ENV,
+            how,
+        )
+        return ""
+    if token and len(token) < MIN_TOKEN_LENGTH:
+        log.warning(
+            "%s has %d characters, short enough to guess: give it %d or more random ones (%s)",
+            ADMIN_TOKEN_ENV,
+            len(token),
+            MIN_TOKEN_LENGTH,
+            how,
+        )
+    return token
+
+
+#: a token shorter than this is said to be guessable (32 URL-safe random characters: 192 bits)
+MIN_TOKEN_LENGTH = 16
 
 
 class WaitingForConfig:
@@ -407,7 +437,12 @@ def admin_refresh() -> Response:
         response = _short(401, "unauthorized")
         response.headers["WWW-Authenticate"] = 'Bearer realm="feedsvc"'
         return response
-    request_control(_state_dir(), "refresh")
+    try:
+        request_control(_state_dir(), "refresh")
+    except StateError as e:  # a web tier run as another user than its refresher, say
+        failed = jsonify({"error": f"the request could not be left for the refresher: {e}"})
+        failed.status_code = 503
+        return failed
     answer = {"requested": "refresh"}
     if refresher_pid(_state_dir()) is None:  # a pid in the lock file, alive on this machine
         if read_status(_state_dir()).get("last_attempt"):

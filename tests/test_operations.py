@@ -882,6 +882,58 @@ def test_a_refresh_can_be_asked_for_before_anything_is_published(
     assert take_control(site.root / "var") == {"refresh"}
 
 
+@pytest.mark.parametrize("written", ["  a-token-of-some-length\r", "a-token-of-some-length\n"])
+def test_the_admin_token_is_taken_without_the_spaces_an_env_file_leaves(
+    site: Site, monkeypatch: pytest.MonkeyPatch, written: str
+) -> None:
+    """With a CR from a Windows env file, every request was refused, and nothing said why."""
+    monkeypatch.setenv("FEEDSVC_ADMIN_TOKEN", written)
+    client = create_app(site.config_path).test_client()
+    asked = client.post(
+        "/admin/refresh", headers={"Authorization": "Bearer a-token-of-some-length"}
+    )
+    assert asked.status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("written", "said"), [(" ", "is blank"), ("ab\x01cd", "is blank or holds")]
+)
+def test_a_blank_admin_token_turns_the_endpoint_off_and_says_so(
+    site: Site,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    written: str,
+    said: str,
+) -> None:
+    monkeypatch.setenv("FEEDSVC_ADMIN_TOKEN", written)
+    app = create_app(site.config_path)
+    assert "/admin/refresh" not in {rule.rule for rule in app.url_map.iter_rules()}
+    assert said in caplog.text and "POST /admin/refresh is off" in caplog.text
+
+
+def test_a_short_admin_token_is_said_to_be_guessable(
+    site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("FEEDSVC_ADMIN_TOKEN", "x")
+    create_app(site.config_path)
+    assert "has 1 characters, short enough to guess" in caplog.text
+
+
+def test_a_refresh_asked_for_where_it_cannot_be_left_is_a_503_that_says_why(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A web tier run as another user than its refresher: a bare HTML 500 before."""
+    monkeypatch.setenv("FEEDSVC_ADMIN_TOKEN", "a-token-of-some-length")
+    (site.root / "var").mkdir()
+    (site.root / "var" / "control").write_text("in the way")
+    client = create_app(site.config_path).test_client()
+    asked = client.post(
+        "/admin/refresh", headers={"Authorization": "Bearer a-token-of-some-length"}
+    )
+    assert asked.status_code == 503 and asked.json is not None
+    assert asked.json["error"].startswith("the request could not be left for the refresher: ")
+
+
 # -- /healthz --------------------------------------------------------------------------------
 def test_a_web_worker_restarted_while_the_config_is_invalid_still_serves_what_is_published(
     site: Site, tmp_path: Path, running: list[Process]
