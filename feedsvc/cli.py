@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import gc
 import json
@@ -17,13 +18,16 @@ from urllib.parse import urlsplit
 from feedsvc import logs
 from feedsvc.config import Config, config_path, load_config, state_dir_of
 from feedsvc.control import (
+    STATUS_FILE,
     anothers,
     build_lock,
     describe,
     not_a_directory,
+    read_status,
     refresher_pid,
     refresher_role,
     request_control,
+    write_status,
 )
 from feedsvc.corpus import check_files
 from feedsvc.errors import ConfigError, FeedsvcError
@@ -59,10 +63,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = args.command(load_config(args.config), args)
         return result
     except FeedsvcError as e:
+        if isinstance(e, ConfigError) and args.command in (clock_command, serve_command):
+            _tell_healthz(args.config, e)
         print(f"feedsvc: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _tell_healthz(config_file: str | None, error: ConfigError) -> None:
+    """A refresher that cannot start says why where /healthz reads it: the web tier, serving
+    what was published meanwhile, would say "ok" until the feeds went stale, and not why."""
+    state_dir = state_dir_of(config_path(config_file))
+    if state_dir is None or not (state_dir / STATUS_FILE).exists():
+        return  # nothing was ever published there: nothing serves, nothing says "ok"
+    status = read_status(state_dir)
+    status["config_error"] = (
+        f"{error}; the refresher did not start: fix the config, then start it again"
+    )
+    with contextlib.suppress(OSError):  # said on stderr anyway
+        write_status(state_dir, status)
 
 
 def _parser() -> argparse.ArgumentParser:
