@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from feedsvc.config import Config, config_digest, parse_config, read_config
-from feedsvc.control import STATUS_FILE, build_lock, read_status, write_status
+from feedsvc.control import STATUS_FILE, build_lock, read_status, state_dir_error, write_status
 from feedsvc.corpus import (
     ChangeSet,
     Listed,
@@ -325,7 +325,7 @@ class Refresher:
         self.last_report = report
         unfinished = changes.deferred or changes.unreadable or changes.held_back or listing.failure
         self._last_listing = None if unfinished else listing
-        self.write_status(report)
+        self._say_done(report)
         _log_report(report, changes)
         return report
 
@@ -381,7 +381,7 @@ class Refresher:
         )
         self._last_success = started_at
         self.last_report = report
-        self.write_status(report)
+        self._say_done(report)
         log.info("refresh: %s", report.summary())
         return report
 
@@ -644,6 +644,17 @@ class Refresher:
         return made
 
     # -- status for /healthz -----------------------------------------------------------------
+    def _say_done(self, report: RefreshReport) -> None:
+        """The status of a refresh that worked: one that cannot be written leaves it done (and
+        published), not failed, as an exception here would be reported."""
+        try:
+            self.write_status(report)
+        except OSError as e:
+            log.error(
+                "the refresh worked, but /healthz goes on saying what it said before it: %s",
+                state_dir_error(self.state_dir, e),
+            )
+
     def write_status(self, report: RefreshReport | None, error: str | None = None) -> None:
         """`status.json` for `/healthz`; a failed refresh keeps the last report's details."""
         report = report or self.last_report

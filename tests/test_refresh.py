@@ -616,3 +616,16 @@ def test_the_collector_never_takes_the_version_switched_to_since_it_started(site
     os.replace(root / "switch", root / "current")
     publish._collect_garbage(root / "versions", str(published[-1]))
     assert (root / "versions" / back / "manifest.json").is_file()
+
+
+def test_a_status_that_cannot_be_written_leaves_the_refresh_done_not_failed(
+    sample_site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The clock logged "refresh failed, the last good version keeps serving" for a refresh
+    that had published, every tick, and /healthz went on saying "ok" with no word of it."""
+    sample_site.refresh()
+    sample_site.write("new.txt", "Asia\nA new story\n\nBody.\n")
+    (sample_site.root / "var" / f".status.json.{os.getpid()}").mkdir()  # in the way of it
+    report = sample_site.refresh()
+    assert report.published and b"A new story" in sample_site.published("/feeds/all.atom")
+    assert "the refresh worked, but /healthz goes on saying what it said before it" in caplog.text
