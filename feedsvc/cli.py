@@ -9,7 +9,7 @@ import gc
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,7 +37,7 @@ from feedsvc.refresh import Progress, Refresher, RefreshReport
 from feedsvc.state import STATE_FILE
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIApplication
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from waitress.server import BaseWSGIServer, MultiSocketServer
 
 log = logging.getLogger("feedsvc")
@@ -255,12 +255,11 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
     with refresher_role(config.content.state_dir):
         refresher = Refresher(config)
         # Bound before the first refresh: a port in use is said at once, and nothing runs.
-        # Under base_url's path, as its links say (`https://example.org/news/feeds/all.atom`)
-        prefix = urlsplit(config.site.base_url).path.rstrip("/")
-        server = _listen(create_app(config.path), args, prefix)
+        server = _listen(UnderBasePath(create_app(config.path), refresher), args)
         clock = run_clock(refresher, blocking=False)
         try:
             port = getattr(server, "effective_port", args.port)  # --port 0: the one bound
+            prefix = base_path(config)
             log.info("serving on http://%s:%s%s/", args.host, port, prefix)
             server.run()
         finally:
@@ -269,17 +268,35 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _listen(
-    app: WSGIApplication, args: argparse.Namespace, prefix: str
-) -> MultiSocketServer | BaseWSGIServer:
-    """A waitress server bound to `--host` and `--port`, answering under `prefix`, not yet
-    serving."""
+def base_path(config: Config) -> str:
+    """base_url's path, which every link starts with (`/news` of `https://example.org/news`)."""
+    return urlsplit(config.site.base_url).path.rstrip("/")
+
+
+class UnderBasePath:
+    """`serve` answers under base_url's path as the refresher's config says now, as waitress's
+    `url_prefix` does (a path outside it is left as it is, for a proxy that strips it): a
+    reload that moves base_url moves what is answered with the links the feeds give."""
+
+    def __init__(self, app: WSGIApplication, refresher: Refresher) -> None:
+        self.app = app
+        self.refresher = refresher
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        prefix = base_path(self.refresher.config)
+        path = environ.get("PATH_INFO", "")
+        if prefix and (path == prefix or path.startswith(prefix + "/")):
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+            environ["PATH_INFO"] = path[len(prefix) :]
+        return self.app(environ, start_response)
+
+
+def _listen(app: WSGIApplication, args: argparse.Namespace) -> MultiSocketServer | BaseWSGIServer:
+    """A waitress server bound to `--host` and `--port`, not yet serving."""
     from waitress.server import create_server
 
     try:
-        return create_server(
-            app, host=args.host, port=args.port, threads=args.threads, url_prefix=prefix
-        )
+        return create_server(app, host=args.host, port=args.port, threads=args.threads)
     except ValueError as e:  # waitress: a host name that does not resolve
         raise FeedsvcError(
             f"--host {args.host} cannot be listened on ({e}); give this machine's address or "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import re
+import signal
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -327,6 +328,15 @@ def test_serve_answers_under_the_path_of_the_base_url(tmp_path: Path) -> None:
         assert status == 200 and f'href="{base_url}/feeds/all.atom"'.encode() in home
         assert get(running.url, "/news/healthz")[0] == 200
         assert get(running.url, "/news")[2] == home  # the prefix alone: the home page too
+        # Reloaded with another path, it answers there, as the links it publishes now say
+        # (the prefix was fixed at start: every link was a 404 until a restart).
+        moved = f"http://127.0.0.1:{port}/world"
+        site.config_path.write_text(config_text(base_url=moved), encoding="utf-8")
+        running.signal(signal.SIGHUP)
+        wait_for(lambda: get(running.url, "/world/")[0] == 200, "the new path")
+        status, _, home = get(running.url, "/world/")
+        assert f'href="{moved}/feeds/all.atom"'.encode() in home
+        assert get(running.url, "/world/feeds/all.atom")[0] == 200
     finally:
         running.stop()
 
