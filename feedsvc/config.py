@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -126,7 +126,9 @@ def parse_config(raw: bytes, path: Path, check_articles: bool = True) -> Config:
         text = raw.decode("utf-8-sig")
         data = tomllib.loads(text)
     except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: the config file is not UTF-8 ({e.reason})") from e
+        raise ConfigError(
+            f"{path}: the config file is not UTF-8 ({e.reason}); save it as UTF-8"
+        ) from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: invalid TOML: {e}") from e
     return _Reader(path, text, config_digest(raw)).build(data, check_articles)
@@ -156,6 +158,27 @@ def state_dir_of(path: Path) -> Path | None:
         return _Reader(path, text, "").directory(content, _Key("content", "state_dir"), "var")
     except ConfigError:
         return None
+
+
+#: each table's keys
+_KEYS: dict[str, frozenset[str]] = {
+    "site": frozenset(
+        {
+            "title",
+            "base_url",
+            "language",
+            "timezone",
+            "author",
+            "description",
+            "icon",
+            "link_pattern",
+        }
+    ),
+    "content": frozenset({"articles_dir", "state_dir", "max_file_bytes", "allow_new_sections"}),
+    "feeds": frozenset({"max_entries", "full_content"}),
+    "refresh": frozenset({"interval_seconds", "watch", "debounce_seconds"}),
+    "sections": frozenset({"name", "slug", "description", "max_entries"}),
+}
 
 
 @dataclass(frozen=True)
@@ -206,25 +229,35 @@ class _Reader:
         return None
 
     def fail(self, key: _Key, message: str) -> ConfigError:
-        line = self.line_of(key)
+        # a key missing from a table: said on the table's header ([[sections]], the second)
+        line = self.line_of(key) or (
+            self.line_of(_Key(key.table, "", key.index)) if key.table else None
+        )
         where = f"{self.path}:{line}" if line else str(self.path)
         return ConfigError(f"{where}: {key}: {message}")
 
     # -- typed getters -----------------------------------------------------------------------
-    def table(self, data: Mapping[str, Any], name: str, known: set[str]) -> Mapping[str, Any]:
+    def table(self, data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
         value = data.get(name, {})
         if not isinstance(value, dict):
             raise self.fail(_Key("", name), f"expected a table [{name}], found {_kind(value)}")
-        self.no_unknown(value, name, known)
+        self.no_unknown(value, name, _KEYS[name])
         return value
 
     def no_unknown(
-        self, table: Mapping[str, Any], name: str, known: set[str], index: int | None = None
+        self,
+        table: Mapping[str, Any],
+        name: str,
+        known: Collection[str],
+        index: int | None = None,
     ) -> None:
         for key in table:
             if key not in known:
-                hint = ", ".join(sorted(known))
-                raise self.fail(_Key(name, key, index), f"unknown key (known keys: {hint})")
+                hint = f"known keys: {', '.join(sorted(known))}"
+                owner = next((t for t, keys in _KEYS.items() if key in keys), None)
+                if not name and owner:  # `title = ...` with no [site] above it
+                    hint = f"a key of [{owner}]: is its table header missing above it?"
+                raise self.fail(_Key(name, key, index), f"unknown key ({hint})")
 
     def get(
         self,
@@ -259,7 +292,7 @@ class _Reader:
 
     # -- the whole file ----------------------------------------------------------------------
     def build(self, data: Mapping[str, Any], check_articles: bool) -> Config:
-        self.no_unknown(data, "", {"site", "content", "feeds", "refresh", "sections"})
+        self.no_unknown(data, "", set(_KEYS))
         site = self.site(data)
         content = self.content(data)
         if check_articles and not content.articles_dir.is_dir():
@@ -270,8 +303,8 @@ class _Reader:
                 else f"the directory {where} does not exist; create it or fix the path"
             )
             raise self.fail(_Key("content", "articles_dir"), problem)
-        feeds = self.table(data, "feeds", {"max_entries", "full_content"})
-        refresh = self.table(data, "refresh", {"interval_seconds", "watch", "debounce_seconds"})
+        feeds = self.table(data, "feeds")
+        refresh = self.table(data, "refresh")
         return Config(
             path=self.path,
             site=site,
@@ -300,8 +333,7 @@ class _Reader:
         )
 
     def site(self, data: Mapping[str, Any]) -> SiteConfig:
-        known = {"title", "base_url", "language", "timezone", "author", "description", "icon"}
-        site = self.table(data, "site", {*known, "link_pattern"})
+        site = self.table(data, "site")
 
         def key(name: str) -> _Key:
             return _Key("site", name)
@@ -327,8 +359,7 @@ class _Reader:
         )
 
     def content(self, data: Mapping[str, Any]) -> ContentConfig:
-        known = {"articles_dir", "state_dir", "max_file_bytes", "allow_new_sections"}
-        content = self.table(data, "content", known)
+        content = self.table(data, "content")
         return ContentConfig(
             articles_dir=self.directory(content, _Key("content", "articles_dir"), "articles"),
             state_dir=self.directory(content, _Key("content", "state_dir"), "var"),
@@ -357,9 +388,8 @@ class _Reader:
                 'with name = "..." for each section, or set content.allow_new_sections = true',
             )
         sections: list[SectionConfig] = []
-        known = {"name", "slug", "description", "max_entries"}
         for index, table in enumerate(raw):
-            self.no_unknown(table, "sections", known, index)
+            self.no_unknown(table, "sections", _KEYS["sections"], index)
 
             def key(name: str, index: int = index) -> _Key:
                 return _Key("sections", name, index)  # its own line, not the first section's

@@ -155,6 +155,21 @@ def test_urls_must_be_ascii_and_the_message_gives_their_ascii_form(
         load_config(write(tmp_path, text))
 
 
+def test_a_key_missing_from_the_second_section_is_said_on_its_header(tmp_path: Path) -> None:
+    text = config_text().replace('name = "Europe"', 'slug = "europe"')
+    line = [n for n, row in enumerate(text.splitlines(), 1) if row == "[[sections]]"][1]
+    with pytest.raises(ConfigError, match=f"config.toml:{line}: sections.name: missing"):
+        load_config(write(tmp_path, text))
+
+
+def test_a_key_above_any_table_header_is_said_to_lack_its_header(tmp_path: Path) -> None:
+    text = config_text().replace("[site]\n", "", 1)  # the header deleted
+    with pytest.raises(
+        ConfigError, match=r"title: unknown key \(a key of \[site\]: is its table header missing"
+    ):
+        load_config(write(tmp_path, text))
+
+
 def test_sections_must_be_unique_and_all_is_reserved(tmp_path: Path) -> None:
     path = write(tmp_path, config_text() + '[[sections]]\nname = "europe"\n')
     with pytest.raises(ConfigError, match="two sections share the name 'europe'"):
@@ -309,6 +324,8 @@ def test_the_state_dir_of_a_config_saved_as_latin_1_is_still_found(tmp_path: Pat
     """So that a web worker restarting meanwhile serves what is published (see create_app)."""
     text = config_text(content='state_dir = "published"').replace("Test Desk", "Actualités")
     path = write(tmp_path, text, encoding="latin-1")
-    with pytest.raises(ConfigError, match="config.toml: the config file is not UTF-8"):
+    with pytest.raises(
+        ConfigError, match=r"config.toml: the config file is not UTF-8 \(.*\); save"
+    ):
         load_config(path)
     assert state_dir_of(path) == tmp_path / "published"
