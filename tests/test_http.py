@@ -333,9 +333,8 @@ def test_serve_answers_under_the_path_of_the_base_url(tmp_path: Path) -> None:
         moved = f"http://127.0.0.1:{port}/world"
         site.config_path.write_text(config_text(base_url=moved), encoding="utf-8")
         running.signal(signal.SIGHUP)
-        wait_for(lambda: get(running.url, "/world/")[0] == 200, "the new path")
-        status, _, home = get(running.url, "/world/")
-        assert f'href="{moved}/feeds/all.atom"'.encode() in home
+        link = f'href="{moved}/feeds/all.atom"'.encode()
+        wait_for(lambda: link in get(running.url, "/world/")[2], "the new path, and its links")
         assert get(running.url, "/world/feeds/all.atom")[0] == 200
     finally:
         running.stop()
