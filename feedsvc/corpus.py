@@ -617,7 +617,9 @@ def update(
         for path, problem in refused.items():
             for stored in store.entries_from(path):
                 _remove(lookups, stored.entry, changes)
-            store.save_file(FileRecord(path, FileSignature(0, 0, ""), (problem,)))
+            if known.get(path) != _REFUSED:  # newly refused (a link broken): said in the log
+                changes.read_with(path, [problem])
+            store.save_file(FileRecord(path, _REFUSED, (problem,)))
         jobs = []
         for path in todo:
             info = listing.files[path]
@@ -645,6 +647,10 @@ def update(
         if changes.changed:
             store.bump_generation()
     return changes
+
+
+#: what the store records of a file the listing refused (a symbolic link out of articles/)
+_REFUSED = FileSignature(0, 0, "")
 
 
 class _Applier:

@@ -777,6 +777,20 @@ def test_bad_files_are_reported_and_the_rest_is_published(site: Site) -> None:
     assert all(p.severity == "error" for p in report.problems)
 
 
+def test_a_link_refused_is_said_in_the_refreshers_log_once(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As a file read with an error is: /healthz and `check` had it, the log never did."""
+    site.write("good.txt", ARTICLE)
+    (site.articles / "dangling.txt").symlink_to("gone.txt")
+    site.refresh()
+    assert "dangling.txt: error: symbolic link points to nothing" in caplog.text
+    caplog.clear()
+    site.write("other.txt", OTHER)
+    site.refresh()
+    assert "dangling.txt" not in caplog.text  # said when it is new, not at every refresh
+
+
 def test_links_that_cannot_be_followed_and_names_not_in_utf8_are_reported(site: Site) -> None:
     """One such file must not stop the refresh that publishes the others."""
     site.write("good.txt", ARTICLE)
