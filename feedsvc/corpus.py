@@ -192,7 +192,7 @@ def scan(
             early = _EarlyStats(workers, root, found, relisting=False)  # no last listing: now
         stats = early.finish(found) if early else _stat_files((str(root), "\0".join(found)))
     except OSError as e:
-        return Scan({}, (), f"cannot list {articles_dir}: {e.strerror or e}")
+        return Scan({}, (), f"cannot list {articles_dir}: {e.strerror or e}{_let_read(e)}")
     if directories is not None:
         directories.clear()
         directories.update(lister.listed)
@@ -418,8 +418,8 @@ class _Lister:
                     rel,
                     None,
                     "error",
-                    f"cannot read this directory ({e.strerror or e}); what was published "
-                    "from it stays published until it can be read again",
+                    f"cannot read this directory: {e.strerror or e}{_let_read(e)}; what was "
+                    "published from it stays published until it can be read again",
                 )
             )
 
@@ -912,8 +912,16 @@ def _read_settled(path: str, info: FileStat, settle_ns: int) -> bytes | None:
 
 
 def _cannot_read(path: str, error: OSError) -> Problem:
-    fix = "; let the user feedsvc runs as read it" if isinstance(error, PermissionError) else ""
-    return Problem(path, None, "error", f"cannot read the file: {error.strerror}{fix}")
+    return Problem(path, None, "error", f"cannot read the file: {error.strerror}{_let_read(error)}")
+
+
+def _let_read(error: OSError) -> str:
+    """The fix of a file or directory feedsvc may not read."""
+    return (
+        f"; let the user feedsvc runs as (uid {os.geteuid()}) read it"
+        if isinstance(error, PermissionError)
+        else ""
+    )
 
 
 def _fresh(info: FileStat, settle_ns: int) -> bool:

@@ -849,7 +849,8 @@ def test_a_file_that_cannot_be_read_is_said_so_and_what_it_published_stays(
     assert set(said) == {"locked.txt", "new.txt"}
     assert said["new.txt"].severity == "error"
     assert said["new.txt"].message == (
-        "cannot read the file: Permission denied; let the user feedsvc runs as read it"
+        f"cannot read the file: Permission denied; let the user feedsvc runs as (uid "
+        f"{os.geteuid()}) read it"
     )
     assert report.deferred == () and "still being written" not in report.summary()
     assert sorted(e.title for e in entries(site)) == ["Another story", "Original title"]
