@@ -956,9 +956,9 @@ def _replace_file_entries(
         if removed:
             returning = _match(articles, removed, problems, lookups.store.saved_body, matches)
     spelled = lookups.spellings(articles, old, changes)
-    problems += _implausible_mtime(path, info, articles)
     mtime = _written_at(info, settings.now)
     kept: set[str] = set()
+    dated_by_file = False  #: an article new (or never shown) dated by the file's mtime
     for ordinal, article in enumerate(articles):
         previous = matches.get(ordinal)
         if previous is None or previous.entry.content_hash != article.content_hash:
@@ -982,6 +982,9 @@ def _replace_file_entries(
             continue
         section = spelled.get(article.section, article.section)
         entry = _entry_for(lookups, article, section, ordinal, previous, settings, mtime)
+        dated_by_file |= article.date is None and (
+            previous is None or previous.entry.published > settings.shown_until
+        )
         if article.id is not None and entry.id != article.id:
             message = (
                 f"id {article.id!r}{_IGNORED} was published as {entry.id!r}, "
@@ -1038,6 +1041,8 @@ def _replace_file_entries(
         elif previous.entry.related != entry.related:  # on its page alone, not in the feeds
             changes.pages_changed.append(entry.id)
             lookups.store.page_changed(entry.slug)
+    if dated_by_file and _mtime_of(info).year < PLAUSIBLE_FROM:
+        problems.append(_implausible_mtime(path, info))
     return [stored.entry for stored in old if stored.entry.id not in kept]
 
 
@@ -1045,22 +1050,25 @@ def _written_at(info: FileStat, now: datetime) -> datetime:
     """When the file's undated articles were written, by its mtime. A time ahead of ours comes
     from a skewed clock (a copy from elsewhere), not from an editor meaning the future; one
     before `PLAUSIBLE_FROM` from a tool that stamps every file alike (1970 in a Nix store, 1980
-    in a reproducible archive). Either way its articles are dated now: dated then, no feed would
-    show them, and validators doubt such dates (`_implausible_mtime` says so)."""
+    in a reproducible archive): dated so, no feed would show them. Either way they are dated
+    as first seen: a second before this refresh began, so that the files dated alike, spaced a
+    microsecond apart (`_first_free`), stay before it (after it, they would be scheduled)."""
     mtime = _mtime_of(info)
-    return min(mtime, now) if mtime.year >= PLAUSIBLE_FROM else now
+    if mtime.year >= PLAUSIBLE_FROM and mtime <= now:
+        return mtime
+    return now - _AS_FIRST_SEEN
 
 
-def _implausible_mtime(path: str, info: FileStat, articles: Iterable[Article]) -> list[Problem]:
-    mtime = _mtime_of(info)
-    if mtime.year >= PLAUSIBLE_FROM or all(article.date is not None for article in articles):
-        return []
+_AS_FIRST_SEEN = timedelta(seconds=1)
+
+
+def _implausible_mtime(path: str, info: FileStat) -> Problem:
     message = (
-        f"the file's modification time is {mtime.date().isoformat()}, before {PLAUSIBLE_FROM}: "
-        "not when it was written (copied from an archive that stamps every file alike?); its "
-        "articles without a date are dated when first seen instead"
+        f"the file's modification time is {_mtime_of(info).date().isoformat()}, before "
+        f"{PLAUSIBLE_FROM}: not when it was written (copied from an archive that stamps every "
+        f"file alike?){_DATED_AS_FIRST_SEEN}"
     )
-    return [Problem(path, None, "warning", message)]
+    return Problem(path, None, "warning", message)
 
 
 def _mtime_of(info: FileStat) -> datetime:
@@ -1071,6 +1079,8 @@ def _mtime_of(info: FileStat) -> datetime:
 #: `check`, which does not identify articles, repeats from the last refresh (`_said_before`)
 _IGNORED = " is ignored: this article"
 _DATE_IGNORED = f"{_IGNORED} was published "
+#: and of a file whose mtime could not date the articles it brought
+_DATED_AS_FIRST_SEEN = "; the articles it brought without a date are dated as first seen"
 
 
 def _date_ignored_before(lookups: _Lookups, article: Article) -> bool:
@@ -1597,7 +1607,6 @@ def _check_files(config: Config, store: StateStore | None) -> tuple[int, int, li
             continue
         result = read_bytes(path, data, settings)
         problems.extend(result.problems)
-        problems.extend(_implausible_mtime(path, info, result.articles))
         problems.extend(_said_before(said.get(path), data))
         for article in result.articles:
             twin = first_copy.setdefault(article.content_hash, article)
@@ -1636,13 +1645,14 @@ def _said_by_the_last_refresh(
     store: StateStore | None, digest: str
 ) -> dict[str, tuple[str, list[Problem]]]:
     """What the last refresh said of each file that depends on what was published (an id, a
-    slug or a date the file changed after publishing, `_IGNORED`), with the hash of the bytes
+    slug or a date the file changed after publishing, `_IGNORED`; articles it dated as first
+    seen, `_DATED_AS_FIRST_SEEN`), with the hash of the bytes
     it read; nothing if it read them with other settings than `digest` (the config changed)."""
     if store is None or store.parsed_with() != digest:
         return {}
     said: dict[str, list[Problem]] = {}
     for problem in store.problems():
-        if _IGNORED in problem.message:
+        if _IGNORED in problem.message or _DATED_AS_FIRST_SEEN in problem.message:
             said.setdefault(problem.path, []).append(problem)
     return {path: (signature.hash, said[path]) for path, signature in store.files(said).items()}
 

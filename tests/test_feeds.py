@@ -726,7 +726,7 @@ def test_new_sections_whose_names_make_a_taken_slug_get_the_next_free_one(site: 
 def test_last_modified_is_never_in_the_future_and_moves_when_the_opml_changes(site: Site) -> None:
     future = datetime(2052, 1, 1, tzinfo=UTC)
     site.write("asia.txt", "Asia\nDated in 2052 by mistake\n\nBody.\n", mtime=future.timestamp())
-    before = datetime.now(UTC)
+    before = datetime.now(UTC) - timedelta(seconds=1)  # dated as first seen: just before
     site.refresh()
     first = current(site).resources
     assert before <= first["/feeds/all.atom"].last_modified <= datetime.now(UTC)  # not 2052
@@ -739,39 +739,45 @@ def test_last_modified_is_never_in_the_future_and_moves_when_the_opml_changes(si
 
 
 def test_an_article_from_a_clock_ahead_of_ours_is_published_now_dated_now(site: Site) -> None:
-    site.write("asia.txt", "Asia\nCopied from a fast clock\n\nBody.\n", mtime=2_000_000_000)
-    before = datetime.now(UTC)
+    for n in range(3):  # files copied together: one mtime, and no entry dated ahead
+        site.write(f"asia-{n}.txt", f"Asia\nFrom a fast clock {n}\n\nBody.\n", mtime=2_000_000_000)
+    before = datetime.now(UTC) - timedelta(seconds=1)
     assert site.refresh().scheduled == 0
-    (entry,) = feedparser.parse(site.published("/feeds/all.rss")).entries
-    published = datetime(*entry.published_parsed[:6], tzinfo=UTC)
-    assert before.replace(microsecond=0) <= published <= datetime.now(UTC)  # not 2033
+    for entry in feedparser.parse(site.published("/feeds/all.rss")).entries:
+        published = datetime(*entry.published_parsed[:6], tzinfo=UTC)
+        assert before.replace(microsecond=0) <= published <= datetime.now(UTC)  # not 2033
 
 
 @pytest.mark.parametrize("stamped", [1, datetime(1980, 1, 1, tzinfo=UTC).timestamp()])
-def test_an_article_from_a_file_stamped_before_1990_is_dated_now_and_said(
+def test_articles_from_files_stamped_before_1990_are_dated_as_first_seen_and_said(
     site: Site, stamped: float
 ) -> None:
-    """A Nix store stamps files 1970, reproducible archives 1980: dated so, a new story would
-    be older than every entry the feeds show, and so in none of them."""
-    site.config_path.write_text(config_text(feeds="max_entries = 1"), "utf-8")
+    """A Nix store stamps files 1970, reproducible archives 1980: dated so, new stories were
+    older than every entry the feeds show, and so in none of them. Dated now, all alike, the
+    later ones were a microsecond in the future, scheduled: they are dated just before."""
+    site.config_path.write_text(config_text(feeds="max_entries = 5"), "utf-8")
     site.write("news.txt", "Asia\nYesterday's story\n\nBody.\n", mtime=1_700_000_000)
     site.refresh()
-    site.write("stamped.txt", "Asia\nFrom a reproducible build\n\nBody.\n", mtime=stamped)
+    for n in range(5):
+        site.write(f"stamped-{n}.txt", f"Asia\nStamped story {n}\n\nBody.\n", mtime=stamped)
     md = "---\ntitle: Dated by its author\nsection: Asia\ndate: 2025-01-01T09:00:00Z\n---\nB.\n"
     site.write("dated.md", md, mtime=stamped)  # its date is its own: nothing to say
-    before = datetime.now(UTC).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
     report = site.refresh()
-    (entry,) = feedparser.parse(site.published("/feeds/asia.rss")).entries
-    assert entry.title == "From a reproducible build"
-    assert before <= datetime(*entry.published_parsed[:6], tzinfo=UTC) <= datetime.now(UTC)
-    said = (
-        f"stamped.txt: warning: the file's modification time is "
-        f"{datetime.fromtimestamp(stamped, UTC).date().isoformat()}, before 1990: not when it "
-        "was written (copied from an archive that stamps every file alike?); its articles "
-        "without a date are dated when first seen instead"
-    )
-    assert [str(p) for p in report.problems] == [said]
-    assert [str(p) for p in check_files(site.config())[2]] == [said]
+    assert report.scheduled == 0
+    entries = feedparser.parse(site.published("/feeds/asia.rss")).entries
+    assert sorted(e.title for e in entries) == [f"Stamped story {n}" for n in range(5)]
+    for entry in entries:
+        assert before <= datetime(*entry.published_parsed[:6], tzinfo=UTC) <= datetime.now(UTC)
+    day = datetime.fromtimestamp(stamped, UTC).date().isoformat()
+    said = [
+        f"stamped-{n}.txt: warning: the file's modification time is {day}, before 1990: not "
+        "when it was written (copied from an archive that stamps every file alike?); the "
+        "articles it brought without a date are dated as first seen"
+        for n in range(5)
+    ]
+    assert [str(p) for p in report.problems] == said
+    assert [str(p) for p in check_files(site.config())[2]] == said  # as the refresh said
 
 
 def test_an_update_dated_in_the_future_is_taken_as_made_now(site: Site) -> None:
