@@ -287,22 +287,15 @@ def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
     """
     logs.configure()
     path = config_path(config_file)
-    try:
-        config = load_config(path, check_articles=False)
-        state_dir, interval = config.content.state_dir, config.refresh.interval_seconds
-    except ConfigError as e:
-        found = state_dir_of(path)
-        if found is None or not found.is_dir():
-            log.error(
-                "%s; answering 503 until it can be read: it says nowhere that exists "
-                "where the feeds are published",
-                e,
-            )
-            waiting = Flask(__name__)
-            waiting.wsgi_app = WaitingForConfig(path, str(e))  # type: ignore[method-assign]
-            return waiting
-        log.error("%s; serving what is published under %s until it is fixed", e, found)
-        state_dir, interval = found, DEFAULT_INTERVAL
+    found = _published_site(path)
+    if isinstance(found, ConfigError):
+        log.error("%s; answering 503 until the published feeds can be found by it", found)
+        waiting = Flask(__name__)
+        waiting.wsgi_app = WaitingForConfig(path, str(found))  # type: ignore[method-assign]
+        return waiting
+    state_dir, interval, error = found
+    if error is not None:
+        log.error("%s; serving what is published under %s until it is fixed", error, state_dir)
     app = Flask(__name__)
     app.config["FEEDSVC_STATE_DIR"] = state_dir
     app.config["FEEDSVC_INTERVAL"] = interval
@@ -350,6 +343,18 @@ def _admin_token() -> str:
 MIN_TOKEN_LENGTH = 16
 
 
+def _published_site(path: Path) -> tuple[Path, int, ConfigError | None] | ConfigError:
+    """The state_dir and refresh interval a config file gives, with its error if it does not
+    validate (then as much as can be made out of it); only the error if that names no
+    directory that exists."""
+    try:
+        config = load_config(path, check_articles=False)
+    except ConfigError as e:
+        found = state_dir_of(path)
+        return (found, DEFAULT_INTERVAL, e) if found is not None and found.is_dir() else e
+    return config.content.state_dir, config.refresh.interval_seconds, None
+
+
 class WaitingForConfig:
     """WSGI app of a worker started while its config cannot be read and names no published
     site (the file gone halfway through a deploy, or cut short): 503 and why, until it can be.
@@ -370,14 +375,14 @@ class WaitingForConfig:
         return _short(503, said)(environ, start_response)
 
     def _ready(self) -> Flask | None:
-        """The real app, once the config can be read; looked for at most once a second."""
+        """The real app, once the config leads to the published feeds; looked for at most once
+        a second."""
         with self._lock:
             if self._app is None and time.monotonic() - self._tried >= 1.0:
                 self._tried = time.monotonic()
-                try:
-                    load_config(self.path, check_articles=False)
-                except ConfigError as e:
-                    self.error = str(e)
+                found = _published_site(self.path)
+                if isinstance(found, ConfigError):
+                    self.error = str(found)
                 else:
                     self._app = create_app(self.path)
             return self._app

@@ -149,9 +149,7 @@ def state_dir_of(path: Path) -> Path | None:
         content = tomllib.loads(text).get("content", {})
     except tomllib.TOMLDecodeError:  # the one line may still be readable
         match = re.search(r"^\s*state_dir\s*=\s*[\"']([^\"']+)[\"']", text, re.MULTILINE)
-        if match is None:  # cut short, or in another encoding: not the default's, perhaps
-            return None
-        content = {"state_dir": match.group(1)}
+        content = {"state_dir": match.group(1)} if match else {}
     if not isinstance(content, Mapping):
         return None
     try:

@@ -312,14 +312,6 @@ def test_a_misspelled_table_is_named_with_the_line_of_its_header(tmp_path: Path)
         load_config(path)
 
 
-def test_a_config_cut_short_before_its_state_dir_names_none(tmp_path: Path) -> None:
-    """Not the default's "var": a web worker would serve another directory's "nothing
-    published yet" for the state_dir the whole file names further down."""
-    text = config_text(content='state_dir = "/srv/feeds"')
-    path = write(tmp_path, text[: text.index("state_dir") - 5])  # a save cut short
-    assert state_dir_of(path) is None
-
-
 def test_the_state_dir_of_a_config_saved_as_latin_1_is_still_found(tmp_path: Path) -> None:
     """So that a web worker restarting meanwhile serves what is published (see create_app)."""
     text = config_text(content='state_dir = "published"').replace("Test Desk", "Actualités")

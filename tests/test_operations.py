@@ -1057,8 +1057,22 @@ def test_a_web_worker_restarted_while_the_config_is_gone_answers_503_not_halting
     )
     assert said.startswith(b"the config cannot be read, so nothing is served until it can")
     assert web.popen.poll() is None
-    moved.rename(site.config_path)
-    web.wait_until("/feeds/all.atom")  # within a second, with no restart
+    # the deploy copies the new file in, with a typo: it serves what is published again, within
+    # a second, as a worker starting now would
+    good = moved.read_text("utf-8")
+    site.config_path.write_text(good.replace("[site]\n", "[site]\nautor = 'x'\n"), "utf-8")
+    web.wait_until("/feeds/all.atom")
+
+
+def test_a_web_worker_serves_the_default_state_dir_of_a_config_with_a_typo(site: Site) -> None:
+    """A config that names no state_dir publishes under the default, `var`: a TOML typo must
+    not take the worker to 503 then."""
+    copy_sample(site)
+    site.config_path.write_text(config_text().replace('state_dir = "var"\n', ""), "utf-8")
+    site.refresh()
+    broken = site.config_path.read_text("utf-8").replace('title = "Test Desk"', 'title = "T')
+    site.config_path.write_text(broken, "utf-8")
+    assert create_app(site.config_path).test_client().get("/feeds/all.atom").status_code == 200
 
 
 def test_the_web_tier_serves_an_articles_page_after_the_feeds_dropped_it(
