@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from feedsvc import logs
 from feedsvc.config import Config, config_path, load_config, state_dir_of
@@ -259,7 +259,7 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
         clock = run_clock(refresher, blocking=False)
         try:
             port = getattr(server, "effective_port", args.port)  # --port 0: the one bound
-            prefix = base_path(config)
+            prefix = base_path(config.site.base_url)
             log.info("serving on http://%s:%s%s/", args.host, port, prefix)
             server.run()
         finally:
@@ -268,22 +268,23 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def base_path(config: Config) -> str:
+def base_path(base_url: str) -> str:
     """base_url's path, which every link starts with (`/news` of `https://example.org/news`)."""
-    return urlsplit(config.site.base_url).path.rstrip("/")
+    return urlsplit(base_url).path.rstrip("/")
 
 
 class UnderBasePath:
-    """`serve` answers under base_url's path as the refresher's config says now, as waitress's
-    `url_prefix` does (a path outside it is left as it is, for a proxy that strips it): a
-    reload that moves base_url moves what is answered with the links the feeds give."""
+    """`serve` answers under base_url's path, as waitress's `url_prefix` does (a path outside
+    it is left as it is, for a proxy that strips it), but the path of what is published now:
+    a reload that moves base_url moves what is answered once feeds with the new links are out.
+    `PATH_INFO` is decoded (PEP 3333: its bytes as Latin-1), so the path is compared so too."""
 
     def __init__(self, app: WSGIApplication, refresher: Refresher) -> None:
         self.app = app
         self.refresher = refresher
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        prefix = base_path(self.refresher.config)
+        prefix = unquote_to_bytes(base_path(self.refresher.published_base_url)).decode("latin-1")
         path = environ.get("PATH_INFO", "")
         if prefix and (path == prefix or path.startswith(prefix + "/")):
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix

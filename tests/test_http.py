@@ -336,6 +336,14 @@ def test_serve_answers_under_the_path_of_the_base_url(tmp_path: Path) -> None:
         link = f'href="{moved}/feeds/all.atom"'.encode()
         wait_for(lambda: link in get(running.url, "/world/")[2], "the new path, and its links")
         assert get(running.url, "/world/feeds/all.atom")[0] == 200
+        # a path percent-encoded, as the config asks a non-ASCII one to be
+        encoded = f"http://127.0.0.1:{port}/n%C3%BCrnberg"
+        site.config_path.write_text(config_text(base_url=encoded), encoding="utf-8")
+        running.signal(signal.SIGHUP)
+        link = f'href="{encoded}/feeds/all.atom"'.encode()
+        wait_for(lambda: link in get(running.url, "/n%C3%BCrnberg/")[2], "the encoded path")
+        assert get(running.url, "/n%C3%BCrnberg/feeds/all.atom")[0] == 200
+        assert get(running.url, "/world/feeds/all.atom")[0] == 404  # no link says it now
     finally:
         running.stop()
 
