@@ -34,7 +34,6 @@ from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.export import RECORD, export
 from feedsvc.publish import Version, archived_pages, load_current, publish_dir
 from feedsvc.refresh import Progress, Refresher, RefreshReport
-from feedsvc.state import STATE_FILE
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -213,7 +212,7 @@ def reload_command(args: argparse.Namespace) -> int:
             raise
         state_dir = found
     # the control file made as this user: another user's refresher could not take it
-    refused = anothers(state_dir, state_dir / STATE_FILE)
+    refused = anothers(state_dir)
     if refused is not None:
         raise refused
     request_control(state_dir, "reload")

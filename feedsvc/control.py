@@ -100,14 +100,18 @@ def state_dir_error(state_dir: Path, error: OSError) -> StateError:
     return StateError(f"state_dir {state_dir} cannot be used: {where}: {error.strerror or error}")
 
 
-def anothers(state_dir: Path, store: Path) -> StateError | None:
-    """Why this process must not write a `state_dir` whose store another user made, if it is
-    so: what it wrote there (a `sudo feedsvc refresh`) would stop that user's refresher, which
-    may not replace or link to another user's files."""
+def anothers(state_dir: Path) -> StateError | None:
+    """Why this process must not write `state_dir`, if so: its refresher runs as another user,
+    who may then not replace or link to what this one writes (a `sudo feedsvc refresh` beside
+    a `clock` run as a service user stopped every refresh after it). With no refresher running,
+    anyone who may write the directory may refresh it (a container run as root on a mount)."""
+    pid = refresher_pid(state_dir)
+    if pid is None or pid == os.getpid():
+        return None
     try:
-        owner = store.stat().st_uid
+        owner = os.stat(f"/proc/{pid}").st_uid
     except OSError:
-        return None  # none yet, or unreadable: opening it says why
+        return None  # no /proc: nothing to compare
     if owner == os.geteuid():
         return None
     try:
@@ -115,9 +119,9 @@ def anothers(state_dir: Path, store: Path) -> StateError | None:
     except KeyError:
         name = f"uid {owner}"
     return StateError(
-        f"the state store {store} belongs to {name}, and this is uid {os.geteuid()}: run "
-        f"feedsvc as {name} (sudo -u {name} feedsvc ...); files this user wrote into "
-        f"{state_dir} would stop {name}'s refresher (if some were, chown -R {name} {state_dir})"
+        f"the refresher of {state_dir} (pid {pid}) runs as {name}, and this is uid "
+        f"{os.geteuid()}: run feedsvc as {name} (sudo -u {name} feedsvc ...); files this user "
+        f"wrote there would stop that refresher (if some were, chown -R {name} {state_dir})"
     )
 
 

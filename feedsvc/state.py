@@ -145,7 +145,7 @@ class StateStore:
             make_state_dir(state_dir)
             # Refused before SQLite opens it read-only: it would seem to work until the first
             # write, or fail as if the store were corrupt.
-            unusable = anothers(state_dir, path) or unwritable(
+            unusable = anothers(state_dir) or unwritable(
                 state_dir, path, *(path.with_name(path.name + s) for s in _SIDE)
             )
             if unusable is not None:

@@ -625,22 +625,36 @@ def test_build_shows_files_read_of_total_with_a_rate_on_a_terminal(
 
 
 @pytest.mark.parametrize("command", ["refresh", "reload"])
-def test_a_state_dir_another_user_made_is_not_written_as_this_one(
+def test_a_state_dir_whose_refresher_runs_as_another_user_is_not_written_as_this_one(
     sample_site: Site,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     command: str,
 ) -> None:
-    """A `sudo feedsvc refresh` left root's files in the clock's state_dir: its refresher may
-    not link to them, and every refresh failed from then on, with no word of the fix."""
+    """A `sudo feedsvc refresh` beside a clock run as a service user left root's files in its
+    state_dir: the clock may not link to them, and every refresh failed from then on, with no
+    word of the fix. With no refresher running, anyone may refresh (a container run as root
+    on a mount another uid owns)."""
     sample_site.refresh()
-    owner = (sample_site.root / "var" / "state.sqlite3").stat().st_uid
-    before = sorted(str(p) for p in (sample_site.root / "var").rglob("*"))
-    monkeypatch.setattr(os, "geteuid", lambda: owner + 1)
-    assert cli.main([command, "--config", str(sample_site.config_path)]) != 0
-    said = capsys.readouterr().err
-    assert f"belongs to {pwd.getpwuid(owner).pw_name}, and this is uid {owner + 1}" in said
-    assert sorted(str(p) for p in (sample_site.root / "var").rglob("*")) == before
+    state_dir = sample_site.root / "var"
+    clock = subprocess.Popen(["sleep", "60"])  # stands for a clock, run as this user
+    try:
+        (state_dir / "refresher.lock").write_text(str(clock.pid))
+        me = os.geteuid()
+        before = sorted(str(p) for p in state_dir.rglob("*"))
+        monkeypatch.setattr(os, "geteuid", lambda: me + 1)
+        assert cli.main([command, "--config", str(sample_site.config_path)]) != 0
+        said = capsys.readouterr().err
+        assert (
+            f"(pid {clock.pid}) runs as {pwd.getpwuid(me).pw_name}, and this is uid {me + 1}"
+            in (said)
+        )
+        assert sorted(str(p) for p in state_dir.rglob("*")) == before
+    finally:
+        clock.kill()
+        clock.wait()
+    (state_dir / "refresher.lock").write_text(str(clock.pid))  # gone: nobody to stop
+    assert cli.main(["refresh", "--config", str(sample_site.config_path)]) == 0
 
 
 def test_a_refresher_that_cannot_start_for_its_config_says_why_in_healthz(
