@@ -51,8 +51,10 @@ def unique(candidate: str, taken: Callable[[str], bool]) -> str:
 #: "@handle" and "Jane@Reuters" are not addresses)
 _ADDRESS_IN_NAME = re.compile(
     r"\s*(?:<[^<>@\s]+@[^<>\s]+>|\([^()@\s]+@[^()\s]+\)"
-    r"|(?:mailto:)?[^\s<>()@]+@[\w-]+(?:\.[\w-]+)+)\s*"
+    r"|(?<![@\w.+-])(?:mailto:)?[^\s<>()@;,]+@[\w-]+(?:\.[\w-]+)+)\s*"
 )
+#: what an address taken out of parentheses leaves: "(; ext. 5)", "( )"
+_LEFT_IN_PARENTHESES = re.compile(r"\(\s*[,;:]?\s*\)|(?<=\()\s*[,;:]\s*|\s*[,;:]\s*(?=\))")
 _LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t]*")
 
 
@@ -63,7 +65,8 @@ def has_address(name: str) -> bool:
 def without_address(name: str) -> str:
     """'Jane Doe <jane@example.org>', 'Jane Doe (jane@example.org)' or 'Jane Doe,
     jane@example.org' → 'Jane Doe'."""
-    return " ".join(_ADDRESS_IN_NAME.sub(" ", name).split()).strip(",;:|-\u2013\u2014 ")
+    left = _LEFT_IN_PARENTHESES.sub("", _ADDRESS_IN_NAME.sub(" ", name))
+    return " ".join(left.split()).strip(",;:|-\u2013\u2014 ")
 
 
 def one_line(text: str) -> str:

@@ -551,6 +551,7 @@ def test_an_email_address_in_the_author_is_left_out_with_a_warning() -> None:
         ("Jane Doe (jane@example.org)", "Jane Doe"),
         ("Jane Doe, jane@example.org", "Jane Doe"),
         ("mailto:jane@example.org", None),
+        ("Ana Lima (ana@example.org; ext. 5)", "Ana Lima (ext. 5)"),
     ],
 )
 def test_an_email_address_is_left_out_however_it_is_written(
@@ -590,7 +591,10 @@ def test_an_author_of_only_invisible_characters_is_left_out() -> None:
     assert "shows nothing" in result.problems[0].message
 
 
-@pytest.mark.parametrize("name", ["@janedoe", "Jane@Reuters", "Ann (Reuters)"])
+@pytest.mark.parametrize(
+    "name",
+    ["@janedoe", "Jane@Reuters", "Ann (Reuters)", "@jane@mastodon.social", "Jo (@jo@social.ex)"],
+)
 def test_a_handle_or_an_at_sign_is_not_an_address(name: str) -> None:
     text = f"---\ntitle: T\nsection: Asia\nauthor: '{name}'\n---\nBody.\n"
     result = read(text, "t.md")
