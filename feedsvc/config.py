@@ -481,22 +481,32 @@ def _absolute_url(value: str) -> str | None:
     if not in_range:
         return "expected a port from 1 to 65535"
     if not value.isascii():  # links, self links and new entry ids would carry it as written
-        return f"expected a URL in ASCII, as feeds must give it: {_in_ascii(parts)!r}"
+        return f"expected a URL in ASCII, as feeds must give it: {_in_ascii(parts)}"
     return None
 
 
 def _in_ascii(parts: SplitResult) -> str:
-    """The URL with its host in IDNA form and the rest percent-encoded, as validators want it."""
+    """What to write instead: the URL with the rest percent-encoded and its host in IDNA form,
+    or, where Python's IDNA 2003 would give another host than browsers' IDNA 2008 ("ß" kept,
+    not "ss"), a word saying to write it so."""
     host = parts.hostname or ""
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        host = quote(host)
+    if not host.isascii():
+        if _IDNA_DEVIATIONS.intersection(host):
+            return "the same, with its host as a browser shows it in IDNA form (xn--...)"
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return "the same, with its host in IDNA form (xn--...)"
+    if ":" in host:  # an IPv6 address: bracketed again
+        host = f"[{host}]"
     netloc = f"{host}:{parts.port}" if parts.port else host
     safe = "/:@!$&'()*+,;=%{}?"
-    return urlunsplit(
-        parts._replace(netloc=netloc, path=quote(parts.path, safe), query=quote(parts.query, safe))
-    )
+    encoded = {part: quote(getattr(parts, part), safe) for part in ("path", "query", "fragment")}
+    return repr(urlunsplit(parts._replace(netloc=netloc, **encoded)))
+
+
+#: letters IDNA 2003 (Python's codec) maps to others, and IDNA 2008 (browsers) keeps
+_IDNA_DEVIATIONS = frozenset("\u00df\u03c2\u200c\u200d")
 
 
 def _base_url(value: str) -> str | None:

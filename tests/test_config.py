@@ -133,6 +133,7 @@ def test_the_line_named_is_the_line_of_the_key(tmp_path: Path) -> None:
             "https://xn--bcher-kva.example/nachrichten",
         ),
         ("base_url", "https://example.org/café", "https://example.org/caf%C3%A9"),
+        ("base_url", "http://[::1]:8000/nü", "http://[::1]:8000/n%C3%BC"),
         (
             "link_pattern",
             "https://cms.example.org/{slug}/ü",
@@ -153,6 +154,12 @@ def test_urls_must_be_ascii_and_the_message_gives_their_ascii_form(
     message = f"config.toml:{line}: {said}"
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_config(write(tmp_path, text))
+
+
+def test_a_host_idna_2003_would_spell_otherwise_gets_no_wrong_suggestion(tmp_path: Path) -> None:
+    """Python's codec maps "ß" to "ss": another host than the one browsers reach."""
+    with pytest.raises(ConfigError, match=r"the same, with its host as a browser shows it"):
+        load_config(write(tmp_path, config_text(base_url="https://straße.example")))
 
 
 def test_a_key_missing_from_the_second_section_is_said_on_its_header(tmp_path: Path) -> None:
