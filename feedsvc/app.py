@@ -320,10 +320,11 @@ def _admin_token() -> str:
     given = os.environ.get(ADMIN_TOKEN_ENV, "")
     token = given.strip()
     how = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
-    if given and not (token and token.isprintable()):
+    # HTTP headers come as Latin-1: a token beyond ASCII could never match one
+    if given and not (token and token.isprintable() and token.isascii()):
         log.error(
-            "%s is blank or holds control characters: POST /admin/refresh is off until "
-            "it is set to a token (%s)",
+            "%s is blank, or holds control or non-ASCII characters: POST /admin/refresh is "
+            "off until it is set to a token (%s)",
             ADMIN_TOKEN_ENV,
             how,
         )

@@ -80,6 +80,7 @@ def _tell_healthz(config_file: str | None, error: ConfigError) -> None:
     status["config_error"] = (
         f"{error}; the refresher did not start: fix the config, then start it again"
     )
+    status["error"] = "the refresher did not start: its config was rejected (config_error)"
     with contextlib.suppress(OSError):  # said on stderr anyway
         write_status(state_dir, status)
 

@@ -254,7 +254,8 @@ class _Reader:
                 hint = f"known keys: {', '.join(sorted(known))}"
                 owner = next((t for t, keys in _KEYS.items() if key in keys), None)
                 if not name and owner:  # `title = ...` with no [site] above it
-                    hint = f"a key of [{owner}]: is its table header missing above it?"
+                    header = f"[[{owner}]]" if owner == "sections" else f"[{owner}]"
+                    hint = f"a key of {header}: is its table header missing above it?"
                 raise self.fail(_Key(name, key, index), f"unknown key ({hint})")
 
     def get(
@@ -403,7 +404,8 @@ class _Reader:
                     max_entries=override or None,
                 )
             )
-        _check_unique(self, [section_key(s.name) for s in sections], "name")
+        names = [s.name for s in sections]
+        _check_unique(self, [section_key(name) for name in names], "name", shown=names)
         # a slug made of the name is said on the name's line
         given = ["slug" if "slug" in table else "name" for table in raw]
         _check_unique(self, [s.slug for s in sections], "slug", given)
@@ -420,13 +422,18 @@ def _header(table: str) -> re.Pattern[str]:
 
 
 def _check_unique(
-    reader: _Reader, values: list[str], key: str, lines: list[str] | None = None
+    reader: _Reader,
+    values: list[str],
+    key: str,
+    lines: list[str] | None = None,
+    shown: list[str] | None = None,
 ) -> None:
-    """`lines`: the key each section's line is found by, if not `key`."""
+    """`lines`: the key each section's line is found by, if not `key`; `shown`: each value as
+    written, when `values` are what they are compared by."""
     seen: set[str] = set()
     for index, value in enumerate(values):
         if value in seen:
-            message = f"two sections share the {key} {value!r}"
+            message = f"two sections share the {key} {(shown or values)[index]!r}"
             if lines is not None and lines[index] != key:
                 message += ' (this one made of its name: give it a slug = "...")'
             raise reader.fail(_Key("sections", lines[index] if lines else key, index), message)

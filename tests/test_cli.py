@@ -670,7 +670,7 @@ def test_a_refresher_that_cannot_start_for_its_config_says_why_in_healthz(
     assert cli.main(["clock", "--config", str(sample_site.config_path)]) == 2
     health = create_app(sample_site.config_path).test_client().get("/healthz").json
     assert health is not None
-    assert "feeds.max_entries" in health["config_error"]
+    assert health["status"] == "error" and "feeds.max_entries" in health["config_error"]
     assert health["config_error"].endswith(
         "the refresher did not start: fix the config, then start it again"
     )

@@ -156,6 +156,12 @@ def test_urls_must_be_ascii_and_the_message_gives_their_ascii_form(
         load_config(write(tmp_path, text))
 
 
+def test_two_section_names_alike_in_nfkc_are_refused_as_written(tmp_path: Path) -> None:
+    text = config_text(sections=["Europe", "\uff25urope"])  # a full-width E
+    with pytest.raises(ConfigError, match="two sections share the name '\uff25urope'"):
+        load_config(write(tmp_path, text))
+
+
 def test_a_host_idna_2003_would_spell_otherwise_gets_no_wrong_suggestion(tmp_path: Path) -> None:
     """Python's codec maps "ß" to "ss": another host than the one browsers reach."""
     with pytest.raises(ConfigError, match=r"the same, with its host as a browser shows it"):

@@ -896,7 +896,8 @@ def test_the_admin_token_is_taken_without_the_spaces_an_env_file_leaves(
 
 
 @pytest.mark.parametrize(
-    ("written", "said"), [(" ", "is blank"), ("ab\x01cd", "is blank or holds")]
+    ("written", "said"),
+    [(" ", "is blank"), ("ab\x01cd", "or holds control"), ("caf\u00e9-token-long", "non-ASCII")],
 )
 def test_a_blank_admin_token_turns_the_endpoint_off_and_says_so(
     site: Site,
