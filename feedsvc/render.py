@@ -275,7 +275,10 @@ def _whole_document(
         item.category(term=shown.section)
         for tag in shown.tags:
             item.category(term=tag)
-        item.summary(_as_description(shown.summary, fmt))
+        # Plain text, given as HTML escaped once, in both formats: RSS readers take an item's
+        # description as HTML (RSS Best Practices Profile), and validators warn of text that
+        # looks like markup in an Atom summary of type "text". Either way "<b>" is shown.
+        item.summary(html.escape(shown.summary, quote=False), type="html")
         if feed.full_content:
             item.content(shown.content_html, type="CDATA" if fmt == "rss" else "html")
     root = _parsed(generator, fmt)
@@ -289,13 +292,6 @@ def _whole_document(
                 link.set("rel", "alternate")
                 link.set("type", "text/html")
     return root, written
-
-
-def _as_description(text: str, fmt: str) -> str:
-    """RSS readers take an item's `<description>` as HTML (RSS Best Practices Profile): plain
-    text goes in escaped, so that "<b>" in an article is shown, not obeyed. Atom says
-    `type="text"`. The channel's is plain text (validators say escaped text there is HTML)."""
-    return html.escape(text, quote=False) if fmt == "rss" else text
 
 
 def _in_rfc822_zone(moment: datetime) -> datetime:
