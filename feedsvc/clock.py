@@ -191,12 +191,16 @@ class Clock:
         self._status_seen = written
         last = read_status(self.refresher.state_dir).get("last_refresh")
         due = last.get("next_scheduled") if isinstance(last, dict) else None
-        if not isinstance(due, str) or due == self._followed:
-            # Each due time once: a failed refresh rewrites the status with the last report,
-            # its due time then past, and would otherwise be retried every second.
+        if not isinstance(due, str):
             return
         with contextlib.suppress(TypeError, ValueError):  # not an aware date: another feedsvc's
-            if self._run_at(datetime.fromisoformat(due)):
+            when = datetime.fromisoformat(due)
+            if due == self._followed and when <= datetime.now(UTC):
+                # A past due time once: a failed refresh rewrites the status with the last
+                # report, and it would otherwise be retried every second. One still to come is
+                # followed again: a refresh run sooner (an edit, a reload) took its place.
+                return
+            if self._run_at(when):
                 self._followed = due  # not before: a tick due earlier reports it again
 
     def changed(self, path: str | None) -> None:
