@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit, urlunsplit
 
 from feedsvc import logs
 from feedsvc.config import Config, config_path, load_config, state_dir_of
@@ -187,7 +187,9 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
         removed = export(current, out, state_dir / RECORD, archived)
     print(report.summary())
     also = f" and {len(archived)} pages of articles no feed shows" if archived else ""
-    print(f"wrote {len(current.resources)} files (feeds with a .gz beside them){also} to {out}")
+    zipped = sum(resource.precompressed for resource in current.resources.values())
+    files = f"{len(current.resources)} files ({zipped} with a .gz beside them)"
+    print(f"wrote {files}{also} to {out}")
     if removed:
         shown = ", ".join(removed[:10]) + (f" and {len(removed) - 10} more" if removed[10:] else "")
         print(f"removed {len(removed)} files that an earlier build wrote there: {shown}")
@@ -216,10 +218,10 @@ def reload_command(args: argparse.Namespace) -> int:
     refused = anothers(state_dir)
     if refused is not None:
         raise refused
-    request_control(state_dir, "reload")
+    request_control(state_dir, "reload")  # taken at its start by a refresher not running yet
     pid = refresher_pid(state_dir)
-    who = f"the refresher (pid {pid})" if pid else "the refresher (none seems to run now)"
-    print(f"asked {who} of {state_dir} to reread {path}")
+    if pid is not None:
+        print(f"asked the refresher (pid {pid}) of {state_dir} to reread {path}")
     if problem is not None:
         print(f"feedsvc: {problem}", file=sys.stderr)
         print(
@@ -258,14 +260,33 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
         server = _listen(UnderBasePath(create_app(config.path), refresher), args)
         clock = run_clock(refresher, blocking=False)
         try:
-            port = getattr(server, "effective_port", args.port)  # --port 0: the one bound
+            port = int(getattr(server, "effective_port", args.port))  # --port 0: the one bound
             prefix = base_path(config.site.base_url)
             log.info("serving on http://%s:%s%s/", args.host, port, prefix)
+            _say_other_port(config.site.base_url, port)
             server.run()
         finally:
             clock.stop()
             server.close()
     return 0
+
+
+def _say_other_port(base_url: str, port: int) -> None:
+    """`serve --port` on this machine while base_url names another port of it: every link in
+    the feeds and pages leads to the other port. (Behind a proxy, a public base_url's port
+    differs from the one served on, as it should.)"""
+    url = urlsplit(base_url)
+    named = url.port or (443 if url.scheme == "https" else 80)
+    if url.hostname in ("127.0.0.1", "localhost", "::1") and named != port:
+        host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
+        log.warning(
+            "site.base_url is %s, on port %d, and this serves on port %d: every link in the "
+            "feeds and pages leads there; set it to %s to follow them",
+            base_url,
+            named,
+            port,
+            urlunsplit(url._replace(netloc=f"{host}:{port}")),
+        )
 
 
 def base_path(base_url: str) -> str:

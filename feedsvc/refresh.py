@@ -891,8 +891,8 @@ def _say_gone_feeds(before: Version | None, after: Version, config: Config) -> N
             )
         else:
             log.warning(
-                "the feeds /feeds/%s.* are gone (their section taken out, or left with no "
-                "articles): their subscribers get 404s now",
+                "the feeds /feeds/%s.* are gone (their section taken out of the config, or, "
+                "found in articles, left with none): their subscribers get 404s now",
                 slug,
             )
 

@@ -328,6 +328,7 @@ def test_serve_answers_under_the_path_of_the_base_url(tmp_path: Path) -> None:
         assert status == 200 and f'href="{base_url}/feeds/all.atom"'.encode() in home
         assert get(running.url, "/news/healthz")[0] == 200
         assert get(running.url, "/news")[2] == home  # the prefix alone: the home page too
+        assert "site.base_url is" not in running.output()  # its port is the one served on
         # Reloaded with another path, it answers there, as the links it publishes now say
         # (the prefix was fixed at start: every link was a 404 until a restart).
         moved = f"http://127.0.0.1:{port}/world"
@@ -362,5 +363,11 @@ def test_serve_on_port_0_says_the_port_it_bound(tmp_path: Path) -> None:
         port = int(said.group(1))
         assert port != 0
         wait_for(lambda: get(f"http://127.0.0.1:{port}", "/feeds/all.atom")[0] == 200, "a feed")
+        # base_url still says 8000: every link would lead there, and nothing said so
+        assert (
+            f"site.base_url is http://127.0.0.1:8000, on port 8000, and this serves on port "
+            f"{port}: every link in the feeds and pages leads there; set it to "
+            f"http://127.0.0.1:{port} to follow them"
+        ) in running.output()
     finally:
         running.stop()

@@ -521,8 +521,8 @@ def test_a_found_section_left_with_no_articles_is_said_gone_not_moved(
 def gone_feeds_warning(slug: str, moved_to: str | None) -> str:
     if moved_to is None:
         return (
-            f"the feeds /feeds/{slug}.* are gone (their section taken out, or left with no "
-            "articles): their subscribers get 404s now"
+            f"the feeds /feeds/{slug}.* are gone (their section taken out of the config, or, "
+            "found in articles, left with none): their subscribers get 404s now"
         )
     return (
         f"the feeds /feeds/{slug}.* moved to /feeds/{moved_to}.* (a section renamed, or its "
@@ -681,6 +681,18 @@ def test_a_scheduled_article_is_served_when_due_not_at_the_next_tick(
     assert feedsvc("refresh", "--config", str(site.config_path)).returncode == 0
     assert "Second embargo" not in served()
     wait_for(lambda: "Second embargo" in served(), "the second story, once due", timeout=30)
+    assert datetime.now(UTC) >= due
+
+    # A refresh run sooner (a reload here; an edit, an admin request) took the due time's
+    # place in the schedule: the story waited for the next tick, an hour away.
+    due = in_whole_seconds(8)
+    site.write("later3.md", scheduled_story(due, "Third embargo"))
+    assert feedsvc("refresh", "--config", str(site.config_path)).returncode == 0
+    time.sleep(1.5)  # the clock's poll (every second) has followed the due time
+    server.signal(signal.SIGHUP)
+    wait_for(lambda: "reload asked for" in server.output(), "the reload's refresh")
+    assert "Third embargo" not in served()
+    wait_for(lambda: "Third embargo" in served(), "the third story, once due", timeout=30)
     assert datetime.now(UTC) >= due
 
 
