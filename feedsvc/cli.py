@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from waitress.server import BaseWSGIServer, MultiSocketServer
 
+    from feedsvc.app import PublishedSite
+
 log = logging.getLogger("feedsvc")
 
 
@@ -257,7 +259,8 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
     with refresher_role(config.content.state_dir):
         refresher = Refresher(config)
         # Bound before the first refresh: a port in use is said at once, and nothing runs.
-        server = _listen(UnderBasePath(create_app(config.path), refresher), args)
+        app = create_app(config.path)
+        server = _listen(UnderBasePath(app, app.extensions["feedsvc"], refresher), args)
         clock = run_clock(refresher, blocking=False)
         try:
             port = int(getattr(server, "effective_port", args.port))  # --port 0: the one bound
@@ -296,16 +299,21 @@ def base_path(base_url: str) -> str:
 
 class UnderBasePath:
     """`serve` answers under base_url's path, as waitress's `url_prefix` does (a path outside
-    it is left as it is, for a proxy that strips it), but the path of what is published now:
-    a reload that moves base_url moves what is answered once feeds with the new links are out.
-    `PATH_INFO` is decoded (PEP 3333: its bytes as Latin-1), so the path is compared so too."""
+    it is left as it is, for a proxy that strips it), but the path of the version it serves,
+    whose links say it: a reload that moves base_url moves what is answered with the version
+    that links there, whichever process published it. `PATH_INFO` is decoded (PEP 3333: its
+    bytes as Latin-1), so the path is compared so too."""
 
-    def __init__(self, app: WSGIApplication, refresher: Refresher) -> None:
+    def __init__(self, app: WSGIApplication, site: PublishedSite, refresher: Refresher) -> None:
         self.app = app
+        self.site = site
         self.refresher = refresher
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        prefix = unquote_to_bytes(base_path(self.refresher.published_base_url)).decode("latin-1")
+        loaded = self.site.current()
+        # a version from before versions recorded it, or none yet: the config's
+        base_url = (loaded and loaded.version.base_url) or self.refresher.config.site.base_url
+        prefix = unquote_to_bytes(base_path(base_url)).decode("latin-1")
         path = environ.get("PATH_INFO", "")
         if prefix and (path == prefix or path.startswith(prefix + "/")):
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix

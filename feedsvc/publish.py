@@ -129,6 +129,8 @@ class Version:
     max_age: int
     #: ids of entries it leaves out, their text unreadable and not kept: said until shown
     left_out: tuple[str, ...] = ()
+    #: the site.base_url its links are made of (None: written before feedsvc recorded it)
+    base_url: str | None = None
 
     def read(self, resource: Resource, gzipped: bool) -> bytes:
         """The file's bytes, or its .gz beside it (feeds and the OPML only)."""
@@ -203,6 +205,7 @@ def _version(directory: Path, manifest: dict[str, Any]) -> Version:
         source=manifest["source"],
         max_age=manifest["max_age"],
         left_out=tuple(manifest.get("left_out", ())),
+        base_url=manifest.get("base_url"),
     )
 
 
@@ -214,6 +217,7 @@ def write_version(
     built_at: datetime,
     source: str,
     max_age: int,
+    base_url: str,
     left_out: Collection[str] = (),
 ) -> Version:
     """Write every file, then switch `current`; on any failure the previous version stays."""
@@ -246,6 +250,7 @@ def write_version(
                     "source": source,
                     "max_age": max_age,
                     "left_out": sorted(left_out),
+                    "base_url": base_url,
                     "resources": {path: r.manifest_row for path, r in sorted(resources.items())},
                 }
                 # one line: json's C encoder does not indent, and every refresh writes one
@@ -284,6 +289,7 @@ def write_version(
         source,
         max_age,
         tuple(sorted(left_out)),
+        base_url,
     )
 
 

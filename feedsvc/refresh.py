@@ -154,9 +154,6 @@ class Refresher:
         )
         self.current: Version | None = None
         self.current = self._current_version()
-        #: the base_url of what this process published last (at start: the config's), whose
-        #: links `serve` answers under until the next version with other links is out
-        self.published_base_url = config.site.base_url
         self._shown: dict[str, ShownEntry] = {}  #: by `Entry.rendering_key`
         self._read_bodies: dict[str, str] = {}  #: read to show, to be kept: by content hash
         self._last_success: datetime | None = _last_success(config.content.state_dir)
@@ -292,7 +289,6 @@ class Refresher:
                         self.current = self._publish(
                             config, source, counts, rendered, started_at, left_out, lasting
                         )
-                        self.published_base_url = config.site.base_url
                     except _Unsettled as e:
                         rendered.clear()
                         if lasting(e.entry) and e.entry.id not in left_out:
@@ -492,6 +488,7 @@ class Refresher:
             started_at,
             source,
             config.refresh.interval_seconds,
+            config.site.base_url,
             left_out,
         )
         _say_gone_feeds(self.current, version, config)

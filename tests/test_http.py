@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import http.client
 import re
@@ -347,6 +348,30 @@ def test_serve_answers_under_the_path_of_the_base_url(tmp_path: Path) -> None:
         assert get(running.url, "/world/feeds/all.atom")[0] == 404  # no link says it now
     finally:
         running.stop()
+
+
+def test_serve_answers_under_the_path_of_the_version_it_serves(tmp_path: Path) -> None:
+    """Started after base_url moved, before its first refresh has published: the version it
+    serves links to the old path, and answers there (the new path, with its old links, and
+    the old one a 404, until a publish that might fail or be minutes away)."""
+    site = Site(tmp_path)
+    site.write(SAMPLE.name, SAMPLE.read_bytes())
+    port = free_port()
+    site.config_path.write_text(config_text(base_url=f"http://127.0.0.1:{port}/news"), "utf-8")
+    site.refresh()
+    site.config_path.write_text(config_text(base_url=f"http://127.0.0.1:{port}/world"), "utf-8")
+    with open(site.root / "var" / "build.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # its first refresh waits, as behind a `build`
+        running = serve(site.config_path, tmp_path / "serve.log", port=port)
+        try:
+            running.wait_until("/news/feeds/all.atom")
+            assert get(running.url, "/world/feeds/all.atom")[0] == 404
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            running.wait_until("/world/feeds/all.atom")
+            assert b"/world/feeds/all.atom" in get(running.url, "/world/")[2]
+            assert get(running.url, "/news/feeds/all.atom")[0] == 404
+        finally:
+            running.stop()
 
 
 def test_serve_on_port_0_says_the_port_it_bound(tmp_path: Path) -> None:

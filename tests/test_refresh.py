@@ -547,7 +547,9 @@ def numbered_version(root: Path, number: int, previous: publish.Version | None) 
         key=str(number),
     )
     pending = [publish.Pending.rendered(resource, body)]
-    return publish.write_version(root, pending, {}, previous, datetime.now(UTC), "source", 300)
+    return publish.write_version(
+        root, pending, {}, previous, datetime.now(UTC), "source", 300, "http://127.0.0.1:8000"
+    )
 
 
 def test_a_file_in_a_hidden_directory_reported_by_a_watcher_is_no_article(site: Site) -> None:
