@@ -7,6 +7,7 @@ refreshes, does not import the refresher (readers, renderers, worker processes) 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -205,7 +206,11 @@ def refresher_role(state_dir: Path) -> Iterator[None]:
             # and its error would hide this one
             os.ftruncate(handle.fileno(), 0)
             os.write(handle.fileno(), str(os.getpid()).encode())
-        yield
+        try:
+            yield
+        finally:  # stopped: no pid left to be taken for a refresher once reused
+            with contextlib.suppress(OSError):
+                os.ftruncate(handle.fileno(), 0)
 
 
 def request_control(state_dir: Path, name: str) -> None:
@@ -229,12 +234,30 @@ def take_control(state_dir: Path) -> set[str]:
 
 
 def refresher_pid(state_dir: Path) -> int | None:
-    """The pid of the refresher (`clock` or `serve`) of `state_dir`, if one seems to run."""
+    """The pid of the refresher (`clock` or `serve`) of `state_dir`, if one seems to run: a
+    live process of that pid, holding the lock file open where that can be seen (a refresher
+    killed leaves its pid behind, and pids are reused)."""
+    path = state_dir / "refresher.lock"
     try:
-        pid = int((state_dir / "refresher.lock").read_text().strip())
+        pid = int(path.read_text().strip())
         os.kill(pid, 0)
     except PermissionError:
         return pid  # alive, another user's (a web tier and its refresher as two users)
     except (OSError, ValueError):
         return None
-    return pid
+    return None if _holds(pid, path) is False else pid
+
+
+def _holds(pid: int, path: Path) -> bool | None:
+    """Whether process `pid` has `path` open; None where that cannot be seen (no /proc, or
+    another user's process)."""
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return None
+    wanted = str(path.resolve())
+    for descriptor in descriptors:
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/fd/{descriptor}") == wanted:
+                return True
+    return False

@@ -637,9 +637,11 @@ def test_a_state_dir_whose_refresher_runs_as_another_user_is_not_written_as_this
     on a mount another uid owns)."""
     sample_site.refresh()
     state_dir = sample_site.root / "var"
-    clock = subprocess.Popen(["sleep", "60"])  # stands for a clock, run as this user
+    lock = state_dir / "refresher.lock"
+    with open(lock, "w") as held:  # as a clock holds it open, run as this user
+        clock = subprocess.Popen(["sleep", "60"], stdin=held)
     try:
-        (state_dir / "refresher.lock").write_text(str(clock.pid))
+        lock.write_text(str(clock.pid))
         me = os.geteuid()
         before = sorted(str(p) for p in state_dir.rglob("*"))
         monkeypatch.setattr(os, "geteuid", lambda: me + 1)
@@ -653,8 +655,15 @@ def test_a_state_dir_whose_refresher_runs_as_another_user_is_not_written_as_this
     finally:
         clock.kill()
         clock.wait()
-    (state_dir / "refresher.lock").write_text(str(clock.pid))  # gone: nobody to stop
+    lock.write_text(str(clock.pid))  # gone: nobody to stop
     assert cli.main(["refresh", "--config", str(sample_site.config_path)]) == 0
+    reused = subprocess.Popen(["sleep", "60"])  # its pid reused: a process without the lock
+    try:
+        lock.write_text(str(reused.pid))
+        assert cli.main(["refresh", "--config", str(sample_site.config_path)]) == 0
+    finally:
+        reused.kill()
+        reused.wait()
 
 
 def test_a_refresher_that_cannot_start_for_its_config_says_why_in_healthz(
