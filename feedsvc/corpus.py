@@ -956,7 +956,7 @@ def _replace_file_entries(
         if removed:
             returning = _match(articles, removed, problems, lookups.store.saved_body, matches)
     spelled = lookups.spellings(articles, old, changes)
-    mtime = _written_at(info, settings.now)
+    mtime = _written_at(info, settings)
     kept: set[str] = set()
     dated_by_file = False  #: an article new (or never shown) dated by the file's mtime
     for ordinal, article in enumerate(articles):
@@ -1046,17 +1046,22 @@ def _replace_file_entries(
     return [stored.entry for stored in old if stored.entry.id not in kept]
 
 
-def _written_at(info: FileStat, now: datetime) -> datetime:
+def _written_at(info: FileStat, settings: UpdateSettings) -> datetime:
     """When the file's undated articles were written, by its mtime. A time ahead of ours comes
     from a skewed clock (a copy from elsewhere), not from an editor meaning the future; one
     before `PLAUSIBLE_FROM` from a tool that stamps every file alike (1970 in a Nix store, 1980
     in a reproducible archive): dated so, no feed would show them. Either way they are dated
     as first seen: a second before this refresh began, so that the files dated alike, spaced a
-    microsecond apart (`_first_free`), stay before it (after it, they would be scheduled)."""
+    microsecond apart (`_first_free`), stay before it (after it, they would be scheduled); and
+    never before what was shown already (a publish less than a second ago), or readers would
+    get a new story older than the last, and a feed whose date did not move."""
     mtime = _mtime_of(info)
-    if mtime.year >= PLAUSIBLE_FROM and mtime <= now:
+    if mtime.year >= PLAUSIBLE_FROM and mtime <= settings.now:
         return mtime
-    return now - _AS_FIRST_SEEN
+    first_seen = settings.now - _AS_FIRST_SEEN
+    if settings.shown_until < settings.now:  # (it is `now` when nothing was shown yet)
+        first_seen = max(first_seen, settings.shown_until)
+    return first_seen
 
 
 _AS_FIRST_SEEN = timedelta(seconds=1)

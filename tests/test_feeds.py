@@ -783,6 +783,24 @@ def test_articles_from_files_stamped_before_1990_are_dated_as_first_seen_and_sai
     assert [str(p) for p in check_files(site.config())[2]] == said  # as the refresh said
 
 
+def test_a_story_dated_as_first_seen_is_never_older_than_one_shown_already(site: Site) -> None:
+    """A second before the refresh began, a story from a file stamped 1980 came before one a
+    publish had shown a moment earlier: readers got it below the last, and the feed's date
+    did not move."""
+    refresher = Refresher(site.config())
+    try:
+        site.write("local.txt", "Asia\nLocal story\n\nBody.\n", mtime=time.time())
+        refresher.saw_closed("local.txt")  # as the watcher says: read at once, not left to settle
+        refresher.refresh()
+        site.write("stamped.txt", "Asia\nStamped story\n\nBody.\n", mtime=315532800)
+        refresher.refresh()
+    finally:
+        refresher.close()
+    parsed = feedparser.parse(site.published("/feeds/all.atom"))
+    assert [e.title for e in parsed.entries] == ["Stamped story", "Local story"]
+    assert parsed.feed.updated_parsed == parsed.entries[0].updated_parsed
+
+
 def test_an_update_dated_in_the_future_is_taken_as_made_now(site: Site) -> None:
     front = "title: Corrected\nsection: Asia\ndate: 2025-01-01T09:00:00Z\nupdated: 2052-01-01"
     site.write("corrected.md", f"---\n{front}\n---\n\nBody.\n")
