@@ -220,23 +220,24 @@ def reload_command(args: argparse.Namespace) -> int:
     refused = anothers(state_dir)
     if refused is not None:
         raise refused
-    request_control(state_dir, "reload")  # taken at its start by a refresher not running yet
     pid = refresher_pid(state_dir)
-    if pid is not None:
-        print(f"asked the refresher (pid {pid}) of {state_dir} to reread {path}")
+    if pid is None:
+        if problem is not None:
+            print(f"feedsvc: {problem}", file=sys.stderr)
+        print(
+            f"feedsvc: no refresher runs on {state_dir}: one reads the config as it starts "
+            "(`feedsvc clock` or `feedsvc serve`). If content.state_dir was just changed, the "
+            "running refresher still uses the old one: restart it",
+            file=sys.stderr,
+        )
+        return 1
+    request_control(state_dir, "reload")
+    print(f"asked the refresher (pid {pid}) of {state_dir} to reread {path}")
     if problem is not None:
         print(f"feedsvc: {problem}", file=sys.stderr)
         print(
             "feedsvc: this config will be rejected: the refresher keeps its previous one "
             "and /healthz shows the error until the file is fixed",
-            file=sys.stderr,
-        )
-        return 1
-    if pid is None:
-        print(
-            f"feedsvc: no refresher runs on {state_dir}: one reads the config as it starts "
-            "(`feedsvc clock` or `feedsvc serve`). If content.state_dir was just changed, the "
-            "running refresher still uses the old one: restart it",
             file=sys.stderr,
         )
         return 1
@@ -276,11 +277,11 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
 
 def _say_other_port(base_url: str, port: int) -> None:
     """`serve --port` on this machine while base_url names another port of it: every link in
-    the feeds and pages leads to the other port. (Behind a proxy, a public base_url's port
-    differs from the one served on, as it should.)"""
+    the feeds and pages leads to the other port. (Behind a proxy, base_url names the proxy's
+    port, or none, and differs from the one served on, as it should.)"""
     url = urlsplit(base_url)
-    named = url.port or (443 if url.scheme == "https" else 80)
-    if url.hostname in ("127.0.0.1", "localhost", "::1") and named != port:
+    named = url.port  # none named: a proxy's default port (nginx on 80), not this one's
+    if named is not None and url.hostname in ("127.0.0.1", "localhost", "::1") and named != port:
         host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
         log.warning(
             "site.base_url is %s, on port %d, and this serves on port %d: every link in the "

@@ -64,6 +64,13 @@ def test_reload_with_no_refresher_running_says_so_and_fails(site: Site) -> None:
     assert result.stdout == ""  # "asked the refresher (none seems to run now)" contradicted it
     assert result.stderr.startswith(f"feedsvc: no refresher runs on {site.root / 'var'}")
     assert "restart it" in result.stderr
+    assert not (site.root / "var" / "control" / "reload").exists()  # nobody to take it
+    # an invalid config too: not "the refresher keeps its previous one", there is none
+    site.config_path.write_text(config_text() + "bogus = 1\n", "utf-8")
+    result = feedsvc("reload", "--config", str(site.config_path))
+    assert result.returncode == 1
+    assert "bogus" in result.stderr and "no refresher runs on" in result.stderr
+    assert "keeps its previous one" not in result.stderr
 
 
 def test_check_json(site: Site) -> None:
