@@ -22,6 +22,7 @@ from feedsvc.control import (
     anothers,
     build_lock,
     describe,
+    make_state_dir,
     not_a_directory,
     read_status,
     refresher_pid,
@@ -220,6 +221,7 @@ def reload_command(args: argparse.Namespace) -> int:
     refused = anothers(state_dir)
     if refused is not None:
         raise refused
+    make_state_dir(state_dir)  # a state_dir that cannot be one is said first, as by every command
     pid = refresher_pid(state_dir)
     if pid is None:
         if problem is not None:
