@@ -22,7 +22,6 @@ from feedsvc.control import (
     anothers,
     build_lock,
     describe,
-    make_state_dir,
     not_a_directory,
     read_status,
     refresher_pid,
@@ -221,9 +220,12 @@ def reload_command(args: argparse.Namespace) -> int:
     refused = anothers(state_dir)
     if refused is not None:
         raise refused
-    make_state_dir(state_dir)  # a state_dir that cannot be one is said first, as by every command
+    # Asked first: a state_dir that cannot be one, or be written, is said as by every command.
+    request_control(state_dir, "reload")
     pid = refresher_pid(state_dir)
     if pid is None:
+        with contextlib.suppress(OSError):  # nobody to take it
+            (state_dir / "control" / "reload").unlink()
         if problem is not None:
             print(f"feedsvc: {problem}", file=sys.stderr)
         print(
@@ -233,7 +235,6 @@ def reload_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    request_control(state_dir, "reload")
     print(f"asked the refresher (pid {pid}) of {state_dir} to reread {path}")
     if problem is not None:
         print(f"feedsvc: {problem}", file=sys.stderr)
