@@ -123,20 +123,18 @@ class ReaderSettings:
 
     @functools.cached_property
     def _section_line(self) -> re.Pattern[str]:
-        # as `section_key` compares names: in NFKC (as a non-ASCII text is searched), and any
-        # run of spaces between words
-        names = "|".join(
-            r"[^\S\n]+".join(map(re.escape, unicodedata.normalize("NFKC", name).split()))
-            for name in self.sections
-        )
+        # as `section_key` compares names: any run of spaces between words (a no-break one
+        # too), and each name composed and decomposed ("Türkiye" as some editors save it).
+        # The text is not normalised: that cost more than reading a .txt file.
+        forms = {unicodedata.normalize("NFC", name) for name in self.sections}
+        forms |= {unicodedata.normalize("NFD", name) for name in self.sections}
+        names = "|".join(r"[^\S\n]+".join(map(re.escape, name.split())) for name in sorted(forms))
         # Anchored on "\n", not on ^ with re.MULTILINE: re then finds each line at C speed
         # (2 µs for a 4 KB body, against 20).
         return re.compile(rf"\n[^\S\n]*(?:{names or '(?!)'})[^\S\n]*(?:\n|\Z)", re.IGNORECASE)
 
     def may_hold_a_section_line(self, text: str) -> bool:
         """Whether a line of `text` may be a section name; `canonical_section` decides."""
-        if not text.isascii():
-            text = unicodedata.normalize("NFKC", text)
         return self._section_line.search("\n" + text) is not None
 
 
