@@ -220,12 +220,14 @@ def reload_command(args: argparse.Namespace) -> int:
     refused = anothers(state_dir)
     if refused is not None:
         raise refused
-    # Asked first: a state_dir that cannot be one, or be written, is said as by every command.
-    request_control(state_dir, "reload")
+    # Asked first, a state_dir that cannot be one, or be written, is said as by every command;
+    # and left there: a refresher on another host sharing it is not seen from here. But not a
+    # state_dir a broken file only seems to name (cut short before its line: the default),
+    # which would then exist, and web workers would serve it.
+    if problem is None or state_dir.is_dir():
+        request_control(state_dir, "reload")
     pid = refresher_pid(state_dir)
     if pid is None:
-        with contextlib.suppress(OSError):  # nobody to take it
-            (state_dir / "control" / "reload").unlink()
         if problem is not None:
             print(f"feedsvc: {problem}", file=sys.stderr)
         print(

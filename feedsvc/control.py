@@ -234,30 +234,35 @@ def take_control(state_dir: Path) -> set[str]:
 
 
 def refresher_pid(state_dir: Path) -> int | None:
-    """The pid of the refresher (`clock` or `serve`) of `state_dir`, if one seems to run: a
-    live process of that pid, holding the lock file open where that can be seen (a refresher
-    killed leaves its pid behind, and pids are reused)."""
+    """The pid of the refresher (`clock` or `serve`) of `state_dir`, if one runs: the lock file
+    held, where the kernel says (`/proc/locks`, which every user may read); else a live process
+    of the pid in it. A refresher killed leaves its pid behind, and pids are reused."""
     path = state_dir / "refresher.lock"
     try:
         pid = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    held = _flocked(path)
+    if held is not None:
+        return pid if held else None
+    try:
         os.kill(pid, 0)
     except PermissionError:
         return pid  # alive, another user's (a web tier and its refresher as two users)
-    except (OSError, ValueError):
-        return None
-    return None if _holds(pid, path) is False else pid
-
-
-def _holds(pid: int, path: Path) -> bool | None:
-    """Whether process `pid` has `path` open; None where that cannot be seen (no /proc, or
-    another user's process)."""
-    try:
-        descriptors = os.listdir(f"/proc/{pid}/fd")
     except OSError:
         return None
-    wanted = str(path.resolve())
-    for descriptor in descriptors:
-        with contextlib.suppress(OSError):
-            if os.readlink(f"/proc/{pid}/fd/{descriptor}") == wanted:
-                return True
-    return False
+    return pid
+
+
+def _flocked(path: Path) -> bool | None:
+    """Whether a process holds a `flock` on `path`; None where the kernel does not say (no
+    `/proc/locks`). A lock taken on another host sharing the directory is not seen here."""
+    try:
+        info = os.stat(path)
+        with open("/proc/locks", encoding="ascii") as locks:
+            listed = locks.read()
+    except OSError:
+        return None
+    inode = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    # "3: FLOCK  ADVISORY  WRITE 22798 fe:00:2353684 0 EOF"; a waiter's line has "->" first
+    return any("FLOCK" in line.split() and inode in line.split() for line in listed.splitlines())

@@ -64,13 +64,19 @@ def test_reload_with_no_refresher_running_says_so_and_fails(site: Site) -> None:
     assert result.stdout == ""  # "asked the refresher (none seems to run now)" contradicted it
     assert result.stderr.startswith(f"feedsvc: no refresher runs on {site.root / 'var'}")
     assert "restart it" in result.stderr
-    assert not (site.root / "var" / "control" / "reload").exists()  # nobody to take it
     # an invalid config too: not "the refresher keeps its previous one", there is none
     site.config_path.write_text(config_text() + "bogus = 1\n", "utf-8")
     result = feedsvc("reload", "--config", str(site.config_path))
     assert result.returncode == 1
     assert "bogus" in result.stderr and "no refresher runs on" in result.stderr
     assert "keeps its previous one" not in result.stderr
+    # a file cut short before its state_dir: the default it seems to name is not made, or web
+    # workers would serve it, empty, for good
+    cut = config_text(content='state_dir = "elsewhere"')
+    site.config_path.write_text(cut[: cut.index("[content]") + 4], "utf-8")
+    shutil.rmtree(site.root / "var", ignore_errors=True)
+    assert feedsvc("reload", "--config", str(site.config_path)).returncode == 1
+    assert not (site.root / "var").exists()
 
 
 def test_check_json(site: Site) -> None:
@@ -645,9 +651,13 @@ def test_a_state_dir_whose_refresher_runs_as_another_user_is_not_written_as_this
     sample_site.refresh()
     state_dir = sample_site.root / "var"
     lock = state_dir / "refresher.lock"
-    with open(lock, "w") as held:  # as a clock holds it open, run as this user
-        clock = subprocess.Popen(["sleep", "60"], stdin=held)
+    holds = "import fcntl, sys, time; f = open(sys.argv[1], 'a+'); fcntl.flock(f, fcntl.LOCK_EX)"
+    clock = subprocess.Popen(  # holds the lock as a clock does, run as this user
+        [sys.executable, "-c", holds + "; print(flush=True); time.sleep(60)", str(lock)],
+        stdout=subprocess.PIPE,
+    )
     try:
+        assert clock.stdout is not None and clock.stdout.readline() == b"\n"  # locked
         lock.write_text(str(clock.pid))
         me = os.geteuid()
         before = sorted(str(p) for p in state_dir.rglob("*"))

@@ -4,6 +4,7 @@ processes, config reloads without downtime, the admin endpoint and /healthz."""
 from __future__ import annotations
 
 import errno
+import fcntl
 import gzip
 import json
 import logging
@@ -852,16 +853,37 @@ def test_post_admin_refresh_needs_the_bearer_token(
     assert "refresh asked for: refreshing now" in server.output()
 
 
-def test_a_refresher_run_by_another_user_is_seen_running(
+def test_a_refresher_is_seen_running_by_its_lock_whoever_runs_it(tmp_path: Path) -> None:
+    """A web tier and its refresher as two users: the kernel's list of locks, which every user
+    may read, says whether the lock is held; the pid left in the file by a refresher that was
+    killed, and reused since by another process, says nothing."""
+    lock = tmp_path / "refresher.lock"
+    with open(lock, "a+") as held:
+        lock.write_text("4242")  # a pid this process cannot signal, or no process at all
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert refresher_pid(tmp_path) == 4242
+    assert refresher_pid(tmp_path) is None
+    lock.write_text(str(os.getpid()))  # alive, but holds no lock: a reused pid
+    assert refresher_pid(tmp_path) is None
+
+
+def test_a_refresher_run_by_another_user_is_seen_running_where_locks_are_not_listed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A web tier and its refresher as two users: signalling the other's process is refused,
-    and that says it is alive."""
+    """Without /proc/locks: signalling the other's process is refused, and that says it is
+    alive."""
     (tmp_path / "refresher.lock").write_text("4242")
+    real_open = open
+
+    def no_proc_locks(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(file) == "/proc/locks":
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", file)
+        return real_open(file, *args, **kwargs)
 
     def refused(pid: int, signal_number: int) -> None:
         raise PermissionError(errno.EPERM, "Operation not permitted")
 
+    monkeypatch.setattr("builtins.open", no_proc_locks)
     monkeypatch.setattr(os, "kill", refused)
     assert refresher_pid(tmp_path) == 4242
 
