@@ -956,7 +956,7 @@ def _replace_file_entries(
         if removed:
             returning = _match(articles, removed, problems, lookups.store.saved_body, matches)
     spelled = lookups.spellings(articles, old, changes)
-    mtime = _written_at(info, settings)
+    written = _written_at(info, settings, len(articles))
     kept: set[str] = set()
     dated_by_file = False  #: an article new (or never shown) dated by the file's mtime
     for ordinal, article in enumerate(articles):
@@ -981,7 +981,7 @@ def _replace_file_entries(
             problems.append(_id_taken(article, owner))
             continue
         section = spelled.get(article.section, article.section)
-        entry = _entry_for(lookups, article, section, ordinal, previous, settings, mtime)
+        entry = _entry_for(lookups, article, section, ordinal, previous, settings, written)
         dated_by_file |= article.date is None and (
             previous is None or previous.entry.published > settings.shown_until
         )
@@ -1046,22 +1046,34 @@ def _replace_file_entries(
     return [stored.entry for stored in old if stored.entry.id not in kept]
 
 
-def _written_at(info: FileStat, settings: UpdateSettings) -> datetime:
-    """When the file's undated articles were written, by its mtime. A time ahead of ours comes
-    from a skewed clock (a copy from elsewhere), not from an editor meaning the future; one
-    before `PLAUSIBLE_FROM` from a tool that stamps every file alike (1970 in a Nix store, 1980
-    in a reproducible archive): dated so, no feed would show them. Either way they are dated
-    as first seen: a second before this refresh began, so that the files dated alike, spaced a
-    microsecond apart (`_first_free`), stay before it (after it, they would be scheduled); and
-    never before what was shown already (a publish less than a second ago), or readers would
-    get a new story older than the last, and a feed whose date did not move."""
+class _Written(NamedTuple):
+    """When a file's undated articles were written: the first (the newest) at `at`, each one
+    below it `apart` earlier."""
+
+    at: datetime
+    apart: timedelta
+
+    def article(self, ordinal: int) -> datetime:
+        return self.at - self.apart * ordinal
+
+
+def _written_at(info: FileStat, settings: UpdateSettings, articles: int) -> _Written:
+    """When the file's undated articles were written, by its mtime, a second apart. A time
+    ahead of ours comes from a skewed clock (a copy from elsewhere), not from an editor meaning
+    the future; one before `PLAUSIBLE_FROM` from a tool that stamps every file alike (1970 in a
+    Nix store, 1980 in a reproducible archive): dated so, no feed would show them. Either way
+    they are dated as first seen, a microsecond apart: from a second before this refresh began,
+    so that files dated alike, spaced a microsecond apart too (`_first_free`), stay before it
+    (after it, they would be scheduled); but never before what was shown already (a publish
+    less than a second ago), or readers would get new stories older than the last, and a feed
+    whose date did not move."""
     mtime = _mtime_of(info)
     if mtime.year >= PLAUSIBLE_FROM and mtime <= settings.now:
-        return mtime
+        return _Written(mtime, timedelta(seconds=1))
     first_seen = settings.now - _AS_FIRST_SEEN
     if settings.shown_until < settings.now:  # (it is `now` when nothing was shown yet)
-        first_seen = max(first_seen, settings.shown_until)
-    return first_seen
+        first_seen = max(first_seen, settings.shown_until + _TIE_BREAK * articles)
+    return _Written(first_seen, _TIE_BREAK)
 
 
 _AS_FIRST_SEEN = timedelta(seconds=1)
@@ -1458,7 +1470,7 @@ def _entry_for(
     ordinal: int,
     previous: StoredEntry | None,
     settings: UpdateSettings,
-    mtime: datetime,
+    written: _Written,
 ) -> Entry:
     # An update dated in the future is one made now: shown, it would be dated ahead of readers.
     edited = None if article.updated is None else min(article.updated, settings.now)
@@ -1470,13 +1482,13 @@ def _entry_for(
         if previous.entry.content_hash == article.content_hash:
             updated = previous.entry.updated
         else:
-            updated = edited or max(mtime, previous.entry.updated)
+            updated = edited or max(written.at, previous.entry.updated)
     else:
         # New, or scheduled and so never shown: dated as the article says (an embargo moved, a
         # mistyped date fixed). Articles sharing a file share its mtime; the first in the file
-        # counts as the newest, one second apart, so that no two entries share a timestamp
-        # (readers sort by it).
-        published = lookups.free_published(article.date or mtime - timedelta(seconds=ordinal), own)
+        # counts as the newest, the others apart (`_Written`), so that no two entries share a
+        # timestamp (readers sort by it).
+        published = lookups.free_published(article.date or written.article(ordinal), own)
         updated = edited or published
         if previous is not None:
             slug, entry_id = previous.entry.slug, previous.entry.id
@@ -1484,7 +1496,7 @@ def _entry_for(
             slug = unique(article.slug or slugify(article.title), lookups.slug_taken)
             # A tag URI's date is one its authority held the name on, never a future one: a
             # scheduled article's is its file's, as the same files give the same ids.
-            minted = (published if published <= settings.now else mtime).date().isoformat()
+            minted = (published if published <= settings.now else written.at).date().isoformat()
             entry_id = article.id or unique(
                 f"tag:{settings.authority},{minted}:{slug}", lookups.id_taken
             )

@@ -792,12 +792,14 @@ def test_a_story_dated_as_first_seen_is_never_older_than_one_shown_already(site:
         site.write("local.txt", "Asia\nLocal story\n\nBody.\n", mtime=time.time())
         refresher.saw_closed("local.txt")  # as the watcher says: read at once, not left to settle
         refresher.refresh()
-        site.write("stamped.txt", "Asia\nStamped story\n\nBody.\n", mtime=315532800)
+        stories = "".join(f"Asia\nStamped story {n}\n\nBody {n}.\n" for n in range(3))
+        site.write("stamped.txt", stories, mtime=315532800)  # a file of three, the newest first
         refresher.refresh()
     finally:
         refresher.close()
     parsed = feedparser.parse(site.published("/feeds/all.atom"))
-    assert [e.title for e in parsed.entries] == ["Stamped story", "Local story"]
+    titles = [f"Stamped story {n}" for n in range(3)]
+    assert [e.title for e in parsed.entries] == [*titles, "Local story"]
     assert parsed.feed.updated_parsed == parsed.entries[0].updated_parsed
 
 
