@@ -290,7 +290,8 @@ def _say_other_port(base_url: str, port: int) -> None:
         host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
         log.warning(
             "site.base_url is %s, on port %d, and this serves on port %d: every link in the "
-            "feeds and pages leads there; set it to %s to follow them",
+            "feeds and pages leads there; unless a proxy there forwards to this port, set it "
+            "to %s",
             base_url,
             named,
             port,

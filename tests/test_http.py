@@ -391,8 +391,8 @@ def test_serve_on_port_0_says_the_port_it_bound(tmp_path: Path) -> None:
         # base_url still says 8000: every link would lead there, and nothing said so
         assert (
             f"site.base_url is http://127.0.0.1:8000, on port 8000, and this serves on port "
-            f"{port}: every link in the feeds and pages leads there; set it to "
-            f"http://127.0.0.1:{port} to follow them"
+            f"{port}: every link in the feeds and pages leads there; unless a proxy there "
+            f"forwards to this port, set it to http://127.0.0.1:{port}"
         ) in running.output()
     finally:
         running.stop()
