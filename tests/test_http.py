@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import gzip
 import http.client
 import re
@@ -330,21 +331,20 @@ def test_serve_answers_under_the_path_of_the_base_url(tmp_path: Path) -> None:
         assert get(running.url, "/news/healthz")[0] == 200
         assert get(running.url, "/news")[2] == home  # the prefix alone: the home page too
         assert "site.base_url is" not in running.output()  # its port is the one served on
+
         # Reloaded with another path, it answers there, as the links it publishes now say
-        # (the prefix was fixed at start: every link was a 404 until a restart).
-        moved = f"http://127.0.0.1:{port}/world"
-        site.config_path.write_text(config_text(base_url=moved), encoding="utf-8")
-        running.signal(signal.SIGHUP)
-        link = f'href="{moved}/feeds/all.atom"'.encode()
-        wait_for(lambda: link in get(running.url, "/world/")[2], "the new path, and its links")
-        assert get(running.url, "/world/feeds/all.atom")[0] == 200
-        # a path percent-encoded, as the config asks a non-ASCII one to be
-        encoded = f"http://127.0.0.1:{port}/n%C3%BCrnberg"
-        site.config_path.write_text(config_text(base_url=encoded), encoding="utf-8")
-        running.signal(signal.SIGHUP)
-        link = f'href="{encoded}/feeds/all.atom"'.encode()
-        wait_for(lambda: link in get(running.url, "/n%C3%BCrnberg/")[2], "the encoded path")
-        assert get(running.url, "/n%C3%BCrnberg/feeds/all.atom")[0] == 200
+        # (the prefix was fixed at start: every link was a 404 until a restart); then with a
+        # path percent-encoded, as the config asks a non-ASCII one to be.
+        def links_under(path: str) -> bool:
+            link = f'href="http://127.0.0.1:{port}{path}/feeds/all.atom"'
+            return link.encode() in get(running.url, f"{path}/")[2]
+
+        for path in ("/world", "/n%C3%BCrnberg"):
+            moved = f"http://127.0.0.1:{port}{path}"
+            site.config_path.write_text(config_text(base_url=moved), encoding="utf-8")
+            running.signal(signal.SIGHUP)
+            wait_for(functools.partial(links_under, path), f"{path}, and its links")
+            assert get(running.url, f"{path}/feeds/all.atom")[0] == 200
         assert get(running.url, "/world/feeds/all.atom")[0] == 404  # no link says it now
     finally:
         running.stop()
