@@ -956,7 +956,7 @@ def _replace_file_entries(
         if removed:
             returning = _match(articles, removed, problems, lookups.store.saved_body, matches)
     spelled = lookups.spellings(articles, old, changes)
-    written = _written_at(info, settings, len(articles))
+    written = _written_at(info, settings, len(articles), lookups)
     kept: set[str] = set()
     dated_by_file = False  #: an article new (or never shown) dated by the file's mtime
     for ordinal, article in enumerate(articles):
@@ -1057,23 +1057,18 @@ class _Written(NamedTuple):
         return self.at - self.apart * ordinal
 
 
-def _written_at(info: FileStat, settings: UpdateSettings, articles: int) -> _Written:
+def _written_at(
+    info: FileStat, settings: UpdateSettings, articles: int, lookups: _Lookups
+) -> _Written:
     """When the file's undated articles were written, by its mtime, a second apart. A time
     ahead of ours comes from a skewed clock (a copy from elsewhere), not from an editor meaning
     the future; one before `PLAUSIBLE_FROM` from a tool that stamps every file alike (1970 in a
     Nix store, 1980 in a reproducible archive): dated so, no feed would show them. Either way
-    they are dated as first seen, a microsecond apart: from a second before this refresh began,
-    so that files dated alike, spaced a microsecond apart too (`_first_free`), stay before it
-    (after it, they would be scheduled); but never before what was shown already (a publish
-    less than a second ago), or readers would get new stories older than the last, and a feed
-    whose date did not move."""
+    they are dated as first seen (`_Lookups.first_seen`)."""
     mtime = _mtime_of(info)
     if mtime.year >= PLAUSIBLE_FROM and mtime <= settings.now:
         return _Written(mtime, timedelta(seconds=1))
-    first_seen = settings.now - _AS_FIRST_SEEN
-    if settings.shown_until < settings.now:  # (it is `now` when nothing was shown yet)
-        first_seen = max(first_seen, settings.shown_until + _TIE_BREAK * articles)
-    return _Written(first_seen, _TIE_BREAK)
+    return lookups.first_seen(settings, articles)
 
 
 _AS_FIRST_SEEN = timedelta(seconds=1)
@@ -1270,6 +1265,23 @@ class _Lookups:
         self._ids: dict[str, str] = {}  #: id → path
         self._published_at = _Instants()
         self._updated_at = _Instants()
+        self._first_seen_next: datetime | None = None  #: `first_seen`'s next block
+
+    def first_seen(self, settings: UpdateSettings, articles: int) -> _Written:
+        """Dates for the articles of a file dated as first seen (`_written_at`): a block of a
+        microsecond each, its own in this update (blocks shared would interleave, the files'
+        orders turned around by `_first_free`), the first article the newest. From a second
+        before this refresh began, but never before what was shown already (a publish less
+        than a second ago: readers would get new stories older than the last, and a feed whose
+        date did not move); and never after the refresh began, or they would be scheduled."""
+        start = settings.now - _AS_FIRST_SEEN
+        if settings.shown_until < settings.now:  # (it is `now` when nothing was shown yet)
+            start = max(start, settings.shown_until + _TIE_BREAK)
+        if self._first_seen_next is not None:
+            start = max(start, self._first_seen_next)
+        start = min(start, settings.now - _TIE_BREAK * articles)
+        self._first_seen_next = start + _TIE_BREAK * articles
+        return _Written(start + _TIE_BREAK * (articles - 1), _TIE_BREAK)
 
     def spellings(
         self, articles: list[Article], old: list[StoredEntry], changes: ChangeSet

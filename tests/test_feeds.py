@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import feedparser
 import jsonschema
@@ -793,15 +793,36 @@ def test_a_story_dated_as_first_seen_is_never_older_than_one_shown_already(site:
         site.write("local.txt", "Asia\nLocal story\n\nBody.\n", mtime=time.time())
         refresher.saw_closed("local.txt")  # as the watcher says: read at once, not left to settle
         refresher.refresh()
-        stories = "".join(f"Asia\nStamped story {n}\n\nBody {n}.\n" for n in range(3))
-        site.write("stamped.txt", stories, mtime=315532800)  # a file of three, the newest first
+        for name in "ab":  # files of three, the newest first; b read after a, so newer
+            stories = "".join(f"Asia\nStory {name}{n}\n\nBody {n}.\n" for n in range(3))
+            site.write(f"{name}.txt", stories, mtime=315532800)
         refresher.refresh()
     finally:
         refresher.close()
     parsed = feedparser.parse(site.published("/feeds/all.atom"))
-    titles = [f"Stamped story {n}" for n in range(3)]
+    titles = [f"Story {name}{n}" for name in "ba" for n in range(3)]
     assert [e.title for e in parsed.entries] == [*titles, "Local story"]
     assert parsed.feed.updated_parsed == parsed.entries[0].updated_parsed
+
+
+def test_stories_dated_as_first_seen_just_after_a_publish_are_never_scheduled(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last publish 20 µs before the refresh, 50 stories to date after it: dated from it
+    upwards, 30 were in the future, left out as scheduled."""
+    real = Refresher._update_settings
+
+    def just_after_a_publish(self: Refresher, *args: Any) -> Any:
+        settings = real(self, *args)
+        return dataclasses.replace(settings, shown_until=settings.now - timedelta(microseconds=20))
+
+    monkeypatch.setattr(Refresher, "_update_settings", just_after_a_publish)
+    stories = "".join(f"Asia\nStamped story {n}\n\nBody {n}.\n" for n in range(50))
+    site.write("stamped.txt", stories, mtime=315532800)
+    site.config_path.write_text(config_text(feeds="max_entries = 100"), "utf-8")
+    report = site.refresh()
+    assert report.scheduled == 0 and report.added == 50
+    assert len(feedparser.parse(site.published("/feeds/all.atom")).entries) == 50
 
 
 def test_an_update_dated_in_the_future_is_taken_as_made_now(site: Site) -> None:
