@@ -256,7 +256,8 @@ def refresher_pid(state_dir: Path) -> int | None:
 
 def _flocked(path: Path) -> bool | None:
     """Whether a process holds a `flock` on `path`; None where the kernel does not say (no
-    `/proc/locks`). A lock taken on another host sharing the directory is not seen here."""
+    `/proc/locks`). `/proc/locks` lists the locks of this PID namespace: a refresher in another
+    container, or on another host sharing the directory, is not seen, as its pid never was."""
     try:
         info = os.stat(path)
         with open("/proc/locks", encoding="ascii") as locks:
