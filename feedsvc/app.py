@@ -293,7 +293,11 @@ def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
         waiting = Flask(__name__)
         waiting.wsgi_app = WaitingForConfig(path, str(found))  # type: ignore[method-assign]
         return waiting
-    state_dir, interval, error = found
+    return _serving(*found)
+
+
+def _serving(state_dir: Path, interval: int, error: ConfigError | None) -> Flask:
+    """The app serving what is published under `state_dir` (`_published_site`)."""
     if error is not None:
         log.error("%s; serving what is published under %s until it is fixed", error, state_dir)
     app = Flask(__name__)
@@ -385,7 +389,7 @@ class WaitingForConfig:
                 if isinstance(found, ConfigError):
                     self.error = str(found)
                 else:
-                    self._app = create_app(self.path)
+                    self._app = _serving(*found)
             return self._app
 
 
@@ -450,7 +454,7 @@ def admin_refresh() -> Response:
         failed.status_code = 503
         return failed
     answer = {"requested": "refresh"}
-    if refresher_pid(_state_dir()) is None:  # a pid in the lock file, alive on this machine
+    if refresher_pid(_state_dir()) is None:  # its lock not held, as far as this machine sees
         if read_status(_state_dir()).get("last_attempt"):
             answer["note"] = f"no refresher runs now (the last one stopped): {_NO_REFRESH}"
         else:

@@ -266,4 +266,4 @@ def _flocked(path: Path) -> bool | None:
         return None
     inode = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
     # "3: FLOCK  ADVISORY  WRITE 22798 fe:00:2353684 0 EOF"; a waiter's line has "->" first
-    return any("FLOCK" in line.split() and inode in line.split() for line in listed.splitlines())
+    return any({"FLOCK", inode} <= set(line.split()) for line in listed.splitlines())
