@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import functools
 import gc
 import json
 import logging
@@ -309,7 +310,7 @@ class UnderBasePath:
     it is left as it is, for a proxy that strips it), but the path of the version it serves,
     whose links say it: a reload that moves base_url moves what is answered with the version
     that links there, whichever process published it. `PATH_INFO` is decoded (PEP 3333: its
-    bytes as Latin-1), so the path is compared so too."""
+    bytes as Latin-1), so the path is compared so too (`_as_path_info`)."""
 
     def __init__(self, app: WSGIApplication, site: PublishedSite, refresher: Refresher) -> None:
         self.app = app
@@ -320,12 +321,19 @@ class UnderBasePath:
         loaded = self.site.current()
         # a version from before versions recorded it, or none yet: the config's
         base_url = (loaded and loaded.version.base_url) or self.refresher.config.site.base_url
-        prefix = unquote_to_bytes(base_path(base_url)).decode("latin-1")
+        prefix = _as_path_info(base_url)
         path = environ.get("PATH_INFO", "")
         if prefix and (path == prefix or path.startswith(prefix + "/")):
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
             environ["PATH_INFO"] = path[len(prefix) :]
         return self.app(environ, start_response)
+
+
+@functools.cache
+def _as_path_info(base_url: str) -> str:
+    """base_url's path as `PATH_INFO` gives it: decoded, its bytes as Latin-1. Once per
+    base_url, not per request."""
+    return unquote_to_bytes(base_path(base_url)).decode("latin-1")
 
 
 def _listen(app: WSGIApplication, args: argparse.Namespace) -> MultiSocketServer | BaseWSGIServer:
