@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 import tomllib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -239,16 +239,12 @@ class _Reader:
         value = data.get(name, {})
         if not isinstance(value, dict):
             raise self.fail(_Key("", name), f"expected a table [{name}], found {_kind(value)}")
-        self.no_unknown(value, name, _KEYS[name])
+        self.no_unknown(value, name)
         return value
 
-    def no_unknown(
-        self,
-        table: Mapping[str, Any],
-        name: str,
-        known: Collection[str],
-        index: int | None = None,
-    ) -> None:
+    def no_unknown(self, table: Mapping[str, Any], name: str, index: int | None = None) -> None:
+        """Every key of table `name` is one `_KEYS` knows ("": the file's top, its tables)."""
+        known = _KEYS[name] if name else _KEYS.keys()
         for key in table:
             if key not in known:
                 hint = f"known keys: {', '.join(sorted(known))}"
@@ -291,7 +287,7 @@ class _Reader:
 
     # -- the whole file ----------------------------------------------------------------------
     def build(self, data: Mapping[str, Any], check_articles: bool) -> Config:
-        self.no_unknown(data, "", set(_KEYS))
+        self.no_unknown(data, "")
         site = self.site(data)
         content = self.content(data)
         if check_articles and not content.articles_dir.is_dir():
@@ -388,7 +384,7 @@ class _Reader:
             )
         sections: list[SectionConfig] = []
         for index, table in enumerate(raw):
-            self.no_unknown(table, "sections", _KEYS["sections"], index)
+            self.no_unknown(table, "sections", index)
 
             def key(name: str, index: int = index) -> _Key:
                 return _Key("sections", name, index)  # its own line, not the first section's
