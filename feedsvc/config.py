@@ -19,7 +19,7 @@ from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsvc.errors import ConfigError
-from feedsvc.text import has_address, section_key, slugify
+from feedsvc.text import has_address, name_key, slugify
 
 CONFIG_ENV = "FEEDSVC_CONFIG"
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -401,7 +401,7 @@ class _Reader:
                 )
             )
         names = [s.name for s in sections]
-        _check_unique(self, [section_key(name) for name in names], "name", shown=names)
+        _check_unique(self, [name_key(name) for name in names], "name", shown=names)
         # a slug made of the name is said on the name's line
         given = ["slug" if "slug" in table else "name" for table in raw]
         _check_unique(self, [s.slug for s in sections], "slug", given)

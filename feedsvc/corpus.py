@@ -44,7 +44,7 @@ from feedsvc.state import (
     StoredEntry,
     microseconds,
 )
-from feedsvc.text import section_key, slugify, unique
+from feedsvc.text import name_key, slugify, unique
 
 log = logging.getLogger(__name__)
 
@@ -1147,7 +1147,7 @@ _SAME: tuple[tuple[Callable[[Article], object], Callable[[Entry], object]], ...]
     (lambda a: a.id, lambda e: e.id),  # a front-matter id
     (lambda a: a.content_hash, lambda e: e.content_hash),  # nothing changed
     # the body was edited (a discovered section may be stored in another case: `spellings`)
-    (lambda a: (section_key(a.section), a.title), lambda e: (section_key(e.section), e.title)),
+    (lambda a: (name_key(a.section), a.title), lambda e: (name_key(e.section), e.title)),
     (lambda a: a.body_hash, lambda e: e.body_hash),  # the title was edited
 )
 
@@ -1254,7 +1254,7 @@ class _Lookups:
         #: entries kept published as last read (`_remove_or_hold`); few, usually none
         self.held: set[str] = set() if empty else store.held()
         self.released = False  #: `ChangeSet.released`
-        #: discovered sections' spellings by `section_key`, oldest first, and how many entries
+        #: discovered sections' spellings by `name_key`, oldest first, and how many entries
         #: each had published when this update began; read when first needed
         self._spellings: dict[str, list[str]] | None = None
         self._published: Counter[str] = Counter()
@@ -1300,11 +1300,11 @@ class _Lookups:
             self._published.update({} if self.empty else self.store.section_counts())
             self._spellings = {}
             for name in sorted(starts, key=lambda name: (starts[name], name)):
-                self._spellings.setdefault(section_key(name), []).append(name)
+                self._spellings.setdefault(name_key(name), []).append(name)
         replaced = Counter(stored.entry.section for stored in old)
         spelled: dict[str, str] = {}
         for section in discovered:
-            known = self._spellings.setdefault(section_key(section), [])
+            known = self._spellings.setdefault(name_key(section), [])
             live = [s for s in known if self._published[s] + changes.sections[s] > replaced[s]]
             spelled[section] = live[0] if live else section
             if section not in known:
@@ -1622,7 +1622,7 @@ def _check_files(config: Config, store: StateStore | None) -> tuple[int, int, li
     copies: dict[str, list[Article]] = {}  #: articles alike (the first and its copies), by hash
     ids: dict[str, str] = {}  #: id → the first file giving it
     slugs: dict[str, str] = {}  #: slug → the first file whose article has it
-    #: a discovered section's first spelling, by `section_key`; configured ones the reader
+    #: a discovered section's first spelling, by `name_key`; configured ones the reader
     #: spells as configured already
     spellings: dict[str, Article] = {}
     now = datetime.now(UTC)
@@ -1662,7 +1662,7 @@ def _check_files(config: Config, store: StateStore | None) -> tuple[int, int, li
                 when = article.date
                 problems.append(_scheduled(path, article.line, article.title, when, published=True))
             if article.section not in settings.sections:
-                first = spellings.setdefault(section_key(article.section), article)
+                first = spellings.setdefault(name_key(article.section), article)
                 if first.section != article.section:
                     problems.append(_spelled_otherwise(article, first))
     # Which copy is published: the one a refresh publishes already, else the first (by path).

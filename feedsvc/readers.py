@@ -36,8 +36,8 @@ from feedsvc.text import (
     has_address,
     has_forbidden,
     has_forbidden_utf8,
+    name_key,
     one_line,
-    section_key,
     without_address,
     xml_safe,
 )
@@ -81,9 +81,9 @@ class ReaderSettings:
         Without allow_new_sections they change only with the config, which reads every file
         again anyway; with it, each section found would (and then read files otherwise)."""
         configured = tuple(s.name for s in config.sections)
-        known = {section_key(name) for name in configured}
+        known = {name_key(name) for name in configured}
         allowing = config.content.allow_new_sections
-        retired = () if allowing else sorted(n for n in published if section_key(n) not in known)
+        retired = () if allowing else sorted(n for n in published if name_key(n) not in known)
         return cls(
             sections=configured,
             allow_new_sections=allowing,
@@ -104,26 +104,26 @@ class ReaderSettings:
 
     @functools.cached_property
     def _by_key(self) -> dict[str, str]:
-        return {section_key(section): section for section in self.sections}
+        return {name_key(section): section for section in self.sections}
 
     def section_like(self, line: str) -> str | None:
         """The configured section a line is a near miss of ("Midle East"), if any."""
-        close = difflib.get_close_matches(section_key(line), self._by_key, n=1, cutoff=0.8)
+        close = difflib.get_close_matches(name_key(line), self._by_key, n=1, cutoff=0.8)
         return self._by_key[close[0]] if close else None
 
     def canonical_section(self, name: str) -> str | None:
-        return self._by_key.get(section_key(name))
+        return self._by_key.get(name_key(name))
 
     def is_retired(self, line: str) -> bool:
-        return section_key(line) in self._retired
+        return name_key(line) in self._retired
 
     @functools.cached_property
     def _retired(self) -> frozenset[str]:
-        return frozenset(section_key(name) for name in self.retired)
+        return frozenset(name_key(name) for name in self.retired)
 
     @functools.cached_property
     def _section_line(self) -> re.Pattern[str]:
-        # as `section_key` compares names: any run of spaces between words (a no-break one
+        # as `name_key` compares names: any run of spaces between words (a no-break one
         # too), and each name composed and decomposed ("Türkiye" as some editors save it).
         # The text is not normalised: that cost more than reading a .txt file.
         forms = {unicodedata.normalize("NFC", name) for name in self.sections}
@@ -1200,7 +1200,7 @@ class _FrontMatter:
         unique: dict[str, str] = {}
         for tag in tags:
             if tag:
-                unique.setdefault(section_key(tag), tag)
+                unique.setdefault(name_key(tag), tag)
         return tuple(unique.values())
 
 

@@ -35,7 +35,7 @@ from feedsvc import __version__
 from feedsvc.config import Config, SectionConfig
 from feedsvc.markup import first_paragraph, to_html
 from feedsvc.model import Entry
-from feedsvc.text import section_key, slugify, unique, xml_safe
+from feedsvc.text import name_key, slugify, unique, xml_safe
 from feedsvc.urls import PAGE_TYPE, article_path
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -144,6 +144,7 @@ def show(config: Config, entry: Entry, body: str) -> ShownEntry:
     """Render one entry's text and HTML; the costly step, done only for entries in a feed."""
     summary = entry.summary or first_paragraph(body, entry.body_format) or entry.title
     link = entry_link(config, entry)
+    section = name_key(entry.section)  # the first category already: not a tag again
     return ShownEntry(
         id=entry.id,
         title=xml_safe(entry.title),
@@ -154,8 +155,7 @@ def show(config: Config, entry: Entry, body: str) -> ShownEntry:
         section=entry.section,
         summary=xml_safe(summary),
         content_html=xml_safe(to_html(body, entry.body_format, link)),
-        # the section is the first category already
-        tags=tuple(tag for tag in entry.tags if section_key(tag) != section_key(entry.section)),
+        tags=tuple(tag for tag in entry.tags if name_key(tag) != section),
     )
 
 

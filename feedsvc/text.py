@@ -13,9 +13,10 @@ from anyascii import anyascii
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
 
-def section_key(name: str) -> str:
-    """What a section name is compared by: "Middle East" pasted with a no-break space, or
-    "Türkiye" in decomposed form (as some editors save it), in any case, is the same section."""
+def name_key(name: str) -> str:
+    """What a section's name, or a tag, is compared by: "Middle East" pasted with a no-break
+    space, or "Türkiye" in decomposed form (as some editors save it), in any case, is the same
+    name."""
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
@@ -45,9 +46,8 @@ def unique(candidate: str, taken: Callable[[str], bool]) -> str:
     return f"{candidate}-{number}"
 
 
-#: `Jane Doe <jane@example.org>`: feeds give a person's name, and the W3C validator warns
-#: (`ContainsEmail`) at an address in one
-#: an email address in a name: in angle brackets or parentheses, or bare (its domain dotted:
+#: an email address in a name, where feeds give a person's name and the W3C validator warns
+#: (`ContainsEmail`) at one: in angle brackets or parentheses, or bare (its domain dotted:
 #: "@handle" and "Jane@Reuters" are not addresses)
 _ADDRESS_IN_NAME = re.compile(
     r"\s*(?:<[^<>@\s]+@[^<>\s]+>|\([^()@\s]+@[^()\s]+\)"
