@@ -669,20 +669,19 @@ class _Applier:
         self.waiting: list[tuple[_Job, _Read, list[Entry]]] = []
 
     def add(self, job: _Job, read: _Read) -> None:
-        old = None
+        paired = None
         if not self.lookups.empty and read.articles is not None and _edited(job, read):
-            old = self.lookups.entries_from(job.path, job.known)
-            problems = list(read.problems)
-            saved_body = self.lookups.store.saved_body
-            matched = _match(list(read.articles), old, problems, saved_body).values()
-            if len(matched) < len(read.articles):
-                kept = {id(stored) for stored in matched}
-                leaving = [] if _refuses(problems) else [s.entry for s in old if id(s) not in kept]
+            paired = _paired(self.lookups, job, list(read.articles), list(read.problems))
+            if len(paired.matches) < len(read.articles):
+                kept = {id(stored) for stored in paired.matches.values()}
+                refused = _refuses(list(read.problems))
+                leaving = [] if refused else [s.entry for s in paired.old if id(s) not in kept]
+                # paired again once applied: an entry of its may have moved to a file meanwhile
                 self.waiting.append((job, read, leaving))
                 if len(self.waiting) == WAITING_AT_MOST:
                     self.finish()  # then the next ones: new files keep their order by path
                 return
-        _apply(self.lookups, job, read, self.settings, self.changes, old)
+        _apply(self.lookups, job, read, self.settings, self.changes, paired)
 
     def finish(self) -> None:
         waiting, self.waiting = self.waiting, []
@@ -696,6 +695,20 @@ class _Applier:
 
 #: files that wait in `_Applier` at most, their articles held meanwhile: a few megabytes
 WAITING_AT_MOST = 1_000
+
+
+class _Paired(NamedTuple):
+    """A file's entries as stored, and which of its articles match which (`_match`)."""
+
+    old: list[StoredEntry]
+    matches: dict[int, StoredEntry]
+
+
+def _paired(
+    lookups: _Lookups, job: _Job, articles: list[Article], problems: list[Problem]
+) -> _Paired:
+    old = lookups.entries_from(job.path, job.known)
+    return _Paired(old, _match(articles, old, problems, lookups.store.saved_body))
 
 
 def _edited(job: _Job, read: _Read) -> bool:
@@ -851,10 +864,10 @@ def _apply(
     read: _Read,
     settings: UpdateSettings,
     changes: ChangeSet,
-    old: list[StoredEntry] | None = None,
+    paired: _Paired | None = None,
 ) -> None:
-    """Bring the store in line with what one file was found to hold. `old`: its entries, when
-    the caller asked for them already."""
+    """Bring the store in line with what one file was found to hold. `paired`: its entries
+    and their matches, when the caller made them already."""
     store = lookups.store
     path, info = job.path, job.info
     if read.digest is None:
@@ -869,12 +882,12 @@ def _apply(
         return  # touched, not changed
     problems = list(read.problems)
     articles = list(read.articles)
-    if old is None:
-        old = lookups.entries_from(path, job.known)
+    if paired is None:
+        paired = _paired(lookups, job, articles, problems)
     # Edited, or read again unchanged because the config changed (a section taken out)?
     edited = _edited(job, read)
     gone = _replace_file_entries(
-        lookups, path, articles, old, changes, settings, info, problems, edited
+        lookups, path, articles, paired, changes, settings, info, problems, edited
     )
     if gone:
         _remove_or_hold(lookups, gone, problems, changes, edited)
@@ -939,16 +952,17 @@ def _replace_file_entries(
     lookups: _Lookups,
     path: str,
     articles: list[Article],
-    old: list[StoredEntry],
+    paired: _Paired,
     changes: ChangeSet,
     settings: UpdateSettings,
     info: FileStat,
     problems: list[Problem],
     edited: bool,
 ) -> list[Entry]:
-    """Match the file's new articles to its old entries, so that ids survive edits; the old
-    entries left unmatched. `edited`: the file's bytes changed (not only the settings)."""
-    matches = _match(articles, old, problems, lookups.store.saved_body)
+    """Give the file's new articles entries, their old ones where they match, so that ids
+    survive edits; the old entries left unmatched. `edited`: the file's bytes changed (not
+    only the settings)."""
+    old, matches = paired
     returning: dict[int, StoredEntry] = {}
     if len(matches) < len(articles):
         # As the same file edited: a deploy's `rm` and copy, seen half-way by the watcher.
