@@ -30,20 +30,8 @@ from typing import NamedTuple
 from feedsvc.config import Config
 from feedsvc.model import Article, Entry, Problem, Severity
 from feedsvc.parallel import Workers
-from feedsvc.readers import (
-    ARTICLE_SUFFIXES,
-    PLAUSIBLE_FROM,
-    ReaderSettings,
-    read_bytes,
-    reader_for,
-)
-from feedsvc.state import (
-    FileRecord,
-    FileSignature,
-    StateStore,
-    StoredEntry,
-    microseconds,
-)
+from feedsvc.readers import ARTICLE_SUFFIXES, PLAUSIBLE_FROM, ReaderSettings, read_bytes, reader_for
+from feedsvc.state import FileRecord, FileSignature, StateStore, StoredEntry, microseconds
 from feedsvc.text import name_key, slugify, unique
 
 log = logging.getLogger(__name__)
@@ -1055,7 +1043,7 @@ def _replace_file_entries(
         elif previous.entry.related != entry.related:  # on its page alone, not in the feeds
             changes.pages_changed.append(entry.id)
             lookups.store.page_changed(entry.slug)
-    if dated_by_file and _mtime_of(info).year < PLAUSIBLE_FROM:
+    if dated_by_file and _stamped(info):
         problems.append(_implausible_mtime(path, info))
     return [stored.entry for stored in old if stored.entry.id not in kept]
 
@@ -1080,7 +1068,7 @@ def _written_at(
     Nix store, 1980 in a reproducible archive): dated so, no feed would show them. Either way
     they are dated as first seen (`_Lookups.first_seen`)."""
     mtime = _mtime_of(info)
-    if mtime.year >= PLAUSIBLE_FROM and mtime <= settings.now:
+    if not _stamped(info) and mtime <= settings.now:
         return _Written(mtime, timedelta(seconds=1))
     return lookups.first_seen(settings, articles)
 
@@ -1099,6 +1087,11 @@ def _implausible_mtime(path: str, info: FileStat) -> Problem:
 
 def _mtime_of(info: FileStat) -> datetime:
     return datetime.fromtimestamp(info.mtime_ns // 1000 / 1e6, UTC)
+
+
+def _stamped(info: FileStat) -> bool:
+    """Modified before `PLAUSIBLE_FROM`: stamped by a tool, not when it was written."""
+    return _mtime_of(info).year < PLAUSIBLE_FROM
 
 
 #: what the warnings of a published article's id, slug or date changed in its file say: what
@@ -1654,7 +1647,7 @@ def _check_files(config: Config, store: StateStore | None) -> tuple[int, int, li
         problems.extend(_said_before(said.get(path), data))
         # a file no refresh read yet: its undated articles would be new, dated by its mtime
         undated = any(article.date is None for article in result.articles)
-        if undated and path not in read_before and _mtime_of(info).year < PLAUSIBLE_FROM:
+        if undated and path not in read_before and _stamped(info):
             problems.append(_implausible_mtime(path, info))
         for article in result.articles:
             twin = first_copy.setdefault(article.content_hash, article)
