@@ -418,7 +418,7 @@ _MARKUP = re.compile(r"<[/A-Za-z]|&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z]+);?")
 def _check_title(title: str, line: int | None, report: _Report) -> bool:
     """Whether the title can be published: one a reader can see (`str.strip` keeps a zero-width
     space, a Hangul filler). Its markup and a direction override are said."""
-    if all(_unseen(character) for character in title):
+    if _shows_nothing(title):
         message = f"the title {title!r} shows nothing, only invisible characters; write a title"
         report.add(line, "error", message)
         return False
@@ -432,6 +432,11 @@ def _check_title(title: str, line: int | None, report: _Report) -> bool:
         )
     _say_markup(title, line, report)
     return True
+
+
+def _shows_nothing(text: str) -> bool:
+    """Only characters drawn as nothing: `str.strip` keeps a zero-width space, a Hangul filler."""
+    return all(_unseen(character) for character in text)
 
 
 def _unseen(character: str) -> bool:
@@ -1077,7 +1082,7 @@ class _FrontMatter:
                 "write the name alone",
             )
             author = without_address(author)
-        if author and all(_unseen(character) for character in author):
+        if author and _shows_nothing(author):
             message = f"'author' {author!r} shows nothing, only invisible characters; left out"
             self.report.add(line, "warning", message)
             return None
@@ -1159,11 +1164,13 @@ class _FrontMatter:
 
     def uri(self, key: str) -> str | None:
         value = self.text(key)
-        if value is not None and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", value):
+        if value is None:
+            return None
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", value):
             self.error(key, value)
             return None
         # Said, not refused: an id published already stays published under it.
-        if value is not None and not _URI.fullmatch(value):
+        if not _URI.fullmatch(value):
             self.report.add(
                 self.line(key),
                 "warning",
@@ -1171,7 +1178,7 @@ class _FrontMatter:
                 "percent-encode what is not ASCII, and '|', '{', '}', '^' or '\\' (before it is "
                 "published: a published id never changes)",
             )
-        elif value is not None and value[:9].lower() == "urn:uuid:" and not _UUID.match(value[9:]):
+        elif value[:9].lower() == "urn:uuid:" and not _UUID.match(value[9:]):
             message = f"'{key}' {value!r} holds no UUID as urn:uuid wants it (8-4-4-4-12 hex)"
             self.report.add(self.line(key), "warning", message)
         return value
