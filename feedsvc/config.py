@@ -19,7 +19,7 @@ from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsvc.errors import ConfigError
-from feedsvc.text import has_address, name_key, slugify
+from feedsvc.text import forbidden_characters, has_address, has_forbidden, name_key, slugify
 
 CONFIG_ENV = "FEEDSVC_CONFIG"
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -274,6 +274,9 @@ class _Reader:
             else:
                 raise self.fail(key, f"expected {_type_name(kind)}, found {_kind(value)} {value!r}")
         problem = check(value) if check else None
+        if isinstance(value, str) and has_forbidden(value):  # in no feed: XML cannot carry it
+            codes = ", ".join(dict.fromkeys(forbidden_characters(value)))
+            problem = f"contains {codes}, a control character no feed can carry; remove it"
         if problem:
             raise self.fail(key, f"{problem}, found {value!r}")
         checked: T = value

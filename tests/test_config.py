@@ -271,6 +271,18 @@ def test_the_site_author_is_a_name_without_an_email_address(tmp_path: Path) -> N
         load_config(write(tmp_path, text))
 
 
+@pytest.mark.parametrize("key", ["title", "description"])
+def test_a_control_character_no_feed_can_carry_is_refused_on_its_line(
+    tmp_path: Path, key: str
+) -> None:
+    # TOML lets "\u0001" through; lxml refuses it at every refresh after
+    text = config_text().replace(f'{key} = "', f'{key} = "World\\u0001 ', 1)
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "\\u0001" in row)
+    message = rf"config.toml:{line}: site.{key}: contains U\+0001, a control character"
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, text))
+
+
 def test_a_link_pattern_and_an_icon_may_have_a_query(tmp_path: Path) -> None:
     # a CMS's story URL, a CDN's resized icon: only base_url has paths added to it
     text = with_site_key("link_pattern", "https://cms.example.org/index.php?story={slug}")
@@ -306,8 +318,8 @@ def test_a_config_without_sections_is_refused_unless_new_sections_are_allowed(
 
 @pytest.mark.parametrize("separator", ["\u2028", "\u0085"])
 def test_lines_are_counted_at_newlines_only(tmp_path: Path, separator: str) -> None:
-    """TOML strings may hold Unicode line separators; they do not start a line."""
-    text = config_text().replace("Tests of the desk.", f"Tests{separator}of the desk.")
+    """TOML comments may hold Unicode line separators; they do not start a line."""
+    text = config_text().replace("[feeds]", f"# how many{separator}entries\n[feeds]")
     text = text.replace("max_entries = 50", "max_entries = 'many'")
     path = write(tmp_path, text)
     line = text.split("\n").index("max_entries = 'many'") + 1
