@@ -1101,7 +1101,11 @@ class _FrontMatter:
         name = self.text(key, required=True)
         if name is None:
             return None
-        if "section" in self.meta and "category" in self.meta and self.meta["category"] != name:
+        # the same section in another case or spacing is the same section (`name_key`)
+        category = self.meta.get("category") if "section" in self.meta else None
+        if category is not None and not (
+            isinstance(category, str) and name_key(category) == name_key(name)
+        ):
             self.report.add(
                 self.line("category"),
                 "warning",

@@ -930,6 +930,17 @@ def test_front_matter_as_generators_write_it_takes_the_fast_path() -> None:
     assert flat is not None and repr(flat) == repr(yaml.load(source, readers._YamlLoader))
 
 
+def test_a_category_naming_another_section_is_said_and_one_in_another_case_is_not() -> None:
+    def said(category: str) -> list[str]:
+        text = f"---\ntitle: Talks\nsection: Middle East\ncategory: {category}\n---\nBody.\n"
+        result = read(text, "c.md")
+        assert [a.section for a in result.articles] == ["Middle East"]
+        return messages(result)
+
+    assert said("Asia") == ["4:warning:'category' differs from 'section'; 'section' wins"]
+    assert said("middle  EAST") == []
+
+
 def test_a_yes_no_boolean_says_to_quote_it() -> None:
     result = read("---\ntitle: NO\nsection: Asia\n---\nBody.\n", "c.md")
     assert result.problems[0].line == 2
