@@ -194,23 +194,24 @@ class Refresher:
                 return False
             fresh = parse_config(raw, self.config.path)
         except ConfigError as e:
-            message = str(e)
-            if message != self.config_error:
-                log.error("config rejected, still serving with the previous one: %s", message)
-            self.config_error = message
-            return False
+            return self._rejected(str(e))
         if fresh.content.state_dir != self.config.content.state_dir:
-            self.config_error = (
+            return self._rejected(
                 f"{fresh.path}: content.state_dir changed; restart the refresher to move to it "
                 "(the rest of the new config is not applied until then)"
             )
-            log.error("%s", self.config_error)
-            return False
         log.info("config reloaded from %s", fresh.path)
         self.config = fresh
         self.config_error = None
         self._shown.clear()
         return True
+
+    def _rejected(self, message: str) -> bool:
+        """Said once, not at every tick while the file stays as it is."""
+        if message != self.config_error:
+            log.error("config rejected, still serving with the previous one: %s", message)
+        self.config_error = message
+        return False
 
     # -- the refresh -------------------------------------------------------------------------
     def refresh(

@@ -1008,6 +1008,24 @@ def test_a_config_deleted_under_the_refresher_is_said_plainly_and_the_last_one_k
         refresher.close()
 
 
+def test_a_moved_state_dir_is_refused_until_a_restart_and_said_once(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    refresher = Refresher(site.config())
+    try:
+        text = site.config_path.read_text("utf-8")
+        site.config_path.write_text(text.replace('state_dir = "', 'state_dir = "moved-', 1))
+        with caplog.at_level(logging.ERROR, "feedsvc.refresh"):
+            assert [refresher.check_config() for _ in range(3)] == [False] * 3
+        assert refresher.config_error is not None
+        assert "content.state_dir changed; restart the refresher" in refresher.config_error
+        assert [r.getMessage() for r in caplog.records] == [
+            f"config rejected, still serving with the previous one: {refresher.config_error}"
+        ]
+    finally:
+        refresher.close()
+
+
 def test_healthz_reports_status_version_counts_problems_and_config_error(
     sample_site: Site,
 ) -> None:
