@@ -94,18 +94,21 @@ def section_page(config: Config, view: SectionView, combined: SectionView) -> by
 def article_page(
     config: Config,
     entry: ShownEntry,
-    section: SectionView,
-    combined: SectionView,
+    section: FeedSpec,
+    combined: FeedSpec,
     related: Sequence[RelatedHeadline],
 ) -> bytes:
-    discovery = [*section.feeds, *combined.feeds]
+    """Links to its section and to the feeds, and no list of entries: an archived page is made
+    again when its article is edited, long after it left the feeds."""
+    feeds = feed_links(config, section)
     return _render(
         "article.html",
         config,
-        discovery,
+        [*feeds, *feed_links(config, combined)],
         entry=entry,
         content=Markup(entry.content_html),
-        section=section,
+        section_path=section.page_path,
+        feeds=feeds,
         related=related,
     )
 

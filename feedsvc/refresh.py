@@ -819,12 +819,13 @@ class _Plan:
         return made
 
     def article(self, entry: Entry) -> bytes:
-        """An article's page, beside its section's newest entries (if it has its own feed)."""
-        combined = self.specs[0]
-        spec = self._beside.get(entry.section, combined)
-        return article_page(
-            self.config, self.show(entry), self.view(spec), self.view(combined), entry.related
-        )
+        """An article's page, linked to its section's feeds (if it has its own)."""
+        spec = self.section_of(entry)
+        return article_page(self.config, self.show(entry), spec, self.specs[0], entry.related)
+
+    def section_of(self, entry: Entry) -> FeedSpec:
+        """The feed an article's page links to: its section's, or the combined one."""
+        return self._beside.get(entry.section, self.specs[0])
 
     def pages(self) -> None:
         def updated(entries: Sequence[Entry]) -> datetime:
@@ -856,7 +857,8 @@ class _Plan:
             self.add(
                 article_path(entry.slug),
                 "html",
-                _key(self.basis, entry.rendering_key, repr(entry.related)),
+                # its section's spec: a discovered section's slug may move (`feed_specs`)
+                _key(self.basis, entry.rendering_key, repr(entry.related), self.section_of(entry)),
                 lambda entry=entry: (self.article(entry), entry.updated),  # type: ignore[misc]
             )
 

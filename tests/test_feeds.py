@@ -726,6 +726,20 @@ def test_new_sections_whose_names_make_a_taken_slug_get_the_next_free_one(site: 
     assert len(titles(site, "all")) == 5  # the combined feed is still every section's
 
 
+def test_an_article_page_links_to_its_section_where_the_section_moved(site: Site) -> None:
+    allow_new_sections(site)
+    site.write("a.txt", "Foo Bar\nSpaced\n\nA.\n", mtime=1_700_000_000)
+    site.write("b.txt", "Foo-Bar\nHyphenated\n\nB.\n", mtime=1_700_000_100)
+    site.refresh()
+    (site.articles / "a.txt").unlink()  # its section gone: "Foo-Bar" takes its slug
+    site.refresh()
+
+    page = site.published("/articles/hyphenated/").decode()
+    assert titles(site, "foo-bar") == ["Hyphenated"]
+    assert "/sections/foo-bar/" in page and "/feeds/foo-bar.atom" in page
+    assert "foo-bar-2" not in page
+
+
 def test_last_modified_is_never_in_the_future_and_moves_when_the_opml_changes(site: Site) -> None:
     future = datetime(2052, 1, 1, tzinfo=UTC)
     site.write("asia.txt", "Asia\nDated in 2052 by mistake\n\nBody.\n", mtime=future.timestamp())
