@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import difflib
 import errno
-import functools
 import hashlib
 import itertools
 import logging
@@ -1733,13 +1732,19 @@ def load_body(config: Config, reader: ReaderSettings, entry: Entry) -> str | Non
             data = file.read()
     except OSError:
         return None
-    return _bodies(entry.path, data, reader).get(entry.content_hash)
+    key = (entry.path, _digest_of(data), reader)
+    bodies = _PARSED.get(key)
+    if bodies is None:
+        bodies = {}
+        for article in read_bytes(entry.path, data, reader).articles:
+            bodies.setdefault(article.content_hash, article.body)  # the first of two equal
+        _PARSED[key] = bodies
+        if len(_PARSED) > _PARSED_FILES:
+            del _PARSED[next(iter(_PARSED))]  # the oldest
+    return bodies.get(entry.content_hash)
 
 
-@functools.lru_cache(maxsize=64)  # a file holding several shown articles is parsed once
-def _bodies(path: str, data: bytes, settings: ReaderSettings) -> dict[str, str]:
-    """Each article's body in a file's bytes, by content hash (the first, if two are equal)."""
-    bodies: dict[str, str] = {}
-    for article in read_bytes(path, data, settings).articles:
-        bodies.setdefault(article.content_hash, article.body)
-    return bodies
+#: how many files' bodies `load_body` keeps: a file holding several shown articles is parsed
+#: once; by digest, not by the bytes themselves, which a cache key would keep in memory
+_PARSED_FILES = 16
+_PARSED: dict[tuple[str, str, ReaderSettings], dict[str, str]] = {}
