@@ -311,7 +311,6 @@ def _serving(state_dir: Path, interval: int, error: ConfigError | None) -> Flask
     if token:  # with no token configured, the endpoint does not exist at all
         app.config["ADMIN_TOKEN"] = token
         app.add_url_rule("/admin/refresh", view_func=admin_refresh, methods=["POST"])
-    app.register_error_handler(401, _short_error(401, "unauthorized"))
     app.register_error_handler(405, _method_not_allowed)
     app.register_error_handler(404, _not_found)
     return app
@@ -491,10 +490,3 @@ def _method_not_allowed(error: MethodNotAllowed) -> Response:
     response = _short(405, "method not allowed")
     response.headers["Allow"] = ", ".join(sorted(error.valid_methods or ()))  # as HTTP requires
     return response
-
-
-def _short_error(code: int, text: str) -> Any:
-    def handler(_: Exception) -> Response:
-        return _short(code, text)
-
-    return handler

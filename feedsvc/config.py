@@ -19,7 +19,14 @@ from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsvc.errors import ConfigError
-from feedsvc.text import forbidden_characters, has_address, has_forbidden, name_key, slugify
+from feedsvc.text import (
+    forbidden_characters,
+    has_address,
+    has_forbidden,
+    is_slug,
+    name_key,
+    slugify,
+)
 
 CONFIG_ENV = "FEEDSVC_CONFIG"
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -544,6 +551,6 @@ def _language_tag(value: str) -> str | None:
 
 
 def _slug_or_empty(value: str) -> str | None:
-    if not value or re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value):
+    if not value or is_slug(value):
         return None
     return "expected lowercase letters, digits and single hyphens, such as 'middle-east'"

@@ -59,7 +59,8 @@ class Article:
 
     #: recognizes the article after a title edit, without keeping the body around
     body_hash: str = ""
-    #: changes exactly when what a reader would see changes
+    #: changes exactly when what the feeds show of the article changes (not its related
+    #: headlines, shown on its page alone)
     content_hash: str = ""
 
     def __post_init__(self) -> None:
@@ -113,13 +114,14 @@ class Entry:
     body_format: BodyFormat
     summary: str | None  #: None: the first paragraph
     author: str | None
-    published: datetime  #: aware; never moves
+    published: datetime  #: aware; never moves once a version has shown it
     updated: datetime  #: aware; moves when the content changes
     path: str
     ordinal: int  #: which article of its file, from 0
-    tags: tuple[str, ...] = ()
-    related: tuple[RelatedHeadline, ...] = field(default=(), compare=False)
-    content_hash: str = ""
+    tags: tuple[str, ...]
+    related: tuple[RelatedHeadline, ...] = field(compare=False)
+    #: an entry is rendered by it (`rendering_key`): never left empty
+    content_hash: str
 
     @functools.cached_property  # a publish asks it of each shown entry a few times
     def rendering_key(self) -> str:

@@ -36,6 +36,7 @@ from feedsvc.text import (
     has_address,
     has_forbidden,
     has_forbidden_utf8,
+    is_slug,
     name_key,
     one_line,
     without_address,
@@ -326,12 +327,7 @@ def _article_starts(
             if settings.allow_new_sections:
                 starts.append((index, name))
             else:
-                report.add(
-                    index + 1,
-                    "error",
-                    f"section {name!r} is not configured; add a [[sections]] entry with "
-                    f'name = "{name}" to config.toml, or set content.allow_new_sections = true',
-                )
+                report.add(index + 1, "error", _not_configured(name))
                 starts.append((index, None))
         else:
             _report_lookalike(lines, index, settings, report)
@@ -1116,12 +1112,7 @@ class _FrontMatter:
             return canonical
         if self.settings.allow_new_sections:
             return name
-        self.report.add(
-            self.line(key),
-            "error",
-            f"section {name!r} is not configured; add a [[sections]] entry with "
-            f'name = "{name}" to config.toml, or set content.allow_new_sections = true',
-        )
+        self.report.add(self.line(key), "error", _not_configured(name))
         return None
 
     def datetime(self, key: str) -> datetime | None:
@@ -1189,7 +1180,7 @@ class _FrontMatter:
 
     def slug(self, key: str) -> str | None:
         value = self.text(key)
-        if value is not None and not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value):
+        if value is not None and not is_slug(value):
             self.error(key, value)
             return None
         return value
@@ -1229,6 +1220,13 @@ def _shown() -> reprlib.Repr:
     shown.maxlevel, shown.maxstring, shown.maxother = 3, 60, 60
     shown.maxlist = shown.maxtuple = shown.maxdict = shown.maxset = 6
     return shown
+
+
+def _not_configured(section: str) -> str:
+    return (
+        f"section {section!r} is not configured; add a [[sections]] entry with "
+        f'name = "{section}" to config.toml, or set content.allow_new_sections = true'
+    )
 
 
 def _has_forbidden_value(meta: dict[str, Any]) -> bool:

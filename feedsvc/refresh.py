@@ -61,13 +61,13 @@ from feedsvc.publish import (
 from feedsvc.readers import ReaderSettings
 from feedsvc.render import (
     CONTENT_TYPES,
-    EPOCH,
     FORMATS,
     FeedSpec,
     ShownEntry,
     feed_model,
     feed_path,
     feed_specs,
+    last_updated,
     renderer_digest,
     show,
     write_opml,
@@ -734,9 +734,7 @@ class _Plan:
         self.now = now  #: no Last-Modified is later (RFC 9110, 8.8.2.1)
         #: the newest entry's date: the OPML's Last-Modified in a first publish (with none, a
         #: fixed date, as an empty feed's: the same input, the same version)
-        self.newest_update = max(
-            (e.updated for entries in newest.values() for e in entries), default=EPOCH
-        )
+        self.newest_update = last_updated(e.updated for es in newest.values() for e in es)
         self.rendered = rendered
         self.show = show_entry
         self.specs = specs
@@ -828,9 +826,6 @@ class _Plan:
         return self._beside.get(entry.section, self.specs[0])
 
     def pages(self) -> None:
-        def updated(entries: Sequence[Entry]) -> datetime:
-            return max((e.updated for e in entries), default=EPOCH)
-
         combined, sections = self.specs[0], self.specs[1:]
         all_entries = [e for spec in self.specs for e in self.newest[spec.slug]]
         self.add(
@@ -839,7 +834,7 @@ class _Plan:
             _key(self.basis, *self.feed_keys.values()),
             lambda: (
                 home_page(self.config, self.view(combined), [self.view(s) for s in sections]),
-                updated(all_entries),
+                last_updated(e.updated for e in all_entries),
             ),
         )
         for spec in sections:
@@ -849,7 +844,7 @@ class _Plan:
                 self.feed_keys[spec.slug],
                 lambda spec=spec: (  # type: ignore[misc]
                     section_page(self.config, self.view(spec), self.view(combined)),
-                    updated(self.newest[spec.slug]),
+                    last_updated(e.updated for e in self.newest[spec.slug]),
                 ),
             )
         shown = {e.id: e for e in all_entries}

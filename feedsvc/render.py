@@ -22,7 +22,7 @@ import html
 import importlib.metadata
 import json
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,7 +40,13 @@ from feedsvc.urls import PAGE_TYPE, article_path
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 #: when a feed has no entries at all, its `updated` must still not be "now"
-EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_NO_ENTRIES = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def last_updated(dates: Iterable[datetime]) -> datetime:
+    """The newest of entries' `updated`, or a fixed date for none: the same input, the same
+    bytes (a feed's, a page's Last-Modified)."""
+    return max(dates, default=_NO_ENTRIES)
 
 
 @dataclass(frozen=True)
@@ -169,7 +175,7 @@ def feed_model(config: Config, spec: FeedSpec, entries: Sequence[ShownEntry]) ->
         language=site.language,
         author=site.author,
         icon=site.icon,
-        updated=max((e.updated for e in entries), default=EPOCH),
+        updated=last_updated(e.updated for e in entries),
         entries=tuple(entries),
         base_url=site.base_url,
         full_content=config.feeds.full_content,
@@ -230,7 +236,7 @@ def _xml_document(feed: FeedModel, fmt: str) -> bytes:
     for entry in _xml_entries(feed, fmt):
         parts += (_ENTRY_INDENT[fmt], entry)
     parts.append(head[at:])
-    return b"".join(parts)  # one copy of the feed, as in `write_json`
+    return b"".join(parts)  # one copy of the feed, as in `write_json_feed`
 
 
 def _xml_entries(feed: FeedModel, fmt: str) -> list[bytes]:
@@ -317,7 +323,7 @@ def _xml_bytes(tree: etree._Element) -> bytes:
     return body + b"\n"
 
 
-def write_json(feed: FeedModel) -> bytes:
+def write_json_feed(feed: FeedModel) -> bytes:
     """JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/)."""
     document: dict[str, object] = {
         "version": "https://jsonfeed.org/version/1.1",
@@ -419,7 +425,7 @@ def renderer_digest() -> str:
 FORMATS: Mapping[str, Callable[[FeedModel], bytes]] = {
     "atom": write_atom,
     "rss": write_rss,
-    "json": write_json,
+    "json": write_json_feed,
 }
 CONTENT_TYPES: Mapping[str, str] = {
     "atom": "application/atom+xml; charset=utf-8",

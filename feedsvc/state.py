@@ -255,7 +255,7 @@ class StateStore:
     @contextmanager
     def indexes_later(self) -> Iterator[None]:
         """Inside a transaction that fills an empty store: the rows go in without the lookups'
-        indexes, which are then built once from sorted keys. Updating five indexes row by row
+        indexes, which are then built once from sorted keys. Updating them (`_INDEXES`) row by row
         was a third of the SQLite time of a 10k cold build, all of it in the one process."""
         for name in _INDEXES:
             self._execute(f"DROP INDEX {name}")
@@ -271,7 +271,7 @@ class StateStore:
         """A row write that can wait for the next statement: a cold build makes 10k of them."""
         rows = self._pending.setdefault(sql, [])
         rows.append(row)
-        if len(rows) >= _BATCH:  # bounded: a cold build of 100k articles holds 1k rows at most
+        if len(rows) >= _BATCH:  # bounded: a cold build of 100k holds `_BATCH` rows a table
             self._flush()
 
     def _flush(self) -> None:
@@ -379,13 +379,13 @@ class StateStore:
         ).fetchone()
         return datetime.fromisoformat(last) if first == since.isoformat() else None
 
-    def save_entry(self, entry: Entry, present: bool = True) -> None:
+    def save_entry(self, entry: Entry) -> None:
         self._defer(
             "INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 entry.id,
                 entry.slug,
-                int(present),
+                1,  # present: saved as the article is read
                 entry.path,
                 entry.ordinal,
                 entry.section,

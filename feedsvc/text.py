@@ -20,7 +20,16 @@ def name_key(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
-def slugify(text: str, max_length: int = 80) -> str:
+#: at most, in characters: a URL's path stays readable
+_SLUG_LENGTH = 80
+
+
+def is_slug(value: str) -> bool:
+    """What `slugify` makes: lowercase ASCII letters and digits, single hyphens between."""
+    return re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value) is not None
+
+
+def slugify(text: str) -> str:
     """ASCII slug: 'Coup d\u2019état plan' → 'coup-detat-plan'. Never empty.
 
     Text that leaves nothing once its accents are dropped (Greek, Cyrillic, Japanese) is
@@ -29,7 +38,7 @@ def slugify(text: str, max_length: int = 80) -> str:
     """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = _hyphenated(ascii_text) or _hyphenated(anyascii(text))
-    return slug[:max_length].rstrip("-") or "untitled"
+    return slug[:_SLUG_LENGTH].rstrip("-") or "untitled"
 
 
 def _hyphenated(ascii_text: str) -> str:
