@@ -1,7 +1,8 @@
 """The web side: serves what `publish` wrote, and nothing else.
 
-Published files are answered by `PublishedFiles`, a WSGI layer in front of Flask: a dictionary
-lookup in the current version held in memory, with headers computed once per version. Nothing
+Published files are answered by `PublishedFiles`, a WSGI layer in front of Flask (behind
+`UnderBasePath`, which answers under base_url's path): a dictionary lookup in the current
+version held in memory, with headers computed once per version. Nothing
 is rendered, compressed or read from disk per request, but the pages of articles no feed shows
 any more (`publish.ARCHIVE`: a stat, and the file read once per change). Flask handles the rest:
 `/healthz`, the admin endpoint and short errors.
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
@@ -49,7 +51,7 @@ from feedsvc.publish import (
     manifest_stamp,
     publish_dir,
 )
-from feedsvc.urls import ARTICLES, PAGE_TYPE, article_slug
+from feedsvc.urls import ARTICLES, PAGE_TYPE, article_slug, base_path
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -227,6 +229,39 @@ class PublishedFiles:
         return [] if method == "HEAD" else [variant.body]
 
 
+class UnderBasePath:
+    """Answers under base_url's path, with no SCRIPT_NAME to set (gunicorn's answers 500 to a
+    path outside it); a path outside it is left as it is, for a proxy that strips it.
+
+    The path is that of the version served, whose links say it: a reload that moves base_url
+    moves what is answered with the version that links there, whichever process published
+    it. `PATH_INFO` is decoded (PEP 3333: its bytes as Latin-1), so the path is compared so
+    too (`_as_path_info`)."""
+
+    def __init__(self, app: WSGIApplication, site: PublishedSite, configured: str) -> None:
+        self.app = app
+        self.site = site
+        self.configured = configured  #: the config's base_url, when no version says one
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        loaded = self.site.current()
+        # a version from before versions recorded it, or none yet: the config's
+        base_url = (loaded and loaded.version.base_url) or self.configured
+        prefix = _as_path_info(base_url)
+        path = environ.get("PATH_INFO", "")
+        if prefix and (path == prefix or path.startswith(prefix + "/")):
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+            environ["PATH_INFO"] = path[len(prefix) :]
+        return self.app(environ, start_response)
+
+
+@functools.cache
+def _as_path_info(base_url: str) -> str:
+    """base_url's path as `PATH_INFO` gives it: decoded, its bytes as Latin-1. Once per
+    base_url, not per request."""
+    return unquote_to_bytes(base_path(base_url)).decode("latin-1")
+
+
 @functools.lru_cache(maxsize=64)
 def _read_archived(file: str, mtime_ns: int, size: int) -> tuple[bytes, bytes, str] | None:
     """An archived page's bytes, their gzip and ETag, kept while the file stays as it was."""
@@ -296,7 +331,7 @@ def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
     return _serving(*found)
 
 
-def _serving(state_dir: Path, interval: int, error: ConfigError | None) -> Flask:
+def _serving(state_dir: Path, interval: int, base_url: str, error: ConfigError | None) -> Flask:
     """The app serving what is published under `state_dir` (`_published_site`)."""
     if error is not None:
         log.error("%s; serving what is published under %s until it is fixed", error, state_dir)
@@ -305,7 +340,9 @@ def _serving(state_dir: Path, interval: int, error: ConfigError | None) -> Flask
     app.config["FEEDSVC_INTERVAL"] = interval
     site = PublishedSite(publish_dir(state_dir))
     app.extensions["feedsvc"] = site
-    app.wsgi_app = PublishedFiles(app.wsgi_app, site)  # type: ignore[method-assign]
+    app.wsgi_app = UnderBasePath(  # type: ignore[method-assign]
+        PublishedFiles(app.wsgi_app, site), site, base_url
+    )
     app.add_url_rule("/healthz", view_func=healthz)
     token = _admin_token()
     if token:  # with no token configured, the endpoint does not exist at all
@@ -347,16 +384,16 @@ def _admin_token() -> str:
 MIN_TOKEN_LENGTH = 16
 
 
-def _published_site(path: Path) -> tuple[Path, int, ConfigError | None] | ConfigError:
-    """The state_dir and refresh interval a config file gives, with its error if it does not
-    validate (then as much as can be made out of it); only the error if that names no
-    directory that exists."""
+def _published_site(path: Path) -> tuple[Path, int, str, ConfigError | None] | ConfigError:
+    """The state_dir, refresh interval and base_url a config file gives, with its error if it
+    does not validate (then as much as can be made out of it: the versions say their own
+    base_url); only the error if that names no directory that exists."""
     try:
         config = load_config(path, check_articles=False)
     except ConfigError as e:
         found = state_dir_of(path)
-        return (found, DEFAULT_INTERVAL, e) if found is not None and found.is_dir() else e
-    return config.content.state_dir, config.refresh.interval_seconds, None
+        return (found, DEFAULT_INTERVAL, "", e) if found is not None and found.is_dir() else e
+    return config.content.state_dir, config.refresh.interval_seconds, config.site.base_url, None
 
 
 class WaitingForConfig:

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
-import functools
 import gc
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote_to_bytes, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from feedsvc import logs
 from feedsvc.config import Config, config_path, load_config, state_dir_of
@@ -35,12 +34,12 @@ from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.export import RECORD, export
 from feedsvc.publish import Version, archived_pages, load_current, publish_dir
 from feedsvc.refresh import Progress, Refresher, RefreshReport
+from feedsvc.urls import base_path
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from _typeshed.wsgi import WSGIApplication
     from waitress.server import BaseWSGIServer, MultiSocketServer
 
-    from feedsvc.app import PublishedSite
 
 log = logging.getLogger("feedsvc")
 
@@ -267,7 +266,7 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
         refresher = Refresher(config)
         # Bound before the first refresh: a port in use is said at once, and nothing runs.
         app = create_app(config.path)
-        server = _listen(UnderBasePath(app, app.extensions["feedsvc"], refresher), args)
+        server = _listen(app, args)
         clock = run_clock(refresher, blocking=False)
         try:
             port = int(getattr(server, "effective_port", args.port))  # --port 0: the one bound
@@ -298,42 +297,6 @@ def _say_other_port(base_url: str, port: int) -> None:
             port,
             urlunsplit(url._replace(netloc=f"{host}:{port}")),
         )
-
-
-def base_path(base_url: str) -> str:
-    """base_url's path, which every link starts with (`/news` of `https://example.org/news`)."""
-    return urlsplit(base_url).path.rstrip("/")
-
-
-class UnderBasePath:
-    """`serve` answers under base_url's path, as waitress's `url_prefix` does (a path outside
-    it is left as it is, for a proxy that strips it), but the path of the version it serves,
-    whose links say it: a reload that moves base_url moves what is answered with the version
-    that links there, whichever process published it. `PATH_INFO` is decoded (PEP 3333: its
-    bytes as Latin-1), so the path is compared so too (`_as_path_info`)."""
-
-    def __init__(self, app: WSGIApplication, site: PublishedSite, refresher: Refresher) -> None:
-        self.app = app
-        self.site = site
-        self.refresher = refresher
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        loaded = self.site.current()
-        # a version from before versions recorded it, or none yet: the config's
-        base_url = (loaded and loaded.version.base_url) or self.refresher.config.site.base_url
-        prefix = _as_path_info(base_url)
-        path = environ.get("PATH_INFO", "")
-        if prefix and (path == prefix or path.startswith(prefix + "/")):
-            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
-            environ["PATH_INFO"] = path[len(prefix) :]
-        return self.app(environ, start_response)
-
-
-@functools.cache
-def _as_path_info(base_url: str) -> str:
-    """base_url's path as `PATH_INFO` gives it: decoded, its bytes as Latin-1. Once per
-    base_url, not per request."""
-    return unquote_to_bytes(base_path(base_url)).decode("latin-1")
 
 
 def _listen(app: WSGIApplication, args: argparse.Namespace) -> MultiSocketServer | BaseWSGIServer:

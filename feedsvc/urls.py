@@ -3,10 +3,17 @@ that renders)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 #: where article pages are: ARTICLES + slug + "/"
 ARTICLES = "/articles/"
 #: what every page is sent as
 PAGE_TYPE = "text/html; charset=utf-8"
+
+
+def base_path(base_url: str) -> str:
+    """base_url's path, which every link starts with (`/news` of `https://example.org/news`)."""
+    return urlsplit(base_url).path.rstrip("/")
 
 
 def article_path(slug: str) -> str:

@@ -18,7 +18,17 @@ import pytest
 from lxml import etree
 
 from tests.conftest import SAMPLE, Site, config_text
-from tests.servers import BIN, Process, Server, feedsvc, free_port, get, serve, wait_for
+from tests.servers import (
+    BIN,
+    Process,
+    Server,
+    feedsvc,
+    free_port,
+    get,
+    gunicorn,
+    serve,
+    wait_for,
+)
 
 MARKUP_TITLE = "Asia\n<script>alert('x')</script> & <b>bold</b> claims\n\nBody <i>text</i>.\n"
 
@@ -348,6 +358,29 @@ def test_serve_answers_under_the_path_of_the_base_url(tmp_path: Path) -> None:
         assert get(running.url, "/world/feeds/all.atom")[0] == 404  # no link says it now
     finally:
         running.stop()
+
+
+def test_gunicorn_answers_under_the_path_of_the_base_url_and_a_short_404_outside_it(
+    tmp_path: Path,
+) -> None:
+    """As `serve` does, with no SCRIPT_NAME to set: gunicorn's answers 500 outside its path,
+    and a crawler takes a 5xx for robots.txt as "fetch nothing"."""
+    site = Site(tmp_path)
+    site.write(SAMPLE.name, SAMPLE.read_bytes())
+    base_url = "https://news.example.org/news"
+    site.config_path.write_text(config_text(base_url=base_url), encoding="utf-8")
+    site.refresh()
+    web = gunicorn(site.config_path, tmp_path / "web.log", workers=1)
+    try:
+        web.wait_until("/news/feeds/all.atom")
+        assert get(web.url, "/news/healthz")[0] == 200
+        status, headers, body = get(web.url, "/robots.txt")
+        assert (status, headers["Content-Type"]) == (404, "text/plain; charset=utf-8")
+        assert len(body) < 100
+        # behind a proxy that strips the path, at the root
+        assert get(web.url, "/feeds/all.atom")[2] == get(web.url, "/news/feeds/all.atom")[2]
+    finally:
+        web.stop()
 
 
 def test_serve_answers_under_the_path_of_the_version_it_serves(tmp_path: Path) -> None:
