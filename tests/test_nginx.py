@@ -120,6 +120,12 @@ def test_nginx_serves_every_url_from_the_files_as_they_stand(
             assert zipped == version.read(resource, gzipped=True), path
         assert gzip.decompress(zipped) == body, path
     assert get(nginx.url, "/manifest.json")[0] == 404
+    for folder in ("/feeds", "/sections", "/articles"):  # as the app: no redirect to a 404
+        assert get(nginx.url, folder)[0] == 404, folder
+    for method in ("POST", "OPTIONS", "PUT"):  # a 405 says what is allowed (RFC 9110, 15.5.6)
+        status, headers, _ = get(nginx.url, "/feeds/all.atom", method=method)
+        assert (status, headers["Allow"]) == (405, "GET, HEAD"), method
+    assert get(nginx.url, "/")[0] == 200
     # Files that are no URL of the app's: the same 404, and no raw gzip sent as text/plain.
     page = next(path for path in version.resources if path.startswith("/sections/"))
     for file in ("/index.html", "/feeds/all.atom.gz", "/feeds.opml.gz", page.rstrip("/") + ".html"):
