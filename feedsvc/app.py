@@ -285,9 +285,13 @@ def _accepts_gzip(header: str) -> bool:
     return max(named) > 0 if named else qualities.get("*", 0) > 0
 
 
+@functools.lru_cache(maxsize=256)  # pollers send the same few
 def _http_date(value: str) -> datetime | None:
     """A conditional header's date, None if it is not one: RFC 9110, 13.1.3 and 13.1.4 say to
-    ignore such a header (Werkzeug's parser raises on a year too large for the C library)."""
+    ignore such a header (Werkzeug's parser raises on a year too large for the C library), and
+    one of several dates (two header lines joined: Werkzeug reads the first)."""
+    if value.count(",") > 1:  # an HTTP date has one comma at most
+        return None
     try:
         return parse_date(value)
     except OverflowError:
@@ -304,12 +308,11 @@ def _changed_since(header: str | None, variant: Variant) -> bool:
 def _modified(environ: WSGIEnvironment, variant: Variant) -> bool:
     if environ.get("HTTP_IF_NONE_MATCH") == variant.quoted_etag:
         return False  # what an aggregator sends back: decided without parsing
-    # Werkzeug applies If-None-Match (weak comparison, lists, *) before If-Modified-Since.
-    try:
-        return is_resource_modified(environ, variant.etag, last_modified=variant.last_modified)
-    except OverflowError:  # a date too large for the C library: RFC 9110, 13.1.3, ignore it
+    since = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if since is not None and _http_date(since) is None:  # RFC 9110, 13.1.3: ignored
         environ = {key: value for key, value in environ.items() if key != "HTTP_IF_MODIFIED_SINCE"}
-        return is_resource_modified(environ, variant.etag, last_modified=variant.last_modified)
+    # Werkzeug applies If-None-Match (weak comparison, lists, *) before If-Modified-Since.
+    return is_resource_modified(environ, variant.etag, last_modified=variant.last_modified)
 
 
 def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
