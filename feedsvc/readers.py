@@ -78,9 +78,10 @@ class ReaderSettings:
 
     @classmethod
     def from_config(cls, config: Config, published: Collection[str] = ()) -> ReaderSettings:
-        """`published`: every section the store ever published (`StateStore.sections_published`).
-        Without allow_new_sections they change only with the config, which reads every file
-        again anyway; with it, each section found would (and then read files otherwise)."""
+        """`published`: every section the store ever published (`StateStore.sections_published`),
+        whose articles are refused once the config takes the section out (`retired`). Only
+        without allow_new_sections: with it, each section found would change the settings'
+        digest, and every file would be read again."""
         configured = tuple(s.name for s in config.sections)
         known = {name_key(name) for name in configured}
         allowing = config.content.allow_new_sections
@@ -697,7 +698,7 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
         report.add(
             close + 2,
             "error",
-            "the article has a title but no body; add text after the front matter",
+            "the article has no body; add text after the front matter",
         )
         return []
     if fields.failed or section is None or not title:

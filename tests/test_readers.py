@@ -959,7 +959,13 @@ def test_markdown_without_front_matter_or_body() -> None:
     assert "no front matter" in read("# Just a heading\n", "e.md").problems[0].message
     no_body = read("---\ntitle: T\nsection: Asia\n---\n\n", "f.md")
     assert no_body.articles == ()
-    assert "has a title but no body" in no_body.problems[0].message
+    assert no_body.problems[0].message.startswith("the article has no body; add text after")
+    # said of an article without its title too, where "has a title" would mislead
+    untitled = read("---\nsection: Asia\n---\n\n", "g.md")
+    assert sorted(messages(untitled)) == [
+        "1:error:front-matter 'title' is required",
+        "4:error:the article has no body; add text after the front matter",
+    ]
 
 
 def test_unknown_front_matter_keys_are_warned_about() -> None:
