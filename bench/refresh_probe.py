@@ -23,7 +23,10 @@ import sys
 import time
 from pathlib import Path
 
-from feedsvc import corpus
+try:
+    from feedsvc import listing
+except ImportError:  # a commit before the scan had its own module
+    from feedsvc import corpus as listing
 from feedsvc.config import load_config
 from feedsvc.refresh import Refresher
 
@@ -51,7 +54,7 @@ def main() -> int:
     # A scheduled refresh that finds nothing comes an interval (minutes) after the last change:
     # by then the directory has settled and is not listed again. The corpus copy was made just
     # now, so wait until it counts as settled, and let one untimed refresh list it.
-    settled_ns = getattr(corpus, "SETTLED_NS", 0)
+    settled_ns = getattr(listing, "SETTLED_NS", 0)
     changed_ns = os.stat(config.content.articles_dir).st_ctime_ns
     time.sleep(max(0, changed_ns + settled_ns - time.time_ns()) / 1e9)
     refresher.refresh()

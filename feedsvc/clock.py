@@ -24,7 +24,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from feedsvc.control import STATUS_FILE, read_status, state_dir_error, take_control
-from feedsvc.corpus import is_ignored
+from feedsvc.listing import is_ignored
 from feedsvc.refresh import SETTLE_SECONDS, Progress, Refresher, RefreshReport, failed_refresh
 
 log = logging.getLogger(__name__)

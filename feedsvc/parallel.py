@@ -21,6 +21,9 @@ from weakref import WeakKeyDictionary
 
 log = logging.getLogger(__name__)
 
+#: A batch of at least this many files goes to the worker processes, when there are any; for
+#: fewer, sending the work away costs more than it saves.
+PARALLEL_FROM = 2000
 #: Each worker is a Python process of some 30 MB. Beyond a few, a build waits on the one
 #: process that identifies and stores what they read, not on them.
 MAX_WORKERS = 4

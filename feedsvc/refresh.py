@@ -20,20 +20,9 @@ from pathlib import Path
 
 from feedsvc.config import Config, config_digest, parse_config, read_config
 from feedsvc.control import STATUS_FILE, build_lock, read_status, state_dir_error, write_status
-from feedsvc.corpus import (
-    ChangeSet,
-    Listed,
-    Scan,
-    UpdateSettings,
-    all_problems,
-    changed_paths,
-    load_body,
-    patched,
-    scan,
-    scan_paths,
-    update,
-)
+from feedsvc.corpus import ChangeSet, UpdateSettings, all_problems, load_body, update
 from feedsvc.errors import ConfigError, PublishError
+from feedsvc.listing import Listed, Scan, changed_paths, patched, scan, scan_paths
 from feedsvc.model import Entry, Problem
 from feedsvc.pages import (
     SectionView,

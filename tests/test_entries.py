@@ -12,7 +12,7 @@ from typing import Any
 import feedparser
 import pytest
 
-from feedsvc import corpus
+from feedsvc import corpus, listing
 from feedsvc.config import load_config
 from feedsvc.corpus import check_files
 from feedsvc.errors import StateError
@@ -823,8 +823,8 @@ def test_links_that_cannot_be_followed_and_names_not_in_utf8_are_reported(site: 
     # `check` says the same, without a traceback
     assert {p.path for p in check_files(load_config(site.config_path))[2]} == set(by_path)
     # and a watcher's report of that name is left to the full scan, which says it
-    assert corpus.scan_paths(site.articles, [os.fsdecode(b"caf\xe9.txt")]) is None
-    assert corpus.scan_paths(site.articles, ["good.txt"]) is not None
+    assert listing.scan_paths(site.articles, [os.fsdecode(b"caf\xe9.txt")]) is None
+    assert listing.scan_paths(site.articles, ["good.txt"]) is not None
 
 
 def test_a_file_that_cannot_be_read_is_said_so_and_what_it_published_stays(

@@ -17,7 +17,7 @@ from typing import Any
 import feedparser
 import pytest
 
-from feedsvc import corpus, refresh
+from feedsvc import corpus, listing, refresh
 from feedsvc.parallel import AHEAD, Item, Result, Workers
 from feedsvc.publish import load_current, publish_dir
 from feedsvc.refresh import Refresher
@@ -30,7 +30,8 @@ from tests.test_feeds import write_corpus
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     """Send 10 files or more to the workers, 5 per task, and 10 entries to render or more, so
     that a test corpus is enough."""
-    monkeypatch.setattr(corpus, "PARALLEL_FROM", 10)
+    for stage in (listing, corpus):  # the stats of a scan, the reads of an update
+        monkeypatch.setattr(stage, "PARALLEL_FROM", 10)
     monkeypatch.setattr(corpus, "_BATCH", 5)
     monkeypatch.setattr(refresh, "SHOW_IN_WORKERS_FROM", 10)
     monkeypatch.setattr(refresh, "_SHOW_BATCH", 4)
@@ -136,8 +137,8 @@ def test_a_scan_split_with_a_worker_lists_what_one_process_does(
     site.write("notes.doc", "x")
     (site.articles / "america" / "inner").mkdir()
     site.write("america/inner/deep.txt", "America\nDeep\n\nText.\n")
-    alone = corpus.scan(site.articles)
-    assert corpus.scan(site.articles, workers) == alone
+    alone = listing.scan(site.articles)
+    assert listing.scan(site.articles, workers) == alone
     assert workers._pool is not None
     assert len(alone.files) == 41 and "america/inner/deep.txt" in alone.files
 
@@ -150,12 +151,12 @@ def test_a_scan_whose_worker_stats_the_last_paths_while_listing_finds_what_one_p
     be exact when the paths are the same and when files came, went or were replaced."""
     for number in range(40):
         site.write(f"{number:02}.txt", f"Asia\nStory {number}\n\nBody {number}.\n")
-    last = corpus.scan(site.articles, workers)
+    last = listing.scan(site.articles, workers)
     site.write("05.txt", "Asia\nStory 5\n\nA longer body 5.\n")  # in the first third
     site.write("33.txt", "Asia\nStory 33\n\nBody 33.\n", mtime=1_750_000_900)  # in the worker's
-    same_paths = corpus.scan(site.articles, workers, last)
-    assert same_paths == corpus.scan(site.articles)
-    assert corpus.changed_paths(last, same_paths) == {"05.txt", "33.txt"}
+    same_paths = listing.scan(site.articles, workers, last)
+    assert same_paths == listing.scan(site.articles)
+    assert listing.changed_paths(last, same_paths) == {"05.txt", "33.txt"}
 
     (site.articles / "30.txt").unlink()
     (site.articles / "02.txt").unlink()
@@ -163,9 +164,14 @@ def test_a_scan_whose_worker_stats_the_last_paths_while_listing_finds_what_one_p
     replacement = site.articles / ".37.txt.swp"
     replacement.write_text("Asia\nStory 37\n\nBody 37, saved again.\n", "utf-8")
     os.replace(replacement, site.articles / "37.txt")
-    other_paths = corpus.scan(site.articles, workers, same_paths)
-    assert other_paths == corpus.scan(site.articles)
-    assert corpus.changed_paths(same_paths, other_paths) == {"02.txt", "30.txt", "37.txt", "40.txt"}
+    other_paths = listing.scan(site.articles, workers, same_paths)
+    assert other_paths == listing.scan(site.articles)
+    assert listing.changed_paths(same_paths, other_paths) == {
+        "02.txt",
+        "30.txt",
+        "37.txt",
+        "40.txt",
+    }
 
 
 @pytest.mark.usefixtures("small_batches")
@@ -177,7 +183,7 @@ def test_a_service_with_threads_starts_its_workers_cleanly(site: Site, workers: 
     busy = threading.Thread(target=stop.wait, daemon=True)
     busy.start()
     try:
-        assert corpus.scan(site.articles, workers) == corpus.scan(site.articles)
+        assert listing.scan(site.articles, workers) == listing.scan(site.articles)
     finally:
         stop.set()
     assert workers._pool is not None

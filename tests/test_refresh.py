@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc import corpus, publish, readers
+from feedsvc import corpus, listing, publish, readers
 from feedsvc.publish import KEEP_PREVIOUS, publish_dir
 from feedsvc.refresh import Refresher
 from tests.conftest import Site, config_text
@@ -203,43 +203,43 @@ def test_a_scan_patched_from_the_last_one_equals_a_scan_from_scratch(site: Site)
     listing from scratch finds, and say which files changed."""
     for number in range(40):
         site.write(f"{number:02}.txt", f"Asia\nStory {number}\n\nBody {number}.\n")
-    before = corpus.scan(site.articles)
+    before = listing.scan(site.articles)
     site.write("00.txt", "Asia\nStory 0\n\nLonger body 0.\n")  # size and mtime
     site.write("17.txt", "Asia\nStory 17\n\nBody 17.\n", mtime=1_750_000_900)  # mtime only
     site.write("18.txt", "Asia\nStory 18\n\nBody 18.\n", mtime=1_750_000_900)  # its neighbour
     site.write("39.txt", "Asia\nStory 39\n\nBody 39!\n", mtime=1_750_000_900)  # the last
 
-    patched = corpus.scan(site.articles, last=before)
+    patched = listing.scan(site.articles, last=before)
     assert patched.listed is not None and before.listed is not None
     assert patched.listed[0] is before.listed[0]  # patched, not listed anew
-    assert patched == corpus.scan(site.articles)
-    assert corpus.changed_paths(before, patched) == {"00.txt", "17.txt", "18.txt", "39.txt"}
-    assert corpus.scan(site.articles, last=patched) is patched
+    assert patched == listing.scan(site.articles)
+    assert listing.changed_paths(before, patched) == {"00.txt", "17.txt", "18.txt", "39.txt"}
+    assert listing.scan(site.articles, last=patched) is patched
 
     (site.articles / "20.txt").unlink()  # other paths: listed anew
-    assert corpus.changed_paths(patched, corpus.scan(site.articles, last=patched)) == {"20.txt"}
+    assert listing.changed_paths(patched, listing.scan(site.articles, last=patched)) == {"20.txt"}
 
 
 def test_a_listing_patched_with_watched_edits_is_what_a_full_scan_finds(site: Site) -> None:
     for number in range(20):
         site.write(f"{number:02}.txt", f"Asia\nStory {number}\n\nBody {number}.\n")
-    full = corpus.scan(site.articles)
+    full = listing.scan(site.articles)
     site.write("07.txt", "Asia\nStory 7\n\nA longer body 7.\n", mtime=1_750_000_900)
     site.write(".07.txt.swp", "editor state")  # reported too, never an article
     reported = ["07.txt", ".07.txt.swp"]
-    partial = corpus.scan_paths(site.articles, reported)
+    partial = listing.scan_paths(site.articles, reported)
     assert partial is not None
 
-    edited = corpus.patched(full, partial, reported)
-    fresh = corpus.scan(site.articles)
+    edited = listing.patched(full, partial, reported)
+    fresh = listing.scan(site.articles)
     assert edited == fresh and edited.listed == fresh.listed
-    assert corpus.scan(site.articles, last=edited) is edited  # nothing since: nothing to do
+    assert listing.scan(site.articles, last=edited) is edited  # nothing since: nothing to do
 
     site.write("20.txt", "Asia\nStory 20\n\nBody 20.\n")  # a new path: compared file by file
-    partial = corpus.scan_paths(site.articles, ["20.txt"])
+    partial = listing.scan_paths(site.articles, ["20.txt"])
     assert partial is not None
-    added = corpus.patched(edited, partial, ["20.txt"])
-    assert added == corpus.scan(site.articles) and added.listed is None
+    added = listing.patched(edited, partial, ["20.txt"])
+    assert added == listing.scan(site.articles) and added.listed is None
 
 
 @pytest.fixture
@@ -262,23 +262,23 @@ def test_a_directory_unchanged_since_it_settled_is_not_listed_again(
     for number in range(3):
         site.write(f"{number}.txt", f"Asia\nStory {number}\n\nBody.\n")
         site.write(f"sub/{number}.txt", f"Asia\nInner {number}\n\nBody.\n")
-    directories: dict[str, corpus.Listed] = {}
-    first = corpus.scan(site.articles, directories=directories)
+    directories: dict[str, listing.Listed] = {}
+    first = listing.scan(site.articles, directories=directories)
     # Just made, so not settled: a change in the same clock tick would keep their ctime.
-    assert corpus.scan(site.articles, last=first, directories=directories) is first
+    assert listing.scan(site.articles, last=first, directories=directories) is first
     assert listings == ["articles", "sub", "articles", "sub"]
 
-    monkeypatch.setattr(corpus, "SETTLED_NS", 0)  # as if both had settled long ago
-    settled = corpus.scan(site.articles, last=first, directories=directories)
+    monkeypatch.setattr(listing, "SETTLED_NS", 0)  # as if both had settled long ago
+    settled = listing.scan(site.articles, last=first, directories=directories)
     listings.clear()
-    assert corpus.scan(site.articles, last=settled, directories=directories) is settled
+    assert listing.scan(site.articles, last=settled, directories=directories) is settled
     assert listings == []  # only stats: one per directory, one per file
 
     site.write("sub/new.txt", "Asia\nNew\n\nBody.\n")  # sub changes, articles/ does not
     (site.articles / "1.txt").unlink()
-    found = corpus.scan(site.articles, last=settled, directories=directories)
+    found = listing.scan(site.articles, last=settled, directories=directories)
     assert listings == ["articles", "sub"]
-    assert found == corpus.scan(site.articles)
+    assert found == listing.scan(site.articles)
     assert "sub/new.txt" in found.files and "1.txt" not in found.files
 
 
@@ -286,15 +286,15 @@ def test_a_directory_holding_a_link_is_listed_every_time(
     site: Site, listings: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Where a link points can change without its directory changing."""
-    monkeypatch.setattr(corpus, "SETTLED_NS", 0)
+    monkeypatch.setattr(listing, "SETTLED_NS", 0)
     site.write("plain/a.txt", ARTICLE)
     site.write("linked/b.txt", "Asia\nB\n\nBody.\n")
     (site.articles / "linked" / "c.txt").symlink_to("b.txt")
-    directories: dict[str, corpus.Listed] = {}
-    first = corpus.scan(site.articles, directories=directories)
+    directories: dict[str, listing.Listed] = {}
+    first = listing.scan(site.articles, directories=directories)
     assert "linked/c.txt" in first.files
     listings.clear()
-    corpus.scan(site.articles, last=first, directories=directories)
+    listing.scan(site.articles, last=first, directories=directories)
     assert listings == ["linked"]
 
 
