@@ -19,13 +19,13 @@ from feedsvc import logs
 from feedsvc.config import Config, config_path, load_config, state_dir_of
 from feedsvc.control import (
     STATUS_FILE,
-    anothers,
     build_lock,
     describe,
     not_a_directory,
     read_status,
     refresher_pid,
     refresher_role,
+    refused_beside_another_user,
     request_control,
     write_status,
 )
@@ -217,7 +217,7 @@ def reload_command(args: argparse.Namespace) -> int:
             raise
         state_dir = found
     # the control file made as this user: another user's refresher could not take it
-    refused = anothers(state_dir)
+    refused = refused_beside_another_user(state_dir)
     if refused is not None:
         raise refused
     # Asked first, a state_dir that cannot be one, or be written, is said as by every command;

@@ -101,7 +101,7 @@ def state_dir_error(state_dir: Path, error: OSError) -> StateError:
     return StateError(f"state_dir {state_dir} cannot be used: {where}: {error.strerror or error}")
 
 
-def anothers(state_dir: Path) -> StateError | None:
+def refused_beside_another_user(state_dir: Path) -> StateError | None:
     """Why this process must not write `state_dir`, if so: its refresher runs as another user,
     who may then not replace or link to what this one writes (a `sudo feedsvc refresh` beside
     a `clock` run as a service user stopped every refresh after it). With no refresher running,

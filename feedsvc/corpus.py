@@ -160,7 +160,8 @@ def update(
             "treating this as a fault, not a mass deletion: nothing was unpublished"
         )
         return changes
-    refused = {p.path: p for p in listing.problems if p.path not in _dirs(listing.unreadable)}
+    unreadable = _dirs(listing.unreadable)
+    refused = {p.path: p for p in listing.problems if p.path not in unreadable}
     # Files read with other settings (or another reader) are all read again.
     reread = only is None and store.parsed_with() != settings.reader.digest
     limit = settings.max_file_bytes

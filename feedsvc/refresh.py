@@ -236,6 +236,7 @@ class Refresher:
                 only, looked_at = set(paths), partial
                 listing = patched(last, partial, only)
             closed = dict(self._closed)
+            self.reader = self._reading()  # as files are read now, and shown
             changes = update(
                 self.store,
                 config.content.articles_dir,
@@ -394,7 +395,6 @@ class Refresher:
 
     def _update_settings(self, closed: dict[str, int], now: datetime) -> UpdateSettings:
         config = self.config
-        self.reader = self._reading()
         return UpdateSettings(
             reader=self.reader,
             authority=config.site.authority,

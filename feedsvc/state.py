@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
-from feedsvc.control import anothers, make_state_dir, state_dir_error, unwritable
+from feedsvc.control import make_state_dir, refused_beside_another_user, state_dir_error, unwritable
 from feedsvc.errors import StateError
 from feedsvc.model import Entry, Problem, RelatedHeadline
 
@@ -145,7 +145,7 @@ class StateStore:
             make_state_dir(state_dir)
             # Refused before SQLite opens it read-only: it would seem to work until the first
             # write, or fail as if the store were corrupt.
-            unusable = anothers(state_dir) or unwritable(
+            unusable = refused_beside_another_user(state_dir) or unwritable(
                 state_dir, path, *(path.with_name(path.name + s) for s in _SIDE)
             )
             if unusable is not None:
