@@ -136,6 +136,42 @@ class Version:
         """The file's bytes, or its .gz beside it (feeds and the OPML only)."""
         return (self.directory / (resource.file + (".gz" if gzipped else ""))).read_bytes()
 
+    def manifest(self) -> dict[str, object]:
+        """What its `MANIFEST` holds: all of it but the directory, which holds the file."""
+        return {
+            "version": self.id,
+            "built_at": self.built_at.isoformat(),
+            "counts": dict(self.counts),
+            "source": self.source,
+            "max_age": self.max_age,
+            "left_out": list(self.left_out),
+            "base_url": self.base_url,
+            "resources": {path: r.manifest_row for path, r in sorted(self.resources.items())},
+        }
+
+    @classmethod
+    def from_manifest(cls, directory: Path, manifest: dict[str, Any]) -> Version:
+        return cls(
+            id=manifest["version"],
+            built_at=datetime.fromisoformat(manifest["built_at"]),
+            directory=directory,
+            resources={
+                path: Resource(
+                    path=path,
+                    content_type=r["type"],
+                    etag=r["etag"],
+                    last_modified=datetime.fromisoformat(r["last_modified"]),
+                    key=r["key"],
+                )
+                for path, r in manifest["resources"].items()
+            },
+            counts=manifest["counts"],
+            source=manifest["source"],
+            max_age=manifest["max_age"],
+            left_out=tuple(manifest.get("left_out", ())),
+            base_url=manifest.get("base_url"),
+        )
+
 
 def etag_of(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:32]
@@ -172,7 +208,8 @@ def load_current(root: Path) -> Version | None:
 
 def _load(directory: Path) -> Version:
     try:
-        return _version(directory, json.loads((directory / MANIFEST).read_text("utf-8")))
+        manifest = json.loads((directory / MANIFEST).read_text("utf-8"))
+        return Version.from_manifest(directory, manifest)
     except (OSError, ValueError, KeyError, TypeError) as e:
         # Damaged, or written by another feedsvc: the refresher renders a version anew.
         raise PublishError(f"{directory}: unreadable manifest: {e!r}") from e
@@ -184,29 +221,6 @@ def _readable(directory: Path) -> bool:
     except PublishError:
         return False
     return True
-
-
-def _version(directory: Path, manifest: dict[str, Any]) -> Version:
-    return Version(
-        id=manifest["version"],
-        built_at=datetime.fromisoformat(manifest["built_at"]),
-        directory=directory,
-        resources={
-            path: Resource(
-                path=path,
-                content_type=r["type"],
-                etag=r["etag"],
-                last_modified=datetime.fromisoformat(r["last_modified"]),
-                key=r["key"],
-            )
-            for path, r in manifest["resources"].items()
-        },
-        counts=manifest["counts"],
-        source=manifest["source"],
-        max_age=manifest["max_age"],
-        left_out=tuple(manifest.get("left_out", ())),
-        base_url=manifest.get("base_url"),
-    )
 
 
 def write_version(
@@ -227,6 +241,17 @@ def write_version(
     final = versions / version_id
     if previous is not None and previous.id == version_id:
         return previous
+    version = Version(
+        version_id,
+        built_at,
+        final,
+        resources,
+        dict(counts),
+        source,
+        max_age,
+        tuple(sorted(left_out)),
+        base_url,
+    )
     staging = versions / f".tmp-{version_id}-{os.getpid()}"
     try:
         versions.mkdir(parents=True, exist_ok=True)
@@ -243,18 +268,8 @@ def write_version(
                 # what is still being compressed last: links and pages go meanwhile
                 for item in sorted(pending, key=lambda p: p.gzipped is not None):
                     flushing += _write_file(str(staging), item, previous, made)
-                manifest = {
-                    "version": version_id,
-                    "built_at": built_at.isoformat(),
-                    "counts": dict(counts),
-                    "source": source,
-                    "max_age": max_age,
-                    "left_out": sorted(left_out),
-                    "base_url": base_url,
-                    "resources": {path: r.manifest_row for path, r in sorted(resources.items())},
-                }
                 # one line: json's C encoder does not indent, and every refresh writes one
-                (staging / MANIFEST).write_text(json.dumps(manifest), "utf-8")
+                (staging / MANIFEST).write_text(json.dumps(version.manifest()), "utf-8")
                 flushing.append(_flush_later(staging / MANIFEST))
                 # the directories too: they hold the hard links and the new files' names
                 flushing += (_flush_later(staging / folder) for folder in made)
@@ -280,17 +295,7 @@ def write_version(
     # Old versions go in the background: removing hundreds of files is nobody's wait.
     threading.Thread(target=_collect_garbage, args=(versions, version_id), daemon=True).start()
     log.info("published version %s (%d files)", version_id, len(resources))
-    return Version(
-        version_id,
-        built_at,
-        final,
-        resources,
-        dict(counts),
-        source,
-        max_age,
-        tuple(sorted(left_out)),
-        base_url,
-    )
+    return version
 
 
 def _write_file(
