@@ -261,39 +261,9 @@ class Refresher:
             rendered: list[str] = []
             published = False
             if self.current is None or self.current.source != source or config_changed:
-                before = self.current.id if self.current else None
-                counts = self._section_counts(changes)
-                counts = dict(Counter(counts) - Counter(e.section for e in scheduled))
-                # Files under a directory that cannot be read stay published in the store, and
-                # so do articles held by a file that no longer reads cleanly (`held`). Those
-                # whose bodies cannot be read, nor were kept, are left out of the feeds until
-                # they can be: waiting for them would publish nothing else, ever.
-                left_out: set[str] = set()
-                held = self.store.held()
-
-                def lasting(entry: Entry) -> bool:
-                    """Its body cannot be read until its file or directory is fixed."""
-                    return entry.path.startswith(listing.unreadable) or entry.id in held
-
-                while True:
-                    try:
-                        self.current = self._publish(
-                            config, source, counts, rendered, started_at, left_out, lasting
-                        )
-                    except _Unsettled as e:
-                        rendered.clear()
-                        if lasting(e.entry) and e.entry.id not in left_out:
-                            left_out.add(e.entry.id)  # that entry alone: not its whole file
-                            continue
-                        # Its body is no longer what was scanned: publish nothing rather than a
-                        # half-written or mismatched entry; the current version keeps serving.
-                        path = e.entry.path
-                        log.info("%s: changed after it was scanned; publishing it later", path)
-                        if path not in changes.deferred:
-                            changes.deferred.append(path)
-                    else:
-                        published = self.current.id != before
-                    break
+                published = self._publish_what_can_be_shown(
+                    config, source, changes, scheduled, listing.unreadable, started_at, rendered
+                )
         report = RefreshReport(
             started_at=started_at,
             seconds=time.perf_counter() - started,
@@ -319,6 +289,50 @@ class Refresher:
         self._say_done(report)
         _log_report(report, changes)
         return report
+
+    def _publish_what_can_be_shown(
+        self,
+        config: Config,
+        source: str,
+        changes: ChangeSet,
+        scheduled: list[Entry],
+        unreadable: tuple[str, ...],
+        started_at: datetime,
+        rendered: list[str],
+    ) -> bool:
+        """Publish a version; whether it is a new one. Files under a directory that cannot be
+        read stay published in the store, and so do articles held by a file that no longer reads
+        cleanly (`held`). Those whose bodies cannot be read, nor were kept, are left out of the
+        feeds until they can be: waiting for them would publish nothing else, ever. An entry
+        whose file changed after the scan publishes nothing: the file is read again later."""
+        before = self.current.id if self.current else None
+        counts = self._section_counts(changes)
+        counts = dict(Counter(counts) - Counter(e.section for e in scheduled))
+        left_out: set[str] = set()
+        held = self.store.held()
+
+        def lasting(entry: Entry) -> bool:
+            """Its body cannot be read until its file or directory is fixed."""
+            return entry.path.startswith(unreadable) or entry.id in held
+
+        while True:
+            try:
+                self.current = self._publish(
+                    config, source, counts, rendered, started_at, left_out, lasting
+                )
+            except _Unsettled as e:
+                rendered.clear()
+                if lasting(e.entry) and e.entry.id not in left_out:
+                    left_out.add(e.entry.id)  # that entry alone: not its whole file
+                    continue
+                # Its body is no longer what was scanned: publish nothing rather than a
+                # half-written or mismatched entry; the current version keeps serving.
+                path = e.entry.path
+                log.info("%s: changed after it was scanned; publishing it later", path)
+                if path not in changes.deferred:
+                    changes.deferred.append(path)
+                return False
+            return self.current.id != before
 
     def _shown_until(self) -> datetime | None:
         """The newest date a published version showed: as each publish records it, or as the
