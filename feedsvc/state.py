@@ -356,16 +356,30 @@ class StateStore:
         self, since: datetime, until: datetime, by_other_than: str | None
     ) -> datetime | None:
         """None when no entry other than `by_other_than` (present or removed) is published at
-        `since`; else the latest one published up to `until`: where a run of equal dates ends
-        (`corpus._first_free`)."""
-        key = microseconds(since)
-        first, last = self._execute(
-            # `present IN (0, 1)`: every entry, by the index that starts with `present`
-            "SELECT min(sort_key), max(sort_key) FROM entries "
-            "WHERE present IN (0, 1) AND sort_key BETWEEN ? AND ? AND id != ?",
-            (key, microseconds(until), by_other_than or ""),
+        `since`; else the last microsecond of the run of taken ones that starts there, looked
+        for up to `until` (`corpus._first_free`). One query for a run alone in that window (the
+        files of a `touch *`); with other dates in it (a file's articles, a second apart), the
+        run's end is walked to, over `_WALKED` dates at most, past which it is the latest date
+        in the window: later than needed, never a taken one."""
+        window = (microseconds(since), microseconds(until), by_other_than or "")
+        # `present IN (0, 1)`: every entry, by the index that starts with `present`
+        taken = "FROM entries WHERE present IN (0, 1) AND sort_key BETWEEN ? AND ? AND id != ?"
+        first, last, count = self._execute(
+            f"SELECT min(sort_key), max(sort_key), count(*) {taken}", window
         ).fetchone()
-        return _EPOCH + timedelta(microseconds=last) if first == key else None
+        if first != window[0]:
+            return None
+        if count != last - first + 1:  # not one run: it ends before the first gap
+            found = self._execute(
+                f"SELECT sort_key {taken} ORDER BY sort_key LIMIT ?", (*window, _WALKED)
+            ).fetchall()
+            free = first
+            for (key,) in found:
+                if key > free:
+                    last = free - 1
+                    break
+                free = key + 1
+        return _EPOCH + timedelta(microseconds=last)
 
     def updated_run(
         self, since: datetime, until: datetime, by_other_than: str | None
@@ -603,6 +617,8 @@ def _json_list(items: list[object]) -> str:
     return json.dumps(items) if items else "[]"
 
 
+#: dates `published_run` reads to find where a run ends among others
+_WALKED = 64
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -252,6 +252,27 @@ def test_an_archive_touched_at_once_is_dated_in_file_order_a_microsecond_apart(
     )
 
 
+def test_files_touched_at_once_after_a_first_build_keep_each_file_s_order(site: Site) -> None:
+    """Their articles a second apart, as in a first build: the store's run of taken dates ends
+    at the first free microsecond, not at the latest date a second on (the article above)."""
+    site.write("0.txt", "Asia\nAn older story\n\nAlready published.\n", mtime=1_700_000_000)
+    site.refresh()
+    two = "Europe\n{0} top\n\nFirst.\n\nEurope\n{0} bottom\n\nSecond.\n"
+    for name in ("a", "b"):
+        site.write(f"{name}.txt", two.format(name.upper()), mtime=1_700_003_600)
+    site.refresh()
+    at = datetime.fromtimestamp(1_700_003_600, UTC)
+    published = {e.title: e.published for e in stored_entries(site)}
+    assert {
+        title: published[title] - at for title in ("A top", "B top", "A bottom", "B bottom")
+    } == {
+        "A top": timedelta(0),
+        "B top": timedelta(microseconds=1),
+        "A bottom": timedelta(seconds=-1),
+        "B bottom": timedelta(seconds=-1, microseconds=1),
+    }
+
+
 def test_pages_show_the_day_in_the_newsrooms_time_zone(site: Site) -> None:
     """A file's mtime is UTC; site.timezone is Europe/Paris here, two hours ahead in June."""
     site.write("late.txt", "Asia\nLate story\n\nText.\n", mtime=1_749_943_800)  # 23:30 UTC
