@@ -307,13 +307,16 @@ def _article_starts(
     for blank in [i for i, line in enumerate(lines) if not line.strip()]:
         index = blank - 2
         if _untitled(lines, index + 1, first, settings):
+            # A title cleared halfway through an edit: an error, so that the file keeps what it
+            # published, rather than the story taken down and its body glued to the one above.
             section_line = lines[index + 1].strip()
             report.add(
                 index + 2,
-                "warning",
-                "a section line followed by a blank line, read as a paragraph; if a new "
-                f"article starts here, put its title on the line after {section_line!r}",
+                "error",
+                "a section line followed by a blank line: an article without its title; put "
+                f"its title on the line after {section_line!r}",
             )
+            starts.append((index + 1, None))
             continue
         if index < 0 or not lines[index + 1].strip() or not lines[index].strip():
             continue

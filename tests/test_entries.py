@@ -466,6 +466,27 @@ def test_a_save_halfway_through_an_edit_keeps_the_article_published_and_its_id(
     assert held(site) == []  # released: a later error in the file holds afresh, or not
 
 
+def test_a_text_file_with_a_later_title_cleared_keeps_both_articles_as_published(
+    site: Site,
+) -> None:
+    """Its story is not taken down, nor its body glued to the article above it."""
+    two = ARTICLE + "\nAsia\nFloods close the port\n\nThe harbour halted all traffic.\n"
+    site.write("a.txt", two, mtime=1_700_000_000)
+    site.refresh()
+    before = {e.title: e for e in entries(site)}
+    site.write("a.txt", two.replace("Floods close the port", ""), mtime=1_700_000_100)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (0, 0, 0)
+    assert {e.title: e for e in entries(site)} == before
+    assert [p.severity for p in report.problems if p.line == 7] == ["error"]
+    retitled = two.replace("Floods close the port", "Floods close the port of Chittagong")
+    site.write("a.txt", retitled, mtime=1_700_000_200)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed, report.problems) == (0, 1, 0, ())
+    story = {e.id: e for e in entries(site)}[before["Floods close the port"].id]
+    assert story.title == "Floods close the port of Chittagong"
+
+
 def held(site: Site) -> list[str]:
     with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db:
         return [row[0] for row in db.execute("SELECT id FROM held ORDER BY id")]

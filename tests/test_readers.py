@@ -194,13 +194,8 @@ def test_only_a_section_line_above_text_is_pointed_out(text: str, problems: list
             "7:warning:'Midle East' is read as a paragraph: no section is named so; if a new "
             "article starts here, spell its section as configured ('Middle East'?)",
         ),
-        (
-            "Middle East\n\nNegotiators returned.\n",
-            "7:warning:a section line followed by a blank line, read as a paragraph; if a new "
-            "article starts here, put its title on the line after 'Middle East'",
-        ),
     ],
-    ids=["section misspelt", "title missing"],
+    ids=["section misspelt"],
 )
 def test_an_article_that_misses_its_opening_is_read_as_paragraphs_and_said(
     second: str, problem: str
@@ -209,6 +204,17 @@ def test_an_article_that_misses_its_opening_is_read_as_paragraphs_and_said(
     result = read("Diplomacy\nTreaty signed\n\nDelegates met.\nIt holds.\n\n" + second)
     assert [a.title for a in result.articles] == ["Treaty signed"]
     assert messages(result) == [problem]
+
+
+def test_an_article_whose_title_was_cleared_is_an_error_and_glued_to_nothing() -> None:
+    """A save halfway through a new headline: the file is in error, so it keeps what it
+    published (`corpus`), and the article above keeps its own body."""
+    result = read("Diplomacy\nTreaty signed\n\nDelegates met.\n\nMiddle East\n\nNegotiators.\n")
+    assert [(a.title, a.body) for a in result.articles] == [("Treaty signed", "Delegates met.")]
+    assert messages(result) == [
+        "6:error:a section line followed by a blank line: an article without its title; put its "
+        "title on the line after 'Middle East'"
+    ]
 
 
 @pytest.mark.parametrize("allow_new_sections", [False, True])
