@@ -1087,8 +1087,8 @@ def _entry_for(
         entry_id = previous.entry.id
         if previous.entry.content_hash == article.content_hash:
             updated = previous.entry.updated
-        else:
-            updated = edited or max(written.at, previous.entry.updated)
+        else:  # later than before, even from a file put back with its older mtime
+            updated = edited or max(written.at, previous.entry.updated + _TIE_BREAK)
     else:
         # New, or scheduled and so never shown: dated as the article says (an embargo moved, a
         # mistyped date fixed). Articles sharing a file share its mtime; the first in the file

@@ -487,6 +487,19 @@ def test_a_text_file_with_a_later_title_cleared_keeps_both_articles_as_published
     assert story.title == "Floods close the port of Chittagong"
 
 
+def test_an_edit_undone_from_a_backup_with_its_older_mtime_moves_updated(site: Site) -> None:
+    """`mv a.txt~ a.txt`, `cp -p`, `rsync -t`: the content changed back, so `updated` moves
+    on, though the file's mtime went back."""
+    site.write("a.txt", ARTICLE, mtime=1_700_000_000)
+    site.refresh()
+    site.write("a.txt", ARTICLE.replace("First", "An edited first"), mtime=1_700_000_100)
+    site.refresh()
+    edited = only(site)
+    site.write("a.txt", ARTICLE, mtime=1_700_000_000)
+    report = site.refresh()
+    assert report.updated == 1 and only(site).updated > edited.updated
+
+
 def held(site: Site) -> list[str]:
     with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db:
         return [row[0] for row in db.execute("SELECT id FROM held ORDER BY id")]
