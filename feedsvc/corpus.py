@@ -740,9 +740,11 @@ def _remove_or_hold(
 _SAME: tuple[tuple[Callable[[Article], object], Callable[[Entry], object]], ...] = (
     (lambda a: a.id, lambda e: e.id),  # a front-matter id
     (lambda a: a.content_hash, lambda e: e.content_hash),  # nothing changed
+    # the title was edited: a whole body alike says more than a title alike (titles repeat:
+    # "Morning briefing"; a story deleted and another given its headline)
+    (lambda a: a.body_hash, lambda e: e.body_hash),
     # the body was edited (a discovered section may be stored in another case: `spellings`)
     (lambda a: (name_key(a.section), a.title), lambda e: (name_key(e.section), e.title)),
-    (lambda a: a.body_hash, lambda e: e.body_hash),  # the title was edited
 )
 
 

@@ -500,6 +500,22 @@ def test_an_edit_undone_from_a_backup_with_its_older_mtime_moves_updated(site: S
     assert report.updated == 1 and only(site).updated > edited.updated
 
 
+def test_a_story_given_the_headline_of_one_deleted_in_the_same_save_keeps_its_own_id(
+    site: Site,
+) -> None:
+    """Its body unchanged says more than the title it took from the other."""
+    two = ARTICLE + "\nEurope\nPort reopens\n\nShips sailed again at dawn.\n"
+    site.write("a.txt", two, mtime=1_700_000_000)
+    site.refresh()
+    before = {e.title: e for e in entries(site)}
+    # "Original title" deleted, and "Port reopens" retitled so
+    site.write("a.txt", "Europe\nOriginal title\n\nShips sailed again at dawn.\n", 1_700_000_100)
+    report = site.refresh()
+    assert (report.updated, report.removed) == (1, 1)
+    assert only(site).id == before["Port reopens"].id
+    assert only(site).published == before["Port reopens"].published
+
+
 def held(site: Site) -> list[str]:
     with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db:
         return [row[0] for row in db.execute("SELECT id FROM held ORDER BY id")]
