@@ -217,7 +217,7 @@ def update(
             applier.finish()
         if changes.deferred and settings.settle_ns:
             _read_once_settled(applier, articles_dir, known, changes, reread)
-        if changes.unpublished or changes.updated:
+        if changes.unpublished:
             _read_duplicates_again(lookups, articles_dir, settings, changes)
         if reread and not changes.deferred:  # a deferred file must be read again, later
             store.set_parsed_with(settings.reader.digest)
@@ -333,17 +333,11 @@ def _read_duplicates_again(
     """Files holding a copy of an article that was published from elsewhere, or an article
     whose front-matter id another one had, read again now that entries were removed: when the
     original went (an article moved to a file read before its old one, or `cp a b` then
-    `rm a`), the copy is published instead, under the same id. When entries were only edited,
-    the copies of their files: `cp a b`, then a's title edited, leaves in b an article no
-    longer published from anywhere. Such a file's bytes have not changed, so nothing else
-    would read it again."""
+    `rm a`), the copy is published instead, under the same id. Such a file's bytes have not
+    changed, so nothing else would read it again."""
     store = lookups.store
-    problems = [p for p in store.problems() if p.message.startswith(_WAITING_FOR_ANOTHER)]
-    if not changes.unpublished:
-        edited = {found.entry.path for i in changes.updated if (found := lookups.entry(i))}
-        originals = tuple(f"{_DUPLICATE_OF}{path};" for path in edited)
-        problems = [p for p in problems if p.message.startswith(originals)]
-    waiting = sorted({p.path for p in problems} - set(changes.deferred))
+    copies = {p.path for p in store.problems() if p.message.startswith(_WAITING_FOR_ANOTHER)}
+    waiting = sorted(copies - set(changes.deferred))
     signatures = store.files(waiting)
     for path in waiting:
         info = _stat(articles_dir / path)
