@@ -730,15 +730,30 @@ def _remove_or_hold(
         )
 
 
-#: Evidence that a new article is an old entry of the same file, most certain first.
-_SAME: tuple[tuple[Callable[[Article], object], Callable[[Entry], object]], ...] = (
-    (lambda a: a.id, lambda e: e.id),  # a front-matter id
-    (lambda a: a.content_hash, lambda e: e.content_hash),  # nothing changed
-    # the title was edited: a whole body alike says more than a title alike (titles repeat:
-    # "Morning briefing"; a story deleted and another given its headline)
-    (lambda a: a.body_hash, lambda e: e.body_hash),
+def _body(article: Article) -> object:
+    return article.body_hash
+
+
+def _entry_body(entry: Entry) -> object:
+    return entry.body_hash
+
+
+#: Evidence that a new article is an old entry of the same file, most certain first; the
+#: third value: only where the value is one article's and one entry's alone.
+_SAME: tuple[tuple[Callable[[Article], object], Callable[[Entry], object], bool], ...] = (
+    (lambda a: a.id, lambda e: e.id, False),  # a front-matter id
+    (lambda a: a.content_hash, lambda e: e.content_hash, False),  # nothing changed
+    # the title was edited: a body alike says more than a title alike (titles repeat: "Morning
+    # briefing"; a story deleted and another given its headline), if no other has it (stubs
+    # of breaking news share "More to follow.")
+    (_body, _entry_body, True),
     # the body was edited (a discovered section may be stored in another case: `spellings`)
-    (lambda a: (name_key(a.section), a.title), lambda e: (name_key(e.section), e.title)),
+    (
+        lambda a: (name_key(a.section), a.title),
+        lambda e: (name_key(e.section), e.title),
+        False,
+    ),
+    (_body, _entry_body, False),  # the title was edited, the body one that others share
 )
 
 
@@ -756,10 +771,13 @@ def _match(
     matches: dict[int, StoredEntry] = {}
     unpaired = [(o, article) for o, article in enumerate(articles) if o not in paired]
     free = list(old)
-    for article_key, entry_key in _SAME:
+    for article_key, entry_key, alone in _SAME:
+        if alone:
+            held = Counter(entry_key(s.entry) for s in free)
+            held.update(article_key(a) for o, a in unpaired if o not in matches)
         for ordinal, article in unpaired:
             wanted = article_key(article)
-            if ordinal in matches or wanted is None:
+            if ordinal in matches or wanted is None or (alone and held[wanted] != 2):
                 continue
             found = next((s for s in free if entry_key(s.entry) == wanted), None)
             if found is not None:

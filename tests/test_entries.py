@@ -514,6 +514,27 @@ def test_a_story_given_the_headline_of_one_deleted_in_the_same_save_keeps_its_ow
     assert only(site).published == before["Port reopens"].published
 
 
+def test_stubs_sharing_a_body_keep_their_ids_when_one_is_written_and_one_retitled(
+    site: Site,
+) -> None:
+    """Breaking news: two stubs say "More to follow."; a body others share is no evidence
+    until titles have spoken."""
+    stubs = "Asia\nQuake hits coast\n\nMore to follow.\n\nEurope\nFloods in the north\n\nMore to follow.\n"
+    site.write("breaking.txt", stubs, mtime=1_700_000_000)
+    site.refresh()
+    before = {e.title: e.id for e in entries(site)}
+    written = stubs.replace("More to follow.", "A 6.1 quake struck at dawn.", 1).replace(
+        "in the north", "in the north of Italy"
+    )
+    site.write("breaking.txt", written, mtime=1_700_000_100)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (0, 2, 0)
+    assert {e.title: e.id for e in entries(site)} == {
+        "Quake hits coast": before["Quake hits coast"],
+        "Floods in the north of Italy": before["Floods in the north"],
+    }
+
+
 def held(site: Site) -> list[str]:
     with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db:
         return [row[0] for row in db.execute("SELECT id FROM held ORDER BY id")]
