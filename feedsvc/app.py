@@ -249,8 +249,16 @@ class UnderBasePath:
         base_url = (loaded and loaded.version.base_url) or self.configured
         prefix = _as_path_info(base_url)
         path = environ.get("PATH_INFO", "")
-        if prefix and (path == prefix or path.startswith(prefix + "/")):
-            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+        script = environ.get("SCRIPT_NAME", "")
+        if (
+            prefix
+            and (path == prefix or path.startswith(prefix + "/"))
+            # once only: a base path named as a folder of the site (`/feeds`) is that folder
+            # once gunicorn's SCRIPT_NAME, or a proxy, took it away
+            and not script.endswith(prefix)
+            and not (loaded and path in loaded.variants)
+        ):
+            environ["SCRIPT_NAME"] = script + prefix
             environ["PATH_INFO"] = path[len(prefix) :]
         return self.app(environ, start_response)
 

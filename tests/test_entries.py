@@ -519,7 +519,10 @@ def test_stubs_sharing_a_body_keep_their_ids_when_one_is_written_and_one_retitle
 ) -> None:
     """Breaking news: two stubs say "More to follow."; a body others share is no evidence
     until titles have spoken."""
-    stubs = "Asia\nQuake hits coast\n\nMore to follow.\n\nEurope\nFloods in the north\n\nMore to follow.\n"
+    stubs = (
+        "Asia\nQuake hits coast\n\nMore to follow.\n\n"
+        "Europe\nFloods in the north\n\nMore to follow.\n"
+    )
     site.write("breaking.txt", stubs, mtime=1_700_000_000)
     site.refresh()
     before = {e.title: e.id for e in entries(site)}

@@ -384,6 +384,31 @@ def test_gunicorn_answers_under_the_path_of_the_base_url_and_a_short_404_outside
         web.stop()
 
 
+@pytest.mark.parametrize("script_name", [None, "/feeds"], ids=["app", "gunicorn's SCRIPT_NAME"])
+def test_a_base_path_named_as_a_folder_of_the_site_is_taken_away_once(
+    tmp_path: Path, script_name: str | None
+) -> None:
+    """base_url `https://example.org/feeds`: its feed is /feeds/feeds/all.atom, also with
+    gunicorn's SCRIPT_NAME (as the README once said to set), and /feeds/all.atom behind a proxy
+    that strips the path."""
+    site = Site(tmp_path)
+    site.write(SAMPLE.name, SAMPLE.read_bytes())
+    base_url = "https://news.example.org/feeds"
+    site.config_path.write_text(config_text(base_url=base_url), encoding="utf-8")
+    site.refresh()
+    env = {"SCRIPT_NAME": script_name} if script_name else {}
+    web = gunicorn(site.config_path, tmp_path / "web.log", workers=1, env=env)
+    try:
+        web.wait_until("/feeds/feeds/all.atom")
+        feed = site.published("/feeds/all.atom")
+        stripped = () if script_name else ("/feeds/all.atom",)  # else gunicorn strips it
+        for path in ("/feeds/feeds/all.atom", *stripped):
+            assert get(web.url, path)[:3:2] == (200, feed), path
+        assert get(web.url, "/feeds/sections/america/")[0] == 200
+    finally:
+        web.stop()
+
+
 def test_serve_answers_under_the_path_of_the_version_it_serves(tmp_path: Path) -> None:
     """Started after base_url moved, before its first refresh has published: the version it
     serves links to the old path, and answers there (the new path, with its old links, and
