@@ -340,12 +340,16 @@ def _article_starts(
 
 def _untitled(lines: list[str], index: int, first: int | None, settings: ReaderSettings) -> bool:
     """A section line above a blank line, and no section line above it (that one would open
-    an article titled like a section): an article whose title went missing, inside a body."""
+    an article titled like a section), nor a related headline's age (it is that headline): an
+    article whose title went missing, inside a body."""
     return (
         first is not None
         and index > first
         and settings.canonical_section(lines[index]) is not None
         and settings.canonical_section(lines[index - 1]) is None
+        and not (
+            index >= 2 and lines[index - 2].strip() == "-" and _AGE.match(lines[index - 1].strip())
+        )
     )
 
 

@@ -206,6 +206,17 @@ def test_an_article_that_misses_its_opening_is_read_as_paragraphs_and_said(
     assert messages(result) == [problem]
 
 
+def test_a_related_headline_named_as_a_section_is_a_headline() -> None:
+    result = read(
+        "Diplomacy\nTalks resume in Geneva\n\nDelegates met on Monday.\n"
+        "-\nEurope2 weeks ago\nAsia\n\n-\nAsia3 days ago\nChina, US reach agreement\n"
+    )
+    (article,) = result.articles
+    assert article.body == "Delegates met on Monday."
+    assert [h.title for h in article.related] == ["Asia", "China, US reach agreement"]
+    assert result.problems == ()
+
+
 def test_an_article_whose_title_was_cleared_is_an_error_and_glued_to_nothing() -> None:
     """A save halfway through a new headline: the file is in error, so it keeps what it
     published (`corpus`), and the article above keeps its own body."""
