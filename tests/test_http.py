@@ -164,6 +164,7 @@ def test_an_entry_dated_before_the_newest_moves_last_modified(
         "yesterday",
         "",
         "Thu, 01 Jan 2099 00:00:00 GMT, Fri, 01 Jan 2010 00:00:00 GMT",  # two: which one?
+        "Thu Jan  1 00:00:00 2099, Fri Jan  1 00:00:00 2010",  # two in asctime's form
     ],
 )
 def test_a_date_that_is_not_one_is_ignored_never_a_500(server: Server, since: str) -> None:
