@@ -20,9 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsvc.errors import ConfigError
 from feedsvc.text import (
-    forbidden_characters,
     has_address,
-    has_forbidden,
     is_slug,
     name_key,
     slugify,
@@ -281,9 +279,9 @@ class _Reader:
             else:
                 raise self.fail(key, f"expected {_type_name(kind)}, found {_kind(value)} {value!r}")
         problem = check(value) if check else None
-        if isinstance(value, str) and has_forbidden(value):  # in no feed: XML cannot carry it
-            codes = ", ".join(dict.fromkeys(forbidden_characters(value)))
-            problem = f"contains {codes}, a control character no feed can carry; remove it"
+        if isinstance(value, str) and (found := _NOT_XML.findall(value)):
+            codes = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in found))
+            problem = f"contains {codes}, a character XML cannot carry (no feed can); remove it"
         if problem:
             raise self.fail(key, f"{problem}, found {value!r}")
         checked: T = value
@@ -420,6 +418,11 @@ class _Reader:
                 where = _Key("sections", given[index], index)
                 raise self.fail(where, "'all' is reserved for the combined feeds")
         return tuple(sections)
+
+
+#: what XML 1.0 cannot hold at all (lxml refuses it, so every refresh would fail); other
+#: control characters are published as written, as before
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def _header(table: str) -> re.Pattern[str]:

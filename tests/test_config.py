@@ -278,9 +278,15 @@ def test_a_control_character_no_feed_can_carry_is_refused_on_its_line(
     # TOML lets "\u0001" through; lxml refuses it at every refresh after
     text = config_text().replace(f'{key} = "', f'{key} = "World\\u0001 ', 1)
     line = next(n for n, row in enumerate(text.splitlines(), 1) if "\\u0001" in row)
-    message = rf"config.toml:{line}: site.{key}: contains U\+0001, a control character"
+    message = rf"config.toml:{line}: site.{key}: contains U\+0001, a character XML cannot carry"
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, text))
+
+
+def test_a_c1_control_character_loads_as_it_did(tmp_path: Path) -> None:
+    """XML carries U+0092 (a Windows-1252 apostrophe pasted as Latin-1): not refused."""
+    text = config_text().replace('title = "', 'title = "Editor\\u0092s ', 1)
+    assert load_config(write(tmp_path, text)).site.title.startswith("Editor\u0092s ")
 
 
 def test_a_link_pattern_and_an_icon_may_have_a_query(tmp_path: Path) -> None:
