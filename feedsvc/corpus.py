@@ -199,12 +199,13 @@ def update(
                 changes.read_with(path, [problem])
             store.save_file(FileRecord(path, _REFUSED, (problem,)))
         jobs = []
+        returning = lookups.removed_paths()
         for path in todo:
             info = listing.files[path]
             if info.size > settings.max_file_bytes:
                 _refuse_large(lookups, path, info, known.get(path), settings, changes)
             else:
-                jobs.append(_job(path, info, known.get(path), settings, reread))
+                jobs.append(_job(path, info, known.get(path), settings, reread, path in returning))
         applier = _Applier(lookups, settings, changes)
         with store.indexes_later() if empty else contextlib.nullcontext():
             for number, (job, read) in enumerate(
@@ -363,6 +364,9 @@ class _Job(NamedTuple):
     known: FileSignature | None  #: what the store recorded of it; None: a new file
     settle_ns: int  #: how old the file must be to be trusted complete
     reparse: bool  #: parsed even if its bytes are those already known (the reader changed)
+    #: new, where entries were removed lately (deleted, then written again): its bodies are
+    #: compared with theirs (`_same_story`), as an edited file's are
+    returning: bool = False
 
 
 class _Read(NamedTuple):
@@ -376,11 +380,16 @@ class _Read(NamedTuple):
 
 
 def _job(
-    path: str, info: FileStat, known: FileSignature | None, settings: UpdateSettings, reparse: bool
+    path: str,
+    info: FileStat,
+    known: FileSignature | None,
+    settings: UpdateSettings,
+    reparse: bool,
+    returning: bool = False,
 ) -> _Job:
     closed_at = settings.closed.get(path, -1)
     settle_ns = 0 if closed_at >= info.mtime_ns else settings.settle_ns
-    return _Job(path, info, known, settle_ns, reparse)
+    return _Job(path, info, known, settle_ns, reparse, returning)
 
 
 def _read_all(
@@ -413,7 +422,7 @@ def _read_file(articles_dir: Path, job: _Job, reader: ReaderSettings) -> _Read:
     if job.known is not None and digest == job.known.hash and not job.reparse:
         return _Read(digest, None)
     result = read_bytes(job.path, data, reader)
-    if job.known is not None and digest != job.known.hash:
+    if (job.known is not None and digest != job.known.hash) or job.returning:
         return _Read(digest, result.articles, result.problems)  # an edit: see `_same_story`
     articles = tuple(article.without_body() for article in result.articles)
     return _Read(digest, articles, result.problems)
@@ -934,6 +943,10 @@ class _Lookups:
     def entries_from(self, path: str, known: FileSignature | None) -> list[StoredEntry]:
         # A path the store never recorded has no entries: no need to ask.
         return [] if known is None else self.store.entries_from(path)
+
+    def removed_paths(self) -> set[str]:
+        """The files whose entries were removed lately."""
+        return set() if self.empty else self.store.removed_paths(self.returning_since)
 
     def removed_from(self, path: str) -> list[StoredEntry]:
         """The file's entries removed lately: it was deleted, then written again."""

@@ -439,6 +439,15 @@ class StateStore:
     def forget_removed_before(self, moment: datetime) -> None:
         self._execute("DELETE FROM removed WHERE at < ?", (microseconds(moment),))
 
+    def removed_paths(self, since: datetime) -> set[str]:
+        """The files of the entries removed at `since` or later."""
+        rows = self._execute(
+            "SELECT DISTINCT path FROM entries JOIN removed USING (id) "
+            "WHERE present = 0 AND at >= ?",
+            (microseconds(since),),
+        )
+        return {row[0] for row in rows}
+
     def removed_from(self, path: str | None, since: datetime) -> list[StoredEntry]:
         """The entries of `path` (None: of any file) removed at `since` or later, the last
         removed first."""
@@ -498,12 +507,17 @@ class StateStore:
 
     def keep_bodies(self, read: Mapping[str, str], shown: Collection[str]) -> None:
         """Save the bodies just `read` (by content hash) of the entries `shown`, and forget
-        those of entries neither shown nor held: the table stays the size of the feeds."""
+        those of entries neither shown nor held, nor removed lately (their file deleted and
+        perhaps written again, edited: `corpus._same_story` compares paragraphs with it): the
+        table stays the size of the feeds."""
         saved = {row[0] for row in self._execute("SELECT content_hash FROM bodies")}
         held = self._execute(
             "SELECT content_hash FROM entries WHERE id IN (SELECT id FROM held) AND present = 1"
         )
-        unused = saved.difference(shown, (row[0] for row in held))
+        removed = self._execute(
+            "SELECT content_hash FROM entries WHERE id IN (SELECT id FROM removed) AND present = 0"
+        )
+        unused = saved.difference(shown, (row[0] for row in held), (row[0] for row in removed))
         self._db.executemany("DELETE FROM bodies WHERE content_hash = ?", [(h,) for h in unused])
         self._db.executemany(
             "INSERT INTO bodies VALUES (?, ?)",
