@@ -881,6 +881,9 @@ class _Lookups:
         self._slugs: set[str] = set()
         self._ids: dict[str, str] = {}  #: id → path
         self._published_at = _Instants()
+        #: the date last given in this update for a date asked, the store answering: the files
+        #: of a `touch *` each start where the one before ended, not at the start of the run
+        self._given: dict[datetime, datetime] = {}
         self._updated_at = _Instants()
         self._first_seen_next: datetime | None = None  #: `first_seen`'s next block
 
@@ -994,7 +997,10 @@ class _Lookups:
         """`moment`, or a later microsecond that no other entry is published at."""
         if self.empty:
             return self._published_at.free(moment, entry_id)
-        return _free_in(self.store.published_run, moment, entry_id)
+        found = _free_in(self.store.published_run, self._given.get(moment, moment), entry_id)
+        if found != moment:
+            self._given[moment] = found
+        return found
 
     def free_updated(self, moment: datetime, entry_id: str) -> datetime:
         """`moment`, or a later microsecond that no other entry was updated at."""

@@ -273,6 +273,25 @@ def test_files_touched_at_once_after_a_first_build_keep_each_file_s_order(site: 
     }
 
 
+def test_many_files_touched_at_once_after_a_first_build_each_keep_their_order(
+    site: Site,
+) -> None:
+    """More than the store walks at a time (`state._WALKED`): each file starts where the one
+    before it ended, in the same refresh."""
+    site.write("0.txt", "Asia\nAn older story\n\nAlready published.\n", mtime=1_700_000_000)
+    site.refresh()
+    two = "Europe\nUpper {0}\n\nUpper body {0}.\n\nAsia\nLower {0}\n\nLower body {0}.\n"
+    for number in range(70):
+        site.write(f"f{number:03d}.txt", two.format(number), mtime=1_700_003_600)
+    site.refresh()
+    at = datetime.fromtimestamp(1_700_003_600, UTC)
+    published = {e.title: e.published for e in stored_entries(site)}
+    for number in range(70):
+        step = timedelta(microseconds=number)
+        assert published[f"Upper {number}"] == at + step, number
+        assert published[f"Lower {number}"] == at - timedelta(seconds=1) + step, number
+
+
 def test_pages_show_the_day_in_the_newsrooms_time_zone(site: Site) -> None:
     """A file's mtime is UTC; site.timezone is Europe/Paris here, two hours ahead in June."""
     site.write("late.txt", "Asia\nLate story\n\nText.\n", mtime=1_749_943_800)  # 23:30 UTC
