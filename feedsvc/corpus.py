@@ -217,7 +217,7 @@ def update(
                     progress(number, len(jobs))
             applier.finish()
         if changes.deferred and settings.settle_ns:
-            _read_once_settled(applier, articles_dir, known, changes, reread)
+            _read_once_settled(applier, articles_dir, known, changes, reread, returning)
         if changes.unpublished:
             _read_duplicates_again(lookups, articles_dir, settings, changes)
         if reread and not changes.deferred:  # a deferred file must be read again, later
@@ -301,6 +301,7 @@ def _read_once_settled(
     known: dict[str, FileSignature],
     changes: ChangeSet,
     reread: bool,
+    returning: set[str],
 ) -> None:
     """Files that were too fresh get one more look, once they had time to settle.
 
@@ -323,7 +324,7 @@ def _read_once_settled(
         if info is None or info != fresh.get(path):
             changes.deferred.append(path)  # gone or still changing: a later scan decides
             continue
-        job = _job(path, info, known.get(path), settings, reread)
+        job = _job(path, info, known.get(path), settings, reread, path in returning)
         applier.add(job, _read_file(articles_dir, job, settings.reader))
     applier.finish()
 
