@@ -782,9 +782,9 @@ def _match(
     unpaired = [(o, article) for o, article in enumerate(articles) if o not in paired]
     free = list(old)
     for article_key, entry_key, alone in _SAME:
-        if alone:
-            held = Counter(entry_key(s.entry) for s in free)
-            held.update(article_key(a) for o, a in unpaired if o not in matches)
+        if alone:  # among every article and every old entry of the file, matched or not
+            held = Counter(entry_key(s.entry) for s in old)
+            held.update(article_key(a) for a in articles)
         for ordinal, article in unpaired:
             wanted = article_key(article)
             if ordinal in matches or wanted is None or (alone and held[wanted] != 2):

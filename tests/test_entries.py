@@ -559,6 +559,22 @@ def test_stubs_sharing_a_body_keep_their_ids_when_one_is_written_and_one_retitle
     }
 
 
+def test_a_stub_added_beside_stubs_takes_no_id_of_theirs(site: Site) -> None:
+    """A body three hold ("More to follow."), one article of them matched already by its
+    unchanged content, is no evidence either."""
+    stub = "More to follow."
+    two = f"Asia\nQuake hits coast\n\n{stub}\n\nEurope\nFloods in the north\n\n{stub}\n"
+    site.write("breaking.txt", two, mtime=1_700_000_000)
+    site.refresh()
+    before = {e.title: e.id for e in entries(site)}
+    written = two.replace(stub, "A 6.1 quake struck the coast at dawn.", 1)
+    site.write("breaking.txt", f"{written}\nAmerica\nFire in the hills\n\n{stub}\n", 1.7e9 + 100)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (1, 1, 0)
+    after = {e.title: e.id for e in entries(site)}
+    assert {title: after[title] for title in before} == before
+
+
 def held(site: Site) -> list[str]:
     with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db:
         return [row[0] for row in db.execute("SELECT id FROM held ORDER BY id")]
