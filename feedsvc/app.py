@@ -132,6 +132,10 @@ class PublishedSite:
         self._loaded = Loaded(version, variants)
         log.info("serving version %s", version.id)
 
+    def serves(self, loaded: Loaded, path: str) -> bool:
+        """Whether `path` is a file of the site: the current version's, or an archived page."""
+        return path in loaded.variants or self.archived(loaded, path) is not None
+
     def archived(self, loaded: Loaded, path: str) -> tuple[Variant, Variant] | None:
         """The page of an article no feed shows any more (`publish.ARCHIVE`), with the headers
         of the current pages: the same bytes keep the ETag they had while a feed showed them.
@@ -256,7 +260,7 @@ class UnderBasePath:
             # once only: a base path named as a folder of the site (`/feeds`) is that folder
             # once gunicorn's SCRIPT_NAME, or a proxy, took it away
             and not script.endswith(prefix)
-            and not (loaded and path in loaded.variants)
+            and not (loaded and self.site.serves(loaded, path))
         ):
             environ["SCRIPT_NAME"] = script + prefix
             environ["PATH_INFO"] = path[len(prefix) :]

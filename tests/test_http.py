@@ -410,6 +410,29 @@ def test_a_base_path_named_as_a_folder_of_the_site_is_taken_away_once(
         web.stop()
 
 
+def test_a_base_path_named_articles_serves_archived_pages_behind_a_stripping_proxy(
+    tmp_path: Path,
+) -> None:
+    """An archived page is a file of the site too: `/articles/old/` is that page, not
+    `/old/` under the base path."""
+    site = Site(tmp_path)
+    base_url = "https://news.example.org/articles"
+    config = config_text(base_url=base_url, feeds="max_entries = 1", sections=["Asia"])
+    site.config_path.write_text(config, encoding="utf-8")
+    site.write("old.txt", "Asia\nOld story\n\nFirst.\n", mtime=1_700_000_000)
+    site.refresh()
+    site.write("new.txt", "Asia\nNew story\n\nSecond.\n", mtime=1_700_000_100)
+    site.refresh()  # the old story's page leaves the feeds for the archive
+    web = gunicorn(site.config_path, tmp_path / "web.log", workers=1)
+    try:
+        web.wait_until("/articles/feeds/all.atom")
+        for path in ("/articles/old-story/", "/articles/articles/old-story/"):
+            status, _, page = get(web.url, path)
+            assert status == 200 and b"Old story" in page, path
+    finally:
+        web.stop()
+
+
 def test_serve_answers_under_the_path_of_the_version_it_serves(tmp_path: Path) -> None:
     """Started after base_url moved, before its first refresh has published: the version it
     serves links to the old path, and answers there (the new path, with its old links, and
