@@ -348,7 +348,7 @@ def _untitled(lines: list[str], index: int, first: int | None, settings: ReaderS
         and settings.canonical_section(lines[index]) is not None
         and settings.canonical_section(lines[index - 1]) is None
         and not (
-            index >= 2 and lines[index - 2].strip() == "-" and _AGE.match(lines[index - 1].strip())
+            index >= 2 and lines[index - 2].strip() == "-" and _age_line(lines[index - 1], settings)
         )
     )
 
