@@ -132,9 +132,12 @@ class PublishedSite:
         self._loaded = Loaded(version, variants)
         log.info("serving version %s", version.id)
 
-    def serves(self, loaded: Loaded, path: str) -> bool:
-        """Whether `path` is a file of the site: the current version's, or an archived page."""
-        return path in loaded.variants or self.archived(loaded, path) is not None
+    def find(self, loaded: Loaded, path: str) -> tuple[Variant, Variant] | None:
+        """The file at `path`: the current version's, or an archived page."""
+        pair = loaded.variants.get(path)
+        if pair is None and path.startswith(ARTICLES):
+            pair = self.archived(loaded, path)
+        return pair
 
     def archived(self, loaded: Loaded, path: str) -> tuple[Variant, Variant] | None:
         """The page of an article no feed shows any more (`publish.ARCHIVE`), with the headers
@@ -202,12 +205,11 @@ class PublishedFiles:
         self.site = site
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        loaded = self.site.current()
+        # the version `UnderBasePath` found: one readlink a request, not two
+        loaded = environ.get(_LOADED) or self.site.current()
         # "" is the root under a prefix (`/news` of `https://example.org/news`): the home page
         path = environ.get("PATH_INFO", "") or "/"
-        pair = loaded.variants.get(path) if loaded else None
-        if pair is None and loaded is not None and path.startswith(ARTICLES):
-            pair = self.site.archived(loaded, path)
+        pair = self.site.find(loaded, path) if loaded else None
         if pair is None:
             # Flask: healthz, admin, or a short 404 (503 while nothing is published)
             return self.app(environ, start_response)
@@ -233,6 +235,10 @@ class PublishedFiles:
         return [] if method == "HEAD" else [variant.body]
 
 
+#: the WSGI environ key under which `UnderBasePath` hands the version to `PublishedFiles`
+_LOADED = "feedsvc.loaded"
+
+
 class UnderBasePath:
     """Answers under base_url's path, with no SCRIPT_NAME to set (gunicorn's answers 500 to a
     path outside it); a path outside it is left as it is, for a proxy that strips it.
@@ -248,7 +254,7 @@ class UnderBasePath:
         self.configured = configured  #: the config's base_url, when no version says one
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        loaded = self.site.current()
+        loaded = environ[_LOADED] = self.site.current()
         # a version from before versions recorded it, or none yet: the config's
         base_url = (loaded and loaded.version.base_url) or self.configured
         prefix = _as_path_info(base_url)
@@ -260,7 +266,7 @@ class UnderBasePath:
             # once only: a base path named as a folder of the site (`/feeds`) is that folder
             # once gunicorn's SCRIPT_NAME, or a proxy, took it away
             and not script.endswith(prefix)
-            and not (loaded and self.site.serves(loaded, path))
+            and not (loaded and self.site.find(loaded, path))
         ):
             environ["SCRIPT_NAME"] = script + prefix
             environ["PATH_INFO"] = path[len(prefix) :]
