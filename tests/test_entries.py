@@ -34,6 +34,13 @@ def entries(site: Site) -> list[Entry]:
         store.close()
 
 
+def published_by_title(site: Site, text: str) -> dict[str, Entry]:
+    """`text` published as a.txt; its entries by title."""
+    site.write("a.txt", text, mtime=1_700_000_000)
+    site.refresh()
+    return {e.title: e for e in entries(site)}
+
+
 def only(site: Site) -> Entry:
     (entry,) = entries(site)
     return entry
@@ -490,9 +497,7 @@ def test_a_text_file_with_a_later_title_cleared_keeps_both_articles_as_published
 ) -> None:
     """Its story is not taken down, nor its body glued to the article above it."""
     two = ARTICLE + "\nAsia\nFloods close the port\n\nThe harbour halted all traffic.\n"
-    site.write("a.txt", two, mtime=1_700_000_000)
-    site.refresh()
-    before = {e.title: e for e in entries(site)}
+    before = published_by_title(site, two)
     site.write("a.txt", two.replace("Floods close the port", ""), mtime=1_700_000_100)
     report = site.refresh()
     assert (report.added, report.updated, report.removed) == (0, 0, 0)
@@ -523,10 +528,9 @@ def test_a_story_given_the_headline_of_one_deleted_in_the_same_save_keeps_its_ow
     site: Site,
 ) -> None:
     """Its body unchanged says more than the title it took from the other."""
-    two = ARTICLE + "\nEurope\nPort reopens\n\nShips sailed again at dawn.\n"
-    site.write("a.txt", two, mtime=1_700_000_000)
-    site.refresh()
-    before = {e.title: e for e in entries(site)}
+    before = published_by_title(
+        site, ARTICLE + "\nEurope\nPort reopens\n\nShips sailed again at dawn.\n"
+    )
     # "Original title" deleted, and "Port reopens" retitled so
     site.write("a.txt", "Europe\nOriginal title\n\nShips sailed again at dawn.\n", 1_700_000_100)
     report = site.refresh()
