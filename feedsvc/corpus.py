@@ -1245,7 +1245,6 @@ def _check_files(config: Config, store: StateStore | None) -> tuple[int, int, li
         problems.append(Problem(str(articles_dir), None, "error", listing.failure))
     settings = ReaderSettings.from_config(config, store.sections_published() if store else ())
     said = _said_by_the_last_refresh(store, settings.digest)
-    read_before = store.files() if store else {}  #: files a refresh read already
     first_copy: dict[str, Article] = {}
     copies: dict[str, list[Article]] = {}  #: articles alike (the first and its copies), by hash
     ids: dict[str, str] = {}  #: id → the first file giving it
@@ -1268,7 +1267,7 @@ def _check_files(config: Config, store: StateStore | None) -> tuple[int, int, li
         problems.extend(_said_before(said.get(path), data))
         # a file no refresh read yet: its undated articles would be new, dated by its mtime
         undated = any(article.date is None for article in result.articles)
-        if undated and path not in read_before and _stamped(info):
+        if undated and _stamped(info) and not (store and store.files([path])):
             problems.append(_implausible_mtime(path, info))
         for article in result.articles:
             twin = first_copy.setdefault(article.content_hash, article)
