@@ -29,7 +29,6 @@ from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.http import (
     http_date,
-    is_resource_modified,
     parse_accept_header,
     parse_date,
     parse_etags,
@@ -221,11 +220,9 @@ class PublishedFiles:
         variant = pair[1] if _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", "")) else pair[0]
         if_match = environ.get("HTTP_IF_MATCH")
         if if_match is not None:
-            # RFC 9110, 13.1.1: checked first, compared strongly, and never a 304 (Werkzeug's
-            # `is_resource_modified` would answer one, so it does not see the header)
+            # RFC 9110, 13.1.1: checked first, compared strongly, and never a 304
             if not parse_etags(if_match).contains(variant.etag):
                 return _short(412, "precondition failed")(environ, start_response)
-            environ = {key: value for key, value in environ.items() if key != "HTTP_IF_MATCH"}
         elif _changed_since(environ.get("HTTP_IF_UNMODIFIED_SINCE"), variant):
             return _short(412, "precondition failed")(environ, start_response)  # 13.1.4
         if not _modified(environ, variant):
@@ -324,13 +321,16 @@ def _changed_since(header: str | None, variant: Variant) -> bool:
 
 
 def _modified(environ: WSGIEnvironment, variant: Variant) -> bool:
-    if environ.get("HTTP_IF_NONE_MATCH") == variant.quoted_etag:
+    """RFC 9110, 13.2.2: If-None-Match decides when sent (weak comparison, lists, `*`); else
+    If-Modified-Since, ignored when it is no date (13.1.3)."""
+    none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if none_match == variant.quoted_etag:
         return False  # what an aggregator sends back: decided without parsing
-    since = environ.get("HTTP_IF_MODIFIED_SINCE")
-    if since is not None and _http_date(since) is None:  # RFC 9110, 13.1.3: ignored
-        environ = {key: value for key, value in environ.items() if key != "HTTP_IF_MODIFIED_SINCE"}
-    # Werkzeug applies If-None-Match (weak comparison, lists, *) before If-Modified-Since.
-    return is_resource_modified(environ, variant.etag, last_modified=variant.last_modified)
+    if none_match is not None:
+        return not parse_etags(none_match).contains_weak(variant.etag)
+    header = environ.get("HTTP_IF_MODIFIED_SINCE")
+    since = None if header is None else _http_date(header)
+    return since is None or variant.last_modified.replace(microsecond=0) > since
 
 
 def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
