@@ -23,6 +23,7 @@ from feedsvc.text import (
     has_address,
     is_slug,
     name_key,
+    not_xml_characters,
     slugify,
 )
 
@@ -279,8 +280,9 @@ class _Reader:
             else:
                 raise self.fail(key, f"expected {_type_name(kind)}, found {_kind(value)} {value!r}")
         problem = check(value) if check else None
-        if isinstance(value, str) and (found := _NOT_XML.findall(value)):
-            codes = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in found))
+        # lxml refuses these, so every refresh would fail; other controls publish as written
+        if isinstance(value, str) and (found := not_xml_characters(value)):
+            codes = ", ".join(dict.fromkeys(found))
             problem = f"contains {codes}, a character XML cannot carry (no feed can); remove it"
         if problem:
             raise self.fail(key, f"{problem}, found {value!r}")
@@ -418,11 +420,6 @@ class _Reader:
                 where = _Key("sections", given[index], index)
                 raise self.fail(where, "'all' is reserved for the combined feeds")
         return tuple(sections)
-
-
-#: what XML 1.0 cannot hold at all (lxml refuses it, so every refresh would fail); other
-#: control characters are published as written, as before
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def _header(table: str) -> re.Pattern[str]:

@@ -8,9 +8,12 @@ from collections.abc import Callable
 
 from anyascii import anyascii
 
-# XML 1.0 forbids C0 controls but tab, LF and CR, plus U+FFFE/U+FFFF; C1 controls and DEL are
-# allowed but "discouraged", and feed readers choke on them too, so they go as well.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+# XML 1.0 forbids C0 controls but tab, LF and CR, plus U+FFFE/U+FFFF (and lone surrogates);
+# C1 controls and DEL are allowed but "discouraged", and feed readers choke on them too, so an
+# article's text loses them as well.
+_NOT_XML = "\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff"
+_NOT_XML_CHARACTER = re.compile(f"[{_NOT_XML}]")
+_FORBIDDEN = re.compile(f"[{_NOT_XML}\x7f-\x9f]")
 
 
 def name_key(name: str) -> str:
@@ -86,6 +89,11 @@ def one_line(text: str) -> str:
 def forbidden_characters(text: str) -> list[str]:
     """The characters XML (or a sane feed reader) cannot carry, as U+XXXX codes."""
     return [f"U+{ord(c):04X}" for c in _FORBIDDEN.findall(text)]
+
+
+def not_xml_characters(text: str) -> list[str]:
+    """The characters XML cannot hold at all (lxml refuses them), as U+XXXX codes."""
+    return [f"U+{ord(c):04X}" for c in _NOT_XML_CHARACTER.findall(text)]
 
 
 #: the forbidden characters that are one byte in UTF-8 (C0 controls and DEL), from `_FORBIDDEN`
