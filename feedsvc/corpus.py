@@ -199,7 +199,8 @@ def update(
                 changes.read_with(path, [problem])
             store.save_file(FileRecord(path, _REFUSED, (problem,)))
         jobs = []
-        returning = lookups.removed_paths()
+        # asked only when a file is new: an edit in place is no return
+        returning = lookups.removed_paths() if any(p not in known for p in todo) else set()
         for path in todo:
             info = listing.files[path]
             if info.size > settings.max_file_bytes:
