@@ -223,7 +223,7 @@ class PublishedFiles:
             # RFC 9110, 13.1.1: checked first, compared strongly, and never a 304
             if not parse_etags(if_match).contains(variant.etag):
                 return _short(412, "precondition failed")(environ, start_response)
-        elif _changed_since(environ.get("HTTP_IF_UNMODIFIED_SINCE"), variant):
+        elif _changed_after(environ.get("HTTP_IF_UNMODIFIED_SINCE"), variant):
             return _short(412, "precondition failed")(environ, start_response)  # 13.1.4
         if not _modified(environ, variant):
             start_response("304 NOT MODIFIED", variant.not_modified)
@@ -313,7 +313,8 @@ def _http_date(value: str) -> datetime | None:
         return None
 
 
-def _changed_since(header: str | None, variant: Variant) -> bool:
+def _changed_after(header: str | None, variant: Variant) -> bool:
+    """If-Unmodified-Since fails: the variant changed after its date (RFC 9110, 13.1.4)."""
     if header is None:
         return False
     since = _http_date(header)

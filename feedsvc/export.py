@@ -44,7 +44,7 @@ def export(version: Version, out: Path, record: Path, archived: Mapping[str, Pat
     files removed, relative to `out`."""
     sources = {**archived, **_files_of(version)}  # a page in the version: the version's
     files = sorted(sources)
-    name = ""
+    at = ""  # what was being written when an error came: named in its message
     try:
         out.mkdir(parents=True, exist_ok=True)
         key = str(out.resolve())
@@ -54,20 +54,21 @@ def export(version: Version, out: Path, record: Path, archived: Mapping[str, Pat
         # halfway has written some of both, and the next one must know them all.
         _write(record, {**exported, key: sorted({*before, *files})}, out)
         for folder in sorted({out, *((out / f).parent for f in files)}):
-            name = "" if folder == out else f"{folder.relative_to(out)}/"
+            at = "" if folder == out else f"{folder.relative_to(out)}/"
             folder.mkdir(parents=True, exist_ok=True)
             _sweep(folder)
         for name in files:
+            at = name
             _copy(sources[name], out / name)
     except OSError as e:
-        at = f" at {name}" if name else ""
+        where = f" at {at}" if at else ""
         why = f"{e.strerror or e}"
         if isinstance(e, (FileExistsError, NotADirectoryError)) and e.filename:
             blocking = not_a_directory(Path(e.filename))  # a file where a directory goes
             if blocking is not None:
-                at, why = "", f"{'it' if blocking == out else blocking} {describe(blocking)}"
+                where, why = "", f"{'it' if blocking == out else blocking} {describe(blocking)}"
         raise PublishError(
-            f"cannot write the site into {out}{at}: {why}; version {version.id} "
+            f"cannot write the site into {out}{where}: {why}; version {version.id} "
             "is published all the same: fix this and run the build again"
         ) from e
     keep = set(files)
