@@ -668,7 +668,14 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
     lines = text.split("\n")
     fence = lines[0].strip()
     if fence not in ("+++", "---"):
-        report.add(1, "error", "no front matter; start the file with '---' (YAML) or '+++' (TOML)")
+        opening = next((i for i, line in enumerate(lines) if line.strip()), 0)
+        if lines[opening].strip() in ("+++", "---"):
+            blank = "blank line" if opening == 1 else "blank lines"
+            message = f"the front matter must open on line 1: remove the {blank} above it"
+            report.add(opening + 1, "error", message)
+        else:
+            message = "no front matter; start the file with '---' (YAML) or '+++' (TOML)"
+            report.add(1, "error", message)
         return []
     # At the start of its line: an indented `---` is inside a value (a YAML block string).
     close = next((i for i in range(1, len(lines)) if lines[i].rstrip() == fence), None)
@@ -818,7 +825,11 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
         # Before Python 3.14 the position is only in the message: "... (at line 3, column 12)"
         at = _TOML_AT.search(str(e))
         line = int(at.group(1)) + 1 if at else None  # below the opening +++
-        report.add(line, "error", f"invalid TOML front matter: {_TOML_AT.sub('', str(e))}")
+        why = _impossible_toml_date(source.split("\n")[line - 2]) if line else None
+        if why is not None:
+            report.add(line, "error", f"invalid date in the front matter: {why}")
+        else:
+            report.add(line, "error", f"invalid TOML front matter: {_TOML_AT.sub('', str(e))}")
         return None
     except ValueError as e:  # PyYAML builds dates itself: 2025-02-30 raises here
         line = _impossible_date(source)
@@ -947,6 +958,21 @@ def _impossible_date(source: str) -> int | None:
     return None
 
 
+def _impossible_toml_date(line: str) -> str | None:
+    """Why a TOML `key = value` line's value, written as a date, is none (`2025-13-01`: TOML
+    then reads `2025` and stumbles on the rest, and says only that)."""
+    value = line.partition("=")[2].split("#", 1)[0].strip()
+    if not re.match(r"\d{4}-\d", value):
+        return None
+    try:
+        datetime.fromisoformat(value)
+    except ValueError as e:
+        return str(e)
+    if re.match(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(?!:)", value):  # ISO 8601 allows it
+        return "TOML wants seconds in a time (2025-07-15T12:00:00+02:00); or quote the date"
+    return None
+
+
 #: `key: value`, the key a known field, the value a plain scalar that starts with no indicator
 _FLAT_LINE = re.compile(r"([a-z]+):[ ]+([^\s\-?:,\[\]{}#&*!|>'\"%@`].*)")
 #: what would end a plain scalar early or be trimmed from it: left to PyYAML
@@ -1001,6 +1027,17 @@ PLAUSIBLE_FROM = 1990
 _KEY_AT = re.compile(r"""\s*(['"]?)(?P<key>[^'"\s:=][^'":=]*?)\1\s*[:=]""")
 
 
+def _read_as(found: object) -> str | None:
+    """What an unquoted value the author meant as text became, if it is what YAML or TOML make
+    of words and digits: "booleans", "numbers" (in a list too, as `tags: [2024, 2025]`)."""
+    values = found if isinstance(found, list) else [found]
+    if any(isinstance(value, bool) for value in values):
+        return "booleans"
+    if any(isinstance(value, (int, float)) for value in values):
+        return "numbers"
+    return None
+
+
 class _FrontMatter:
     """Typed access to front-matter fields; YAML's surprises are reported, not passed on."""
 
@@ -1051,8 +1088,12 @@ class _FrontMatter:
     def error(self, key: str, found: object) -> None:
         self.failed = True
         shown = f"{type(found).__name__} {_shown().repr(found)}"
-        if isinstance(found, bool):
+        read_as = _read_as(found)
+        if read_as == "booleans":
             shown += " (YAML reads yes/no/on/off as booleans: quote the value)"
+        elif read_as == "numbers" and key not in ("date", "updated", "id"):
+            each = "each" if isinstance(found, list) else "it"
+            shown += f" (read as a number: put {each} in quotes, as text is)"
         self.report.add(
             self.line(key), "error", f"front-matter '{key}' must be {_FIELDS[key]}, found {shown}"
         )

@@ -964,12 +964,51 @@ def test_a_yes_no_boolean_says_to_quote_it() -> None:
     assert "quote the value" in result.problems[0].message
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "said"),
+    [
+        ("---\ntitle: 1984\nsection: Asia\n---\nB.\n", 2, "(read as a number: put it in quotes"),
+        (
+            '+++\ntitle = 1984\nsection = "Asia"\n+++\nB.\n',
+            2,
+            "(read as a number: put it in quotes",
+        ),
+        ("---\ntitle: T\nsection: Asia\ntags: [2024, 2025]\n---\nB.\n", 4, "put each in quotes"),
+        ("---\ntitle: T\nsection: Asia\ntags: [x, yes]\n---\nB.\n", 4, "as booleans: quote"),
+        ("\n---\ntitle: T\n---\nB.\n", 2, "must open on line 1: remove the blank line above"),
+        (" \n\n+++\ntitle = 'T'\n+++\nB.\n", 3, "remove the blank lines above it"),
+        ('+++\ntitle = "T"\ndate = 2025-13-01\n+++\nB.\n', 3, "date in the front matter: month"),
+        ('+++\ntitle = "T"\ndate = 2025-01-01 10:00\n+++\nB.\n', 3, "TOML wants seconds in a time"),
+    ],
+)
+def test_a_front_matter_mistake_is_told_with_its_fix(text: str, line: int, said: str) -> None:
+    result = read(text, "c.md")
+    assert result.articles == ()
+    assert any(p.line == line and said in p.message for p in result.problems), messages(result)
+
+
+def test_a_number_where_no_text_would_do_gets_no_quoting_advice() -> None:
+    result = read("---\ntitle: T\nsection: Asia\ndate: 20250115\n---\nB.\n", "c.md")
+    assert messages(result) == [
+        "4:error:front-matter 'date' must be a date and time, e.g. 2025-07-15T12:00:00+02:00, "
+        "found int 20250115"
+    ]
+    toml = read(
+        '+++\ntitle = "T"\nsection = "Asia"\ndate = 2025-01-01T10:00:00+0200\n+++\nB.\n', "c.md"
+    )
+    assert messages(toml) == [
+        "4:error:invalid TOML front matter: Expected newline or end of document after a statement"
+    ]
+
+
 def test_an_impossible_toml_date_is_reported_on_its_line() -> None:
     result = read(
         '+++\ntitle = "T"\nsection = "Asia"\ndate = 2025-02-30T00:00:00Z\n+++\nB.\n', "d.md"
     )
     assert result.articles == ()
-    assert messages(result) == ["4:error:invalid TOML front matter: Invalid date or datetime"]
+    assert messages(result) == [
+        "4:error:invalid date in the front matter: day is out of range for month"
+    ]
 
 
 def test_markdown_without_front_matter_or_body() -> None:
