@@ -175,7 +175,7 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
         print(report.summary())
         print(
             f"feedsvc: nothing was published, so nothing was written to {out}: "
-            f"{', '.join(report.deferred)} changed while being read; "
+            f"{_some(report.deferred)} changed while being read; "
             "run the build again once they are saved",
             file=sys.stderr,
         )
@@ -193,9 +193,13 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
     files = f"{len(current.resources)} files ({zipped} with a .gz beside them)"
     print(f"wrote {files}{also} to {out}")
     if removed:
-        shown = ", ".join(removed[:10]) + (f" and {len(removed) - 10} more" if removed[10:] else "")
-        print(f"removed {len(removed)} files that an earlier build wrote there: {shown}")
+        print(f"removed {len(removed)} files that an earlier build wrote there: {_some(removed)}")
     return 0
+
+
+def _some(names: Sequence[str]) -> str:
+    """Names for a line on a terminal: a bulk copy may hold thousands."""
+    return ", ".join(names[:10]) + (f" and {len(names) - 10} more" if names[10:] else "")
 
 
 def _overlap(one: Path, other: Path) -> bool:

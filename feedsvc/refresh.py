@@ -251,8 +251,6 @@ class Refresher:
                     del self._closed[path]
             if changes.held_back:
                 log.warning("%s", changes.held_back)
-            for path in changes.deferred:
-                log.info("%s: still being written (or changed while read); read it later", path)
             for problem in changes.unreadable:
                 log.warning("%s", problem)
             # Dated after this refresh began: left out of the feeds until then.
@@ -959,6 +957,11 @@ def _log_report(report: RefreshReport, changes: ChangeSet) -> None:
             log.info("entry %s: %s", verb, entry_id)
         if len(ids) > LOGGED_ENTRIES:
             log.info("... and %d more entries %s", len(ids) - LOGGED_ENTRIES, verb)
+    for path in changes.deferred[:LOGGED_ENTRIES]:
+        log.info("%s: still being written (or changed while read); read it later", path)
+    if len(changes.deferred) > LOGGED_ENTRIES:
+        more = len(changes.deferred) - LOGGED_ENTRIES
+        log.info("... and %d more files still being written, read later", more)
     # An operator watching the refresher's log learns of a bad file as it is read.
     problems = [problem for found in changes.problems.values() for problem in found]
     for problem in problems[:LOGGED_ENTRIES]:

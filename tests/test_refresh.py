@@ -14,7 +14,7 @@ import pytest
 
 from feedsvc import corpus, listing, publish, readers
 from feedsvc.publish import KEEP_PREVIOUS, publish_dir
-from feedsvc.refresh import Refresher
+from feedsvc.refresh import LOGGED_ENTRIES, Refresher
 from tests.conftest import Site, config_text
 from tests.servers import wait_for
 from tests.test_feeds import current
@@ -37,6 +37,22 @@ def test_a_fresh_file_waits_to_settle(site: Site, monkeypatch: pytest.MonkeyPatc
     refresher = Refresher(site.config())
     report = refresher.refresh()
     assert waits and report.deferred == ("a.txt",) and report.added == 0
+
+
+def test_a_bulk_copy_still_being_written_is_logged_in_a_few_lines(
+    site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    written = time.time()
+    for n in range(LOGGED_ENTRIES + 5):
+        site.write(f"{n:03}.txt", ARTICLE, mtime=written)
+    frozen_clock(monkeypatch, at=written + 0.5)
+    caplog.set_level("INFO", "feedsvc.refresh")
+    assert len(Refresher(site.config()).refresh().deferred) == LOGGED_ENTRIES + 5
+    messages = [record.getMessage() for record in caplog.records]
+    # each file on a line, up to a count; the refresh's summary counts them too
+    said = [m for m in messages if m.endswith("later") and not m.startswith("refresh:")]
+    assert len(said) == LOGGED_ENTRIES + 1
+    assert said[-1] == "... and 5 more files still being written, read later"
 
 
 def test_a_file_a_watcher_saw_closed_is_read_at_once(
