@@ -6,6 +6,7 @@ input: it reports what is wrong, with the line, and returns whatever it could re
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import functools
 import hashlib
@@ -224,7 +225,10 @@ def _decode(data: bytes, report: _Report) -> str | None:
         report.dirty = has_forbidden_utf8(data)
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
-        text = data.decode("cp1252", errors="replace")
+        # Only what is not UTF-8: one stray byte pasted into a UTF-8 file (a Word quote) must
+        # not turn every "é" of it into "Ã©", nor the story into another once it is fixed.
+        codecs.register_error(_AS_WINDOWS_1252, _as_windows_1252)
+        text = data.decode("utf-8", errors=_AS_WINDOWS_1252)
         # 0x81, 0x8D, 0x8F, 0x90 and 0x9D mean nothing in Windows-1252 (a Central European
         # file's "ť" is 0x9D): left out, not published as U+FFFD, which validators call bad
         undefined = text.count("\ufffd")
@@ -233,11 +237,22 @@ def _decode(data: bytes, report: _Report) -> str | None:
         report.add(
             line,
             "warning",
-            f"not valid UTF-8; read as Windows-1252{left_out} (save the file as UTF-8 to "
-            "silence this)",
+            f"bytes that are not UTF-8 (the first on this line), read as Windows-1252{left_out} "
+            "(save the file as UTF-8 to silence this)",
         )
         report.dirty = has_forbidden(text)
     return text
+
+
+_AS_WINDOWS_1252 = "feedsvc-windows-1252"
+
+
+def _as_windows_1252(error: UnicodeError) -> tuple[str, int]:
+    """A decoding error handler: the bytes that are not UTF-8, read as Windows-1252 (U+FFFD
+    for the five it leaves undefined)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("cp1252", errors="replace"), error.end
 
 
 # -- the plain-text format -------------------------------------------------------------------

@@ -385,7 +385,21 @@ def test_windows_1252_is_decoded_with_a_warning() -> None:
     result = read("Europe\nCafé “quotes”\n\nBody.\n".encode("cp1252"))
     assert result.articles[0].title == "Café “quotes”"
     assert messages(result) == [
-        "2:warning:not valid UTF-8; read as Windows-1252 (save the file as UTF-8 to silence this)"
+        "2:warning:bytes that are not UTF-8 (the first on this line), read as Windows-1252 "
+        "(save the file as UTF-8 to silence this)"
+    ]
+
+
+def test_a_stray_windows_1252_byte_in_a_utf8_file_leaves_the_rest_as_written() -> None:
+    """A Word quote pasted into a UTF-8 file: every "é" read as "Ã©" gave the story another
+    title, and another id once the byte was fixed."""
+    text = "Europe\nThe “café” reopens\n\nIts owner said “bienvenue”.\n"
+    result = read(text.encode() + b"Price: 5 \x80, with \x93quotes\x94.\n")
+    assert result.articles[0].title == "The “café” reopens"
+    assert result.articles[0].body == "Its owner said “bienvenue”.\nPrice: 5 €, with “quotes”."
+    assert messages(result) == [
+        "5:warning:bytes that are not UTF-8 (the first on this line), read as Windows-1252 "
+        "(save the file as UTF-8 to silence this)"
     ]
 
 
@@ -395,8 +409,8 @@ def test_bytes_windows_1252_does_not_define_are_left_out_and_said() -> None:
     result = read("Europe\nMes\u0165anka\n\nBody.\n".encode("cp1250"))
     assert result.articles[0].title == "Mesanka"
     assert messages(result) == [
-        "2:warning:not valid UTF-8; read as Windows-1252, and 1 byte(s) undefined there left out "
-        "(save the file as UTF-8 to silence this)"
+        "2:warning:bytes that are not UTF-8 (the first on this line), read as Windows-1252, and "
+        "1 byte(s) undefined there left out (save the file as UTF-8 to silence this)"
     ]
 
 
