@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import logging
 import os
+import re
 import stat
 import time
 from collections import Counter
@@ -848,9 +849,9 @@ def _kept_paragraphs(
 def _same_story(old: Entry, new: Article, saved_body: Callable[[str], str | None]) -> bool:
     """In an article's place in its file, a new title and a new body: the story rewritten, or
     another story put there, which readers must get as new? The same story if its title had a
-    typo fixed (`_TYPO`), or if a paragraph stayed (the old body is kept for the entries the
+    typo fixed (`_typo_fixed`), or if a paragraph stayed (the old body is kept for the entries the
     feeds show; an edited file's articles keep their bodies for this)."""
-    if _characters_changed(old.title, new.title) <= _TYPO:
+    if _typo_fixed(old.title, new.title):
         return True
     before = saved_body(old.content_hash)
     if before is None or not new.body:
@@ -858,9 +859,33 @@ def _same_story(old: Entry, new: Article, saved_body: Callable[[str], str | None
     return not _paragraphs(before).isdisjoint(_paragraphs(new.body))
 
 
-#: characters changed in a title with a typo fixed: "Morning briefing: Monday" to "...Tuesday"
-#: (4) is the next edition, "Ukraine" to "Israel" another story
+#: characters changed in a title with a typo fixed: "Ukraine" to "Israel" is another story
 _TYPO = 3
+#: a title's word, changed into another such, makes the next edition ("Morning briefing:
+#: Sunday" to "...: Monday", "3 June" to "4 June"), however few characters change
+_EDITIONS = frozenset(
+    (
+        *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        *("january", "february", "march", "april", "may", "june", "july", "august"),
+        *("september", "october", "november", "december", "today", "tomorrow", "yesterday"),
+    )
+)
+
+
+def _typo_fixed(before: str, after: str) -> bool:
+    """A title edited by a few characters, and not by a number or a day's or month's name
+    changed into another ("Tokio" to "Tokyo", "Jnue" to "June": a typo)."""
+    if _characters_changed(before, after) > _TYPO:
+        return False
+    old, new = (
+        Counter(re.findall(r"\w+", before.lower())),
+        Counter(re.findall(r"\w+", after.lower())),
+    )
+    return not (_names_an_edition(old - new) and _names_an_edition(new - old))
+
+
+def _names_an_edition(words: Counter[str]) -> bool:
+    return any(word in _EDITIONS or any(c.isdigit() for c in word) for word in words)
 
 
 def _characters_changed(before: str, after: str) -> int:

@@ -174,12 +174,40 @@ def test_another_story_put_in_an_articles_place_is_a_new_entry(site: Site) -> No
     assert after["A different story"].published > before["Original title"].published
 
 
-def test_the_next_edition_of_a_briefing_in_its_place_is_a_new_entry(site: Site) -> None:
-    site.write("b.txt", "Europe\nMorning briefing: Monday\n\nMonday's first item.\n")
+@pytest.mark.parametrize(
+    ("title", "next_title"),
+    [
+        ("Morning briefing: Monday", "Morning briefing: Tuesday"),
+        ("Morning briefing: Sunday", "Morning briefing: Monday"),  # two characters
+        ("Morning briefing: 3 June", "Morning briefing: 4 June"),
+        ("Live: day 9 of the talks", "Live: day 10 of the talks"),
+        ("Monthly figures: June", "Monthly figures: July"),
+    ],
+)
+def test_the_next_edition_of_a_briefing_in_its_place_is_a_new_entry(
+    site: Site, title: str, next_title: str
+) -> None:
+    site.write("b.txt", f"Europe\n{title}\n\nThe first item of that edition.\n")
     site.refresh()
-    site.write("b.txt", "Europe\nMorning briefing: Tuesday\n\nTuesday's first item.\n", 1.8e9)
+    site.write("b.txt", f"Europe\n{next_title}\n\nAnother edition's first item.\n", 1.8e9)
     report = site.refresh()
     assert (report.added, report.updated, report.removed) == (1, 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("title", "fixed"),
+    [("Earthquake hits Tokio", "Earthquake hits Tokyo"), ("Vote due in Jnue", "Vote due in June")],
+)
+def test_a_typo_fixed_in_a_stubs_title_keeps_its_id_though_its_body_is_new(
+    site: Site, title: str, fixed: str
+) -> None:
+    site.write("b.txt", f"Asia\n{title}\n\nMore to follow.\n")
+    site.refresh()
+    before = only(site)
+    site.write("b.txt", f"Asia\n{fixed}\n\nAt least five dead.\n", 1.8e9)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (0, 1, 0)
+    assert only(site).id == before.id
 
 
 def test_an_article_inserted_above_others_does_not_shift_their_ids(site: Site) -> None:
