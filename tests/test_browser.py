@@ -23,6 +23,14 @@ ARGS = [
 ]  # fmt: skip
 FEED_TYPES = {"application/atom+xml", "application/rss+xml", "application/feed+json"}
 ARABIC = "استئناف محادثات السلام!"  # an RTL headline ending in a neutral "!"
+#: what authors paste: a long code line, a long address, a long compound word, a wide table
+WIDE = (
+    "---\ntitle: Wide content\nsection: Asia\n---\n"
+    f"```\n{'x' * 140}\n```\n\n"
+    f"See https://example.org/{'long-path-' * 12} and "
+    f"{'Donaudampfschifffahrtsgesellschaft' * 3}.\n\n"
+    f"| {' | '.join(f'column {n}' for n in range(12))} |\n|{'---|' * 12}\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     shutil.copy(SAMPLE, root / "articles" / SAMPLE.name)
     Site(root).write("asia.txt", "Asia\nA <b>tagged</b> headline\n\nBody.\n")
     Site(root).write("arabic.txt", f"Middle East\n{ARABIC}\n\nبدأت المحادثات اليوم.\n")
+    Site(root).write("wide.md", WIDE)
     port = free_port()  # links in feeds and pages are absolute: base_url must be this server
     config = config_text(base_url=f"http://127.0.0.1:{port}")
     (root / "config.toml").write_text(config, encoding="utf-8")
@@ -96,6 +105,17 @@ def test_the_home_page_fits_a_phone(server: Server, browser: Browser, tmp_path: 
     page.screenshot(path=str(tmp_path / "phone.png"))
     healthz = json.loads(requests.get(server.url + "/healthz", timeout=10).text)
     assert healthz["status"] == "ok"
+
+
+def test_an_article_page_fits_a_phone_whatever_its_author_pasted(
+    server: Server, browser: Browser, tmp_path: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.goto(server.url + "/articles/wide-content/")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    # code keeps its lines, scrolled in its own box
+    assert page.locator("pre").evaluate("el => el.scrollWidth > el.clientWidth")
+    page.screenshot(path=str(tmp_path / "article-phone.png"), full_page=True)
 
 
 def test_a_right_to_left_headline_is_laid_out_right_to_left(
