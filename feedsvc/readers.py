@@ -431,7 +431,7 @@ def _reads_like_a_title(line: str) -> bool:
 
 #: what readers of one format take as markup and of another as text: a tag's opening, a
 #: character reference (the W3C validator warns: ContainsHTML, CharacterData...)
-_MARKUP = re.compile(r"<[/A-Za-z]|&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z]+);?")
+_MARKUP = re.compile(r"<[/A-Za-z!?]|&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z]+);?")
 
 
 def _check_title(title: str, line: int | None, report: _Report) -> bool:

@@ -610,6 +610,25 @@ def test_markup_in_a_summary_an_author_or_a_tag_is_said_as_in_a_title() -> None:
     assert result.articles[0].summary == "Don&#8217;t panic"  # said, not changed
 
 
+@pytest.mark.parametrize(
+    ("title", "said"),
+    [
+        ("Why <!-- breaks readers", "'<!'"),
+        ("Parsing <?xml in titles", "'<?'"),
+        ("A <b>bold</b> claim", "'<b'"),
+        ("Rates: a < b, and c <3", None),  # no tag can start so
+    ],
+)
+def test_what_a_reader_would_take_for_a_tag_or_a_comment_is_said(
+    title: str, said: str | None
+) -> None:
+    """An RSS reader rendering the title as HTML showed 'Why  breaks readers'."""
+    result = read(f"Asia\n{title}\n\nBody.\n")
+    assert result.articles[0].title == title  # said, not changed
+    found = [p.message.split(",")[0] for p in result.problems]
+    assert found == ([f"the title holds {said}"] if said else [])
+
+
 def test_a_tag_given_twice_or_naming_the_section_is_one_category() -> None:
     front = 'title: T\nsection: Asia\ntags: ["caf\u00e9", "energy", "cafe\u0301", "Energy"]'
     (article,) = read(f"---\n{front}\n---\nBody.\n", "t.md").articles
