@@ -289,6 +289,30 @@ def test_a_c1_control_character_loads_as_it_did(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, text)).site.title.startswith("Editor\u0092s ")
 
 
+@pytest.mark.parametrize(
+    ("written", "published"),
+    [
+        ("HTTPS://News.Example.org", "https://news.example.org"),
+        ("http://news.example.org:80/desk", "http://news.example.org/desk"),
+        (
+            "https://news.example.org.:443/%7edesk/caf%c3%a9",
+            "https://news.example.org/~desk/caf%C3%A9",
+        ),
+        ("http://[::1]:8000/news", "http://[::1]:8000/news"),
+    ],
+)
+def test_a_base_url_is_published_as_validators_compare_urls(
+    tmp_path: Path, written: str, published: str
+) -> None:
+    """The W3C validator warned of every id and self link of an Atom feed otherwise: 'not in
+    canonical form'."""
+    text = with_site_key("link_pattern", written + "/stories/{slug}")
+    text = text.replace("http://127.0.0.1:8000", written, 1)
+    site = load_config(write(tmp_path, text)).site
+    assert site.base_url == published
+    assert site.link_pattern == published + "/stories/{slug}"
+
+
 def test_a_link_pattern_and_an_icon_may_have_a_query(tmp_path: Path) -> None:
     # a CMS's story URL, a CDN's resized icon: only base_url has paths added to it
     text = with_site_key("link_pattern", "https://cms.example.org/index.php?story={slug}")
