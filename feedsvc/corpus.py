@@ -252,8 +252,9 @@ class _Applier:
     def add(self, job: _Job, read: _Read) -> None:
         paired = None
         if not self.lookups.empty and read.articles is not None and _edited(job, read):
-            paired = _paired(self.lookups, job, list(read.articles), list(read.problems))
-            if len(paired.matches) < len(read.articles):
+            paired = _paired(self.lookups, job, read)
+            read = paired.read
+            if len(paired.matches) < len(read.articles or ()):
                 kept = {id(stored) for stored in paired.matches.values()}
                 refused = _refuses(list(read.problems))
                 leaving = [] if refused else [s.entry for s in paired.old if id(s) not in kept]
@@ -283,13 +284,64 @@ class _Paired(NamedTuple):
 
     old: list[StoredEntry]
     matches: dict[int, StoredEntry]
+    read: _Read  #: the file as read, less any article that swallowed a published one
 
 
-def _paired(
-    lookups: _Lookups, job: _Job, articles: list[Article], problems: list[Problem]
-) -> _Paired:
+def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
     old = lookups.entries_from(job.path, job.known)
-    return _Paired(old, _match(articles, old, problems, lookups.store.saved_body))
+    read = _without_swallowers(read, old, lookups.store.saved_body)
+    articles, problems = list(read.articles or ()), list(read.problems)
+    return _Paired(old, _match(articles, old, problems, lookups.store.saved_body), read)
+
+
+def _without_swallowers(
+    read: _Read, old: list[StoredEntry], saved_body: Callable[[str], str | None]
+) -> _Read:
+    """A published article of a .txt file whose section line was misspelt, or deleted, or
+    whose title lost the blank line after it, is read as paragraphs of the article above:
+    it would be unpublished, and its text published as the end of the other story. When its
+    title and a paragraph of its body (known for the entries the feeds show) are so found,
+    that article is refused, with an error: the file keeps what it published until fixed."""
+    if not old or not read.articles:
+        return read
+    lost = {s.entry.title: s.entry for s in old if s.entry.body_format == "text"}
+    for article in read.articles:
+        lost.pop(article.title, None)
+    if not lost:
+        return read  # every published title still opens an article: the usual case
+    kept: list[Article] = []
+    problems = list(read.problems)
+    for article in read.articles:
+        swallowed = _swallowed(article, lost, saved_body)
+        if swallowed is None:
+            kept.append(article)
+            continue
+        problems.append(
+            Problem(
+                article.path,
+                article.line,
+                "error",
+                f"{swallowed.title!r}, published from this file, is read as paragraphs of "
+                f"{article.title!r}: its section line, or the blank line after its title, is "
+                "misspelt or missing; fix it (both stay published as they were until then)",
+            )
+        )
+    return read._replace(articles=tuple(kept), problems=tuple(problems))
+
+
+def _swallowed(
+    article: Article, lost: Mapping[str, Entry], saved_body: Callable[[str], str | None]
+) -> Entry | None:
+    """The published entry whose title, then a paragraph of its body, `article` holds."""
+    lines = article.body.split("\n")
+    for index, line in enumerate(lines):
+        entry = lost.get(line)
+        if entry is None:
+            continue
+        body = saved_body(entry.content_hash)
+        if body is not None and not _paragraphs(body).isdisjoint(lines[index + 1 :]):
+            return entry
+    return None
 
 
 def _edited(job: _Job, read: _Read) -> bool:
@@ -470,10 +522,10 @@ def _apply(
     if read.articles is None:
         store.touch_file(path, FileSignature(*info, read.digest))
         return  # touched, not changed
-    problems = list(read.problems)
-    articles = list(read.articles)
     if paired is None:
-        paired = _paired(lookups, job, articles, problems)
+        paired = _paired(lookups, job, read)
+    problems = list(paired.read.problems)
+    articles = list(paired.read.articles or ())
     # Edited, or read again unchanged because the config changed (a section taken out)?
     edited = _edited(job, read)
     gone = _replace_file_entries(
@@ -543,7 +595,7 @@ def _replace_file_entries(
     """Give the file's new articles entries, their old ones where they match, so that ids
     survive edits; the old entries left unmatched. `edited`: the file's bytes changed (not
     only the settings)."""
-    old, matches = paired
+    old, matches = paired.old, paired.matches
     returning: dict[int, StoredEntry] = {}
     if len(matches) < len(articles):
         # As the same file edited: a deploy's `rm` and copy, seen half-way by the watcher.

@@ -581,6 +581,50 @@ def test_a_text_file_with_a_later_title_cleared_keeps_both_articles_as_published
     assert story.title == "Floods close the port of Chittagong"
 
 
+FLOODS_STORY = (
+    "Asia\nFloods close the port\n\nThe harbour halted all traffic for a second day running.\n"
+)
+
+
+@pytest.mark.parametrize(
+    "slip",
+    [
+        ("\nAsia\n", "\nAsai\n"),  # its section line misspelt
+        ("\nAsia\n", "\n"),  # its section line deleted
+        ("port\n\nThe", "port\nThe"),  # the blank line after its title deleted
+    ],
+    ids=["misspelt", "section-line-deleted", "blank-line-deleted"],
+)
+def test_a_later_article_read_as_paragraphs_of_the_one_above_keeps_both_as_published(
+    site: Site, slip: tuple[str, str]
+) -> None:
+    """Its story was taken down, and its text published as the end of the story above."""
+    two = ARTICLE + "Extra paragraph to read as the article's own.\n" + "\n" + FLOODS_STORY
+    before = published_by_title(site, two)
+    site.write("a.txt", two.replace(*slip), mtime=1_700_000_100)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (0, 0, 0)
+    assert {e.title: e for e in entries(site)} == before
+    (error,) = [p for p in report.problems if p.severity == "error"]
+    assert error.message.startswith(
+        "'Floods close the port', published from this file, is read as paragraphs of "
+        "'Original title': its section line, or the blank line after its title, is misspelt "
+        "or missing; fix it"
+    )
+    site.write("a.txt", two, mtime=1_700_000_200)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed, report.problems) == (0, 0, 0, ())
+    assert {e.title: e for e in entries(site)} == before
+
+
+def test_a_story_deleted_whose_headline_a_roundup_lists_is_unpublished(site: Site) -> None:
+    roundup = "Europe\nThe day's stories\n\nFloods close the port\nTalks resume.\n"
+    published_by_title(site, roundup + "\n" + FLOODS_STORY)
+    site.write("a.txt", roundup, mtime=1_700_000_100)
+    report = site.refresh()
+    assert (report.removed, report.problems) == (1, ())
+
+
 def test_an_edit_undone_from_a_backup_with_its_older_mtime_moves_updated(site: Site) -> None:
     """`mv a.txt~ a.txt`, `cp -p`, `rsync -t`: the content changed back, so `updated` moves
     on, though the file's mtime went back."""
