@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
 import gc
 import json
 import logging
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -18,16 +18,13 @@ from urllib.parse import urlsplit, urlunsplit
 from feedsvc import logs
 from feedsvc.config import Config, config_path, load_config, state_dir_of
 from feedsvc.control import (
-    STATUS_FILE,
     build_lock,
     describe,
     not_a_directory,
-    read_status,
     refresher_pid,
     refresher_role,
     refused_beside_another_user,
     request_control,
-    write_status,
 )
 from feedsvc.corpus import check_files
 from feedsvc.errors import ConfigError, FeedsvcError
@@ -61,30 +58,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is reload_command:
             result = reload_command(args)  # works with a broken config too: that is its point
         else:
-            result = args.command(load_config(args.config), args)
+            try:
+                config = load_config(args.config)
+            except ConfigError as e:
+                if args.command not in (clock_command, serve_command):
+                    raise
+                return _start_when_valid(args, e)
+            result = args.command(config, args)
         return result
     except FeedsvcError as e:
-        if isinstance(e, ConfigError) and args.command in (clock_command, serve_command):
-            _tell_healthz(args.config, e)
         print(f"feedsvc: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
 
 
-def _tell_healthz(config_file: str | None, error: ConfigError) -> None:
-    """A refresher that cannot start says why where /healthz reads it: the web tier, serving
-    what was published meanwhile, would say "ok" until the feeds went stale, and not why."""
-    state_dir = state_dir_of(config_path(config_file))
-    if state_dir is None or not (state_dir / STATUS_FILE).exists():
-        return  # nothing was ever published there: nothing serves, nothing says "ok"
-    status = read_status(state_dir)
-    status["config_error"] = (
-        f"{error}; the refresher did not start: fix the config, then start it again"
-    )
-    status["error"] = "the refresher did not start: its config was rejected (config_error)"
-    with contextlib.suppress(OSError):  # said on stderr anyway
-        write_status(state_dir, status)
+def _start_when_valid(args: argparse.Namespace, error: ConfigError) -> int:
+    """`clock` or `serve` started with an invalid config, where feeds are published: it waits
+    for a valid one (`waiting`), `serve` serving meanwhile; where none are, it exits."""
+    from feedsvc.waiting import published_state_dir, valid_config
+
+    state_dir = published_state_dir(args.config)
+    if state_dir is None:
+        raise error
+    print(f"feedsvc: {error}", file=sys.stderr)
+    if args.command is serve_command:
+        return _serve_meanwhile(args, state_dir, error)
+    config = valid_config(args.config, state_dir, error, threading.Event())
+    return clock_command(config, args) if config is not None else 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -281,6 +282,43 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
         finally:
             clock.stop()
             server.close()
+    return 0
+
+
+def _serve_meanwhile(args: argparse.Namespace, state_dir: Path, error: ConfigError) -> int:
+    """`serve` with an invalid config: what is published, served as a `web` process serves
+    it; the refresher starts in the background once the config validates."""
+    from feedsvc.app import create_app
+    from feedsvc.clock import run_clock
+    from feedsvc.waiting import sighup_asks_for_a_reload, valid_config
+
+    server = _listen(create_app(args.config), args)
+    stopping = threading.Event()
+
+    def refresher_when_valid() -> None:
+        config = valid_config(args.config, state_dir, error, stopping)
+        if config is None:
+            return
+        try:
+            with refresher_role(config.content.state_dir):
+                clock = run_clock(Refresher(config), blocking=False)
+                try:
+                    stopping.wait()
+                finally:
+                    clock.stop()
+        except FeedsvcError as e:
+            log.error("the refresher cannot start: %s; restart serve once this is fixed", e)
+
+    refresher = threading.Thread(target=refresher_when_valid, name="refresher")
+    refresher.start()
+    try:
+        with sighup_asks_for_a_reload(state_dir):
+            log.info("serving on http://%s:%s/", args.host, getattr(server, "effective_port", ""))
+            server.run()
+    finally:
+        stopping.set()
+        server.close()
+        refresher.join()
     return 0
 
 

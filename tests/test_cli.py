@@ -681,28 +681,3 @@ def test_a_state_dir_whose_refresher_runs_as_another_user_is_not_written_as_this
     finally:
         reused.kill()
         reused.wait()
-
-
-def test_a_refresher_that_cannot_start_for_its_config_says_why_in_healthz(
-    sample_site: Site,
-) -> None:
-    """The web tier kept serving what was published and /healthz said "ok", with no word of the
-    clock that had exited, until the feeds went stale (three intervals: 15 minutes)."""
-    from feedsvc.app import create_app
-
-    sample_site.refresh()
-    good = sample_site.config_path.read_text("utf-8")
-    sample_site.config_path.write_text(good.replace("max_entries = 50", "max_entries = 5000"))
-    assert cli.main(["clock", "--config", str(sample_site.config_path)]) == 2
-    health = create_app(sample_site.config_path).test_client().get("/healthz").json
-    assert health is not None
-    assert health["status"] == "error" and "feeds.max_entries" in health["config_error"]
-    assert health["config_error"].endswith(
-        "the refresher did not start: fix the config, then start it again"
-    )
-    sample_site.config_path.write_text(good)
-    sample_site.refresh()  # a refresher that starts says it no more
-    assert (
-        create_app(sample_site.config_path).test_client().get("/healthz").json["config_error"]
-        is None
-    )

@@ -41,7 +41,7 @@ from feedsvc.publish import current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport
 from feedsvc.state import StateStore
 from tests.conftest import SAMPLE, Site, config_text, config_without
-from tests.servers import Process, clock, feedsvc, get, gunicorn, serve, wait_for
+from tests.servers import Process, Server, clock, feedsvc, get, gunicorn, serve, wait_for
 from tests.test_feeds import in_whole_seconds, scheduled_story
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -653,6 +653,45 @@ def test_sighup_and_feedsvc_reload_apply_a_changed_config_now(
     wait_for(lambda: "refresh interval is now 1 s" in server.output(), "the new interval")
     write_config(site, title="Desk Four", interval=1)
     wait_for_title(combined, "Desk Four", "the title from a tick")
+
+
+@pytest.mark.parametrize("command", ["clock", "serve"])
+def test_a_refresher_restarted_with_an_invalid_config_waits_for_a_valid_one(
+    sample_site: Site, tmp_path: Path, running: list[Process], command: str
+) -> None:
+    """It exited, and honcho and foreman stop every process of the Procfile when one exits:
+    the web tier too, and every feed was gone until someone fixed the file and restarted."""
+    site = sample_site
+    write_config(site, title="Desk One")
+    site.refresh()
+    site.config_path.write_text(site.config_path.read_text() + "[bogus]\n", "utf-8")
+    start = serve if command == "serve" else clock
+    process = start(site.config_path, tmp_path / f"{command}.log")
+    running.append(process)
+    status = site.root / "var" / "status.json"
+    wait_for(lambda: "waits for a valid config" in status.read_text(), "the reason in healthz")
+    assert "config.toml:" in json.loads(status.read_text())["config_error"]
+    if isinstance(process, Server):  # what is published stays served
+        process.wait_until("/feeds/all.atom")
+        assert healthz(process.url)["status"] == "error"
+    # `feedsvc reload` reaches it, SIGHUP does not end it, nor does a second look at the file
+    assert f"pid {process.popen.pid}" in feedsvc("reload", "--config", str(site.config_path)).stdout
+    process.signal(signal.SIGHUP)
+    time.sleep(1.5)
+    assert process.popen.poll() is None
+    assert process.output().count("the refresher waits for a valid config") == 1
+
+    write_config(site, title="Desk Two")
+    combined = publish_dir(site.root / "var") / "current" / "feeds" / "all.atom"
+    wait_for_title(combined.read_bytes, "Desk Two", "the config fixed, applied")
+    assert "is valid now: the refresher starts" in process.output()
+    assert json.loads(status.read_text())["config_error"] is None
+
+
+def test_a_refresher_with_an_invalid_config_and_nothing_published_exits(site: Site) -> None:
+    site.config_path.write_text(site.config_path.read_text() + "[bogus]\n", "utf-8")
+    done = feedsvc("clock", "--config", str(site.config_path), timeout=60)
+    assert done.returncode == 2 and "config.toml:" in done.stderr
 
 
 def test_a_scheduled_article_is_served_when_due_not_at_the_next_tick(
