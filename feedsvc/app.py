@@ -469,6 +469,13 @@ def healthz() -> Response:
     if not isinstance(interval, int):
         interval = current_app.config["FEEDSVC_INTERVAL"]
     last_success = status.get("last_success")
+    # Problems name files and headlines, a scheduled one's too, and when it is due: an
+    # embargo. Anyone may ask /healthz; these go to whoever holds the admin token.
+    detailed = _authorized()
+    problems, deferred = _listed(status.get("problems")), _listed(status.get("deferred"))
+    last_refresh = status.get("last_refresh")
+    if isinstance(last_refresh, dict) and not detailed:
+        last_refresh = {k: v for k, v in last_refresh.items() if k != "next_scheduled"}
     state = "ok"
     if loaded is None or status.get("error"):
         state = "error"
@@ -483,25 +490,38 @@ def healthz() -> Response:
         "entries": dict(loaded.version.counts) if loaded else {},
         "last_success": last_success,
         "last_attempt": status.get("last_attempt"),
-        "last_refresh": status.get("last_refresh"),
+        "last_refresh": last_refresh,
         "error": status.get("error") or (None if loaded else _why_nothing(status)),
         "config_error": status.get("config_error"),
         "held_back": status.get("held_back"),
-        "deferred": status.get("deferred", []),
-        "problems": status.get("problems", []),
+        "deferred_count": len(deferred),
+        "problem_count": len(problems),
     }
+    if detailed:
+        body.update(deferred=deferred, problems=problems)
     response = jsonify(body)
     response.status_code = 503 if state == "error" else 200
     response.cache_control.no_store = True
     return response
 
 
-def admin_refresh() -> Response:
-    expected = current_app.config["ADMIN_TOKEN"].encode()
+def _listed(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
+
+
+def _authorized() -> bool:
+    """The request carries the admin token (`Authorization: Bearer ...`), and one is set."""
+    expected = current_app.config.get("ADMIN_TOKEN")
+    if not expected:
+        return False
     scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
     # RFC 9110, 11.1: the scheme's case does not matter
     given = credentials.lstrip(" ").encode() if scheme.lower() == "bearer" else b""
-    if not hmac.compare_digest(given, expected):
+    return hmac.compare_digest(given, expected.encode())
+
+
+def admin_refresh() -> Response:
+    if not _authorized():
         response = _short(401, "unauthorized")
         response.headers["WWW-Authenticate"] = 'Bearer realm="feedsvc"'
         return response

@@ -72,8 +72,13 @@ def feed_title(body: bytes) -> str:
     return str(etree.fromstring(body).findtext(f"{ATOM}title"))
 
 
-def healthz(base_url: str) -> dict[str, Any]:
-    _, _, body = get(base_url, "/healthz")
+#: the admin token of the servers that tests ask for details
+TOKEN = "s3cret-token-of-the-tests"
+
+
+def healthz(base_url: str, token: str | None = None) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    _, _, body = get(base_url, "/healthz", headers=headers)
     report: dict[str, Any] = json.loads(body)
     return report
 
@@ -701,7 +706,7 @@ def test_a_scheduled_article_is_served_when_due_not_at_the_next_tick(
     site.write("europe.txt", EUROPE)
     due = in_whole_seconds(4)
     site.write("later.md", scheduled_story(due))
-    server = serve(site.config_path, tmp_path / "serve.log")
+    server = serve(site.config_path, tmp_path / "serve.log", env={"FEEDSVC_ADMIN_TOKEN": TOKEN})
     running.append(server)
     server.wait_until("/feeds/all.atom")
 
@@ -710,7 +715,11 @@ def test_a_scheduled_article_is_served_when_due_not_at_the_next_tick(
 
     assert served() == ["Talks resume in Vienna"]
     assert f"1 scheduled, the next at {due.isoformat()}" in server.output()
-    assert healthz(server.url)["last_refresh"]["next_scheduled"] == due.isoformat()
+    assert healthz(server.url, TOKEN)["last_refresh"]["next_scheduled"] == due.isoformat()
+    # an embargo: its headline and its time, to whoever holds the token alone
+    public = healthz(server.url)
+    assert "next_scheduled" not in public["last_refresh"] and "problems" not in public
+    assert "Embargoed" not in json.dumps(public) and public["problem_count"] >= 1
     # Nothing changes on disk and the next tick is an hour away: the clock runs one at `due`.
     wait_for(lambda: "Embargoed story" in served(), "the scheduled story, once due", timeout=30)
     assert datetime.now(UTC) >= due
@@ -1066,14 +1075,17 @@ def test_a_moved_state_dir_is_refused_until_a_restart_and_said_once(
 
 
 def test_healthz_reports_status_version_counts_problems_and_config_error(
-    sample_site: Site,
+    sample_site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site = sample_site
     site.write("sports.txt", "Sports\nMatch\n\nGoal.\n")
     refresher = Refresher(site.config())
     report = refresher.refresh()
+    monkeypatch.setenv("FEEDSVC_ADMIN_TOKEN", TOKEN)
     web = client(site)
-    response = web.get("/healthz")
+    public = web.get("/healthz").json
+    assert public is not None and "problems" not in public and public["problem_count"] == 1
+    response = web.get("/healthz", headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 200
     health = response.json
     assert health is not None
