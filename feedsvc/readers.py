@@ -346,7 +346,7 @@ def _article_starts(
             if settings.allow_new_sections:
                 starts.append((index, name))
             else:
-                report.add(index + 1, "error", _not_configured(name))
+                report.add(index + 1, "error", _not_configured(name, settings))
                 starts.append((index, None))
         else:
             _report_lookalike(lines, index, settings, report)
@@ -1176,7 +1176,7 @@ class _FrontMatter:
             return canonical
         if self.settings.allow_new_sections:
             return name
-        self.report.add(self.line(key), "error", _not_configured(name))
+        self.report.add(self.line(key), "error", _not_configured(name, self.settings))
         return None
 
     def datetime(self, key: str) -> datetime | None:
@@ -1286,7 +1286,10 @@ def _shown() -> reprlib.Repr:
     return shown
 
 
-def _not_configured(section: str) -> str:
+def _not_configured(section: str, settings: ReaderSettings) -> str:
+    meant = settings.section_like(section)
+    if meant is not None:  # a typo: a section of its own would be the wrong fix
+        return f"section {section!r} is not configured; spell it as configured: {meant!r}?"
     return (
         f"section {section!r} is not configured; add a [[sections]] entry with "
         f'name = "{section}" to config.toml, or set content.allow_new_sections = true'

@@ -355,6 +355,22 @@ def test_an_unconfigured_section_is_reported_with_the_fix() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Midle East\nTalks resume\n\nBody.\n", "a.txt"),
+        ("---\ntitle: Talks resume\nsection: Diplomcy\n---\nBody.\n", "a.md"),
+    ],
+)
+def test_a_misspelt_section_is_told_its_spelling_not_to_configure_it(text: str, name: str) -> None:
+    """Adding the misspelt name as a section, as the message said, made feeds of the typo."""
+    (message,) = [p.message for p in read(text, name).problems]
+    assert message.endswith(
+        "is not configured; spell it as configured: "
+        + ("'Middle East'?" if name == "a.txt" else "'Diplomacy'?")
+    )
+
+
 def test_new_sections_can_be_allowed() -> None:
     settings = ReaderSettings(tuple(SECTIONS), allow_new_sections=True, timezone=PARIS)
     result = read("Sports\nMatch report\n\nGoal.\n", settings=settings)
