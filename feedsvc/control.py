@@ -206,6 +206,7 @@ def refresher_role(state_dir: Path) -> Iterator[None]:
             # and its error would hide this one
             os.ftruncate(handle.fileno(), 0)
             os.write(handle.fileno(), str(os.getpid()).encode())
+        _open_to_requests(state_dir / CONTROL)
         try:
             yield
         finally:  # stopped: no pid left to be taken for a refresher once reused
@@ -213,9 +214,23 @@ def refresher_role(state_dir: Path) -> Iterator[None]:
                 os.ftruncate(handle.fileno(), 0)
 
 
+#: in the state_dir: the requests a refresher takes ("refresh", "reload")
+CONTROL = "control"
+
+
+def _open_to_requests(control: Path) -> None:
+    """A web tier run as another user asks for refreshes here: anyone may leave a request, and
+    only the refresher, which owns it, takes them (the sticky bit of /tmp). Where it cannot be
+    made so, the clock says so when it looks for requests."""
+    with contextlib.suppress(OSError):
+        control.mkdir(exist_ok=True)
+        if control.stat().st_uid == os.geteuid():
+            os.chmod(control, 0o1733)
+
+
 def request_control(state_dir: Path, name: str) -> None:
     """Ask the refresher, from any process, to "refresh" or "reload" at its next poll."""
-    control = state_dir / "control"
+    control = state_dir / CONTROL
     with _using(state_dir):
         control.mkdir(parents=True, exist_ok=True)
         (control / name).touch()
@@ -226,7 +241,7 @@ def take_control(state_dir: Path) -> set[str]:
     taken: set[str] = set()
     for name in ("refresh", "reload"):
         try:
-            (state_dir / "control" / name).unlink()
+            (state_dir / CONTROL / name).unlink()
         except FileNotFoundError:
             continue
         taken.add(name)

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -35,7 +36,7 @@ from feedsvc import refresh as refresh_module
 from feedsvc.app import create_app
 from feedsvc.clock import Clock, run_clock
 from feedsvc.config import config_path, load_config
-from feedsvc.control import refresher_pid, take_control, write_status
+from feedsvc.control import refresher_pid, refresher_role, take_control, write_status
 from feedsvc.errors import PublishError
 from feedsvc.publish import current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport
@@ -1000,6 +1001,27 @@ def test_a_short_admin_token_is_said_to_be_guessable(
     monkeypatch.setenv("FEEDSVC_ADMIN_TOKEN", "x")
     create_app(site.config_path)
     assert "has 1 characters, short enough to guess" in caplog.text
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs a command as another user")
+def test_a_web_tier_run_as_another_user_may_ask_its_refresher_for_a_refresh() -> None:
+    """As the README says it may: the refresher made control/ 0755, its own, and the web
+    tier's POST /admin/refresh was a 503."""
+    root = Path(tempfile.mkdtemp())
+    try:
+        root.chmod(0o755)
+        state_dir = root / "var"
+        with refresher_role(state_dir):
+            asked = subprocess.run(
+                ["touch", str(state_dir / "control" / "refresh")],  # as `request_control`
+                user="nobody",
+                capture_output=True,
+                text=True,
+            )
+            assert asked.returncode == 0, asked.stderr
+            assert take_control(state_dir) == {"refresh"}  # and only the refresher takes it
+    finally:
+        shutil.rmtree(root)
 
 
 def test_a_refresh_asked_for_where_it_cannot_be_left_is_a_503_that_says_why(
