@@ -50,7 +50,7 @@ from feedsvc.publish import (
     manifest_stamp,
     publish_dir,
 )
-from feedsvc.urls import ARTICLES, PAGE_TYPE, article_slug, base_path
+from feedsvc.urls import ARTICLES, PAGE_TYPE, article_slug, base_path, say_other_port
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -357,6 +357,9 @@ def _serving(state_dir: Path, interval: int, base_url: str, error: ConfigError |
     """The app serving what is published under `state_dir` (`_published_site`)."""
     if error is not None:
         log.error("%s; serving what is published under %s until it is fixed", error, state_dir)
+    port = os.environ.get("PORT", "")
+    if port.isdigit():  # the Procfile's gunicorn binds it; honcho and foreman set 5000
+        say_other_port(base_url, int(port))
     app = Flask(__name__)
     app.config["FEEDSVC_STATE_DIR"] = state_dir
     app.config["FEEDSVC_INTERVAL"] = interval

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
 from feedsvc import logs
 from feedsvc.config import Config, config_path, load_config, state_dir_of
@@ -31,7 +30,7 @@ from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.export import RECORD, export
 from feedsvc.publish import Version, archived_pages, load_current, publish_dir
 from feedsvc.refresh import Progress, Refresher, RefreshReport
-from feedsvc.urls import base_path
+from feedsvc.urls import base_path, say_other_port
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -277,7 +276,7 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
             port = int(getattr(server, "effective_port", args.port))  # --port 0: the one bound
             prefix = base_path(config.site.base_url)
             log.info("serving on http://%s:%s%s/", args.host, port, prefix)
-            _say_other_port(config.site.base_url, port)
+            say_other_port(config.site.base_url, port)
             server.run()
         finally:
             clock.stop()
@@ -320,25 +319,6 @@ def _serve_meanwhile(args: argparse.Namespace, state_dir: Path, error: ConfigErr
         server.close()
         refresher.join()
     return 0
-
-
-def _say_other_port(base_url: str, port: int) -> None:
-    """`serve --port` on this machine while base_url names another port of it: every link in
-    the feeds and pages leads to the other port. (Behind a proxy, base_url names the proxy's
-    port, or none, and differs from the one served on, as it should.)"""
-    url = urlsplit(base_url)
-    named = url.port  # none named: a proxy's default port (nginx on 80), not this one's
-    if named is not None and url.hostname in ("127.0.0.1", "localhost", "::1") and named != port:
-        host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
-        log.warning(
-            "site.base_url is %s, on port %d, and this serves on port %d: every link in the "
-            "feeds and pages leads there; unless a proxy there forwards to this port, set it "
-            "to %s",
-            base_url,
-            named,
-            port,
-            urlunsplit(url._replace(netloc=f"{host}:{port}")),
-        )
 
 
 def _listen(app: WSGIApplication, args: argparse.Namespace) -> MultiSocketServer | BaseWSGIServer:

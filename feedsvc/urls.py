@@ -3,7 +3,10 @@ that renders)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import logging
+from urllib.parse import urlsplit, urlunsplit
+
+log = logging.getLogger(__name__)
 
 #: where article pages are: ARTICLES + slug + "/"
 ARTICLES = "/articles/"
@@ -26,3 +29,22 @@ def article_slug(path: str) -> str | None:
     if len(slug) + len(ARTICLES) + 1 != len(path) or not slug or "/" in slug:
         return None
     return None if slug.startswith(".") else slug
+
+
+def say_other_port(base_url: str, port: int) -> None:
+    """Served on this machine while base_url names another port of it: every link in the feeds
+    and pages leads to the other port. (Behind a proxy, base_url names the proxy's port, or
+    none, and differs from the one served on, as it should.)"""
+    url = urlsplit(base_url)
+    named = url.port  # none named: a proxy's default port (nginx on 80), not this one's
+    if named is not None and url.hostname in ("127.0.0.1", "localhost", "::1") and named != port:
+        host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
+        log.warning(
+            "site.base_url is %s, on port %d, and this serves on port %d: every link in the "
+            "feeds and pages leads there; unless a proxy there forwards to this port, set it "
+            "to %s",
+            base_url,
+            named,
+            port,
+            urlunsplit(url._replace(netloc=f"{host}:{port}")),
+        )

@@ -477,3 +477,21 @@ def test_serve_on_port_0_says_the_port_it_bound(tmp_path: Path) -> None:
         ) in running.output()
     finally:
         running.stop()
+
+
+def test_the_web_tier_says_when_a_procfile_runners_port_is_not_base_urls(
+    sample_site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    """honcho and foreman set PORT=5000: the Procfile's gunicorn bound it, and every link of
+    the default config's base_url led to port 8000, unsaid."""
+    sample_site.refresh()
+    port = free_port()
+    web = gunicorn(
+        sample_site.config_path, tmp_path / "web.log", workers=1, env={"PORT": str(port)}
+    )
+    running.append(web)
+    web.wait_until("/feeds/all.atom")
+    assert (
+        f"site.base_url is http://127.0.0.1:8000, on port 8000, and this serves on port {port}"
+        in web.output()
+    )
