@@ -269,22 +269,12 @@ def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -
     """The sample's format: section line, title line, blank line, one paragraph per line."""
     lines = text.removesuffix("\n").split("\n")  # the final newline ends a line, adds none
     starts = _article_starts(lines, settings, report)
-    if not starts:
-        report.add(
-            1,
-            "error",
-            "no article found; an article starts with a section line "
-            f"(one of: {', '.join(settings.sections)}), a title line and a blank line",
-        )
-        return []
-    lead = next((i for i, line in enumerate(lines[: starts[0][0]]) if line.strip()), None)
+    opened = starts[0][0] if starts else len(lines)
+    lead = next((i for i, line in enumerate(lines[:opened]) if line.strip()), None)
     if lead is not None:
-        report.add(
-            lead + 1,
-            "error",
-            "text before the first article is not read; if an article starts here, put a blank "
-            "line after its title",
-        )
+        report.add(*_before_the_first_article(lines, lead, settings, found=bool(starts)))
+    if not starts:
+        return []
     # Each related-headlines block closes the run of articles above it: the file's last, and
     # one left inside by an article appended below it or by two files merged into one.
     closed = _blocks_inside(lines, starts, settings)
@@ -310,6 +300,43 @@ def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -
             articles.append(article)
         run = []
     return articles
+
+
+def _before_the_first_article(
+    lines: list[str], first: int, settings: ReaderSettings, found: bool
+) -> tuple[int, Severity, str]:
+    """The error of text above a file's first article (or in a file of none), on its line:
+    where it opens with a section line, the slip that kept it from being read, and its fix."""
+    if settings.canonical_section(lines[first]) is None:
+        if found:
+            why = "if an article starts here, put a blank line after its title"
+            return first + 1, "error", f"text before the first article is not read; {why}"
+        sections = ", ".join(settings.sections)
+        return (
+            1,
+            "error",
+            (
+                f"no article found; an article starts with a section line (one of: {sections}), "
+                "a title line and a blank line"
+            ),
+        )
+    section = lines[first].strip()
+    rest = [i for i in range(first + 1, len(lines)) if lines[i].strip()]
+    if not rest:
+        return first + 1, "error", f"{section!r} alone: put the article's title on the next line"
+    if rest[0] > first + 1:  # a blank line right below the section line
+        return (
+            first + 2,
+            "error",
+            (
+                "a section line followed by a blank line: an article without its title; put its "
+                f"title on the line after {section!r}"
+            ),
+        )
+    if len(rest) == 1:
+        why = "the article has a title but no body; add a blank line, then its text"
+        return first + 2, "error", why
+    return rest[1] + 1, "error", "put a blank line between the title and the article's text"
 
 
 def _article_starts(

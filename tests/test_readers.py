@@ -267,12 +267,45 @@ def test_paragraphs_above_a_blank_line_are_only_paragraphs() -> None:
 
 
 def test_text_before_the_first_article_is_an_error_on_its_line() -> None:
-    result = read("\nEurope\nTitle one\nFirst paragraph.\n\nAsia\nTitle two\n\nBody.\n")
+    result = read(
+        "\nA note to the desk,\nover lines,\nthree of them.\n\nAsia\nTitle two\n\nBody.\n"
+    )
     assert [a.title for a in result.articles] == ["Title two"]
     assert messages(result) == [
         "2:error:text before the first article is not read; if an article starts here, put a "
         "blank line after its title"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("Asia\n", "1:error:'Asia' alone: put the article's title on the next line"),
+        (
+            "Asia\nOnly a title\n",
+            "2:error:the article has a title but no body; add a blank line, then its text",
+        ),
+        (
+            "\nEurope\nTitle one\nFirst paragraph.\n\nAsia\nTitle two\n\nBody.\n",
+            "4:error:put a blank line between the title and the article's text",
+        ),
+        (
+            "Asia\n\nThe title was cleared.\n\nAsia\nSecond\n\nBody two.\n",
+            "2:error:a section line followed by a blank line: an article without its title; put "
+            "its title on the line after 'Asia'",
+        ),
+        (
+            "Asia\n\nThe title was cleared.\n",
+            "2:error:a section line followed by a blank line: an article without its title; put "
+            "its title on the line after 'Asia'",
+        ),
+    ],
+    ids=["section-alone", "title-alone", "no-blank-line", "title-cleared", "title-cleared-alone"],
+)
+def test_a_first_article_that_does_not_read_is_told_its_slip(text: str, said: str) -> None:
+    """Each was told "no article found; an article starts with a section line" though the
+    file started with one, or to put a blank line after a title it no longer had."""
+    assert said in messages(read(text))
 
 
 def test_section_lines_match_ignoring_case_and_outer_spaces() -> None:
