@@ -30,7 +30,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
-from feedsvc.config import Config
+from feedsvc.config import Config, toml_position
 from feedsvc.model import Article, Problem, ReadResult, RelatedHeadline, Severity
 from feedsvc.text import (
     forbidden_characters,
@@ -864,14 +864,13 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
                 finally:
                     loader.dispose()
     except tomllib.TOMLDecodeError as e:
-        # Before Python 3.14 the position is only in the message: "... (at line 3, column 12)"
-        at = _TOML_AT.search(str(e))
-        line = int(at.group(1)) + 1 if at else None  # below the opening +++
+        number, message = toml_position(e)
+        line = number + 1 if number is not None else None  # below the opening +++
         why = _impossible_toml_date(source.split("\n")[line - 2]) if line else None
         if why is not None:
             report.add(line, "error", f"invalid date in the front matter: {why}")
         else:
-            report.add(line, "error", f"invalid TOML front matter: {_TOML_AT.sub('', str(e))}")
+            report.add(line, "error", f"invalid TOML front matter: {message}")
         return None
     except ValueError as e:  # PyYAML builds dates itself: 2025-02-30 raises here
         line = _impossible_date(source)
@@ -982,9 +981,6 @@ def _keys_given_twice(node: Node | None) -> tuple[str, int, int] | None:
 def _first_alias(source: str) -> int | None:
     found = re.search(r"(?:^|[\s\[{,:])\*[^\s,\[\]{}]", source, re.MULTILINE)
     return None if found is None else source.count("\n", 0, found.start()) + 2
-
-
-_TOML_AT = re.compile(r" \(at line (\d+), column \d+\)")
 
 
 def _impossible_date(source: str) -> int | None:

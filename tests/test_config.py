@@ -92,7 +92,7 @@ def test_the_file_comes_from_the_environment_then_the_working_directory(
             ('articles_dir = "articles"', 'articles_dir = "missing"'),
             r"content.articles_dir: the directory .*missing does not exist",
         ),
-        (("[feeds]", "[feeds"), r"invalid TOML: .*line \d+"),
+        (("[feeds]", "[feeds"), r"config.toml:\d+: invalid TOML: Expected ']'"),
         (
             ("interval_seconds = 300", "interval_seconds = 0"),
             r"refresh.interval_seconds: expected a value from 1 to 86400, found 0",
@@ -311,6 +311,29 @@ def test_a_base_url_is_published_as_validators_compare_urls(
     site = load_config(write(tmp_path, text)).site
     assert site.base_url == published
     assert site.link_pattern == published + "/stories/{slug}"
+
+
+@pytest.mark.parametrize(
+    ("change", "fix"),
+    [
+        (('language = "en"', "language = \u201cen\u201d"), "write straight quotes"),
+        (('language = "en"', 'language = "en'), "close the string with its quote"),
+        (('language = "en"', 'language "en"'), "write each setting as key = value"),
+        (("[[sections]]", "[sections]"), "each section is a [[sections]] table, with two"),
+        (("[feeds]", "[feeds]\nfull_content = true\n[feeds]"), "this table is given twice"),
+        (('language = "en"', 'language = "en"\nlanguage = "fr"'), "this key is given twice"),
+        (("[refresh]", "[refresh]\nwatch = True"), "write true and false in lower case"),
+    ],
+)
+def test_a_toml_slip_is_told_on_its_line_with_its_fix(
+    tmp_path: Path, change: tuple[str, str], fix: str
+) -> None:
+    text = config_text()
+    assert change[0] in text
+    with pytest.raises(
+        ConfigError, match=r"config.toml:\d+: invalid TOML: [^;]+; " + re.escape(fix)
+    ):
+        load_config(write(tmp_path, text.replace(*change, 1)))
 
 
 def test_a_link_pattern_and_an_icon_may_have_a_query(tmp_path: Path) -> None:

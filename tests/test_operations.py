@@ -845,8 +845,8 @@ def test_an_invalid_config_is_rejected_and_the_previous_one_keeps_running(
     wrong_type = good.replace("max_entries = 50", 'max_entries = "fifty"', 1)
     no_articles = good.replace('articles_dir = "articles"', 'articles_dir = "nowhere"', 1)
     cases = [
-        (bad_toml, f"invalid TOML: Expected ']' at the end of a table declaration (at line "
-         f"{_line_of(bad_toml, '[feeds')}"),
+        (bad_toml, f"config.toml:{_line_of(bad_toml, '[feeds')}: invalid TOML: Expected ']' at "
+         "the end of a table declaration"),
         (unknown, f"config.toml:{_line_of(unknown, 'colour')}: site.colour: unknown key"),
         (wrong_type, f"config.toml:{_line_of(wrong_type, 'max_entries')}: feeds.max_entries: "
          "expected an integer, found string 'fifty'"),
