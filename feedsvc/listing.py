@@ -121,6 +121,8 @@ def patched(full: Scan, partial: Scan, paths: Collection[str]) -> Scan:
     for path in paths:
         files.pop(path, None)
     files.update(partial.files)
+    # what the full listing said of them (a broken link since fixed or deleted) is no more
+    problems = tuple(p for p in full.problems if p.path not in paths) + partial.problems
     listed = full.listed
     if listed is not None:
         # Edits keep the flat copy valid, with their new stats; a file added or removed
@@ -136,7 +138,7 @@ def patched(full: Scan, partial: Scan, paths: Collection[str]) -> Scan:
                 break
         else:
             listed = (found, stats)
-    return dataclasses.replace(full, files=files, listed=listed)
+    return dataclasses.replace(full, files=files, problems=problems, listed=listed)
 
 
 def changed_paths(before: Scan, now: Scan) -> set[str]:
@@ -296,7 +298,7 @@ class _Lister:
 
     def _unfollowed(self, rel: str, why: str) -> None:
         if reader_for(rel) is not None:  # a link by another name is no article anyway
-            message = f"symbolic link {why}; fix or remove it"
+            message = f"symbolic link {why}: nothing of it is published; fix or remove it"
             self.problems.append(Problem(rel, None, "error", message))
 
     def _subdirectory(self, rel: str, path: Path) -> None:

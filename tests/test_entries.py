@@ -1021,6 +1021,21 @@ def test_bad_files_are_reported_and_the_rest_is_published(site: Site) -> None:
     assert all(p.severity == "error" for p in report.problems)
 
 
+def test_a_published_file_made_a_broken_link_is_said_to_be_unpublished(site: Site) -> None:
+    """ "fix or remove it" alone read as if it stayed published, as a file in error does."""
+    site.write("a.txt", ARTICLE)
+    site.write("b.txt", OTHER)
+    site.refresh()
+    (site.articles / "a.txt").unlink()
+    (site.articles / "a.txt").symlink_to("gone.txt")
+    report = site.refresh()
+    assert report.removed == 1 and [e.path for e in entries(site)] == ["b.txt"]
+    assert [p.message for p in report.problems] == [
+        "symbolic link points to nothing (its target is gone): nothing of it is published; "
+        "fix or remove it"
+    ]
+
+
 def test_a_link_refused_is_said_in_the_refreshers_log_once(
     site: Site, caplog: pytest.LogCaptureFixture
 ) -> None:

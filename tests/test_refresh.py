@@ -195,6 +195,21 @@ def test_a_file_restored_after_a_watched_change_is_seen_by_the_next_full_scan(
     assert refresher.refresh().updated == 1
 
 
+@pytest.mark.parametrize("fixed", ["deleted", "made a file"])
+def test_a_broken_link_fixed_as_the_watcher_reports_it_is_no_longer_said(
+    site: Site, fixed: str
+) -> None:
+    """Its error stayed in /healthz and the log until the next full scan."""
+    refresher = five_stories(site)
+    (site.articles / "b.txt").symlink_to("nowhere.txt")
+    assert [p.path for p in refresher.refresh().problems] == ["b.txt"]
+    (site.articles / "b.txt").unlink()
+    if fixed == "made a file":
+        site.write("b.txt", "Asia\nNow a file\n\nBody.\n")
+    report = refresher.refresh(paths=["b.txt"])
+    assert report.problems == () and report.added == (fixed == "made a file")
+
+
 def test_a_directory_change_needs_the_full_scan(site: Site) -> None:
     site.write("a.txt", ARTICLE)
     refresher = Refresher(site.config())
