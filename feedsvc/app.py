@@ -385,6 +385,13 @@ def _admin_token() -> str:
     given = os.environ.get(ADMIN_TOKEN_ENV, "")
     token = given.strip()
     how = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    if ADMIN_TOKEN_ENV not in os.environ:  # a choice, or an env file not passed on: said once
+        log.info(
+            "%s is not set: POST /admin/refresh is off, and /healthz lists no problems (%s)",
+            ADMIN_TOKEN_ENV,
+            how,
+        )
+        return ""
     # HTTP headers come as Latin-1: a token beyond ASCII could never match one
     if given and not (token and token.isprintable() and token.isascii()):
         log.error(

@@ -875,7 +875,7 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
     except ValueError as e:  # PyYAML builds dates itself: 2025-02-30 raises here
         line = _impossible_date(source)
         what = "invalid front matter" if line is None else "invalid date in the front matter"
-        report.add(line, "error", f"{what}: {e}")  # else a number of over 4,300 digits
+        report.add(line, "error", f"{what}: {_why_no_date(e)}")  # else 4,300 digits or more
         return None
     except yaml.reader.ReaderError as e:  # a character YAML refuses, before any parsing
         line = source.count("\n", 0, e.position) + 2
@@ -996,6 +996,13 @@ def _impossible_date(source: str) -> int | None:
     return None
 
 
+def _why_no_date(error: ValueError) -> str:
+    """Python's reason, in an author's words where it speaks of its own types."""
+    if str(error).startswith("offset must be a timedelta"):  # +25:00
+        return "its offset is none: offsets run from -23:59 to +23:59"
+    return str(error)
+
+
 def _impossible_toml_date(line: str) -> str | None:
     """Why a TOML `key = value` line's value, written as a date, is none (`2025-13-01`: TOML
     then reads `2025` and stumbles on the rest, and says only that)."""
@@ -1005,7 +1012,7 @@ def _impossible_toml_date(line: str) -> str | None:
     try:
         datetime.fromisoformat(value)
     except ValueError as e:
-        return str(e)
+        return _why_no_date(e)
     if re.match(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(?!:)", value):  # ISO 8601 allows it
         return "TOML wants seconds in a time (2025-07-15T12:00:00+02:00); or quote the date"
     return None

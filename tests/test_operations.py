@@ -995,6 +995,16 @@ def test_a_blank_admin_token_turns_the_endpoint_off_and_says_so(
     assert said in caplog.text and "POST /admin/refresh is off" in caplog.text
 
 
+def test_no_admin_token_is_said_once_as_the_web_tier_starts(
+    site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An env file not passed on to `web` left a bare 404 and nothing in the log."""
+    monkeypatch.delenv("FEEDSVC_ADMIN_TOKEN", raising=False)
+    caplog.set_level(logging.INFO, "feedsvc.app")
+    create_app(site.config_path)
+    assert "FEEDSVC_ADMIN_TOKEN is not set: POST /admin/refresh is off" in caplog.text
+
+
 def test_a_short_admin_token_is_said_to_be_guessable(
     site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

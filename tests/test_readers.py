@@ -1060,6 +1060,8 @@ def test_a_yes_no_boolean_says_to_quote_it() -> None:
         ("\n---\ntitle: T\n---\nB.\n", 2, "must open on line 1: remove the blank line above"),
         (" \n\n+++\ntitle = 'T'\n+++\nB.\n", 3, "remove the blank lines above it"),
         ('+++\ntitle = "T"\ndate = 2025-13-01\n+++\nB.\n', 3, "date in the front matter: month"),
+        ("---\ntitle: T\ndate: 2024-05-01T10:00:00+25:00\n---\nB.\n", 3, "offsets run from"),
+        ('+++\ntitle = "T"\ndate = 2024-05-01T10:00:00+25:00\n+++\nB.\n', 3, "offsets run from"),
         ('+++\ntitle = "T"\ndate = 2025-01-01 10:00\n+++\nB.\n', 3, "TOML wants seconds in a time"),
     ],
 )
