@@ -66,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = args.command(config, args)
         return result
     except FeedsvcError as e:
+        if isinstance(e, ConfigError) and args.command is check_command and args.json:
+            print(json.dumps({"config_error": str(e)}, indent=1))  # for the script that asked
         print(f"feedsvc: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

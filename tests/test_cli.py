@@ -96,6 +96,10 @@ def test_a_bad_config_is_a_clear_error(site: Site) -> None:
     result = feedsvc("check", "--config", str(site.config_path))
     assert result.returncode == 2
     assert "site.title: expected a string, found integer 1" in result.stderr
+    # a script that asked for JSON gets JSON (it got nothing on stdout)
+    as_json = feedsvc("check", "--json", "--config", str(site.config_path))
+    assert as_json.returncode == 2
+    assert "site.title: expected a string" in json.loads(as_json.stdout)["config_error"]
 
 
 def test_refresh_prints_what_changed(sample_site: Site) -> None:
