@@ -616,8 +616,9 @@ def _refused(error: sqlite3.DatabaseError, state_dir: Path) -> str:
         )
     return (
         f"the state store is unreadable or corrupt ({error}). It holds every published entry "
-        "id; restore it from a backup, or move it aside to start over (every entry would then "
-        "get a new id and readers would see duplicates)."
+        "id; restore it from a backup, or, to start over, move it and the publish directory "
+        "beside it aside (every entry would then get a new id and readers would see "
+        "duplicates)."
     )
 
 

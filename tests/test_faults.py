@@ -628,6 +628,19 @@ def test_a_damaged_store_stops_the_refresher_with_a_clear_message_and_no_reset(
     assert current_id(publish_dir(site.root / "var")) == version
 
 
+def test_a_corrupt_stores_fix_to_start_over_works_as_said(site: Site) -> None:
+    """It said "move it aside", and the next start refused: versions published, no store."""
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    _corrupt(site)
+    said = feedsvc("refresh", "--config", str(site.config_path), timeout=60).stderr
+    assert "to start over, move it and the publish directory beside it aside" in said
+    state_dir = site.root / "var"
+    for name in ("state.sqlite3", "publish"):
+        (state_dir / name).rename(site.root / f"{name}.aside")
+    assert feedsvc("refresh", "--config", str(site.config_path), timeout=60).returncode == 0
+
+
 def test_web_processes_keep_serving_while_the_store_is_refused(
     site: Site, tmp_path: Path, running: list[Process]
 ) -> None:
