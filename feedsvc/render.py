@@ -146,9 +146,25 @@ def entry_link(config: Config, entry: Entry) -> str:
     return config.site.base_url + article_path(entry.slug)
 
 
+#: characters of a first paragraph shown as an entry's summary: a transcript pasted as one
+#: paragraph went out twice per poll (summary and content), 200 KB each
+SUMMARY_CHARACTERS = 500
+
+
+def _cut(paragraph: str) -> str:
+    """A first paragraph short enough for a summary, cut after a word where there are words."""
+    if len(paragraph) <= SUMMARY_CHARACTERS:
+        return paragraph
+    cut = paragraph[: SUMMARY_CHARACTERS - 1]
+    space = cut.rfind(" ")
+    if space > SUMMARY_CHARACTERS // 2:  # else a script written without spaces: cut anywhere
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "\u2026"
+
+
 def show(config: Config, entry: Entry, body: str) -> ShownEntry:
     """Render one entry's text and HTML; the costly step, done only for entries in a feed."""
-    summary = entry.summary or first_paragraph(body, entry.body_format) or entry.title
+    summary = entry.summary or _cut(first_paragraph(body, entry.body_format)) or entry.title
     link = entry_link(config, entry)
     section = name_key(entry.section)  # the first category already: not a tag again
     return ShownEntry(

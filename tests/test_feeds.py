@@ -26,6 +26,7 @@ from feedsvc import refresh as refresh_module
 from feedsvc.corpus import check_files
 from feedsvc.publish import ARCHIVE, Version, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport
+from feedsvc.render import SUMMARY_CHARACTERS
 from tests.conftest import DATA, SAMPLE, SECTIONS, Site, config_text, config_without
 from tests.test_entries import entries as stored_entries
 
@@ -502,6 +503,25 @@ def test_a_summary_is_shown_as_written_in_every_format(site: Site) -> None:
     assert atom.summary_detail.type == "text/html"
     assert "<" not in atom.summary and html.unescape(atom.summary) == written
     assert json.loads(site.published("/feeds/all.json"))["items"][0]["summary"] == written
+
+
+def test_a_long_first_paragraph_is_cut_for_the_summary_an_authors_summary_never(
+    site: Site,
+) -> None:
+    """A transcript pasted as one paragraph went out twice per item, summary and content."""
+    words = "The minister answered every question put to her at length. " * 40
+    site.write("a.txt", f"Asia\nA transcript\n\n{words}\n")
+    site.write("b.txt", f"Europe\nWithout spaces\n\n{'字' * 2000}\n")
+    summary = "An author's summary, " + "long " * 200
+    site.write("c.md", f"---\ntitle: Summed up\nsection: Asia\nsummary: {summary}\n---\nBody.\n")
+    site.refresh()
+    items = {i["title"]: i for i in json.loads(site.published("/feeds/all.json"))["items"]}
+    cut = items["A transcript"]["summary"]
+    assert len(cut) <= SUMMARY_CHARACTERS and cut.endswith("\u2026")
+    assert words.startswith(cut[:-1]) and words[len(cut) - 1] == " "  # after a whole word
+    assert len(items["A transcript"]["content_html"]) > 2000
+    assert items["Without spaces"]["summary"] == "字" * (SUMMARY_CHARACTERS - 1) + "\u2026"
+    assert items["Summed up"]["summary"] == summary.strip()
 
 
 def test_a_feeds_description_is_plain_text_in_rss_as_in_atom(site: Site) -> None:
