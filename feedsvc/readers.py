@@ -750,6 +750,10 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
         "slug": fields.slug("slug"),
         "tags": fields.tags(),
     }
+    dated, updated = article_fields["date"], article_fields["updated"]
+    if isinstance(dated, datetime) and isinstance(updated, datetime) and updated < dated:
+        message = "'updated' is before 'date': no story is updated before it is out; ignored"
+        report.add(fields.line("updated"), "warning", message)
     if not body.strip():
         report.add(
             close + 2,

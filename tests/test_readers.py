@@ -1071,6 +1071,14 @@ def test_a_front_matter_mistake_is_told_with_its_fix(text: str, line: int, said:
     assert any(p.line == line and said in p.message for p in result.problems), messages(result)
 
 
+def test_an_updated_before_the_date_is_said() -> None:
+    """It was dropped in silence: the feeds show the story's date as its update."""
+    text = "---\ntitle: T\nsection: Asia\ndate: 2025-06-10\nupdated: 2025-06-01\n---\nBody.\n"
+    assert messages(read(text, "c.md")) == [
+        "5:warning:'updated' is before 'date': no story is updated before it is out; ignored"
+    ]
+
+
 def test_a_number_where_no_text_would_do_gets_no_quoting_advice() -> None:
     result = read("---\ntitle: T\nsection: Asia\ndate: 20250115\n---\nB.\n", "c.md")
     assert messages(result) == [
