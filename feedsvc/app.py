@@ -370,9 +370,10 @@ def _serving(state_dir: Path, interval: int, base_url: str, error: ConfigError |
     )
     app.add_url_rule("/healthz", view_func=healthz)
     token = _admin_token()
-    if token:  # with no token configured, the endpoint does not exist at all
+    if token:  # with no token configured, the endpoint does not exist at all (`_not_found`)
         app.config["ADMIN_TOKEN"] = token
         app.add_url_rule("/admin/refresh", view_func=admin_refresh, methods=["POST"])
+
     app.register_error_handler(405, _method_not_allowed)
     app.register_error_handler(404, _not_found)
     return app
@@ -385,13 +386,6 @@ def _admin_token() -> str:
     given = os.environ.get(ADMIN_TOKEN_ENV, "")
     token = given.strip()
     how = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
-    if ADMIN_TOKEN_ENV not in os.environ:  # a choice, or an env file not passed on: said once
-        log.info(
-            "%s is not set: POST /admin/refresh is off, and /healthz lists no problems (%s)",
-            ADMIN_TOKEN_ENV,
-            how,
-        )
-        return ""
     # HTTP headers come as Latin-1: a token beyond ASCII could never match one
     if given and not (token and token.isprintable() and token.isascii()):
         log.error(
@@ -557,9 +551,22 @@ def _short(code: int, text: str) -> Response:
 
 
 def _not_found(_: Exception) -> Response:
+    if request.method == "POST" and request.path == "/admin/refresh":
+        _said_no_admin_token()  # an env file not passed on to this process, say
     if _site().current() is None:
         return _short(503, f"nothing published yet: {_why_nothing(read_status(_state_dir()))}")
     return _short(404, "not found")
+
+
+def _said_no_admin_token() -> None:
+    if current_app.config.get("FEEDSVC_SAID_NO_TOKEN"):
+        return  # once a process: a script may ask every minute
+    current_app.config["FEEDSVC_SAID_NO_TOKEN"] = True
+    log.warning(
+        "POST /admin/refresh was asked for, and %s is not set in this process: the endpoint "
+        "is off (a 404) until it is",
+        ADMIN_TOKEN_ENV,
+    )
 
 
 _NO_REFRESH = "start the refresher (`feedsvc clock`, the Procfile's clock) or run `feedsvc refresh`"

@@ -995,14 +995,20 @@ def test_a_blank_admin_token_turns_the_endpoint_off_and_says_so(
     assert said in caplog.text and "POST /admin/refresh is off" in caplog.text
 
 
-def test_no_admin_token_is_said_once_as_the_web_tier_starts(
-    site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_an_admin_refresh_asked_for_without_a_token_set_is_said_once(
+    sample_site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An env file not passed on to `web` left a bare 404 and nothing in the log."""
+    sample_site.refresh()
     monkeypatch.delenv("FEEDSVC_ADMIN_TOKEN", raising=False)
-    caplog.set_level(logging.INFO, "feedsvc.app")
-    create_app(site.config_path)
-    assert "FEEDSVC_ADMIN_TOKEN is not set: POST /admin/refresh is off" in caplog.text
+    web = create_app(sample_site.config_path).test_client()
+    for _ in range(3):
+        assert web.post("/admin/refresh", headers={"Authorization": "Bearer x"}).status_code == 404
+    said = [r.getMessage() for r in caplog.records if "/admin/refresh" in r.getMessage()]
+    assert said == [
+        "POST /admin/refresh was asked for, and FEEDSVC_ADMIN_TOKEN is not set in this "
+        "process: the endpoint is off (a 404) until it is"
+    ]
 
 
 def test_a_short_admin_token_is_said_to_be_guessable(
