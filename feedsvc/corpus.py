@@ -925,19 +925,17 @@ _EDITIONS = frozenset(
 
 
 def _typo_fixed(before: str, after: str) -> bool:
-    """A title edited by a few characters, and not by a number or a day's or month's name
-    changed into another ("Tokio" to "Tokyo", "Jnue" to "June": a typo)."""
+    """A title edited by a few characters, its numbers kept, and no day's or month's name
+    changed into another ("Tokio" to "Tokyo", "Jnue" to "June", "G7" to "G7s": a typo)."""
     if _characters_changed(before, after) > _TYPO:
+        return False
+    if re.findall(r"\d+", before) != re.findall(r"\d+", after):
         return False
     old, new = (
         Counter(re.findall(r"\w+", before.lower())),
         Counter(re.findall(r"\w+", after.lower())),
     )
-    return not (_names_an_edition(old - new) and _names_an_edition(new - old))
-
-
-def _names_an_edition(words: Counter[str]) -> bool:
-    return any(word in _EDITIONS or any(c.isdigit() for c in word) for word in words)
+    return not (_EDITIONS.intersection(old - new) and _EDITIONS.intersection(new - old))
 
 
 def _characters_changed(before: str, after: str) -> int:

@@ -196,7 +196,11 @@ def test_the_next_edition_of_a_briefing_in_its_place_is_a_new_entry(
 
 @pytest.mark.parametrize(
     ("title", "fixed"),
-    [("Earthquake hits Tokio", "Earthquake hits Tokyo"), ("Vote due in Jnue", "Vote due in June")],
+    [
+        ("Earthquake hits Tokio", "Earthquake hits Tokyo"),
+        ("Vote due in Jnue", "Vote due in June"),
+        ("Fans of the B52 band", "Fans of the B52s band"),  # its number kept
+    ],
 )
 def test_a_typo_fixed_in_a_stubs_title_keeps_its_id_though_its_body_is_new(
     site: Site, title: str, fixed: str
