@@ -851,8 +851,7 @@ def _match(
     # `_remove_or_hold`): positions say nothing then.
     if _refuses(problems):
         return matches
-    # Last resorts, the title and the body both edited: the same position in the file, then
-    # a paragraph kept wherever the story moved (a story added above it, or one taken away).
+    # Last resort: the same position in the file (the title and the body both edited).
     for ordinal, article in unpaired:
         if ordinal in matches or article.id is not None:
             continue
@@ -860,42 +859,7 @@ def _match(
         if found is not None and _same_story(found.entry, article, saved_body):
             matches[ordinal] = found
             free.remove(found)
-    rewritten = [o for o, a in unpaired if o not in matches and a.id is None]
-    if rewritten and free:
-        matches.update(_kept_paragraphs(rewritten, articles, old, free, saved_body))
     return matches
-
-
-def _kept_paragraphs(
-    rewritten: list[int],
-    articles: list[Article],
-    old: list[StoredEntry],
-    free: list[StoredEntry],
-    saved_body: Callable[[str], str | None],
-) -> dict[int, StoredEntry]:
-    """The articles at the ordinals `rewritten` paired with the unmatched entries they kept a
-    paragraph of, where each pair is the other's only one. A paragraph that more than one
-    article, or more than one entry, of the file holds (a footer, "More to follow.") is no
-    evidence."""
-    before = {
-        s.entry.id: _paragraphs(body) for s in old if (body := saved_body(s.entry.content_hash))
-    }
-    after = [_paragraphs(a.body) for a in articles]
-    shared = Counter(p for paragraphs in (*before.values(), *after) for p in paragraphs)
-    candidates = {
-        ordinal: [
-            s
-            for s in free
-            if any(shared[p] == 2 for p in after[ordinal] & before.get(s.entry.id, set()))
-        ]
-        for ordinal in rewritten
-    }
-    chosen = Counter(s.entry.id for found in candidates.values() for s in found)
-    return {
-        ordinal: found[0]
-        for ordinal, found in candidates.items()
-        if len(found) == 1 and chosen[found[0].entry.id] == 1
-    }
 
 
 def _same_story(old: Entry, new: Article, saved_body: Callable[[str], str | None]) -> bool:

@@ -117,48 +117,6 @@ def test_title_and_body_both_edited_keep_the_id_by_position(site: Site, rewritte
     assert (report.added, report.updated, report.removed) == (0, 1, 0)
 
 
-FLOODS = "Europe\nFloods hit the north\n\nRivers burst their banks across three regions.\n"
-EVACUATED = (
-    "Europe\nFloods: thousands evacuated\n\nRivers burst their banks across three regions.\n"
-    "Some 4,000 people have left their homes.\n"
-)
-
-
-@pytest.mark.parametrize(
-    ("before", "after"),
-    [
-        (FLOODS + OTHER, "Diplomacy\nA new story on top\n\nFresh.\n" + EVACUATED + OTHER),
-        (OTHER + FLOODS, EVACUATED),
-    ],
-    ids=["a-story-added-above", "a-story-taken-away-above"],
-)
-def test_a_rewritten_story_that_moved_in_its_file_keeps_its_id_by_a_kept_paragraph(
-    site: Site, before: str, after: str
-) -> None:
-    """Newest first, as newsrooms write: a story added on top moves every one below it."""
-    first = published_by_title(site, before)
-    site.write("a.txt", after, mtime=1.8e9)
-    site.refresh()
-    assert published_by_title_now(site)["Floods: thousands evacuated"].id == (
-        first["Floods hit the north"].id
-    )
-
-
-def test_a_paragraph_two_stories_share_pairs_neither_when_they_move(site: Site) -> None:
-    footer = "Reporting by the World Desk; editing by the night team.\n"
-    first = published_by_title(site, FLOODS + footer + OTHER.replace("\n\n", "\n\n" + footer, 1))
-    rewritten = EVACUATED.replace("Rivers burst their banks across three regions.", "New lead.")
-    site.write("a.txt", "Asia\nOn top\n\nFresh.\n" + rewritten + footer + OTHER, mtime=1.8e9)
-    site.refresh()
-    now = published_by_title_now(site)
-    assert now["Floods: thousands evacuated"].id != first["Floods hit the north"].id
-    assert now["Another story"].id == first["Another story"].id
-
-
-def published_by_title_now(site: Site) -> dict[str, Entry]:
-    return {e.title: e for e in entries(site)}
-
-
 def test_another_story_put_in_an_articles_place_is_a_new_entry(site: Site) -> None:
     """Readers must get it as new (dated now, at the top), not as an edit of the story it
     replaced (dated as that one, perhaps too old for any feed to show)."""
