@@ -200,14 +200,20 @@ def update(
                 changes.read_with(path, [problem])
             store.save_file(FileRecord(path, _REFUSED, (problem,)))
         jobs = []
-        # asked only when a file is new: an edit in place is no return
-        returning = lookups.removed_paths() if any(p not in known for p in todo) else set()
+        # read with their bodies, as an edited file is: a new file where entries were removed
+        # lately (asked only when a file is new: an edit in place is no return), and, read
+        # again for the settings, a file holding entries (`_without_swallowers` needs them)
+        with_bodies = lookups.removed_paths() if any(p not in known for p in todo) else set()
+        if reread:
+            with_bodies |= lookups.holding_paths()
         for path in todo:
             info = listing.files[path]
             if info.size > settings.max_file_bytes:
                 _refuse_large(lookups, path, info, known.get(path), settings, changes)
             else:
-                jobs.append(_job(path, info, known.get(path), settings, reread, path in returning))
+                jobs.append(
+                    _job(path, info, known.get(path), settings, reread, path in with_bodies)
+                )
         applier = _Applier(lookups, settings, changes)
         with store.indexes_later() if empty else contextlib.nullcontext():
             for number, (job, read) in enumerate(
@@ -219,7 +225,7 @@ def update(
                     progress(number, len(jobs))
             applier.finish()
         if changes.deferred and settings.settle_ns:
-            _read_once_settled(applier, articles_dir, known, changes, reread, returning)
+            _read_once_settled(applier, articles_dir, known, changes, reread, with_bodies)
         if changes.unpublished:
             _read_duplicates_again(lookups, articles_dir, settings, changes)
         if reread and not changes.deferred:  # a deferred file must be read again, later
@@ -355,7 +361,7 @@ def _read_once_settled(
     known: dict[str, FileSignature],
     changes: ChangeSet,
     reread: bool,
-    returning: set[str],
+    with_bodies: set[str],
 ) -> None:
     """Files that were too fresh get one more look, once they had time to settle.
 
@@ -378,7 +384,7 @@ def _read_once_settled(
         if info is None or info != fresh.get(path):
             changes.deferred.append(path)  # gone or still changing: a later scan decides
             continue
-        job = _job(path, info, known.get(path), settings, reread, path in returning)
+        job = _job(path, info, known.get(path), settings, reread, path in with_bodies)
         applier.add(job, _read_file(articles_dir, job, settings.reader))
     applier.finish()
 
@@ -419,9 +425,9 @@ class _Job(NamedTuple):
     known: FileSignature | None  #: what the store recorded of it; None: a new file
     settle_ns: int  #: how old the file must be to be trusted complete
     reparse: bool  #: parsed even if its bytes are those already known (the reader changed)
-    #: new, where entries were removed lately (deleted, then written again): its bodies are
-    #: compared with theirs (`_same_story`), as an edited file's are
-    returning: bool = False
+    #: its bodies kept, as an edited file's are: new where entries were removed lately
+    #: (deleted, then written again: `_same_story`), or holding entries (`_without_swallowers`)
+    with_bodies: bool = False
 
 
 class _Read(NamedTuple):
@@ -440,11 +446,11 @@ def _job(
     known: FileSignature | None,
     settings: UpdateSettings,
     reparse: bool,
-    returning: bool = False,
+    with_bodies: bool = False,
 ) -> _Job:
     closed_at = settings.closed.get(path, -1)
     settle_ns = 0 if closed_at >= info.mtime_ns else settings.settle_ns
-    return _Job(path, info, known, settle_ns, reparse, returning)
+    return _Job(path, info, known, settle_ns, reparse, with_bodies)
 
 
 def _read_all(
@@ -477,7 +483,7 @@ def _read_file(articles_dir: Path, job: _Job, reader: ReaderSettings) -> _Read:
     if job.known is not None and digest == job.known.hash and not job.reparse:
         return _Read(digest, None)
     result = read_bytes(job.path, data, reader)
-    if (job.known is not None and digest != job.known.hash) or job.returning:
+    if (job.known is not None and digest != job.known.hash) or job.with_bodies:
         return _Read(digest, result.articles, result.problems)  # an edit: see `_same_story`
     articles = tuple(article.without_body() for article in result.articles)
     return _Read(digest, articles, result.problems)
@@ -1023,6 +1029,10 @@ class _Lookups:
     def entries_from(self, path: str, known: FileSignature | None) -> list[StoredEntry]:
         # A path the store never recorded has no entries: no need to ask.
         return [] if known is None else self.store.entries_from(path)
+
+    def holding_paths(self) -> set[str]:
+        """The files of the entries held (`_remove_or_hold`)."""
+        return self.store.holding_paths() if self.held else set()
 
     def removed_paths(self) -> set[str]:
         """The files whose entries were removed lately."""

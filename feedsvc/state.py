@@ -439,6 +439,11 @@ class StateStore:
     def forget_removed_before(self, moment: datetime) -> None:
         self._execute("DELETE FROM removed WHERE at < ?", (microseconds(moment),))
 
+    def holding_paths(self) -> set[str]:
+        """The files of the entries held."""
+        rows = self._execute("SELECT DISTINCT path FROM entries JOIN held USING (id)")
+        return {row[0] for row in rows}
+
     def removed_paths(self, since: datetime) -> set[str]:
         """The files of the entries removed at `since` or later."""
         rows = self._execute(

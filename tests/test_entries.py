@@ -20,7 +20,7 @@ from feedsvc.model import Entry
 from feedsvc.readers import ReaderSettings
 from feedsvc.refresh import RefreshReport
 from feedsvc.state import StateStore
-from tests.conftest import Site, config_text
+from tests.conftest import SECTIONS, Site, config_text
 
 ARTICLE = "Europe\nOriginal title\n\nFirst paragraph.\nSecond paragraph.\n"
 OTHER = "Asia\nAnother story\n\nIts only paragraph.\n"
@@ -573,6 +573,10 @@ def test_a_later_article_read_as_paragraphs_of_the_one_above_keeps_both_as_publi
         "'Original title': its section line, or the blank line after its title, is misspelt "
         "or missing; fix it"
     )
+    # a config change reads every file again, bytes unchanged: still held
+    site.config_path.write_text(config_text(sections=[*SECTIONS, "Sports"]), encoding="utf-8")
+    site.refresh()
+    assert {e.title: e for e in entries(site)} == before
     site.write("a.txt", two, mtime=1_700_000_200)
     report = site.refresh()
     assert (report.added, report.updated, report.removed, report.problems) == (0, 0, 0, ())
