@@ -19,7 +19,7 @@ import re
 import stat
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -307,7 +307,8 @@ def _without_swallowers(
     whose title lost the blank line after it, is read as paragraphs of the article above:
     it would be unpublished, and its text published as the end of the other story. When its
     title and a paragraph of its body (known for the entries the feeds show) are so found,
-    that article is refused, with an error: the file keeps what it published until fixed."""
+    and newly (a roundup quoting a headline and its lead had them before), that article is
+    refused, with an error: the file keeps what it published until fixed."""
     if not old or not read.articles:
         return read
     lost = {s.entry.title: s.entry for s in old if s.entry.body_format == "text"}
@@ -315,10 +316,11 @@ def _without_swallowers(
         lost.pop(article.title, None)
     if not lost:
         return read  # every published title still opens an article: the usual case
+    published = {s.entry.title: s.entry for s in old}
     kept: list[Article] = []
     problems = list(read.problems)
     for article in read.articles:
-        swallowed = _swallowed(article, lost, saved_body)
+        swallowed = _swallowed(article, read.articles, lost, published, saved_body)
         if swallowed is None:
             kept.append(article)
             continue
@@ -336,16 +338,26 @@ def _without_swallowers(
 
 
 def _swallowed(
-    article: Article, lost: Mapping[str, Entry], saved_body: Callable[[str], str | None]
+    article: Article,
+    articles: Sequence[Article],
+    lost: Mapping[str, Entry],
+    published: Mapping[str, Entry],
+    saved_body: Callable[[str], str | None],
 ) -> Entry | None:
-    """The published entry whose title, then a paragraph of its body, `article` holds."""
+    """The published entry whose title, then a paragraph of its body, `article` now holds,
+    and no other article holds its body (a story retitled)."""
     lines = article.body.split("\n")
+    before = published.get(article.title)
+    had = saved_body(before.content_hash) if before is not None else None
     for index, line in enumerate(lines):
         entry = lost.get(line)
-        if entry is None:
+        if entry is None or (had is not None and line in had.split("\n")):
             continue
         body = saved_body(entry.content_hash)
-        if body is not None and not _paragraphs(body).isdisjoint(lines[index + 1 :]):
+        paragraphs = _paragraphs(body) if body is not None else set()
+        if paragraphs.isdisjoint(lines[index + 1 :]):
+            continue
+        if all(paragraphs.isdisjoint(a.body.split("\n")) for a in articles if a is not article):
             return entry
     return None
 

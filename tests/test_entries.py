@@ -583,12 +583,27 @@ def test_a_later_article_read_as_paragraphs_of_the_one_above_keeps_both_as_publi
     assert {e.title: e for e in entries(site)} == before
 
 
-def test_a_story_deleted_whose_headline_a_roundup_lists_is_unpublished(site: Site) -> None:
-    roundup = "Europe\nThe day's stories\n\nFloods close the port\nTalks resume.\n"
-    published_by_title(site, roundup + "\n" + FLOODS_STORY)
-    site.write("a.txt", roundup, mtime=1_700_000_100)
+ROUNDUP = (  # quotes the floods story's headline and lead, as it quoted them before
+    "Europe\nThe day's stories\n\nFloods close the port\n"
+    "The harbour halted all traffic for a second day running.\nTalks resume.\n"
+)
+
+
+@pytest.mark.parametrize("edit", ["deleted", "retitled"])
+def test_a_story_a_roundup_quotes_is_deleted_or_retitled_as_any_other(
+    site: Site, edit: str
+) -> None:
+    """Its headline and lead in the roundup above were taken for the story read as paragraphs
+    of it: the file was an error, the story held."""
+    published_by_title(site, ROUNDUP + "\n" + FLOODS_STORY)
+    retitled = FLOODS_STORY.replace("Floods close the port", "Chittagong shut by floods")
+    site.write("a.txt", ROUNDUP + ("\n" + retitled if edit == "retitled" else ""), 1.8e9)
     report = site.refresh()
-    assert (report.removed, report.problems) == (1, ())
+    assert report.problems == ()
+    titles = {e.title for e in entries(site)}
+    assert titles == {"The day's stories"} | (
+        {"Chittagong shut by floods"} if edit == "retitled" else set()
+    )
 
 
 def test_an_edit_undone_from_a_backup_with_its_older_mtime_moves_updated(site: Site) -> None:
