@@ -225,10 +225,7 @@ def _decode(data: bytes, report: _Report) -> str | None:
         report.dirty = has_forbidden_utf8(data)
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
-        # Only what is not UTF-8: one stray byte pasted into a UTF-8 file (a Word quote) must
-        # not turn every "é" of it into "Ã©", nor the story into another once it is fixed.
-        codecs.register_error(_AS_WINDOWS_1252, _as_windows_1252)
-        text = data.decode("utf-8", errors=_AS_WINDOWS_1252)
+        text = _mostly_utf8_or_windows_1252(data)
         # 0x81, 0x8D, 0x8F, 0x90 and 0x9D mean nothing in Windows-1252 (a Central European
         # file's "ť" is 0x9D): left out, not published as U+FFFD, which validators call bad
         undefined = text.count("\ufffd")
@@ -244,6 +241,20 @@ def _decode(data: bytes, report: _Report) -> str | None:
     return text
 
 
+def _mostly_utf8_or_windows_1252(data: bytes) -> str:
+    """A file that is not UTF-8: one in UTF-8 but for stray bytes (a Word quote pasted in),
+    read as UTF-8 with only those bytes read as Windows-1252, so that not every "é" of it
+    becomes "Ã©", nor the story another once the byte is fixed; else a file in Windows-1252,
+    read so whole ("groß“" holds bytes UTF-8 would take for one character)."""
+    replaced = data.decode("utf-8", errors="replace")
+    stray = replaced.count("\ufffd")
+    if len(_NOT_ASCII.findall(replaced)) - stray > stray:  # more UTF-8 characters than strays
+        codecs.register_error(_AS_WINDOWS_1252, _as_windows_1252)
+        return data.decode("utf-8", errors=_AS_WINDOWS_1252)
+    return data.decode("cp1252", errors="replace")
+
+
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
 _AS_WINDOWS_1252 = "feedsvc-windows-1252"
 
 

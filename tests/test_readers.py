@@ -439,6 +439,13 @@ def test_windows_1252_is_decoded_with_a_warning() -> None:
     ]
 
 
+def test_a_windows_1252_file_whose_bytes_utf8_would_take_for_a_character_reads_whole() -> None:
+    """ "ß“" is 0xDF 0x93, one character to UTF-8: read byte by byte, it was published so."""
+    result = read("Europe\n„Zu groß“: Streit um die Brücke\n\nÄrger über „Maß“.\n".encode("cp1252"))
+    assert result.articles[0].title == "„Zu groß“: Streit um die Brücke"
+    assert result.articles[0].body == "Ärger über „Maß“."
+
+
 def test_a_stray_windows_1252_byte_in_a_utf8_file_leaves_the_rest_as_written() -> None:
     """A Word quote pasted into a UTF-8 file: every "é" read as "Ã©" gave the story another
     title, and another id once the byte was fixed."""
