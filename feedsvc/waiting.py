@@ -4,15 +4,14 @@ are published already, waits for a valid config rather than exiting.
 Exiting took the whole site down: honcho and foreman stop every process of a Procfile when one
 exits, `web` included, and `serve` is the web tier itself. Waiting, it holds the refresher's
 role (a second refresher declines, and `feedsvc reload` reaches this one), says why in
-/healthz, and starts once the file validates: read again each second when it changed, and at
-once on SIGHUP or `feedsvc reload`. What is published stays served meanwhile.
+/healthz, and starts once the config validates, read again each second. What is published
+stays served meanwhile.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -48,19 +47,23 @@ def valid_config(
     """The config once it validates; None if `stopping` is set first."""
     path = config_path(config_file)
     said = str(error)
-    log.error("%s; the refresher waits for a valid config, and what is published is served", said)
-    _tell_healthz(state_dir, said)
-    seen = _signature(path)
+    # the role first: a second refresher, declining, must not speak for the running one
     with refresher_role(state_dir), sighup_asks_for_a_reload(state_dir):
+        log.error("%s; the refresher waits for a valid config; what is published is served", said)
+        _tell_healthz(state_dir, said)
+        # Read again each second, not only when the file changes: a directory it names may
+        # appear (a mount up late, a deploy moving articles/ in after the restart).
         while not stopping.wait(POLL_SECONDS):
-            with contextlib.suppress(OSError):  # a state_dir gone read-only: the file decides
-                asked = take_control(state_dir)
-            changed = _signature(path)
-            if changed == seen and not asked:
-                continue
-            seen = changed
+            with contextlib.suppress(OSError):  # requests are a shortcut: each second anyway
+                take_control(state_dir)
             try:
                 config = load_config(path)
+                moved = config.content.state_dir.resolve() != state_dir.resolve()
+                if moved:  # as a running refresher refuses it: ids would be minted anew there
+                    raise ConfigError(
+                        f"content.state_dir is now {config.content.state_dir}, not "
+                        f"{state_dir}, where the feeds are published: restart to move"
+                    )
             except ConfigError as e:
                 if str(e) != said:
                     said = str(e)
@@ -70,15 +73,6 @@ def valid_config(
             log.info("%s is valid now: the refresher starts", path)
             return config
     return None
-
-
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    """What changes when the file is saved (an editor's rename too)."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return info.st_ino, info.st_size, info.st_mtime_ns
 
 
 @contextlib.contextmanager

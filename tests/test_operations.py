@@ -694,6 +694,28 @@ def test_a_refresher_restarted_with_an_invalid_config_waits_for_a_valid_one(
     assert json.loads(status.read_text())["config_error"] is None
 
 
+def test_a_clock_waiting_for_its_articles_dir_starts_once_it_appears_and_no_other_speaks_for_it(
+    sample_site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    """A mount up late: the file never changed, and the clock waited for good. A second clock
+    started meanwhile wrote its own reason into the status of the one running."""
+    site = sample_site
+    write_config(site, title="Desk One")
+    site.refresh()
+    write_config(site, title="Desk Two", content='articles_dir = "later"\nstate_dir = "var"')
+    waiting = clock(site.config_path, tmp_path / "clock.log")
+    running.append(waiting)
+    status = site.root / "var" / "status.json"
+    wait_for(lambda: "later does not exist" in status.read_text(), "the reason in healthz")
+    before = status.read_text()
+    second = feedsvc("clock", "--config", str(site.config_path), timeout=60)
+    assert second.returncode == 2 and "another refresher" in second.stderr
+    assert status.read_text() == before
+    shutil.copytree(site.articles, site.root / "later")
+    combined = publish_dir(site.root / "var") / "current" / "feeds" / "all.atom"
+    wait_for_title(combined.read_bytes, "Desk Two", "the clock started, its articles there")
+
+
 def test_a_refresher_with_an_invalid_config_and_nothing_published_exits(site: Site) -> None:
     site.config_path.write_text(site.config_path.read_text() + "[bogus]\n", "utf-8")
     done = feedsvc("clock", "--config", str(site.config_path), timeout=60)
