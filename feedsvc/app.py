@@ -334,8 +334,9 @@ def _modified(environ: WSGIEnvironment, variant: Variant) -> bool:
     return since is None or variant.last_modified.replace(microsecond=0) > since
 
 
-def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
+def create_app(config_file: str | os.PathLike[str] | None = None, by_port: bool = True) -> Flask:
     """Build the app for one config file; reads nothing else until the first request.
+    `by_port`: served on `$PORT` (`feedsvc serve` is served on its --port, and says so).
 
     A config that does not validate (a typo the refresher rejects, keeping its last good one)
     must not keep a web worker from starting: gunicorn halts altogether when a restarted worker
@@ -348,17 +349,19 @@ def create_app(config_file: str | os.PathLike[str] | None = None) -> Flask:
     if isinstance(found, ConfigError):
         log.error("%s; answering 503 until the published feeds can be found by it", found)
         waiting = Flask(__name__)
-        waiting.wsgi_app = WaitingForConfig(path, str(found))  # type: ignore[method-assign]
+        waiting.wsgi_app = WaitingForConfig(path, str(found), by_port)  # type: ignore[method-assign]
         return waiting
-    return _serving(*found)
+    return _serving(*found, by_port)
 
 
-def _serving(state_dir: Path, interval: int, base_url: str, error: ConfigError | None) -> Flask:
+def _serving(
+    state_dir: Path, interval: int, base_url: str, error: ConfigError | None, by_port: bool
+) -> Flask:
     """The app serving what is published under `state_dir` (`_published_site`)."""
     if error is not None:
         log.error("%s; serving what is published under %s until it is fixed", error, state_dir)
     port = os.environ.get("PORT", "")
-    if port.isdigit():  # the Procfile's gunicorn binds it; honcho and foreman set 5000
+    if port.isdigit() and by_port:  # the Procfile's gunicorn binds it; honcho and foreman 5000
         say_other_port(base_url, int(port))
     app = Flask(__name__)
     app.config["FEEDSVC_STATE_DIR"] = state_dir
@@ -427,9 +430,10 @@ class WaitingForConfig:
     site (the file gone halfway through a deploy, or cut short): 503 and why, until it can be.
     Raising instead would halt gunicorn: it stops when a restarted worker fails to boot."""
 
-    def __init__(self, path: Path, error: str) -> None:
+    def __init__(self, path: Path, error: str, by_port: bool) -> None:
         self.path = path
         self.error = error
+        self.by_port = by_port
         self._app: Flask | None = None
         self._tried = time.monotonic()
         self._lock = threading.Lock()
@@ -451,7 +455,7 @@ class WaitingForConfig:
                 if isinstance(found, ConfigError):
                     self.error = str(found)
                 else:
-                    self._app = _serving(*found)
+                    self._app = _serving(*found, self.by_port)
             return self._app
 
 

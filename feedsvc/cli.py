@@ -271,7 +271,7 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
     with refresher_role(config.content.state_dir):
         refresher = Refresher(config)
         # Bound before the first refresh: a port in use is said at once, and nothing runs.
-        app = create_app(config.path)
+        app = create_app(config.path, by_port=False)
         server = _listen(app, args)
         clock = run_clock(refresher, blocking=False)
         try:
@@ -293,7 +293,7 @@ def _serve_meanwhile(args: argparse.Namespace, state_dir: Path, error: ConfigErr
     from feedsvc.clock import run_clock
     from feedsvc.waiting import sighup_asks_for_a_reload, valid_config
 
-    server = _listen(create_app(args.config), args)
+    server = _listen(create_app(args.config, by_port=False), args)
     stopping = threading.Event()
 
     def refresher_when_valid() -> None:

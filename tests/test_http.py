@@ -460,7 +460,7 @@ def test_serve_on_port_0_says_the_port_it_bound(tmp_path: Path) -> None:
     site.write(SAMPLE.name, SAMPLE.read_bytes())
     site.config_path.write_text(config_text(), encoding="utf-8")
     args = [str(BIN / "feedsvc"), "serve", "--config", str(site.config_path), "--port", "0"]
-    running = Process(args, tmp_path / "serve.log")
+    running = Process(args, tmp_path / "serve.log", env={"PORT": "5000"})  # honcho's, not its
     try:
         said = wait_for(
             lambda: re.search(r"serving on http://127\.0\.0\.1:(\d+)/", running.output()),
@@ -475,6 +475,7 @@ def test_serve_on_port_0_says_the_port_it_bound(tmp_path: Path) -> None:
             f"{port}: every link in the feeds and pages leads there; unless a proxy there "
             f"forwards to this port, set it to http://127.0.0.1:{port}"
         ) in running.output()
+        assert "serves on port 5000" not in running.output()
     finally:
         running.stop()
 
