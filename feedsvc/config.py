@@ -171,16 +171,16 @@ _ONE_SECTIONS_TABLE = re.compile(r"^[ \t]*\[[ \t]*sections[ \t]*\][ \t]*(#.*)?$"
 #: what an operator's slip looks like to tomllib, and its fix
 _TOML_SLIPS: tuple[tuple[Callable[[str, str], bool], str], ...] = (
     (
-        lambda message, line: any(quote in line for quote in "\u201c\u201d\u2018\u2019"),
+        lambda message, line: "Illegal character '\\n'" in message,
+        "close the string with its quote on the same line",
+    ),
+    (
+        lambda message, line: re.search("=\\s*[\u201c\u201d\u2018\u2019]", line) is not None,
         'write straight quotes ("), not typographic ones',
     ),
     (
         lambda message, line: re.search(r"=\s*(True|False)\b", line) is not None,
         "write true and false in lower case",
-    ),
-    (
-        lambda message, line: "Illegal character '\\n'" in message,
-        "close the string with its quote on the same line",
     ),
     (
         lambda message, line: message.startswith("Cannot declare"),

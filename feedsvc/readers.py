@@ -344,7 +344,7 @@ def _before_the_first_article(
                 f"title on the line after {section!r}"
             ),
         )
-    if len(rest) == 1:
+    if len(rest) == 1 or settings.canonical_section(lines[rest[1]]) is not None:
         why = "the article has a title but no body; add a blank line, then its text"
         return first + 2, "error", why
     return rest[1] + 1, "error", "put a blank line between the title and the article's text"
@@ -1021,9 +1021,10 @@ def _why_no_date(error: ValueError) -> str:
 def _impossible_toml_date(line: str) -> str | None:
     """Why a TOML `key = value` line's value, written as a date, is none (`2025-13-01`: TOML
     then reads `2025` and stumbles on the rest, and says only that)."""
-    value = line.partition("=")[2].split("#", 1)[0].strip()
-    if not re.match(r"\d{4}-\d", value):
-        return None
+    key, _, value = line.partition("=")
+    value = value.split("#", 1)[0].strip()
+    if key.strip().strip("'\"") not in ("date", "updated") or not re.match(r"\d{4}-\d", value):
+        return None  # `title = 2024-25 season preview` is text unquoted, not a date
     try:
         datetime.fromisoformat(value)
     except ValueError as e:

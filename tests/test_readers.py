@@ -299,8 +299,19 @@ def test_text_before_the_first_article_is_an_error_on_its_line() -> None:
             "2:error:a section line followed by a blank line: an article without its title; put "
             "its title on the line after 'Asia'",
         ),
+        (
+            "Europe\nA title, its text not written yet\nAsia\nSecond\n\nBody two.\n",
+            "2:error:the article has a title but no body; add a blank line, then its text",
+        ),
     ],
-    ids=["section-alone", "title-alone", "no-blank-line", "title-cleared", "title-cleared-alone"],
+    ids=[
+        "section-alone",
+        "title-alone",
+        "no-blank-line",
+        "title-cleared",
+        "title-cleared-alone",
+        "title-alone-above-another",
+    ],
 )
 def test_a_first_article_that_does_not_read_is_told_its_slip(text: str, said: str) -> None:
     """Each was told "no article found; an article starts with a section line" though the
@@ -1084,6 +1095,11 @@ def test_an_updated_before_the_date_is_said() -> None:
     assert messages(read(text, "c.md")) == [
         "5:warning:'updated' is before 'date': no story is updated before it is out; ignored"
     ]
+
+
+def test_unquoted_text_that_starts_like_a_date_is_not_told_of_dates() -> None:
+    result = read('+++\ntitle = 2024-25 season preview\nsection = "Asia"\n+++\nB.\n', "c.md")
+    assert [m.split(":", 3)[2] for m in messages(result)] == ["invalid TOML front matter"]
 
 
 def test_a_number_where_no_text_would_do_gets_no_quoting_advice() -> None:
