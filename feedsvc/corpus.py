@@ -883,11 +883,14 @@ def _match(
 def _same_story(old: Entry, new: Article, saved_body: Callable[[str], str | None]) -> bool:
     """In an article's place in its file, a new title and a new body: the story rewritten, or
     another story put there, which readers must get as new? The same story if its title had a
-    typo fixed (`_typo_fixed`), or if a paragraph stayed (the old body is kept for the entries the
-    feeds show; an edited file's articles keep their bodies for this)."""
-    if _typo_fixed(old.title, new.title):
-        return True
+    typo fixed (`_typo_fixed`), or if a paragraph stayed (the old body is kept for the entries
+    the feeds show; an edited file's articles keep their bodies for this). A title's number or
+    date changed makes the next edition of a story that had paragraphs to keep; a stub's
+    ("Quake kills 12", "More to follow.") is its figure updated."""
     before = saved_body(old.content_hash)
+    stub = before is None or not _paragraphs(before)
+    if _typo_fixed(old.title, new.title, editions=not stub):
+        return True
     if before is None or not new.body:
         return False
     return not _paragraphs(before).isdisjoint(_paragraphs(new.body))
@@ -906,11 +909,14 @@ _EDITIONS = frozenset(
 )
 
 
-def _typo_fixed(before: str, after: str) -> bool:
-    """A title edited by a few characters, its numbers kept, and no day's or month's name
-    changed into another ("Tokio" to "Tokyo", "Jnue" to "June", "G7" to "G7s": a typo)."""
+def _typo_fixed(before: str, after: str, editions: bool = True) -> bool:
+    """A title edited by a few characters ("Tokio" to "Tokyo", "Jnue" to "June", "G7" to
+    "G7s": a typo); with `editions`, not by its numbers, nor by a day's or month's name
+    changed into another (the next edition)."""
     if _characters_changed(before, after) > _TYPO:
         return False
+    if not editions:
+        return True
     if re.findall(r"\d+", before) != re.findall(r"\d+", after):
         return False
     old, new = (
