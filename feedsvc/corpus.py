@@ -18,6 +18,7 @@ import os
 import re
 import stat
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -927,7 +928,9 @@ def _typo_fixed(before: str, after: str, editions: bool = True) -> bool:
 
 
 def _characters_changed(before: str, after: str) -> int:
-    """How many characters an edit from `before` to `after` replaced, added or removed."""
+    """How many characters an edit from `before` to `after` replaced, added or removed: as
+    seen (a title saved again decomposed, "é" as "e" and an accent, changed none)."""
+    before, after = unicodedata.normalize("NFC", before), unicodedata.normalize("NFC", after)
     opcodes = difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
     return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in opcodes if tag != "equal")
 

@@ -159,6 +159,7 @@ def test_the_next_edition_of_a_briefing_in_its_place_is_a_new_entry(
         ("Vote due in Jnue", "Vote due in June"),
         ("Fans of the B52 band", "Fans of the B52s band"),  # its number kept
         ("Quake kills 12", "Quake kills 15"),  # a stub's figure updated: no edition
+        ("Talks in Peñíscola", "Talks in Pen\u0303i\u0301scola"),  # saved again decomposed
     ],
 )
 def test_a_typo_fixed_in_a_stubs_title_keeps_its_id_though_its_body_is_new(
