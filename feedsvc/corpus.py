@@ -867,8 +867,16 @@ def _match(
                 matches[ordinal] = found
                 free.remove(found)
     # A file with an error may lack an article that it still holds, broken (see
-    # `_remove_or_hold`): positions say nothing then.
+    # `_remove_or_hold`): positions say nothing then, but a title a typo away, the only one
+    # so, still does (held beside a new entry, the story would be shown twice).
     if _refuses(problems):
+        for ordinal, article in unpaired:
+            if ordinal in matches or article.id is not None:
+                continue
+            near = [s for s in free if _typo_fixed(s.entry.title, article.title)]
+            if len(near) == 1:
+                matches[ordinal] = near[0]
+                free.remove(near[0])
         return matches
     # Last resort: the same position in the file (the title and the body both edited).
     for ordinal, article in unpaired:

@@ -608,6 +608,20 @@ def test_a_story_a_roundup_quotes_is_deleted_or_retitled_as_any_other(
     )
 
 
+def test_a_typo_fixed_and_a_body_rewritten_beside_an_error_is_one_story(site: Site) -> None:
+    """The file's other title cleared mid-edit made it an error: the story was published
+    anew beside its old entry, held, and shown twice."""
+    story = "Europe\nVote in Pariss\n\nThe first count gave the mayor a narrow lead tonight.\n"
+    other = "Asia\nFloods close the port\n\nThe harbour halted all traffic.\n"
+    before = published_by_title(site, story + "\n" + other)
+    fixed = "Europe\nVote in Paris\n\nThe mayor won by 212 votes after a recount, officials said.\n"
+    site.write("a.txt", fixed + "\n" + other.replace("Floods close the port", ""), 1.8e9)
+    report = site.refresh()
+    assert (report.added, report.updated) == (0, 1)
+    now = {e.title: e for e in entries(site)}
+    assert now["Vote in Paris"].id == before["Vote in Pariss"].id and len(now) == 2
+
+
 def test_an_edit_undone_from_a_backup_with_its_older_mtime_moves_updated(site: Site) -> None:
     """`mv a.txt~ a.txt`, `cp -p`, `rsync -t`: the content changed back, so `updated` moves
     on, though the file's mtime went back."""
