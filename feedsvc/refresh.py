@@ -466,6 +466,10 @@ class Refresher:
             left_out |= missing
         # Keep rendered entries only while a feed shows them: memory follows the feeds' size.
         self._shown = {key: shown for key, shown in self._shown.items() if key in visible}
+        # with the bodies they were rendered from, still to keep: one rendered for an archived
+        # page at the last publish, shown now, is not read again (`keep_bodies`)
+        hashes = {e.content_hash for e in visible.values()}
+        self._read_bodies = {h: body for h, body in self._read_bodies.items() if h in hashes}
         anew = self._reuses_nothing(config)  # every visible entry and every feed are rendered
         if anew:
             self._show_all(config, [e for k, e in visible.items() if k not in self._shown])
@@ -495,12 +499,12 @@ class Refresher:
         )
         _say_gone_feeds(self.current, version, config)
         with self.store.transaction():
-            self.store.keep_bodies(self._read_bodies, {e.content_hash for e in visible.values()})
+            self.store.keep_bodies(self._read_bodies, hashes)
             self.store.show_until(started_at)
             self.store.forget_page_changes(applied)
             for slug in failed:
                 self.store.page_changed(slug)
-        self._read_bodies.clear()
+        self._read_bodies = {h: body for h, body in self._read_bodies.items() if h not in hashes}
         return version
 
     def _archive_pages(self, plan: _Plan) -> tuple[list[str], list[str]]:

@@ -18,7 +18,7 @@ from feedsvc.corpus import check_files
 from feedsvc.errors import StateError
 from feedsvc.model import Entry
 from feedsvc.readers import ReaderSettings
-from feedsvc.refresh import RefreshReport
+from feedsvc.refresh import Refresher, RefreshReport
 from feedsvc.state import StateStore
 from tests.conftest import SECTIONS, Site, config_text
 
@@ -620,6 +620,30 @@ def test_a_typo_fixed_and_a_body_rewritten_beside_an_error_is_one_story(site: Si
     assert (report.added, report.updated) == (0, 1)
     now = {e.title: e for e in entries(site)}
     assert now["Vote in Paris"].id == before["Vote in Pariss"].id and len(now) == 2
+
+
+def test_a_story_that_entered_the_feeds_after_its_page_was_redone_keeps_its_id_when_rewritten(
+    site: Site,
+) -> None:
+    """Its page rendered while no feed showed it, that render was reused once a feed did, so
+    its body, never read again, was never kept: a rewrite keeping a paragraph got a new id."""
+    site.config_path.write_text(config_text(feeds="max_entries = 2"), encoding="utf-8")
+    kept = "A paragraph about the talks that stays through every rewrite of the story.\n"
+    site.write("a.txt", f"Europe\nOld story\n\nIts first paragraph.\n{kept}", mtime=1.70e9)
+    site.write("b.txt", "Europe\nNewer story\n\nIts body.\n", mtime=1.70e9 + 10)
+    site.write("c.txt", "Europe\nNewest story\n\nIts body.\n", mtime=1.70e9 + 20)
+    refresher = Refresher(site.config())
+    refresher.refresh()
+    # edited while no feed shows it: its page alone is made again
+    site.write("a.txt", f"Europe\nOld story\n\nIts first paragraph.\n{kept}Added.\n", 1.70e9 + 30)
+    refresher.refresh(paths=["a.txt"])
+    (site.articles / "c.txt").unlink()  # the old story enters the feeds
+    refresher.refresh(paths=["c.txt"])
+    old = {e.title: e for e in entries(site)}["Old story"]
+    site.write("a.txt", f"Europe\nTalks collapse at the border\n\nA new lead.\n{kept}", 1.70e9 + 40)
+    refresher.refresh(paths=["a.txt"])
+    refresher.close()
+    assert {e.title: e.id for e in entries(site)}["Talks collapse at the border"] == old.id
 
 
 def test_an_edit_undone_from_a_backup_with_its_older_mtime_moves_updated(site: Site) -> None:
