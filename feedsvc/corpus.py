@@ -345,20 +345,33 @@ def _swallowed(
     published: Mapping[str, Entry],
     saved_body: Callable[[str], str | None],
 ) -> Entry | None:
-    """The published entry whose title, then a paragraph of its body, `article` now holds,
-    and no other article holds its body (a story retitled)."""
+    """The published entry whose title `article` now holds one time more than it did, then
+    the entry's text to its end: more of its paragraphs than any other article holds (one
+    retitled holds as many), and mostly its lines (a roundup quoting a headline and its lead
+    goes on with other stories)."""
     lines = article.body.split("\n")
     before = published.get(article.title)
     had = saved_body(before.content_hash) if before is not None else None
+    had_lines = Counter(had.split("\n")) if had is not None else Counter()
     for index, line in enumerate(lines):
         entry = lost.get(line)
-        if entry is None or (had is not None and line in had.split("\n")):
+        if entry is None or lines[: index + 1].count(line) <= had_lines[line]:
             continue
         body = saved_body(entry.content_hash)
-        paragraphs = _paragraphs(body) if body is not None else set()
-        if paragraphs.isdisjoint(lines[index + 1 :]):
+        if body is None:
             continue
-        if all(paragraphs.isdisjoint(a.body.split("\n")) for a in articles if a is not article):
+        paragraphs, tail = _paragraphs(body), lines[index + 1 :]
+        held = len(paragraphs.intersection(tail))
+        elsewhere = max(
+            (
+                len(paragraphs.intersection(a.body.split("\n")))
+                for a in articles
+                if a is not article
+            ),
+            default=0,
+        )
+        own = set(body.split("\n"))
+        if held > elsewhere and 2 * sum(t in own for t in tail) >= len(tail):
             return entry
     return None
 
@@ -867,16 +880,17 @@ def _match(
                 matches[ordinal] = found
                 free.remove(found)
     # A file with an error may lack an article that it still holds, broken (see
-    # `_remove_or_hold`): positions say nothing then, but a title a typo away, the only one
-    # so, still does (held beside a new entry, the story would be shown twice).
+    # `_remove_or_hold`): positions say little then, but a title a typo away at the same one
+    # still does (held beside a new entry, the story would be shown twice); a body rewritten
+    # is no evidence there.
     if _refuses(problems):
         for ordinal, article in unpaired:
             if ordinal in matches or article.id is not None:
                 continue
-            near = [s for s in free if _typo_fixed(s.entry.title, article.title)]
-            if len(near) == 1:
-                matches[ordinal] = near[0]
-                free.remove(near[0])
+            found = next((s for s in free if s.entry.ordinal == ordinal), None)
+            if found is not None and _typo_fixed(found.entry.title, article.title):
+                matches[ordinal] = found
+                free.remove(found)
         return matches
     # Last resort: the same position in the file (the title and the body both edited).
     for ordinal, article in unpaired:
@@ -897,7 +911,7 @@ def _same_story(old: Entry, new: Article, saved_body: Callable[[str], str | None
     date changed makes the next edition of a story that had paragraphs to keep; a stub's
     ("Quake kills 12", "More to follow.") is its figure updated."""
     before = saved_body(old.content_hash)
-    stub = before is None or not _paragraphs(before)
+    stub = before is not None and not _paragraphs(before)  # unknown: no feed showed it
     if _typo_fixed(old.title, new.title, editions=not stub):
         return True
     if before is None or not new.body:

@@ -646,6 +646,64 @@ def test_a_story_that_entered_the_feeds_after_its_page_was_redone_keeps_its_id_w
     assert {e.title: e.id for e in entries(site)}["Talks collapse at the border"] == old.id
 
 
+def test_the_next_edition_of_a_story_no_feed_shows_is_a_new_entry(site: Site) -> None:
+    """Its body not kept, it was taken for a stub, whose figures may change: 'Trial: day 10'
+    kept day 9's entry and date, below the feeds' newest, and no feed showed it."""
+    site.config_path.write_text(config_text(feeds="max_entries = 2"), encoding="utf-8")
+    day = "Europe\nTrial: day {}\n\nThe court heard {} witnesses in a long session today.\n"
+    site.write("a.txt", day.format(9, "the defence's"), mtime=1.70e9)
+    site.write("b.txt", "Europe\nNewer story\n\nIts body.\n", mtime=1.70e9 + 10)
+    site.write("c.txt", "Europe\nNewest story\n\nIts body.\n", mtime=1.70e9 + 20)
+    site.refresh()
+    site.write("a.txt", day.format(10, "the prosecution's"), mtime=1.70e9 + 30)
+    report = site.refresh()
+    assert (report.added, report.removed) == (1, 1)
+    assert "Trial: day 10" in [e.title for e in entries(site)[:2]]
+
+
+SIGN_OFF = "Reporting by the Test Desk newsroom; edited by the night desk.\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "slip"),
+    [  # a sign-off every story of the file shares; a roundup above quoting the story
+        (
+            ARTICLE + SIGN_OFF + "\n" + FLOODS_STORY + SIGN_OFF + "\n" + OTHER + SIGN_OFF,
+            ("\nAsia\nFloods", "\nAsai\nFloods"),
+        ),
+        (ROUNDUP + "\n" + FLOODS_STORY + "Ships wait offshore.\n", ("\nAsia\n", "\nAsai\n")),
+    ],
+    ids=["shared-sign-off", "below-a-roundup-quoting-it"],
+)
+def test_a_story_read_as_paragraphs_of_the_one_above_is_held_whatever_else_quotes_it(
+    site: Site, text: str, slip: tuple[str, str]
+) -> None:
+    before = published_by_title(site, text)
+    site.write("a.txt", text.replace(*slip), mtime=1.8e9)
+    report = site.refresh()
+    after = {e.title: e for e in entries(site)}
+    assert {t: (e.id, e.content_hash) for t, e in after.items()} == {
+        t: (e.id, e.content_hash) for t, e in before.items()
+    }
+    assert [p.severity for p in report.problems].count("error") == 1
+
+
+def test_beside_an_error_a_new_story_a_typo_away_elsewhere_is_not_a_deleted_ones_edit(
+    site: Site,
+) -> None:
+    """'Storm hits Oslo' deleted, 'Storm hits Osaka' added at the file's end, another title
+    cleared mid-edit: the Osaka story was published as the Oslo entry's update."""
+    oslo = "Europe\nStorm hits Oslo\n\nWinds tore roofs off in the Norwegian capital.\n"
+    osaka = "Asia\nStorm hits Osaka\n\nA typhoon made landfall in western Japan overnight.\n"
+    before = published_by_title(site, oslo + "\n" + FLOODS_STORY + "\n" + OTHER)
+    cleared = FLOODS_STORY.replace("Floods close the port", "")
+    site.write("a.txt", cleared + "\n" + OTHER + "\n" + osaka, mtime=1.8e9)
+    site.refresh()
+    assert {e.title: e.id for e in entries(site)}["Storm hits Osaka"] != (
+        before["Storm hits Oslo"].id
+    )
+
+
 def test_an_edit_undone_from_a_backup_with_its_older_mtime_moves_updated(site: Site) -> None:
     """`mv a.txt~ a.txt`, `cp -p`, `rsync -t`: the content changed back, so `updated` moves
     on, though the file's mtime went back."""
