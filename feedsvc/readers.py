@@ -242,19 +242,24 @@ def _decode(data: bytes, report: _Report) -> str | None:
 
 
 def _mostly_utf8_or_windows_1252(data: bytes) -> str:
-    """A file that is not UTF-8: one in UTF-8 but for stray bytes (a Word quote pasted in),
+    """A file that is not UTF-8: one in UTF-8 but for stray bytes (Word quotes pasted in),
     read as UTF-8 with only those bytes read as Windows-1252, so that not every "é" of it
     becomes "Ã©", nor the story another once the byte is fixed; else a file in Windows-1252,
-    read so whole ("groß“" holds bytes UTF-8 would take for one character)."""
-    replaced = data.decode("utf-8", errors="replace")
-    stray = replaced.count("\ufffd")
-    if len(_NOT_ASCII.findall(replaced)) - stray > stray:  # more UTF-8 characters than strays
+    read so whole ("groß“" holds bytes UTF-8 would take for one character). UTF-8 it is when
+    its UTF-8 characters outnumber its stray bytes, or when those are all punctuation (0x80 to
+    0x9F: quotes, dashes), which is what is pasted: a Windows-1252 file's letters are above."""
+    escaped = data.decode("utf-8", errors="surrogateescape")  # a stray byte: U+DC80-U+DCFF
+    strays = _STRAY.findall(escaped)
+    characters = len(_NOT_ASCII.findall(escaped)) - len(strays)
+    punctuation = all(stray <= "\udc9f" for stray in strays)
+    if characters > len(strays) or (characters and punctuation):
         codecs.register_error(_AS_WINDOWS_1252, _as_windows_1252)
         return data.decode("utf-8", errors=_AS_WINDOWS_1252)
     return data.decode("cp1252", errors="replace")
 
 
 _NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+_STRAY = re.compile("[\udc80-\udcff]")
 _AS_WINDOWS_1252 = "feedsvc-windows-1252"
 
 

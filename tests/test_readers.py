@@ -457,6 +457,12 @@ def test_a_windows_1252_file_whose_bytes_utf8_would_take_for_a_character_reads_w
     assert result.articles[0].body == "Ärger über „Maß“."
 
 
+def test_word_quotes_pasted_beside_a_single_accent_leave_the_utf8_as_written() -> None:
+    """One 'é' against two stray quotes was not "mostly UTF-8": the title read 'CafÃ©'."""
+    data = "Europe\nCafé reopens\n\nThe owner said ".encode() + b"\x93we are back\x94.\n"
+    assert read(data).articles[0].title == "Café reopens"
+
+
 def test_a_stray_windows_1252_byte_in_a_utf8_file_leaves_the_rest_as_written() -> None:
     """A Word quote pasted into a UTF-8 file: every "é" read as "Ã©" gave the story another
     title, and another id once the byte was fixed."""
