@@ -567,8 +567,8 @@ def _said_no_admin_token() -> None:
         return  # once a process: a script may ask every minute
     current_app.config["FEEDSVC_SAID_NO_TOKEN"] = True
     log.warning(
-        "POST /admin/refresh was asked for, and %s is not set in this process: the endpoint "
-        "is off (a 404) until it is",
+        "POST /admin/refresh was asked for, and %s is not set in this process (or blank): the "
+        "endpoint is off (a 404) until it is",
         ADMIN_TOKEN_ENV,
     )
 

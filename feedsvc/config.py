@@ -170,13 +170,13 @@ _ONE_SECTIONS_FIX = "each section is a [[sections]] table, with two brackets"
 _ONE_SECTIONS_TABLE = re.compile(r"^[ \t]*\[[ \t]*sections[ \t]*\][ \t]*(#.*)?$", re.MULTILINE)
 #: what an operator's slip looks like to tomllib, and its fix
 _TOML_SLIPS: tuple[tuple[Callable[[str, str], bool], str], ...] = (
+    (  # a double one anywhere; a single one opening a value, not one inside a word
+        lambda message, line: re.search("[\u201c\u201d]|=\\s*[\u2018\u2019]", line) is not None,
+        'write straight quotes ("), not typographic ones',
+    ),
     (
         lambda message, line: "Illegal character '\\n'" in message,
         "close the string with its quote on the same line",
-    ),
-    (
-        lambda message, line: re.search("=\\s*[\u201c\u201d\u2018\u2019]", line) is not None,
-        'write straight quotes ("), not typographic ones',
     ),
     (
         lambda message, line: re.search(r"=\s*(True|False)\b", line) is not None,

@@ -319,6 +319,7 @@ def test_a_base_url_is_published_as_validators_compare_urls(
         (('language = "en"', "language = \u201cen\u201d"), "write straight quotes"),
         (('language = "en"', 'language = "en'), "close the string with its quote"),
         (('title = "Test Desk"', 'title = "The world\u2019s desk'), "close the string"),
+        (('title = "Test Desk"', 'title = "Test Desk\u201d'), "write straight quotes"),
         (('language = "en"', 'language "en"'), "write each setting as key = value"),
         (("[[sections]]", "[sections]"), "each section is a [[sections]] table, with two"),
         (("[feeds]", "[feeds]\nfull_content = true\n[feeds]"), "this table is given twice"),
