@@ -350,12 +350,16 @@ def _swallowed(
     retitled holds as many), and mostly its lines (a roundup quoting a headline and its lead
     goes on with other stories)."""
     lines = article.body.split("\n")
-    before = published.get(article.title)
-    had = saved_body(before.content_hash) if before is not None else None
-    had_lines = Counter(had.split("\n")) if had is not None else Counter()
+    had: Counter[str] | None = None  # the article's lines as published: asked when needed
     for index, line in enumerate(lines):
         entry = lost.get(line)
-        if entry is None or lines[: index + 1].count(line) <= had_lines[line]:
+        if entry is None:
+            continue
+        if had is None:
+            before = published.get(article.title)
+            body = saved_body(before.content_hash) if before is not None else None
+            had = Counter(body.split("\n")) if body is not None else Counter()
+        if lines[: index + 1].count(line) <= had[line]:
             continue
         body = saved_body(entry.content_hash)
         if body is None:
@@ -879,25 +883,23 @@ def _match(
             if found is not None:
                 matches[ordinal] = found
                 free.remove(found)
-    # A file with an error may lack an article that it still holds, broken (see
+    # Last resort: the same position in the file (the title and the body both edited). A
+    # file with an error may lack an article that it still holds, broken (see
     # `_remove_or_hold`): positions say little then, but a title a typo away at the same one
     # still does (held beside a new entry, the story would be shown twice); a body rewritten
     # is no evidence there.
-    if _refuses(problems):
-        for ordinal, article in unpaired:
-            if ordinal in matches or article.id is not None:
-                continue
-            found = next((s for s in free if s.entry.ordinal == ordinal), None)
-            if found is not None and _typo_fixed(found.entry.title, article.title):
-                matches[ordinal] = found
-                free.remove(found)
-        return matches
-    # Last resort: the same position in the file (the title and the body both edited).
+    refused = _refuses(problems)
     for ordinal, article in unpaired:
         if ordinal in matches or article.id is not None:
             continue
         found = next((s for s in free if s.entry.ordinal == ordinal), None)
-        if found is not None and _same_story(found.entry, article, saved_body):
+        if found is None:
+            continue
+        if (
+            _typo_fixed(found.entry.title, article.title)
+            if refused
+            else _same_story(found.entry, article, saved_body)
+        ):
             matches[ordinal] = found
             free.remove(found)
     return matches
@@ -911,12 +913,12 @@ def _same_story(old: Entry, new: Article, saved_body: Callable[[str], str | None
     date changed makes the next edition of a story that had paragraphs to keep; a stub's
     ("Quake kills 12", "More to follow.") is its figure updated."""
     before = saved_body(old.content_hash)
-    stub = before is not None and not _paragraphs(before)  # unknown: no feed showed it
-    if _typo_fixed(old.title, new.title, editions=not stub):
+    kept = None if before is None else _paragraphs(before)  # None: no feed showed it
+    if _typo_fixed(old.title, new.title, editions=kept != set()):  # a stub's, figures change
         return True
-    if before is None or not new.body:
+    if not kept or not new.body:
         return False
-    return not _paragraphs(before).isdisjoint(_paragraphs(new.body))
+    return not kept.isdisjoint(_paragraphs(new.body))
 
 
 #: characters changed in a title with a typo fixed: "Ukraine" to "Israel" is another story
