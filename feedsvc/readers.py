@@ -288,7 +288,8 @@ def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -
     opened = starts[0][0] if starts else len(lines)
     lead = next((i for i, line in enumerate(lines[:opened]) if line.strip()), None)
     if lead is not None:
-        report.add(*_before_the_first_article(lines, lead, settings, found=bool(starts)))
+        line, message = _before_the_first_article(lines, lead, settings, found=bool(starts))
+        report.add(line, "error", message)
     if not starts:
         return []
     # Each related-headlines block closes the run of articles above it: the file's last, and
@@ -320,39 +321,34 @@ def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -
 
 def _before_the_first_article(
     lines: list[str], first: int, settings: ReaderSettings, found: bool
-) -> tuple[int, Severity, str]:
-    """The error of text above a file's first article (or in a file of none), on its line:
+) -> tuple[int, str]:
+    """The error of text above a file's first article (or in a file of none), and its line:
     where it opens with a section line, the slip that kept it from being read, and its fix."""
     if settings.canonical_section(lines[first]) is None:
         if found:
             why = "if an article starts here, put a blank line after its title"
-            return first + 1, "error", f"text before the first article is not read; {why}"
+            return first + 1, f"text before the first article is not read; {why}"
         sections = ", ".join(settings.sections)
-        return (
-            1,
-            "error",
-            (
-                f"no article found; an article starts with a section line (one of: {sections}), "
-                "a title line and a blank line"
-            ),
+        return 1, (
+            f"no article found; an article starts with a section line (one of: {sections}), "
+            "a title line and a blank line"
         )
     section = lines[first].strip()
     rest = [i for i in range(first + 1, len(lines)) if lines[i].strip()]
     if not rest:
-        return first + 1, "error", f"{section!r} alone: put the article's title on the next line"
+        return first + 1, f"{section!r} alone: put the article's title on the next line"
     if rest[0] > first + 1:  # a blank line right below the section line
-        return (
-            first + 2,
-            "error",
-            (
-                "a section line followed by a blank line: an article without its title; put its "
-                f"title on the line after {section!r}"
-            ),
-        )
+        return first + 2, _untitled_fix(section)
     if len(rest) == 1 or settings.canonical_section(lines[rest[1]]) is not None:
-        why = "the article has a title but no body; add a blank line, then its text"
-        return first + 2, "error", why
-    return rest[1] + 1, "error", "put a blank line between the title and the article's text"
+        return first + 2, "the article has a title but no body; add a blank line, then its text"
+    return rest[1] + 1, "put a blank line between the title and the article's text"
+
+
+def _untitled_fix(section: str) -> str:
+    return (
+        "a section line followed by a blank line: an article without its title; put its title "
+        f"on the line after {section!r}"
+    )
 
 
 def _article_starts(
@@ -367,13 +363,7 @@ def _article_starts(
         if _untitled(lines, index + 1, first, settings):
             # A title cleared halfway through an edit: an error, so that the file keeps what it
             # published, rather than the story taken down and its body glued to the one above.
-            section_line = lines[index + 1].strip()
-            report.add(
-                index + 2,
-                "error",
-                "a section line followed by a blank line: an article without its title; put "
-                f"its title on the line after {section_line!r}",
-            )
+            report.add(index + 2, "error", _untitled_fix(lines[index + 1].strip()))
             starts.append((index + 1, None))
             continue
         if index < 0 or not lines[index + 1].strip() or not lines[index].strip():
