@@ -957,22 +957,20 @@ def _log_report(report: RefreshReport, changes: ChangeSet) -> None:
         ("updated", changes.updated),
         ("removed", changes.removed),
     ):
-        for entry_id in ids[:LOGGED_ENTRIES]:
-            log.info("entry %s: %s", verb, entry_id)
-        if len(ids) > LOGGED_ENTRIES:
-            log.info("... and %d more entries %s", len(ids) - LOGGED_ENTRIES, verb)
-    for path in changes.deferred[:LOGGED_ENTRIES]:
-        log.info("%s: still being written (or changed while read); read it later", path)
-    if len(changes.deferred) > LOGGED_ENTRIES:
-        more = len(changes.deferred) - LOGGED_ENTRIES
-        log.info("... and %d more files still being written, read later", more)
+        _log_some(logging.INFO, ids, f"entry {verb}: %s", f"more entries {verb}")
+    written = "%s: still being written (or changed while read); read it later"
+    _log_some(logging.INFO, changes.deferred, written, "more files still being written, read later")
     # An operator watching the refresher's log learns of a bad file as it is read.
     problems = [problem for found in changes.problems.values() for problem in found]
-    for problem in problems[:LOGGED_ENTRIES]:
-        log.warning("%s", problem)
-    if len(problems) > LOGGED_ENTRIES:
-        more = len(problems) - LOGGED_ENTRIES
-        log.warning("... and %d more problems: `feedsvc check` lists them all", more)
+    _log_some(logging.WARNING, problems, "%s", "more problems: `feedsvc check` lists them all")
+
+
+def _log_some(level: int, items: Sequence[object], each: str, more: str) -> None:
+    """The first items, one a line, and a count of the rest: a first build has thousands."""
+    for item in items[:LOGGED_ENTRIES]:
+        log.log(level, each, item)
+    if len(items) > LOGGED_ENTRIES:
+        log.log(level, "... and %d %s", len(items) - LOGGED_ENTRIES, more)
 
 
 def failed_refresh(refresher: Refresher, error: BaseException) -> None:
