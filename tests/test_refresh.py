@@ -55,6 +55,21 @@ def test_a_bulk_copy_still_being_written_is_logged_in_a_few_lines(
     assert said[-1] == "... and 5 more files still being written, read later"
 
 
+def test_a_bulk_change_is_logged_in_a_few_lines_per_kind(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    for n in range(LOGGED_ENTRIES + 5):
+        site.write(f"{n:03}.txt", f"Europe\nStory {n}\n\nIts body.\n", mtime=1.7e9 + n)
+        site.write(f"bad{n:03}.txt", "Sports\nMatch\n\nGoal.\n", mtime=1.7e9 + n)
+    caplog.set_level("INFO", "feedsvc.refresh")
+    Refresher(site.config()).refresh()
+    messages = [record.getMessage() for record in caplog.records]
+    assert len([m for m in messages if m.startswith("entry added: ")]) == LOGGED_ENTRIES
+    assert len([m for m in messages if "is not configured" in m]) == LOGGED_ENTRIES
+    assert "... and 5 more entries added" in messages
+    assert "... and 5 more problems: `feedsvc check` lists them all" in messages
+
+
 def test_a_file_a_watcher_saw_closed_is_read_at_once(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
