@@ -26,7 +26,7 @@ from feedsvc.control import (
     request_control,
 )
 from feedsvc.corpus import check_files
-from feedsvc.errors import ConfigError, FeedsvcError
+from feedsvc.errors import ConfigError, FeedsvcError, StateError
 from feedsvc.export import RECORD, export
 from feedsvc.publish import Version, archived_pages, load_current, publish_dir
 from feedsvc.refresh import Progress, Refresher, RefreshReport
@@ -75,18 +75,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _start_when_valid(args: argparse.Namespace, error: ConfigError) -> int:
-    """`clock` or `serve` started with an invalid config, where feeds are published: it waits
-    for a valid one (`waiting`), `serve` serving meanwhile; where none are, it exits."""
-    from feedsvc.waiting import published_state_dir, valid_config
+    """`clock` or `serve` started with an invalid config: where feeds are published, it waits
+    for a valid one (`waiting`); where none are, it exits."""
+    from feedsvc.waiting import published_state_dir
 
     state_dir = published_state_dir(args.config)
     if state_dir is None:
         raise error
+    with refresher_role(state_dir):
+        return _wait_to_start(args, state_dir, error)
+
+
+def _wait_to_start(args: argparse.Namespace, state_dir: Path, error: FeedsvcError) -> int:
+    """A refresher that cannot start yet, holding its role: `clock` waits until it can,
+    `serve` serves what is published meanwhile."""
+    from feedsvc.clock import run_clock
+    from feedsvc.waiting import ready_refresher, sighup_asks_for_a_reload
+
     print(f"feedsvc: {error}", file=sys.stderr)
     if args.command is serve_command:
         return _serve_meanwhile(args, state_dir, error)
-    config = valid_config(args.config, state_dir, error, threading.Event())
-    return clock_command(config, args) if config is not None else 0
+    with sighup_asks_for_a_reload(state_dir):
+        refresher = ready_refresher(args.config, state_dir, error, threading.Event())
+    if refresher is not None:
+        run_clock(refresher, blocking=True)
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -259,7 +272,9 @@ def clock_command(config: Config, args: argparse.Namespace) -> int:
     from feedsvc.clock import run_clock
 
     with refresher_role(config.content.state_dir):
-        refresher = Refresher(config)
+        refresher = _opened(config)
+        if isinstance(refresher, StateError):
+            return _wait_to_start(args, config.content.state_dir, refresher)
         run_clock(refresher, blocking=True)
     return 0
 
@@ -269,7 +284,9 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
     from feedsvc.clock import run_clock
 
     with refresher_role(config.content.state_dir):
-        refresher = Refresher(config)
+        refresher = _opened(config)
+        if isinstance(refresher, StateError):
+            return _wait_to_start(args, config.content.state_dir, refresher)
         # Bound before the first refresh: a port in use is said at once, and nothing runs.
         app = create_app(config.path, by_port=False)
         server = _listen(app, args)
@@ -286,31 +303,44 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve_meanwhile(args: argparse.Namespace, state_dir: Path, error: ConfigError) -> int:
-    """`serve` with an invalid config: what is published, served as a `web` process serves
-    it; the refresher starts in the background once the config validates."""
+def _opened(config: Config) -> Refresher | StateError:
+    """The refresher; or, where feeds are published, why its state store is refused: it
+    waits for the store (`waiting`) rather than exit."""
+    from feedsvc.waiting import is_published
+
+    try:
+        return Refresher(config)
+    except StateError as e:
+        if not is_published(config.content.state_dir):
+            raise
+        return e
+
+
+def _serve_meanwhile(args: argparse.Namespace, state_dir: Path, error: FeedsvcError) -> int:
+    """`serve` that cannot start its refresher yet: what is published, served as a `web`
+    process serves it; the refresher starts in the background once it can."""
     from feedsvc.app import create_app
     from feedsvc.clock import run_clock
-    from feedsvc.waiting import sighup_asks_for_a_reload, valid_config
+    from feedsvc.waiting import ready_refresher, sighup_asks_for_a_reload
 
     server = _listen(create_app(args.config, by_port=False), args)
     stopping = threading.Event()
 
-    def refresher_when_valid() -> None:
-        config = valid_config(args.config, state_dir, error, stopping)
-        if config is None:
+    def refresher_when_ready() -> None:
+        refresher = ready_refresher(args.config, state_dir, error, stopping)
+        if refresher is None:
             return
         try:
-            with refresher_role(config.content.state_dir):
-                clock = run_clock(Refresher(config), blocking=False)
-                try:
-                    stopping.wait()
-                finally:
-                    clock.stop()
+            clock = run_clock(refresher, blocking=False)
         except FeedsvcError as e:
             log.error("the refresher cannot start: %s; restart serve once this is fixed", e)
+            return
+        try:
+            stopping.wait()
+        finally:
+            clock.stop()
 
-    refresher = threading.Thread(target=refresher_when_valid, name="refresher")
+    refresher = threading.Thread(target=refresher_when_ready, name="refresher")
     refresher.start()
     try:
         with sighup_asks_for_a_reload(state_dir):

@@ -1,10 +1,10 @@
-"""A refresher (`clock` or `serve`) started with a config that does not validate, where feeds
-are published already, waits for a valid config rather than exiting.
+"""A refresher (`clock` or `serve`) that cannot start where feeds are published, its config
+invalid or its state store refused, waits until it can rather than exiting.
 
 Exiting took the whole site down: honcho and foreman stop every process of a Procfile when one
 exits, `web` included, and `serve` is the web tier itself. Waiting, it holds the refresher's
 role (a second refresher declines, and `feedsvc reload` reaches this one), says why in
-/healthz, and starts once the config validates, read again each second. What is published
+/healthz, and tries again each second: the config read, the store opened. What is published
 stays served meanwhile.
 """
 
@@ -18,17 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from feedsvc.clock import POLL_SECONDS
-from feedsvc.config import Config, config_path, load_config, state_dir_of
-from feedsvc.control import (
-    STATUS_FILE,
-    read_status,
-    refresher_role,
-    request_control,
-    take_control,
-    write_status,
-)
-from feedsvc.errors import ConfigError
+from feedsvc.config import config_path, load_config, state_dir_of
+from feedsvc.control import STATUS_FILE, read_status, request_control, take_control, write_status
+from feedsvc.errors import ConfigError, FeedsvcError, StateError
 from feedsvc.publish import current_id, publish_dir
+from feedsvc.refresh import Refresher
 
 log = logging.getLogger(__name__)
 
@@ -36,42 +30,48 @@ log = logging.getLogger(__name__)
 def published_state_dir(config_file: str | None) -> Path | None:
     """The state_dir a config that does not validate names, if feeds are published there."""
     state_dir = state_dir_of(config_path(config_file))
-    if state_dir is None or current_id(publish_dir(state_dir)) is None:
+    if state_dir is None or not is_published(state_dir):
         return None
     return state_dir
 
 
-def valid_config(
-    config_file: str | None, state_dir: Path, error: ConfigError, stopping: threading.Event
-) -> Config | None:
-    """The config once it validates; None if `stopping` is set first."""
+def is_published(state_dir: Path) -> bool:
+    return current_id(publish_dir(state_dir)) is not None
+
+
+def ready_refresher(
+    config_file: str | None, state_dir: Path, error: FeedsvcError, stopping: threading.Event
+) -> Refresher | None:
+    """The refresher once the config validates and its store opens; None if `stopping` is set
+    first. Called holding the refresher role: a second refresher, declining, must not speak
+    for this one."""
     path = config_path(config_file)
     said = str(error)
-    # the role first: a second refresher, declining, must not speak for the running one
-    with refresher_role(state_dir), sighup_asks_for_a_reload(state_dir):
-        log.error("%s; the refresher waits for a valid config; what is published is served", said)
-        _tell_healthz(state_dir, said)
-        # Read again each second, not only when the file changes: a directory it names may
-        # appear (a mount up late, a deploy moving articles/ in after the restart).
-        while not stopping.wait(POLL_SECONDS):
-            with contextlib.suppress(OSError):  # requests are a shortcut: each second anyway
-                take_control(state_dir)
-            try:
-                config = load_config(path)
-                moved = config.content.state_dir.resolve() != state_dir.resolve()
-                if moved:  # as a running refresher refuses it: ids would be minted anew there
-                    raise ConfigError(
-                        f"content.state_dir is now {config.content.state_dir}, not "
-                        f"{state_dir}, where the feeds are published: restart to move"
-                    )
-            except ConfigError as e:
-                if str(e) != said:
-                    said = str(e)
-                    log.error("%s; the refresher still waits for a valid config", said)
-                    _tell_healthz(state_dir, said)
-                continue
-            log.info("%s is valid now: the refresher starts", path)
-            return config
+    log.error("%s; %s; what is published is served", said.rstrip("."), _waits_for(error))
+    _tell_healthz(state_dir, error)
+    # Tried again each second, not only when a file changes: a directory the config names may
+    # appear (a mount up late, a deploy moving articles/ in after the restart), a store be
+    # restored from a backup, a full disk freed.
+    while not stopping.wait(POLL_SECONDS):
+        with contextlib.suppress(OSError):  # requests are a shortcut: each second anyway
+            take_control(state_dir)
+        try:
+            config = load_config(path)
+            moved = config.content.state_dir.resolve() != state_dir.resolve()
+            if moved:  # as a running refresher refuses it: ids would be minted anew there
+                raise ConfigError(
+                    f"content.state_dir is now {config.content.state_dir}, not "
+                    f"{state_dir}, where the feeds are published: restart to move"
+                )
+            refresher = Refresher(config)
+        except (ConfigError, StateError) as e:
+            if str(e) != said:
+                said = str(e)
+                log.error("%s; %s still", said.rstrip("."), _waits_for(e))
+                _tell_healthz(state_dir, e)
+            continue
+        log.info("%s is valid and its state store opens: the refresher starts", path)
+        return refresher
     return None
 
 
@@ -81,20 +81,35 @@ def sighup_asks_for_a_reload(state_dir: Path) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGHUP, lambda *_: request_control(state_dir, "reload"))
+
+    def asks(signum: int, frame: object) -> None:
+        with contextlib.suppress(FeedsvcError):  # the next second's look rereads it anyway
+            request_control(state_dir, "reload")
+
+    previous = signal.signal(signal.SIGHUP, asks)
     try:
         yield
     finally:
         signal.signal(signal.SIGHUP, previous)
 
 
-def _tell_healthz(state_dir: Path, error: str) -> None:
+def _waits_for(error: FeedsvcError) -> str:
+    if isinstance(error, ConfigError):
+        return "the refresher waits for a valid config"
+    return "the refresher waits until its state store opens"
+
+
+def _tell_healthz(state_dir: Path, error: FeedsvcError) -> None:
     """Where /healthz reads it: the web tier, serving what was published meanwhile, would say
     "ok" until the feeds went stale, and not why."""
     if not (state_dir / STATUS_FILE).exists():
         return
     status = read_status(state_dir)
-    status["config_error"] = f"{error}; the refresher waits for a valid config: fix the file"
-    status["error"] = "the refresher waits for a valid config (config_error)"
+    if isinstance(error, ConfigError):
+        status["config_error"] = f"{str(error).rstrip('.')}; {_waits_for(error)}: fix the file"
+        status["error"] = f"{_waits_for(error)} (config_error)"
+    else:
+        status["config_error"] = None
+        status["error"] = f"{str(error).rstrip('.')}; {_waits_for(error)}"
     with contextlib.suppress(OSError):  # said in the log anyway
         write_status(state_dir, status)

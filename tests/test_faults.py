@@ -32,8 +32,20 @@ from feedsvc.errors import PublishError, StateError
 from feedsvc.publish import Version, current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher
 from tests.conftest import SAMPLE, SECTIONS, Site, config_without
-from tests.servers import BIN, Process, Server, feedsvc, free_port, get, gunicorn, serve, wait_for
+from tests.servers import (
+    BIN,
+    Process,
+    Server,
+    clock,
+    feedsvc,
+    free_port,
+    get,
+    gunicorn,
+    serve,
+    wait_for,
+)
 from tests.test_operations import (
+    ASIA,
     ATOM,
     EUROPE,
     atom_ids,
@@ -600,32 +612,71 @@ OLDER = (
 )
 
 
+DAMAGES = {
+    "corrupt": (_corrupt, CORRUPT),
+    "older schema": (_older, OLDER),
+    "lost": (_lost, "the state store is missing or empty, but versions were published from it"),
+}
+
+
 @pytest.mark.parametrize(
-    ("damage", "message"),
-    [
-        (_corrupt, CORRUPT),
-        (_older, OLDER),
-        (_lost, "the state store is missing or empty, but versions were published from it"),
-    ],
-    ids=["corrupt", "older schema", "lost"],
+    ("command", "damage"),
+    [("clock", "corrupt"), ("clock", "older schema"), ("clock", "lost"), ("serve", "corrupt")],
 )
-def test_a_damaged_store_stops_the_refresher_with_a_clear_message_and_no_reset(
-    site: Site, damage: object, message: str
+def test_a_refresher_whose_store_is_refused_waits_for_it_never_resetting_it(
+    site: Site, tmp_path: Path, running: list[Process], command: str, damage: str
 ) -> None:
+    """It exited, and honcho and foreman stop every process of a Procfile when one exits: the
+    web tier too, and every feed was gone until the store was restored and all restarted."""
     site.write("europe.txt", EUROPE)
     site.refresh()
-    damage(site)  # type: ignore[operator]
-    store = site.root / "var" / "state.sqlite3"
+    ids = atom_ids(site.published("/feeds/all.atom"))
+    state_dir = site.root / "var"
+    store = state_dir / "state.sqlite3"
+    backup = tmp_path / "backup.sqlite3"
+    with closing(sqlite3.connect(store)) as db, closing(sqlite3.connect(backup)) as copy:
+        db.backup(copy)
+    spoil, message = DAMAGES[damage]
+    spoil(site)
     fingerprint = hashlib.sha256(store.read_bytes()).hexdigest() if store.exists() else None
-    version = current_id(publish_dir(site.root / "var"))
-    for command in (["clock"], ["serve", "--port", str(free_port())]):
-        result = feedsvc(*command, "--config", str(site.config_path), timeout=60)
-        assert result.returncode == 2
-        assert message in result.stderr
+    version = current_id(publish_dir(state_dir))
+
+    start = serve if command == "serve" else clock
+    process = start(site.config_path, tmp_path / f"{command}.log")
+    running.append(process)
+    status = state_dir / "status.json"
+    wait_for(lambda: "waits until its state store opens" in status.read_text(), "the reason")
+    assert message in json.loads(status.read_text())["error"]
+    if isinstance(process, Server):  # what is published stays served
+        process.wait_until("/feeds/all.atom")
+        assert message in healthz(process.url)["error"]
+    time.sleep(1.5)  # tried again, and again: said once, the store never reset
+    assert process.popen.poll() is None
+    assert process.output().count("waits until its state store opens") == 1
     assert (hashlib.sha256(store.read_bytes()).hexdigest() if store.exists() else None) == (
         fingerprint
     )
-    assert current_id(publish_dir(site.root / "var")) == version
+    assert current_id(publish_dir(state_dir)) == version
+
+    for suffix in ("-wal", "-shm"):
+        store.with_name(store.name + suffix).unlink(missing_ok=True)
+    shutil.copyfile(backup, store)  # restored: it starts, every entry keeps its id
+    site.write("asia.txt", ASIA)
+    wait_for(
+        lambda: "Monsoon arrives early" in atom_titles(site.published("/feeds/all.atom")),
+        "the refresher started",
+    )
+    assert set(ids) < set(atom_ids(site.published("/feeds/all.atom")))
+    assert json.loads(status.read_text())["error"] is None
+
+
+def test_a_refresher_whose_store_is_refused_exits_where_nothing_is_published(site: Site) -> None:
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    _corrupt(site)
+    shutil.rmtree(site.root / "var" / "publish")
+    result = feedsvc("clock", "--config", str(site.config_path), timeout=60)
+    assert result.returncode == 2 and CORRUPT in result.stderr
 
 
 def test_a_corrupt_stores_fix_to_start_over_works_as_said(site: Site) -> None:
@@ -647,15 +698,16 @@ def test_web_processes_keep_serving_while_the_store_is_refused(
     site.write("europe.txt", EUROPE)
     site.refresh()
     _corrupt(site)
-    server = serve(site.config_path, tmp_path / "serve.log")
-    server.popen.wait(timeout=60)
-    assert server.popen.returncode == 2  # the refresher refuses to start...
+    waiting = clock(site.config_path, tmp_path / "clock.log")
+    running.append(waiting)
     web = gunicorn(site.config_path, tmp_path / "web.log", workers=1)
     running.append(web)
-    web.wait_until("/feeds/all.atom")  # ...and what was published is still served
+    web.wait_until("/feeds/all.atom")
     assert atom_ids(get(web.url, "/feeds/all.atom")[2]) == atom_ids(
         site.published("/feeds/all.atom")
     )
+    wait_for(lambda: CORRUPT in str(healthz(web.url)["error"]), "the reason in /healthz")
+    assert healthz(web.url)["status"] == "error"
 
 
 # -- (f) a state_dir this user cannot use, a port already taken ------------------------------
@@ -762,11 +814,20 @@ def test_a_state_dir_this_user_may_not_write_is_said_so_and_the_store_is_never_c
         "run feedsvc as the user that owns it"
     )
     commands = state_dir_commands(site, tmp_path)
+    waiting: dict[str, list[str]] = {}
     if not target.is_dir():
         del commands["reload"]  # it writes in the state_dir only: it works
+        # the store refused where feeds are published: they wait for it, serving (see above)
+        waiting = {name: commands.pop(name) for name in ("clock", "serve")}
     try:
         for name, command in commands.items():
             assert said_in_one_line(*command, prefix=AS_ANY_USER) == expected, name
+        for name, command in waiting.items():
+            with pytest.raises(subprocess.TimeoutExpired) as waited:
+                subprocess.run(
+                    [*AS_ANY_USER, str(BIN / "feedsvc"), *command], capture_output=True, timeout=4
+                )
+            assert expected.encode() in (waited.value.stderr or b""), name
     finally:
         target.chmod(mode)
     assert hashlib.sha256(store.read_bytes()).hexdigest() == fingerprint

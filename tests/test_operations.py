@@ -690,7 +690,7 @@ def test_a_refresher_restarted_with_an_invalid_config_waits_for_a_valid_one(
     write_config(site, title="Desk Two")
     combined = publish_dir(site.root / "var") / "current" / "feeds" / "all.atom"
     wait_for_title(combined.read_bytes, "Desk Two", "the config fixed, applied")
-    assert "is valid now: the refresher starts" in process.output()
+    assert "is valid and its state store opens: the refresher starts" in process.output()
     assert json.loads(status.read_text())["config_error"] is None
 
 
