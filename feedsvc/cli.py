@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from feedsvc import logs
 from feedsvc.config import Config, config_path, load_config, state_dir_of
 from feedsvc.control import (
+    blocked_state_dir,
     build_lock,
     describe,
     not_a_directory,
@@ -66,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = args.command(config, args)
         return result
     except FeedsvcError as e:
-        if isinstance(e, ConfigError) and args.command is check_command and args.json:
+        if args.command is check_command and args.json:  # the config, or its state_dir
             print(json.dumps({"config_error": str(e)}, indent=1))  # for the script that asked
         print(f"feedsvc: {e}", file=sys.stderr)
         return 2
@@ -131,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def check_command(config: Config, args: argparse.Namespace) -> int:
+    blocked = blocked_state_dir(config.content.state_dir)
+    if blocked is not None:  # as every refresh would refuse it
+        raise blocked
     files, entries, problems = check_files(config)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors

@@ -76,29 +76,36 @@ def state_dir_error(state_dir: Path, error: OSError) -> StateError:
             "the user that owns it"
         )
     if isinstance(error, (FileExistsError, NotADirectoryError)):
-        blocking = not_a_directory(where)
-        if blocking is not None:
-            kind = describe(blocking)
-            if blocking == state_dir:
-                return StateError(
-                    f"state_dir {state_dir} {kind}: move it aside, or set content.state_dir to "
-                    "a directory"
-                )
-            if blocking.is_relative_to(state_dir):
-                return StateError(
-                    f"{blocking} {kind}, where feedsvc keeps a directory of its state_dir: "
-                    "move it aside"
-                )
-            return StateError(
-                f"state_dir {state_dir} cannot be created: {blocking} {kind}; set "
-                "content.state_dir to a directory that can be made"
-            )
+        blocked = blocked_state_dir(state_dir, where)
+        if blocked is not None:
+            return blocked
     if isinstance(error, FileNotFoundError):
         return StateError(
             f"state_dir {state_dir} cannot be created ({error.strerror}): create it, or set "
             "content.state_dir to a directory on a writable file system"
         )
     return StateError(f"state_dir {state_dir} cannot be used: {where}: {error.strerror or error}")
+
+
+def blocked_state_dir(state_dir: Path, where: Path | None = None) -> StateError | None:
+    """Why `state_dir` (or `where` in it) cannot be a directory, if a file is in the way: found
+    without writing, so `feedsvc check` says it too."""
+    blocking = not_a_directory(where or state_dir)
+    if blocking is None:
+        return None
+    kind = describe(blocking)
+    if blocking == state_dir:
+        return StateError(
+            f"state_dir {state_dir} {kind}: move it aside, or set content.state_dir to a directory"
+        )
+    if blocking.is_relative_to(state_dir):
+        return StateError(
+            f"{blocking} {kind}, where feedsvc keeps a directory of its state_dir: move it aside"
+        )
+    return StateError(
+        f"state_dir {state_dir} cannot be created: {blocking} {kind}; set content.state_dir to "
+        "a directory that can be made"
+    )
 
 
 def refused_beside_another_user(state_dir: Path) -> StateError | None:

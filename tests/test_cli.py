@@ -102,6 +102,15 @@ def test_a_bad_config_is_a_clear_error(site: Site) -> None:
     assert "site.title: expected a string" in json.loads(as_json.stdout)["config_error"]
 
 
+def test_check_says_a_state_dir_that_is_a_file_as_every_refresh_would(site: Site) -> None:
+    """It passed such a config, which `refresh`, `clock` and `serve` then refused."""
+    (site.root / "var").write_text("notes\n", "utf-8")
+    as_json = feedsvc("check", "--json", "--config", str(site.config_path))
+    assert as_json.returncode == 2
+    said = json.loads(as_json.stdout)["config_error"]
+    assert said.startswith(f"state_dir {site.root / 'var'} is a file, not a directory")
+
+
 def test_refresh_prints_what_changed(sample_site: Site) -> None:
     result = feedsvc("refresh", "--config", str(sample_site.config_path))
     assert result.returncode == 0, result.stderr
