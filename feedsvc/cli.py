@@ -135,7 +135,8 @@ def check_command(config: Config, args: argparse.Namespace) -> int:
     blocked = blocked_state_dir(config.content.state_dir)
     if blocked is not None:  # as every refresh would refuse it
         raise blocked
-    files, entries, problems = check_files(config)
+    files, entries, read = check_files(config)
+    problems = [*config.problems, *read]
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     summary = {"files": files, "entries": entries, "warnings": warnings, "errors": errors}

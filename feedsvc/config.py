@@ -19,9 +19,11 @@ from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsvc.errors import ConfigError
+from feedsvc.model import Problem
 from feedsvc.text import (
     has_address,
     is_slug,
+    markup_warning,
     name_key,
     not_xml_characters,
     slugify,
@@ -90,6 +92,8 @@ class Config:
     sections: tuple[SectionConfig, ...]
     #: digest of the file's bytes: a reload with the same digest changes nothing
     digest: str
+    #: what is published anyway, but said: markup in a text value
+    problems: tuple[Problem, ...]
 
 
 #: seconds between scheduled refreshes when the config does not say
@@ -265,6 +269,7 @@ class _Reader:
         # TOML ends lines with "\n" only: splitlines() would also split at U+2028 in a string
         self.lines = text.split("\n")
         self.digest = digest
+        self.problems: list[Problem] = []
 
     # -- errors ------------------------------------------------------------------------------
     def line_of(self, key: _Key) -> int | None:
@@ -356,6 +361,20 @@ class _Reader:
         # Links are followed at each use, not once here: see `config_path`.
         return self.path.parent / path
 
+    def text(
+        self,
+        table: Mapping[str, Any],
+        key: _Key,
+        default: str | None = None,
+        check: Callable[[str], str | None] | None = None,
+    ) -> str:
+        """A string feeds show as text: markup in it is said, as in an article, not refused."""
+        value = self.get(table, key, str, default, check)
+        message = markup_warning(value, str(key))
+        if message is not None:
+            self.problems.append(Problem(str(self.path), self.line_of(key), "warning", message))
+        return value
+
     # -- the whole file ----------------------------------------------------------------------
     def build(self, data: Mapping[str, Any], check_articles: bool) -> Config:
         self.no_unknown(data, "")
@@ -396,6 +415,7 @@ class _Reader:
             ),
             sections=self.sections(data, content.allow_new_sections),
             digest=self.digest,
+            problems=tuple(self.problems),
         )
 
     def site(self, data: Mapping[str, Any]) -> SiteConfig:
@@ -414,12 +434,12 @@ class _Reader:
         icon = self.get(site, key("icon"), str, "", _absolute_url_or_empty)
         pattern = self.get(site, key("link_pattern"), str, "", _link_pattern)
         return SiteConfig(
-            title=self.get(site, key("title"), str, None, _non_empty),
+            title=self.text(site, key("title"), None, _non_empty),
             base_url=_canonical(self.get(site, key("base_url"), str, None, _base_url)).rstrip("/"),
             language=self.get(site, key("language"), str, "en", _language_tag),
             timezone=zone,
-            author=self.get(site, key("author"), str, None, _a_name),
-            description=self.get(site, key("description"), str, ""),
+            author=self.text(site, key("author"), None, _a_name),
+            description=self.text(site, key("description"), ""),
             icon=_canonical(icon) if icon else None,
             link_pattern=_canonical(pattern) if pattern else None,
         )
@@ -460,14 +480,14 @@ class _Reader:
             def key(name: str, index: int = index) -> _Key:
                 return _Key("sections", name, index)  # its own line, not the first section's
 
-            name = self.get(table, key("name"), str, None, _non_empty).strip()
+            name = self.text(table, key("name"), None, _non_empty).strip()
             slug = self.get(table, key("slug"), str, "", _slug_or_empty)
             override = self.get(table, key("max_entries"), int, 0, _between(0, 1000))
             sections.append(
                 SectionConfig(
                     name=name,
                     slug=slug or slugify(name),
-                    description=self.get(table, key("description"), str, ""),
+                    description=self.text(table, key("description"), ""),
                     max_entries=override or None,
                 )
             )

@@ -10,7 +10,6 @@ import codecs
 import difflib
 import functools
 import hashlib
-import html.entities
 import itertools
 import logging
 import re
@@ -38,6 +37,7 @@ from feedsvc.text import (
     has_forbidden,
     has_forbidden_utf8,
     is_slug,
+    markup_warning,
     name_key,
     one_line,
     without_address,
@@ -462,11 +462,6 @@ def _reads_like_a_title(line: str) -> bool:
     return not line.rstrip("\"\u201d\u2019')").endswith((".", ",", ";", ":"))
 
 
-#: what readers of one format take as markup and of another as text: a tag's opening, a
-#: character reference (the W3C validator warns: ContainsHTML, CharacterData...)
-_MARKUP = re.compile(r"<[/A-Za-z!?]|&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z]+);?")
-
-
 def _check_title(title: str, line: int | None, report: _Report) -> bool:
     """Whether the title can be published: one a reader can see (`str.strip` keeps a zero-width
     space, a Hangul filler). Its markup and a direction override are said."""
@@ -504,21 +499,9 @@ _BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 def _say_markup(text: str, line: int | None, report: _Report, what: str = "the title") -> None:
-    """Titles, summaries, authors and tags are plain text: '<em>' or '&amp;' in one is taken as
-    markup by RSS readers (the RSS Best Practices Profile lets them) and validators, and shown
-    as written by Atom and JSON Feed readers."""
-    if "<" not in text and "&" not in text:
-        return
-    for found in _MARKUP.finditer(text):
-        name = found.group(1)
-        if name is None or name.startswith("#") or name in html.entities.name2codepoint:
-            report.add(
-                line,
-                "warning",
-                f"{what} holds {found.group()!r}, which some feed readers take as markup and "
-                f"others show as written; write {what} as plain text ('&' for '&amp;', no tags)",
-            )
-            return
+    message = markup_warning(text, what)
+    if message is not None:
+        report.add(line, "warning", message)
 
 
 def _report_glued(

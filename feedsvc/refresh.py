@@ -159,6 +159,7 @@ class Refresher:
         self._counts: tuple[int, dict[str, int]] | None = None
         #: how files are read, the store's sections included: as the last update read them
         self.reader = self._reading()
+        _say_problems(config)
 
     def saw_closed(self, path: str) -> None:
         """Called from a watcher thread: `path` was closed after writing, or moved into place."""
@@ -190,6 +191,7 @@ class Refresher:
                 "(the rest of the new config is not applied until then)"
             )
         log.info("config reloaded from %s", fresh.path)
+        _say_problems(fresh)
         self.config = fresh
         self.config_error = None
         self._shown.clear()
@@ -971,6 +973,12 @@ def _log_some(level: int, items: Sequence[object], each: str, more: str) -> None
         log.log(level, each, item)
     if len(items) > LOGGED_ENTRIES:
         log.log(level, "... and %d %s", len(items) - LOGGED_ENTRIES, more)
+
+
+def _say_problems(config: Config) -> None:
+    """What a config is published with anyway: as it is read, not at every refresh."""
+    for problem in config.problems:
+        log.warning("%s", problem)
 
 
 def failed_refresh(refresher: Refresher, error: BaseException) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html.entities
 import re
 import unicodedata
 from collections.abc import Callable
@@ -84,6 +85,27 @@ def without_address(name: str) -> str:
 def one_line(text: str) -> str:
     """A title written over lines (a YAML `|` block, a TOML multi-line string) on one."""
     return _LINE_BREAKS.sub(" ", text)
+
+
+#: what readers of one format take as markup and of another as text: a tag's opening, a
+#: character reference (the W3C validator warns: ContainsHTML, CharacterData...)
+_MARKUP = re.compile(r"<[/A-Za-z!?]|&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z]+);?")
+
+
+def markup_warning(text: str, what: str) -> str | None:
+    """Titles, summaries, names, tags and descriptions are plain text: '<em>' or '&amp;' in
+    one is taken as markup by RSS readers (the RSS Best Practices Profile lets them) and
+    validators, and shown as written by Atom and JSON Feed readers."""
+    if "<" not in text and "&" not in text:
+        return None
+    for found in _MARKUP.finditer(text):
+        name = found.group(1)
+        if name is None or name.startswith("#") or name in html.entities.name2codepoint:
+            return (
+                f"{what} holds {found.group()!r}, which some feed readers take as markup and "
+                f"others show as written; write {what} as plain text ('&' for '&amp;', no tags)"
+            )
+    return None
 
 
 def forbidden_characters(text: str) -> list[str]:

@@ -102,6 +102,18 @@ def test_a_bad_config_is_a_clear_error(site: Site) -> None:
     assert "site.title: expected a string" in json.loads(as_json.stdout)["config_error"]
 
 
+def test_check_and_refresh_say_markup_in_the_config_as_a_warning(site: Site) -> None:
+    text = site.config_path.read_text("utf-8")
+    site.config_path.write_text(text.replace('"Test Desk"', '"Tom &amp; Jerry"', 1), "utf-8")
+    line = text.split("\n").index('title = "Test Desk"') + 1
+    said = f"{site.config_path}:{line}: warning: site.title holds '&amp;'"
+    checked = feedsvc("check", "--config", str(site.config_path))
+    assert checked.returncode == 0 and said in checked.stdout
+    assert checked.stdout.rstrip().endswith("1 warnings, 0 errors")
+    refreshed = feedsvc("refresh", "--config", str(site.config_path))
+    assert refreshed.returncode == 0 and said in refreshed.stderr
+
+
 def test_check_says_a_state_dir_that_is_a_file_as_every_refresh_would(site: Site) -> None:
     """It passed such a config, which `refresh`, `clock` and `serve` then refused."""
     (site.root / "var").write_text("notes\n", "utf-8")

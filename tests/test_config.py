@@ -116,6 +116,37 @@ def test_an_articles_dir_that_is_a_file_is_said_to_be_one(tmp_path: Path) -> Non
         load_config(path)
 
 
+def test_markup_in_a_text_value_is_said_on_its_line_and_published_as_written(
+    tmp_path: Path,
+) -> None:
+    """'&amp;' or a tag in the site's title, author or a description: the W3C validator warned
+    on every feed ("title should not contain HTML"), and nothing said so."""
+    text = (
+        config_text()
+        .replace('title = "Test Desk"', 'title = "Tom &amp; Jerry"')
+        .replace('author = "Test Desk newsroom"', 'author = "Desk &#38; Co"')
+        .replace('description = "News: Asia."', 'description = "News: <b>Asia</b>."')
+    )
+    config = load_config(write(tmp_path, text))
+    lines = text.split("\n")
+    said = [(p.path, p.line, p.severity, p.message.split(" holds ")[0]) for p in config.problems]
+    path = str(tmp_path / "config.toml")
+    assert said == [
+        (path, lines.index('title = "Tom &amp; Jerry"') + 1, "warning", "site.title"),
+        (path, lines.index('author = "Desk &#38; Co"') + 1, "warning", "site.author"),
+        (
+            path,
+            lines.index('description = "News: <b>Asia</b>."') + 1,
+            "warning",
+            "sections.description",
+        ),
+    ]
+    assert "write site.title as plain text ('&' for '&amp;'" in config.problems[0].message
+    assert config.site.title == "Tom &amp; Jerry"  # published as written: the operator decides
+    plain = config_text().replace('title = "Test Desk"', 'title = "Tom & Jerry <3 news"')
+    assert load_config(write(tmp_path, plain)).problems == ()
+
+
 def test_the_line_named_is_the_line_of_the_key(tmp_path: Path) -> None:
     text = config_text().replace("max_entries = 50", "max_entries = 'many'")
     path = write(tmp_path, text)
