@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import quote, unquote_to_bytes
 
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
@@ -557,9 +557,22 @@ def _short(code: int, text: str) -> Response:
 def _not_found(_: Exception) -> Response:
     if request.method == "POST" and request.path == "/admin/refresh":
         _said_no_admin_token()  # an env file not passed on to this process, say
-    if _site().current() is None:
+    loaded = _site().current()
+    if loaded is None:
         return _short(503, f"nothing published yet: {_why_nothing(read_status(_state_dir()))}")
+    if request.method in ("GET", "HEAD") and _site().find(loaded, request.path + "/"):
+        return _slash_added()
     return _short(404, "not found")
+
+
+def _slash_added() -> Response:
+    """`/sections/asia` typed for `/sections/asia/`: a page's URL ends in a slash."""
+    location = quote(request.script_root + request.path + "/")
+    if request.query_string:
+        location += "?" + request.query_string.decode("latin-1")
+    response = _short(301, f"moved to {location}")
+    response.headers["Location"] = location
+    return response
 
 
 def _said_no_admin_token() -> None:

@@ -291,6 +291,22 @@ def test_anything_else_is_a_short_404(server: Server, path: str) -> None:
     assert len(body) < 100
 
 
+def test_a_pages_address_typed_without_its_slash_is_redirected_to_the_page(
+    server: Server,
+) -> None:
+    """`/sections/asia` was a 404, where a reader typing the address expects the page."""
+    article = "/articles/script-alert-x-script-b-bold-b-claims/"
+    for page, query in (("/sections/asia/", ""), (article, "?utm_source=mail")):
+        for method in ("GET", "HEAD"):
+            response, body = fetch(server, page.rstrip("/") + query, method=method)
+            assert response.status == 301 and len(body) < 100, (page, method)
+            assert response.getheader("Location") == page + query
+        assert fetch(server, page)[0].status == 200
+    for path in ("/sections/nowhere", "/feeds/all", "/feeds"):  # no page there: no redirect
+        assert fetch(server, path)[0].status == 404, path
+    assert fetch(server, "/sections/asia", method="POST")[0].status == 404
+
+
 def test_a_wrong_method_is_405(server: Server) -> None:
     response, body = fetch(server, "/feeds/all.atom", method="POST")
     assert response.status == 405 and len(body) < 100
@@ -340,6 +356,8 @@ def test_serve_answers_under_the_path_of_the_base_url(tmp_path: Path) -> None:
         assert status == 200 and f'href="{base_url}/feeds/all.atom"'.encode() in home
         assert get(running.url, "/news/healthz")[0] == 200
         assert get(running.url, "/news")[2] == home  # the prefix alone: the home page too
+        status, headers, _ = get(running.url, "/news/sections/asia")
+        assert (status, headers["Location"]) == (301, "/news/sections/asia/")
         assert "site.base_url is" not in running.output()  # its port is the one served on
 
         # Reloaded with another path, it answers there, as the links it publishes now say

@@ -122,6 +122,10 @@ def test_nginx_serves_every_url_from_the_files_as_they_stand(
     assert get(nginx.url, "/manifest.json")[0] == 404
     for folder in ("/feeds", "/sections", "/articles"):  # as the app: no redirect to a 404
         assert get(nginx.url, folder)[0] == 404, folder
+    for path in version.resources:  # a page's address without its slash: the page, as the app
+        if path.startswith(("/sections/", "/articles/")):
+            status, headers, _ = get(nginx.url, path.rstrip("/") + "?utm_source=mail")
+            assert (status, headers["Location"]) == (301, f"{nginx.url}{path}?utm_source=mail")
     for method in ("POST", "OPTIONS", "PUT"):  # a 405 says what is allowed (RFC 9110, 15.5.6)
         status, headers, _ = get(nginx.url, "/feeds/all.atom", method=method)
         assert (status, headers["Allow"]) == (405, "GET, HEAD"), method
@@ -167,7 +171,8 @@ def test_nginx_serves_an_articles_page_after_the_feeds_dropped_it(
         assert (status, body) == (200, pages[path]), path
         assert headers["Cache-Control"] == "public, max-age=300"
         assert headers["Content-Type"].startswith("text/html")
-        assert get(nginx.url, path.rstrip("/"))[0] == 404
+        status, headers, _ = get(nginx.url, path.rstrip("/"))  # typed without its slash
+        assert (status, headers["Location"]) == (301, nginx.url + path)
     assert get(nginx.url, "/articles/no-such-story/")[0] == 404
     assert get(nginx.url, "/articles/")[0] == 404  # the archive's folder, not a listing
     assert get(nginx.url, "/sections/no-such-section/")[0] == 404
