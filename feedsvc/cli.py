@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from feedsvc import logs
 from feedsvc.config import Config, config_path, load_config, state_dir_of
 from feedsvc.control import (
+    RefresherRole,
     blocked_state_dir,
     build_lock,
     describe,
@@ -83,21 +84,22 @@ def _start_when_valid(args: argparse.Namespace, error: ConfigError) -> int:
     state_dir = published_state_dir(args.config)
     if state_dir is None:
         raise error
-    with refresher_role(state_dir):
-        return _wait_to_start(args, state_dir, error)
+    with refresher_role(state_dir) as role:
+        return _wait_to_start(args, role, error, None)
 
 
-def _wait_to_start(args: argparse.Namespace, state_dir: Path, error: FeedsvcError) -> int:
-    """A refresher that cannot start yet, holding its role: `clock` waits until it can,
-    `serve` serves what is published meanwhile."""
+def _wait_to_start(
+    args: argparse.Namespace, role: RefresherRole, error: FeedsvcError, config: Config | None
+) -> int:
+    """A refresher that cannot start yet, holding its `role`: `clock` waits until it can,
+    `serve` serves what is published meanwhile. `config`: None while it does not validate."""
     from feedsvc.clock import run_clock
     from feedsvc.waiting import ready_refresher, sighup_asks_for_a_reload
 
-    print(f"feedsvc: {error}", file=sys.stderr)
     if args.command is serve_command:
-        return _serve_meanwhile(args, state_dir, error)
-    with sighup_asks_for_a_reload(state_dir):
-        refresher = ready_refresher(args.config, state_dir, error, threading.Event())
+        return _serve_meanwhile(args, role, error, config)
+    with sighup_asks_for_a_reload(role.state_dir):
+        refresher = ready_refresher(args.config, role, error, threading.Event())
     if refresher is not None:
         run_clock(refresher, blocking=True)
     return 0
@@ -276,10 +278,10 @@ def reload_command(args: argparse.Namespace) -> int:
 def clock_command(config: Config, args: argparse.Namespace) -> int:
     from feedsvc.clock import run_clock
 
-    with refresher_role(config.content.state_dir):
+    with refresher_role(config.content.state_dir) as role:
         refresher = _opened(config)
         if isinstance(refresher, StateError):
-            return _wait_to_start(args, config.content.state_dir, refresher)
+            return _wait_to_start(args, role, refresher, config)
         run_clock(refresher, blocking=True)
     return 0
 
@@ -288,19 +290,16 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
     from feedsvc.app import create_app
     from feedsvc.clock import run_clock
 
-    with refresher_role(config.content.state_dir):
+    with refresher_role(config.content.state_dir) as role:
         refresher = _opened(config)
         if isinstance(refresher, StateError):
-            return _wait_to_start(args, config.content.state_dir, refresher)
+            return _wait_to_start(args, role, refresher, config)
         # Bound before the first refresh: a port in use is said at once, and nothing runs.
         app = create_app(config.path, by_port=False)
         server = _listen(app, args)
         clock = run_clock(refresher, blocking=False)
         try:
-            port = int(getattr(server, "effective_port", args.port))  # --port 0: the one bound
-            prefix = base_path(config.site.base_url)
-            log.info("serving on http://%s:%s%s/", args.host, port, prefix)
-            say_other_port(config.site.base_url, port)
+            _say_serving(args, server, config)
             server.run()
         finally:
             clock.stop()
@@ -321,7 +320,9 @@ def _opened(config: Config) -> Refresher | StateError:
         return e
 
 
-def _serve_meanwhile(args: argparse.Namespace, state_dir: Path, error: FeedsvcError) -> int:
+def _serve_meanwhile(
+    args: argparse.Namespace, role: RefresherRole, error: FeedsvcError, config: Config | None
+) -> int:
     """`serve` that cannot start its refresher yet: what is published, served as a `web`
     process serves it; the refresher starts in the background once it can."""
     from feedsvc.app import create_app
@@ -332,13 +333,17 @@ def _serve_meanwhile(args: argparse.Namespace, state_dir: Path, error: FeedsvcEr
     stopping = threading.Event()
 
     def refresher_when_ready() -> None:
-        refresher = ready_refresher(args.config, state_dir, error, stopping)
-        if refresher is None:
-            return
         try:
+            refresher = ready_refresher(args.config, role, error, stopping)
+            if refresher is None:
+                return
             clock = run_clock(refresher, blocking=False)
-        except FeedsvcError as e:
-            log.error("the refresher cannot start: %s; restart serve once this is fixed", e)
+        except Exception as e:  # said here or nowhere: the thread ends, the site is served on
+            log.error(
+                "the refresher cannot start: %s: %s; restart serve once this is fixed",
+                type(e).__name__,
+                e,
+            )
             return
         try:
             stopping.wait()
@@ -348,14 +353,27 @@ def _serve_meanwhile(args: argparse.Namespace, state_dir: Path, error: FeedsvcEr
     refresher = threading.Thread(target=refresher_when_ready, name="refresher")
     refresher.start()
     try:
-        with sighup_asks_for_a_reload(state_dir):
-            log.info("serving on http://%s:%s/", args.host, getattr(server, "effective_port", ""))
+        with sighup_asks_for_a_reload(role.state_dir):
+            _say_serving(args, server, config)
             server.run()
     finally:
         stopping.set()
         server.close()
         refresher.join()
     return 0
+
+
+def _say_serving(
+    args: argparse.Namespace, server: MultiSocketServer | BaseWSGIServer, config: Config | None
+) -> None:
+    """Where to find it, and base_url's port if another: `config` None, one that does not
+    validate, and says neither."""
+    port = int(getattr(server, "effective_port", args.port))  # --port 0: the one bound
+    if config is None:
+        log.info("serving on http://%s:%s/", args.host, port)
+        return
+    log.info("serving on http://%s:%s%s/", args.host, port, base_path(config.site.base_url))
+    say_other_port(config.site.base_url, port)
 
 
 def _listen(app: WSGIApplication, args: argparse.Namespace) -> MultiSocketServer | BaseWSGIServer:

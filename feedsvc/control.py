@@ -16,7 +16,7 @@ import pwd
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from feedsvc.errors import LockedError, StateError
 
@@ -192,33 +192,100 @@ def build_lock(state_dir: Path) -> Iterator[None]:
 
 
 @contextmanager
-def refresher_role(state_dir: Path) -> Iterator[None]:
+def refresher_role(state_dir: Path) -> Iterator[RefresherRole]:
     """Held for the life of `clock` or `serve`: a second one declines instead of racing."""
-    make_state_dir(state_dir)
-    path = state_dir / "refresher.lock"
-    with _using(state_dir):
-        handle = open(path, "a+")  # noqa: SIM115 - closed below
-    with handle:
+    role = RefresherRole(state_dir)
+    role.take()
+    try:
+        yield role
+    finally:
+        role.release()
+
+
+class RefresherRole:
+    """The lock on `refresher.lock` a refresher holds, and its pid in it for `feedsvc reload`.
+
+    A refresher that waits to start (`waiting`) may find its state_dir changed meanwhile:
+    removed and made anew (starting over), or made writable again; `keep` takes the role there
+    as it is before it starts."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.path = state_dir / "refresher.lock"
+        self._handle: IO[str] | None = None
+        self._pid_said = False
+
+    def take(self) -> None:
+        make_state_dir(self.state_dir)
+        writable = True
+        with _using(self.state_dir):
+            try:
+                handle = open(self.path, "a+")  # noqa: SIM115 - closed by `release`
+            except OSError as e:
+                # A state_dir this user may not write, or on a file system gone read-only: the
+                # lock is still held through a file opened for reading, and the refresher
+                # waits for its store (`waiting`), which says why.
+                if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS) or not os.path.isfile(
+                    self.path
+                ):
+                    raise
+                handle = open(self.path)  # noqa: SIM115 - closed by `release`
+                writable = False
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
+            handle.close()
             raise LockedError(
-                f"another refresher (pid {holder}) already runs on {state_dir}; "
+                f"another refresher (pid {holder}) already runs on {self.state_dir}; "
                 "run one `clock` (or one `serve`) per state_dir, and any number of `web` processes"
             ) from None
-        with _using(state_dir):
-            # unbuffered: a write the disk refused would be tried again as the file closes,
-            # and its error would hide this one
-            os.ftruncate(handle.fileno(), 0)
-            os.write(handle.fileno(), str(os.getpid()).encode())
-        _open_to_requests(state_dir / CONTROL)
+        self._handle, self._pid_said = handle, False
+        if writable:
+            try:
+                self._say_pid()
+            except StateError:
+                self.release()
+                raise
+        _open_to_requests(self.state_dir / CONTROL)
+
+    def keep(self) -> None:
+        """Before a refresher that waited starts: the role in the state_dir as it is now."""
+        if not self._held_here():
+            self.release()
+            self.take()
+        elif not self._pid_said:
+            self._say_pid()
+
+    def release(self) -> None:
+        if self._handle is None:
+            return
+        if self._pid_said and self._held_here():
+            with contextlib.suppress(OSError):  # no pid left to be taken for a refresher
+                os.truncate(self.path, 0)
+        self._handle.close()
+        self._handle = None
+
+    def _held_here(self) -> bool:
+        """The file locked is still `refresher.lock`, not one removed with its state_dir."""
         try:
-            yield
-        finally:  # stopped: no pid left to be taken for a refresher once reused
-            with contextlib.suppress(OSError):
-                os.ftruncate(handle.fileno(), 0)
+            return self._handle is not None and os.path.samestat(
+                os.fstat(self._handle.fileno()), os.stat(self.path)
+            )
+        except OSError:
+            return False
+
+    def _say_pid(self) -> None:
+        # unbuffered: a write the disk refused would be tried again as the file closes, and
+        # its error would hide this one
+        with _using(self.state_dir):
+            fd = os.open(self.path, os.O_WRONLY | os.O_TRUNC)
+            try:
+                os.write(fd, str(os.getpid()).encode())
+            finally:
+                os.close(fd)
+        self._pid_said = True
 
 
 #: in the state_dir: the requests a refresher takes ("refresh", "reload")

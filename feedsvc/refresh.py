@@ -21,7 +21,7 @@ from pathlib import Path
 from feedsvc.config import Config, config_digest, parse_config, read_config
 from feedsvc.control import STATUS_FILE, build_lock, read_status, state_dir_error, write_status
 from feedsvc.corpus import ChangeSet, UpdateSettings, all_problems, load_body, update
-from feedsvc.errors import ConfigError, PublishError
+from feedsvc.errors import ConfigError, PublishError, StateError
 from feedsvc.listing import Listed, Scan, changed_paths, patched, scan, scan_paths
 from feedsvc.model import Entry, Problem
 from feedsvc.pages import (
@@ -158,7 +158,11 @@ class Refresher:
         #: published entries per section, and the store generation they were counted at
         self._counts: tuple[int, dict[str, int]] | None = None
         #: how files are read, the store's sections included: as the last update read them
-        self.reader = self._reading()
+        try:
+            self.reader = self._reading()
+        except StateError:
+            self.store.close()  # a refresher waiting for its store opens it again each second
+            raise
         _say_problems(config)
 
     def saw_closed(self, path: str) -> None:

@@ -568,8 +568,13 @@ class StateStore:
         return {section: start for section, start in rows}
 
     def sections_published(self) -> set[str]:
-        """Every section an entry was ever published in (`ReaderSettings.retired`)."""
-        return {section for (section,) in self._execute(_SECTIONS_PUBLISHED)}
+        """Every section an entry was ever published in (`ReaderSettings.retired`). The first
+        read of a refresher: a page the open did not read, damaged, is said as the open says
+        it, and waited for as it is (`waiting`)."""
+        try:
+            return {section for (section,) in self._execute(_SECTIONS_PUBLISHED)}
+        except sqlite3.DatabaseError as e:
+            raise StateError(f"{self.path}: {_refused(e, self.path.parent)}") from e
 
     def section_counts(self) -> dict[str, int]:
         rows = self._execute(

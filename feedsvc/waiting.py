@@ -19,8 +19,15 @@ from pathlib import Path
 
 from feedsvc.clock import POLL_SECONDS
 from feedsvc.config import config_path, load_config, state_dir_of
-from feedsvc.control import STATUS_FILE, read_status, request_control, take_control, write_status
-from feedsvc.errors import ConfigError, FeedsvcError, StateError
+from feedsvc.control import (
+    STATUS_FILE,
+    RefresherRole,
+    read_status,
+    request_control,
+    take_control,
+    write_status,
+)
+from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.publish import current_id, publish_dir
 from feedsvc.refresh import Refresher
 
@@ -40,12 +47,13 @@ def is_published(state_dir: Path) -> bool:
 
 
 def ready_refresher(
-    config_file: str | None, state_dir: Path, error: FeedsvcError, stopping: threading.Event
+    config_file: str | None, role: RefresherRole, error: FeedsvcError, stopping: threading.Event
 ) -> Refresher | None:
     """The refresher once the config validates and its store opens; None if `stopping` is set
-    first. Called holding the refresher role: a second refresher, declining, must not speak
+    first. Called holding the refresher `role`: a second refresher, declining, must not speak
     for this one."""
     path = config_path(config_file)
+    state_dir = role.state_dir
     said = str(error)
     log.error("%s; %s; what is published is served", said.rstrip("."), _waits_for(error))
     _tell_healthz(state_dir, error)
@@ -63,11 +71,12 @@ def ready_refresher(
                     f"content.state_dir is now {config.content.state_dir}, not "
                     f"{state_dir}, where the feeds are published: restart to move"
                 )
+            role.keep()  # the state_dir made anew (started over), or writable again
             refresher = Refresher(config)
-        except (ConfigError, StateError) as e:
+        except FeedsvcError as e:
             if str(e) != said:
                 said = str(e)
-                log.error("%s; %s still", said.rstrip("."), _waits_for(e))
+                log.error("%s; %s", said.rstrip("."), _waits_for(e, still=True))
                 _tell_healthz(state_dir, e)
             continue
         log.info("%s is valid and its state store opens: the refresher starts", path)
@@ -93,10 +102,11 @@ def sighup_asks_for_a_reload(state_dir: Path) -> Iterator[None]:
         signal.signal(signal.SIGHUP, previous)
 
 
-def _waits_for(error: FeedsvcError) -> str:
+def _waits_for(error: FeedsvcError, still: bool = False) -> str:
+    waits = "still waits" if still else "waits"
     if isinstance(error, ConfigError):
-        return "the refresher waits for a valid config"
-    return "the refresher waits until its state store opens"
+        return f"the refresher {waits} for a valid config"
+    return f"the refresher {waits} until its state store opens, trying again each second"
 
 
 def _tell_healthz(state_dir: Path, error: FeedsvcError) -> None:

@@ -612,16 +612,39 @@ OLDER = (
 )
 
 
+def _damaged_page(site: Site) -> None:
+    """The usual form of real damage: the header and the schema read fine, a page does not."""
+    store = site.root / "var" / "state.sqlite3"
+    with closing(sqlite3.connect(store)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        query = "SELECT rootpage FROM sqlite_master WHERE name = 'entries_feed'"
+        (root,) = db.execute(query).fetchone()
+        (size,) = db.execute("PRAGMA page_size").fetchone()
+    with open(store, "r+b") as file:
+        file.seek((root - 1) * size)
+        file.write(b"\xff" * size)
+
+
 DAMAGES = {
     "corrupt": (_corrupt, CORRUPT),
     "older schema": (_older, OLDER),
     "lost": (_lost, "the state store is missing or empty, but versions were published from it"),
+    "a damaged page": (
+        _damaged_page,
+        "is unreadable or corrupt (database disk image is malformed)",
+    ),
 }
 
 
 @pytest.mark.parametrize(
     ("command", "damage"),
-    [("clock", "corrupt"), ("clock", "older schema"), ("clock", "lost"), ("serve", "corrupt")],
+    [
+        ("clock", "corrupt"),
+        ("clock", "older schema"),
+        ("clock", "lost"),
+        ("clock", "a damaged page"),
+        ("serve", "corrupt"),
+    ],
 )
 def test_a_refresher_whose_store_is_refused_waits_for_it_never_resetting_it(
     site: Site, tmp_path: Path, running: list[Process], command: str, damage: str
@@ -668,6 +691,27 @@ def test_a_refresher_whose_store_is_refused_waits_for_it_never_resetting_it(
     )
     assert set(ids) < set(atom_ids(site.published("/feeds/all.atom")))
     assert json.loads(status.read_text())["error"] is None
+
+
+def test_a_refresher_waiting_for_its_store_starts_over_in_a_state_dir_made_anew(
+    site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    """The README's start over (remove the whole state_dir) done while it waited: it started,
+    still locking the removed directory's file, and `reload` found no refresher, while a
+    second clock started beside it."""
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    _corrupt(site)
+    waiting = clock(site.config_path, tmp_path / "clock.log")
+    running.append(waiting)
+    state_dir = site.root / "var"
+    wait_for(lambda: "waits until its state store opens" in waiting.output(), "the wait")
+    shutil.rmtree(state_dir)
+    wait_for(lambda: current_id(publish_dir(state_dir)), "a version published anew")
+    asked = feedsvc("reload", "--config", str(site.config_path), timeout=60)
+    assert asked.returncode == 0 and f"pid {waiting.popen.pid}" in asked.stdout
+    second = feedsvc("clock", "--config", str(site.config_path), timeout=60)
+    assert second.returncode == 2 and "another refresher" in second.stderr
 
 
 def test_a_refresher_whose_store_is_refused_exits_where_nothing_is_published(site: Site) -> None:
@@ -817,20 +861,28 @@ def test_a_state_dir_this_user_may_not_write_is_said_so_and_the_store_is_never_c
         "run feedsvc as the user that owns it"
     )
     commands = state_dir_commands(site, tmp_path)
-    waiting: dict[str, list[str]] = {}
     if not target.is_dir():
         del commands["reload"]  # it writes in the state_dir only: it works
-        # the store refused where feeds are published: they wait for it, serving (see above)
-        waiting = {name: commands.pop(name) for name in ("clock", "serve")}
     try:
+        # Where feeds are published, they wait for the store, serving (see above), holding the
+        # role by the lock file a refresher left; in a state_dir no refresher ran in yet, no
+        # lock file can be made to hold it by: they exit.
+        waiting = {name: commands.pop(name) for name in ("clock", "serve")}
         for name, command in commands.items():
             assert said_in_one_line(*command, prefix=AS_ANY_USER) == expected, name
+        if target.is_dir():
+            for name, command in waiting.items():
+                assert said_in_one_line(*command, prefix=AS_ANY_USER) == expected, name
+            target.chmod(mode)
+            (state_dir / "refresher.lock").touch(0o444)  # read-only too (`chmod -R a-w`)
+            target.chmod(0o555)
         for name, command in waiting.items():
             with pytest.raises(subprocess.TimeoutExpired) as waited:
                 subprocess.run(
                     [*AS_ANY_USER, str(BIN / "feedsvc"), *command], capture_output=True, timeout=4
                 )
-            assert expected.encode() in (waited.value.stderr or b""), name
+            said = expected.removeprefix("feedsvc: ")
+            assert said.encode() in (waited.value.stderr or b""), name
     finally:
         target.chmod(mode)
     assert hashlib.sha256(store.read_bytes()).hexdigest() == fingerprint
