@@ -125,7 +125,11 @@ def test_nginx_serves_every_url_from_the_files_as_they_stand(
     for path in version.resources:  # a page's address without its slash: the page, as the app
         if path.startswith(("/sections/", "/articles/")):
             status, headers, _ = get(nginx.url, path.rstrip("/") + "?utm_source=mail")
-            assert (status, headers["Location"]) == (301, f"{nginx.url}{path}?utm_source=mail")
+            assert (status, headers["Location"]) == (301, f"{path}?utm_source=mail")
+    # Decoded, a CR LF in the address would end the Location header and start another one.
+    injected = "/sections/asia%0d%0aSet-Cookie:%20session=attacker"
+    status, headers, _ = get(nginx.url, injected)
+    assert status == 404 and "Set-Cookie" not in headers, injected
     for method in ("POST", "OPTIONS", "PUT"):  # a 405 says what is allowed (RFC 9110, 15.5.6)
         status, headers, _ = get(nginx.url, "/feeds/all.atom", method=method)
         assert (status, headers["Allow"]) == (405, "GET, HEAD"), method
@@ -172,7 +176,7 @@ def test_nginx_serves_an_articles_page_after_the_feeds_dropped_it(
         assert headers["Cache-Control"] == "public, max-age=300"
         assert headers["Content-Type"].startswith("text/html")
         status, headers, _ = get(nginx.url, path.rstrip("/"))  # typed without its slash
-        assert (status, headers["Location"]) == (301, nginx.url + path)
+        assert (status, headers["Location"]) == (301, path)
     assert get(nginx.url, "/articles/no-such-story/")[0] == 404
     assert get(nginx.url, "/articles/")[0] == 404  # the archive's folder, not a listing
     assert get(nginx.url, "/sections/no-such-section/")[0] == 404
