@@ -366,6 +366,7 @@ def _serving(
     app = Flask(__name__)
     app.config["FEEDSVC_STATE_DIR"] = state_dir
     app.config["FEEDSVC_INTERVAL"] = interval
+    app.config["FEEDSVC_BASE_URL"] = base_url  #: when the version served does not say its own
     site = PublishedSite(publish_dir(state_dir))
     app.extensions["feedsvc"] = site
     app.wsgi_app = UnderBasePath(  # type: ignore[method-assign]
@@ -561,13 +562,15 @@ def _not_found(_: Exception) -> Response:
     if loaded is None:
         return _short(503, f"nothing published yet: {_why_nothing(read_status(_state_dir()))}")
     if request.method in ("GET", "HEAD") and _site().find(loaded, request.path + "/"):
-        return _slash_added()
+        return _slash_added(loaded.version.base_url or current_app.config["FEEDSVC_BASE_URL"])
     return _short(404, "not found")
 
 
-def _slash_added() -> Response:
-    """`/sections/asia` typed for `/sections/asia/`: a page's URL ends in a slash."""
-    location = quote(request.script_root + request.path + "/")
+def _slash_added(base_url: str) -> Response:
+    """`/sections/asia` typed for `/sections/asia/`: a page's URL ends in a slash, and starts
+    with base_url's path, whether this process was asked under it or behind a proxy that
+    strips it."""
+    location = base_path(base_url) + quote(request.path + "/")
     if request.query_string:
         location += "?" + request.query_string.decode("latin-1")
     response = _short(301, f"moved to {location}")

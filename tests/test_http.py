@@ -397,6 +397,9 @@ def test_gunicorn_answers_under_the_path_of_the_base_url_and_a_short_404_outside
         assert len(body) < 100
         # behind a proxy that strips the path, at the root
         assert get(web.url, "/feeds/all.atom")[2] == get(web.url, "/news/feeds/all.atom")[2]
+        for asked in ("/news/sections/asia", "/sections/asia"):  # the page is under it
+            status, headers, _ = get(web.url, asked)
+            assert (status, headers["Location"]) == (301, "/news/sections/asia/"), asked
     finally:
         web.stop()
 
