@@ -279,10 +279,10 @@ def clock_command(config: Config, args: argparse.Namespace) -> int:
     from feedsvc.clock import run_clock
 
     with refresher_role(config.content.state_dir) as role:
-        refresher = _opened(config)
-        if isinstance(refresher, StateError):
-            return _wait_to_start(args, role, refresher, config)
-        run_clock(refresher, blocking=True)
+        opened = _opened(config)
+        if isinstance(opened, StateError):
+            return _wait_to_start(args, role, opened, config)
+        run_clock(opened, blocking=True)
     return 0
 
 
@@ -291,13 +291,13 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
     from feedsvc.clock import run_clock
 
     with refresher_role(config.content.state_dir) as role:
-        refresher = _opened(config)
-        if isinstance(refresher, StateError):
-            return _wait_to_start(args, role, refresher, config)
+        opened = _opened(config)
+        if isinstance(opened, StateError):
+            return _wait_to_start(args, role, opened, config)
         # Bound before the first refresh: a port in use is said at once, and nothing runs.
         app = create_app(config.path, by_port=False)
         server = _listen(app, args)
-        clock = run_clock(refresher, blocking=False)
+        clock = run_clock(opened, blocking=False)
         try:
             _say_serving(args, server, config)
             server.run()

@@ -19,7 +19,7 @@ BodyFormat = Literal["text", "markdown"]
 class Problem:
     """Something wrong with an input file, reported and skipped, never fatal to the rest."""
 
-    path: str  #: relative to `articles_dir`; a config file's, as given
+    path: str  #: relative to `articles_dir`; a config file's, absolute
     line: int | None
     severity: Severity
     message: str

@@ -27,7 +27,7 @@ from feedsvc.control import (
     take_control,
     write_status,
 )
-from feedsvc.errors import ConfigError, FeedsvcError
+from feedsvc.errors import ConfigError, FeedsvcError, StateError
 from feedsvc.publish import current_id, publish_dir
 from feedsvc.refresh import Refresher
 
@@ -71,14 +71,24 @@ def ready_refresher(
                     f"content.state_dir is now {config.content.state_dir}, not "
                     f"{state_dir}, where the feeds are published: restart to move"
                 )
-            role.keep()  # the state_dir made anew (started over), or writable again
+            if not is_published(state_dir):
+                # Moved aside, or being restored: a refresher that started now would make a
+                # store afresh, under the operator's feet, and mint every id anew.
+                raise StateError(
+                    f"nothing is published in {state_dir} now (moved aside or removed): put it "
+                    "back; to start afresh there, restart the refresher"
+                )
+            role.keep()  # the state_dir put back (a restored copy moved into place)
             refresher = Refresher(config)
-        except FeedsvcError as e:
+        except (ConfigError, StateError) as e:  # another refresher's role (LockedError): it ends
             if str(e) != said:
                 said = str(e)
                 log.error("%s; %s", said.rstrip("."), _waits_for(e, still=True))
                 _tell_healthz(state_dir, e)
             continue
+        if stopping.is_set():  # stopped as it became ready: no first refresh in the shutdown
+            refresher.close()
+            return None
         log.info("%s is valid and its state store opens: the refresher starts", path)
         return refresher
     return None
@@ -106,7 +116,7 @@ def _waits_for(error: FeedsvcError, still: bool = False) -> str:
     waits = "still waits" if still else "waits"
     if isinstance(error, ConfigError):
         return f"the refresher {waits} for a valid config"
-    return f"the refresher {waits} until its state store opens, trying again each second"
+    return f"the refresher {waits} for its state_dir, trying again each second"
 
 
 def _tell_healthz(state_dir: Path, error: FeedsvcError) -> None:

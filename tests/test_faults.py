@@ -668,14 +668,14 @@ def test_a_refresher_whose_store_is_refused_waits_for_it_never_resetting_it(
     process = start(site.config_path, tmp_path / f"{command}.log")
     running.append(process)
     status = state_dir / "status.json"
-    wait_for(lambda: "waits until its state store opens" in status.read_text(), "the reason")
+    wait_for(lambda: "waits for its state_dir" in status.read_text(), "the reason")
     assert message in json.loads(status.read_text())["error"]
     if isinstance(process, Server):  # what is published stays served
         process.wait_until("/feeds/all.atom")
         assert message in healthz(process.url)["error"]
     time.sleep(1.5)  # tried again, and again: said once, the store never reset
     assert process.popen.poll() is None
-    assert process.output().count("waits until its state store opens") == 1
+    assert process.output().count("waits for its state_dir") == 1
     assert (hashlib.sha256(store.read_bytes()).hexdigest() if store.exists() else None) == (
         fingerprint
     )
@@ -690,24 +690,39 @@ def test_a_refresher_whose_store_is_refused_waits_for_it_never_resetting_it(
         "the refresher started",
     )
     assert set(ids) < set(atom_ids(site.published("/feeds/all.atom")))
-    assert json.loads(status.read_text())["error"] is None
+    # the status is written just after the version it tells of is switched to
+    wait_for(lambda: json.loads(status.read_text())["error"] is None, "/healthz clear")
 
 
-def test_a_refresher_waiting_for_its_store_starts_over_in_a_state_dir_made_anew(
+def test_a_refresher_waiting_for_its_state_dir_never_makes_one_and_takes_a_restored_one(
     site: Site, tmp_path: Path, running: list[Process]
 ) -> None:
-    """The README's start over (remove the whole state_dir) done while it waited: it started,
-    still locking the removed directory's file, and `reload` found no refresher, while a
-    second clock started beside it."""
+    """Moved aside to be restored, the state_dir was made anew within a second, with a store
+    afresh (every id minted again) and the restored copy nested inside it; once made anew by
+    someone else, the refresher started there still locking the removed directory's file, so
+    `reload` found no refresher and a second clock ran beside it."""
     site.write("europe.txt", EUROPE)
     site.refresh()
+    ids = atom_ids(site.published("/feeds/all.atom"))
+    state_dir = site.root / "var"
+    backup = tmp_path / "backup"
+    shutil.copytree(state_dir, backup, symlinks=True)  # `current` a link, as `cp -a` keeps it
     _corrupt(site)
     waiting = clock(site.config_path, tmp_path / "clock.log")
     running.append(waiting)
-    state_dir = site.root / "var"
-    wait_for(lambda: "waits until its state store opens" in waiting.output(), "the wait")
-    shutil.rmtree(state_dir)
-    wait_for(lambda: current_id(publish_dir(state_dir)), "a version published anew")
+    wait_for(lambda: "waits for its state_dir" in waiting.output(), "the wait")
+    state_dir.rename(tmp_path / "var.broken")
+    wait_for(lambda: "nothing is published in" in waiting.output(), "the state_dir missed")
+    time.sleep(1.5)
+    assert not state_dir.exists() and waiting.popen.poll() is None
+
+    backup.rename(state_dir)  # a complete copy moved into place
+    site.write("asia.txt", ASIA)
+    wait_for(
+        lambda: "Monsoon arrives early" in atom_titles(site.published("/feeds/all.atom")),
+        "the refresher started in the restored state_dir",
+    )
+    assert set(ids) < set(atom_ids(site.published("/feeds/all.atom")))
     asked = feedsvc("reload", "--config", str(site.config_path), timeout=60)
     assert asked.returncode == 0 and f"pid {waiting.popen.pid}" in asked.stdout
     second = feedsvc("clock", "--config", str(site.config_path), timeout=60)
