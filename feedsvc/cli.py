@@ -7,6 +7,7 @@ import errno
 import gc
 import json
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ from feedsvc.control import (
     request_control,
 )
 from feedsvc.corpus import check_files
-from feedsvc.errors import ConfigError, FeedsvcError, StateError
+from feedsvc.errors import ConfigError, FeedsvcError, LockedError, StateError
 from feedsvc.export import RECORD, export
 from feedsvc.publish import Version, archived_pages, load_current, publish_dir
 from feedsvc.refresh import Progress, Refresher, RefreshReport
@@ -250,14 +251,17 @@ def reload_command(args: argparse.Namespace) -> int:
     # and left there: a refresher on another host sharing it is not seen from here. But not a
     # state_dir a broken file only seems to name (cut short before its line: the default),
     # which would then exist, and web workers would serve it.
-    if problem is None or state_dir.is_dir():
+    # Nor a state_dir that is not there (moved aside to be restored), which is never made.
+    missing = not os.path.lexists(state_dir) and blocked_state_dir(state_dir) is None
+    if (problem is None or state_dir.is_dir()) and not missing:
         request_control(state_dir, "reload")
     pid = refresher_pid(state_dir)
     if pid is None:
         if problem is not None:
             print(f"feedsvc: {problem}", file=sys.stderr)
+        where = f"{state_dir} (it does not exist)" if missing else state_dir
         print(
-            f"feedsvc: no refresher runs on {state_dir}: one reads the config as it starts "
+            f"feedsvc: no refresher runs on {where}: one reads the config as it starts "
             "(`feedsvc clock` or `feedsvc serve`). If content.state_dir was just changed, the "
             "running refresher still uses the old one: restart it",
             file=sys.stderr,
@@ -337,13 +341,15 @@ def _serve_meanwhile(
             refresher = ready_refresher(args.config, role, error, stopping)
             if refresher is None:
                 return
+            if stopping.is_set():  # stopped as it became ready: no first refresh in the shutdown
+                refresher.close()
+                return
             clock = run_clock(refresher, blocking=False)
+        except LockedError as e:
+            log.error("%s; this serve answers on, as a web process", e)
+            return
         except Exception as e:  # said here or nowhere: the thread ends, the site is served on
-            log.error(
-                "the refresher cannot start: %s: %s; restart serve once this is fixed",
-                type(e).__name__,
-                e,
-            )
+            log.error("the refresher stops: %s; restart serve once this is fixed", e)
             return
         try:
             stopping.wait()

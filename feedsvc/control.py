@@ -205,9 +205,9 @@ def refresher_role(state_dir: Path) -> Iterator[RefresherRole]:
 class RefresherRole:
     """The lock on `refresher.lock` a refresher holds, and its pid in it for `feedsvc reload`.
 
-    A refresher that waits to start (`waiting`) may find its state_dir changed meanwhile:
-    removed and made anew (starting over), or made writable again; `keep` takes the role there
-    as it is before it starts."""
+    A refresher that waits to start (`waiting`) may find its state_dir changed meanwhile: a
+    restored copy moved into its place, or made writable again; `keep` takes the role there as
+    it is before it starts."""
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
@@ -303,10 +303,12 @@ def _open_to_requests(control: Path) -> None:
 
 
 def request_control(state_dir: Path, name: str) -> None:
-    """Ask the refresher, from any process, to "refresh" or "reload" at its next poll."""
+    """Ask the refresher, from any process, to "refresh" or "reload" at its next poll. Never
+    makes the state_dir: one moved aside to be restored would be made anew, and the copy put
+    back would land inside it."""
     control = state_dir / CONTROL
     with _using(state_dir):
-        control.mkdir(parents=True, exist_ok=True)
+        control.mkdir(exist_ok=True)
         (control / name).touch()
 
 

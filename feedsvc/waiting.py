@@ -51,7 +51,8 @@ def ready_refresher(
 ) -> Refresher | None:
     """The refresher once the config validates and its store opens; None if `stopping` is set
     first. Called holding the refresher `role`: a second refresher, declining, must not speak
-    for this one."""
+    for this one. It ends (`FeedsvcError`) when nothing is published there any more, or
+    another refresher holds the role there."""
     path = config_path(config_file)
     state_dir = role.state_dir
     said = str(error)
@@ -72,23 +73,21 @@ def ready_refresher(
                     f"{state_dir}, where the feeds are published: restart to move"
                 )
             if not is_published(state_dir):
-                # Moved aside, or being restored: a refresher that started now would make a
-                # store afresh, under the operator's feet, and mint every id anew.
-                raise StateError(
-                    f"nothing is published in {state_dir} now (moved aside or removed): put it "
-                    "back; to start afresh there, restart the refresher"
+                # Moved aside, or being restored: nothing is served to keep up any more, and a
+                # refresher started there would make a store afresh under the operator's feet.
+                raise FeedsvcError(
+                    f"nothing is published in {state_dir} any more (moved aside or removed): "
+                    "the refresher that waited there stops; put the state_dir back, then "
+                    "start it again"
                 )
-            role.keep()  # the state_dir put back (a restored copy moved into place)
+            role.keep()  # a restored copy moved into its place
             refresher = Refresher(config)
-        except (ConfigError, StateError) as e:  # another refresher's role (LockedError): it ends
+        except (ConfigError, StateError) as e:
             if str(e) != said:
                 said = str(e)
                 log.error("%s; %s", said.rstrip("."), _waits_for(e, still=True))
                 _tell_healthz(state_dir, e)
             continue
-        if stopping.is_set():  # stopped as it became ready: no first refresh in the shutdown
-            refresher.close()
-            return None
         log.info("%s is valid and its state store opens: the refresher starts", path)
         return refresher
     return None
@@ -116,7 +115,7 @@ def _waits_for(error: FeedsvcError, still: bool = False) -> str:
     waits = "still waits" if still else "waits"
     if isinstance(error, ConfigError):
         return f"the refresher {waits} for a valid config"
-    return f"the refresher {waits} for its state_dir, trying again each second"
+    return f"the refresher {waits} until its state store opens, trying again each second"
 
 
 def _tell_healthz(state_dir: Path, error: FeedsvcError) -> None:

@@ -668,14 +668,14 @@ def test_a_refresher_whose_store_is_refused_waits_for_it_never_resetting_it(
     process = start(site.config_path, tmp_path / f"{command}.log")
     running.append(process)
     status = state_dir / "status.json"
-    wait_for(lambda: "waits for its state_dir" in status.read_text(), "the reason")
+    wait_for(lambda: "waits until its state store opens" in status.read_text(), "the reason")
     assert message in json.loads(status.read_text())["error"]
     if isinstance(process, Server):  # what is published stays served
         process.wait_until("/feeds/all.atom")
         assert message in healthz(process.url)["error"]
     time.sleep(1.5)  # tried again, and again: said once, the store never reset
     assert process.popen.poll() is None
-    assert process.output().count("waits for its state_dir") == 1
+    assert process.output().count("waits until its state store opens") == 1
     assert (hashlib.sha256(store.read_bytes()).hexdigest() if store.exists() else None) == (
         fingerprint
     )
@@ -694,13 +694,11 @@ def test_a_refresher_whose_store_is_refused_waits_for_it_never_resetting_it(
     wait_for(lambda: json.loads(status.read_text())["error"] is None, "/healthz clear")
 
 
-def test_a_refresher_waiting_for_its_state_dir_never_makes_one_and_takes_a_restored_one(
+def test_a_waiting_refresher_takes_its_role_in_a_restored_state_dir_moved_into_place(
     site: Site, tmp_path: Path, running: list[Process]
 ) -> None:
-    """Moved aside to be restored, the state_dir was made anew within a second, with a store
-    afresh (every id minted again) and the restored copy nested inside it; once made anew by
-    someone else, the refresher started there still locking the removed directory's file, so
-    `reload` found no refresher and a second clock ran beside it."""
+    """It started there still locking the replaced directory's file: `reload` found no
+    refresher, and a second clock ran beside it."""
     site.write("europe.txt", EUROPE)
     site.refresh()
     ids = atom_ids(site.published("/feeds/all.atom"))
@@ -710,13 +708,9 @@ def test_a_refresher_waiting_for_its_state_dir_never_makes_one_and_takes_a_resto
     _corrupt(site)
     waiting = clock(site.config_path, tmp_path / "clock.log")
     running.append(waiting)
-    wait_for(lambda: "waits for its state_dir" in waiting.output(), "the wait")
+    wait_for(lambda: "waits until its state store opens" in waiting.output(), "the wait")
     state_dir.rename(tmp_path / "var.broken")
-    wait_for(lambda: "nothing is published in" in waiting.output(), "the state_dir missed")
-    time.sleep(1.5)
-    assert not state_dir.exists() and waiting.popen.poll() is None
-
-    backup.rename(state_dir)  # a complete copy moved into place
+    backup.rename(state_dir)  # a whole copy moved into place
     site.write("asia.txt", ASIA)
     wait_for(
         lambda: "Monsoon arrives early" in atom_titles(site.published("/feeds/all.atom")),
@@ -727,6 +721,26 @@ def test_a_refresher_waiting_for_its_state_dir_never_makes_one_and_takes_a_resto
     assert asked.returncode == 0 and f"pid {waiting.popen.pid}" in asked.stdout
     second = feedsvc("clock", "--config", str(site.config_path), timeout=60)
     assert second.returncode == 2 and "another refresher" in second.stderr
+
+
+def test_a_waiting_refresher_stops_when_its_state_dir_is_moved_aside_and_nothing_makes_it(
+    site: Site, tmp_path: Path
+) -> None:
+    """Moved aside to be restored, the state_dir was made anew within a second, with a store
+    afresh (every id minted again), and the copy put back then landed inside it; `reload` made
+    it anew too."""
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    _corrupt(site)
+    waiting = clock(site.config_path, tmp_path / "clock.log")
+    wait_for(lambda: "waits until its state store opens" in waiting.output(), "the wait")
+    state_dir = site.root / "var"
+    state_dir.rename(tmp_path / "var.aside")
+    assert waiting.popen.wait(timeout=30) == 2
+    assert f"nothing is published in {state_dir} any more" in waiting.output()
+    asked = feedsvc("reload", "--config", str(site.config_path), timeout=60)
+    assert asked.returncode == 1 and "(it does not exist)" in asked.stderr
+    assert not state_dir.exists()
 
 
 def test_a_refresher_whose_store_is_refused_exits_where_nothing_is_published(site: Site) -> None:
@@ -844,6 +858,10 @@ def test_a_state_dir_that_cannot_be_a_directory_is_said_in_one_line_by_every_com
     commands = state_dir_commands(site, tmp_path)
     if make is not _impossible:  # a file in the way is found without writing: `check` says it
         commands["check"] = ["check", "--config", str(site.config_path)]
+    else:  # `reload` never makes a state_dir (one moved aside to be restored, say)
+        asked = feedsvc(*commands.pop("reload"), timeout=60)
+        assert asked.returncode == 1
+        assert asked.stderr.startswith(f"feedsvc: no refresher runs on {path} (it does not exist)")
     for name, command in commands.items():
         assert said_in_one_line(*command) == f"feedsvc: {why.format(path=path)}", name
     if (tmp_path / "var").is_file():  # the operator's file, left as it was
