@@ -724,7 +724,7 @@ def test_a_waiting_refresher_takes_its_role_in_a_restored_state_dir_moved_into_p
 
 
 def test_a_waiting_refresher_stops_when_its_state_dir_is_moved_aside_and_nothing_makes_it(
-    site: Site, tmp_path: Path
+    site: Site, tmp_path: Path, running: list[Process]
 ) -> None:
     """Moved aside to be restored, the state_dir was made anew within a second, with a store
     afresh (every id minted again), and the copy put back then landed inside it; `reload` made
@@ -733,6 +733,7 @@ def test_a_waiting_refresher_stops_when_its_state_dir_is_moved_aside_and_nothing
     site.refresh()
     _corrupt(site)
     waiting = clock(site.config_path, tmp_path / "clock.log")
+    running.append(waiting)  # stopped, should it not stop by itself
     wait_for(lambda: "waits until its state store opens" in waiting.output(), "the wait")
     state_dir = site.root / "var"
     state_dir.rename(tmp_path / "var.aside")
