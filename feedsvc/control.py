@@ -215,8 +215,10 @@ class RefresherRole:
         self._handle: IO[str] | None = None
         self._pid_said = False
 
-    def take(self) -> None:
-        make_state_dir(self.state_dir)
+    def take(self, make: bool = True) -> None:
+        """`make`: the state_dir, if it does not exist."""
+        if make:
+            make_state_dir(self.state_dir)
         writable = True
         with _using(self.state_dir):
             try:
@@ -254,7 +256,7 @@ class RefresherRole:
         """Before a refresher that waited starts: the role in the state_dir as it is now."""
         if not self._held_here():
             self.release()
-            self.take()
+            self.take(make=False)  # never made afresh under an operator restoring it
         elif not self._pid_said:
             self._say_pid()
 

@@ -133,13 +133,15 @@ class Progress:
 class Refresher:
     """Owns the state store and the publish directory of one `state_dir`."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, published: bool = False) -> None:
+        """`published`: versions were published from the state_dir when the caller looked (a
+        refresher that waited for it), however it is now: moved aside meanwhile, say."""
         self.config = config
         self.config_error: str | None = None
         self.root = publish_dir(config.content.state_dir)
         # Versions were published from a store: without it every entry would get a new id.
         self.store = StateStore.open(
-            config.content.state_dir, expect_existing=current_id(self.root) is not None
+            config.content.state_dir, expect_existing=published or current_id(self.root) is not None
         )
         self.current: Version | None = None
         self.current = self._current_version()

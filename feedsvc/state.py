@@ -142,7 +142,8 @@ class StateStore:
         path = state_dir / STATE_FILE
         db: sqlite3.Connection | None = None
         try:
-            make_state_dir(state_dir)
+            if not expect_existing:  # one versions were published from is never made afresh
+                make_state_dir(state_dir)
             # Refused before SQLite opens it read-only: it would seem to work until the first
             # write, or fail as if the store were corrupt.
             unusable = refused_beside_another_user(state_dir) or unwritable(

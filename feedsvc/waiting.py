@@ -5,7 +5,8 @@ Exiting took the whole site down: honcho and foreman stop every process of a Pro
 exits, `web` included, and `serve` is the web tier itself. Waiting, it holds the refresher's
 role (a second refresher declines, and `feedsvc reload` reaches this one), says why in
 /healthz, and tries again each second: the config read, the store opened. What is published
-stays served meanwhile.
+stays served meanwhile. It never makes a state_dir or a store afresh: one moved aside (to be
+restored) ends the wait, and a whole copy moved into its place is taken up.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def published_state_dir(config_file: str | None) -> Path | None:
 
 
 def is_published(state_dir: Path) -> bool:
+    """A version is current there: what a waiting refresher keeps up."""
     return current_id(publish_dir(state_dir)) is not None
 
 
@@ -80,8 +82,9 @@ def ready_refresher(
                     "the refresher that waited there stops; put the state_dir back, then "
                     "start it again"
                 )
+            # Moved aside from here on, neither it nor its store is made afresh.
             role.keep()  # a restored copy moved into its place
-            refresher = Refresher(config)
+            refresher = Refresher(config, published=True)
         except (ConfigError, StateError) as e:
             if str(e) != said:
                 said = str(e)

@@ -28,6 +28,7 @@ import pytest
 from lxml import etree
 
 from feedsvc import readers
+from feedsvc.control import refresher_role
 from feedsvc.errors import PublishError, StateError
 from feedsvc.publish import Version, current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher
@@ -741,6 +742,23 @@ def test_a_waiting_refresher_stops_when_its_state_dir_is_moved_aside_and_nothing
     assert f"nothing is published in {state_dir} any more" in waiting.output()
     asked = feedsvc("reload", "--config", str(site.config_path), timeout=60)
     assert asked.returncode == 1 and "(it does not exist)" in asked.stderr
+    assert not state_dir.exists()
+
+
+def test_a_refresher_that_waited_never_makes_its_state_dir_moved_aside_as_it_starts(
+    site: Site, tmp_path: Path
+) -> None:
+    """Moved aside between the waiting refresher's look and its start, the state_dir was made
+    afresh by taking the role again, and a store afresh in it by opening the store."""
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    state_dir = site.root / "var"
+    with refresher_role(state_dir) as role:
+        state_dir.rename(tmp_path / "var.aside")
+        with pytest.raises(StateError):
+            role.keep()
+        with pytest.raises(StateError, match="missing or empty"):
+            Refresher(site.config(), published=True)
     assert not state_dir.exists()
 
 
