@@ -259,11 +259,16 @@ def reload_command(args: argparse.Namespace) -> int:
     if pid is None:
         if problem is not None:
             print(f"feedsvc: {problem}", file=sys.stderr)
-        where = f"{state_dir} (it does not exist)" if missing else state_dir
+        start = (
+            "it does not exist: if it was moved aside, put it back whole (a refresher waiting "
+            "for it takes it up; one started where nothing is published starts afresh, every "
+            "entry with a new id)"
+            if missing
+            else "one reads the config as it starts (`feedsvc clock` or `feedsvc serve`)"
+        )
         print(
-            f"feedsvc: no refresher runs on {where}: one reads the config as it starts "
-            "(`feedsvc clock` or `feedsvc serve`). If content.state_dir was just changed, the "
-            "running refresher still uses the old one: restart it",
+            f"feedsvc: no refresher runs on {state_dir}: {start}. If content.state_dir was just "
+            "changed, the running refresher still uses the old one: restart it",
             file=sys.stderr,
         )
         return 1
@@ -349,6 +354,7 @@ def _serve_meanwhile(
             log.error("%s; this serve answers on, as a web process", e)
             return
         except Exception as e:  # said here or nowhere: the thread ends, the site is served on
+            role.release()  # for a refresher started meanwhile, and `reload` not to find it
             log.error("the refresher stops: %s; restart serve once this is fixed", e)
             return
         try:

@@ -6,7 +6,7 @@ exits, `web` included, and `serve` is the web tier itself. Waiting, it holds the
 role (a second refresher declines, and `feedsvc reload` reaches this one), says why in
 /healthz, and tries again each second: the config read, the store opened. What is published
 stays served meanwhile. It never makes a state_dir or a store afresh: one moved aside (to be
-restored) ends the wait, and a whole copy moved into its place is taken up.
+restored) is waited for, and a whole copy moved into its place is taken up.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ def ready_refresher(
 ) -> Refresher | None:
     """The refresher once the config validates and its store opens; None if `stopping` is set
     first. Called holding the refresher `role`: a second refresher, declining, must not speak
-    for this one. It ends (`FeedsvcError`) when nothing is published there any more, or
-    another refresher holds the role there."""
+    for this one. It ends (`LockedError`) if another refresher took the role there meanwhile
+    (one started where the state_dir was moved aside)."""
     path = config_path(config_file)
     state_dir = role.state_dir
     said = str(error)
@@ -75,12 +75,10 @@ def ready_refresher(
                     f"{state_dir}, where the feeds are published: restart to move"
                 )
             if not is_published(state_dir):
-                # Moved aside, or being restored: nothing is served to keep up any more, and a
-                # refresher started there would make a store afresh under the operator's feet.
-                raise FeedsvcError(
-                    f"nothing is published in {state_dir} any more (moved aside or removed): "
-                    "the refresher that waited there stops; put the state_dir back, then "
-                    "start it again"
+                # Moved aside to be restored, in two moves: the copy comes back in a moment.
+                raise StateError(
+                    f"nothing is published in {state_dir} now (moved aside?): put it back "
+                    "whole; it is never made afresh here (to start afresh, restart the refresher)"
                 )
             # Moved aside from here on, neither it nor its store is made afresh.
             role.keep()  # a restored copy moved into its place

@@ -724,25 +724,38 @@ def test_a_waiting_refresher_takes_its_role_in_a_restored_state_dir_moved_into_p
     assert second.returncode == 2 and "another refresher" in second.stderr
 
 
-def test_a_waiting_refresher_stops_when_its_state_dir_is_moved_aside_and_nothing_makes_it(
+def test_a_waiting_refresher_waits_for_its_state_dir_moved_aside_and_nothing_makes_it(
     site: Site, tmp_path: Path, running: list[Process]
 ) -> None:
-    """Moved aside to be restored, the state_dir was made anew within a second, with a store
-    afresh (every id minted again), and the copy put back then landed inside it; `reload` made
-    it anew too."""
+    """Moved aside to be restored (in two moves, a copy cannot be moved over a directory), the
+    state_dir was made afresh within a second, with a store afresh (every id minted again), and
+    the copy put back then landed inside it; `reload` made it afresh too."""
     site.write("europe.txt", EUROPE)
     site.refresh()
+    ids = atom_ids(site.published("/feeds/all.atom"))
+    state_dir = site.root / "var"
+    backup = tmp_path / "backup"
+    shutil.copytree(state_dir, backup, symlinks=True)  # `current` a link, as `cp -a` keeps it
     _corrupt(site)
     waiting = clock(site.config_path, tmp_path / "clock.log")
-    running.append(waiting)  # stopped, should it not stop by itself
+    running.append(waiting)
     wait_for(lambda: "waits until its state store opens" in waiting.output(), "the wait")
-    state_dir = site.root / "var"
     state_dir.rename(tmp_path / "var.aside")
-    assert waiting.popen.wait(timeout=30) == 2
-    assert f"nothing is published in {state_dir} any more" in waiting.output()
+    wait_for(lambda: f"nothing is published in {state_dir} now" in waiting.output(), "said")
     asked = feedsvc("reload", "--config", str(site.config_path), timeout=60)
-    assert asked.returncode == 1 and "(it does not exist)" in asked.stderr
-    assert not state_dir.exists()
+    assert asked.returncode == 1 and f"{state_dir}: it does not exist" in asked.stderr
+    time.sleep(1.5)
+    assert not state_dir.exists() and waiting.popen.poll() is None
+
+    backup.rename(state_dir)  # the second move, a while later
+    site.write("asia.txt", ASIA)
+    wait_for(
+        lambda: "Monsoon arrives early" in atom_titles(site.published("/feeds/all.atom")),
+        "the refresher started in the state_dir put back",
+    )
+    assert set(ids) < set(atom_ids(site.published("/feeds/all.atom")))
+    asked = feedsvc("reload", "--config", str(site.config_path), timeout=60)
+    assert asked.returncode == 0 and f"pid {waiting.popen.pid}" in asked.stdout
 
 
 def test_a_refresher_that_waited_never_makes_its_state_dir_moved_aside_as_it_starts(
@@ -880,7 +893,8 @@ def test_a_state_dir_that_cannot_be_a_directory_is_said_in_one_line_by_every_com
     else:  # `reload` never makes a state_dir (one moved aside to be restored, say)
         asked = feedsvc(*commands.pop("reload"), timeout=60)
         assert asked.returncode == 1
-        assert asked.stderr.startswith(f"feedsvc: no refresher runs on {path} (it does not exist)")
+        said = f"feedsvc: no refresher runs on {path}: it does not exist: if it was moved aside"
+        assert asked.stderr.startswith(said)
     for name, command in commands.items():
         assert said_in_one_line(*command) == f"feedsvc: {why.format(path=path)}", name
     if (tmp_path / "var").is_file():  # the operator's file, left as it was
