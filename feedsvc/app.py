@@ -485,8 +485,15 @@ def healthz() -> Response:
     last_refresh = status.get("last_refresh")
     if isinstance(last_refresh, dict) and not detailed:
         last_refresh = {k: v for k, v in last_refresh.items() if k != "next_scheduled"}
+    error = status.get("error") or (None if loaded else _why_nothing(status))
+    if loaded is not None and current_id(_site().root) is None:
+        # Moved aside (to be restored, say), its status.json with it: "stale", and no error.
+        error = (
+            f"nothing is published in {_state_dir()} now (moved aside?): this process serves "
+            "the version it loaded before"
+        )
     state = "ok"
-    if loaded is None or status.get("error"):
+    if loaded is None or error:
         state = "error"
     elif not isinstance(last_success, str) or datetime.now(UTC) - datetime.fromisoformat(
         last_success
@@ -500,7 +507,7 @@ def healthz() -> Response:
         "last_success": last_success,
         "last_attempt": status.get("last_attempt"),
         "last_refresh": last_refresh,
-        "error": status.get("error") or (None if loaded else _why_nothing(status)),
+        "error": error,
         "config_error": status.get("config_error"),
         "held_back": status.get("held_back"),
         "deferred_count": len(deferred),

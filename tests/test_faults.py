@@ -815,6 +815,27 @@ def test_web_processes_keep_serving_while_the_store_is_refused(
     assert healthz(web.url)["status"] == "error"
 
 
+def test_healthz_says_the_state_dir_was_moved_aside_while_the_web_tier_serves_on(
+    site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    """Its status.json went aside with it: /healthz said "stale", and no error, as if the
+    refresher had only fallen behind."""
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    web = gunicorn(site.config_path, tmp_path / "web.log", workers=1)
+    running.append(web)
+    web.wait_until("/feeds/all.atom")
+    state_dir = site.root / "var"
+    state_dir.rename(tmp_path / "var.aside")
+    status, _, feed = get(web.url, "/feeds/all.atom")
+    assert status == 200 and b"Talks resume in Vienna" in feed  # what it loaded, served on
+    report = healthz(web.url)
+    assert report["status"] == "error"
+    assert f"nothing is published in {state_dir} now (moved aside?)" in report["error"]
+    (tmp_path / "var.aside").rename(state_dir)
+    assert healthz(web.url)["status"] != "error"
+
+
 # -- (f) a state_dir this user cannot use, a port already taken ------------------------------
 #: Root may write anything: as root the commands run without the capabilities that let it, so
 #: that permissions stop them as they stop any other user (uid 0 is still who they run as).
