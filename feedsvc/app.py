@@ -542,10 +542,7 @@ def admin_refresh() -> Response:
         response.headers["WWW-Authenticate"] = 'Bearer realm="feedsvc"'
         return response
     try:
-        # No state_dir, no refresher yet (one starts with a refresh); never made here, as one
-        # moved aside to be restored would be
-        if _state_dir().is_dir():
-            request_control(_state_dir(), "refresh")
+        request_control(_state_dir(), "refresh")  # none left where there is no state_dir
     except StateError as e:  # a web tier run as another user than its refresher, say
         failed = jsonify({"error": f"the request could not be left for the refresher: {e}"})
         failed.status_code = 503

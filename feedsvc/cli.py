@@ -7,7 +7,6 @@ import errno
 import gc
 import json
 import logging
-import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -251,10 +250,8 @@ def reload_command(args: argparse.Namespace) -> int:
     # and left there: a refresher on another host sharing it is not seen from here. But not a
     # state_dir a broken file only seems to name (cut short before its line: the default),
     # which would then exist, and web workers would serve it.
-    # Nor a state_dir that is not there (moved aside to be restored), which is never made.
-    missing = not os.path.lexists(state_dir) and blocked_state_dir(state_dir) is None
-    if (problem is None or state_dir.is_dir()) and not missing:
-        request_control(state_dir, "reload")
+    asked = (problem is None or state_dir.is_dir()) and request_control(state_dir, "reload")
+    missing = not asked and not state_dir.exists()  # moved aside to be restored, say
     pid = refresher_pid(state_dir)
     if pid is None:
         if problem is not None:

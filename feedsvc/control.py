@@ -304,14 +304,18 @@ def _open_to_requests(control: Path) -> None:
             os.chmod(control, 0o1733)
 
 
-def request_control(state_dir: Path, name: str) -> None:
-    """Ask the refresher, from any process, to "refresh" or "reload" at its next poll. Never
-    makes the state_dir: one moved aside to be restored would be made anew, and the copy put
-    back would land inside it."""
+def request_control(state_dir: Path, name: str) -> bool:
+    """Ask the refresher, from any process, to "refresh" or "reload" at its next poll; False
+    where there is no state_dir (moved aside to be restored, or not made yet). It is never
+    made here: made anew, the copy put back would land inside it."""
     control = state_dir / CONTROL
     with _using(state_dir):
-        control.mkdir(exist_ok=True)
+        try:
+            control.mkdir(exist_ok=True)
+        except FileNotFoundError:
+            return False
         (control / name).touch()
+    return True
 
 
 def take_control(state_dir: Path) -> set[str]:

@@ -102,6 +102,19 @@ def test_a_bad_config_is_a_clear_error(site: Site) -> None:
     assert "site.title: expected a string" in json.loads(as_json.stdout)["config_error"]
 
 
+def test_reload_on_a_state_dir_linked_to_one_not_there_yet_makes_nothing(
+    site: Site, tmp_path: Path
+) -> None:
+    """A link to where a restored copy goes: it was said as a directory that cannot be made,
+    with "create it" for the fix."""
+    later = tmp_path / "restored-later"
+    (site.root / "var").symlink_to(later)
+    result = feedsvc("reload", "--config", str(site.config_path))
+    assert result.returncode == 1
+    assert "it does not exist: if it was moved aside, put it back whole" in result.stderr
+    assert not later.exists()
+
+
 def test_check_and_refresh_say_markup_in_the_config_as_a_warning(site: Site) -> None:
     text = site.config_path.read_text("utf-8")
     site.config_path.write_text(text.replace('"Test Desk"', '"Tom &amp; Jerry"', 1), "utf-8")
