@@ -695,41 +695,14 @@ def test_a_refresher_whose_store_is_refused_waits_for_it_never_resetting_it(
     wait_for(lambda: json.loads(status.read_text())["error"] is None, "/healthz clear")
 
 
-def test_a_waiting_refresher_takes_its_role_in_a_restored_state_dir_moved_into_place(
-    site: Site, tmp_path: Path, running: list[Process]
-) -> None:
-    """It started there still locking the replaced directory's file: `reload` found no
-    refresher, and a second clock ran beside it."""
-    site.write("europe.txt", EUROPE)
-    site.refresh()
-    ids = atom_ids(site.published("/feeds/all.atom"))
-    state_dir = site.root / "var"
-    backup = tmp_path / "backup"
-    shutil.copytree(state_dir, backup, symlinks=True)  # `current` a link, as `cp -a` keeps it
-    _corrupt(site)
-    waiting = clock(site.config_path, tmp_path / "clock.log")
-    running.append(waiting)
-    wait_for(lambda: "waits until its state store opens" in waiting.output(), "the wait")
-    state_dir.rename(tmp_path / "var.broken")
-    backup.rename(state_dir)  # a whole copy moved into place
-    site.write("asia.txt", ASIA)
-    wait_for(
-        lambda: "Monsoon arrives early" in atom_titles(site.published("/feeds/all.atom")),
-        "the refresher started in the restored state_dir",
-    )
-    assert set(ids) < set(atom_ids(site.published("/feeds/all.atom")))
-    asked = feedsvc("reload", "--config", str(site.config_path), timeout=60)
-    assert asked.returncode == 0 and f"pid {waiting.popen.pid}" in asked.stdout
-    second = feedsvc("clock", "--config", str(site.config_path), timeout=60)
-    assert second.returncode == 2 and "another refresher" in second.stderr
-
-
-def test_a_waiting_refresher_waits_for_its_state_dir_moved_aside_and_nothing_makes_it(
+def test_a_waiting_refresher_waits_for_its_state_dir_moved_aside_and_takes_up_the_copy(
     site: Site, tmp_path: Path, running: list[Process]
 ) -> None:
     """Moved aside to be restored (in two moves, a copy cannot be moved over a directory), the
     state_dir was made afresh within a second, with a store afresh (every id minted again), and
-    the copy put back then landed inside it; `reload` made it afresh too."""
+    the copy put back then landed inside it; `reload` made it afresh too. Put back, the
+    refresher started there still locking the replaced directory's file: `reload` found no
+    refresher, and a second clock ran beside it."""
     site.write("europe.txt", EUROPE)
     site.refresh()
     ids = atom_ids(site.published("/feeds/all.atom"))
@@ -756,6 +729,8 @@ def test_a_waiting_refresher_waits_for_its_state_dir_moved_aside_and_nothing_mak
     assert set(ids) < set(atom_ids(site.published("/feeds/all.atom")))
     asked = feedsvc("reload", "--config", str(site.config_path), timeout=60)
     assert asked.returncode == 0 and f"pid {waiting.popen.pid}" in asked.stdout
+    second = feedsvc("clock", "--config", str(site.config_path), timeout=60)
+    assert second.returncode == 2 and "another refresher" in second.stderr
 
 
 def test_a_refresher_that_waited_never_makes_its_state_dir_moved_aside_as_it_starts(
