@@ -21,7 +21,7 @@ import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -296,9 +296,26 @@ class _Paired(NamedTuple):
 
 def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
     old = lookups.entries_from(job.path, job.known)
-    read = _without_swallowers(read, old, lookups.store.saved_body)
+    read = _without_swallowers(_standing(lookups, job, read), old, lookups.store.saved_body)
     articles, problems = list(read.articles or ()), list(read.problems)
     return _Paired(old, _match(articles, old, problems, lookups.store.saved_body), read)
+
+
+def _standing(lookups: _Lookups, job: _Job, read: _Read) -> _Read:
+    """An article left out for its section (`Problem.by_config`) breaks nothing only if the
+    file's last read left it out too: said for the first time, it may be a section line being
+    retyped, its story held meanwhile, as any error an edit makes."""
+    if job.known is None or not any(problem.by_config for problem in read.problems):
+        return read
+    said = Counter(problem.message for problem in lookups.store.problems(job.path))
+    problems: list[Problem] = []
+    for problem in read.problems:  # as many as were said (an edit above moves their lines)
+        if problem.by_config:
+            said[problem.message] -= 1
+            if said[problem.message] < 0:
+                problem = replace(problem, by_config=False)
+        problems.append(problem)
+    return read._replace(problems=tuple(problems))
 
 
 def _without_swallowers(
@@ -790,9 +807,10 @@ def _date_ignored_before(lookups: _Lookups, article: Article) -> bool:
 
 
 def _refuses(problems: list[Problem]) -> bool:
-    """Whether these problems refused something: an article, or the whole file (warnings only
-    say what was made of it)."""
-    return any(problem.severity == "error" for problem in problems)
+    """Whether these problems refused something an edit may have broken: an article, or the
+    whole file (warnings only say what was made of it; an article in a section the config does
+    not publish is left out on every read, and its file is read as a clean one)."""
+    return any(problem.severity == "error" and not problem.by_config for problem in problems)
 
 
 def _remove_or_hold(

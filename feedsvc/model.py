@@ -23,6 +23,12 @@ class Problem:
     line: int | None
     severity: Severity
     message: str
+    #: an error that leaves out an article whole, in a section the config does not publish
+    #: (taken out of it, or never in it; not a near miss of one): nothing in the file broke,
+    #: so the file's other articles are read as in a clean file (`corpus._refuses`), once the
+    #: file's last read said it too (`corpus._standing`). Known of a fresh read only: the
+    #: store keeps the message.
+    by_config: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path

@@ -153,6 +153,20 @@ class _Report:
     def add(self, line: int | None, severity: Severity, message: str) -> None:
         self.problems.append(Problem(self.path, line, severity, message))
 
+    def not_configured(self, line: int | None, section: str, settings: ReaderSettings) -> None:
+        """An article left out for its section; by the config unless it is a near miss of a
+        configured one, which an edit broke."""
+        meant = settings.section_like(section)
+        if meant is not None:  # a typo: a section of its own would be the wrong fix
+            message = f"section {section!r} is not configured; spell it as configured: {meant!r}?"
+        else:
+            message = (
+                f"section {section!r} is not configured; add a [[sections]] entry with "
+                f'name = "{section}" to config.toml, or set content.allow_new_sections = true'
+            )
+        problem = Problem(self.path, line, "error", message, by_config=meant is None)
+        self.problems.append(problem)
+
     def clean(self, value: str, line: int | None, what: str) -> str:
         """`value` with XML-forbidden characters removed, and a warning when there were any."""
         if not self.dirty:
@@ -379,7 +393,7 @@ def _article_starts(
             if settings.allow_new_sections:
                 starts.append((index, name))
             else:
-                report.add(index + 1, "error", _not_configured(name, settings))
+                report.not_configured(index + 1, name, settings)
                 starts.append((index, None))
         else:
             _report_lookalike(lines, index, settings, report)
@@ -1200,7 +1214,7 @@ class _FrontMatter:
             return canonical
         if self.settings.allow_new_sections:
             return name
-        self.report.add(self.line(key), "error", _not_configured(name, self.settings))
+        self.report.not_configured(self.line(key), name, self.settings)
         return None
 
     def datetime(self, key: str) -> datetime | None:
@@ -1308,16 +1322,6 @@ def _shown() -> reprlib.Repr:
     shown.maxlevel, shown.maxstring, shown.maxother = 3, 60, 60
     shown.maxlist = shown.maxtuple = shown.maxdict = shown.maxset = 6
     return shown
-
-
-def _not_configured(section: str, settings: ReaderSettings) -> str:
-    meant = settings.section_like(section)
-    if meant is not None:  # a typo: a section of its own would be the wrong fix
-        return f"section {section!r} is not configured; spell it as configured: {meant!r}?"
-    return (
-        f"section {section!r} is not configured; add a [[sections]] entry with "
-        f'name = "{section}" to config.toml, or set content.allow_new_sections = true'
-    )
 
 
 def _has_forbidden_value(meta: dict[str, Any]) -> bool:

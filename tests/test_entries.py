@@ -20,7 +20,7 @@ from feedsvc.model import Entry
 from feedsvc.readers import ReaderSettings
 from feedsvc.refresh import Refresher, RefreshReport
 from feedsvc.state import StateStore
-from tests.conftest import SECTIONS, Site, config_text
+from tests.conftest import SECTIONS, Site, config_text, config_without
 
 ARTICLE = "Europe\nOriginal title\n\nFirst paragraph.\nSecond paragraph.\n"
 OTHER = "Asia\nAnother story\n\nIts only paragraph.\n"
@@ -1005,6 +1005,86 @@ def test_articles_the_config_now_refuses_are_unpublished_even_from_an_edited_fil
     report = site.refresh()
     assert report.removed == 2 and [e.title for e in entries(site)] == ["Another story"]
     assert held(site) == []
+
+
+LEFT_OUT_BY_CONFIG = {
+    # published, then its section taken out of the config: refused wherever it is in its file
+    "taken out, first": ("Diplomacy\nSummit ends\n\nCommunique.\n\n", "", True),
+    "taken out, between": ("", "\nDiplomacy\nSummit ends\n\nCommunique.\n", True),
+    # never configured: refused on a file's first line (further down it is a paragraph)
+    "never configured": ("Sports\nMatch report\n\nGoal.\n\n", "", False),
+}
+GENEVA = "Europe\nTalks open in Geneva\n\nDelegates arrived on Monday.\n" + (
+    "The talks are expected to last a week, officials said.\n"
+)
+
+
+def _beside_an_article_the_config_leaves_out(
+    site: Site, case: str, stories: str
+) -> tuple[str, str]:
+    """Publish `stories` in a.txt beside an article that the config leaves out: the text that
+    goes above them and the one below."""
+    above, below, published = LEFT_OUT_BY_CONFIG[case]
+    site.write("a.txt", above + stories + below, mtime=1.7e9)
+    site.refresh()
+    if published:
+        site.config_path.write_text(config_without("Diplomacy"), encoding="utf-8")
+        site.refresh()
+    return above, below
+
+
+@pytest.mark.parametrize("case", LEFT_OUT_BY_CONFIG)
+def test_a_story_deleted_beside_an_article_the_config_leaves_out_is_unpublished(
+    site: Site, case: str
+) -> None:
+    """That article is an error on every read of its file, but nothing in the file broke: the
+    other stories are read as in a clean file, not held as if an edit had broken them."""
+    above, below = _beside_an_article_the_config_leaves_out(site, case, OTHER + "\n" + GENEVA)
+    site.write("a.txt", above + OTHER + below, mtime=1.8e9)
+    report = site.refresh()
+    assert report.removed == 1 and [e.title for e in entries(site)] == ["Another story"]
+    assert held(site) == []
+
+
+@pytest.mark.parametrize("case", LEFT_OUT_BY_CONFIG)
+def test_a_story_rewritten_beside_an_article_the_config_leaves_out_keeps_its_id(
+    site: Site, case: str
+) -> None:
+    above, below = _beside_an_article_the_config_leaves_out(site, case, OTHER + "\n" + GENEVA)
+    before = only_section(site, "Europe")
+    rewritten = GENEVA.replace("Talks open in Geneva", "Geneva talks stall").replace(
+        "Delegates arrived on Monday.", "No agreement on the agenda yet."
+    )
+    site.write("a.txt", above + OTHER + "\n" + rewritten + below, mtime=1.8e9)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (0, 1, 0)
+    after = only_section(site, "Europe")  # shown once
+    assert (after.id, after.title) == (before.id, "Geneva talks stall")
+
+
+@pytest.mark.parametrize(
+    ("section", "saved_again"),
+    [
+        ("Eruope", False),  # a near miss of a configured section: a typo...
+        ("Eruope", True),  # ...however often the file is saved before it is fixed
+        ("Eu", False),  # a section line being retyped, as the watcher may see it halfway
+        ("Sports", False),  # or another one typed where the file's last read had none
+    ],
+)
+def test_a_section_line_broken_by_an_edit_holds_its_story(
+    site: Site, section: str, saved_again: bool
+) -> None:
+    site.write("a.txt", GENEVA + "\n" + OTHER, mtime=1.7e9)
+    site.refresh()
+    before = only_section(site, "Europe")
+    broken = GENEVA.replace("Europe", section) + "\n" + OTHER
+    site.write("a.txt", broken, mtime=1.8e9)
+    report = site.refresh()
+    if saved_again:  # a typo fixed further down, the misspelt line kept
+        site.write("a.txt", broken.replace("Its only", "Its one"), mtime=1.9e9)
+        report = site.refresh()
+    assert report.removed == 0 and only_section(site, "Europe") == before
+    assert held(site) == [before.id]
 
 
 def test_a_file_over_the_limit_is_not_read_for_the_bodies_of_its_held_articles(
