@@ -61,7 +61,7 @@ from feedsvc.render import (
     show,
     write_opml,
 )
-from feedsvc.state import StateStore
+from feedsvc.state import BUSY_TIMEOUT, StateStore
 from feedsvc.urls import article_path, article_slug
 
 log = logging.getLogger(__name__)
@@ -133,15 +133,20 @@ class Progress:
 class Refresher:
     """Owns the state store and the publish directory of one `state_dir`."""
 
-    def __init__(self, config: Config, published: bool = False) -> None:
+    def __init__(
+        self, config: Config, published: bool = False, busy_wait: float = BUSY_TIMEOUT
+    ) -> None:
         """`published`: versions were published from the state_dir when the caller looked (a
-        refresher that waited for it), however it is now: moved aside meanwhile, say."""
+        refresher that waited for it), however it is now: moved aside meanwhile, say.
+        `busy_wait`: for the store's opening (`StateStore.open`)."""
         self.config = config
         self.config_error: str | None = None
         self.root = publish_dir(config.content.state_dir)
         # Versions were published from a store: without it every entry would get a new id.
         self.store = StateStore.open(
-            config.content.state_dir, expect_existing=published or current_id(self.root) is not None
+            config.content.state_dir,
+            expect_existing=published or current_id(self.root) is not None,
+            busy_wait=busy_wait,
         )
         self.current: Version | None = None
         self.current = self._current_version()

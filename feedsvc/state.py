@@ -133,11 +133,16 @@ class StateStore:
         self._pending: dict[str, list[tuple[object, ...]]] = {}
 
     @classmethod
-    def open(cls, state_dir: Path, expect_existing: bool = False) -> StateStore:
+    def open(
+        cls, state_dir: Path, expect_existing: bool = False, busy_wait: float = BUSY_TIMEOUT
+    ) -> StateStore:
         """Open (or create) the store; refuse a corrupt or unknown one instead of resetting ids.
 
         `expect_existing`: entries were published from this store (there is a published
         version), so a missing or empty one is refused too rather than silently started afresh.
+        `busy_wait`: how long the opening waits for another process's write before refusing
+        the store as busy (a refresher waiting for its store tries each second, and must stop
+        at once when asked); its writes then wait `BUSY_TIMEOUT`.
         """
         path = state_dir / STATE_FILE
         db: sqlite3.Connection | None = None
@@ -161,7 +166,7 @@ class StateStore:
                     "directory too."
                 )
             db = sqlite3.connect(
-                path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+                path, timeout=busy_wait, isolation_level=None, check_same_thread=False
             )
             db.execute("PRAGMA journal_mode=WAL")
             # Each commit on the disk before the version showing it: a power cut must not take
@@ -179,13 +184,14 @@ class StateStore:
                     "INSERT INTO meta VALUES ('schema_version', "
                     f"'{SCHEMA_VERSION}');COMMIT;"
                 )
+            db.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT * 1000)}")
             return store
         except StateError:
             _close(db)
             raise
         except sqlite3.DatabaseError as e:
             _close(db)
-            raise StateError(f"{path}: {_refused(e, state_dir)}") from e
+            raise StateError(f"{path}: {_refused(e, state_dir, busy_wait)}") from e
         except OSError as e:
             _close(db)
             raise state_dir_error(state_dir, e) from e
@@ -604,14 +610,14 @@ _COLUMNS = (
 )
 
 
-def _refused(error: sqlite3.DatabaseError, state_dir: Path) -> str:
+def _refused(error: sqlite3.DatabaseError, state_dir: Path, busy_wait: float = BUSY_TIMEOUT) -> str:
     """Why SQLite refused the store, and the fix: moving it aside only when it is damaged,
     never when the disk, the permissions or another process are the cause."""
     name = getattr(error, "sqlite_errorname", "")
     if name == "SQLITE_BUSY":
         return (
             f"the state store is busy: another feedsvc process has been writing it for over "
-            f"{BUSY_TIMEOUT:.0f} s; try again once it is done"
+            f"{busy_wait:.0f} s; try again once it is done"
         )
     if name.startswith(_NOT_WRITABLE):
         return (

@@ -82,7 +82,7 @@ def ready_refresher(
                 )
             # Moved aside from here on, neither it nor its store is made afresh.
             role.keep()  # a restored copy moved into its place
-            refresher = Refresher(config, published=True)
+            refresher = Refresher(config, published=True, busy_wait=POLL_SECONDS)
         except (ConfigError, StateError) as e:
             if str(e) != said:
                 said = str(e)

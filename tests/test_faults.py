@@ -750,6 +750,41 @@ def test_a_refresher_that_waited_never_makes_its_state_dir_moved_aside_as_it_sta
     assert not state_dir.exists()
 
 
+def test_a_refresher_waiting_for_a_busy_store_stops_when_asked_and_writes_with_patience(
+    site: Site,
+) -> None:
+    """Each second's try waited SQLite's busy timeout (30 s) for the other process's write:
+    Ctrl-C took that long to end a waiting `clock`, and a stopping `serve` as long."""
+    from feedsvc.waiting import ready_refresher
+
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    state_dir = site.root / "var"
+    config, stopping = str(site.config_path), threading.Event()
+    stopped: list[Refresher | None] = []
+    with refresher_role(state_dir) as role:
+        with closing(sqlite3.connect(state_dir / "state.sqlite3", isolation_level=None)) as other:
+            other.execute("PRAGMA locking_mode=EXCLUSIVE")  # another process's long write
+            other.execute("BEGIN EXCLUSIVE")
+            other.execute("INSERT OR REPLACE INTO meta VALUES ('busy', 'yes')")
+            waiting = threading.Thread(
+                target=lambda: stopped.append(
+                    ready_refresher(config, role, StateError("busy"), stopping)
+                )
+            )
+            waiting.start()
+            time.sleep(2.5)  # in a try to open the store, the first one refused as busy
+            stopping.set()
+            waiting.join(timeout=15)
+            assert not waiting.is_alive() and stopped == [None]
+        refresher = ready_refresher(config, role, StateError("busy"), threading.Event())
+    assert refresher is not None  # started once the other write was done
+    try:  # and its own writes wait for another's as long as any refresher's
+        assert refresher.store._db.execute("PRAGMA busy_timeout").fetchone() == (30_000,)
+    finally:
+        refresher.close()
+
+
 def test_a_refresher_whose_store_is_refused_exits_where_nothing_is_published(site: Site) -> None:
     site.write("europe.txt", EUROPE)
     site.refresh()
