@@ -331,30 +331,36 @@ def take_control(state_dir: Path) -> set[str]:
 
 
 def refresher_pid(state_dir: Path) -> int | None:
-    """The pid of the refresher (`clock` or `serve`) of `state_dir`, if one runs: the lock file
-    held, where the kernel says (`/proc/locks`, which every user may read); else a live process
-    of the pid in it. A refresher killed leaves its pid behind, and pids are reused."""
+    """The pid of the refresher (`clock` or `serve`) of `state_dir`, if one runs: the process
+    holding the lock file, where the kernel says (`/proc/locks`, which every user may read);
+    else a live process of the pid in it. The pid in it may not be the holder's: a refresher
+    killed leaves its pid behind (and pids are reused), and one holding the role through a
+    file it may not write (`RefresherRole.take`) cannot write its own."""
     path = state_dir / "refresher.lock"
-    try:
-        pid = int(path.read_text().strip())
-    except (OSError, ValueError):
+    holders = _flock_holders(path)
+    if holders == []:
         return None
-    held = _flocked(path)
-    if held is not None:
-        return pid if held else None
     try:
-        os.kill(pid, 0)
+        written: int | None = int(path.read_text().strip())
+    except (OSError, ValueError):
+        written = None
+    if holders is not None:
+        return holders[0] or written  # 0: a holder in another PID namespace (a container)
+    if written is None:
+        return None
+    try:
+        os.kill(written, 0)
     except PermissionError:
-        return pid  # alive, another user's (a web tier and its refresher as two users)
+        return written  # alive, another user's (a web tier and its refresher as two users)
     except OSError:
         return None
-    return pid
+    return written
 
 
-def _flocked(path: Path) -> bool | None:
-    """Whether a process holds a `flock` on `path`; None where the kernel does not say (no
-    `/proc/locks`). `/proc/locks` lists the locks of this PID namespace: a refresher in another
-    container, or on another host sharing the directory, is not seen, as its pid never was."""
+def _flock_holders(path: Path) -> list[int] | None:
+    """The pids holding a `flock` on `path` (0 for one outside this PID namespace); None where
+    the kernel does not say (no `/proc/locks`). A refresher on another host sharing the
+    directory is not seen."""
     try:
         info = os.stat(path)
         with open("/proc/locks", encoding="ascii") as locks:
@@ -362,5 +368,6 @@ def _flocked(path: Path) -> bool | None:
     except OSError:
         return None
     inode = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
-    # "3: FLOCK  ADVISORY  WRITE 22798 fe:00:2353684 0 EOF"; a waiter's line has "->" first
-    return any({"FLOCK", inode} <= set(line.split()) for line in listed.splitlines())
+    # "3: FLOCK  ADVISORY  WRITE 22798 fe:00:2353684 0 EOF"; a waiter's has "->" after "3:"
+    fields = (line.split() for line in listed.splitlines())
+    return [int(f[4]) for f in fields if f[1:2] == ["FLOCK"] and f[5:6] == [inode]]

@@ -927,13 +927,15 @@ def test_post_admin_refresh_needs_the_bearer_token(
 
 def test_a_refresher_is_seen_running_by_its_lock_whoever_runs_it(tmp_path: Path) -> None:
     """A web tier and its refresher as two users: the kernel's list of locks, which every user
-    may read, says whether the lock is held; the pid left in the file by a refresher that was
-    killed, and reused since by another process, says nothing."""
+    may read, says whether the lock is held, and by which process; the pid left in the file by
+    a refresher that was killed, and reused since by another process, says nothing. Nor does
+    the one a refresher holding the lock through a file it may not write left behind (it names
+    the refresher before it)."""
     lock = tmp_path / "refresher.lock"
     with open(lock, "a+") as held:
-        lock.write_text("4242")  # a pid this process cannot signal, or no process at all
+        lock.write_text("4242")  # not the holder's
         fcntl.flock(held, fcntl.LOCK_EX)
-        assert refresher_pid(tmp_path) == 4242
+        assert refresher_pid(tmp_path) == os.getpid()
     assert refresher_pid(tmp_path) is None
     lock.write_text(str(os.getpid()))  # alive, but holds no lock: a reused pid
     assert refresher_pid(tmp_path) is None
