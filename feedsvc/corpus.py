@@ -296,26 +296,45 @@ class _Paired(NamedTuple):
 
 def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
     old = lookups.entries_from(job.path, job.known)
-    read = _without_swallowers(_standing(lookups, job, read), old, lookups.store.saved_body)
+    read = _without_swallowers(
+        _left_out_by_an_edit(lookups, read, old), old, lookups.store.saved_body
+    )
     articles, problems = list(read.articles or ()), list(read.problems)
     return _Paired(old, _match(articles, old, problems, lookups.store.saved_body), read)
 
 
-def _standing(lookups: _Lookups, job: _Job, read: _Read) -> _Read:
-    """An article left out for its section (`Problem.by_config`) breaks nothing only if the
-    file's last read left it out too: said for the first time, it may be a section line being
-    retyped, its story held meanwhile, as any error an edit makes."""
-    if job.known is None or not any(problem.by_config for problem in read.problems):
+def _left_out_by_an_edit(lookups: _Lookups, read: _Read, old: list[StoredEntry]) -> _Read:
+    """An article left out for its section (`Problem.by_config`) is the config's doing unless
+    it is one of the file's published stories: its section line being retyped, or changed to
+    a section not configured yet (its title the story's, or as `_same_story` tells), or one
+    whose text it holds as paragraphs (that story's header broken below it). Then its error
+    is an edit's, and the file's missing stories are held as for any other error."""
+    if not read.left_out or not old:
         return read
-    said = Counter(problem.message for problem in lookups.store.problems(job.path))
-    problems: list[Problem] = []
-    for problem in read.problems:  # as many as were said (an edit above moves their lines)
-        if problem.by_config:
-            said[problem.message] -= 1
-            if said[problem.message] < 0:
-                problem = replace(problem, by_config=False)
-        problems.append(problem)
-    return read._replace(problems=tuple(problems))
+    titles = {article.title for article in read.articles or ()}
+    missing = [
+        stored.entry
+        for stored in old
+        if stored.entry.title not in titles
+        # its section taken out of the config: it is left out by the config indeed
+        and (lookups.discovering or stored.entry.section in lookups.configured)
+    ]
+    saved_body = lookups.store.saved_body
+    if not any(_one_of(left, missing, saved_body) for left in read.left_out):
+        return read
+    edited = tuple(replace(p, by_config=False) if p.by_config else p for p in read.problems)
+    return read._replace(problems=edited)
+
+
+def _one_of(left: Article, stories: list[Entry], saved_body: Callable[[str], str | None]) -> bool:
+    """Whether `left` is one of `stories`, or holds one's title as a paragraph."""
+    paragraphs = set(left.body.split("\n"))
+    return any(
+        story.title == left.title
+        or story.title in paragraphs
+        or _same_story(story, left, saved_body)
+        for story in stories
+    )
 
 
 def _without_swallowers(
@@ -485,6 +504,8 @@ class _Read(NamedTuple):
     #: `ReadResult`: the one process that identifies unpickles 10k of these in a cold build.
     articles: tuple[Article, ...] | None
     problems: tuple[Problem, ...] = ()
+    #: articles of sections the config does not publish (`ReadResult.left_out`): rarely any
+    left_out: tuple[Article, ...] = ()
 
 
 def _job(
@@ -531,9 +552,10 @@ def _read_file(articles_dir: Path, job: _Job, reader: ReaderSettings) -> _Read:
         return _Read(digest, None)
     result = read_bytes(job.path, data, reader)
     if (job.known is not None and digest != job.known.hash) or job.with_bodies:
-        return _Read(digest, result.articles, result.problems)  # an edit: see `_same_story`
+        # an edit: see `_same_story`
+        return _Read(digest, result.articles, result.problems, result.left_out)
     articles = tuple(article.without_body() for article in result.articles)
-    return _Read(digest, articles, result.problems)
+    return _Read(digest, articles, result.problems, result.left_out)
 
 
 def _refuse_large(
@@ -825,9 +847,10 @@ def _remove_or_hold(
     An editor's save halfway through an edit (the title cleared) would otherwise take the article
     down, and the finished edit would bring it back under a new id: readers would see it twice.
     It is held: it stays published as last read, its body kept by the publisher, until the file
-    reads cleanly, however often the file is read meanwhile. What the config refuses is not held:
-    a file read again unchanged (after a config change) holds nothing it did not hold already,
-    and an entry whose section was taken out of the config is unpublished, edited file or not.
+    reads without an edit's error, however often it is read meanwhile. What the config refuses is
+    not held: a file read again unchanged (after a config change) holds nothing it did not hold
+    already, an entry whose section was taken out of the config is unpublished, edited file or
+    not, and an article the config leaves out (`Problem.by_config`) holds nothing.
     """
     refused = _refuses(problems)
     for entry in gone:

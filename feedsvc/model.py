@@ -24,10 +24,10 @@ class Problem:
     severity: Severity
     message: str
     #: an error that leaves out an article whole, in a section the config does not publish
-    #: (taken out of it, or never in it; not a near miss of one): nothing in the file broke,
-    #: so the file's other articles are read as in a clean file (`corpus._refuses`), once the
-    #: file's last read said it too (`corpus._standing`). Known of a fresh read only: the
-    #: store keeps the message.
+    #: (taken out of it, or never in it; not a near miss of one): the config's doing, so the
+    #: file's other articles are read as in a clean file (`corpus._refuses`), unless the
+    #: article is one of the file's published stories (`corpus._left_out_by_an_edit`). The
+    #: store keeps the message only: a flag of the read at hand.
     by_config: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
@@ -104,6 +104,9 @@ class ReadResult:
 
     articles: tuple[Article, ...] = ()
     problems: tuple[Problem, ...] = ()
+    #: articles of a section the config does not publish (`Problem.by_config`), read whole:
+    #: the corpus tells by them whether an edit, not the config, left them out
+    left_out: tuple[Article, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -147,15 +147,16 @@ class _Report:
     def __init__(self, path: str) -> None:
         self.path = path
         self.problems: list[Problem] = []
+        self.left_out: list[Article] = []  #: see `ReadResult.left_out`
         #: set once per file: most files have no forbidden character, so most lines skip the check
         self.dirty = True
 
     def add(self, line: int | None, severity: Severity, message: str) -> None:
         self.problems.append(Problem(self.path, line, severity, message))
 
-    def not_configured(self, line: int | None, section: str, settings: ReaderSettings) -> None:
-        """An article left out for its section; by the config unless it is a near miss of a
-        configured one, which an edit broke."""
+    def not_configured(self, line: int | None, section: str, settings: ReaderSettings) -> bool:
+        """An article left out for its section: whether by the config (not a near miss of a
+        configured one, which an edit broke)."""
         meant = settings.section_like(section)
         if meant is not None:  # a typo: a section of its own would be the wrong fix
             message = f"section {section!r} is not configured; spell it as configured: {meant!r}?"
@@ -164,8 +165,8 @@ class _Report:
                 f"section {section!r} is not configured; add a [[sections]] entry with "
                 f'name = "{section}" to config.toml, or set content.allow_new_sections = true'
             )
-        problem = Problem(self.path, line, "error", message, by_config=meant is None)
-        self.problems.append(problem)
+        self.problems.append(Problem(self.path, line, "error", message, by_config=meant is None))
+        return meant is None
 
     def clean(self, value: str, line: int | None, what: str) -> str:
         """`value` with XML-forbidden characters removed, and a warning when there were any."""
@@ -202,7 +203,7 @@ def read_bytes(path: str, data: bytes, settings: ReaderSettings) -> ReadResult:
         )
         report.add(None, "error", message)
         return ReadResult(problems=tuple(report.problems))
-    return ReadResult(tuple(articles), tuple(report.problems))
+    return ReadResult(tuple(articles), tuple(report.problems), tuple(report.left_out))
 
 
 def reader_for(path: str) -> _ReaderFunc | None:
@@ -311,23 +312,28 @@ def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -
     closed = _blocks_inside(lines, starts, settings)
     body_end, related = _related_block(lines, starts[-1][0] + 3, len(lines), settings, report)
     articles: list[Article] = []
-    run: list[tuple[int, int, str | None]] = []  #: articles waiting for the block closing them
-    for number, (start, section) in enumerate(starts):
+    run: list[tuple[_Start, int]] = []  #: articles waiting for the block closing them, and ends
+    for number, start in enumerate(starts):
         last = number + 1 == len(starts)
         end = body_end if last else closed.get(number, starts[number + 1][0])
-        run.append((start, end, section))
+        run.append((start, end))
         if number in closed:
             _, block = _related_block(lines, end, starts[number + 1][0], settings, report)
         elif last:
             block = related
         else:
             continue
-        for opening, closing, named in run:
-            article = _text_article(path, lines, opening, closing, named, block, report)
+        for opening, closing in run:
+            at, section = opening.at, opening.section
+            if opening.left_out:  # read whole, its problems unsaid: it is published nowhere
+                left = _text_article(path, lines, at, closing, section, block, _Report(path))
+                report.left_out.extend([left] if left is not None else [])
+                continue
+            article = _text_article(path, lines, at, closing, section, block, report)
             if article is None:
                 continue
             if settings.may_hold_a_section_line(article.body):
-                _report_glued(lines, opening, closing, article.title, settings, report)
+                _report_glued(lines, at, closing, article.title, settings, report)
             articles.append(article)
         run = []
     return articles
@@ -365,11 +371,17 @@ def _untitled_fix(section: str) -> str:
     )
 
 
-def _article_starts(
-    lines: list[str], settings: ReaderSettings, report: _Report
-) -> list[tuple[int, str | None]]:
-    """Indexes of lines that open an article, with the section (None: unknown, skip it)."""
-    starts: list[tuple[int, str | None]] = []
+class _Start(NamedTuple):
+    """A line that opens an article."""
+
+    at: int  #: the section line's index
+    section: str | None  #: None: unknown, the article refused
+    #: `section` is one the config does not publish: the article is read, then left out
+    left_out: bool = False
+
+
+def _article_starts(lines: list[str], settings: ReaderSettings, report: _Report) -> list[_Start]:
+    starts: list[_Start] = []
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     # An article opens two lines above a blank line: the paragraphs between are never looked at.
     for blank in [i for i, line in enumerate(lines) if not line.strip()]:
@@ -378,23 +390,24 @@ def _article_starts(
             # A title cleared halfway through an edit: an error, so that the file keeps what it
             # published, rather than the story taken down and its body glued to the one above.
             report.add(index + 2, "error", _untitled_fix(lines[index + 1].strip()))
-            starts.append((index + 1, None))
+            starts.append(_Start(index + 1, None))
             continue
         if index < 0 or not lines[index + 1].strip() or not lines[index].strip():
             continue
         line = lines[index]
         section = settings.canonical_section(line)
         if section is not None:
-            starts.append((index, section))
+            starts.append(_Start(index, section))
         elif index == first or settings.is_retired(line):
             # Only the file's first line can open an article in an unconfigured section, and a
             # section published before; elsewhere "paragraph, paragraph, blank" is body text.
             name = line.strip()
             if settings.allow_new_sections:
-                starts.append((index, name))
+                starts.append(_Start(index, name))
+            elif report.not_configured(index + 1, name, settings):
+                starts.append(_Start(index, name, left_out=True))
             else:
-                report.not_configured(index + 1, name, settings)
-                starts.append((index, None))
+                starts.append(_Start(index, None))
         else:
             _report_lookalike(lines, index, settings, report)
     return starts
@@ -585,7 +598,7 @@ def _text_article(
 
 
 def _blocks_inside(
-    lines: list[str], starts: list[tuple[int, str | None]], settings: ReaderSettings
+    lines: list[str], starts: list[_Start], settings: ReaderSettings
 ) -> dict[int, int]:
     """Blocks above the last article, by the number of the article they end, and where each
     starts. Only a whole block of configured sections counts here: "-", then "The vote is
@@ -594,7 +607,7 @@ def _blocks_inside(
     if "-" not in map(str.strip, lines[: starts[-1][0]]):
         return {}  # the usual file: no "-" line above its last article (~1 µs to know)
     closed = {}
-    for number, (start, _) in enumerate(starts[:-1]):
+    for number, (start, *_) in enumerate(starts[:-1]):
         end = starts[number + 1][0]
         while not lines[end - 1].strip():
             end -= 1
@@ -764,19 +777,22 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
             "the article has no body; add text after the front matter",
         )
         return []
-    if fields.failed or section is None or not title:
+    named = section if section is not None else fields.left_out
+    if fields.failed or not title or named is None:
         return []
-    return [
-        Article(
-            path=path,
-            line=1,
-            section=section,
-            title=title,
-            body=body,
-            body_format="markdown",
-            **article_fields,  # type: ignore[arg-type]
-        )
-    ]
+    article = Article(
+        path=path,
+        line=1,
+        section=named,
+        title=title,
+        body=body,
+        body_format="markdown",
+        **article_fields,  # type: ignore[arg-type]
+    )
+    if section is None:  # in a section the config does not publish
+        report.left_out.append(article)
+        return []
+    return [article]
 
 
 #: `![alt](img/map.png)`, `![alt](<my map.png>)`: where an image's address is
@@ -1106,6 +1122,8 @@ class _FrontMatter:
         self.settings = settings
         self.report = report
         self.failed = False
+        #: the section as written, one the config does not publish (`ReadResult.left_out`)
+        self.left_out: str | None = None
         for key in meta:
             if key not in _FIELDS:
                 # a key may be any YAML value: a number of 5,000 digits has no str()
@@ -1214,7 +1232,8 @@ class _FrontMatter:
             return canonical
         if self.settings.allow_new_sections:
             return name
-        self.report.not_configured(self.line(key), name, self.settings)
+        if self.report.not_configured(self.line(key), name, self.settings):
+            self.left_out = name
         return None
 
     def datetime(self, key: str) -> datetime | None:

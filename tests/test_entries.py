@@ -1062,29 +1062,66 @@ def test_a_story_rewritten_beside_an_article_the_config_leaves_out_keeps_its_id(
     assert (after.id, after.title) == (before.id, "Geneva talks stall")
 
 
+@pytest.mark.parametrize("case", LEFT_OUT_BY_CONFIG)
 @pytest.mark.parametrize(
-    ("section", "saved_again"),
+    "broken",
     [
-        ("Eruope", False),  # a near miss of a configured section: a typo...
-        ("Eruope", True),  # ...however often the file is saved before it is fixed
-        ("Eu", False),  # a section line being retyped, as the watcher may see it halfway
-        ("Sports", False),  # or another one typed where the file's last read had none
+        GENEVA.replace("Europe", "Eu"),  # its section line being retyped, halfway
+        GENEVA.replace("Geneva\n\n", "Geneva\n"),  # the blank line after its title deleted
+    ],
+    ids=["section line", "blank line"],
+)
+def test_a_story_broken_beside_an_article_the_config_leaves_out_is_held(
+    site: Site, case: str, broken: str
+) -> None:
+    """Its text is then read as paragraphs of the article above it, or it opens an article in
+    a section not configured: either is an edit's, not the config's."""
+    above, below = _beside_an_article_the_config_leaves_out(site, case, GENEVA + "\n" + OTHER)
+    before = only_section(site, "Europe")
+    site.write("a.txt", above + broken + "\n" + OTHER + below, mtime=1.8e9)
+    assert site.refresh().removed == 0 and only_section(site, "Europe") == before
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "Eruope",  # a near miss of a configured section: a typo
+        "Eu",  # a section line being retyped, as the watcher may see it halfway
+        "Sports",  # a section not configured yet: the operator is asked to add it
     ],
 )
-def test_a_section_line_broken_by_an_edit_holds_its_story(
-    site: Site, section: str, saved_again: bool
+def test_a_section_line_broken_by_an_edit_holds_its_story_until_it_is_fixed(
+    site: Site, section: str
 ) -> None:
     site.write("a.txt", GENEVA + "\n" + OTHER, mtime=1.7e9)
     site.refresh()
     before = only_section(site, "Europe")
     broken = GENEVA.replace("Europe", section) + "\n" + OTHER
     site.write("a.txt", broken, mtime=1.8e9)
+    site.refresh()
+    site.write("a.txt", broken.replace("Its only", "Its one"), mtime=1.9e9)  # saved again
+    site.refresh()
+    # every file read again (as after an upgrade, or a timezone changed): nothing new said
+    site.config_path.write_text(config_text() + '[[sections]]\nname = "Africa"\n', "utf-8")
+    site.refresh()
+    assert only_section(site, "Europe") == before and held(site) == [before.id]
+    site.write("a.txt", GENEVA + "\n" + OTHER.replace("Its only", "Its one"), mtime=2.0e9)
+    site.refresh()
+    assert only_section(site, "Europe") == before and held(site) == []
+
+
+def test_a_story_moved_to_a_section_not_configured_yet_keeps_its_id_once_it_is(
+    site: Site,
+) -> None:
+    site.write("a.txt", GENEVA + "\n" + OTHER, mtime=1.7e9)
+    site.refresh()
+    before = only_section(site, "Europe")
+    site.write("a.txt", GENEVA.replace("Europe", "Sports") + "\n" + OTHER, mtime=1.8e9)
+    site.refresh()
+    site.config_path.write_text(config_text() + '[[sections]]\nname = "Sports"\n', "utf-8")
     report = site.refresh()
-    if saved_again:  # a typo fixed further down, the misspelt line kept
-        site.write("a.txt", broken.replace("Its only", "Its one"), mtime=1.9e9)
-        report = site.refresh()
-    assert report.removed == 0 and only_section(site, "Europe") == before
-    assert held(site) == [before.id]
+    after = only_section(site, "Sports")
+    assert (report.added, report.updated) == (0, 1) and after.id == before.id
 
 
 def test_a_file_over_the_limit_is_not_read_for_the_bodies_of_its_held_articles(
