@@ -236,9 +236,8 @@ class RefresherRole:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
             handle.close()
+            holder = refresher_pid(self.state_dir) or "unknown"
             raise LockedError(
                 f"another refresher (pid {holder}) already runs on {self.state_dir}; "
                 "run one `clock` (or one `serve`) per state_dir, and any number of `web` processes"
@@ -331,22 +330,22 @@ def take_control(state_dir: Path) -> set[str]:
 
 
 def refresher_pid(state_dir: Path) -> int | None:
-    """The pid of the refresher (`clock` or `serve`) of `state_dir`, if one runs: the process
-    holding the lock file, where the kernel says (`/proc/locks`, which every user may read);
-    else a live process of the pid in it. The pid in it may not be the holder's: a refresher
-    killed leaves its pid behind (and pids are reused), and one holding the role through a
-    file it may not write (`RefresherRole.take`) cannot write its own."""
+    """The pid of the refresher (`clock` or `serve`) of `state_dir`, if one runs.
+
+    The process holding the lock file, where the kernel says (`/proc/locks`, which every user
+    may read): not the pid written in the file, which a refresher killed leaves behind (and
+    pids are reused), and which one holding the role through a file it may not write
+    (`RefresherRole.take`) cannot write. A refresher in another PID namespace (a container)
+    is not listed there, nor one on another host sharing the directory. Without
+    `/proc/locks`: a live process of the pid written.
+    """
     path = state_dir / "refresher.lock"
     holders = _flock_holders(path)
-    if holders == []:
-        return None
-    try:
-        written: int | None = int(path.read_text().strip())
-    except (OSError, ValueError):
-        written = None
     if holders is not None:
-        return holders[0] or written  # 0: a holder in another PID namespace (a container)
-    if written is None:
+        return holders[0] if holders else None  # an exclusive lock: one holder
+    try:
+        written = int(path.read_text().strip())
+    except (OSError, ValueError):
         return None
     try:
         os.kill(written, 0)
@@ -358,9 +357,8 @@ def refresher_pid(state_dir: Path) -> int | None:
 
 
 def _flock_holders(path: Path) -> list[int] | None:
-    """The pids holding a `flock` on `path` (0 for one outside this PID namespace); None where
-    the kernel does not say (no `/proc/locks`). A refresher on another host sharing the
-    directory is not seen."""
+    """The pids of this PID namespace holding a `flock` on `path`; None where the kernel does
+    not say (no `/proc/locks`)."""
     try:
         info = os.stat(path)
         with open("/proc/locks", encoding="ascii") as locks:

@@ -191,7 +191,7 @@ class StateStore:
             raise
         except sqlite3.DatabaseError as e:
             _close(db)
-            raise StateError(f"{path}: {_refused(e, state_dir, busy_wait)}") from e
+            raise StateError(f"{path}: {_refused(e, state_dir)}") from e
         except OSError as e:
             _close(db)
             raise state_dir_error(state_dir, e) from e
@@ -610,14 +610,14 @@ _COLUMNS = (
 )
 
 
-def _refused(error: sqlite3.DatabaseError, state_dir: Path, busy_wait: float = BUSY_TIMEOUT) -> str:
+def _refused(error: sqlite3.DatabaseError, state_dir: Path) -> str:
     """Why SQLite refused the store, and the fix: moving it aside only when it is damaged,
     never when the disk, the permissions or another process are the cause."""
     name = getattr(error, "sqlite_errorname", "")
     if name == "SQLITE_BUSY":
         return (
-            f"the state store is busy: another feedsvc process has been writing it for over "
-            f"{busy_wait:.0f} s; try again once it is done"
+            "the state store is busy: another feedsvc process is writing it, and did not finish "
+            "while this one waited; try again once it is done"
         )
     if name.startswith(_NOT_WRITABLE):
         return (

@@ -785,6 +785,28 @@ def test_a_refresher_waiting_for_a_busy_store_stops_when_asked_and_writes_with_p
         refresher.close()
 
 
+def test_a_refresher_starting_beside_a_long_write_is_refused_at_once_where_it_will_wait(
+    site: Site,
+) -> None:
+    """Where feeds are published it waits for its store, trying each second; its first try
+    waited 30 s for the other process's write, and Ctrl-C, not acted on meanwhile, as long."""
+    from feedsvc.cli import _opened
+
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    opened: list[object] = []
+    with closing(sqlite3.connect(site.root / "var" / "state.sqlite3", isolation_level=None)) as db:
+        db.execute("PRAGMA locking_mode=EXCLUSIVE")  # another process's long write
+        db.execute("BEGIN EXCLUSIVE")
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('busy', 'yes')")
+        starting = threading.Thread(target=lambda: opened.append(_opened(site.config())))
+        starting.start()
+        starting.join(timeout=15)
+        assert not starting.is_alive()
+    (refused,) = opened
+    assert isinstance(refused, StateError) and "the state store is busy" in str(refused)
+
+
 def test_a_refresher_whose_store_is_refused_exits_where_nothing_is_published(site: Site) -> None:
     site.write("europe.txt", EUROPE)
     site.refresh()

@@ -36,8 +36,14 @@ from feedsvc import refresh as refresh_module
 from feedsvc.app import create_app
 from feedsvc.clock import Clock, run_clock
 from feedsvc.config import config_path, load_config
-from feedsvc.control import refresher_pid, refresher_role, take_control, write_status
-from feedsvc.errors import PublishError
+from feedsvc.control import (
+    RefresherRole,
+    refresher_pid,
+    refresher_role,
+    take_control,
+    write_status,
+)
+from feedsvc.errors import LockedError, PublishError
 from feedsvc.publish import current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport
 from feedsvc.state import StateStore
@@ -936,6 +942,8 @@ def test_a_refresher_is_seen_running_by_its_lock_whoever_runs_it(tmp_path: Path)
         lock.write_text("4242")  # not the holder's
         fcntl.flock(held, fcntl.LOCK_EX)
         assert refresher_pid(tmp_path) == os.getpid()
+        with pytest.raises(LockedError, match=rf"another refresher \(pid {os.getpid()}\)"):
+            RefresherRole(tmp_path).take()  # a second refresher, declining, names it too
     assert refresher_pid(tmp_path) is None
     lock.write_text(str(os.getpid()))  # alive, but holds no lock: a reused pid
     assert refresher_pid(tmp_path) is None
