@@ -933,14 +933,21 @@ def _match(
     for ordinal, article in unpaired:
         if ordinal in matches or article.id is not None:
             continue
-        found = next((s for s in free if s.entry.ordinal == ordinal), None)
-        if found is None:
-            continue
-        if (
-            _typo_fixed(found.entry.title, article.title)
-            if refused
-            else _same_story(found.entry, article, saved_body)
-        ):
+        # Two may be at the position: one held at its old one, and the one below it moved up.
+        found = next(
+            (
+                s
+                for s in free
+                if s.entry.ordinal == ordinal
+                and (
+                    _typo_fixed(s.entry.title, article.title)
+                    if refused
+                    else _same_story(s.entry, article, saved_body)
+                )
+            ),
+            None,
+        )
+        if found is not None:
             matches[ordinal] = found
             free.remove(found)
     return matches

@@ -1124,6 +1124,28 @@ def test_a_story_moved_to_a_section_not_configured_yet_keeps_its_id_once_it_is(
     assert (report.added, report.updated) == (0, 1) and after.id == before.id
 
 
+def test_a_story_rewritten_at_a_position_a_held_story_kept_keeps_its_id(site: Site) -> None:
+    """A held entry keeps its old position, and the story below it moved up into it: the
+    rewrite of that one was compared with the held one alone, and published as new."""
+    monsoon = "Asia\nMonsoon floods the delta\n\nRivers rose two metres overnight.\n" + (
+        "Rescue teams were sent from the capital on Tuesday morning.\n"
+    )
+    site.write("a.txt", GENEVA + "\n" + monsoon, mtime=1.7e9)
+    site.refresh()
+    before = only_section(site, "Asia")
+    untitled = GENEVA.replace("Talks open in Geneva", "")  # held
+    site.write("a.txt", untitled + "\n" + monsoon, mtime=1.8e9)
+    site.refresh()
+    rewritten = monsoon.replace("Monsoon floods the delta", "Delta evacuated").replace(
+        "Rivers rose two metres overnight.", "Thousands left their homes by boat."
+    )
+    site.write("a.txt", rewritten, mtime=1.9e9)  # and the held one deleted
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (0, 1, 1)
+    after = only(site)
+    assert (after.id, after.title) == (before.id, "Delta evacuated")
+
+
 def test_a_file_over_the_limit_is_not_read_for_the_bodies_of_its_held_articles(
     site: Site,
 ) -> None:
