@@ -300,7 +300,9 @@ def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
         _left_out_by_an_edit(lookups, read, old), old, lookups.store.saved_body
     )
     articles, problems = list(read.articles or ()), list(read.problems)
-    return _Paired(old, _match(articles, old, problems, lookups.store.saved_body), read)
+    shifted = sum(stored.entry.id in lookups.held for stored in old)
+    matches = _match(articles, old, problems, lookups.store.saved_body, shifted=shifted)
+    return _Paired(old, matches, read)
 
 
 def _left_out_by_an_edit(lookups: _Lookups, read: _Read, old: list[StoredEntry]) -> _Read:
@@ -904,9 +906,11 @@ def _match(
     problems: list[Problem],
     saved_body: Callable[[str], str | None],
     paired: Collection[int] = (),
+    shifted: int = 0,
 ) -> dict[int, StoredEntry]:
     """Pair new articles with old entries of the same file, most certain evidence first. The
-    articles at the ordinals `paired` have their entries already: they take none of these."""
+    articles at the ordinals `paired` have their entries already: they take none of these.
+    `shifted`: how many of the file's entries are held (`_remove_or_hold`)."""
     if not old:
         return {}  # a new file: the usual case, by far, in a first build
     matches: dict[int, StoredEntry] = {}
@@ -933,12 +937,14 @@ def _match(
     for ordinal, article in unpaired:
         if ordinal in matches or article.id is not None:
             continue
-        # Two may be at the position: one held at its old one, and the one below it moved up.
+        # Stories below an article held at the file's last read were read then one position
+        # up for each held above them (two may be at a position: one held at its old one, and
+        # the one below it moved up): as many positions up are looked at, the nearest first.
         found = next(
             (
                 s
-                for s in free
-                if s.entry.ordinal == ordinal
+                for s in sorted(free, key=lambda s: ordinal - s.entry.ordinal)
+                if 0 <= ordinal - s.entry.ordinal <= shifted
                 and (
                     _typo_fixed(s.entry.title, article.title)
                     if refused

@@ -1146,6 +1146,28 @@ def test_a_story_rewritten_at_a_position_a_held_story_kept_keeps_its_id(site: Si
     assert (after.id, after.title) == (before.id, "Delta evacuated")
 
 
+def test_a_story_below_a_held_one_rewritten_as_the_file_is_fixed_keeps_its_id(
+    site: Site,
+) -> None:
+    """While the story above was held, this one was read a position up: the save that fixed
+    the file and rewrote this one (its title's typo fixed) found nothing at its position."""
+    lead = "Europe\nVote in Paris\n\nThe vote is expected to close late on Sunday night.\n"
+    floods = "Asia\nFloods in Dhaka\n\nRivers rose two metres overnight in the delta.\n"
+    strike = "Europe\nStrike in Lyon\n\nDrivers walked out at dawn over the new rotas.\n"
+    site.write("a.txt", "\n".join([lead, floods, strike]), mtime=1.7e9)
+    site.refresh()
+    before = next(e for e in entries(site) if e.title == "Strike in Lyon")
+    cleared = "Asia\nFloods in Dhaka\n\n"  # halfway through retyping its body: held
+    site.write("a.txt", "\n".join([lead, cleared, strike]), mtime=1.8e9)
+    site.refresh()
+    retyped = "Europe\nStrike in Lyons\n\nThe strike spread to the railway and the port.\n"
+    site.write("a.txt", "\n".join([lead, floods, retyped]), mtime=1.9e9)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (0, 1, 0)
+    after = next(e for e in entries(site) if e.title == "Strike in Lyons")
+    assert after.id == before.id and held(site) == []
+
+
 def test_a_file_over_the_limit_is_not_read_for_the_bodies_of_its_held_articles(
     site: Site,
 ) -> None:
