@@ -296,47 +296,52 @@ class _Paired(NamedTuple):
 
 def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
     old = lookups.entries_from(job.path, job.known)
-    read = _without_swallowers(
-        _left_out_by_an_edit(lookups, read, old), old, lookups.store.saved_body
-    )
-    articles, problems = list(read.articles or ()), list(read.problems)
+    saved_body = lookups.store.saved_body
+    read = _without_swallowers(read, old, saved_body)
     shifted = sum(stored.entry.id in lookups.held for stored in old)
-    matches = _match(articles, old, problems, lookups.store.saved_body, shifted=shifted)
+
+    def pair(read: _Read) -> dict[int, StoredEntry]:
+        articles, problems = list(read.articles or ()), list(read.problems)
+        return _match(articles, old, problems, saved_body, shifted=shifted)
+
+    matches = pair(read)
+    paired = {id(stored) for stored in matches.values()}
+    if _an_edit_left_out(lookups, read, [s.entry for s in old if id(s) not in paired]):
+        edited = tuple(replace(p, by_config=False) if p.by_config else p for p in read.problems)
+        read = read._replace(problems=edited)
+        matches = pair(read)
     return _Paired(old, matches, read)
 
 
-def _left_out_by_an_edit(lookups: _Lookups, read: _Read, old: list[StoredEntry]) -> _Read:
-    """An article left out for its section (`Problem.by_config`) is the config's doing unless
-    it is one of the file's published stories: its section line being retyped, or changed to
-    a section not configured yet (its title the story's, or as `_same_story` tells), or one
-    whose text it holds as paragraphs (that story's header broken below it). Then its error
-    is an edit's, and the file's missing stories are held as for any other error."""
-    if not read.left_out or not old:
-        return read
-    titles = {article.title for article in read.articles or ()}
-    missing = [
-        stored.entry
-        for stored in old
-        if stored.entry.title not in titles
+def _an_edit_left_out(lookups: _Lookups, read: _Read, unpaired: list[Entry]) -> bool:
+    """Whether an article refused for its section (`Problem.by_config`), the config's doing
+    as a rule, is one of the file's stories that no article matches (`unpaired`): its section
+    line being retyped, or changed to one not configured yet (`_the_story`); or one holding a
+    story as its paragraphs, that story's header broken below it (`_swallowed`). Then it is
+    an edit's error, and the file's missing stories are held as for any other."""
+    stories = [
+        entry
+        for entry in unpaired
         # its section taken out of the config: it is left out by the config indeed
-        and (lookups.discovering or stored.entry.section in lookups.configured)
+        if lookups.discovering or entry.section in lookups.configured
     ]
+    if not read.unconfigured or not stories:
+        return False
+    lost = {story.title: story for story in stories}
     saved_body = lookups.store.saved_body
-    if not any(_one_of(left, missing, saved_body) for left in read.left_out):
-        return read
-    edited = tuple(replace(p, by_config=False) if p.by_config else p for p in read.problems)
-    return read._replace(problems=edited)
-
-
-def _one_of(left: Article, stories: list[Entry], saved_body: Callable[[str], str | None]) -> bool:
-    """Whether `left` is one of `stories`, or holds one's title as a paragraph."""
-    paragraphs = set(left.body.split("\n"))
     return any(
-        story.title == left.title
-        or story.title in paragraphs
-        or _same_story(story, left, saved_body)
-        for story in stories
+        any(_the_story(story, article) for story in stories)
+        or _swallowed(article, read.articles or (), lost, {}, saved_body) is not None
+        for article in read.unconfigured
     )
+
+
+def _the_story(story: Entry, article: Article) -> bool:
+    """`article` is `story` in another section: by its given id, else its body or its title
+    (a typo away). Not by a shared paragraph: a desk's sign-off is in every story."""
+    if article.id is not None:
+        return article.id == story.id
+    return article.body_hash == story.body_hash or _typo_fixed(story.title, article.title)
 
 
 def _without_swallowers(
@@ -506,8 +511,8 @@ class _Read(NamedTuple):
     #: `ReadResult`: the one process that identifies unpickles 10k of these in a cold build.
     articles: tuple[Article, ...] | None
     problems: tuple[Problem, ...] = ()
-    #: articles of sections the config does not publish (`ReadResult.left_out`): rarely any
-    left_out: tuple[Article, ...] = ()
+    #: articles of sections the config does not publish (`ReadResult.unconfigured`): rarely any
+    unconfigured: tuple[Article, ...] = ()
 
 
 def _job(
@@ -555,9 +560,10 @@ def _read_file(articles_dir: Path, job: _Job, reader: ReaderSettings) -> _Read:
     result = read_bytes(job.path, data, reader)
     if (job.known is not None and digest != job.known.hash) or job.with_bodies:
         # an edit: see `_same_story`
-        return _Read(digest, result.articles, result.problems, result.left_out)
+        return _Read(digest, result.articles, result.problems, result.unconfigured)
     articles = tuple(article.without_body() for article in result.articles)
-    return _Read(digest, articles, result.problems, result.left_out)
+    unconfigured = tuple(article.without_body() for article in result.unconfigured)
+    return _Read(digest, articles, result.problems, unconfigured)
 
 
 def _refuse_large(

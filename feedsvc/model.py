@@ -26,7 +26,7 @@ class Problem:
     #: an error that leaves out an article whole, in a section the config does not publish
     #: (taken out of it, or never in it; not a near miss of one): the config's doing, so the
     #: file's other articles are read as in a clean file (`corpus._refuses`), unless the
-    #: article is one of the file's published stories (`corpus._left_out_by_an_edit`). The
+    #: article is one of the file's published stories (`corpus._an_edit_left_out`). The
     #: store keeps the message only: a flag of the read at hand.
     by_config: bool = field(default=False, compare=False)
 
@@ -106,7 +106,7 @@ class ReadResult:
     problems: tuple[Problem, ...] = ()
     #: articles of a section the config does not publish (`Problem.by_config`), read whole:
     #: the corpus tells by them whether an edit, not the config, left them out
-    left_out: tuple[Article, ...] = ()
+    unconfigured: tuple[Article, ...] = ()
 
 
 @dataclass(frozen=True)

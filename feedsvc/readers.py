@@ -147,7 +147,7 @@ class _Report:
     def __init__(self, path: str) -> None:
         self.path = path
         self.problems: list[Problem] = []
-        self.left_out: list[Article] = []  #: see `ReadResult.left_out`
+        self.unconfigured: list[Article] = []  #: see `ReadResult.unconfigured`
         #: set once per file: most files have no forbidden character, so most lines skip the check
         self.dirty = True
 
@@ -203,7 +203,7 @@ def read_bytes(path: str, data: bytes, settings: ReaderSettings) -> ReadResult:
         )
         report.add(None, "error", message)
         return ReadResult(problems=tuple(report.problems))
-    return ReadResult(tuple(articles), tuple(report.problems), tuple(report.left_out))
+    return ReadResult(tuple(articles), tuple(report.problems), tuple(report.unconfigured))
 
 
 def reader_for(path: str) -> _ReaderFunc | None:
@@ -300,7 +300,7 @@ def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -
     """The sample's format: section line, title line, blank line, one paragraph per line."""
     lines = text.removesuffix("\n").split("\n")  # the final newline ends a line, adds none
     starts = _article_starts(lines, settings, report)
-    opened = starts[0][0] if starts else len(lines)
+    opened = starts[0].at if starts else len(lines)
     lead = next((i for i, line in enumerate(lines[:opened]) if line.strip()), None)
     if lead is not None:
         line, message = _before_the_first_article(lines, lead, settings, found=bool(starts))
@@ -310,24 +310,24 @@ def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -
     # Each related-headlines block closes the run of articles above it: the file's last, and
     # one left inside by an article appended below it or by two files merged into one.
     closed = _blocks_inside(lines, starts, settings)
-    body_end, related = _related_block(lines, starts[-1][0] + 3, len(lines), settings, report)
+    body_end, related = _related_block(lines, starts[-1].at + 3, len(lines), settings, report)
     articles: list[Article] = []
     run: list[tuple[_Start, int]] = []  #: articles waiting for the block closing them, and ends
     for number, start in enumerate(starts):
         last = number + 1 == len(starts)
-        end = body_end if last else closed.get(number, starts[number + 1][0])
+        end = body_end if last else closed.get(number, starts[number + 1].at)
         run.append((start, end))
         if number in closed:
-            _, block = _related_block(lines, end, starts[number + 1][0], settings, report)
+            _, block = _related_block(lines, end, starts[number + 1].at, settings, report)
         elif last:
             block = related
         else:
             continue
         for opening, closing in run:
             at, section = opening.at, opening.section
-            if opening.left_out:  # read whole, its problems unsaid: it is published nowhere
+            if opening.unconfigured:  # read, its problems unsaid: it is published nowhere
                 left = _text_article(path, lines, at, closing, section, block, _Report(path))
-                report.left_out.extend([left] if left is not None else [])
+                report.unconfigured.extend([left] if left is not None else [])
                 continue
             article = _text_article(path, lines, at, closing, section, block, report)
             if article is None:
@@ -377,7 +377,7 @@ class _Start(NamedTuple):
     at: int  #: the section line's index
     section: str | None  #: None: unknown, the article refused
     #: `section` is one the config does not publish: the article is read, then left out
-    left_out: bool = False
+    unconfigured: bool = False
 
 
 def _article_starts(lines: list[str], settings: ReaderSettings, report: _Report) -> list[_Start]:
@@ -405,7 +405,7 @@ def _article_starts(lines: list[str], settings: ReaderSettings, report: _Report)
             if settings.allow_new_sections:
                 starts.append(_Start(index, name))
             elif report.not_configured(index + 1, name, settings):
-                starts.append(_Start(index, name, left_out=True))
+                starts.append(_Start(index, name, unconfigured=True))
             else:
                 starts.append(_Start(index, None))
         else:
@@ -604,15 +604,16 @@ def _blocks_inside(
     starts. Only a whole block of configured sections counts here: "-", then "The vote is
     expected today", then a line, is text inside an article, where the file's last block is
     looked for more leniently."""
-    if "-" not in map(str.strip, lines[: starts[-1][0]]):
+    if "-" not in map(str.strip, lines[: starts[-1].at]):
         return {}  # the usual file: no "-" line above its last article (~1 µs to know)
     closed = {}
-    for number, (start, *_) in enumerate(starts[:-1]):
-        end = starts[number + 1][0]
+    for number, start in enumerate(starts[:-1]):
+        end = starts[number + 1].at
         while not lines[end - 1].strip():
             end -= 1
         block = next(
-            (i for i in range(start + 3, end) if _whole_block(lines, i, end, settings)), None
+            (i for i in range(start.at + 3, end) if _whole_block(lines, i, end, settings)),
+            None,
         )
         if block is not None:
             closed[number] = block
@@ -777,7 +778,7 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
             "the article has no body; add text after the front matter",
         )
         return []
-    named = section if section is not None else fields.left_out
+    named = section if section is not None else fields.unconfigured_section
     if fields.failed or not title or named is None:
         return []
     article = Article(
@@ -790,7 +791,7 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
         **article_fields,  # type: ignore[arg-type]
     )
     if section is None:  # in a section the config does not publish
-        report.left_out.append(article)
+        report.unconfigured.append(article)
         return []
     return [article]
 
@@ -1122,8 +1123,8 @@ class _FrontMatter:
         self.settings = settings
         self.report = report
         self.failed = False
-        #: the section as written, one the config does not publish (`ReadResult.left_out`)
-        self.left_out: str | None = None
+        #: the section as written, one the config does not publish (`ReadResult.unconfigured`)
+        self.unconfigured_section: str | None = None
         for key in meta:
             if key not in _FIELDS:
                 # a key may be any YAML value: a number of 5,000 digits has no str()
@@ -1233,7 +1234,7 @@ class _FrontMatter:
         if self.settings.allow_new_sections:
             return name
         if self.report.not_configured(self.line(key), name, self.settings):
-            self.left_out = name
+            self.unconfigured_section = name
         return None
 
     def datetime(self, key: str) -> datetime | None:

@@ -1007,15 +1007,17 @@ def test_articles_the_config_now_refuses_are_unpublished_even_from_an_edited_fil
     assert held(site) == []
 
 
+#: a paragraph a newsroom's stories share, that article too: no evidence of one story
+SIGNED = "Reporting by the World Desk; editing by the night desk.\n"
 LEFT_OUT_BY_CONFIG = {
     # published, then its section taken out of the config: refused wherever it is in its file
-    "taken out, first": ("Diplomacy\nSummit ends\n\nCommunique.\n\n", "", True),
-    "taken out, between": ("", "\nDiplomacy\nSummit ends\n\nCommunique.\n", True),
+    "taken out, first": (f"Diplomacy\nSummit ends\n\nCommunique.\n{SIGNED}\n", "", True),
+    "taken out, between": ("", f"\nDiplomacy\nSummit ends\n\nCommunique.\n{SIGNED}", True),
     # never configured: refused on a file's first line (further down it is a paragraph)
-    "never configured": ("Sports\nMatch report\n\nGoal.\n\n", "", False),
+    "never configured": (f"Sports\nMatch report\n\nGoal.\n{SIGNED}\n", "", False),
 }
 GENEVA = "Europe\nTalks open in Geneva\n\nDelegates arrived on Monday.\n" + (
-    "The talks are expected to last a week, officials said.\n"
+    "The talks are expected to last a week, officials said.\n" + SIGNED
 )
 
 
@@ -1080,6 +1082,39 @@ def test_a_story_broken_beside_an_article_the_config_leaves_out_is_held(
     before = only_section(site, "Europe")
     site.write("a.txt", above + broken + "\n" + OTHER + below, mtime=1.8e9)
     assert site.refresh().removed == 0 and only_section(site, "Europe") == before
+
+
+def test_a_story_sharing_its_headline_with_another_is_held_when_its_section_line_breaks(
+    site: Site,
+) -> None:
+    """The other story's article keeps the headline in the file as read: the article left out
+    is told by the story no article matched."""
+    briefing = "{}\nMorning briefing\n\n{} news of the morning, in brief.\n"
+    both = briefing.format("Europe", "European") + "\n" + briefing.format("Asia", "Asian")
+    site.write("a.txt", both, mtime=1.7e9)
+    site.refresh()
+    before = only_section(site, "Europe")
+    site.write("a.txt", both.replace("Europe", "Eu", 1), mtime=1.8e9)
+    assert site.refresh().removed == 0 and only_section(site, "Europe") == before
+
+
+@pytest.mark.parametrize(
+    ("name", "story"),
+    [
+        ("a.txt", "Europe\nQuake hits Naples\n\nMore to follow.\n"),  # told by its body
+        ("a.md", "---\ntitle: Quake hits Naples\nsection: Europe\nid: tag:x.org,2026:q\n---\nA."),
+    ],
+    ids=["body", "id"],
+)
+def test_a_story_retitled_as_its_section_line_is_retyped_is_held(
+    site: Site, name: str, story: str
+) -> None:
+    site.write(name, story, mtime=1.7e9)
+    site.refresh()
+    before = only(site)
+    retyped = story.replace("Europe", "Eu").replace("Quake hits Naples", "Quake kills 12 in Naples")
+    site.write(name, retyped, mtime=1.8e9)
+    assert site.refresh().removed == 0 and only(site) == before
 
 
 @pytest.mark.parametrize(
