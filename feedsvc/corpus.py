@@ -298,19 +298,24 @@ def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
     old = lookups.entries_from(job.path, job.known)
     saved_body = lookups.store.saved_body
     read = _without_swallowers(read, old, saved_body)
-    shifted = sum(stored.entry.id in lookups.held for stored in old)
+    held = {stored.entry.id for stored in old if stored.entry.id in lookups.held}
 
     def pair(read: _Read) -> dict[int, StoredEntry]:
         articles, problems = list(read.articles or ()), list(read.problems)
-        return _match(articles, old, problems, saved_body, shifted=shifted)
+        return _match(articles, old, problems, saved_body, held=held)
 
-    matches = pair(read)
+    if not any(problem.by_config for problem in read.problems):
+        return _Paired(old, pair(read), read)
+    # Paired first as an edit's error would be (positions distrusted): a story paired by the
+    # lenient rules of a clean file (a shared sign-off) would hide from `_an_edit_left_out`.
+    edited = read._replace(
+        problems=tuple(replace(p, by_config=False) if p.by_config else p for p in read.problems)
+    )
+    matches = pair(edited)
     paired = {id(stored) for stored in matches.values()}
     if _an_edit_left_out(lookups, read, [s.entry for s in old if id(s) not in paired]):
-        edited = tuple(replace(p, by_config=False) if p.by_config else p for p in read.problems)
-        read = read._replace(problems=edited)
-        matches = pair(read)
-    return _Paired(old, matches, read)
+        return _Paired(old, matches, edited)
+    return _Paired(old, pair(read), read)
 
 
 def _an_edit_left_out(lookups: _Lookups, read: _Read, unpaired: list[Entry]) -> bool:
@@ -912,11 +917,11 @@ def _match(
     problems: list[Problem],
     saved_body: Callable[[str], str | None],
     paired: Collection[int] = (),
-    shifted: int = 0,
+    held: Collection[str] = (),
 ) -> dict[int, StoredEntry]:
     """Pair new articles with old entries of the same file, most certain evidence first. The
     articles at the ordinals `paired` have their entries already: they take none of these.
-    `shifted`: how many of the file's entries are held (`_remove_or_hold`)."""
+    `held`: the ids of the file's entries held (`_remove_or_hold`)."""
     if not old:
         return {}  # a new file: the usual case, by far, in a first build
     matches: dict[int, StoredEntry] = {}
@@ -924,11 +929,11 @@ def _match(
     free = list(old)
     for article_key, entry_key, alone in _SAME:
         if alone:  # among every article and every old entry of the file, matched or not
-            held = Counter(entry_key(s.entry) for s in old)
-            held.update(article_key(a) for a in articles)
+            counted = Counter(entry_key(s.entry) for s in old)
+            counted.update(article_key(a) for a in articles)
         for ordinal, article in unpaired:
             wanted = article_key(article)
-            if ordinal in matches or wanted is None or (alone and held[wanted] != 2):
+            if ordinal in matches or wanted is None or (alone and counted[wanted] != 2):
                 continue
             found = next((s for s in free if entry_key(s.entry) == wanted), None)
             if found is not None:
@@ -940,29 +945,53 @@ def _match(
     # still does (held beside a new entry, the story would be shown twice); a body rewritten
     # is no evidence there.
     refused = _refuses(problems)
+    places = _places(old, held)
     for ordinal, article in unpaired:
         if ordinal in matches or article.id is not None:
             continue
-        # Stories below an article held at the file's last read were read then one position
-        # up for each held above them (two may be at a position: one held at its old one, and
-        # the one below it moved up): as many positions up are looked at, the nearest first.
-        found = next(
+        found = max(
             (
                 s
-                for s in sorted(free, key=lambda s: ordinal - s.entry.ordinal)
-                if 0 <= ordinal - s.entry.ordinal <= shifted
+                for s in free
+                if ordinal in places[id(s)]
                 and (
                     _typo_fixed(s.entry.title, article.title)
                     if refused
                     else _same_story(s.entry, article, saved_body)
                 )
             ),
-            None,
+            # two there (one held at its own place, one moved up into it): the one that
+            # kept more of its paragraphs, not the one a shared sign-off alone resembles
+            key=lambda s: _kept(s.entry, article, saved_body),
+            default=None,
         )
         if found is not None:
             matches[ordinal] = found
             free.remove(found)
     return matches
+
+
+def _places(old: list[StoredEntry], held: Collection[str]) -> dict[int, set[int]]:
+    """Where each entry (by `id()`) may stand in its file: at its position as stored, or, read
+    while stories above it were held (refused, kept at their own positions), one further down
+    for each of them."""
+    held_at = [s.entry.ordinal for s in old if s.entry.id in held]
+    places: dict[int, set[int]] = {}
+    for stored in old:
+        at = where = stored.entry.ordinal
+        while stored.entry.id not in held:
+            further = at + sum(h <= where for h in held_at)
+            if further == where:
+                break
+            where = further
+        places[id(stored)] = {at, where}
+    return places
+
+
+def _kept(old: Entry, new: Article, saved_body: Callable[[str], str | None]) -> int:
+    """How many of `old`'s paragraphs `new` kept (as far as its body was kept to tell)."""
+    before = saved_body(old.content_hash)
+    return 0 if before is None else len(_paragraphs(before) & _paragraphs(new.body))
 
 
 def _same_story(old: Entry, new: Article, saved_body: Callable[[str], str | None]) -> bool:

@@ -1203,6 +1203,67 @@ def test_a_story_below_a_held_one_rewritten_as_the_file_is_fixed_keeps_its_id(
     assert after.id == before.id and held(site) == []
 
 
+def test_a_story_added_as_a_held_one_is_deleted_gets_an_id_of_its_own(site: Site) -> None:
+    """Looked for positions further down than a held story's own, a new story at the end was
+    taken for the held one, by the sign-off they share: published under its id and date."""
+    lead = "Europe\nVote in Paris\n\nThe vote is expected to close late on Sunday night.\n"
+    floods = "Asia\nFloods in Dhaka\n\nRivers rose two metres overnight in the delta.\n"
+    ferry = "Europe\nFerry strike ends in Calais\n\nCrossings resume on Friday.\n" + SIGNED
+    site.write("a.txt", "\n".join([lead + SIGNED, GENEVA, floods + SIGNED]), mtime=1.7e9)
+    site.refresh()
+    geneva = next(e for e in entries(site) if e.title == "Talks open in Geneva")
+    untitled = GENEVA.replace("Talks open in Geneva", "")  # held
+    site.write("a.txt", "\n".join([lead + SIGNED, untitled, floods + SIGNED]), mtime=1.8e9)
+    site.refresh()
+    site.write("a.txt", "\n".join([lead + SIGNED, floods + SIGNED, ferry]), mtime=1.9e9)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (1, 0, 1)
+    assert geneva.id not in [e.id for e in entries(site)]
+
+
+def test_a_story_rewritten_where_a_held_one_kept_its_place_keeps_its_id_by_its_paragraphs(
+    site: Site,
+) -> None:
+    """Both entries there share the desk's sign-off with the rewrite: the one whose lead it
+    kept is the story, not the first one found."""
+    monsoon = "Asia\nMonsoon floods the delta\n\nRivers rose two metres overnight.\n" + (
+        "Rescue teams were sent from the capital on Tuesday morning.\n" + SIGNED
+    )
+    site.write("a.txt", GENEVA + "\n" + monsoon, mtime=1.7e9)
+    site.refresh()
+    before = only_section(site, "Asia")
+    site.write("a.txt", GENEVA.replace("Talks open in Geneva", "") + "\n" + monsoon, mtime=1.8e9)
+    site.refresh()
+    rewritten = monsoon.replace("Monsoon floods the delta", "Delta evacuated").replace(
+        "Rivers rose two metres overnight.", "Thousands left their homes by boat."
+    )
+    site.write("a.txt", rewritten, mtime=1.9e9)  # and the held one deleted
+    site.refresh()
+    assert [(e.id, e.title) for e in entries(site)] == [(before.id, "Delta evacuated")]
+
+
+@pytest.mark.parametrize("below", ["added", "rewritten"])
+def test_a_first_story_whose_section_line_is_retyped_is_held_whatever_follows_it(
+    site: Site, below: str
+) -> None:
+    """The article below it was read at its position and shared its sign-off: paired as in a
+    clean file, it took the story's entry, which was then not looked for."""
+    monsoon = "Asia\nMonsoon floods the delta\n\nRivers rose two metres overnight.\n" + (
+        "Rescue teams were sent from the capital on Tuesday morning.\n" + SIGNED
+    )
+    site.write("a.txt", GENEVA + "\n" + monsoon, mtime=1.7e9)
+    site.refresh()
+    before = only_section(site, "Europe")
+    ferry = "Europe\nFerry strike ends in Calais\n\nCrossings resume on Friday.\n" + SIGNED
+    rewritten = monsoon.replace("Monsoon floods the delta", "Delta evacuated").replace(
+        "Rivers rose two metres overnight.", "Thousands left their homes by boat."
+    )
+    rest = [ferry, monsoon] if below == "added" else [rewritten]
+    site.write("a.txt", "\n".join([GENEVA.replace("Europe", "Eu"), *rest]), mtime=1.8e9)
+    site.refresh()
+    assert before in entries(site) and before.id in held(site)
+
+
 def test_a_file_over_the_limit_is_not_read_for_the_bodies_of_its_held_articles(
     site: Site,
 ) -> None:
