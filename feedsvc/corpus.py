@@ -946,6 +946,7 @@ def _match(
     # is no evidence there.
     refused = _refuses(problems)
     places = _places(old, held)
+    shared = _shared(articles)
     for ordinal, article in unpaired:
         if ordinal in matches or article.id is not None:
             continue
@@ -957,12 +958,12 @@ def _match(
                 and (
                     _typo_fixed(s.entry.title, article.title)
                     if refused
-                    else _same_story(s.entry, article, saved_body)
+                    else _same_story(s.entry, article, saved_body, shared)
                 )
             ),
             # two there (one held at its own place, one moved up into it): the one that
-            # kept more of its paragraphs, not the one a shared sign-off alone resembles
-            key=lambda s: _kept(s.entry, article, saved_body),
+            # kept more of its paragraphs
+            key=lambda s: _kept(s.entry, article, saved_body, shared),
             default=None,
         )
         if found is not None:
@@ -988,26 +989,38 @@ def _places(old: list[StoredEntry], held: Collection[str]) -> dict[int, set[int]
     return places
 
 
-def _kept(old: Entry, new: Article, saved_body: Callable[[str], str | None]) -> int:
+def _shared(articles: list[Article]) -> set[str]:
+    """Paragraphs more than one article of the file holds: a desk's sign-off, a standing
+    line, in every story and evidence of none."""
+    counted = Counter(p for article in articles for p in _paragraphs(article.body))
+    return {paragraph for paragraph, count in counted.items() if count > 1}
+
+
+def _kept(
+    old: Entry, new: Article, saved_body: Callable[[str], str | None], shared: set[str]
+) -> int:
     """How many of `old`'s paragraphs `new` kept (as far as its body was kept to tell)."""
     before = saved_body(old.content_hash)
-    return 0 if before is None else len(_paragraphs(before) & _paragraphs(new.body))
+    return 0 if before is None else len((_paragraphs(before) - shared) & _paragraphs(new.body))
 
 
-def _same_story(old: Entry, new: Article, saved_body: Callable[[str], str | None]) -> bool:
+def _same_story(
+    old: Entry, new: Article, saved_body: Callable[[str], str | None], shared: set[str]
+) -> bool:
     """In an article's place in its file, a new title and a new body: the story rewritten, or
     another story put there, which readers must get as new? The same story if its title had a
     typo fixed (`_typo_fixed`), or if a paragraph stayed (the old body is kept for the entries
     the feeds show; an edited file's articles keep their bodies for this). A title's number or
     date changed makes the next edition of a story that had paragraphs to keep; a stub's
-    ("Quake kills 12", "More to follow.") is its figure updated."""
+    ("Quake kills 12", "More to follow.") is its figure updated. A paragraph the file's other
+    articles hold too (`shared`) is no evidence."""
     before = saved_body(old.content_hash)
     kept = None if before is None else _paragraphs(before)  # None: no feed showed it
     if _typo_fixed(old.title, new.title, editions=kept != set()):  # a stub's, figures change
         return True
     if not kept or not new.body:
         return False
-    return not kept.isdisjoint(_paragraphs(new.body))
+    return not (kept - shared).isdisjoint(_paragraphs(new.body))
 
 
 #: characters changed in a title with a typo fixed: "Ukraine" to "Israel" is another story

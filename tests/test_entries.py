@@ -1264,6 +1264,36 @@ def test_a_first_story_whose_section_line_is_retyped_is_held_whatever_follows_it
     assert before in entries(site) and before.id in held(site)
 
 
+def test_a_paragraph_every_story_of_the_file_ends_with_is_no_evidence_of_one(site: Site) -> None:
+    """An editor working down a file, fixing one story as the next breaks, leaves held stories
+    at stale positions; a new story written in a deleted one's place was taken for it by the
+    desk's sign-off: published under its id and date, never as new."""
+    stories = [
+        "Europe\nVote in Paris\n\nThe vote is expected to close late on Sunday night.\n",
+        GENEVA.removesuffix(SIGNED),
+        "Asia\nFloods in Dhaka\n\nRivers rose two metres overnight in the delta.\n",
+        "America\nStorm hits Miami\n\nWinds of 150 km/h were measured at the airport.\n",
+        "Asia\nMarkets rally in Tokyo\n\nThe Nikkei closed three per cent higher.\n",
+    ]
+    a, h1, b, h2, c = (story + SIGNED for story in stories)
+    site.write("a.txt", "\n".join([a, h1, b, h2, c]), mtime=1.7e9)
+    site.refresh()
+    floods = next(e for e in entries(site) if e.title == "Floods in Dhaka")
+
+    def untitled(story: str) -> str:
+        return story.replace(story.split("\n")[1], "")
+
+    site.write("a.txt", "\n".join([a, untitled(h1), b, h2, c]), mtime=1.75e9)
+    site.refresh()
+    site.write("a.txt", "\n".join([a, h1, b, untitled(h2), c]), mtime=1.8e9)
+    site.refresh()
+    ferry = "Europe\nFerry strike ends in Calais\n\nCrossings resume on Friday.\n" + SIGNED
+    site.write("a.txt", "\n".join([a, h1, h2, ferry, c]), mtime=1.9e9)  # b deleted
+    report = site.refresh()
+    assert (report.added, report.removed) == (1, 1)
+    assert floods.id not in [e.id for e in entries(site)]
+
+
 def test_a_file_over_the_limit_is_not_read_for_the_bodies_of_its_held_articles(
     site: Site,
 ) -> None:
