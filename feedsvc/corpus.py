@@ -944,12 +944,13 @@ def _match(
     # `_remove_or_hold`): positions say little then, but a title a typo away at the same one
     # still does (held beside a new entry, the story would be shown twice); a body rewritten
     # is no evidence there.
+    left = [(o, a) for o, a in unpaired if o not in matches and a.id is None]
+    if not left:
+        return matches  # the usual edit: every article matched by its title or its body
     refused = _refuses(problems)
     places = _places(old, held)
     shared = _shared(articles)
-    for ordinal, article in unpaired:
-        if ordinal in matches or article.id is not None:
-            continue
+    for ordinal, article in left:
         found = max(
             (
                 s
