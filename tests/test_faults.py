@@ -4,6 +4,7 @@ store, a state_dir that cannot be written) rather than imitated."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -750,6 +751,16 @@ def test_a_refresher_that_waited_never_makes_its_state_dir_moved_aside_as_it_sta
     assert not state_dir.exists()
 
 
+@contextlib.contextmanager
+def written_by_another(state_dir: Path) -> Iterator[None]:
+    """The store held by another process's long write: SQLite refuses it as busy, reading too."""
+    with closing(sqlite3.connect(state_dir / "state.sqlite3", isolation_level=None)) as other:
+        other.execute("PRAGMA locking_mode=EXCLUSIVE")  # kept until closed
+        other.execute("BEGIN EXCLUSIVE")
+        other.execute("INSERT OR REPLACE INTO meta VALUES ('busy', 'yes')")
+        yield
+
+
 def test_a_refresher_waiting_for_a_busy_store_stops_when_asked_and_writes_with_patience(
     site: Site,
 ) -> None:
@@ -763,10 +774,7 @@ def test_a_refresher_waiting_for_a_busy_store_stops_when_asked_and_writes_with_p
     config, stopping = str(site.config_path), threading.Event()
     stopped: list[Refresher | None] = []
     with refresher_role(state_dir) as role:
-        with closing(sqlite3.connect(state_dir / "state.sqlite3", isolation_level=None)) as other:
-            other.execute("PRAGMA locking_mode=EXCLUSIVE")  # another process's long write
-            other.execute("BEGIN EXCLUSIVE")
-            other.execute("INSERT OR REPLACE INTO meta VALUES ('busy', 'yes')")
+        with written_by_another(state_dir):
             waiting = threading.Thread(
                 target=lambda: stopped.append(
                     ready_refresher(config, role, StateError("busy"), stopping)
@@ -795,10 +803,7 @@ def test_a_refresher_starting_beside_a_long_write_is_refused_at_once_where_it_wi
     site.write("europe.txt", EUROPE)
     site.refresh()
     opened: list[object] = []
-    with closing(sqlite3.connect(site.root / "var" / "state.sqlite3", isolation_level=None)) as db:
-        db.execute("PRAGMA locking_mode=EXCLUSIVE")  # another process's long write
-        db.execute("BEGIN EXCLUSIVE")
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('busy', 'yes')")
+    with written_by_another(site.root / "var"):
         starting = threading.Thread(target=lambda: opened.append(_opened(site.config())))
         starting.start()
         starting.join(timeout=15)
