@@ -317,13 +317,14 @@ def _opened(config: Config) -> Refresher | StateError:
     """The refresher; or, where feeds are published, why its state store is refused: it
     waits for the store (`waiting`) rather than exit."""
     from feedsvc.clock import POLL_SECONDS
+    from feedsvc.state import BUSY_TIMEOUT
     from feedsvc.waiting import is_published
 
     published = is_published(config.content.state_dir)
     try:
         # it will wait, trying each second: a store busy for longer is refused at once then, so
         # that Ctrl-C ends a refresher starting beside another process's long write
-        return Refresher(config, busy_wait=POLL_SECONDS) if published else Refresher(config)
+        return Refresher(config, busy_wait=POLL_SECONDS if published else BUSY_TIMEOUT)
     except StateError as e:
         if not published:
             raise

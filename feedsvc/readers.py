@@ -327,7 +327,8 @@ def read_text(path: str, text: str, settings: ReaderSettings, report: _Report) -
             at, section = opening.at, opening.section
             if opening.unconfigured:  # read, its problems unsaid: it is published nowhere
                 left = _text_article(path, lines, at, closing, section, block, _Report(path))
-                report.unconfigured.extend([left] if left is not None else [])
+                if left is not None:
+                    report.unconfigured.append(left)
                 continue
             article = _text_article(path, lines, at, closing, section, block, report)
             if article is None:
