@@ -1151,7 +1151,10 @@ def test_a_story_moved_to_a_section_not_configured_yet_keeps_its_id_once_it_is(
     site.write("a.txt", GENEVA + "\n" + OTHER, mtime=1.7e9)
     site.refresh()
     before = only_section(site, "Europe")
-    site.write("a.txt", GENEVA.replace("Europe", "Sports") + "\n" + OTHER, mtime=1.8e9)
+    moved = GENEVA.replace("Europe", "Sports") + "\n" + OTHER
+    site.write("a.txt", moved, mtime=1.8e9)
+    site.refresh()
+    site.write("a.txt", moved.replace("Its only", "Its one"), mtime=1.9e9)  # saved again
     site.refresh()
     site.config_path.write_text(config_text() + '[[sections]]\nname = "Sports"\n', "utf-8")
     report = site.refresh()
