@@ -1162,21 +1162,29 @@ def test_a_story_moved_to_a_section_not_configured_yet_keeps_its_id_once_it_is(
     assert (report.added, report.updated) == (0, 1) and after.id == before.id
 
 
+MONSOON = "Asia\nMonsoon floods the delta\n\nRivers rose two metres overnight.\n" + (
+    "Rescue teams were sent from the capital on Tuesday morning.\n"
+)
+
+
+def rewritten_monsoon(story: str) -> str:
+    """`MONSOON` rewritten: a new headline and a new lead, its second paragraph kept."""
+    return story.replace("Monsoon floods the delta", "Delta evacuated").replace(
+        "Rivers rose two metres overnight.", "Thousands left their homes by boat."
+    )
+
+
 def test_a_story_rewritten_at_a_position_a_held_story_kept_keeps_its_id(site: Site) -> None:
     """A held entry keeps its old position, and the story below it moved up into it: the
     rewrite of that one was compared with the held one alone, and published as new."""
-    monsoon = "Asia\nMonsoon floods the delta\n\nRivers rose two metres overnight.\n" + (
-        "Rescue teams were sent from the capital on Tuesday morning.\n"
-    )
+    monsoon = MONSOON
     site.write("a.txt", GENEVA + "\n" + monsoon, mtime=1.7e9)
     site.refresh()
     before = only_section(site, "Asia")
     untitled = GENEVA.replace("Talks open in Geneva", "")  # held
     site.write("a.txt", untitled + "\n" + monsoon, mtime=1.8e9)
     site.refresh()
-    rewritten = monsoon.replace("Monsoon floods the delta", "Delta evacuated").replace(
-        "Rivers rose two metres overnight.", "Thousands left their homes by boat."
-    )
+    rewritten = rewritten_monsoon(monsoon)
     site.write("a.txt", rewritten, mtime=1.9e9)  # and the held one deleted
     report = site.refresh()
     assert (report.added, report.updated, report.removed) == (0, 1, 1)
@@ -1229,17 +1237,13 @@ def test_a_story_rewritten_where_a_held_one_kept_its_place_keeps_its_id_by_its_p
 ) -> None:
     """Both entries there share the desk's sign-off with the rewrite: the one whose lead it
     kept is the story, not the first one found."""
-    monsoon = "Asia\nMonsoon floods the delta\n\nRivers rose two metres overnight.\n" + (
-        "Rescue teams were sent from the capital on Tuesday morning.\n" + SIGNED
-    )
+    monsoon = MONSOON + SIGNED
     site.write("a.txt", GENEVA + "\n" + monsoon, mtime=1.7e9)
     site.refresh()
     before = only_section(site, "Asia")
     site.write("a.txt", GENEVA.replace("Talks open in Geneva", "") + "\n" + monsoon, mtime=1.8e9)
     site.refresh()
-    rewritten = monsoon.replace("Monsoon floods the delta", "Delta evacuated").replace(
-        "Rivers rose two metres overnight.", "Thousands left their homes by boat."
-    )
+    rewritten = rewritten_monsoon(monsoon)
     site.write("a.txt", rewritten, mtime=1.9e9)  # and the held one deleted
     site.refresh()
     assert [(e.id, e.title) for e in entries(site)] == [(before.id, "Delta evacuated")]
@@ -1251,16 +1255,12 @@ def test_a_first_story_whose_section_line_is_retyped_is_held_whatever_follows_it
 ) -> None:
     """The article below it was read at its position and shared its sign-off: paired as in a
     clean file, it took the story's entry, which was then not looked for."""
-    monsoon = "Asia\nMonsoon floods the delta\n\nRivers rose two metres overnight.\n" + (
-        "Rescue teams were sent from the capital on Tuesday morning.\n" + SIGNED
-    )
+    monsoon = MONSOON + SIGNED
     site.write("a.txt", GENEVA + "\n" + monsoon, mtime=1.7e9)
     site.refresh()
     before = only_section(site, "Europe")
     ferry = "Europe\nFerry strike ends in Calais\n\nCrossings resume on Friday.\n" + SIGNED
-    rewritten = monsoon.replace("Monsoon floods the delta", "Delta evacuated").replace(
-        "Rivers rose two metres overnight.", "Thousands left their homes by boat."
-    )
+    rewritten = rewritten_monsoon(monsoon)
     rest = [ferry, monsoon] if below == "added" else [rewritten]
     site.write("a.txt", "\n".join([GENEVA.replace("Europe", "Eu"), *rest]), mtime=1.8e9)
     site.refresh()
