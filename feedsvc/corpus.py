@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import stat
+import sys
 import time
 import unicodedata
 from collections import Counter
@@ -939,23 +940,26 @@ def _match(
             if found is not None:
                 matches[ordinal] = found
                 free.remove(found)
-    # Last resort: the same position in the file (the title and the body both edited). A
-    # file with an error may lack an article that it still holds, broken (see
-    # `_remove_or_hold`): positions say little then, but a title a typo away at the same one
-    # still does (held beside a new entry, the story would be shown twice); a body rewritten
-    # is no evidence there.
+    # Last resort: the same place in the file (the title and the body both edited), at its
+    # position or between the articles matched around it (`_slots`). A file with an error may
+    # lack an article that it still holds, broken (see `_remove_or_hold`): positions say
+    # little then, but a title a typo away at the same one still does (held beside a new
+    # entry, the story would be shown twice); a body rewritten is no evidence there.
     left = [(o, a) for o, a in unpaired if o not in matches and a.id is None]
     if not left:
         return matches  # the usual edit: every article matched by its title or its body
     refused = _refuses(problems)
     places = _places(old, held)
+    # (entries removed from the file earlier, matched beside `paired`, stood where it was then)
+    slots = {} if paired else _slots(len(articles), matches)
     shared = _shared(articles)
     for ordinal, article in left:
+        low, high = slots.get(ordinal, (0, -1))
         found = max(
             (
                 s
                 for s in free
-                if ordinal in places[id(s)]
+                if (ordinal in places[id(s)] or low <= s.entry.ordinal <= high)
                 and (
                     _typo_fixed(s.entry.title, article.title)
                     if refused
@@ -963,14 +967,40 @@ def _match(
                 )
             ),
             # two there (one held at its own place, one moved up into it): the one that
-            # kept more of its paragraphs
-            key=lambda s: _kept(s.entry, article, saved_body, shared),
+            # kept more of its paragraphs, else the one at its position
+            key=lambda s: (
+                _kept(s.entry, article, saved_body, shared),
+                ordinal in places[id(s)],
+            ),
             default=None,
         )
         if found is not None:
             matches[ordinal] = found
             free.remove(found)
     return matches
+
+
+def _slots(count: int, matches: Mapping[int, StoredEntry]) -> dict[int, tuple[int, int]]:
+    """For each article not matched, the positions (as stored) between those of the entries
+    matched just above and just below it: a story added above a rewritten one moves it down,
+    not out of its place among the others. Empty (low above high) where the matches around it
+    were reordered.
+    """
+    lows: dict[int, int] = {}
+    low = 0
+    for ordinal in range(count):
+        if ordinal in matches:
+            low = matches[ordinal].entry.ordinal + 1
+        else:
+            lows[ordinal] = low
+    slots: dict[int, tuple[int, int]] = {}
+    high = sys.maxsize
+    for ordinal in reversed(range(count)):
+        if ordinal in matches:
+            high = matches[ordinal].entry.ordinal - 1
+        else:
+            slots[ordinal] = (lows[ordinal], high)
+    return slots
 
 
 def _places(old: list[StoredEntry], held: Collection[str]) -> dict[int, set[int]]:

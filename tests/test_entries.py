@@ -24,6 +24,11 @@ from tests.conftest import SECTIONS, Site, config_text, config_without
 
 ARTICLE = "Europe\nOriginal title\n\nFirst paragraph.\nSecond paragraph.\n"
 OTHER = "Asia\nAnother story\n\nIts only paragraph.\n"
+MONSOON = "Asia\nMonsoon floods the delta\n\nRivers rose two metres overnight.\n" + (
+    "Rescue teams were sent from the capital on Tuesday morning.\n"
+)
+QUAKE = "Asia\nQuake in Nepal\n\nA strong quake struck the hills west of the capital.\n"
+VOTE = "Europe\nVote in Paris\n\nThe vote is expected to close late on Sunday night.\n"
 
 
 def entries(site: Site) -> list[Entry]:
@@ -130,6 +135,50 @@ def test_another_story_put_in_an_articles_place_is_a_new_entry(site: Site) -> No
     assert after["Another story"] == before["Another story"]
     assert after["A different story"].id != before["Original title"].id
     assert after["A different story"].published > before["Original title"].published
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ([MONSOON, VOTE], [QUAKE, "rewritten", VOTE]),  # a story added above it
+        ([MONSOON, VOTE], [QUAKE, OTHER, "rewritten", VOTE]),  # two
+        ([OTHER, MONSOON, VOTE], ["rewritten", VOTE]),  # the story above it deleted
+        ([OTHER, MONSOON], [QUAKE, "rewritten"]),  # replaced by another, and it at the end
+    ],
+    ids=["one-added-above", "two-added-above", "one-deleted-above", "one-replaced-above"],
+)
+def test_a_story_rewritten_as_stories_above_it_change_keeps_its_id(
+    site: Site, before: list[str], after: list[str]
+) -> None:
+    """Its place is between the stories matched around it, not its position: an editor
+    adding the latest story on top rewrites the one below in the same save."""
+    site.write("a.txt", "\n".join(before), mtime=1.7e9)
+    site.refresh()
+    monsoon = {e.title: e for e in entries(site)}["Monsoon floods the delta"]
+    rewritten = rewritten_monsoon(MONSOON)
+    site.write("a.txt", "\n".join(rewritten if s == "rewritten" else s for s in after), 1.8e9)
+    report = site.refresh()
+    assert report.updated == 1
+    now = {e.title: e for e in entries(site)}
+    assert (now["Delta evacuated"].id, now["Delta evacuated"].published) == (
+        monsoon.id,
+        monsoon.published,
+    )
+    assert "Monsoon floods the delta" not in now
+
+
+def test_a_story_quoting_one_deleted_elsewhere_in_its_file_is_a_new_entry(site: Site) -> None:
+    """A follow-up repeating a paragraph of a story moved out of the file, written where
+    another story stands between them, is another story: readers get it as new."""
+    site.write("a.txt", VOTE + "\n" + MONSOON, mtime=1.7e9)
+    site.refresh()
+    monsoon = only_section(site, "Asia")
+    kept = "Rescue teams were sent from the capital on Tuesday morning.\n"
+    follow_up = "Asia\nAid ships wait offshore\n\nThree vessels anchored at dawn.\n" + kept
+    site.write("a.txt", follow_up + "\n" + VOTE, mtime=1.8e9)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (1, 0, 1)
+    assert only_section(site, "Asia").id != monsoon.id
 
 
 @pytest.mark.parametrize(
@@ -1162,11 +1211,6 @@ def test_a_story_moved_to_a_section_not_configured_yet_keeps_its_id_once_it_is(
     assert (report.added, report.updated) == (0, 1) and after.id == before.id
 
 
-MONSOON = "Asia\nMonsoon floods the delta\n\nRivers rose two metres overnight.\n" + (
-    "Rescue teams were sent from the capital on Tuesday morning.\n"
-)
-
-
 def rewritten_monsoon(story: str) -> str:
     """`MONSOON` rewritten: a new headline and a new lead, its second paragraph kept."""
     return story.replace("Monsoon floods the delta", "Delta evacuated").replace(
@@ -1197,7 +1241,7 @@ def test_a_story_below_a_held_one_rewritten_as_the_file_is_fixed_keeps_its_id(
 ) -> None:
     """While the story above was held, this one was read a position up: the save that fixed
     the file and rewrote this one (its title's typo fixed) found nothing at its position."""
-    lead = "Europe\nVote in Paris\n\nThe vote is expected to close late on Sunday night.\n"
+    lead = VOTE
     floods = "Asia\nFloods in Dhaka\n\nRivers rose two metres overnight in the delta.\n"
     strike = "Europe\nStrike in Lyon\n\nDrivers walked out at dawn over the new rotas.\n"
     site.write("a.txt", "\n".join([lead, floods, strike]), mtime=1.7e9)
@@ -1217,7 +1261,7 @@ def test_a_story_below_a_held_one_rewritten_as_the_file_is_fixed_keeps_its_id(
 def test_a_story_added_as_a_held_one_is_deleted_gets_an_id_of_its_own(site: Site) -> None:
     """Looked for positions further down than a held story's own, a new story at the end was
     taken for the held one, by the sign-off they share: published under its id and date."""
-    lead = "Europe\nVote in Paris\n\nThe vote is expected to close late on Sunday night.\n"
+    lead = VOTE
     floods = "Asia\nFloods in Dhaka\n\nRivers rose two metres overnight in the delta.\n"
     ferry = "Europe\nFerry strike ends in Calais\n\nCrossings resume on Friday.\n" + SIGNED
     site.write("a.txt", "\n".join([lead + SIGNED, GENEVA, floods + SIGNED]), mtime=1.7e9)
