@@ -17,7 +17,6 @@ import logging
 import os
 import re
 import stat
-import sys
 import time
 import unicodedata
 from collections import Counter
@@ -690,7 +689,8 @@ def _replace_file_entries(
         # As the same file edited: a deploy's `rm` and copy, seen half-way by the watcher.
         removed = lookups.removed_from(path)
         if removed:
-            returning = _match(articles, removed, problems, lookups.store.saved_body, matches)
+            saved_body = lookups.store.saved_body
+            returning = _match(articles, removed, problems, saved_body, matches, removed=True)
     spelled = lookups.spellings(articles, old, changes)
     written = _written_at(info, settings, len(articles), lookups)
     kept: set[str] = set()
@@ -919,10 +919,12 @@ def _match(
     saved_body: Callable[[str], str | None],
     paired: Collection[int] = (),
     held: Collection[str] = (),
+    removed: bool = False,
 ) -> dict[int, StoredEntry]:
     """Pair new articles with old entries of the same file, most certain evidence first. The
     articles at the ordinals `paired` have their entries already: they take none of these.
-    `held`: the ids of the file's entries held (`_remove_or_hold`)."""
+    `held`: the ids of the file's entries held (`_remove_or_hold`). `removed`: `old` are
+    entries removed from the file earlier, their positions those of the file then."""
     if not old:
         return {}  # a new file: the usual case, by far, in a first build
     matches: dict[int, StoredEntry] = {}
@@ -940,37 +942,36 @@ def _match(
             if found is not None:
                 matches[ordinal] = found
                 free.remove(found)
-    # Last resort: the same place in the file (the title and the body both edited), at its
-    # position or between the articles matched around it (`_slots`). A file with an error may
-    # lack an article that it still holds, broken (see `_remove_or_hold`): positions say
-    # little then, but a title a typo away at the same one still does (held beside a new
+    # Last resort: the same place in the file (the title and the body both edited): its
+    # position, or where the stories matched next to it moved (`_shifted`). A file with an
+    # error may lack an article that it still holds, broken (see `_remove_or_hold`): positions
+    # say little then, but a title a typo away at the same one still does (held beside a new
     # entry, the story would be shown twice); a body rewritten is no evidence there.
     left = [(o, a) for o, a in unpaired if o not in matches and a.id is None]
     if not left:
         return matches  # the usual edit: every article matched by its title or its body
     refused = _refuses(problems)
     places = _places(old, held)
-    # (entries removed from the file earlier, matched beside `paired`, stood where it was then)
-    slots = {} if paired else _slots(len(articles), matches)
+    shifted = {} if removed else _shifted(len(articles), matches)
     shared = _shared(articles)
     for ordinal, article in left:
-        low, high = slots.get(ordinal, (0, -1))
         found = max(
             (
                 s
                 for s in free
-                if (ordinal in places[id(s)] or low <= s.entry.ordinal <= high)
+                if (ordinal in places[id(s)] or s.entry.ordinal in shifted.get(ordinal, ()))
                 and (
                     _typo_fixed(s.entry.title, article.title)
                     if refused
                     else _same_story(s.entry, article, saved_body, shared)
                 )
             ),
-            # two there (one held at its own place, one moved up into it): the one that
-            # kept more of its paragraphs, else the one at its position
+            # Two there: the one at its own position (a stub's title updated, beside another
+            # story moved up to it); of two at theirs (one held at its own, one moved up into
+            # it), the one that kept more of its paragraphs.
             key=lambda s: (
-                _kept(s.entry, article, saved_body, shared),
                 ordinal in places[id(s)],
+                _kept(s.entry, article, saved_body, shared),
             ),
             default=None,
         )
@@ -980,27 +981,20 @@ def _match(
     return matches
 
 
-def _slots(count: int, matches: Mapping[int, StoredEntry]) -> dict[int, tuple[int, int]]:
-    """For each article not matched, the positions (as stored) between those of the entries
-    matched just above and just below it: a story added above a rewritten one moves it down,
-    not out of its place among the others. Empty (low above high) where the matches around it
-    were reordered.
-    """
-    lows: dict[int, int] = {}
-    low = 0
-    for ordinal in range(count):
-        if ordinal in matches:
-            low = matches[ordinal].entry.ordinal + 1
-        else:
-            lows[ordinal] = low
-    slots: dict[int, tuple[int, int]] = {}
-    high = sys.maxsize
-    for ordinal in reversed(range(count)):
-        if ordinal in matches:
-            high = matches[ordinal].entry.ordinal - 1
-        else:
-            slots[ordinal] = (lows[ordinal], high)
-    return slots
+def _shifted(count: int, matches: Mapping[int, StoredEntry]) -> dict[int, set[int]]:
+    """For each article not matched, the positions (as stored) it had if it moved as the
+    stories matched next to it, above and below, did: a story added or deleted above a
+    rewritten one moves it down or up with the others, not out of its place."""
+    shifted: dict[int, set[int]] = {ordinal: set() for ordinal in range(count)}
+    for order in (range(count), reversed(range(count))):
+        moved = None  #: how far the last story matched moved, new position less stored
+        for ordinal in order:
+            if ordinal in matches:
+                moved = ordinal - matches[ordinal].entry.ordinal
+                shifted.pop(ordinal, None)
+            elif moved:
+                shifted[ordinal].add(ordinal - moved)
+    return shifted
 
 
 def _places(old: list[StoredEntry], held: Collection[str]) -> dict[int, set[int]]:

@@ -167,18 +167,58 @@ def test_a_story_rewritten_as_stories_above_it_change_keeps_its_id(
     assert "Monsoon floods the delta" not in now
 
 
-def test_a_story_quoting_one_deleted_elsewhere_in_its_file_is_a_new_entry(site: Site) -> None:
-    """A follow-up repeating a paragraph of a story moved out of the file, written where
-    another story stands between them, is another story: readers get it as new."""
-    site.write("a.txt", VOTE + "\n" + MONSOON, mtime=1.7e9)
+FOLLOW_UP = "Asia\nAid ships wait offshore\n\nThree vessels anchored at dawn.\n" + (
+    "Rescue teams were sent from the capital on Tuesday morning.\n"  # as MONSOON's
+)
+RESULT = "Europe\nParis elects a mayor\n\nTurnout was the lowest in thirty years.\n"
+
+
+@pytest.mark.parametrize(
+    ("before", "saves"),
+    [
+        ([VOTE, MONSOON], [[FOLLOW_UP, VOTE]]),  # a story kept between their places
+        ([VOTE, MONSOON, QUAKE], [[FOLLOW_UP, RESULT, OTHER]]),  # every story replaced
+        ([VOTE, MONSOON], [[], [FOLLOW_UP]]),  # the file deleted, then written anew
+    ],
+    ids=["beyond-a-kept-story", "file-rolled-over", "file-recreated"],
+)
+def test_a_story_quoting_one_gone_from_its_file_is_a_new_entry(
+    site: Site, before: list[str], saves: list[list[str]]
+) -> None:
+    """A follow-up repeating a paragraph of a story taken out of the file, written elsewhere
+    than in its place, is another story: readers get it as new, not dated as the old one."""
+    site.write("a.txt", "\n".join(before), mtime=1.7e9)
     site.refresh()
-    monsoon = only_section(site, "Asia")
-    kept = "Rescue teams were sent from the capital on Tuesday morning.\n"
-    follow_up = "Asia\nAid ships wait offshore\n\nThree vessels anchored at dawn.\n" + kept
-    site.write("a.txt", follow_up + "\n" + VOTE, mtime=1.8e9)
+    monsoon = {e.title: e for e in entries(site)}["Monsoon floods the delta"]
+    for mtime, stories in enumerate(saves, start=18):
+        if stories:
+            site.write("a.txt", "\n".join(stories), mtime=mtime * 1e8)
+        else:
+            (site.articles / "a.txt").unlink()
+        site.refresh()
+    now = {e.title: e for e in entries(site)}
+    assert "Monsoon floods the delta" not in now
+    assert now["Aid ships wait offshore"].id != monsoon.id
+    assert now["Aid ships wait offshore"].published > monsoon.published
+
+
+def test_a_stubs_figure_updated_keeps_its_id_beside_a_story_moved_up_to_it(site: Site) -> None:
+    """The story below it deleted in the same save, and one of its paragraphs reused: the
+    stub at its own position is the story, not the one that moved up into it."""
+    background = "Asia\nQuake shakes Nepal\n\nBuildings swayed in Kathmandu at dawn.\n" + (
+        "The region was hit by a similar quake in 2015, killing 9,000.\n"
+    )
+    full = "Asia\nQuake kills 15\n\nAt least 15 people died near Gorkha.\n" + (
+        "The region was hit by a similar quake in 2015, killing 9,000.\n"
+    )
+    stub = "Asia\nQuake kills 12\n\nMore to follow.\n"
+    site.write("a.txt", "\n".join([stub, background, VOTE]), mtime=1.7e9)
+    site.refresh()
+    before = {e.title: e for e in entries(site)}["Quake kills 12"]
+    site.write("a.txt", "\n".join([full, VOTE]), mtime=1.8e9)
     report = site.refresh()
-    assert (report.added, report.updated, report.removed) == (1, 0, 1)
-    assert only_section(site, "Asia").id != monsoon.id
+    assert (report.added, report.updated, report.removed) == (0, 1, 1)
+    assert {e.title: e for e in entries(site)}["Quake kills 15"].id == before.id
 
 
 @pytest.mark.parametrize(
