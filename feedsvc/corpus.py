@@ -943,9 +943,9 @@ def _match(
                 matches[ordinal] = found
                 free.remove(found)
     # Last resort: the same place in the file (the title and the body both edited): its
-    # position, or where the stories matched next to it moved (`_shifted`). A file with an
-    # error may lack an article that it still holds, broken (see `_remove_or_hold`): positions
-    # say little then, but a title a typo away at the same one still does (held beside a new
+    # position, then where the story next to it moved it (`_shifted`). A file with an error may
+    # lack an article that it still holds, broken (see `_remove_or_hold`): positions say
+    # little then, but a title a typo away at the same one still does (held beside a new
     # entry, the story would be shown twice); a body rewritten is no evidence there.
     left = [(o, a) for o, a in unpaired if o not in matches and a.id is None]
     if not left:
@@ -953,47 +953,55 @@ def _match(
     refused = _refuses(problems)
     places = _places(old, held)
     shifted = {} if removed else _shifted(len(articles), matches)
-    shared = _shared(articles)
-    for ordinal, article in left:
-        found = max(
-            (
-                s
-                for s in free
-                if (ordinal in places[id(s)] or s.entry.ordinal in shifted.get(ordinal, ()))
-                and (
-                    _typo_fixed(s.entry.title, article.title)
-                    if refused
-                    else _same_story(s.entry, article, saved_body, shared)
-                )
-            ),
-            # Two there: the one at its own position (a stub's title updated, beside another
-            # story moved up to it); of two at theirs (one held at its own, one moved up into
-            # it), the one that kept more of its paragraphs.
-            key=lambda s: (
-                ordinal in places[id(s)],
-                _kept(s.entry, article, saved_body, shared),
-            ),
-            default=None,
-        )
-        if found is not None:
-            matches[ordinal] = found
-            free.remove(found)
+    shared = _shared(articles, old, saved_body)
+
+    def at_its_position(ordinal: int, stored: StoredEntry) -> bool:
+        return ordinal in places[id(stored)]
+
+    def moved_there(ordinal: int, stored: StoredEntry) -> bool:
+        return stored.entry.ordinal in shifted.get(ordinal, ())
+
+    # Each article at its own position first, for all: one moved there must not take an
+    # entry from the article standing at it.
+    for where in (at_its_position, moved_there):
+        for ordinal, article in left:
+            if ordinal in matches:
+                continue
+            found = max(
+                (
+                    s
+                    for s in free
+                    if where(ordinal, s)
+                    and (
+                        _typo_fixed(s.entry.title, article.title)
+                        if refused
+                        else _same_story(s.entry, article, saved_body, shared)
+                    )
+                ),
+                # two there (one held at its own place, one moved up into it): the one that
+                # kept more of its paragraphs
+                key=lambda s: _kept(s.entry, article, saved_body, shared),
+                default=None,
+            )
+            if found is not None:
+                matches[ordinal] = found
+                free.remove(found)
     return matches
 
 
 def _shifted(count: int, matches: Mapping[int, StoredEntry]) -> dict[int, set[int]]:
     """For each article not matched, the positions (as stored) it had if it moved as the
-    stories matched next to it, above and below, did: a story added or deleted above a
-    rewritten one moves it down or up with the others, not out of its place."""
-    shifted: dict[int, set[int]] = {ordinal: set() for ordinal in range(count)}
-    for order in (range(count), reversed(range(count))):
-        moved = None  #: how far the last story matched moved, new position less stored
-        for ordinal in order:
-            if ordinal in matches:
-                moved = ordinal - matches[ordinal].entry.ordinal
-                shifted.pop(ordinal, None)
-            elif moved:
-                shifted[ordinal].add(ordinal - moved)
+    story just above or below it did, when that one was matched: a story added or deleted
+    above a rewritten one moves both alike, not the rewrite out of its place."""
+    shifted: dict[int, set[int]] = {}
+    for ordinal in range(count):
+        if ordinal in matches:
+            continue
+        shifted[ordinal] = {
+            ordinal - (next_to - matches[next_to].entry.ordinal)
+            for next_to in (ordinal - 1, ordinal + 1)
+            if next_to in matches
+        }
     return shifted
 
 
@@ -1014,11 +1022,16 @@ def _places(old: list[StoredEntry], held: Collection[str]) -> dict[int, set[int]
     return places
 
 
-def _shared(articles: list[Article]) -> set[str]:
-    """Paragraphs more than one article of the file holds: a desk's sign-off, a standing
-    line, in every story and evidence of none."""
+def _shared(
+    articles: list[Article], old: list[StoredEntry], saved_body: Callable[[str], str | None]
+) -> set[str]:
+    """Paragraphs more than one article of the file holds, or held when it was last read (as
+    far as their bodies were kept): a desk's sign-off, a standing line, in every story and
+    evidence of none."""
     counted = Counter(p for article in articles for p in _paragraphs(article.body))
-    return {paragraph for paragraph, count in counted.items() if count > 1}
+    before = (saved_body(stored.entry.content_hash) for stored in old)
+    counted_before = Counter(p for body in before if body is not None for p in _paragraphs(body))
+    return {p for tally in (counted, counted_before) for p, count in tally.items() if count > 1}
 
 
 def _kept(

@@ -178,9 +178,10 @@ RESULT = "Europe\nParis elects a mayor\n\nTurnout was the lowest in thirty years
     [
         ([VOTE, MONSOON], [[FOLLOW_UP, VOTE]]),  # a story kept between their places
         ([VOTE, MONSOON, QUAKE], [[FOLLOW_UP, RESULT, OTHER]]),  # every story replaced
+        ([VOTE, MONSOON, QUAKE, OTHER], [[FOLLOW_UP, RESULT, OTHER]]),  # but the last one
         ([VOTE, MONSOON], [[], [FOLLOW_UP]]),  # the file deleted, then written anew
     ],
-    ids=["beyond-a-kept-story", "file-rolled-over", "file-recreated"],
+    ids=["beyond-a-kept-story", "file-rolled-over", "rolled-over-but-one", "file-recreated"],
 )
 def test_a_story_quoting_one_gone_from_its_file_is_a_new_entry(
     site: Site, before: list[str], saves: list[list[str]]
@@ -200,6 +201,36 @@ def test_a_story_quoting_one_gone_from_its_file_is_a_new_entry(
     assert "Monsoon floods the delta" not in now
     assert now["Aid ships wait offshore"].id != monsoon.id
     assert now["Aid ships wait offshore"].published > monsoon.published
+
+
+def test_a_follow_up_written_above_a_rewritten_story_does_not_take_its_id(site: Site) -> None:
+    """Each quotes a paragraph of the story: the rewrite at its own position is the story,
+    though the follow-up, above it, is where the story would be if it had moved up with the
+    one above it."""
+    site.write("a.txt", "\n".join([VOTE, OTHER, MONSOON]), mtime=1.7e9)
+    site.refresh()
+    monsoon = {e.title: e for e in entries(site)}["Monsoon floods the delta"]
+    follow_up = "Asia\nAid ships wait offshore\n\nThree vessels anchored at dawn.\n" + (
+        "Rivers rose two metres overnight.\n"  # the lead of MONSOON, which its rewrite dropped
+    )
+    site.write("a.txt", "\n".join([OTHER, follow_up, rewritten_monsoon(MONSOON)]), 1.8e9)
+    site.refresh()
+    now = {e.title: e for e in entries(site)}
+    assert now["Delta evacuated"].id == monsoon.id
+    assert now["Aid ships wait offshore"].published > monsoon.published
+
+
+def test_a_sign_off_the_files_stories_held_is_no_evidence_of_one_story(site: Site) -> None:
+    """Two stories signed alike; the first deleted and the second rewritten as it moved up:
+    the sign-off made the rewrite the deleted story, at its position."""
+    floods = "Asia\nFloods in Dhaka\n\nRivers rose in the delta.\n" + SIGNED
+    site.write("a.txt", "\n".join([floods, MONSOON + SIGNED, VOTE]), mtime=1.7e9)
+    site.refresh()
+    monsoon = {e.title: e for e in entries(site)}["Monsoon floods the delta"]
+    site.write("a.txt", "\n".join([rewritten_monsoon(MONSOON) + SIGNED, VOTE]), 1.8e9)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (0, 1, 1)
+    assert {e.title: e for e in entries(site)}["Delta evacuated"].id == monsoon.id
 
 
 def test_a_stubs_figure_updated_keeps_its_id_beside_a_story_moved_up_to_it(site: Site) -> None:
