@@ -953,39 +953,51 @@ def _match(
     refused = _refuses(problems)
     places = _places(old, held)
     shifted = {} if removed else _shifted(len(articles), matches)
-    shared = _shared(articles, old, saved_body)
+    shared = _shared(articles)
 
-    def at_its_position(ordinal: int, stored: StoredEntry) -> bool:
-        return ordinal in places[id(stored)]
-
-    def moved_there(ordinal: int, stored: StoredEntry) -> bool:
-        return stored.entry.ordinal in shifted.get(ordinal, ())
-
-    # Each article at its own position first, for all: one moved there must not take an
-    # entry from the article standing at it.
-    for where in (at_its_position, moved_there):
-        for ordinal, article in left:
-            if ordinal in matches:
-                continue
-            found = max(
-                (
-                    s
-                    for s in free
-                    if where(ordinal, s)
-                    and (
-                        _typo_fixed(s.entry.title, article.title)
-                        if refused
-                        else _same_story(s.entry, article, saved_body, shared)
-                    )
-                ),
-                # two there (one held at its own place, one moved up into it): the one that
-                # kept more of its paragraphs
-                key=lambda s: _kept(s.entry, article, saved_body, shared),
-                default=None,
+    def best(ordinal: int, article: Article, shifting: bool) -> tuple[int, StoredEntry] | None:
+        """The entry at the article's own position (or, `shifting`, where the story next to
+        it moved it) that is the same story, and how many of its paragraphs the article kept:
+        of two there (one held at its own place, one moved up into it), the one that kept
+        more."""
+        found = [
+            (_kept(s.entry, article, saved_body, shared), s)
+            for s in free
+            if (
+                s.entry.ordinal in shifted.get(ordinal, ())
+                if shifting
+                else ordinal in places[id(s)]
             )
-            if found is not None:
-                matches[ordinal] = found
-                free.remove(found)
+            and (
+                _typo_fixed(s.entry.title, article.title)
+                if refused
+                else _same_story(s.entry, article, saved_body, shared)
+            )
+        ]
+        return max(found, key=lambda candidate: candidate[0], default=None)
+
+    # Every article at its own position first: one moved there must not take an entry from
+    # the article standing at it.
+    for ordinal, article in left:
+        if (at_position := best(ordinal, article, shifting=False)) is not None:
+            matches[ordinal] = at_position[1]
+            free.remove(at_position[1])
+    # Then shifted: an entry two articles reach goes to the one that kept more of it, to
+    # neither if they kept as much (a follow-up quoting a story, beside its rewrite).
+    claims: dict[int, list[tuple[int, int, StoredEntry]]] = {}
+    for ordinal, article in left:
+        if (
+            ordinal not in matches
+            and (shifted_to := best(ordinal, article, shifting=True)) is not None
+        ):
+            kept, stored = shifted_to
+            claims.setdefault(id(stored), []).append((kept, ordinal, stored))
+    for rivals in claims.values():
+        rivals.sort(key=lambda claim: claim[0], reverse=True)
+        if len(rivals) == 1 or rivals[0][0] > rivals[1][0]:
+            _, ordinal, stored = rivals[0]
+            matches[ordinal] = stored
+            free.remove(stored)
     return matches
 
 
@@ -1022,16 +1034,11 @@ def _places(old: list[StoredEntry], held: Collection[str]) -> dict[int, set[int]
     return places
 
 
-def _shared(
-    articles: list[Article], old: list[StoredEntry], saved_body: Callable[[str], str | None]
-) -> set[str]:
-    """Paragraphs more than one article of the file holds, or held when it was last read (as
-    far as their bodies were kept): a desk's sign-off, a standing line, in every story and
-    evidence of none."""
+def _shared(articles: list[Article]) -> set[str]:
+    """Paragraphs more than one article of the file holds: a desk's sign-off, a standing
+    line, in every story and evidence of none."""
     counted = Counter(p for article in articles for p in _paragraphs(article.body))
-    before = (saved_body(stored.entry.content_hash) for stored in old)
-    counted_before = Counter(p for body in before if body is not None for p in _paragraphs(body))
-    return {p for tally in (counted, counted_before) for p, count in tally.items() if count > 1}
+    return {paragraph for paragraph, count in counted.items() if count > 1}
 
 
 def _kept(

@@ -203,34 +203,54 @@ def test_a_story_quoting_one_gone_from_its_file_is_a_new_entry(
     assert now["Aid ships wait offshore"].published > monsoon.published
 
 
-def test_a_follow_up_written_above_a_rewritten_story_does_not_take_its_id(site: Site) -> None:
-    """Each quotes a paragraph of the story: the rewrite at its own position is the story,
-    though the follow-up, above it, is where the story would be if it had moved up with the
-    one above it."""
-    site.write("a.txt", "\n".join([VOTE, OTHER, MONSOON]), mtime=1.7e9)
+@pytest.mark.parametrize(
+    ("before", "after", "rewrite_kept"),
+    [
+        # the rewrite at the story's own position: it is the story
+        ([VOTE, OTHER, MONSOON], [OTHER, "follow-up", "rewritten"], True),
+        # both where a story right next to them moved the story: neither is said to be it
+        (
+            [VOTE, OTHER, MONSOON, RESULT],
+            [QUAKE, VOTE, OTHER, "follow-up", "rewritten", RESULT],
+            False,
+        ),
+    ],
+    ids=["rewrite-in-place", "both-shifted"],
+)
+def test_a_follow_up_written_above_a_rewritten_story_does_not_take_its_id(
+    site: Site, before: list[str], after: list[str], rewrite_kept: bool
+) -> None:
+    """Each holds a paragraph of the story, one of its own."""
+    site.write("a.txt", "\n".join(before), mtime=1.7e9)
     site.refresh()
     monsoon = {e.title: e for e in entries(site)}["Monsoon floods the delta"]
     follow_up = "Asia\nAid ships wait offshore\n\nThree vessels anchored at dawn.\n" + (
         "Rivers rose two metres overnight.\n"  # the lead of MONSOON, which its rewrite dropped
     )
-    site.write("a.txt", "\n".join([OTHER, follow_up, rewritten_monsoon(MONSOON)]), 1.8e9)
+    stories = {"follow-up": follow_up, "rewritten": rewritten_monsoon(MONSOON)}
+    site.write("a.txt", "\n".join(stories.get(s, s) for s in after), mtime=1.8e9)
     site.refresh()
     now = {e.title: e for e in entries(site)}
-    assert now["Delta evacuated"].id == monsoon.id
+    assert (now["Delta evacuated"].id == monsoon.id) is rewrite_kept
     assert now["Aid ships wait offshore"].published > monsoon.published
 
 
-def test_a_sign_off_the_files_stories_held_is_no_evidence_of_one_story(site: Site) -> None:
-    """Two stories signed alike; the first deleted and the second rewritten as it moved up:
-    the sign-off made the rewrite the deleted story, at its position."""
-    floods = "Asia\nFloods in Dhaka\n\nRivers rose in the delta.\n" + SIGNED
-    site.write("a.txt", "\n".join([floods, MONSOON + SIGNED, VOTE]), mtime=1.7e9)
+def test_a_paragraph_two_stories_held_is_evidence_once_one_of_them_is_deleted(
+    site: Site,
+) -> None:
+    """A context line both stories of a topic repeated is not a sign-off once one is gone:
+    the rewrite that kept it is the story."""
+    context = "The delta is home to twelve million people, most of them farmers.\n"
+    floods = "Asia\nFloods in Dhaka\n\nStreets were under water by noon.\n" + context
+    monsoon = "Asia\nMonsoon floods the delta\n\nRivers rose two metres overnight.\n"
+    site.write("a.txt", "\n".join([monsoon + context, floods, VOTE]), mtime=1.7e9)
     site.refresh()
-    monsoon = {e.title: e for e in entries(site)}["Monsoon floods the delta"]
-    site.write("a.txt", "\n".join([rewritten_monsoon(MONSOON) + SIGNED, VOTE]), 1.8e9)
+    before = {e.title: e for e in entries(site)}["Monsoon floods the delta"]
+    rewritten = "Asia\nDelta evacuated\n\nThousands left their homes by boat.\n" + context
+    site.write("a.txt", "\n".join([rewritten, VOTE]), mtime=1.8e9)
     report = site.refresh()
     assert (report.added, report.updated, report.removed) == (0, 1, 1)
-    assert {e.title: e for e in entries(site)}["Delta evacuated"].id == monsoon.id
+    assert {e.title: e for e in entries(site)}["Delta evacuated"].id == before.id
 
 
 def test_a_stubs_figure_updated_keeps_its_id_beside_a_story_moved_up_to_it(site: Site) -> None:
