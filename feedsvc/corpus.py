@@ -943,9 +943,9 @@ def _match(
                 matches[ordinal] = found
                 free.remove(found)
     # Last resort: the same place in the file (the title and the body both edited): its
-    # position, then where the story next to it moved it (`_shifted`). A file with an error may
-    # lack an article that it still holds, broken (see `_remove_or_hold`): positions say
-    # little then, but a title a typo away at the same one still does (held beside a new
+    # position, then where the story next to it moved it down (`_shifted`). A file with an
+    # error may lack an article that it still holds, broken (see `_remove_or_hold`): positions
+    # say little then, but a title a typo away at the same one still does (held beside a new
     # entry, the story would be shown twice); a body rewritten is no evidence there.
     left = [(o, a) for o, a in unpaired if o not in matches and a.id is None]
     if not left:
@@ -953,7 +953,10 @@ def _match(
     refused = _refuses(problems)
     places = _places(old, held)
     shifted = {} if removed else _shifted(len(articles), matches)
-    shared = _shared(articles)
+    #: how many articles of the file hold each paragraph; one more than one holds is a desk's
+    #: sign-off, a standing line, in every story and evidence of none
+    holders = Counter(p for article in articles for p in _paragraphs(article.body))
+    shared = {paragraph for paragraph, count in holders.items() if count > 1}
 
     def best(ordinal: int, article: Article, shifting: bool) -> tuple[int, StoredEntry] | None:
         """The entry at the article's own position (or, `shifting`, where the story next to
@@ -982,38 +985,51 @@ def _match(
         if (at_position := best(ordinal, article, shifting=False)) is not None:
             matches[ordinal] = at_position[1]
             free.remove(at_position[1])
-    # Then shifted: an entry two articles reach goes to the one that kept more of it, to
-    # neither if they kept as much (a follow-up quoting a story, beside its rewrite).
-    claims: dict[int, list[tuple[int, int, StoredEntry]]] = {}
+    # Then where the story next to it moved it, stories added above both (`_shifted`): only
+    # for the one article that reaches an entry there, holding no paragraph of it another
+    # article holds (a follow-up quoting the story, beside its rewrite, is neither).
+    claims: dict[int, list[tuple[int, StoredEntry]]] = {}
     for ordinal, article in left:
-        if (
-            ordinal not in matches
-            and (shifted_to := best(ordinal, article, shifting=True)) is not None
-        ):
-            kept, stored = shifted_to
-            claims.setdefault(id(stored), []).append((kept, ordinal, stored))
-    for rivals in claims.values():
-        rivals.sort(key=lambda claim: claim[0], reverse=True)
-        if len(rivals) == 1 or rivals[0][0] > rivals[1][0]:
-            _, ordinal, stored = rivals[0]
+        if ordinal in matches or not shifted.get(ordinal):
+            continue  # (every story of a file replaced: no story next to it kept)
+        reached = best(ordinal, article, shifting=True)
+        if reached is not None and not _quoted_elsewhere(reached[1], article, holders, saved_body):
+            claims.setdefault(id(reached[1]), []).append((ordinal, reached[1]))
+    for (ordinal, stored), *rivals in claims.values():
+        if not rivals:
             matches[ordinal] = stored
             free.remove(stored)
     return matches
 
 
+def _quoted_elsewhere(
+    stored: StoredEntry,
+    article: Article,
+    holders: Counter[str],
+    saved_body: Callable[[str], str | None],
+) -> bool:
+    """Whether an article of the file other than `article` holds a paragraph of `stored`."""
+    body = saved_body(stored.entry.content_hash)
+    mine = _paragraphs(article.body)
+    return body is not None and any(holders[p] > (p in mine) for p in _paragraphs(body))
+
+
 def _shifted(count: int, matches: Mapping[int, StoredEntry]) -> dict[int, set[int]]:
-    """For each article not matched, the positions (as stored) it had if it moved as the
-    story just above or below it did, when that one was matched: a story added or deleted
-    above a rewritten one moves both alike, not the rewrite out of its place."""
+    """For each article not matched, the position (as stored) it had if it moved down as the
+    story just above or below it did, when that one was matched: stories added above a
+    rewritten one move both alike, not the rewrite out of its place. (One moved up, stories
+    deleted above it, is not followed: a file's stories replaced but its last, say, would put
+    each new one in an old one's place.)"""
     shifted: dict[int, set[int]] = {}
     for ordinal in range(count):
         if ordinal in matches:
             continue
-        shifted[ordinal] = {
-            ordinal - (next_to - matches[next_to].entry.ordinal)
+        moves = (
+            next_to - matches[next_to].entry.ordinal
             for next_to in (ordinal - 1, ordinal + 1)
             if next_to in matches
-        }
+        )
+        shifted[ordinal] = {ordinal - moved for moved in moves if moved > 0}
     return shifted
 
 
@@ -1032,13 +1048,6 @@ def _places(old: list[StoredEntry], held: Collection[str]) -> dict[int, set[int]
             where = further
         places[id(stored)] = {at, where}
     return places
-
-
-def _shared(articles: list[Article]) -> set[str]:
-    """Paragraphs more than one article of the file holds: a desk's sign-off, a standing
-    line, in every story and evidence of none."""
-    counted = Counter(p for article in articles for p in _paragraphs(article.body))
-    return {paragraph for paragraph, count in counted.items() if count > 1}
 
 
 def _kept(

@@ -142,10 +142,9 @@ def test_another_story_put_in_an_articles_place_is_a_new_entry(site: Site) -> No
     [
         ([MONSOON, VOTE], [QUAKE, "rewritten", VOTE]),  # a story added above it
         ([MONSOON, VOTE], [QUAKE, OTHER, "rewritten", VOTE]),  # two
-        ([OTHER, MONSOON, VOTE], ["rewritten", VOTE]),  # the story above it deleted
         ([OTHER, MONSOON], [QUAKE, "rewritten"]),  # replaced by another, and it at the end
     ],
-    ids=["one-added-above", "two-added-above", "one-deleted-above", "one-replaced-above"],
+    ids=["one-added-above", "two-added-above", "one-replaced-above"],
 )
 def test_a_story_rewritten_as_stories_above_it_change_keeps_its_id(
     site: Site, before: list[str], after: list[str]
@@ -179,9 +178,16 @@ RESULT = "Europe\nParis elects a mayor\n\nTurnout was the lowest in thirty years
         ([VOTE, MONSOON], [[FOLLOW_UP, VOTE]]),  # a story kept between their places
         ([VOTE, MONSOON, QUAKE], [[FOLLOW_UP, RESULT, OTHER]]),  # every story replaced
         ([VOTE, MONSOON, QUAKE, OTHER], [[FOLLOW_UP, RESULT, OTHER]]),  # but the last one
+        ([VOTE, MONSOON, OTHER], [[FOLLOW_UP, OTHER]]),  # the same, it right above the last
         ([VOTE, MONSOON], [[], [FOLLOW_UP]]),  # the file deleted, then written anew
     ],
-    ids=["beyond-a-kept-story", "file-rolled-over", "rolled-over-but-one", "file-recreated"],
+    ids=[
+        "beyond-a-kept-story",
+        "file-rolled-over",
+        "rolled-over-but-one",
+        "rolled-over-but-the-next-one",
+        "file-recreated",
+    ],
 )
 def test_a_story_quoting_one_gone_from_its_file_is_a_new_entry(
     site: Site, before: list[str], saves: list[list[str]]
@@ -203,30 +209,42 @@ def test_a_story_quoting_one_gone_from_its_file_is_a_new_entry(
     assert now["Aid ships wait offshore"].published > monsoon.published
 
 
+LEAD = "Rivers rose two metres overnight.\n"  # MONSOON's, which its rewrite dropped
+RESCUE = "Rescue teams were sent from the capital on Tuesday morning.\n"  # its rewrite kept
+
+
 @pytest.mark.parametrize(
-    ("before", "after", "rewrite_kept"),
+    ("before", "after", "quoted", "rewrite_kept"),
     [
         # the rewrite at the story's own position: it is the story
-        ([VOTE, OTHER, MONSOON], [OTHER, "follow-up", "rewritten"], True),
+        ([VOTE, OTHER, MONSOON], [OTHER, "follow-up", "rewritten"], LEAD, True),
         # both where a story right next to them moved the story: neither is said to be it
         (
             [VOTE, OTHER, MONSOON, RESULT],
             [QUAKE, VOTE, OTHER, "follow-up", "rewritten", RESULT],
+            LEAD,
             False,
         ),
+        # the same, the follow-up quoting more of it, a paragraph the rewrite kept too
+        (
+            [VOTE, OTHER, MONSOON, RESULT],
+            [QUAKE, VOTE, OTHER, "follow-up", "rewritten", RESULT],
+            LEAD + RESCUE,
+            False,
+        ),
+        # below the rewrite, in its place, quoting what it kept: that is no evidence of either
+        ([VOTE, MONSOON, RESULT], [VOTE, "rewritten", "follow-up", RESULT], LEAD + RESCUE, False),
     ],
-    ids=["rewrite-in-place", "both-shifted"],
+    ids=["rewrite-in-place", "both-shifted", "both-shifted-quoting-more", "follow-up-below"],
 )
-def test_a_follow_up_written_above_a_rewritten_story_does_not_take_its_id(
-    site: Site, before: list[str], after: list[str], rewrite_kept: bool
+def test_a_follow_up_written_beside_a_rewritten_story_does_not_take_its_id(
+    site: Site, before: list[str], after: list[str], quoted: str, rewrite_kept: bool
 ) -> None:
-    """Each holds a paragraph of the story, one of its own."""
+    """Each holds a paragraph of the story."""
     site.write("a.txt", "\n".join(before), mtime=1.7e9)
     site.refresh()
     monsoon = {e.title: e for e in entries(site)}["Monsoon floods the delta"]
-    follow_up = "Asia\nAid ships wait offshore\n\nThree vessels anchored at dawn.\n" + (
-        "Rivers rose two metres overnight.\n"  # the lead of MONSOON, which its rewrite dropped
-    )
+    follow_up = "Asia\nAid ships wait offshore\n\nThree vessels anchored at dawn.\n" + quoted
     stories = {"follow-up": follow_up, "rewritten": rewritten_monsoon(MONSOON)}
     site.write("a.txt", "\n".join(stories.get(s, s) for s in after), mtime=1.8e9)
     site.refresh()
