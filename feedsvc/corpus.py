@@ -966,11 +966,7 @@ def _match(
         found = [
             (_kept(s.entry, article, saved_body, shared), s)
             for s in free
-            if (
-                s.entry.ordinal in shifted.get(ordinal, ())
-                if shifting
-                else ordinal in places[id(s)]
-            )
+            if (s.entry.ordinal == shifted.get(ordinal) if shifting else ordinal in places[id(s)])
             and (
                 _typo_fixed(s.entry.title, article.title)
                 if refused
@@ -985,18 +981,17 @@ def _match(
         if (at_position := best(ordinal, article, shifting=False)) is not None:
             matches[ordinal] = at_position[1]
             free.remove(at_position[1])
-    # Then where the story next to it moved it, stories added above both (`_shifted`): only
-    # for the one article that reaches an entry there, holding no paragraph of it another
-    # article holds (a follow-up quoting the story, beside its rewrite, is neither).
+    # Then where the stories next to it moved it, stories added above them all (`_shifted`):
+    # only for the one article that reaches an entry there, holding no paragraph of it that
+    # another article holds (a follow-up quoting the story, beside its rewrite, is neither).
     claims: dict[int, list[tuple[int, StoredEntry]]] = {}
     for ordinal, article in left:
-        if ordinal in matches or not shifted.get(ordinal):
+        if ordinal in matches or ordinal not in shifted:
             continue  # (every story of a file replaced: no story next to it kept)
-        reached = best(ordinal, article, shifting=True)
-        if reached is not None and not _quoted_elsewhere(reached[1], article, holders, saved_body):
+        if (reached := best(ordinal, article, shifting=True)) is not None:
             claims.setdefault(id(reached[1]), []).append((ordinal, reached[1]))
     for (ordinal, stored), *rivals in claims.values():
-        if not rivals:
+        if not rivals and not _quoted_elsewhere(stored, articles[ordinal], holders, saved_body):
             matches[ordinal] = stored
             free.remove(stored)
     return matches
@@ -1014,22 +1009,21 @@ def _quoted_elsewhere(
     return body is not None and any(holders[p] > (p in mine) for p in _paragraphs(body))
 
 
-def _shifted(count: int, matches: Mapping[int, StoredEntry]) -> dict[int, set[int]]:
-    """For each article not matched, the position (as stored) it had if it moved down as the
-    story just above or below it did, when that one was matched: stories added above a
-    rewritten one move both alike, not the rewrite out of its place. (One moved up, stories
-    deleted above it, is not followed: a file's stories replaced but its last, say, would put
-    each new one in an old one's place.)"""
-    shifted: dict[int, set[int]] = {}
+def _shifted(count: int, matches: Mapping[int, StoredEntry]) -> dict[int, int]:
+    """For the articles not matched, the position (as stored) each had if it moved down as
+    the stories just above and below it did, when they were matched: stories added above a
+    rewritten one move it and them alike, not it out of its place. None when they moved up
+    (stories deleted above: a file's stories replaced but its last, say, would put each new
+    one in an old one's place) or apart (a story added or deleted between them)."""
+    shifted: dict[int, int] = {}
     for ordinal in range(count):
-        if ordinal in matches:
-            continue
-        moves = (
+        moves = {
             next_to - matches[next_to].entry.ordinal
             for next_to in (ordinal - 1, ordinal + 1)
             if next_to in matches
-        )
-        shifted[ordinal] = {ordinal - moved for moved in moves if moved > 0}
+        }
+        if ordinal not in matches and len(moves) == 1 and (moved := moves.pop()) > 0:
+            shifted[ordinal] = ordinal - moved
     return shifted
 
 

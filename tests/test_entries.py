@@ -234,23 +234,50 @@ RESCUE = "Rescue teams were sent from the capital on Tuesday morning.\n"  # its 
         ),
         # below the rewrite, in its place, quoting what it kept: that is no evidence of either
         ([VOTE, MONSOON, RESULT], [VOTE, "rewritten", "follow-up", RESULT], LEAD + RESCUE, False),
+        # the story written anew, its title's typo fixed, beside a follow-up quoting it
+        ([VOTE, MONSOON, RESULT], [QUAKE, VOTE, "follow-up", "retyped", RESULT], LEAD, False),
     ],
-    ids=["rewrite-in-place", "both-shifted", "both-shifted-quoting-more", "follow-up-below"],
+    ids=[
+        "rewrite-in-place",
+        "both-shifted",
+        "both-shifted-quoting-more",
+        "follow-up-below",
+        "retyped-beside-it",
+    ],
 )
 def test_a_follow_up_written_beside_a_rewritten_story_does_not_take_its_id(
     site: Site, before: list[str], after: list[str], quoted: str, rewrite_kept: bool
 ) -> None:
-    """Each holds a paragraph of the story."""
+    """Each holds a paragraph of the story, or its title a typo away."""
     site.write("a.txt", "\n".join(before), mtime=1.7e9)
     site.refresh()
     monsoon = {e.title: e for e in entries(site)}["Monsoon floods the delta"]
     follow_up = "Asia\nAid ships wait offshore\n\nThree vessels anchored at dawn.\n" + quoted
-    stories = {"follow-up": follow_up, "rewritten": rewritten_monsoon(MONSOON)}
+    retyped = "Asia\nMonsoon flood the delta\n\nThe death toll rose to twelve on Wednesday.\n"
+    stories = {"follow-up": follow_up, "rewritten": rewritten_monsoon(MONSOON), "retyped": retyped}
     site.write("a.txt", "\n".join(stories.get(s, s) for s in after), mtime=1.8e9)
     site.refresh()
     now = {e.title: e for e in entries(site)}
-    assert (now["Delta evacuated"].id == monsoon.id) is rewrite_kept
+    rewrite = now["Delta evacuated" if "rewritten" in after else "Monsoon flood the delta"]
+    assert (rewrite.id == monsoon.id) is rewrite_kept
     assert now["Aid ships wait offshore"].published > monsoon.published
+
+
+def test_a_rewrite_below_a_deleted_story_sharing_its_context_does_not_take_that_id(
+    site: Site,
+) -> None:
+    """Stories added above, one deleted right above the rewrite: the stories around it moved
+    by different counts, and neither place is the story's for sure."""
+    context = "The delta is home to twelve million people, most of them farmers.\n"
+    floods = "Asia\nFloods in Dhaka\n\nStreets were under water by noon.\n" + context
+    site.write("a.txt", "\n".join([VOTE, floods, MONSOON + context, RESULT]), mtime=1.7e9)
+    site.refresh()
+    before = {e.title: e for e in entries(site)}
+    rewritten = "Asia\nDelta evacuated\n\nThousands left their homes by boat.\n" + context
+    site.write("a.txt", "\n".join([QUAKE, OTHER, VOTE, rewritten, RESULT]), mtime=1.8e9)
+    site.refresh()
+    now = {e.title: e for e in entries(site)}
+    assert now["Delta evacuated"].id != before["Floods in Dhaka"].id
 
 
 def test_a_paragraph_two_stories_held_is_evidence_once_one_of_them_is_deleted(
