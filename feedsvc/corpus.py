@@ -991,7 +991,9 @@ def _match(
         if (reached := best(ordinal, article, shifting=True)) is not None:
             claims.setdefault(id(reached[1]), []).append((ordinal, reached[1]))
     for (ordinal, stored), *rivals in claims.values():
-        if not rivals and not _quoted_elsewhere(stored, articles[ordinal], holders, saved_body):
+        if not rivals and not _quoted_elsewhere(
+            stored, articles[ordinal], articles, holders, saved_body
+        ):
             matches[ordinal] = stored
             free.remove(stored)
     return matches
@@ -1000,13 +1002,17 @@ def _match(
 def _quoted_elsewhere(
     stored: StoredEntry,
     article: Article,
+    articles: list[Article],
     holders: Counter[str],
     saved_body: Callable[[str], str | None],
 ) -> bool:
-    """Whether an article of the file other than `article` holds a paragraph of `stored`."""
+    """Whether an article of the file other than `article` holds a paragraph of `stored`, or
+    its title a typo away: the story rewritten there, or quoted."""
     body = saved_body(stored.entry.content_hash)
     mine = _paragraphs(article.body)
-    return body is not None and any(holders[p] > (p in mine) for p in _paragraphs(body))
+    return (body is not None and any(holders[p] > (p in mine) for p in _paragraphs(body))) or any(
+        other is not article and _typo_fixed(stored.entry.title, other.title) for other in articles
+    )
 
 
 def _shifted(count: int, matches: Mapping[int, StoredEntry]) -> dict[int, int]:

@@ -236,6 +236,13 @@ RESCUE = "Rescue teams were sent from the capital on Tuesday morning.\n"  # its 
         ([VOTE, MONSOON, RESULT], [VOTE, "rewritten", "follow-up", RESULT], LEAD + RESCUE, False),
         # the story written anew, its title's typo fixed, beside a follow-up quoting it
         ([VOTE, MONSOON, RESULT], [QUAKE, VOTE, "follow-up", "retyped", RESULT], LEAD, False),
+        # the same, moved past the story below it (so out of its place)
+        (
+            [VOTE, MONSOON, RESULT, OTHER],
+            [QUAKE, VOTE, "follow-up", RESULT, "retyped", OTHER],
+            LEAD,
+            False,
+        ),
     ],
     ids=[
         "rewrite-in-place",
@@ -243,6 +250,7 @@ RESCUE = "Rescue teams were sent from the capital on Tuesday morning.\n"  # its 
         "both-shifted-quoting-more",
         "follow-up-below",
         "retyped-beside-it",
+        "retyped-further-down",
     ],
 )
 def test_a_follow_up_written_beside_a_rewritten_story_does_not_take_its_id(
