@@ -300,9 +300,12 @@ def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
     read = _without_swallowers(read, old, saved_body)
     held = {stored.entry.id for stored in old if stored.entry.id in lookups.held}
 
+    def published(article: Article) -> bool:
+        return bool(lookups.store.entries_with_hash(article.content_hash))
+
     def pair(read: _Read) -> dict[int, StoredEntry]:
         articles, problems = list(read.articles or ()), list(read.problems)
-        return _match(articles, old, problems, saved_body, held=held)
+        return _match(articles, old, problems, saved_body, held=held, published=published)
 
     if not any(problem.by_config for problem in read.problems):
         return _Paired(old, pair(read), read)
@@ -920,11 +923,14 @@ def _match(
     paired: Collection[int] = (),
     held: Collection[str] = (),
     removed: bool = False,
+    published: Callable[[Article], bool] = lambda article: False,
 ) -> dict[int, StoredEntry]:
     """Pair new articles with old entries of the same file, most certain evidence first. The
     articles at the ordinals `paired` have their entries already: they take none of these.
     `held`: the ids of the file's entries held (`_remove_or_hold`). `removed`: `old` are
-    entries removed from the file earlier, their positions those of the file then."""
+    entries removed from the file earlier, their positions those of the file then.
+    `published`: whether an article is exactly a story published (a story moved or copied
+    here, whose own entry it takes: not another's by its place)."""
     if not old:
         return {}  # a new file: the usual case, by far, in a first build
     matches: dict[int, StoredEntry] = {}
@@ -986,13 +992,14 @@ def _match(
     # another article holds (a follow-up quoting the story, beside its rewrite, is neither).
     claims: dict[int, list[tuple[int, StoredEntry]]] = {}
     for ordinal, article in left:
-        if ordinal in matches or ordinal not in shifted:
+        if ordinal in matches or ordinal not in shifted or published(article):
             continue  # (every story of a file replaced: no story next to it kept)
         if (reached := best(ordinal, article, shifting=True)) is not None:
             claims.setdefault(id(reached[1]), []).append((ordinal, reached[1]))
+    unpaired_now = [article for ordinal, article in left if ordinal not in matches]
     for (ordinal, stored), *rivals in claims.values():
         if not rivals and not _quoted_elsewhere(
-            stored, articles[ordinal], articles, holders, saved_body
+            stored, articles[ordinal], unpaired_now, holders, saved_body
         ):
             matches[ordinal] = stored
             free.remove(stored)
@@ -1002,16 +1009,22 @@ def _match(
 def _quoted_elsewhere(
     stored: StoredEntry,
     article: Article,
-    articles: list[Article],
+    unpaired: list[Article],
     holders: Counter[str],
     saved_body: Callable[[str], str | None],
 ) -> bool:
-    """Whether an article of the file other than `article` holds a paragraph of `stored`, or
-    its title a typo away: the story rewritten there, or quoted."""
+    """Whether an article of the file other than `article` holds a paragraph of `stored`, or,
+    of those `unpaired`, its title a typo away: the story rewritten there, or quoted."""
     body = saved_body(stored.entry.content_hash)
     mine = _paragraphs(article.body)
-    return (body is not None and any(holders[p] > (p in mine) for p in _paragraphs(body))) or any(
-        other is not article and _typo_fixed(stored.entry.title, other.title) for other in articles
+    if body is not None and any(holders[p] > (p in mine) for p in _paragraphs(body)):
+        return True
+    title = stored.entry.title
+    return any(
+        other is not article
+        and abs(len(other.title) - len(title)) <= _TYPO  # difflib for few: a cheap bound
+        and _typo_fixed(title, other.title)
+        for other in unpaired
     )
 
 

@@ -306,6 +306,26 @@ def test_a_paragraph_two_stories_held_is_evidence_once_one_of_them_is_deleted(
     assert {e.title: e for e in entries(site)}["Delta evacuated"].id == before.id
 
 
+def test_a_story_moved_unchanged_into_a_deleted_storys_place_keeps_its_own_id(
+    site: Site,
+) -> None:
+    """Archived in place of an older story of its topic (their context line shared), as a
+    story is added on top of the archive: exactly a published story, it is that one, not the
+    one whose place it took."""
+    context = "The delta is home to twelve million people, most of them farmers.\n"
+    floods = "Asia\nFloods in Dhaka\n\nStreets were under water by noon.\n" + context
+    site.write("archive.txt", "\n".join([VOTE, floods, RESULT]), mtime=1.7e9)
+    site.write("today.txt", "\n".join([OTHER, MONSOON + context, QUAKE]), mtime=1.7e9)
+    site.refresh()
+    before = {e.title: e for e in entries(site)}
+    site.write("archive.txt", "\n".join([GENEVA, VOTE, MONSOON + context, RESULT]), 1.8e9)
+    site.write("today.txt", "\n".join([OTHER, QUAKE]), mtime=1.8e9)
+    site.refresh()
+    now = {e.title: e for e in entries(site)}
+    assert now["Monsoon floods the delta"].id == before["Monsoon floods the delta"].id
+    assert "Floods in Dhaka" not in now
+
+
 def test_a_stubs_figure_updated_keeps_its_id_beside_a_story_moved_up_to_it(site: Site) -> None:
     """The story below it deleted in the same save, and one of its paragraphs reused: the
     stub at its own position is the story, not the one that moved up into it."""
