@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import hashlib
 import itertools
 import logging
@@ -300,8 +301,21 @@ def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
     read = _without_swallowers(read, old, saved_body)
     held = {stored.entry.id for stored in old if stored.entry.id in lookups.held}
 
+    @functools.cache
+    def removed_lately() -> list[set[object]]:
+        """The keys of `_SAME` of the file's entries removed lately, rule by rule."""
+        removed = [stored.entry for stored in lookups.removed_from(job.path)]
+        return [{entry_key(entry) for entry in removed} for _, entry_key, _ in _SAME]
+
     def published(article: Article) -> bool:
-        return bool(lookups.store.entries_with_hash(article.content_hash))
+        """Exactly a story the store has (moved or copied here), or one of this file's removed
+        lately (put back, edited): its own entry is found so, not another's by its place."""
+        if lookups.store.entries_with_hash(article.content_hash):
+            return True
+        return any(
+            (key := article_key(article)) is not None and key in known
+            for (article_key, _, _), known in zip(_SAME, removed_lately(), strict=True)
+        )
 
     def pair(read: _Read) -> dict[int, StoredEntry]:
         articles, problems = list(read.articles or ()), list(read.problems)

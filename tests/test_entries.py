@@ -326,6 +326,25 @@ def test_a_story_moved_unchanged_into_a_deleted_storys_place_keeps_its_own_id(
     assert "Floods in Dhaka" not in now
 
 
+def test_a_story_put_back_edited_keeps_its_id_as_a_story_is_added_above_it(site: Site) -> None:
+    """Pulled for a correction, then put back where it was (its lead corrected) as the next
+    story, of its topic, is deleted and one is added on top: its own entry, removed lately,
+    not the next story's by its place."""
+    context = "The delta floods most years, and boats stand by in every district.\n"
+    floods = "Asia\nFloods in Dhaka\n\nStreets were under water by noon.\n" + context
+    site.write("a.txt", "\n".join([VOTE, OTHER, MONSOON + context, floods]), mtime=1.7e9)
+    site.refresh()
+    before = {e.title: e for e in entries(site)}
+    site.write("a.txt", "\n".join([VOTE, OTHER, floods]), mtime=1.75e9)
+    site.refresh()
+    corrected = MONSOON.replace("two metres", "three metres, officials said,") + context
+    site.write("a.txt", "\n".join([QUAKE, VOTE, OTHER, corrected]), mtime=1.8e9)
+    site.refresh()
+    now = {e.title: e for e in entries(site)}
+    assert now["Monsoon floods the delta"].id == before["Monsoon floods the delta"].id
+    assert "Floods in Dhaka" not in now
+
+
 def test_a_stubs_figure_updated_keeps_its_id_beside_a_story_moved_up_to_it(site: Site) -> None:
     """The story below it deleted in the same save, and one of its paragraphs reused: the
     stub at its own position is the story, not the one that moved up into it."""
