@@ -302,19 +302,19 @@ def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
     held = {stored.entry.id for stored in old if stored.entry.id in lookups.held}
 
     @functools.cache
-    def removed_lately() -> list[set[object]]:
-        """The keys of `_SAME` of the file's entries removed lately, rule by rule."""
-        removed = [stored.entry for stored in lookups.removed_from(job.path)]
-        return [{entry_key(entry) for entry in removed} for _, entry_key, _ in _SAME]
+    def removed_lately() -> list[Entry]:
+        return [stored.entry for stored in lookups.removed_from(job.path)]
 
     def published(article: Article) -> bool:
         """Exactly a story the store has (moved or copied here), or one of this file's removed
-        lately (put back, edited): its own entry is found so, not another's by its place."""
+        lately (put back, edited, as `_replace_file_entries` finds it): its own entry is found
+        so, not another's by its place."""
         if lookups.store.entries_with_hash(article.content_hash):
             return True
         return any(
-            (key := article_key(article)) is not None and key in known
-            for (article_key, _, _), known in zip(_SAME, removed_lately(), strict=True)
+            any(article_key(article) == entry_key(entry) for article_key, entry_key, _ in _SAME)
+            or _same_story(entry, article, saved_body, set())
+            for entry in removed_lately()
         )
 
     def pair(read: _Read) -> dict[int, StoredEntry]:
@@ -1011,13 +1011,29 @@ def _match(
         if (reached := best(ordinal, article, shifting=True)) is not None:
             claims.setdefault(id(reached[1]), []).append((ordinal, reached[1]))
     unpaired_now = [article for ordinal, article in left if ordinal not in matches]
+    kept_by = _kept_by(free, saved_body) if claims else {}
     for (ordinal, stored), *rivals in claims.values():
-        if not rivals and not _quoted_elsewhere(
-            stored, articles[ordinal], unpaired_now, holders, saved_body
+        also = {id(s) for p in _paragraphs(articles[ordinal].body) for s in kept_by.get(p, ())}
+        if (
+            not rivals
+            and also <= {id(stored)}  # none of another story's paragraphs: that one rewritten
+            and not _quoted_elsewhere(stored, articles[ordinal], unpaired_now, holders, saved_body)
         ):
             matches[ordinal] = stored
             free.remove(stored)
     return matches
+
+
+def _kept_by(
+    entries: list[StoredEntry], saved_body: Callable[[str], str | None]
+) -> dict[str, list[StoredEntry]]:
+    """The entries holding each paragraph, as far as their bodies were kept."""
+    holding: dict[str, list[StoredEntry]] = {}
+    for stored in entries:
+        body = saved_body(stored.entry.content_hash)
+        for paragraph in _paragraphs(body) if body is not None else ():
+            holding.setdefault(paragraph, []).append(stored)
+    return holding
 
 
 def _quoted_elsewhere(

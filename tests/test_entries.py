@@ -271,21 +271,29 @@ def test_a_follow_up_written_beside_a_rewritten_story_does_not_take_its_id(
     assert now["Aid ships wait offshore"].published > monsoon.published
 
 
+@pytest.mark.parametrize(
+    ("after", "why"),
+    [
+        ([QUAKE, OTHER, VOTE, "rewritten", RESULT], "the stories around it moved apart"),
+        ([QUAKE, OTHER, VOTE, "rewritten"], "it is last: one story around it"),
+    ],
+    ids=["between-two", "last"],
+)
 def test_a_rewrite_below_a_deleted_story_sharing_its_context_does_not_take_that_id(
-    site: Site,
+    site: Site, after: list[str], why: str
 ) -> None:
-    """Stories added above, one deleted right above the rewrite: the stories around it moved
-    by different counts, and neither place is the story's for sure."""
+    """Stories added above, one deleted right above the rewrite: the story's place is not
+    sure, and the rewrite holds a paragraph of its own story too."""
     context = "The delta is home to twelve million people, most of them farmers.\n"
     floods = "Asia\nFloods in Dhaka\n\nStreets were under water by noon.\n" + context
     site.write("a.txt", "\n".join([VOTE, floods, MONSOON + context, RESULT]), mtime=1.7e9)
     site.refresh()
     before = {e.title: e for e in entries(site)}
     rewritten = "Asia\nDelta evacuated\n\nThousands left their homes by boat.\n" + context
-    site.write("a.txt", "\n".join([QUAKE, OTHER, VOTE, rewritten, RESULT]), mtime=1.8e9)
+    site.write("a.txt", "\n".join(rewritten if s == "rewritten" else s for s in after), 1.8e9)
     site.refresh()
     now = {e.title: e for e in entries(site)}
-    assert now["Delta evacuated"].id != before["Floods in Dhaka"].id
+    assert now["Delta evacuated"].id != before["Floods in Dhaka"].id, why
 
 
 def test_a_paragraph_two_stories_held_is_evidence_once_one_of_them_is_deleted(
@@ -342,6 +350,25 @@ def test_a_story_put_back_edited_keeps_its_id_as_a_story_is_added_above_it(site:
     site.refresh()
     now = {e.title: e for e in entries(site)}
     assert now["Monsoon floods the delta"].id == before["Monsoon floods the delta"].id
+    assert "Floods in Dhaka" not in now
+
+
+def test_a_story_put_back_with_its_title_and_lead_corrected_keeps_its_id(site: Site) -> None:
+    """Pulled, then put back where it stood with its headline's typo and its lead fixed, as
+    the story above it (of its topic) is deleted and one is added on top."""
+    context = "The delta floods most years, and boats stand by in every district.\n"
+    floods = "Asia\nFloods in Dhaka\n\nStreets were under water by noon.\n" + context
+    typo = MONSOON.replace("Monsoon floods", "Monsoon flods")
+    site.write("a.txt", "\n".join([floods, typo + context, VOTE]), mtime=1.7e9)
+    site.refresh()
+    before = {e.title: e for e in entries(site)}
+    site.write("a.txt", "\n".join([floods, VOTE]), mtime=1.75e9)
+    site.refresh()
+    corrected = MONSOON.replace("two metres", "three metres, officials said,") + context
+    site.write("a.txt", "\n".join([QUAKE, corrected, VOTE]), mtime=1.8e9)
+    site.refresh()
+    now = {e.title: e for e in entries(site)}
+    assert now["Monsoon floods the delta"].id == before["Monsoon flods the delta"].id
     assert "Floods in Dhaka" not in now
 
 
