@@ -302,19 +302,26 @@ def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
     held = {stored.entry.id for stored in old if stored.entry.id in lookups.held}
 
     @functools.cache
-    def removed_lately() -> list[Entry]:
-        return [stored.entry for stored in lookups.removed_from(job.path)]
+    def removed_lately() -> tuple[list[set[object]], set[str]]:
+        """Of the file's entries removed lately, their keys of `_SAME`, rule by rule, and their
+        kept paragraphs: worked out once for every article asking."""
+        removed = [stored.entry for stored in lookups.removed_from(job.path)]
+        bodies = (saved_body(entry.content_hash) for entry in removed)
+        return (
+            [{entry_key(entry) for entry in removed} for _, entry_key, _ in _SAME],
+            {p for body in bodies if body is not None for p in _paragraphs(body)},
+        )
 
     def published(article: Article) -> bool:
         """Exactly a story the store has (moved or copied here), or one of this file's removed
-        lately (put back, edited, as `_replace_file_entries` finds it): its own entry is found
-        so, not another's by its place."""
+        lately (put back, edited: as `_replace_file_entries` finds it, or holding one of its
+        paragraphs): its own entry is found so, not another's by its place."""
         if lookups.store.entries_with_hash(article.content_hash):
             return True
-        return any(
-            any(article_key(article) == entry_key(entry) for article_key, entry_key, _ in _SAME)
-            or _same_story(entry, article, saved_body, set())
-            for entry in removed_lately()
+        keys, paragraphs = removed_lately()
+        return not paragraphs.isdisjoint(_paragraphs(article.body)) or any(
+            (found := key(article)) is not None and found in known
+            for (key, _, _), known in zip(_SAME, keys, strict=True)
         )
 
     def pair(read: _Read) -> dict[int, StoredEntry]:
