@@ -950,8 +950,8 @@ def _match(
     articles at the ordinals `paired` have their entries already: they take none of these.
     `held`: the ids of the file's entries held (`_remove_or_hold`). `removed`: `old` are
     entries removed from the file earlier, their positions those of the file then.
-    `published`: whether an article is exactly a story published (a story moved or copied
-    here, whose own entry it takes: not another's by its place)."""
+    `published`: whether the store knows an article otherwise (a story moved or copied here,
+    or put back): it takes its own entry later, not another's by its place."""
     if not old:
         return {}  # a new file: the usual case, by far, in a first build
     matches: dict[int, StoredEntry] = {}
@@ -1009,12 +1009,13 @@ def _match(
             matches[ordinal] = at_position[1]
             free.remove(at_position[1])
     # Then where the stories next to it moved it, stories added above them all (`_shifted`):
-    # only for the one article that reaches an entry there, holding no paragraph of it that
-    # another article holds (a follow-up quoting the story, beside its rewrite, is neither).
+    # only for the one article that reaches an entry there, holding no paragraph of another
+    # entry still free, and none of it that another article holds (a follow-up quoting the
+    # story, beside its rewrite, is neither).
     claims: dict[int, list[tuple[int, StoredEntry]]] = {}
     for ordinal, article in left:
         if ordinal in matches or ordinal not in shifted or published(article):
-            continue  # (every story of a file replaced: no story next to it kept)
+            continue  # no story next to it kept (a file rewritten whole), or known otherwise
         if (reached := best(ordinal, article, shifting=True)) is not None:
             claims.setdefault(id(reached[1]), []).append((ordinal, reached[1]))
     unpaired_now = [article for ordinal, article in left if ordinal not in matches]
@@ -1068,7 +1069,7 @@ def _quoted_elsewhere(
 def _shifted(count: int, matches: Mapping[int, StoredEntry]) -> dict[int, int]:
     """For the articles not matched, the position (as stored) each had if it moved down as
     the stories just above and below it did, when they were matched: stories added above a
-    rewritten one move it and them alike, not it out of its place. None when they moved up
+    rewritten one move it and them alike, not it out of its place. None where they moved up
     (stories deleted above: a file's stories replaced but its last, say, would put each new
     one in an old one's place) or apart (a story added or deleted between them)."""
     shifted: dict[int, int] = {}
