@@ -316,7 +316,8 @@ def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
         """Exactly a story the store has (moved or copied here), or one of this file's removed
         lately (put back, edited: as `_replace_file_entries` finds it, or holding one of its
         paragraphs): its own entry is found so, not another's by its place."""
-        if lookups.store.entries_with_hash(article.content_hash):
+        twin, copies = lookups.with_content(article.content_hash)
+        if twin is not None or copies:
             return True
         keys, paragraphs = removed_lately()
         return not paragraphs.isdisjoint(_paragraphs(article.body)) or any(
