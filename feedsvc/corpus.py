@@ -986,29 +986,35 @@ def _match(
     holders = Counter(p for article in articles for p in _paragraphs(article.body))
     shared = {paragraph for paragraph, count in holders.items() if count > 1}
 
-    def best(ordinal: int, article: Article, shifting: bool) -> tuple[int, StoredEntry] | None:
+    def best(ordinal: int, article: Article, shifting: bool) -> StoredEntry | None:
         """The entry at the article's own position (or, `shifting`, where the story next to
-        it moved it) that is the same story, and how many of its paragraphs the article kept:
-        of two there (one held at its own place, one moved up into it), the one that kept
-        more."""
-        found = [
-            (_kept(s.entry, article, saved_body, shared), s)
-            for s in free
-            if (s.entry.ordinal == shifted.get(ordinal) if shifting else ordinal in places[id(s)])
-            and (
-                _typo_fixed(s.entry.title, article.title)
-                if refused
-                else _same_story(s.entry, article, saved_body, shared)
-            )
-        ]
-        return max(found, key=lambda candidate: candidate[0], default=None)
+        it moved it) that is the same story: of two there (one held at its own place, one
+        moved up into it), the one whose paragraphs it kept more of."""
+        return max(
+            (
+                s
+                for s in free
+                if (
+                    s.entry.ordinal == shifted.get(ordinal)
+                    if shifting
+                    else ordinal in places[id(s)]
+                )
+                and (
+                    _typo_fixed(s.entry.title, article.title)
+                    if refused
+                    else _same_story(s.entry, article, saved_body, shared)
+                )
+            ),
+            key=lambda s: _kept(s.entry, article, saved_body, shared),
+            default=None,
+        )
 
     # Every article at its own position first: one moved there must not take an entry from
     # the article standing at it.
     for ordinal, article in left:
         if (at_position := best(ordinal, article, shifting=False)) is not None:
-            matches[ordinal] = at_position[1]
-            free.remove(at_position[1])
+            matches[ordinal] = at_position
+            free.remove(at_position)
     # Then where the stories next to it moved it, stories added above them all (`_shifted`):
     # only for the one article that reaches an entry there, holding no paragraph of another
     # entry still free, and none of it that another article holds (a follow-up quoting the
@@ -1018,7 +1024,7 @@ def _match(
         if ordinal in matches or ordinal not in shifted or published(article):
             continue  # no story next to it kept (a file rewritten whole), or known otherwise
         if (reached := best(ordinal, article, shifting=True)) is not None:
-            claims.setdefault(id(reached[1]), []).append((ordinal, reached[1]))
+            claims.setdefault(id(reached), []).append((ordinal, reached))
     unpaired_now = [article for ordinal, article in left if ordinal not in matches]
     kept_by = _kept_by(free, saved_body) if claims else {}
     for (ordinal, stored), *rivals in claims.values():
