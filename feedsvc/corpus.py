@@ -979,6 +979,8 @@ def _match(
     if not left:
         return matches  # the usual edit: every article matched by its title or its body
     refused = _refuses(problems)
+    # the same-story rule, the ranking, and the shift's checks each ask for an entry's body
+    saved_body = functools.cache(saved_body)
     places = _places(old, held)
     shifted = {} if removed else _shifted(len(articles), matches)
     #: how many articles of the file hold each paragraph; one more than one holds is a desk's
