@@ -209,6 +209,9 @@ def test_a_story_quoting_one_gone_from_its_file_is_a_new_entry(
     assert now["Aid ships wait offshore"].published > monsoon.published
 
 
+#: a context line two stories of one topic repeat, and the older of them
+CONTEXT = "The delta is home to twelve million people, most of them farmers.\n"
+DHAKA = "Asia\nFloods in Dhaka\n\nStreets were under water by noon.\n" + CONTEXT
 LEAD = "Rivers rose two metres overnight.\n"  # MONSOON's, which its rewrite dropped
 RESCUE = "Rescue teams were sent from the capital on Tuesday morning.\n"  # its rewrite kept
 
@@ -284,12 +287,10 @@ def test_a_rewrite_below_a_deleted_story_sharing_its_context_does_not_take_that_
 ) -> None:
     """Stories added above, one deleted right above the rewrite: the story's place is not
     sure, and the rewrite holds a paragraph of its own story too."""
-    context = "The delta is home to twelve million people, most of them farmers.\n"
-    floods = "Asia\nFloods in Dhaka\n\nStreets were under water by noon.\n" + context
-    site.write("a.txt", "\n".join([VOTE, floods, MONSOON + context, RESULT]), mtime=1.7e9)
+    site.write("a.txt", "\n".join([VOTE, DHAKA, MONSOON + CONTEXT, RESULT]), mtime=1.7e9)
     site.refresh()
     before = {e.title: e for e in entries(site)}
-    rewritten = "Asia\nDelta evacuated\n\nThousands left their homes by boat.\n" + context
+    rewritten = "Asia\nDelta evacuated\n\nThousands left their homes by boat.\n" + CONTEXT
     site.write("a.txt", "\n".join(rewritten if s == "rewritten" else s for s in after), 1.8e9)
     site.refresh()
     now = {e.title: e for e in entries(site)}
@@ -301,13 +302,11 @@ def test_a_paragraph_two_stories_held_is_evidence_once_one_of_them_is_deleted(
 ) -> None:
     """A context line both stories of a topic repeated is not a sign-off once one is gone:
     the rewrite that kept it is the story."""
-    context = "The delta is home to twelve million people, most of them farmers.\n"
-    floods = "Asia\nFloods in Dhaka\n\nStreets were under water by noon.\n" + context
     monsoon = "Asia\nMonsoon floods the delta\n\nRivers rose two metres overnight.\n"
-    site.write("a.txt", "\n".join([monsoon + context, floods, VOTE]), mtime=1.7e9)
+    site.write("a.txt", "\n".join([monsoon + CONTEXT, DHAKA, VOTE]), mtime=1.7e9)
     site.refresh()
     before = {e.title: e for e in entries(site)}["Monsoon floods the delta"]
-    rewritten = "Asia\nDelta evacuated\n\nThousands left their homes by boat.\n" + context
+    rewritten = "Asia\nDelta evacuated\n\nThousands left their homes by boat.\n" + CONTEXT
     site.write("a.txt", "\n".join([rewritten, VOTE]), mtime=1.8e9)
     report = site.refresh()
     assert (report.added, report.updated, report.removed) == (0, 1, 1)
@@ -320,13 +319,11 @@ def test_a_story_moved_unchanged_into_a_deleted_storys_place_keeps_its_own_id(
     """Archived in place of an older story of its topic (their context line shared), as a
     story is added on top of the archive: exactly a published story, it is that one, not the
     one whose place it took."""
-    context = "The delta is home to twelve million people, most of them farmers.\n"
-    floods = "Asia\nFloods in Dhaka\n\nStreets were under water by noon.\n" + context
-    site.write("archive.txt", "\n".join([VOTE, floods, RESULT]), mtime=1.7e9)
-    site.write("today.txt", "\n".join([OTHER, MONSOON + context, QUAKE]), mtime=1.7e9)
+    site.write("archive.txt", "\n".join([VOTE, DHAKA, RESULT]), mtime=1.7e9)
+    site.write("today.txt", "\n".join([OTHER, MONSOON + CONTEXT, QUAKE]), mtime=1.7e9)
     site.refresh()
     before = {e.title: e for e in entries(site)}
-    site.write("archive.txt", "\n".join([GENEVA, VOTE, MONSOON + context, RESULT]), 1.8e9)
+    site.write("archive.txt", "\n".join([GENEVA, VOTE, MONSOON + CONTEXT, RESULT]), 1.8e9)
     site.write("today.txt", "\n".join([OTHER, QUAKE]), mtime=1.8e9)
     site.refresh()
     now = {e.title: e for e in entries(site)}
@@ -338,14 +335,12 @@ def test_a_story_put_back_edited_keeps_its_id_as_a_story_is_added_above_it(site:
     """Pulled for a correction, then put back where it was (its lead corrected) as the next
     story, of its topic, is deleted and one is added on top: its own entry, removed lately,
     not the next story's by its place."""
-    context = "The delta floods most years, and boats stand by in every district.\n"
-    floods = "Asia\nFloods in Dhaka\n\nStreets were under water by noon.\n" + context
-    site.write("a.txt", "\n".join([VOTE, OTHER, MONSOON + context, floods]), mtime=1.7e9)
+    site.write("a.txt", "\n".join([VOTE, OTHER, MONSOON + CONTEXT, DHAKA]), mtime=1.7e9)
     site.refresh()
     before = {e.title: e for e in entries(site)}
-    site.write("a.txt", "\n".join([VOTE, OTHER, floods]), mtime=1.75e9)
+    site.write("a.txt", "\n".join([VOTE, OTHER, DHAKA]), mtime=1.75e9)
     site.refresh()
-    corrected = MONSOON.replace("two metres", "three metres, officials said,") + context
+    corrected = MONSOON.replace("two metres", "three metres, officials said,") + CONTEXT
     site.write("a.txt", "\n".join([QUAKE, VOTE, OTHER, corrected]), mtime=1.8e9)
     site.refresh()
     now = {e.title: e for e in entries(site)}
@@ -356,15 +351,13 @@ def test_a_story_put_back_edited_keeps_its_id_as_a_story_is_added_above_it(site:
 def test_a_story_put_back_with_its_title_and_lead_corrected_keeps_its_id(site: Site) -> None:
     """Pulled, then put back where it stood with its headline's typo and its lead fixed, as
     the story above it (of its topic) is deleted and one is added on top."""
-    context = "The delta floods most years, and boats stand by in every district.\n"
-    floods = "Asia\nFloods in Dhaka\n\nStreets were under water by noon.\n" + context
     typo = MONSOON.replace("Monsoon floods", "Monsoon flods")
-    site.write("a.txt", "\n".join([floods, typo + context, VOTE]), mtime=1.7e9)
+    site.write("a.txt", "\n".join([DHAKA, typo + CONTEXT, VOTE]), mtime=1.7e9)
     site.refresh()
     before = {e.title: e for e in entries(site)}
-    site.write("a.txt", "\n".join([floods, VOTE]), mtime=1.75e9)
+    site.write("a.txt", "\n".join([DHAKA, VOTE]), mtime=1.75e9)
     site.refresh()
-    corrected = MONSOON.replace("two metres", "three metres, officials said,") + context
+    corrected = MONSOON.replace("two metres", "three metres, officials said,") + CONTEXT
     site.write("a.txt", "\n".join([QUAKE, corrected, VOTE]), mtime=1.8e9)
     site.refresh()
     now = {e.title: e for e in entries(site)}
