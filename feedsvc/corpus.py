@@ -20,8 +20,8 @@ import re
 import stat
 import time
 import unicodedata
-from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -957,19 +957,21 @@ def _match(
         return {}  # a new file: the usual case, by far, in a first build
     matches: dict[int, StoredEntry] = {}
     unpaired = [(o, article) for o, article in enumerate(articles) if o not in paired]
-    free = list(old)
+    free = {id(stored): stored for stored in old}  # in the file's order, as stored
     for article_key, entry_key, alone in _SAME:
         if alone:  # among every article and every old entry of the file, matched or not
             counted = Counter(entry_key(s.entry) for s in old)
             counted.update(article_key(a) for a in articles)
+        # each rule looks its key up: a file of thousands of stories rewritten whole would
+        # otherwise compare every article with every entry, rule by rule
+        waiting = _by(free.values(), entry_key)
         for ordinal, article in unpaired:
             wanted = article_key(article)
             if ordinal in matches or wanted is None or (alone and counted[wanted] != 2):
                 continue
-            found = next((s for s in free if entry_key(s.entry) == wanted), None)
-            if found is not None:
-                matches[ordinal] = found
-                free.remove(found)
+            if found := waiting.get(wanted):
+                matches[ordinal] = found.popleft()
+                del free[id(matches[ordinal])]
     # Last resort: the same place in the file (the title and the body both edited): its
     # position, then where the story next to it moved it down (`_shifted`). A file with an
     # error may lack an article that it still holds, broken (see `_remove_or_hold`): positions
@@ -981,7 +983,8 @@ def _match(
     refused = _refuses(problems)
     # the same-story rule, the ranking, and the shift's checks each ask for an entry's body
     saved_body = functools.cache(saved_body)
-    places = _places(old, held)
+    standing = _places(old, held)
+    stored_at = _by(old, lambda entry: entry.ordinal)
     shifted = {} if removed else _shifted(len(articles), matches)
     #: how many articles of the file hold each paragraph; one more than one holds is a desk's
     #: sign-off, a standing line, in every story and evidence of none
@@ -992,15 +995,12 @@ def _match(
         """The entry at the article's own position (or, `shifting`, where the story next to
         it moved it) that is the same story: of two there (one held at its own place, one
         moved up into it), the one whose paragraphs it kept more of."""
+        there = stored_at.get(shifted[ordinal], ()) if shifting else standing.get(ordinal, ())
         return max(
             (
                 s
-                for s in free
-                if (
-                    s.entry.ordinal == shifted.get(ordinal)
-                    if shifting
-                    else ordinal in places[id(s)]
-                )
+                for s in there
+                if id(s) in free
                 and (
                     _typo_fixed(s.entry.title, article.title)
                     if refused
@@ -1016,7 +1016,7 @@ def _match(
     for ordinal, article in left:
         if (at_position := best(ordinal, article, shifting=False)) is not None:
             matches[ordinal] = at_position
-            free.remove(at_position)
+            del free[id(at_position)]
     # Then where the stories next to it moved it, stories added above them all (`_shifted`):
     # only for the one article that reaches an entry there, holding no paragraph of another
     # entry still free, and none of it that another article holds (a follow-up quoting the
@@ -1028,7 +1028,7 @@ def _match(
         if (reached := best(ordinal, article, shifting=True)) is not None:
             claims.setdefault(id(reached), []).append((ordinal, reached))
     unpaired_now = [article for ordinal, article in left if ordinal not in matches]
-    kept_by = _kept_by(free, saved_body) if claims else {}
+    kept_by = _kept_by(free.values(), saved_body) if claims else {}
     for (ordinal, stored), *rivals in claims.values():
         also = {id(s) for p in _paragraphs(articles[ordinal].body) for s in kept_by.get(p, ())}
         if (
@@ -1037,12 +1037,12 @@ def _match(
             and not _quoted_elsewhere(stored, articles[ordinal], unpaired_now, holders, saved_body)
         ):
             matches[ordinal] = stored
-            free.remove(stored)
+            del free[id(stored)]
     return matches
 
 
 def _kept_by(
-    entries: list[StoredEntry], saved_body: Callable[[str], str | None]
+    entries: Iterable[StoredEntry], saved_body: Callable[[str], str | None]
 ) -> dict[str, list[StoredEntry]]:
     """The entries holding each paragraph, as far as their bodies were kept."""
     holding: dict[str, list[StoredEntry]] = {}
@@ -1093,12 +1093,12 @@ def _shifted(count: int, matches: Mapping[int, StoredEntry]) -> dict[int, int]:
     return shifted
 
 
-def _places(old: list[StoredEntry], held: Collection[str]) -> dict[int, set[int]]:
-    """Where each entry (by `id()`) may stand in its file: at its position as stored, or, read
-    while stories above it were held (refused, kept at their own positions), one further down
-    for each of them."""
+def _places(old: list[StoredEntry], held: Collection[str]) -> dict[int, list[StoredEntry]]:
+    """The entries that may stand at each position of their file, in stored order: an entry
+    at its position as stored, or, read while stories above it were held (refused, kept at
+    their own positions), one further down for each of them."""
     held_at = [s.entry.ordinal for s in old if s.entry.id in held]
-    places: dict[int, set[int]] = {}
+    places: dict[int, list[StoredEntry]] = {}
     for stored in old:
         at = where = stored.entry.ordinal
         while stored.entry.id not in held:
@@ -1106,8 +1106,19 @@ def _places(old: list[StoredEntry], held: Collection[str]) -> dict[int, set[int]
             if further == where:
                 break
             where = further
-        places[id(stored)] = {at, where}
+        for place in {at, where}:
+            places.setdefault(place, []).append(stored)
     return places
+
+
+def _by(
+    entries: Iterable[StoredEntry], key: Callable[[Entry], object]
+) -> dict[object, deque[StoredEntry]]:
+    """`entries` grouped by `key` of each entry, each group in their order."""
+    groups: dict[object, deque[StoredEntry]] = {}
+    for stored in entries:
+        groups.setdefault(key(stored.entry), deque()).append(stored)
+    return groups
 
 
 def _kept(
