@@ -20,7 +20,7 @@ from pathlib import Path
 
 from feedsvc.config import Config, config_digest, parse_config, read_config
 from feedsvc.control import STATUS_FILE, build_lock, read_status, state_dir_error, write_status
-from feedsvc.corpus import ChangeSet, UpdateSettings, all_problems, load_body, update
+from feedsvc.corpus import ChangeSet, FileBodies, UpdateSettings, all_problems, update
 from feedsvc.errors import ConfigError, PublishError, StateError
 from feedsvc.listing import Listed, Scan, changed_paths, patched, scan, scan_paths
 from feedsvc.model import Entry, Problem
@@ -167,6 +167,7 @@ class Refresher:
         #: how files are read, the store's sections included: as the last update read them
         try:
             self.reader = self._reading()
+            self._bodies = FileBodies(config, self.reader)  #: what `_show` reads entries from
         except StateError:
             self.store.close()  # a refresher waiting for its store opens it again each second
             raise
@@ -250,6 +251,7 @@ class Refresher:
                 listing = patched(last, partial, only)
             closed = dict(self._closed)
             self.reader = self._reading()  # as files are read now, and shown
+            self._bodies = FileBodies(self.config, self.reader)
             changes = update(
                 self.store,
                 config.content.articles_dir,
@@ -600,7 +602,7 @@ class Refresher:
         key = entry.rendering_key
         shown = self._shown.get(key)
         if shown is None:
-            made = _shown_from_file(self.config, self.reader, entry) or self._shown_as_kept(entry)
+            made = _shown_from_file(self._bodies, entry) or self._shown_as_kept(entry)
             shown = self._shown[key] = self._keep(entry, made)
         return shown
 
@@ -711,15 +713,14 @@ def _show_batch(
     batch: tuple[Config, ReaderSettings, list[Entry]],
 ) -> list[tuple[ShownEntry, str] | None]:
     config, reader, entries = batch
-    return [_shown_from_file(config, reader, entry) for entry in entries]
+    bodies = FileBodies(config, reader)
+    return [_shown_from_file(bodies, entry) for entry in entries]
 
 
-def _shown_from_file(
-    config: Config, reader: ReaderSettings, entry: Entry
-) -> tuple[ShownEntry, str] | None:
+def _shown_from_file(bodies: FileBodies, entry: Entry) -> tuple[ShownEntry, str] | None:
     """The entry rendered, and its body; None when its file no longer holds it."""
-    body = load_body(config, reader, entry)
-    return None if body is None else (show(config, entry, body), body)
+    body = bodies.body(entry)
+    return None if body is None else (show(bodies.config, entry, body), body)
 
 
 class _Unsettled(Exception):

@@ -14,7 +14,7 @@ import pytest
 
 from feedsvc import corpus, listing
 from feedsvc.config import load_config
-from feedsvc.corpus import check_files
+from feedsvc.corpus import FileBodies, check_files
 from feedsvc.errors import StateError
 from feedsvc.model import Entry
 from feedsvc.readers import ReaderSettings
@@ -1547,15 +1547,31 @@ def test_a_paragraph_every_story_of_the_file_ends_with_is_no_evidence_of_one(sit
 def test_a_file_over_the_limit_is_not_read_for_the_bodies_of_its_held_articles(
     site: Site,
 ) -> None:
-    from feedsvc.corpus import load_body
-
     site.write("a.txt", ARTICLE)
     site.refresh()
     config = site.config()
-    reader = ReaderSettings.from_config(config)
-    assert load_body(config, reader, only(site)) == "First paragraph.\nSecond paragraph."
+    bodies = FileBodies(config, ReaderSettings.from_config(config))
+    assert bodies.body(only(site)) == "First paragraph.\nSecond paragraph."
     site.write("a.txt", ARTICLE + "x" * 20_000_000, mtime=1.8e9)  # over the 10 MB default
-    assert load_body(config, reader, only(site)) is None  # the kept body is used instead
+    assert bodies.body(only(site)) is None  # the kept body is used instead
+
+
+def test_a_body_read_back_is_read_again_from_a_file_saved_anew_with_its_size_and_mtime(
+    site: Site,
+) -> None:
+    """A publish reads a file once for all of the stories it shows, and again when its stat
+    changes: an editor's save (a new file moved onto the name) changes it, even with the same
+    size and mtime (the mtime kept, as `cp -p` or a restore keeps it)."""
+    site.write("a.txt", ARTICLE + "\n" + OTHER)
+    site.refresh()
+    config = site.config()
+    bodies = FileBodies(config, ReaderSettings.from_config(config))
+    first, other = sorted(entries(site), key=lambda entry: entry.ordinal)
+    assert bodies.body(first) == "First paragraph.\nSecond paragraph."
+    saved = site.write("a.txt.new", (ARTICLE + "\n" + OTHER).replace("First", "Fixed"))
+    os.replace(saved, site.articles / "a.txt")
+    assert bodies.body(first) is None  # the file no longer holds it
+    assert bodies.body(other) == "Its only paragraph."
 
 
 def test_a_file_refused_as_too_large_is_read_once_the_limit_is_raised(site: Site) -> None:

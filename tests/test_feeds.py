@@ -23,7 +23,7 @@ import pytest
 from lxml import etree
 
 from feedsvc import refresh as refresh_module
-from feedsvc.corpus import check_files
+from feedsvc.corpus import FileBodies, check_files
 from feedsvc.publish import ARCHIVE, Version, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport
 from feedsvc.render import SUMMARY_CHARACTERS
@@ -407,7 +407,7 @@ def test_an_archived_page_whose_article_cannot_be_read_again_stays_until_it_can(
     assert page is not None and b"First words." in page
     site.write("a.txt", "Asia\nOldest\n\nFirst words, corrected.\n", mtime=1_700_000_200)
     with monkeypatch.context() as patched:  # changed again between the scan and the page
-        patched.setattr(refresh_module, "load_body", lambda config, reader, entry: None)
+        patched.setattr(FileBodies, "body", lambda bodies, entry: None)
         site.refresh()
     assert archived(site, "oldest") == page  # as it was: never a 404
     site.write("c.txt", "Europe\nElsewhere\n\nNews.\n", mtime=1_700_000_300)

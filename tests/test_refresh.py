@@ -478,7 +478,6 @@ def test_an_upgraded_feedsvc_renders_every_file_anew_once(
 def test_a_file_of_several_shown_articles_is_parsed_once_to_show_them(
     sample_site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(corpus, "_PARSED", {})  # as in a fresh process
     parsed: list[str] = []
     read_bytes = corpus.read_bytes
     monkeypatch.setattr(
