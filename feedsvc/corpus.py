@@ -983,7 +983,7 @@ def _match(
     refused = _refuses(problems)
     # the same-story rule, the ranking, and the shift's checks each ask for an entry's body
     saved_body = functools.cache(saved_body)
-    standing = _places(old, held)
+    places = _places(old, held)
     stored_at = _by(old, lambda entry: entry.ordinal)
     shifted = {} if removed else _shifted(len(articles), matches)
     #: how many articles of the file hold each paragraph; one more than one holds is a desk's
@@ -995,7 +995,7 @@ def _match(
         """The entry at the article's own position (or, `shifting`, where the story next to
         it moved it) that is the same story: of two there (one held at its own place, one
         moved up into it), the one whose paragraphs it kept more of."""
-        there = stored_at.get(shifted[ordinal], ()) if shifting else standing.get(ordinal, ())
+        there = stored_at.get(shifted[ordinal], ()) if shifting else places.get(ordinal, ())
         return max(
             (
                 s
@@ -1020,7 +1020,8 @@ def _match(
     # Then where the stories next to it moved it, stories added above them all (`_shifted`):
     # only for the one article that reaches an entry there, holding no paragraph of another
     # entry still free, and none of it that another article holds (a follow-up quoting the
-    # story, beside its rewrite, is neither).
+    # story, beside its rewrite, is neither). A paragraph that stories already paired hold
+    # is a line of the file (a desk's sign-off), evidence of neither.
     claims: dict[int, list[tuple[int, StoredEntry]]] = {}
     for ordinal, article in left:
         if ordinal in matches or ordinal not in shifted or published(article):
@@ -1029,12 +1030,14 @@ def _match(
             claims.setdefault(id(reached), []).append((ordinal, reached))
     unpaired_now = [article for ordinal, article in left if ordinal not in matches]
     kept_by = _kept_by(free.values(), saved_body) if claims else {}
+    standing = {p for o in matches for p in _paragraphs(articles[o].body)} if claims else set()
     for (ordinal, stored), *rivals in claims.values():
-        also = {id(s) for p in _paragraphs(articles[ordinal].body) for s in kept_by.get(p, ())}
+        article = articles[ordinal]
+        also = {id(s) for p in _paragraphs(article.body) - standing for s in kept_by.get(p, ())}
         if (
             not rivals
             and also <= {id(stored)}  # none of another story's paragraphs: that one rewritten
-            and not _quoted_elsewhere(stored, articles[ordinal], unpaired_now, holders, saved_body)
+            and not _quoted_elsewhere(stored, article, unpaired_now, holders, standing, saved_body)
         ):
             matches[ordinal] = stored
             del free[id(stored)]
@@ -1058,13 +1061,15 @@ def _quoted_elsewhere(
     article: Article,
     unpaired: list[Article],
     holders: Counter[str],
+    standing: set[str],
     saved_body: Callable[[str], str | None],
 ) -> bool:
-    """Whether an article of the file other than `article` holds a paragraph of `stored`, or,
-    of those `unpaired`, its title a typo away: the story rewritten there, or quoted."""
+    """Whether an article of the file other than `article` holds a paragraph of `stored` but
+    the file's `standing` lines, or, of those `unpaired`, its title a typo away: the story
+    rewritten there, or quoted."""
     body = saved_body(stored.entry.content_hash)
     mine = _paragraphs(article.body)
-    if body is not None and any(holders[p] > (p in mine) for p in _paragraphs(body)):
+    if body is not None and any(holders[p] > (p in mine) for p in _paragraphs(body) - standing):
         return True
     title = stored.entry.title
     return any(

@@ -146,16 +146,22 @@ def test_another_story_put_in_an_articles_place_is_a_new_entry(site: Site) -> No
     ],
     ids=["one-added-above", "two-added-above", "one-replaced-above"],
 )
+@pytest.mark.parametrize(
+    "sign_off",
+    ["", "Reporting by the Asia desk; editing by the night desk.\n"],
+    ids=["", "signed"],  # a desk's line in every story
+)
 def test_a_story_rewritten_as_stories_above_it_change_keeps_its_id(
-    site: Site, before: list[str], after: list[str]
+    site: Site, before: list[str], after: list[str], sign_off: str
 ) -> None:
     """Its place is between the stories matched around it, not its position: an editor
     adding the latest story on top rewrites the one below in the same save."""
-    site.write("a.txt", "\n".join(before), mtime=1.7e9)
+    site.write("a.txt", "\n".join(story + sign_off for story in before), mtime=1.7e9)
     site.refresh()
     monsoon = {e.title: e for e in entries(site)}["Monsoon floods the delta"]
     rewritten = rewritten_monsoon(MONSOON)
-    site.write("a.txt", "\n".join(rewritten if s == "rewritten" else s for s in after), 1.8e9)
+    stories = (rewritten if s == "rewritten" else s for s in after)
+    site.write("a.txt", "\n".join(story + sign_off for story in stories), 1.8e9)
     report = site.refresh()
     assert report.updated == 1
     now = {e.title: e for e in entries(site)}
