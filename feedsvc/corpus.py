@@ -312,15 +312,16 @@ def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
             {p for body in bodies if body is not None for p in _paragraphs(body)},
         )
 
-    def published(article: Article) -> bool:
+    def published(article: Article, standing: set[str]) -> bool:
         """Exactly a story the store has (moved or copied here), or one of this file's removed
         lately (put back, edited: as `_replace_file_entries` finds it, or holding one of its
-        paragraphs): its own entry is found so, not another's by its place."""
+        paragraphs but the file's `standing` lines): its own entry is found so, not another's
+        by its place."""
         twin, copies = lookups.with_content(article.content_hash)
         if twin is not None or copies:
             return True
         keys, paragraphs = removed_lately()
-        return not paragraphs.isdisjoint(_paragraphs(article.body)) or any(
+        return not paragraphs.isdisjoint(_paragraphs(article.body) - standing) or any(
             (found := key(article)) is not None and found in known
             for (key, _, _), known in zip(_SAME, keys, strict=True)
         )
@@ -945,14 +946,15 @@ def _match(
     paired: Collection[int] = (),
     held: Collection[str] = (),
     removed: bool = False,
-    published: Callable[[Article], bool] = lambda article: False,
+    published: Callable[[Article, set[str]], bool] = lambda article, standing: False,
 ) -> dict[int, StoredEntry]:
     """Pair new articles with old entries of the same file, most certain evidence first. The
     articles at the ordinals `paired` have their entries already: they take none of these.
     `held`: the ids of the file's entries held (`_remove_or_hold`). `removed`: `old` are
     entries removed from the file earlier, their positions those of the file then.
     `published`: whether the store knows an article otherwise (a story moved or copied here,
-    or put back): it takes its own entry later, not another's by its place."""
+    or put back), lines of the file that stories hold (a sign-off) no evidence of it: it
+    takes its own entry later, not another's by its place."""
     if not old:
         return {}  # a new file: the usual case, by far, in a first build
     matches: dict[int, StoredEntry] = {}
@@ -1022,15 +1024,15 @@ def _match(
     # entry still free, and none of it that another article holds (a follow-up quoting the
     # story, beside its rewrite, is neither). A paragraph that stories already paired hold
     # is a line of the file (a desk's sign-off), evidence of neither.
+    standing = {p for o in matches for p in _paragraphs(articles[o].body)} if shifted else set()
     claims: dict[int, list[tuple[int, StoredEntry]]] = {}
     for ordinal, article in left:
-        if ordinal in matches or ordinal not in shifted or published(article):
+        if ordinal in matches or ordinal not in shifted or published(article, standing):
             continue  # no story next to it kept (a file rewritten whole), or known otherwise
         if (reached := best(ordinal, article, shifting=True)) is not None:
             claims.setdefault(id(reached), []).append((ordinal, reached))
     unpaired_now = [article for ordinal, article in left if ordinal not in matches]
     kept_by = _kept_by(free.values(), saved_body) if claims else {}
-    standing = {p for o in matches for p in _paragraphs(articles[o].body)} if claims else set()
     for (ordinal, stored), *rivals in claims.values():
         article = articles[ordinal]
         also = {id(s) for p in _paragraphs(article.body) - standing for s in kept_by.get(p, ())}

@@ -137,6 +137,9 @@ def test_another_story_put_in_an_articles_place_is_a_new_entry(site: Site) -> No
     assert after["A different story"].published > before["Original title"].published
 
 
+DESK = "Reporting by the Asia desk; editing by the night desk.\n"  #: in every story signed
+
+
 @pytest.mark.parametrize(
     ("before", "after"),
     [
@@ -146,11 +149,7 @@ def test_another_story_put_in_an_articles_place_is_a_new_entry(site: Site) -> No
     ],
     ids=["one-added-above", "two-added-above", "one-replaced-above"],
 )
-@pytest.mark.parametrize(
-    "sign_off",
-    ["", "Reporting by the Asia desk; editing by the night desk.\n"],
-    ids=["", "signed"],  # a desk's line in every story
-)
+@pytest.mark.parametrize("sign_off", ["", DESK], ids=["", "signed"])
 def test_a_story_rewritten_as_stories_above_it_change_keeps_its_id(
     site: Site, before: list[str], after: list[str], sign_off: str
 ) -> None:
@@ -170,6 +169,22 @@ def test_a_story_rewritten_as_stories_above_it_change_keeps_its_id(
         monsoon.published,
     )
     assert "Monsoon floods the delta" not in now
+
+
+def test_a_signed_story_rewritten_as_one_is_added_above_keeps_its_id_after_a_deletion(
+    site: Site,
+) -> None:
+    """A story deleted lately is looked for in the file's new stories (put back, edited):
+    by a paragraph of its own, not by the desk's line that every story holds."""
+    site.write("a.txt", "\n".join(story + DESK for story in [OTHER, MONSOON, VOTE]), 1.7e9)
+    site.refresh()
+    monsoon = {e.title: e for e in entries(site)}["Monsoon floods the delta"]
+    site.write("a.txt", "\n".join(story + DESK for story in [MONSOON, VOTE]), mtime=1.75e9)
+    site.refresh()
+    rewritten = rewritten_monsoon(MONSOON)
+    site.write("a.txt", "\n".join(story + DESK for story in [QUAKE, rewritten, VOTE]), 1.8e9)
+    assert site.refresh().updated == 1
+    assert {e.title: e for e in entries(site)}["Delta evacuated"].id == monsoon.id
 
 
 FOLLOW_UP = "Asia\nAid ships wait offshore\n\nThree vessels anchored at dawn.\n" + (
