@@ -312,16 +312,15 @@ def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
             {p for body in bodies if body is not None for p in _paragraphs(body)},
         )
 
-    def published(article: Article, standing: set[str]) -> bool:
+    def published(article: Article, own: set[str]) -> bool:
         """Exactly a story the store has (moved or copied here), or one of this file's removed
         lately (put back, edited: as `_replace_file_entries` finds it, or holding one of its
-        paragraphs but the file's `standing` lines): its own entry is found so, not another's
-        by its place."""
+        paragraphs among its `own`): its own entry is found so, not another's by its place."""
         twin, copies = lookups.with_content(article.content_hash)
         if twin is not None or copies:
             return True
         keys, paragraphs = removed_lately()
-        return not paragraphs.isdisjoint(_paragraphs(article.body) - standing) or any(
+        return not paragraphs.isdisjoint(own) or any(
             (found := key(article)) is not None and found in known
             for (key, _, _), known in zip(_SAME, keys, strict=True)
         )
@@ -946,15 +945,16 @@ def _match(
     paired: Collection[int] = (),
     held: Collection[str] = (),
     removed: bool = False,
-    published: Callable[[Article, set[str]], bool] = lambda article, standing: False,
+    published: Callable[[Article, set[str]], bool] = lambda article, own: False,
 ) -> dict[int, StoredEntry]:
     """Pair new articles with old entries of the same file, most certain evidence first. The
     articles at the ordinals `paired` have their entries already: they take none of these.
     `held`: the ids of the file's entries held (`_remove_or_hold`). `removed`: `old` are
     entries removed from the file earlier, their positions those of the file then.
     `published`: whether the store knows an article otherwise (a story moved or copied here,
-    or put back), lines of the file that stories hold (a sign-off) no evidence of it: it
-    takes its own entry later, not another's by its place."""
+    or put back), told the article's own paragraphs (not the lines it shares with stories
+    paired already, such as a sign-off): it takes its own entry later, not another's by its
+    place."""
     if not old:
         return {}  # a new file: the usual case, by far, in a first build
     matches: dict[int, StoredEntry] = {}
@@ -1022,12 +1022,14 @@ def _match(
     # Then where the stories next to it moved it, stories added above them all (`_shifted`):
     # only for the one article that reaches an entry there, holding no paragraph of another
     # entry still free, and none of it that another article holds (a follow-up quoting the
-    # story, beside its rewrite, is neither). A paragraph that stories already paired hold
-    # is a line of the file (a desk's sign-off), evidence of neither.
-    standing = {p for o in matches for p in _paragraphs(articles[o].body)} if shifted else set()
+    # story, beside its rewrite, is neither). A line that stories paired already hold (a
+    # desk's sign-off, or their quote) says nothing of which story an article is.
+    paired_lines = {p for o in matches for p in _paragraphs(articles[o].body)}
+    own = {o: _paragraphs(a.body) - paired_lines for o, a in left if o in shifted}
+    telling = Counter({p: n for p, n in holders.items() if p not in paired_lines})
     claims: dict[int, list[tuple[int, StoredEntry]]] = {}
     for ordinal, article in left:
-        if ordinal in matches or ordinal not in shifted or published(article, standing):
+        if ordinal in matches or ordinal not in shifted or published(article, own[ordinal]):
             continue  # no story next to it kept (a file rewritten whole), or known otherwise
         if (reached := best(ordinal, article, shifting=True)) is not None:
             claims.setdefault(id(reached), []).append((ordinal, reached))
@@ -1035,11 +1037,11 @@ def _match(
     kept_by = _kept_by(free.values(), saved_body) if claims else {}
     for (ordinal, stored), *rivals in claims.values():
         article = articles[ordinal]
-        also = {id(s) for p in _paragraphs(article.body) - standing for s in kept_by.get(p, ())}
+        also = {id(s) for p in own[ordinal] for s in kept_by.get(p, ())}
         if (
             not rivals
             and also <= {id(stored)}  # none of another story's paragraphs: that one rewritten
-            and not _quoted_elsewhere(stored, article, unpaired_now, holders, standing, saved_body)
+            and not _quoted_elsewhere(stored, article, unpaired_now, telling, saved_body)
         ):
             matches[ordinal] = stored
             del free[id(stored)]
@@ -1063,15 +1065,14 @@ def _quoted_elsewhere(
     article: Article,
     unpaired: list[Article],
     holders: Counter[str],
-    standing: set[str],
     saved_body: Callable[[str], str | None],
 ) -> bool:
-    """Whether an article of the file other than `article` holds a paragraph of `stored` but
-    the file's `standing` lines, or, of those `unpaired`, its title a typo away: the story
+    """Whether an article of the file other than `article` holds a paragraph of `stored` (as
+    counted in `holders`), or, of those `unpaired`, its title a typo away: the story
     rewritten there, or quoted."""
     body = saved_body(stored.entry.content_hash)
     mine = _paragraphs(article.body)
-    if body is not None and any(holders[p] > (p in mine) for p in _paragraphs(body) - standing):
+    if body is not None and any(holders[p] > (p in mine) for p in _paragraphs(body)):
         return True
     title = stored.entry.title
     return any(
