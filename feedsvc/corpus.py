@@ -1706,7 +1706,7 @@ def _slug_taken(article: Article, first: str) -> Problem:
 
 class FileBodies:
     """Entries' bodies read back from their files, for the few entries a feed shows. One per
-    publish (or per task of a worker's): a file is read and parsed once for all of its shown
+    refresh (or per task of a worker's): a file is read and parsed once for all of its shown
     articles, and again only when its stat changed (a file of thousands of stories, every
     page of them rewritten, was read and hashed once per story: 3 s for 3,000)."""
 

@@ -251,7 +251,7 @@ class Refresher:
                 listing = patched(last, partial, only)
             closed = dict(self._closed)
             self.reader = self._reading()  # as files are read now, and shown
-            self._bodies = FileBodies(self.config, self.reader)
+            self._bodies = FileBodies(self.config, self.reader)  # files read back anew each time
             changes = update(
                 self.store,
                 config.content.articles_dir,
