@@ -29,6 +29,8 @@ MONSOON = "Asia\nMonsoon floods the delta\n\nRivers rose two metres overnight.\n
 )
 QUAKE = "Asia\nQuake in Nepal\n\nA strong quake struck the hills west of the capital.\n"
 VOTE = "Europe\nVote in Paris\n\nThe vote is expected to close late on Sunday night.\n"
+#: a paragraph a newsroom's stories share: no evidence of one story
+SIGNED = "Reporting by the World Desk; editing by the night desk.\n"
 
 
 def entries(site: Site) -> list[Entry]:
@@ -137,9 +139,6 @@ def test_another_story_put_in_an_articles_place_is_a_new_entry(site: Site) -> No
     assert after["A different story"].published > before["Original title"].published
 
 
-DESK = "Reporting by the Asia desk; editing by the night desk.\n"  #: in every story signed
-
-
 @pytest.mark.parametrize(
     ("before", "after"),
     [
@@ -149,7 +148,7 @@ DESK = "Reporting by the Asia desk; editing by the night desk.\n"  #: in every s
     ],
     ids=["one-added-above", "two-added-above", "one-replaced-above"],
 )
-@pytest.mark.parametrize("sign_off", ["", DESK], ids=["", "signed"])
+@pytest.mark.parametrize("sign_off", ["", SIGNED], ids=["", "signed"])
 def test_a_story_rewritten_as_stories_above_it_change_keeps_its_id(
     site: Site, before: list[str], after: list[str], sign_off: str
 ) -> None:
@@ -176,13 +175,13 @@ def test_a_signed_story_rewritten_as_one_is_added_above_keeps_its_id_after_a_del
 ) -> None:
     """A story deleted lately is looked for in the file's new stories (put back, edited):
     by a paragraph of its own, not by the desk's line that every story holds."""
-    site.write("a.txt", "\n".join(story + DESK for story in [OTHER, MONSOON, VOTE]), 1.7e9)
+    site.write("a.txt", "\n".join(story + SIGNED for story in [OTHER, MONSOON, VOTE]), 1.7e9)
     site.refresh()
     monsoon = {e.title: e for e in entries(site)}["Monsoon floods the delta"]
-    site.write("a.txt", "\n".join(story + DESK for story in [MONSOON, VOTE]), mtime=1.75e9)
+    site.write("a.txt", "\n".join(story + SIGNED for story in [MONSOON, VOTE]), mtime=1.75e9)
     site.refresh()
     rewritten = rewritten_monsoon(MONSOON)
-    site.write("a.txt", "\n".join(story + DESK for story in [QUAKE, rewritten, VOTE]), 1.8e9)
+    site.write("a.txt", "\n".join(story + SIGNED for story in [QUAKE, rewritten, VOTE]), 1.8e9)
     assert site.refresh().updated == 1
     assert {e.title: e for e in entries(site)}["Delta evacuated"].id == monsoon.id
 
@@ -1280,8 +1279,6 @@ def test_articles_the_config_now_refuses_are_unpublished_even_from_an_edited_fil
     assert held(site) == []
 
 
-#: a paragraph a newsroom's stories share, that article too: no evidence of one story
-SIGNED = "Reporting by the World Desk; editing by the night desk.\n"
 LEFT_OUT_BY_CONFIG = {
     # published, then its section taken out of the config: refused wherever it is in its file
     "taken out, first": (f"Diplomacy\nSummit ends\n\nCommunique.\n{SIGNED}\n", "", True),
