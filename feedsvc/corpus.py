@@ -988,9 +988,10 @@ def _match(
     places = _places(old, held)
     stored_at = _by(old, lambda entry: entry.ordinal)
     shifted = {} if removed else _shifted(len(articles), matches)
+    lines = [_paragraphs(article.body) for article in articles]
     #: how many articles of the file hold each paragraph; one more than one holds is a desk's
     #: sign-off, a standing line, in every story and evidence of none
-    holders = Counter(p for article in articles for p in _paragraphs(article.body))
+    holders = Counter(p for held in lines for p in held)
     shared = {paragraph for paragraph, count in holders.items() if count > 1}
 
     def best(ordinal: int, article: Article, shifting: bool) -> StoredEntry | None:
@@ -1024,8 +1025,8 @@ def _match(
     # entry still free, and none of it that another article holds (a follow-up quoting the
     # story, beside its rewrite, is neither). A line that stories paired already hold (a
     # desk's sign-off, or their quote) says nothing of which story an article is.
-    paired_lines = {p for o in matches for p in _paragraphs(articles[o].body)}
-    own = {o: _paragraphs(a.body) - paired_lines for o, a in left if o in shifted}
+    paired_lines = {p for o in matches for p in lines[o]}
+    own = {o: lines[o] - paired_lines for o, _ in left if o in shifted}
     telling = Counter({p: n for p, n in holders.items() if p not in paired_lines})
     claims: dict[int, list[tuple[int, StoredEntry]]] = {}
     for ordinal, article in left:
