@@ -1727,9 +1727,9 @@ class FileBodies:
                 info = os.fstat(file.fileno())
                 if info.st_size > self.config.content.max_file_bytes:
                     return None
-                known = self._files.pop(entry.path, None)
-                if known is None or known[0] != _as_read(info):
-                    known = (_as_read(info), self._bodies(entry.path, file.read()))
+                as_read, known = _as_read(info), self._files.pop(entry.path, None)
+                if known is None or known[0] != as_read:
+                    known = (as_read, self._bodies(entry.path, file.read()))
         except OSError:
             return None
         self._files[entry.path] = known  # the last used, last out
