@@ -18,33 +18,17 @@ give AFTER a config of its own (`--after-config`, another state_dir over the sam
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
-from suite import code_env, compared_commits, in_turn  # bench/suite.py, beside this file
+from suite import compared_commits, in_turn, probe  # bench/suite.py, beside this file
 
-HERE = Path(__file__).resolve().parent
 FIGURES = {
     "nothing_s": "nothing changed",
     "one_s": "one changed, full scan",
     "one_watched_s": "one changed, watcher",
 }
-
-
-def probe(code: Path, config: str, changed: str, reps: int) -> dict[str, list[float]]:
-    done = subprocess.run(
-        [sys.executable, str(HERE / "refresh_probe.py"), config, changed, "--reps", str(reps)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=code_env(code),
-        cwd=code,
-    )
-    result: dict[str, list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
 
 
 def main() -> int:
@@ -63,7 +47,7 @@ def main() -> int:
     rounds: dict[str, dict[str, list[float]]] = {name: {} for name, _ in sides}
     for number in range(args.rounds):
         for name, code in in_turn(sides, number):
-            found = probe(code, configs[name], changed, args.reps)
+            found = probe(code, "refresh_probe.py", configs[name], changed, "--reps", args.reps)
             for key in FIGURES:
                 rounds[name].setdefault(key, []).append(statistics.median(found[key]))
             line = ", ".join(f"{FIGURES[k]} {1e3 * rounds[name][k][-1]:.1f} ms" for k in FIGURES)

@@ -13,33 +13,18 @@ defaults to HEAD; commits are taken as `run.sh --rev` takes them.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from suite import WORK, Trash, code_env, compared_commits, in_turn  # bench/suite.py
+from suite import WORK, Trash, compared_commits, in_turn, probe  # bench/suite.py
 
-HERE = Path(__file__).resolve().parent
 FIGURES = {
     "build_s": "built",
     "replaced_s": "every story replaced",
     "edited_s": "every story edited",
 }
-
-
-def probe(code: Path, directory: Path, stories: int) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, str(HERE / "rewrite_probe.py"), str(directory), "--stories", str(stories)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**code_env(code), "PYTHONPATH": f"{code}:{HERE}"},
-    )
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
 
 
 def main() -> int:
@@ -51,7 +36,8 @@ def main() -> int:
     try:
         for number in range(args.rounds):
             for name, code in in_turn(sides, number):
-                found = probe(code, Path(tempfile.mkdtemp(dir=trash.root)) / "run", args.stories)
+                run = Path(tempfile.mkdtemp(dir=trash.root)) / "run"
+                found = probe(code, "rewrite_probe.py", run, "--stories", args.stories)
                 for key in FIGURES:
                     times[name].setdefault(key, []).append(found[key])
                 line = ", ".join(f"{FIGURES[key]} {found[key]:.2f} s" for key in FIGURES)

@@ -22,12 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-from suite import write_config  # bench/suite.py, beside this file
+from suite import SECTIONS, write_config  # bench/suite.py, beside this file
 
 from feedsvc.config import load_config
 from feedsvc.refresh import Refresher
-
-SECTIONS = ("America", "Europe", "Middle East", "Asia", "Diplomacy")
 
 
 def wire_dump(edition: str, stories: int, edited: bool = False) -> str:

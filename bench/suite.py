@@ -161,6 +161,20 @@ def code_env(code: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(code), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
+def probe(code: Path, script: str, *args: object) -> Any:
+    """Run `script`, a probe beside this file, on the code under `code`, as the A/B scripts
+    do; what it printed last, as JSON."""
+    done = subprocess.run(
+        [sys.executable, str(HERE / script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=code_env(code),
+        cwd=code,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def compared_commits(
     parser: argparse.ArgumentParser, rounds: int
 ) -> tuple[argparse.Namespace, list[tuple[str, Path]]]:
