@@ -24,9 +24,9 @@ from tests.conftest import SECTIONS, Site, config_text, config_without
 
 ARTICLE = "Europe\nOriginal title\n\nFirst paragraph.\nSecond paragraph.\n"
 OTHER = "Asia\nAnother story\n\nIts only paragraph.\n"
-MONSOON = "Asia\nMonsoon floods the delta\n\nRivers rose two metres overnight.\n" + (
-    "Rescue teams were sent from the capital on Tuesday morning.\n"
-)
+LEAD = "Rivers rose two metres overnight.\n"  #: MONSOON's lead, which its rewrite drops
+RESCUE = "Rescue teams were sent from the capital on Tuesday morning.\n"  #: and what it keeps
+MONSOON = "Asia\nMonsoon floods the delta\n\n" + LEAD + RESCUE
 QUAKE = "Asia\nQuake in Nepal\n\nA strong quake struck the hills west of the capital.\n"
 VOTE = "Europe\nVote in Paris\n\nThe vote is expected to close late on Sunday night.\n"
 #: a paragraph a newsroom's stories share: no evidence of one story
@@ -186,9 +186,8 @@ def test_a_signed_story_rewritten_as_one_is_added_above_keeps_its_id_after_a_del
     assert {e.title: e for e in entries(site)}["Delta evacuated"].id == monsoon.id
 
 
-FOLLOW_UP = "Asia\nAid ships wait offshore\n\nThree vessels anchored at dawn.\n" + (
-    "Rescue teams were sent from the capital on Tuesday morning.\n"  # as MONSOON's
-)
+AID = "Asia\nAid ships wait offshore\n\nThree vessels anchored at dawn.\n"  #: a follow-up's own
+FOLLOW_UP = AID + RESCUE  # quoting MONSOON
 RESULT = "Europe\nParis elects a mayor\n\nTurnout was the lowest in thirty years.\n"
 
 
@@ -232,8 +231,6 @@ def test_a_story_quoting_one_gone_from_its_file_is_a_new_entry(
 #: a context line two stories of one topic repeat, and the older of them
 CONTEXT = "The delta is home to twelve million people, most of them farmers.\n"
 DHAKA = "Asia\nFloods in Dhaka\n\nStreets were under water by noon.\n" + CONTEXT
-LEAD = "Rivers rose two metres overnight.\n"  # MONSOON's, which its rewrite dropped
-RESCUE = "Rescue teams were sent from the capital on Tuesday morning.\n"  # its rewrite kept
 
 
 @pytest.mark.parametrize(
@@ -283,7 +280,7 @@ def test_a_follow_up_written_beside_a_rewritten_story_does_not_take_its_id(
     site.write("a.txt", "\n".join(before), mtime=1.7e9)
     site.refresh()
     monsoon = {e.title: e for e in entries(site)}["Monsoon floods the delta"]
-    follow_up = "Asia\nAid ships wait offshore\n\nThree vessels anchored at dawn.\n" + quoted
+    follow_up = AID + quoted
     retyped = "Asia\nMonsoon flood the delta\n\nThe death toll rose to twelve on Wednesday.\n"
     stories = {"follow-up": follow_up, "rewritten": rewritten_monsoon(MONSOON), "retyped": retyped}
     site.write("a.txt", "\n".join(stories.get(s, s) for s in after), mtime=1.8e9)
@@ -310,7 +307,7 @@ def test_a_rewrite_below_a_deleted_story_sharing_its_context_does_not_take_that_
     site.write("a.txt", "\n".join([VOTE, DHAKA, MONSOON + CONTEXT, RESULT]), mtime=1.7e9)
     site.refresh()
     before = {e.title: e for e in entries(site)}
-    rewritten = "Asia\nDelta evacuated\n\nThousands left their homes by boat.\n" + CONTEXT
+    rewritten = rewritten_monsoon(MONSOON.removesuffix(RESCUE)) + CONTEXT  # only that kept
     site.write("a.txt", "\n".join(rewritten if s == "rewritten" else s for s in after), 1.8e9)
     site.refresh()
     now = {e.title: e for e in entries(site)}
@@ -322,11 +319,11 @@ def test_a_paragraph_two_stories_held_is_evidence_once_one_of_them_is_deleted(
 ) -> None:
     """A context line both stories of a topic repeated is not a sign-off once one is gone:
     the rewrite that kept it is the story."""
-    monsoon = "Asia\nMonsoon floods the delta\n\nRivers rose two metres overnight.\n"
+    monsoon = MONSOON.removesuffix(RESCUE)
     site.write("a.txt", "\n".join([monsoon + CONTEXT, DHAKA, VOTE]), mtime=1.7e9)
     site.refresh()
     before = {e.title: e for e in entries(site)}["Monsoon floods the delta"]
-    rewritten = "Asia\nDelta evacuated\n\nThousands left their homes by boat.\n" + CONTEXT
+    rewritten = rewritten_monsoon(MONSOON.removesuffix(RESCUE)) + CONTEXT  # only that kept
     site.write("a.txt", "\n".join([rewritten, VOTE]), mtime=1.8e9)
     report = site.refresh()
     assert (report.added, report.updated, report.removed) == (0, 1, 1)
@@ -1433,7 +1430,8 @@ def test_a_story_moved_to_a_section_not_configured_yet_keeps_its_id_once_it_is(
 
 
 def rewritten_monsoon(story: str) -> str:
-    """`MONSOON` rewritten: a new headline and a new lead, its second paragraph kept."""
+    """`MONSOON` (or a story starting as it does) rewritten: a new headline and a new lead,
+    the rest kept."""
     return story.replace("Monsoon floods the delta", "Delta evacuated").replace(
         "Rivers rose two metres overnight.", "Thousands left their homes by boat."
     )
