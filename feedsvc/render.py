@@ -259,11 +259,19 @@ def _xml_entries(feed: FeedModel, fmt: str) -> list[bytes]:
     """Each entry of `feed` as it appears in the document; the entries not written yet are
     written together, in a copy of this feed's channel."""
     form = (fmt, feed.full_content)
-    missing = [entry for entry in feed.entries if form not in _WRITTEN.get(entry, {})]
+    # Taken once: an entry's slot may be an equal entry's, which can die while the others are
+    # written (a collection in lxml's work), and its slot with it.
+    found: dict[int, bytes] = {}
+    for index, entry in enumerate(feed.entries):
+        if (written := _WRITTEN.get(entry, {}).get(form)) is not None:
+            found[index] = written
+    missing = [index for index in range(len(feed.entries)) if index not in found]
     if missing:
-        for entry, written in zip(missing, _write_entries(feed, missing, fmt), strict=True):
-            _WRITTEN.setdefault(entry, {})[form] = written
-    return [_WRITTEN[entry][form] for entry in feed.entries]
+        entries = [feed.entries[index] for index in missing]
+        for index, written in zip(missing, _write_entries(feed, entries, fmt), strict=True):
+            found[index] = written
+            _WRITTEN.setdefault(feed.entries[index], {})[form] = written
+    return [found[index] for index in range(len(feed.entries))]
 
 
 def _write_entries(feed: FeedModel, entries: Sequence[ShownEntry], fmt: str) -> list[bytes]:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 
 import feedparser
 import jsonschema
@@ -656,6 +657,37 @@ def test_an_entry_is_written_once_and_copied_into_every_feed_that_shows_it(site:
         assert b"Opening 10." not in site.published(f"/feeds/america.{fmt}")
     gc.collect()
     assert not any("Opening 10." in entry.content_html for entry in _WRITTEN)  # let go
+
+
+def test_a_feed_is_written_when_the_entry_holding_a_shown_ones_writing_dies_meanwhile(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Equal entries share one writing, kept while the first of them lives. That one may die
+    (a collection) while a feed's new entries are written: the feed is written all the same,
+    as the whole document would be."""
+    from feedsvc import render
+
+    write_corpus(site, 3)
+    refresher = Refresher(site.config())
+    refresher.refresh()
+    config = refresher.config
+    spec = next(spec for spec in render.feed_specs(config) if spec.section is None)
+    entries = refresher.store.newest(None, 50, datetime.now(UTC))
+    first = [dataclasses.replace(refresher._show(e)) for e in entries[1:]]
+    monkeypatch.setattr(render, "_WRITTEN", WeakKeyDictionary())
+    render.write_atom(render.feed_model(config, spec, first))  # their writing, kept by `first`
+    again = [dataclasses.replace(shown) for shown in first]  # equal, not the same objects
+    model = render.feed_model(config, spec, [refresher._show(entries[0]), *again])
+    written = render._write_entries
+
+    def dying_meanwhile(*args: object) -> list[bytes]:
+        first.clear()  # the entries holding the others' writing die
+        gc.collect()
+        return written(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render, "_write_entries", dying_meanwhile)
+    atom = render.write_atom(model)
+    assert atom == render._xml_bytes(render._whole_document(model, model.entries, "atom")[0])
 
 
 def test_the_opml_lists_every_feed_grouped_by_format(corpus_site: Site) -> None:
