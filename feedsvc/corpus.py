@@ -4,29 +4,28 @@ article its id.
 A file is read when its size or mtime changed (`listing.scan`), and parsed only when its
 bytes did. Identification keeps every published id: an article keeps its entry through a title
 edit, a body edit, a move inside its file, a rename of its file, a save that does not read (it
-stays published as last read) and a restart.
+stays published as last read) and a restart. Which stored story an article of a file is, the
+evidence says (`pairing`); where else a story may be from, the store (`_Lookups`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import difflib
 import functools
 import hashlib
 import itertools
 import logging
 import os
-import re
 import stat
 import time
-import unicodedata
-from collections import Counter, deque
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
+from feedsvc import pairing
 from feedsvc.config import Config
 from feedsvc.listing import FileStat, Scan, let_read, scan
 from feedsvc.model import Article, Entry, Problem, Severity
@@ -288,7 +287,7 @@ WAITING_AT_MOST = 1_000
 
 
 class _Paired(NamedTuple):
-    """A file's entries as stored, and which of its articles match which (`_match`)."""
+    """A file's entries as stored, and which of its articles match which (`pairing.match`)."""
 
     old: list[StoredEntry]
     matches: dict[int, StoredEntry]
@@ -303,13 +302,13 @@ def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
 
     @functools.cache
     def removed_lately() -> tuple[list[set[object]], set[str]]:
-        """Of the file's entries removed lately, their keys of `_SAME`, rule by rule, and their
-        kept paragraphs: worked out once for every article asking."""
+        """Of the file's entries removed lately, their keys of `pairing.RULES`, rule by rule,
+        and their kept paragraphs: worked out once for every article asking."""
         removed = [stored.entry for stored in lookups.removed_from(job.path)]
         bodies = (saved_body(entry.content_hash) for entry in removed)
         return (
-            [{entry_key(entry) for entry in removed} for _, entry_key, _ in _SAME],
-            {p for body in bodies if body is not None for p in _paragraphs(body)},
+            [{entry_key(entry) for entry in removed} for _, entry_key, _ in pairing.RULES],
+            {p for body in bodies if body is not None for p in pairing.paragraphs(body)},
         )
 
     def published(article: Article, own: set[str]) -> bool:
@@ -322,12 +321,15 @@ def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
         keys, paragraphs = removed_lately()
         return not paragraphs.isdisjoint(own) or any(
             (found := key(article)) is not None and found in known
-            for (key, _, _), known in zip(_SAME, keys, strict=True)
+            for (key, _, _), known in zip(pairing.RULES, keys, strict=True)
         )
 
     def pair(read: _Read) -> dict[int, StoredEntry]:
         articles, problems = list(read.articles or ()), list(read.problems)
-        return _match(articles, old, problems, saved_body, held=held, published=published)
+        refused = _refuses(problems)
+        return pairing.match(
+            articles, old, saved_body, refused=refused, held=held, published=published
+        )
 
     if not any(problem.by_config for problem in read.problems):
         return _Paired(old, pair(read), read)
@@ -371,7 +373,7 @@ def _the_story(story: Entry, article: Article) -> bool:
     (a typo away). Not by a shared paragraph: a desk's sign-off is in every story."""
     if article.id is not None:
         return article.id == story.id
-    return article.body_hash == story.body_hash or _typo_fixed(story.title, article.title)
+    return article.body_hash == story.body_hash or pairing.typo_fixed(story.title, article.title)
 
 
 def _without_swallowers(
@@ -437,7 +439,7 @@ def _swallowed(
         body = saved_body(entry.content_hash)
         if body is None:
             continue
-        paragraphs, tail = _paragraphs(body), lines[index + 1 :]
+        paragraphs, tail = pairing.paragraphs(body), lines[index + 1 :]
         held = len(paragraphs.intersection(tail))
         elsewhere = max(
             (
@@ -529,7 +531,8 @@ class _Job(NamedTuple):
     settle_ns: int  #: how old the file must be to be trusted complete
     reparse: bool  #: parsed even if its bytes are those already known (the reader changed)
     #: its bodies kept, as an edited file's are: new where entries were removed lately
-    #: (deleted, then written again: `_same_story`), or holding entries (`_without_swallowers`)
+    #: (deleted, then written again: `pairing.same_story`), or holding entries
+    #: (`_without_swallowers`)
     with_bodies: bool = False
 
 
@@ -589,7 +592,7 @@ def _read_file(articles_dir: Path, job: _Job, reader: ReaderSettings) -> _Read:
         return _Read(digest, None)
     result = read_bytes(job.path, data, reader)
     if (job.known is not None and digest != job.known.hash) or job.with_bodies:
-        # an edit: see `_same_story`
+        # an edit: see `pairing.same_story`
         return _Read(digest, result.articles, result.problems, result.unconfigured)
     articles = tuple(article.without_body() for article in result.articles)
     unconfigured = tuple(article.without_body() for article in result.unconfigured)
@@ -715,7 +718,14 @@ def _replace_file_entries(
         removed = lookups.removed_from(path)
         if removed:
             saved_body = lookups.store.saved_body
-            returning = _match(articles, removed, problems, saved_body, matches, removed=True)
+            returning = pairing.match(
+                articles,
+                removed,
+                saved_body,
+                refused=_refuses(problems),
+                paired=matches,
+                removed=True,
+            )
     spelled = lookups.spellings(articles, old, changes)
     written = _written_at(info, settings, len(articles), lookups)
     kept: set[str] = set()
@@ -908,301 +918,6 @@ def _remove_or_hold(
                 "until the errors here are fixed",
             )
         )
-
-
-def _body(article: Article) -> object:
-    return article.body_hash
-
-
-def _entry_body(entry: Entry) -> object:
-    return entry.body_hash
-
-
-#: Evidence that a new article is an old entry of the same file, most certain first; the
-#: third value: only where the value is one article's and one entry's alone.
-_SAME: tuple[tuple[Callable[[Article], object], Callable[[Entry], object], bool], ...] = (
-    (lambda a: a.id, lambda e: e.id, False),  # a front-matter id
-    (lambda a: a.content_hash, lambda e: e.content_hash, False),  # nothing changed
-    # the title was edited: a body alike says more than a title alike (titles repeat: "Morning
-    # briefing"; a story deleted and another given its headline), if no other has it (stubs
-    # of breaking news share "More to follow.")
-    (_body, _entry_body, True),
-    # the body was edited (a discovered section may be stored in another case: `spellings`)
-    (
-        lambda a: (name_key(a.section), a.title),
-        lambda e: (name_key(e.section), e.title),
-        False,
-    ),
-    (_body, _entry_body, False),  # the title was edited, the body one that others share
-)
-
-
-def _match(
-    articles: list[Article],
-    old: list[StoredEntry],
-    problems: list[Problem],
-    saved_body: Callable[[str], str | None],
-    paired: Collection[int] = (),
-    held: Collection[str] = (),
-    removed: bool = False,
-    published: Callable[[Article, set[str]], bool] = lambda article, own: False,
-) -> dict[int, StoredEntry]:
-    """Pair new articles with old entries of the same file, most certain evidence first. The
-    articles at the ordinals `paired` have their entries already: they take none of these.
-    `held`: the ids of the file's entries held (`_remove_or_hold`). `removed`: `old` are
-    entries removed from the file earlier, their positions those of the file then.
-    `published`: whether the store knows an article otherwise (a story moved or copied here,
-    or put back), told the article's own paragraphs (not the lines it shares with stories
-    paired already, such as a sign-off): it takes its own entry later, not another's by its
-    place."""
-    if not old:
-        return {}  # a new file: the usual case, by far, in a first build
-    matches: dict[int, StoredEntry] = {}
-    unpaired = [(o, article) for o, article in enumerate(articles) if o not in paired]
-    free = {id(stored): stored for stored in old}  # in the file's order, as stored
-    for article_key, entry_key, alone in _SAME:
-        if alone:  # among every article and every old entry of the file, matched or not
-            counted = Counter(entry_key(s.entry) for s in old)
-            counted.update(article_key(a) for a in articles)
-        # each rule looks its key up: a file of thousands of stories rewritten whole would
-        # otherwise compare every article with every entry, rule by rule
-        waiting = _by(free.values(), entry_key)
-        for ordinal, article in unpaired:
-            wanted = article_key(article)
-            if ordinal in matches or wanted is None or (alone and counted[wanted] != 2):
-                continue
-            if found := waiting.get(wanted):
-                matches[ordinal] = found.popleft()
-                del free[id(matches[ordinal])]
-    # Last resort: the same place in the file (the title and the body both edited): its
-    # position, then where the story next to it moved it down (`_shifted`). A file with an
-    # error may lack an article that it still holds, broken (see `_remove_or_hold`): positions
-    # say little then, but a title a typo away at the same one still does (held beside a new
-    # entry, the story would be shown twice); a body rewritten is no evidence there.
-    left = [(o, a) for o, a in unpaired if o not in matches and a.id is None]
-    if not left:
-        return matches  # the usual edit: every article matched by its title or its body
-    refused = _refuses(problems)
-    # the same-story rule, the ranking, and the shift's checks each ask for an entry's body
-    saved_body = functools.cache(saved_body)
-    places = _places(old, held)
-    stored_at = _by(old, lambda entry: entry.ordinal)
-    shifted = {} if removed else _shifted(len(articles), matches)
-    lines = [_paragraphs(article.body) for article in articles]
-    #: how many articles of the file hold each paragraph; one more than one holds is a desk's
-    #: sign-off, a standing line, in every story and evidence of none
-    holders = Counter(p for held in lines for p in held)
-    shared = {paragraph for paragraph, count in holders.items() if count > 1}
-
-    def best(ordinal: int, article: Article, shifting: bool) -> StoredEntry | None:
-        """The entry at the article's own position (or, `shifting`, where the story next to
-        it moved it) that is the same story: of two there (one held at its own place, one
-        moved up into it), the one whose paragraphs it kept more of."""
-        there = stored_at.get(shifted[ordinal], ()) if shifting else places.get(ordinal, ())
-        return max(
-            (
-                s
-                for s in there
-                if id(s) in free
-                and (
-                    _typo_fixed(s.entry.title, article.title)
-                    if refused
-                    else _same_story(s.entry, article, saved_body, shared)
-                )
-            ),
-            key=lambda s: _kept(s.entry, article, saved_body, shared),
-            default=None,
-        )
-
-    # Every article at its own position first: one moved there must not take an entry from
-    # the article standing at it.
-    for ordinal, article in left:
-        if (at_position := best(ordinal, article, shifting=False)) is not None:
-            matches[ordinal] = at_position
-            del free[id(at_position)]
-    # Then where the stories next to it moved it, stories added above them all (`_shifted`):
-    # only for the one article that reaches an entry there, holding no paragraph of another
-    # entry still free, and none of it that another article holds (a follow-up quoting the
-    # story, beside its rewrite, is neither). A line that stories paired already hold (a
-    # desk's sign-off, or their quote) says nothing of which story an article is.
-    paired_lines = {p for o in matches for p in lines[o]}
-    own = {o: lines[o] - paired_lines for o, _ in left if o in shifted}
-    telling = Counter({p: n for p, n in holders.items() if p not in paired_lines})
-    claims: dict[int, list[tuple[int, StoredEntry]]] = {}
-    for ordinal, article in left:
-        if ordinal in matches or ordinal not in shifted or published(article, own[ordinal]):
-            continue  # no story next to it kept (a file rewritten whole), or known otherwise
-        if (reached := best(ordinal, article, shifting=True)) is not None:
-            claims.setdefault(id(reached), []).append((ordinal, reached))
-    unpaired_now = [article for ordinal, article in left if ordinal not in matches]
-    kept_by = _kept_by(free.values(), saved_body) if claims else {}
-    for (ordinal, stored), *rivals in claims.values():
-        article = articles[ordinal]
-        also = {id(s) for p in own[ordinal] for s in kept_by.get(p, ())}
-        if (
-            not rivals
-            and also <= {id(stored)}  # none of another story's paragraphs: that one rewritten
-            and not _quoted_elsewhere(stored, article, unpaired_now, telling, saved_body)
-        ):
-            matches[ordinal] = stored
-            del free[id(stored)]
-    return matches
-
-
-def _kept_by(
-    entries: Iterable[StoredEntry], saved_body: Callable[[str], str | None]
-) -> dict[str, list[StoredEntry]]:
-    """The entries holding each paragraph, as far as their bodies were kept."""
-    holding: dict[str, list[StoredEntry]] = {}
-    for stored in entries:
-        body = saved_body(stored.entry.content_hash)
-        for paragraph in _paragraphs(body) if body is not None else ():
-            holding.setdefault(paragraph, []).append(stored)
-    return holding
-
-
-def _quoted_elsewhere(
-    stored: StoredEntry,
-    article: Article,
-    unpaired: list[Article],
-    holders: Counter[str],
-    saved_body: Callable[[str], str | None],
-) -> bool:
-    """Whether an article of the file other than `article` holds a paragraph of `stored` (as
-    counted in `holders`), or, of those `unpaired`, its title a typo away: the story
-    rewritten there, or quoted."""
-    body = saved_body(stored.entry.content_hash)
-    mine = _paragraphs(article.body)
-    if body is not None and any(holders[p] > (p in mine) for p in _paragraphs(body)):
-        return True
-    title = stored.entry.title
-    return any(
-        other is not article
-        and abs(len(other.title) - len(title)) <= _TYPO  # difflib for few: a cheap bound
-        and _typo_fixed(title, other.title)
-        for other in unpaired
-    )
-
-
-def _shifted(count: int, matches: Mapping[int, StoredEntry]) -> dict[int, int]:
-    """For the articles not matched, the position (as stored) each had if it moved down as
-    the stories just above and below it did, when they were matched: stories added above a
-    rewritten one move it and them alike, not it out of its place. None where they moved up
-    (stories deleted above: a file's stories replaced but its last, say, would put each new
-    one in an old one's place) or apart (a story added or deleted between them)."""
-    shifted: dict[int, int] = {}
-    for ordinal in range(count):
-        moves = {
-            next_to - matches[next_to].entry.ordinal
-            for next_to in (ordinal - 1, ordinal + 1)
-            if next_to in matches
-        }
-        if ordinal not in matches and len(moves) == 1 and (moved := moves.pop()) > 0:
-            shifted[ordinal] = ordinal - moved
-    return shifted
-
-
-def _places(old: list[StoredEntry], held: Collection[str]) -> dict[int, list[StoredEntry]]:
-    """The entries that may stand at each position of their file, in stored order: an entry
-    at its position as stored, or, read while stories above it were held (refused, kept at
-    their own positions), one further down for each of them."""
-    held_at = [s.entry.ordinal for s in old if s.entry.id in held]
-    places: dict[int, list[StoredEntry]] = {}
-    for stored in old:
-        at = where = stored.entry.ordinal
-        while stored.entry.id not in held:
-            further = at + sum(h <= where for h in held_at)
-            if further == where:
-                break
-            where = further
-        for place in {at, where}:
-            places.setdefault(place, []).append(stored)
-    return places
-
-
-def _by(
-    entries: Iterable[StoredEntry], key: Callable[[Entry], object]
-) -> dict[object, deque[StoredEntry]]:
-    """`entries` grouped by `key` of each entry, each group in their order."""
-    groups: dict[object, deque[StoredEntry]] = {}
-    for stored in entries:
-        groups.setdefault(key(stored.entry), deque()).append(stored)
-    return groups
-
-
-def _kept(
-    old: Entry, new: Article, saved_body: Callable[[str], str | None], shared: set[str]
-) -> int:
-    """How many of `old`'s paragraphs `new` kept (as far as its body was kept to tell)."""
-    before = saved_body(old.content_hash)
-    return 0 if before is None else len((_paragraphs(before) - shared) & _paragraphs(new.body))
-
-
-def _same_story(
-    old: Entry, new: Article, saved_body: Callable[[str], str | None], shared: set[str]
-) -> bool:
-    """In an article's place in its file, a new title and a new body: the story rewritten, or
-    another story put there, which readers must get as new? The same story if its title had a
-    typo fixed (`_typo_fixed`), or if a paragraph stayed (the old body is kept for the entries
-    the feeds show; an edited file's articles keep their bodies for this). A title's number or
-    date changed makes the next edition of a story that had paragraphs to keep; a stub's
-    ("Quake kills 12", "More to follow.") is its figure updated. A paragraph the file's other
-    articles hold too (`shared`) is no evidence."""
-    before = saved_body(old.content_hash)
-    kept = None if before is None else _paragraphs(before)  # None: no feed showed it
-    if _typo_fixed(old.title, new.title, editions=kept != set()):  # a stub's, figures change
-        return True
-    if not kept or not new.body:
-        return False
-    return not (kept - shared).isdisjoint(_paragraphs(new.body))
-
-
-#: characters changed in a title with a typo fixed: "Ukraine" to "Israel" is another story
-_TYPO = 3
-#: a title's word, changed into another such, makes the next edition ("Morning briefing:
-#: Sunday" to "...: Monday", "3 June" to "4 June"), however few characters change
-_EDITIONS = frozenset(
-    (
-        *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
-        *("january", "february", "march", "april", "may", "june", "july", "august"),
-        *("september", "october", "november", "december", "today", "tomorrow", "yesterday"),
-    )
-)
-
-
-def _typo_fixed(before: str, after: str, editions: bool = True) -> bool:
-    """A title edited by a few characters ("Tokio" to "Tokyo", "Jnue" to "June", "G7" to
-    "G7s": a typo); with `editions`, not by its numbers, nor by a day's or month's name
-    changed into another (the next edition)."""
-    if _characters_changed(before, after) > _TYPO:
-        return False
-    if not editions:
-        return True
-    if re.findall(r"\d+", before) != re.findall(r"\d+", after):
-        return False
-    old, new = (
-        Counter(re.findall(r"\w+", before.lower())),
-        Counter(re.findall(r"\w+", after.lower())),
-    )
-    return not (_EDITIONS.intersection(old - new) and _EDITIONS.intersection(new - old))
-
-
-def _characters_changed(before: str, after: str) -> int:
-    """How many characters an edit from `before` to `after` replaced, added or removed: as
-    seen (a title saved again decomposed, "é" as "e" and an accent, changed none)."""
-    before, after = unicodedata.normalize("NFC", before), unicodedata.normalize("NFC", after)
-    opcodes = difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
-    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in opcodes if tag != "equal")
-
-
-def _paragraphs(body: str) -> set[str]:
-    """A body's paragraphs (or Markdown's lines) long enough to say something: a shared `---`,
-    code fence or photo credit is no evidence of the same story."""
-    return {line.strip() for line in body.split("\n") if len(line.strip()) >= _EVIDENCE}
-
-
-#: characters a paragraph needs to count in `_same_story`
-_EVIDENCE = 30
 
 
 def _earlier_copy(

@@ -532,7 +532,7 @@ class StateStore:
     def keep_bodies(self, read: Mapping[str, str], shown: Collection[str]) -> None:
         """Save the bodies just `read` (by content hash) of the entries `shown`, and forget
         those of entries neither shown nor held, nor removed lately (their file deleted and
-        perhaps written again, edited: `corpus._same_story` compares paragraphs with it): the
+        perhaps written again, edited: `pairing.same_story` compares paragraphs with it): the
         table stays the size of the feeds."""
         saved = {row[0] for row in self._execute("SELECT content_hash FROM bodies")}
         held = self._execute(
