@@ -32,7 +32,7 @@ from feedsvc.errors import ConfigError, FeedsvcError, LockedError, StateError
 from feedsvc.export import RECORD, export
 from feedsvc.publish import Version, archived_pages, load_current, publish_dir
 from feedsvc.refresh import Progress, Refresher, RefreshReport
-from feedsvc.urls import base_path, say_other_port
+from feedsvc.urls import base_path, say_local_base_url, say_other_port
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -285,6 +285,7 @@ def clock_command(config: Config, args: argparse.Namespace) -> int:
     from feedsvc.clock import run_clock
 
     with refresher_role(config.content.state_dir) as role:
+        say_local_base_url(config.site.base_url)  # `serve` is how one tries it on one machine
         opened = _opened(config)
         if isinstance(opened, StateError):
             return _wait_to_start(args, role, opened, config)

@@ -3,6 +3,7 @@ that renders)."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,7 +38,7 @@ def say_other_port(base_url: str, port: int) -> None:
     none, and differs from the one served on, as it should.)"""
     url = urlsplit(base_url)
     named = url.port  # none named: a proxy's default port (nginx on 80), not this one's
-    if named is not None and url.hostname in ("127.0.0.1", "localhost", "::1") and named != port:
+    if named is not None and url.hostname and _this_machine(url.hostname) and named != port:
         host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
         log.warning(
             "site.base_url is %s, on port %d, and this serves on port %d: every link in the "
@@ -48,3 +49,29 @@ def say_other_port(base_url: str, port: int) -> None:
             port,
             urlunsplit(url._replace(netloc=f"{host}:{port}")),
         )
+
+
+def say_local_base_url(base_url: str) -> None:
+    """The Procfile's refresher deployed with the config that `make serve` ships: readers
+    elsewhere cannot follow a link to this machine, and every entry first published meanwhile
+    keeps an id minted from its host for good."""
+    host = urlsplit(base_url).hostname
+    if host is not None and _this_machine(host):
+        log.warning(
+            "site.base_url is %s, this machine's own address: readers elsewhere cannot follow "
+            "the feeds' links, and each entry first published keeps an id of that host "
+            "(tag:%s,...) for good; set site.base_url to the site's public address before "
+            "readers subscribe",
+            base_url,
+            host,
+        )
+
+
+def _this_machine(host: str) -> bool:
+    """A loopback address, or a name of one (RFC 6761: `localhost` and below it)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
