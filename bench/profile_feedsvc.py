@@ -23,16 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-SECTIONS = ("America", "Europe", "Middle East", "Asia", "Diplomacy")
-
-
-def config_text(articles: Path, state: Path) -> str:
-    text = (
-        '[site]\ntitle = "World Desk"\nbase_url = "http://127.0.0.1:8000"\n'
-        f'author = "World Desk newsroom"\n\n[content]\narticles_dir = "{articles}"\n'
-        f'state_dir = "{state}"\n\n[feeds]\nmax_entries = 50\n'
-    )
-    return text + "".join(f'\n[[sections]]\nname = "{name}"\n' for name in SECTIONS)
+# bench/suite.py, beside this file: the suite's own config, so that a profile runs what it times
+from suite import write_config
 
 
 def report(profile: cProfile.Profile, name: str, out: Path, top: int, seconds: float) -> None:
@@ -70,9 +62,7 @@ def main() -> int:
     corpus = work / f"corpus-{args.format}-{args.build_n}"
     if not corpus.is_dir():
         sys.exit(f"no corpus {corpus}: run bench/run.sh first (or make_corpus.py)")
-    config = out / "build" / "config.toml"
-    config.parent.mkdir()
-    config.write_text(config_text(corpus, out / "build" / "state"), "utf-8")
+    config = write_config(out / "build" / "config.toml", corpus, out / "build" / "state")
     refresher = Refresher(load_config(config))
     profile = cProfile.Profile()
     started = time.perf_counter()
@@ -94,8 +84,7 @@ def main() -> int:
     subprocess.run(["cp", "-al", str(corpus), str(scratch / "articles")], check=True)
     if kept.is_dir():
         subprocess.run(["cp", "-a", str(kept), str(scratch / "state")], check=True)
-    config = scratch / "config.toml"
-    config.write_text(config_text(scratch / "articles", scratch / "state"), "utf-8")
+    config = write_config(scratch / "config.toml", scratch / "articles", scratch / "state")
     refresher = Refresher(load_config(config))
     refresher.refresh()  # a cold build if no state was kept; else the config changed: re-render
     refresher.refresh()
