@@ -296,6 +296,8 @@ class _Paired(NamedTuple):
 
 def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
     old = lookups.entries_from(job.path, job.known)
+    if not old:
+        return _Paired(old, {}, read)  # a new file (every file of a first build): nothing to pair
     saved_body = lookups.store.saved_body
     read = _without_swallowers(read, old, saved_body)
     held = {stored.entry.id for stored in old if stored.entry.id in lookups.held}
