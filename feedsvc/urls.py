@@ -58,8 +58,8 @@ def say_local_base_url(base_url: str) -> None:
     host = urlsplit(base_url).hostname
     if host is not None and _this_machine(host):
         log.warning(
-            "site.base_url is %s, this machine's own address: readers elsewhere cannot follow "
-            "the feeds' links, and each entry first published keeps an id of that host "
+            "site.base_url is %s, which only this machine can reach: readers elsewhere cannot "
+            "follow the feeds' links, and each entry first published keeps an id of that host "
             "(tag:%s,...) for good; set site.base_url to the site's public address before "
             "readers subscribe",
             base_url,
@@ -68,10 +68,16 @@ def say_local_base_url(base_url: str) -> None:
 
 
 def _this_machine(host: str) -> bool:
-    """A loopback address, or a name of one (RFC 6761: `localhost` and below it)."""
+    """A loopback address, or a name of one (RFC 6761: `localhost` and below it, absolute with
+    a trailing dot too), or the unspecified address a server binds (`0.0.0.0`, copied from the
+    Procfile): none leads a reader elsewhere here."""
+    host = host.removesuffix(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1, which Python 3.11 does not look into
+    return address.is_loopback or address.is_unspecified

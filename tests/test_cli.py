@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
 import pty
 import pwd
@@ -719,3 +720,34 @@ def test_a_state_dir_whose_refresher_runs_as_another_user_is_not_written_as_this
     finally:
         reused.kill()
         reused.wait()
+
+
+@pytest.mark.parametrize(
+    ("base_url", "said"),
+    [
+        ("http://127.0.0.1:8000", True),
+        ("http://127.0.1.1", True),  # Debian's name for the machine itself
+        ("http://[::1]:8000/news", True),
+        ("http://localhost:8000", True),
+        ("http://news.localhost", True),
+        ("http://localhost.:8000", True),  # the absolute name
+        ("http://[::ffff:127.0.0.1]:8000", True),
+        ("http://0.0.0.0:8000", True),  # the Procfile's bind address
+        ("https://news.example.org", False),
+        ("http://192.168.1.20:8000", False),  # another machine may read it on its network
+        ("http://[2001:db8::1]", False),
+    ],
+)
+def test_the_procfiles_refresher_says_a_base_url_only_this_machine_can_reach(
+    base_url: str, said: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Deployed with the config `make serve` ships, every link leads readers to their own
+    machine, and each entry first published keeps an id of its host: `feedsvc clock` says so
+    as it starts (test_operations.py, the Procfile's test), and how to fix it."""
+    from feedsvc.urls import say_local_base_url
+
+    with caplog.at_level(logging.WARNING):
+        say_local_base_url(base_url)
+    assert bool(caplog.records) is said
+    if said:
+        assert "set site.base_url to the site's public address" in caplog.text
