@@ -19,7 +19,7 @@ import os
 import stat
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -263,7 +263,7 @@ class _Applier:
             read = paired.read
             if len(paired.matches) < len(read.articles or ()):
                 kept = {id(stored) for stored in paired.matches.values()}
-                refused = _refuses(list(read.problems))
+                refused = _refuses(read.problems)
                 leaving = [] if refused else [s.entry for s in paired.old if id(s) not in kept]
                 # paired again once applied: an entry of its may have moved to a file meanwhile
                 self.waiting.append((job, read, leaving))
@@ -327,8 +327,7 @@ def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
         )
 
     def pair(read: _Read) -> dict[int, StoredEntry]:
-        articles, problems = list(read.articles or ()), list(read.problems)
-        refused = _refuses(problems)
+        articles, refused = list(read.articles or ()), _refuses(read.problems)
         return pairing.match(
             articles, old, saved_body, refused=refused, held=held, published=published
         )
@@ -879,7 +878,7 @@ def _date_ignored_before(lookups: _Lookups, article: Article) -> bool:
     return any(p.line == article.line and _DATE_IGNORED in p.message for p in said)
 
 
-def _refuses(problems: list[Problem]) -> bool:
+def _refuses(problems: Iterable[Problem]) -> bool:
     """Whether these problems refused something an edit may have broken: an article, or the
     whole file (warnings only say what was made of it; an article in a section the config does
     not publish is left out on every read, and its file is read as a clean one)."""

@@ -68,7 +68,7 @@ def match(
     paired already, such as a sign-off): it takes its own entry later, not another's by its
     place."""
     if not old:
-        return {}  # a new file: the usual case, by far, in a first build
+        return {}  # nothing stored from the file (`corpus` does not ask then)
     matches: dict[int, StoredEntry] = {}
     unpaired = [(o, article) for o, article in enumerate(articles) if o not in paired]
     free = {id(stored): stored for stored in old}  # in the file's order, as stored
