@@ -119,10 +119,10 @@ def match(
                 and (
                     typo_fixed(s.entry.title, article.title)
                     if refused
-                    else same_story(s.entry, article, saved_body, shared)
+                    else same_story(s.entry, article.title, lines[ordinal], saved_body, shared)
                 )
             ),
-            key=lambda s: _kept(s.entry, article, saved_body, shared),
+            key=lambda s: _kept(s.entry, lines[ordinal], saved_body, shared),
             default=None,
         )
 
@@ -154,7 +154,9 @@ def match(
         if (
             not rivals
             and also <= {id(stored)}  # none of another story's paragraphs: that one rewritten
-            and not _quoted_elsewhere(stored, article, unpaired_now, telling, saved_body)
+            and not _quoted_elsewhere(
+                stored, article, lines[ordinal], unpaired_now, telling, saved_body
+            )
         ):
             matches[ordinal] = stored
             del free[id(stored)]
@@ -176,15 +178,15 @@ def _kept_by(
 def _quoted_elsewhere(
     stored: StoredEntry,
     article: Article,
+    mine: set[str],
     unpaired: list[Article],
     holders: Counter[str],
     saved_body: Callable[[str], str | None],
 ) -> bool:
-    """Whether an article of the file other than `article` holds a paragraph of `stored` (as
-    counted in `holders`), or, of those `unpaired`, its title a typo away: the story
-    rewritten there, or quoted."""
+    """Whether an article of the file other than `article` (whose paragraphs are `mine`)
+    holds a paragraph of `stored` (as counted in `holders`), or, of those `unpaired`, its
+    title a typo away: the story rewritten there, or quoted."""
     body = saved_body(stored.entry.content_hash)
-    mine = paragraphs(article.body)
     if body is not None and any(holders[p] > (p in mine) for p in paragraphs(body)):
         return True
     title = stored.entry.title
@@ -243,30 +245,35 @@ def _by(
 
 
 def _kept(
-    old: Entry, new: Article, saved_body: Callable[[str], str | None], shared: set[str]
+    old: Entry, lines: set[str], saved_body: Callable[[str], str | None], shared: set[str]
 ) -> int:
-    """How many of `old`'s paragraphs `new` kept (as far as its body was kept to tell)."""
+    """How many of `old`'s paragraphs an article of paragraphs `lines` kept (as far as its
+    body was kept to tell)."""
     before = saved_body(old.content_hash)
-    return 0 if before is None else len((paragraphs(before) - shared) & paragraphs(new.body))
+    return 0 if before is None else len((paragraphs(before) - shared) & lines)
 
 
 def same_story(
-    old: Entry, new: Article, saved_body: Callable[[str], str | None], shared: set[str]
+    old: Entry,
+    title: str,
+    lines: set[str],
+    saved_body: Callable[[str], str | None],
+    shared: set[str],
 ) -> bool:
-    """In an article's place in its file, a new title and a new body: the story rewritten, or
-    another story put there, which readers must get as new? The same story if its title had a
-    typo fixed (`typo_fixed`), or if a paragraph stayed (the old body is kept for the entries
-    the feeds show; an edited file's articles keep their bodies for this). A title's number or
-    date changed makes the next edition of a story that had paragraphs to keep; a stub's
-    ("Quake kills 12", "More to follow.") is its figure updated. A paragraph the file's other
-    articles hold too (`shared`) is no evidence."""
+    """In an article's place in its file, a new `title` and a new body (its `paragraphs`,
+    `lines`): the story rewritten, or another story put there, which readers must get as new?
+    The same story if its title had a typo fixed (`typo_fixed`), or if a paragraph stayed (the
+    old body is kept for the entries the feeds show; an edited file's articles keep their
+    bodies for this). A title's number or date changed makes the next edition of a story that
+    had paragraphs to keep; a stub's ("Quake kills 12", "More to follow.") is its figure
+    updated. A paragraph the file's other articles hold too (`shared`) is no evidence."""
     before = saved_body(old.content_hash)
     kept = None if before is None else paragraphs(before)  # None: no feed showed it
-    if typo_fixed(old.title, new.title, editions=kept != set()):  # a stub's, figures change
+    if typo_fixed(old.title, title, editions=kept != set()):  # a stub's, figures change
         return True
-    if not kept or not new.body:
+    if not kept:
         return False
-    return not (kept - shared).isdisjoint(paragraphs(new.body))
+    return not (kept - shared).isdisjoint(lines)
 
 
 #: characters changed in a title with a typo fixed: "Ukraine" to "Israel" is another story
