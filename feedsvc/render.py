@@ -404,7 +404,9 @@ def _rfc3339(moment: datetime) -> str:
 
 
 def write_opml(config: Config, specs: Sequence[FeedSpec]) -> bytes:
-    """OPML 2.0 with one folder per format, so an aggregator imports one format for all."""
+    """OPML 2.0 with one folder per format: an aggregator that takes one format picks its
+    folder. Importers take every outline, and each story is in two feeds (its section's and
+    `all`): importing the whole file subscribes a reader to it six times (README)."""
     site = config.site
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
