@@ -24,7 +24,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from feedsvc.control import STATUS_FILE, read_status, state_dir_error, take_control
-from feedsvc.listing import is_ignored
+from feedsvc.listing import listed
 from feedsvc.refresh import SETTLE_SECONDS, Progress, Refresher, RefreshReport, failed_refresh
 
 log = logging.getLogger(__name__)
@@ -342,25 +342,28 @@ class _Changes(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
+        root = self.clock.refresher.config.content.articles_dir
+        source = os.path.relpath(os.fsdecode(event.src_path), root)
+        # An editor's atomic save arrives as a move onto the target name: count the target.
+        destination = os.fsdecode(getattr(event, "dest_path", "") or "")
+        target = os.path.relpath(destination, root) if destination else source
         if event.is_directory:
-            if event.event_type != "modified":  # a directory created, moved or deleted
+            # a directory created, moved or deleted: its files with it
+            if event.event_type != "modified" and (
+                listed(source, directory=True) or listed(target, directory=True)
+            ):
                 self.clock.changed(None)
                 self.clock.trigger(self.debounce)
             return
-        root = self.clock.refresher.config.content.articles_dir
         wanted = False
-        if event.event_type == "moved":  # what was at the old name is gone from there
-            source = os.fsdecode(event.src_path)
-            wanted = not is_ignored(os.path.basename(source))
-            self.clock.changed(os.path.relpath(source, root))
-        # An editor's atomic save arrives as a move onto the target name: count the target.
-        path = os.fsdecode(getattr(event, "dest_path", "") or event.src_path)
-        if not is_ignored(os.path.basename(path)):
-            relative = os.path.relpath(path, root)
+        if event.event_type == "moved" and listed(source):  # gone from the old name
+            self.clock.changed(source)
+            wanted = True
+        if listed(target):
             if event.event_type in ("closed", "moved"):
                 # Closed after writing, or moved into place whole: complete, no need to settle.
-                self.clock.refresher.saw_closed(relative)
-            self.clock.changed(relative)
+                self.clock.refresher.saw_closed(target)
+            self.clock.changed(target)
             wanted = True
         if wanted:
             self.clock.trigger(self.debounce)

@@ -56,6 +56,20 @@ def is_ignored(name: str) -> bool:
     )
 
 
+def listed(relative: str, directory: bool = False) -> bool:
+    """Whether a scan lists what is at `relative` (to `articles_dir`, as `os.path.relpath`
+    gives it): an article's name or a directory, inside the directories it lists. What a
+    watcher counts: not the churn of a hidden `.git`, nor of a state_dir put in there."""
+    if relative == os.curdir:
+        return directory
+    *parents, name = relative.split(os.sep)
+    if any(is_ignored(parent) for parent in parents):  # ".." too: outside `articles_dir`
+        return False
+    if directory:
+        return not is_ignored(name)
+    return name.lower().endswith(ARTICLE_SUFFIXES) and not name.startswith(".")
+
+
 def scan(
     articles_dir: Path,
     workers: Workers | None = None,

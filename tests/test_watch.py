@@ -13,7 +13,14 @@ import pytest
 import requests
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
-from watchdog.events import FileModifiedEvent, FileMovedEvent
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+)
 
 from feedsvc import corpus
 from feedsvc.clock import REFRESH_JOB, Clock, _Changes
@@ -101,6 +108,35 @@ def test_a_burst_of_events_asks_for_one_refresh_after_the_debounce(
     # the first event set the run 2 s later; the others fell inside that wait
     assert timedelta(seconds=1.5) < job.next_run_time - started < timedelta(seconds=2.5)
     assert paused_clock._paths == {f"{number}.txt" for number in range(5)}
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        FileModifiedEvent("status.json"),  # no article's name: a state_dir's file, say
+        FileCreatedEvent(".git/objects/12/notes.txt"),  # under a directory no scan lists
+        FileMovedEvent(".git/a.txt", ".git/b.txt"),
+        DirCreatedEvent(".git/refs"),
+        DirDeletedEvent("drafts~"),
+    ],
+    ids=lambda event: f"{event.event_type} {event.src_path}",
+)
+def test_a_change_no_scan_would_list_asks_for_no_refresh(
+    site: Site, paused_clock: Clock, event: FileSystemEvent
+) -> None:
+    """A state_dir put inside articles/ made the watcher refresh at its own writes without
+    end; a `git pull` there, at each object it wrote."""
+    changes = _Changes(paused_clock, debounce=0.0)
+    job = paused_clock.scheduler.get_job(REFRESH_JOB)
+    assert job is not None and job.next_run_time is not None
+    planned = job.next_run_time
+    for path in ("src_path", "dest_path"):
+        if getattr(event, path, ""):
+            setattr(event, path, str(site.articles / getattr(event, path)))
+    changes.dispatch(event)
+    job = paused_clock.scheduler.get_job(REFRESH_JOB)
+    assert job is not None and job.next_run_time == planned
+    assert paused_clock._paths == set()  # None: a full scan asked for
 
 
 def test_an_atomic_save_is_read_at_once_a_bare_modification_settles_first(
