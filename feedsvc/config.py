@@ -261,6 +261,16 @@ class _Key:
         return f"{self.table}.{self.key}" if self.table else self.key
 
 
+def _listed_in(state_dir: Path, articles_dir: Path) -> bool:
+    """Whether a scan of `articles_dir` would list `state_dir` (the same directory, or one
+    inside it and not hidden, as `listing` skips them)."""
+    try:
+        inside = state_dir.resolve().relative_to(articles_dir.resolve())
+    except (ValueError, OSError, RuntimeError):  # not inside; a link loop (Python 3.11)
+        return False
+    return not any(part.startswith(".") for part in inside.parts)
+
+
 class _Reader:
     """Walks the parsed TOML, checking each key against what it must be."""
 
@@ -356,7 +366,7 @@ class _Reader:
         return checked
 
     def directory(self, table: Mapping[str, Any], key: _Key, default: str) -> Path:
-        value = self.get(table, key, str, default, _non_empty)
+        value = self.get(table, key, str, default, _a_path)
         path = Path(value)
         # Links are followed at each use, not once here: see `config_path`.
         return self.path.parent / path
@@ -388,6 +398,14 @@ class _Reader:
                 else f"the directory {where} does not exist; create it or fix the path"
             )
             raise self.fail(_Key("content", "articles_dir"), problem)
+        if _listed_in(content.state_dir, content.articles_dir):
+            problem = (
+                f"{content.state_dir} is inside content.articles_dir ({content.articles_dir}): "
+                "every refresh would list its files, and a watcher refresh at each of its "
+                "writes; put it beside articles_dir, moving the directory with the setting "
+                "(its store holds the published ids)"
+            )
+            raise self.fail(_Key("content", "state_dir"), problem)
         feeds = self.table(data, "feeds")
         refresh = self.table(data, "refresh")
         return Config(
@@ -540,6 +558,18 @@ def _type_name(kind: type) -> str:
 
 def _non_empty(value: str) -> str | None:
     return None if value.strip() else "expected a non-empty string"
+
+
+def _a_path(value: str) -> str | None:
+    """A path as a shell would not have it: "~/var" made a directory named "~" beside the
+    config, which the backups of ~/var missed."""
+    if value.startswith("~"):
+        return (
+            "'~' is not expanded here (a directory named '~' would be made); write the whole path"
+        )
+    if re.search(r"\$(\{|\w)", value):
+        return "an environment variable is not expanded here; write the whole path"
+    return _non_empty(value)
 
 
 def _a_name(value: str) -> str | None:

@@ -116,6 +116,35 @@ def test_an_articles_dir_that_is_a_file_is_said_to_be_one(tmp_path: Path) -> Non
         load_config(path)
 
 
+@pytest.mark.parametrize(
+    ("directories", "said"),
+    [
+        ('articles_dir = "articles"\nstate_dir = "articles/var"', "inside"),
+        ('articles_dir = "articles"\nstate_dir = "articles"', "inside"),
+        ('articles_dir = "."', "inside"),  # the default state_dir, var, is in there
+        ('articles_dir = "articles"\nstate_dir = "~/feedsvc/var"', "'~' is not expanded"),
+        ('articles_dir = "articles"\nstate_dir = "$HOME/var"', "variable is not expanded"),
+        ('articles_dir = "articles"\nstate_dir = "${STATE}"', "variable is not expanded"),
+        ('articles_dir = "articles"\nstate_dir = "articles/.feedsvc"', None),  # never listed
+        ('articles_dir = "articles"\nstate_dir = "cost$"', None),
+    ],
+)
+def test_a_state_dir_a_scan_of_the_articles_would_list_or_a_shell_would_expand_is_refused(
+    tmp_path: Path, directories: str, said: str | None
+) -> None:
+    """Inside articles/, a watcher refreshed at each of the state_dir's own writes without end;
+    "~/var" made a directory named "~" beside the config, away from the backups of ~/var."""
+    text = config_text(content=directories)
+    path = write(tmp_path, text)
+    if said is None:
+        load_config(path)
+        return
+    with pytest.raises(ConfigError, match=r"config.toml(:\d+)?: content.state_dir: ") as raised:
+        load_config(path)
+    assert said in str(raised.value)
+    assert not list(tmp_path.glob("[~$]*"))
+
+
 def test_markup_in_a_text_value_is_said_on_its_line_and_published_as_written(
     tmp_path: Path,
 ) -> None:
