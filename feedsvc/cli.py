@@ -93,7 +93,6 @@ def _wait_to_start(
 ) -> int:
     """A refresher that cannot start yet, holding its `role`: `clock` waits until it can,
     `serve` serves what is published meanwhile. `config`: None while it does not validate."""
-    from feedsvc.clock import run_clock
     from feedsvc.waiting import ready_refresher, sighup_asks_for_a_reload
 
     if args.command is serve_command:
@@ -101,8 +100,18 @@ def _wait_to_start(
     with sighup_asks_for_a_reload(role.state_dir):
         refresher = ready_refresher(args.config, role, error, threading.Event())
     if refresher is not None:
-        run_clock(refresher, blocking=True)
+        _run_clock(refresher)
     return 0
+
+
+def _run_clock(refresher: Refresher) -> None:
+    """The Procfile's refresher, from its start: a `base_url` that would mint ids of this
+    machine for good is said then, whether it started at once or waited (`serve` is how one
+    tries feedsvc on one machine: it says nothing)."""
+    from feedsvc.clock import run_clock
+
+    say_local_base_url(refresher.config.site.base_url)
+    run_clock(refresher, blocking=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -122,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = command(serve_command, "serve", "refresh on the schedule and serve, in one process")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8000)
-    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--threads", type=_threads, default=8)
     command(clock_command, "clock", "refresh on the schedule (the Procfile's clock process)")
     build = command(build_command, "build", "refresh, then copy the site into a directory")
     build.add_argument("--out", required=True, type=Path, help="directory for the static site")
@@ -282,14 +291,11 @@ def reload_command(args: argparse.Namespace) -> int:
 
 
 def clock_command(config: Config, args: argparse.Namespace) -> int:
-    from feedsvc.clock import run_clock
-
     with refresher_role(config.content.state_dir) as role:
-        say_local_base_url(config.site.base_url)  # `serve` is how one tries it on one machine
         opened = _opened(config)
         if isinstance(opened, StateError):
             return _wait_to_start(args, role, opened, config)
-        run_clock(opened, blocking=True)
+        _run_clock(opened)
     return 0
 
 
@@ -421,6 +427,13 @@ def _port(text: str) -> int:
     if not 0 <= port < 65536:
         raise argparse.ArgumentTypeError(f"{text} is not a port: expected 1 to 65535 (0: any)")
     return port
+
+
+def _threads(text: str) -> int:
+    threads = int(text) if text.isdigit() else 0
+    if not 1 <= threads <= 1000:  # none: waitress listens and answers nothing
+        raise argparse.ArgumentTypeError(f"{text} is not a thread count: expected 1 to 1000")
+    return threads
 
 
 def _progress() -> Progress | None:

@@ -103,6 +103,23 @@ def test_a_bad_config_is_a_clear_error(site: Site) -> None:
     assert "site.title: expected a string" in json.loads(as_json.stdout)["config_error"]
 
 
+@pytest.mark.parametrize("threads", ["0", "-1", "many"])
+def test_serve_refuses_a_thread_count_that_would_answer_nothing(site: Site, threads: str) -> None:
+    """With no thread, waitress listened, said it served, and answered no request."""
+    result = feedsvc("serve", "--threads", threads, "--config", str(site.config_path))
+    assert result.returncode == 2
+    assert f"{threads} is not a thread count: expected 1 to 1000" in result.stderr
+
+
+def test_a_config_file_not_found_says_where_the_config_is_looked_for(tmp_path: Path) -> None:
+    result = feedsvc("check", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(
+        "cannot read the config file: No such file or directory (it is --config, else "
+        "$FEEDSVC_CONFIG, else ./config.toml)"
+    )
+
+
 def test_reload_on_a_state_dir_linked_to_one_not_there_yet_makes_nothing(
     site: Site, tmp_path: Path
 ) -> None:

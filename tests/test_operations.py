@@ -700,6 +700,9 @@ def test_a_refresher_restarted_with_an_invalid_config_waits_for_a_valid_one(
     combined = publish_dir(site.root / "var") / "current" / "feeds" / "all.atom"
     wait_for_title(combined.read_bytes, "Desk Two", "the config fixed, applied")
     assert "is valid and its state store opens: the refresher starts" in process.output()
+    # the Procfile's refresher says the tests' base_url as it starts, waited or not
+    said = "site.base_url is http://127.0.0.1:8000, which only this machine can reach"
+    assert process.output().count(said) == (command == "clock")
     # the status is written just after the version it tells of is switched to
     wait_for(lambda: json.loads(status.read_text())["config_error"] is None, "/healthz clear")
 
