@@ -7,6 +7,7 @@ articles: the config is loaded once, checked once, and passed on.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -123,7 +124,9 @@ def read_config(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as e:
-        raise ConfigError(f"{path}: cannot read the config file: {e.strerror}") from e
+        where = " (it is --config, else $FEEDSVC_CONFIG, else ./config.toml)"
+        missing = where if e.errno == errno.ENOENT else ""
+        raise ConfigError(f"{path}: cannot read the config file: {e.strerror}{missing}") from e
 
 
 def config_digest(raw: bytes) -> str:
