@@ -24,6 +24,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from feedsvc.control import STATUS_FILE, read_status, state_dir_error, take_control
+from feedsvc.errors import MovedAsideError
 from feedsvc.listing import listed
 from feedsvc.refresh import SETTLE_SECONDS, Progress, Refresher, RefreshReport, failed_refresh
 
@@ -62,6 +63,7 @@ class Clock:
         self._previous_sighup: Any = None
         self._sighup = False  #: a SIGHUP came: `poll` takes it as a reload
         self._control_failed: str | None = None  #: why control files could not be taken
+        self._aside: str | None = None  #: why refreshes are skipped (`MovedAsideError`)
         self._status_seen = 0  #: the mtime of status.json when `_follow_schedule` last read it
         self._followed: str | None = None  #: the due time it last moved the refresh to
         self._warmed = False  #: `Refresher.warm` was called
@@ -131,10 +133,19 @@ class Clock:
         # A first refresh of a large archive takes a while: say how far it got, now and then.
         progress = Progress(lambda text, final: log.info("%s", text), every=5.0)
         try:
-            return self.refresher.refresh(progress, paths=paths)
+            report = self.refresher.refresh(progress, paths=paths)
+        except MovedAsideError as e:
+            # Said once while it lasts; once the state_dir is back, everything is looked at.
+            if str(e) != self._aside:
+                log.error("%s", e)
+            self._aside = str(e)
+            self.changed(None)
+            return None
         except Exception as e:
             failed_refresh(self.refresher, e)  # logged; the next tick tries again
-            return None
+            report = None
+        self._aside = None
+        return report
 
     def _warm(self) -> None:
         """Once, after the first refresh that worked, in the tick: a change seen meanwhile

@@ -13,6 +13,10 @@ class StateError(FeedsvcError):
     """The state store is unreadable, corrupt or from an unknown version."""
 
 
+class MovedAsideError(StateError):
+    """The state_dir path no longer names the directory a running refresher's store is in."""
+
+
 class PublishError(FeedsvcError):
     """A version could not be written; the previous one stays current."""
 

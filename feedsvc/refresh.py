@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import hashlib
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
@@ -21,7 +22,7 @@ from pathlib import Path
 from feedsvc.config import Config, config_digest, parse_config, read_config
 from feedsvc.control import STATUS_FILE, build_lock, read_status, state_dir_error, write_status
 from feedsvc.corpus import ChangeSet, FileBodies, UpdateSettings, all_problems, update
-from feedsvc.errors import ConfigError, PublishError, StateError
+from feedsvc.errors import ConfigError, MovedAsideError, PublishError, StateError
 from feedsvc.listing import Listed, Scan, changed_paths, patched, scan, scan_paths
 from feedsvc.model import Entry, Problem
 from feedsvc.pages import (
@@ -166,9 +167,11 @@ class Refresher:
         self._counts: tuple[int, dict[str, int]] | None = None
         #: how files are read, the store's sections included: as the last update read them
         try:
+            #: the directory the store is in: the only one written (`_moved_aside`)
+            self._opened_in = os.stat(self.state_dir)
             self.reader = self._reading()
             self._bodies = FileBodies(config, self.reader)  #: what `_show` reads entries from
-        except StateError:
+        except (StateError, OSError):
             self.store.close()  # a refresher waiting for its store opens it again each second
             raise
         _say_problems(config)
@@ -228,6 +231,9 @@ class Refresher:
         the last full scan is unknown or one of them needs the full scan (a directory, a link).
         """
         started = time.perf_counter()
+        moved = self._moved_aside()
+        if moved is not None:
+            raise moved
         with build_lock(self.state_dir):
             # After the wait: a refresh that waited for another must not publish less than it did.
             started_at = datetime.now(UTC)
@@ -403,6 +409,22 @@ class Refresher:
         log.info("refresh: %s", report.summary())
         return report
 
+    def _moved_aside(self) -> MovedAsideError | None:
+        """Why nothing may be written at the state_dir path, if it no longer names the directory
+        the store is in: moved aside (to be restored, or by a deploy switching a relative one),
+        it would be made afresh there, versions published beside no store while ids went into
+        the store aside, and a backup restored meanwhile would lack them."""
+        try:
+            if os.path.samestat(os.stat(self.state_dir), self._opened_in):
+                return None
+        except OSError:
+            pass  # gone
+        return MovedAsideError(
+            f"state_dir {self.state_dir} is no longer the directory this refresher's store is "
+            "in (moved aside?): nothing is refreshed, nor made there, until that one is put "
+            "back whole; or restart the refresher to use the one then at that path"
+        )
+
     def _current_version(self) -> Version | None:
         """The version being served: the one this refresher holds, unless another process
         switched to another (or removed it). A damaged one is rebuilt from the store, never
@@ -499,6 +521,9 @@ class Refresher:
             plan.feed(spec, made.get(spec.slug))
         slug_counts = {spec.slug: counts.get(spec.section, 0) for spec in specs if spec.section}
         slug_counts["all"] = sum(counts.values())
+        moved = self._moved_aside()  # while it rendered: nothing is written yet
+        if moved is not None:
+            raise moved
         # Before the switch: a page leaving the feeds is never missing, even for a moment.
         applied, failed = self._archive_pages(plan)
         version = write_version(
@@ -678,7 +703,10 @@ class Refresher:
             )
 
     def write_status(self, report: RefreshReport | None, error: str | None = None) -> None:
-        """`status.json` for `/healthz`; a failed refresh keeps the last report's details."""
+        """`status.json` for `/healthz`; a failed refresh keeps the last report's details.
+        Never written where the state_dir was moved aside: it goes with the directory."""
+        if self._moved_aside() is not None:
+            return
         report = report or self.last_report
         status: dict[str, object] = {
             "last_attempt": datetime.now(UTC).isoformat(),

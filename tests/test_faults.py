@@ -751,6 +751,37 @@ def test_a_refresher_that_waited_never_makes_its_state_dir_moved_aside_as_it_sta
     assert not state_dir.exists()
 
 
+def test_a_running_refresher_never_makes_its_state_dir_moved_aside_and_resumes_once_back(
+    site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    """Moved aside while a clock ran, the state_dir was made afresh at its next tick and a
+    version published there, beside no store (a restart was refused), while the ids went into
+    the store aside: a backup restored meanwhile lacked them, and readers saw entries twice."""
+    write_config(site, interval=1)
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    state_dir = site.root / "var"
+    ticking = clock(site.config_path, tmp_path / "clock.log")
+    running.append(ticking)
+    wait_for(lambda: "refresh: read" in ticking.output(), "a tick")
+    aside = tmp_path / "var.aside"
+    state_dir.rename(aside)
+    site.write("asia.txt", ASIA)
+    said = f"state_dir {state_dir} is no longer the directory this refresher's store is in"
+    wait_for(lambda: said in ticking.output() or state_dir.exists(), "a tick with it aside")
+    time.sleep(1.5)  # more ticks: said once, nothing made
+    assert not state_dir.exists()
+    assert ticking.output().count(said) == 1 and ticking.popen.poll() is None
+
+    aside.rename(state_dir)
+    wait_for(
+        lambda: "Monsoon arrives early" in atom_titles(site.published("/feeds/all.atom")),
+        "the refresh once it is back",
+    )
+    assert set(atom_ids(site.published("/feeds/all.atom"))) == set(stored_identities(site))
+    wait_for(lambda: json.loads((state_dir / "status.json").read_text())["error"] is None, "ok")
+
+
 @contextlib.contextmanager
 def written_by_another(state_dir: Path) -> Iterator[None]:
     """The store held by another process's long write: SQLite refuses it as busy, reading too."""
