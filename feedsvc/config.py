@@ -28,6 +28,8 @@ from feedsvc.text import (
     name_key,
     not_xml_characters,
     slugify,
+    toml_fix,
+    toml_position,
 )
 
 CONFIG_ENV = "FEEDSVC_CONFIG"
@@ -158,54 +160,13 @@ def _toml_error(path: Path, text: str, error: tomllib.TOMLDecodeError) -> str:
         number = text.count("\n", 0, single.start()) + 1
         return f"{path}:{number}: invalid TOML: {message}; {_ONE_SECTIONS_FIX}"
     line = text.split("\n")[number - 1] if number <= text.count("\n") + 1 else ""
-    fix = next((fix for slip, fix in _TOML_SLIPS if slip(message, line)), "")
+    fix = toml_fix(message, line)
     return f"{path}:{number}: invalid TOML: {message}" + (f"; {fix}" if fix else "")
 
 
-def toml_position(error: tomllib.TOMLDecodeError) -> tuple[int | None, str]:
-    """The line tomllib found an error on, and its message without it: before Python 3.14 the
-    position is only in the message ("... (at line 3, column 12)")."""
-    at = _TOML_AT.search(str(error))
-    if at is None:
-        return None, str(error)
-    return int(at.group(1)), str(error)[: at.start()] + str(error)[at.end() :]
-
-
-_TOML_AT = re.compile(r" \(at line (\d+), column \d+\)")
 #: `[sections]` for `[[sections]]`: tomllib then stumbles on the next section, or its keys
 _ONE_SECTIONS_FIX = "each section is a [[sections]] table, with two brackets"
 _ONE_SECTIONS_TABLE = re.compile(r"^[ \t]*\[[ \t]*sections[ \t]*\][ \t]*(#.*)?$", re.MULTILINE)
-#: what an operator's slip looks like to tomllib, and its fix
-_TOML_SLIPS: tuple[tuple[Callable[[str, str], bool], str], ...] = (
-    (  # a double one anywhere; a single one opening a value, not one inside a word
-        lambda message, line: re.search("[\u201c\u201d]|=\\s*[\u2018\u2019]", line) is not None,
-        'write straight quotes ("), not typographic ones',
-    ),
-    (
-        lambda message, line: "Illegal character '\\n'" in message,
-        "close the string with its quote on the same line",
-    ),
-    (
-        lambda message, line: re.search(r"=\s*(True|False)\b", line) is not None,
-        "write true and false in lower case",
-    ),
-    (
-        lambda message, line: message.startswith("Cannot declare"),
-        "this table is given twice: keep one, with all its keys",
-    ),
-    (
-        lambda message, line: message.startswith("Cannot overwrite a value"),
-        "this key is given twice in its table: keep one",
-    ),
-    (
-        lambda message, line: message.startswith("Expected '=' after a key"),
-        "write each setting as key = value",
-    ),
-    (
-        lambda message, line: message.startswith("Invalid value"),
-        'quote text ("like this"); numbers and true/false are written bare',
-    ),
-)
 
 
 def state_dir_of(path: Path) -> Path | None:

@@ -29,7 +29,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
-from feedsvc.config import Config, toml_position
+from feedsvc.config import Config
 from feedsvc.model import Article, Problem, ReadResult, RelatedHeadline, Severity
 from feedsvc.text import (
     forbidden_characters,
@@ -40,6 +40,7 @@ from feedsvc.text import (
     markup_warning,
     name_key,
     one_line,
+    toml_position,
     without_address,
     xml_safe,
 )

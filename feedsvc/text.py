@@ -1,9 +1,11 @@
-"""Small text helpers shared by every stage: slugs, names and XML-safe strings."""
+"""Small text helpers shared by every stage: slugs, names, XML-safe strings, and the fixes of
+TOML's usual slips (in config.toml and in front matter alike)."""
 
 from __future__ import annotations
 
 import html.entities
 import re
+import tomllib
 import unicodedata
 from collections.abc import Callable
 
@@ -139,3 +141,54 @@ def has_forbidden_utf8(data: bytes) -> bool:
 def xml_safe(text: str) -> str:
     """`text` without the characters `forbidden_characters` names."""
     return _FORBIDDEN.sub("", text)
+
+
+def toml_position(error: tomllib.TOMLDecodeError) -> tuple[int | None, str]:
+    """The line tomllib found an error on, and its message without it: before Python 3.14 the
+    position is only in the message ("... (at line 3, column 12)")."""
+    at = _TOML_AT.search(str(error))
+    if at is None:
+        return None, str(error)
+    return int(at.group(1)), str(error)[: at.start()] + str(error)[at.end() :]
+
+
+_TOML_AT = re.compile(r" \(at line (\d+), column \d+\)")
+
+
+def toml_fix(message: str, line: str) -> str:
+    """The fix of an operator's usual slip, from tomllib's message (without its position) and
+    the line it found the error on; "" when the slip is none of them."""
+    return next((fix for slip, fix in _TOML_SLIPS if slip(message, line)), "")
+
+
+#: what an operator's slip looks like to tomllib, and its fix
+_TOML_SLIPS: tuple[tuple[Callable[[str, str], bool], str], ...] = (
+    (  # a double one anywhere; a single one opening a value, not one inside a word
+        lambda message, line: re.search("[\u201c\u201d]|=\\s*[\u2018\u2019]", line) is not None,
+        'write straight quotes ("), not typographic ones',
+    ),
+    (
+        lambda message, line: "Illegal character '\\n'" in message,
+        "close the string with its quote on the same line",
+    ),
+    (
+        lambda message, line: re.search(r"=\s*(True|False)\b", line) is not None,
+        "write true and false in lower case",
+    ),
+    (
+        lambda message, line: message.startswith("Cannot declare"),
+        "this table is given twice: keep one, with all its keys",
+    ),
+    (
+        lambda message, line: message.startswith("Cannot overwrite a value"),
+        "this key is given twice in its table: keep one",
+    ),
+    (
+        lambda message, line: message.startswith("Expected '=' after a key"),
+        "write each setting as key = value",
+    ),
+    (
+        lambda message, line: message.startswith("Invalid value"),
+        'quote text ("like this"); numbers and true/false are written bare',
+    ),
+)
