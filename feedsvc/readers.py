@@ -40,6 +40,7 @@ from feedsvc.text import (
     markup_warning,
     name_key,
     one_line,
+    toml_fix,
     toml_position,
     without_address,
     xml_safe,
@@ -878,7 +879,9 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
     twice = None
     try:
         if fence == "+++":
-            meta = tomllib.loads(source)
+            # The closing +++ ends the last line: a slip on it is said on it, as in config.toml,
+            # not "at end of document" (an unclosed string, a key given twice).
+            meta = tomllib.loads(source + "\n")
         else:
             meta = _flat_yaml(source)
             if meta is None:
@@ -892,11 +895,15 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
     except tomllib.TOMLDecodeError as e:
         number, message = toml_position(e)
         line = number + 1 if number is not None else None  # below the opening +++
-        why = _impossible_toml_date(source.split("\n")[line - 2]) if line else None
+        lines = source.split("\n")
+        written = lines[number - 1] if number is not None and number <= len(lines) else ""
+        why = _impossible_toml_date(written)
         if why is not None:
             report.add(line, "error", f"invalid date in the front matter: {why}")
-        else:
-            report.add(line, "error", f"invalid TOML front matter: {message}")
+        else:  # the fixes config.toml's slips get
+            fix = toml_fix(message, written)
+            said = f"invalid TOML front matter: {message}" + (f"; {fix}" if fix else "")
+            report.add(line, "error", said)
         return None
     except ValueError as e:  # PyYAML builds dates itself: 2025-02-30 raises here
         line = _impossible_date(source)

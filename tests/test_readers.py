@@ -1095,6 +1095,41 @@ def test_a_front_matter_mistake_is_told_with_its_fix(text: str, line: int, said:
     assert any(p.line == line and said in p.message for p in result.problems), messages(result)
 
 
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        (
+            "title = Elections in Europe",
+            'Invalid value; quote text ("like this"); numbers and true/false are written bare',
+        ),
+        (
+            "title = \u201cElections\u201d",
+            'Invalid value; write straight quotes ("), not typographic ones',
+        ),
+        (
+            'title: "Elections"',
+            "Expected '=' after a key in a key/value pair; write each setting as key = value",
+        ),
+        (  # the last line of the front matter: said on it, not "at end of document"
+            'title = "Elections',
+            "Illegal character '\\n'; close the string with its quote on the same line",
+        ),
+        ("title = True", "Invalid value; write true and false in lower case"),
+        (
+            'section = "Europe"',
+            "Cannot overwrite a value; this key is given twice in its table: keep one",
+        ),
+    ],
+)
+def test_a_toml_front_matter_slip_gets_the_fix_it_gets_in_config_toml(
+    written: str, said: str
+) -> None:
+    result = read(f'+++\nsection = "Asia"\n{written}\n+++\nBody.\n', "c.md")
+    assert [str(p) for p in result.problems] == [
+        f"c.md:3: error: invalid TOML front matter: {said}"
+    ]
+
+
 def test_an_updated_before_the_date_is_said() -> None:
     """It was dropped in silence: the feeds show the story's date as its update."""
     text = "---\ntitle: T\nsection: Asia\ndate: 2025-06-10\nupdated: 2025-06-01\n---\nBody.\n"
