@@ -916,6 +916,10 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
         report.add(line, "error", f"invalid YAML front matter: {problem}")
         return None
     except yaml.YAMLError as e:
+        slip = _yaml_slip(source, e)
+        if slip is not None:
+            report.add(slip[0], "error", f"invalid YAML front matter: {slip[1]}")
+            return None
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None
         problem = getattr(e, "problem", None) or str(e)
@@ -926,6 +930,10 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
+        slip = _yaml_slip(source, None) if fence == "---" else None  # `title:T`: one text
+        if slip is not None:
+            report.add(slip[0], "error", f"invalid YAML front matter: {slip[1]}")
+            return None
         report.add(2, "error", "the front matter must be a mapping of keys to values")
         return None
     if twice is not None:  # `_flat_yaml` reads no key twice: PyYAML is asked then
@@ -945,6 +953,106 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
         report.add(_first_alias(source), "error", message)
         return None
     return meta
+
+
+def _yaml_slip(source: str, error: yaml.YAMLError | None) -> tuple[int, str] | None:
+    """The file line of an author's usual YAML slip that `error` comes of (or, with None, that
+    made the front matter no mapping), and its fix; None for any other. Looked for on the lines
+    themselves, down to where PyYAML stumbled: that is often below the slip (`title:Elections`
+    reads as text, and the key on the next line is where PyYAML finds it wrong). PyYAML's words
+    are kept where they name what it read."""
+    lines = source.split("\n")
+    context, problem = getattr(error, "context_mark", None), getattr(error, "problem_mark", None)
+    stumbled = {mark.line for mark in (context, problem) if mark is not None}
+    for index, line in enumerate(lines[: max(stumbled, default=len(lines)) + 1]):
+        found = _MISSING_SPACE.fullmatch(line)
+        if found is not None and found[1] in _FIELDS:
+            return index + 2, f"put a space after '{found[1]}:' ({found[1]}: {found[2]})"
+        pair = _YAML_VALUE.fullmatch(line)
+        if pair is None:
+            continue
+        value = pair["value"]
+        if value[0] in "'\"":
+            rest = _after_quote(value)
+            if rest is not None and rest.strip() and not re.match(r"\s+#", rest):
+                meant = value[1:-1] if len(value) > 1 and value[-1] == value[0] else value
+                how, quoted = _yaml_quoted(meant)
+                return index + 2, f"quote the whole value {how} ({pair['lead']}{quoted})"
+            unclosed = getattr(error, "context", None) == "while scanning a quoted scalar"
+            if rest is None and unclosed and context is not None and context.line == index:
+                how, quoted = _yaml_quoted(value[1:])
+                return index + 2, f"close the quote on the same line ({pair['lead']}{quoted})"
+            continue
+        read_as = _YAML_INDICATORS.get(value[0])
+        if read_as is None or not _misread(value, index in stumbled):
+            continue
+        fix = f"quote the value: {read_as} ({pair['lead']}{_yaml_quoted(value)[1]})"
+        if value[0] in "&*!":  # PyYAML names the anchor, alias or tag it read
+            fix += f"; YAML says: {getattr(error, 'problem', None) or error}"
+        return index + 2, fix
+    return None
+
+
+def _after_quote(value: str) -> str | None:
+    """What follows the quoted string `value` opens with on its line; None if it goes on below.
+    (`''` is a quote in a single-quoted string, `\\"` one in a double-quoted string.)"""
+    quote, index = value[0], 1
+    while index < len(value):
+        if quote == '"' and value[index] == "\\":
+            index += 2
+        elif value[index] != quote:
+            index += 1
+        elif quote == "'" and value[index + 1 : index + 2] == "'":
+            index += 2
+        else:
+            return value[index + 1 :]
+    return None
+
+
+def _misread(value: str, stumbled: bool) -> bool:
+    """Whether `value`, opening with a YAML indicator, is text YAML read as something else."""
+    if value[0] in "[{":  # a list or mapping, then more: `[Live] Kyiv talks`
+        depth = 0
+        for index, character in enumerate(value):
+            depth += (character in "[{") - (character in "]}")
+            if depth == 0:
+                rest = value[index + 1 :]
+                return bool(rest.strip()) and not re.match(r"\s+#", rest)
+        return False  # a list written over lines goes on below
+    if value[0] in "|>":  # a block scalar's header holds only its indicators and a comment
+        return re.fullmatch(r"[|>][-+0-9]*(\s+#.*)?\s*", value) is None
+    if value[0] in "&*!":  # an anchor, alias or tag may be meant: only where PyYAML stumbled
+        return stumbled
+    return True  # @, ` and % start no value
+
+
+#: `key:value`: a space left out after a key's colon
+_MISSING_SPACE = re.compile(r"([a-z]+):([^\s:].*)")
+#: a top-level `key: value`, or a list's `- value`: what comes before the value, and the value
+_YAML_VALUE = re.compile(r"(?P<lead>[A-Za-z_][\w-]*:[ \t]+|[ \t]*-[ \t]+)(?P<value>\S.*?)\s*")
+#: what YAML makes of a value opening with each of its indicators, the author meaning text
+_YAML_INDICATORS = {
+    "[": "YAML reads '[' at its start as a list",
+    "{": "YAML reads '{' at its start as a mapping",
+    "@": "YAML reserves '@' at the start of a value",
+    "`": "YAML reserves '`' at the start of a value",
+    "%": "YAML reserves '%' at the start of a value",
+    "&": "YAML reads '&' at its start as an anchor's name",
+    "*": "YAML reads '*' at its start as an alias of an anchor",
+    "!": "YAML reads '!' at its start as a tag",
+    "|": "YAML reads '|' at its start as a block of text below",
+    ">": "YAML reads '>' at its start as a block of text below",
+}
+
+
+def _yaml_quoted(text: str) -> tuple[str, str]:
+    """`text` as a YAML quoted string, and how it is quoted: double quotes, unless it holds
+    one (or a backslash, which would start an escape)."""
+    if '"' not in text and "\\" not in text:
+        return "with double quotes", f'"{text}"'
+    if "'" not in text:
+        return "with single quotes", f"'{text}'"
+    return "with single quotes, each ' in it written twice", "'" + text.replace("'", "''") + "'"
 
 
 def _size_of(meta: dict[str, Any], limit: int) -> bool:

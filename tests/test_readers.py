@@ -916,6 +916,80 @@ def test_yaml_surprises_are_reported_not_published(
     ), messages(result)
 
 
+@pytest.mark.parametrize(
+    ("front", "said"),
+    [
+        # a known key's colon with no space: said on its line, not the next key's
+        (
+            "title:Elections in Europe\nsection: Asia",
+            "c.md:2: error: invalid YAML front matter: put a space after 'title:' "
+            "(title: Elections in Europe)",
+        ),
+        (
+            "section: Asia\ntitle:Elections",
+            "c.md:3: error: invalid YAML front matter: put a space after 'title:' "
+            "(title: Elections)",
+        ),
+        (  # so all through, it is one text to YAML, no mapping
+            "title:Elections\nsection:Asia",
+            "c.md:2: error: invalid YAML front matter: put a space after 'title:' "
+            "(title: Elections)",
+        ),
+        # a quoted value that goes on after its closing quote
+        (
+            "title: 'Don't panic'\nsection: Asia",
+            "c.md:2: error: invalid YAML front matter: quote the whole value with double quotes "
+            '(title: "Don\'t panic")',
+        ),
+        (
+            'title: "Breaking" news from Kyiv\nsection: Asia',
+            "c.md:2: error: invalid YAML front matter: quote the whole value with single quotes "
+            "(title: '\"Breaking\" news from Kyiv')",
+        ),
+        (  # a list written over lines above is no slip
+            "tags: [a,\n  b]\ntitle: 'Don't panic'\nsection: Asia",
+            "c.md:4: error: invalid YAML front matter: quote the whole value with double quotes "
+            '(title: "Don\'t panic")',
+        ),
+        (
+            'title: "Breaking news\nsection: Asia',
+            "c.md:2: error: invalid YAML front matter: close the quote on the same line "
+            '(title: "Breaking news")',
+        ),
+        # a value opening with an indicator
+        (
+            "title: [Live] Kyiv talks\nsection: Asia",
+            "c.md:2: error: invalid YAML front matter: quote the value: YAML reads '[' at its "
+            'start as a list (title: "[Live] Kyiv talks")',
+        ),
+        (  # an anchor above is no slip
+            "section: Asia\ntags: &t [x]\ntitle: @desk reports",
+            "c.md:4: error: invalid YAML front matter: quote the value: YAML reserves '@' at the "
+            'start of a value (title: "@desk reports")',
+        ),
+        (
+            "title: T\nsection: Asia\ntags:\n- `code`\n- b",
+            "c.md:5: error: invalid YAML front matter: quote the value: YAML reserves '`' at the "
+            'start of a value (- "`code`")',
+        ),
+        (
+            "title: > Breaking\nsection: Asia",
+            "c.md:2: error: invalid YAML front matter: quote the value: YAML reads '>' at its "
+            'start as a block of text below (title: "> Breaking")',
+        ),
+        (
+            "title: !important news\nsection: Asia",
+            "c.md:2: error: invalid YAML front matter: quote the value: YAML reads '!' at its "
+            'start as a tag (title: "!important news"); YAML says: could not determine a '
+            "constructor for the tag '!important'",
+        ),
+    ],
+)
+def test_a_yaml_slip_is_told_on_its_line_with_its_fix(front: str, said: str) -> None:
+    result = read(f"---\n{front}\n---\nBody.\n", "c.md")
+    assert [str(p) for p in result.problems] == [said]
+
+
 @pytest.mark.parametrize("title", ["\u200b", "\u2800\u3164", " \u2060 "])
 @pytest.mark.parametrize("name", ["a.txt", "a.md"])
 def test_a_title_of_invisible_characters_is_refused(name: str, title: str) -> None:
