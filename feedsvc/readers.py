@@ -1026,6 +1026,10 @@ def _misread(value: str, stumbled: bool) -> bool:
     return True  # @, ` and % start no value
 
 
+#: text readers are shown, in which a '#' is more likely the author's than a comment
+_SHOWN_TEXT = frozenset({"title", "summary"})
+#: `key: value # more`, or `key: #value`, unquoted: YAML reads a comment from the '#' on
+_COMMENTED = re.compile(r"(?P<key>[a-z]+):[ \t]+(?P<value>(?:[^'\"\s&*!|>\[{][^#]*?[ \t])?#.*?)\s*")
 #: `key:value`: a space left out after a key's colon
 _MISSING_SPACE = re.compile(r"([a-z]+):([^\s:].*)")
 #: a top-level `key: value`, or a list's `- value`: what comes before the value, and the value
@@ -1289,6 +1293,17 @@ class _FrontMatter:
 
     def text(self, key: str, required: bool = False, single_line: bool = False) -> str | None:
         value = self.meta.get(key)
+        written = self._cut_by_a_comment(key) if key in _SHOWN_TEXT else None
+        if written is not None:
+            self.failed = True
+            how, quoted = _yaml_quoted(written)
+            message = (
+                f"'{key}' is cut at its '#', which YAML reads as the start of a comment: quote "
+                f"the whole value {how} if the '#' is the {key}'s ({key}: {quoted}), or put the "
+                "comment on a line of its own"
+            )
+            self.report.add(self.line(key), "error", message)
+            return None
         if value is None:
             if required:
                 self.failed = True
@@ -1302,6 +1317,21 @@ class _FrontMatter:
         if required and not cleaned:  # it held only control characters
             self.error(key, value)
         return (one_line(cleaned) if single_line else cleaned) or None
+
+    def _cut_by_a_comment(self, key: str) -> str | None:
+        """`key`'s value as written, where YAML took the end of it, or all of it, for a
+        comment: "title: The #MeToo year" published "The", and made the slug and the id of
+        it for good."""
+        if not self._hashed:
+            return None
+        line = self.line(key)
+        written = _COMMENTED.fullmatch(self.lines[line - 2]) if line is not None else None
+        return written["value"] if written is not None and written["key"] == key else None
+
+    @functools.cached_property
+    def _hashed(self) -> bool:
+        """Whether the front matter has a '#' anywhere: most have none, and need no line."""
+        return any("#" in line for line in self.lines)
 
     def author(self) -> str | None:
         author = self.text("author", single_line=True)

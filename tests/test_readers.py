@@ -990,6 +990,62 @@ def test_a_yaml_slip_is_told_on_its_line_with_its_fix(front: str, said: str) -> 
     assert [str(p) for p in result.problems] == [said]
 
 
+@pytest.mark.parametrize(
+    ("front", "said"),
+    [
+        (
+            "title: Why Asia is #1 again\nsection: Asia",
+            "c.md:2: error: 'title' is cut at its '#', which YAML reads as the start of a "
+            "comment: quote the whole value with double quotes if the '#' is the title's "
+            '(title: "Why Asia is #1 again"), or put the comment on a line of its own',
+        ),
+        (  # all of it: no title at all, said as its slip rather than "required"
+            "section: Asia\ntitle: #MeToo, a year on",
+            "c.md:3: error: 'title' is cut at its '#', which YAML reads as the start of a "
+            "comment: quote the whole value with double quotes if the '#' is the title's "
+            '(title: "#MeToo, a year on"), or put the comment on a line of its own',
+        ),
+        (
+            "title: Talks\nsection: Asia\nsummary: Talks on the #ceasefire resume",
+            "c.md:4: error: 'summary' is cut at its '#', which YAML reads as the start of a "
+            "comment: quote the whole value with double quotes if the '#' is the summary's "
+            '(summary: "Talks on the #ceasefire resume"), or put the comment on a line of its '
+            "own",
+        ),
+    ],
+)
+def test_a_title_or_summary_yaml_cuts_at_a_hash_is_refused_on_its_line(
+    front: str, said: str
+) -> None:
+    """Published as "Why Asia is", with a slug and an id of that for good, and nothing said."""
+    result = read(f"---\n{front}\n---\nBody.\n", "c.md")
+    assert (result.articles, [str(p) for p in result.problems]) == ((), [said])
+
+
+@pytest.mark.parametrize(
+    ("front", "title", "author"),
+    [
+        ('title: "Why Asia is #1 again"', "Why Asia is #1 again", None),
+        ("title: C# 12 is out", "C# 12 is out", None),  # no space before it: no comment
+        ("title: Talks\nauthor: Jane Doe  # freelance", "Talks", "Jane Doe"),
+        ("title: Talks\ntags: [asia] # more later", "Talks", None),
+        ("+++", None, None),
+    ],
+)
+def test_a_hash_yaml_reads_as_it_was_meant_is_no_slip(
+    front: str, title: str | None, author: str | None
+) -> None:
+    if front == "+++":  # TOML has no unquoted text
+        text = '+++\ntitle = "Why Asia is #1 again" # the draft\nsection = "Asia"\n+++\nB.\n'
+        title = "Why Asia is #1 again"
+    else:
+        text = f"---\n{front}\nsection: Asia\n---\nBody.\n"
+    result = read(text, "c.md")
+    assert result.problems == ()
+    (article,) = result.articles
+    assert (article.title, article.author) == (title, author)
+
+
 @pytest.mark.parametrize("title", ["\u200b", "\u2800\u3164", " \u2060 "])
 @pytest.mark.parametrize("name", ["a.txt", "a.md"])
 def test_a_title_of_invisible_characters_is_refused(name: str, title: str) -> None:
