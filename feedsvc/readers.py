@@ -722,6 +722,7 @@ _FIELDS: Mapping[str, str] = {
     "slug": "lowercase letters, digits and hyphens",
     "tags": "a list of strings",
     "category": "a section name (Pelican/Hugo spelling of 'section')",
+    "draft": "true or false (Hugo and Jekyll's: feedsvc publishes no drafts)",
 }
 
 
@@ -757,6 +758,7 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
         _say_relative_images(lines, close + 1, report)
     if "<!--" in body:
         _say_comments(lines, close + 1, report)
+    fields.not_a_draft()
     section = fields.section()
     title = fields.text("title", required=True, single_line=True)
     if title and not _check_title(title, fields.line("title"), report):
@@ -1446,6 +1448,21 @@ class _FrontMatter:
             message = f"'{key}' {value!r} holds no UUID as urn:uuid wants it (8-4-4-4-12 hex)"
             self.report.add(self.line(key), "warning", message)
         return value
+
+    def not_a_draft(self) -> None:
+        """`draft: true`, as Hugo and Jekyll read it, left the story out; feedsvc read it as an
+        unknown key and published the draft to readers, for good."""
+        value = self.meta.get("draft", False)
+        if value is True:
+            self.failed = True
+            message = (
+                "'draft' is true: this article is not published, and feedsvc publishes no drafts; "
+                "keep drafts out of articles_dir, and remove the line to publish it (what the "
+                "file published before stays published)"
+            )
+            self.report.add(self.line("draft"), "error", message)
+        elif value is not False:
+            self.error("draft", value)
 
     def slug(self, key: str) -> str | None:
         value = self.text(key)

@@ -1046,6 +1046,30 @@ def test_a_hash_yaml_reads_as_it_was_meant_is_no_slip(
     assert (article.title, article.author) == (title, author)
 
 
+@pytest.mark.parametrize(
+    ("fence", "draft", "said"),
+    [
+        ("---", "draft: true", "error: 'draft' is true: this article is not published"),
+        ("---", "draft: yes", "error: 'draft' is true: this article is not published"),
+        ("+++", "draft = true", "error: 'draft' is true: this article is not published"),
+        ("---", "draft: maybe", "error: front-matter 'draft' must be true or false"),
+        ("---", "draft: false", None),
+    ],
+)
+def test_a_draft_is_never_published(fence: str, draft: str, said: str | None) -> None:
+    """Hugo and Jekyll leave a draft out; read as an unknown key, it went out to readers."""
+    if fence == "+++":
+        front = f'title = "Talks"\nsection = "Asia"\n{draft}'
+    else:
+        front = f"title: Talks\nsection: Asia\n{draft}"
+    result = read(f"{fence}\n{front}\n{fence}\nBody.\n", "c.md")
+    if said is None:
+        assert (len(result.articles), result.problems) == (1, ())
+        return
+    (problem,) = result.problems
+    assert result.articles == () and str(problem).startswith(f"c.md:4: {said}")
+
+
 @pytest.mark.parametrize("title", ["\u200b", "\u2800\u3164", " \u2060 "])
 @pytest.mark.parametrize("name", ["a.txt", "a.md"])
 def test_a_title_of_invisible_characters_is_refused(name: str, title: str) -> None:
