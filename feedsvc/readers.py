@@ -348,10 +348,10 @@ def _before_the_first_article(
     """The error of text above a file's first article (or in a file of none), and its line:
     where it opens with a section line, the slip that kept it from being read, and its fix."""
     if settings.canonical_section(lines[first]) is None:
-        if found:
-            why = "if an article starts here, put a blank line after its title"
-            return first + 1, f"text before the first article is not read; {why}"
         sections = ", ".join(settings.sections)
+        if found:
+            why = f"delete it, or start an article here with a section line (one of: {sections})"
+            return first + 1, f"text before the first article is not read; {why}"
         return 1, (
             f"no article found; an article starts with a section line (one of: {sections}), "
             "a title line and a blank line"

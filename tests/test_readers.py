@@ -272,8 +272,8 @@ def test_text_before_the_first_article_is_an_error_on_its_line() -> None:
     )
     assert [a.title for a in result.articles] == ["Title two"]
     assert messages(result) == [
-        "2:error:text before the first article is not read; if an article starts here, put a "
-        "blank line after its title"
+        "2:error:text before the first article is not read; delete it, or start an article "
+        f"here with a section line (one of: {', '.join(SECTIONS)})"
     ]
 
 
