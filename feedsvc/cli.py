@@ -282,8 +282,9 @@ def reload_command(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"feedsvc: {problem}", file=sys.stderr)
         print(
-            "feedsvc: this config will be rejected: the refresher keeps its previous one "
-            "and /healthz shows the error until the file is fixed",
+            "feedsvc: this config will be rejected: the refresher keeps the one it runs with "
+            "(or, waiting for a valid one, waits on), and /healthz shows the error until the "
+            "file is fixed",
             file=sys.stderr,
         )
         return 1

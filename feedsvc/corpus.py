@@ -1415,8 +1415,9 @@ def _slug_taken(article: Article, first: str) -> Problem:
     """For `check`: which of the two keeps the slug, a refresh decides (the one published
     first); the other is published as `<slug>-2`, with a warning."""
     message = (
-        f"slug {article.slug!r} is also that of an article in {first}: only one article can "
-        "have it (choose another slug to decide which)"
+        f"slug {article.slug!r} is also that of an article in {first}: a refresh gives it to "
+        f"the one published first, the other a slug of its own ({article.slug}-2, say); "
+        "choose another slug to decide which"
     )
     return _about(article, "warning", message)
 

@@ -65,12 +65,12 @@ def test_reload_with_no_refresher_running_says_so_and_fails(site: Site) -> None:
     assert result.stdout == ""  # "asked the refresher (none seems to run now)" contradicted it
     assert result.stderr.startswith(f"feedsvc: no refresher runs on {site.root / 'var'}")
     assert "restart it" in result.stderr
-    # an invalid config too: not "the refresher keeps its previous one", there is none
+    # an invalid config too: not "the refresher keeps the one it runs with", there is none
     site.config_path.write_text(config_text() + "bogus = 1\n", "utf-8")
     result = feedsvc("reload", "--config", str(site.config_path))
     assert result.returncode == 1
     assert "bogus" in result.stderr and "no refresher runs on" in result.stderr
-    assert "keeps its previous one" not in result.stderr
+    assert "keeps the one it runs with" not in result.stderr
     # a file cut short before its state_dir: the default it seems to name is not made, or web
     # workers would serve it, empty, for good
     cut = config_text(content='state_dir = "elsewhere"')

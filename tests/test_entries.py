@@ -1915,8 +1915,9 @@ def test_a_front_matter_slug_already_taken_is_changed_with_a_warning(site: Site)
     ]
     _, _, checked = check_files(site.config())  # said before any refresh, too
     assert [str(p) for p in checked] == [
-        "b.md:1: warning: slug 'the-story' is also that of an article in a.md: only one "
-        "article can have it (choose another slug to decide which)"
+        "b.md:1: warning: slug 'the-story' is also that of an article in a.md: a refresh "
+        "gives it to the one published first, the other a slug of its own (the-story-2, say); "
+        "choose another slug to decide which"
     ]
     # made of another article's title first, as a refresh would make it
     site.write("0.md", "---\ntitle: The story\nsection: Asia\n---\n\nZero.\n")

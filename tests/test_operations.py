@@ -690,7 +690,9 @@ def test_a_refresher_restarted_with_an_invalid_config_waits_for_a_valid_one(
         process.wait_until("/feeds/all.atom")
         assert healthz(process.url)["status"] == "error"
     # `feedsvc reload` reaches it, SIGHUP does not end it, nor does a second look at the file
-    assert f"pid {process.popen.pid}" in feedsvc("reload", "--config", str(site.config_path)).stdout
+    reloaded = feedsvc("reload", "--config", str(site.config_path))
+    assert f"pid {process.popen.pid}" in reloaded.stdout
+    assert "(or, waiting for a valid one, waits on)" in reloaded.stderr  # it has no other one
     process.signal(signal.SIGHUP)
     time.sleep(1.5)
     assert process.popen.poll() is None
