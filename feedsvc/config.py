@@ -119,15 +119,17 @@ def load_config(path: str | os.PathLike[str] | None = None, check_articles: bool
     even while `articles/` is missing.
     """
     resolved = config_path(path)
-    return parse_config(read_config(resolved), resolved, check_articles)
+    return parse_config(read_config(resolved, looked_up=True), resolved, check_articles)
 
 
-def read_config(path: Path) -> bytes:
+def read_config(path: Path, looked_up: bool = False) -> bytes:
+    """`looked_up`: by `config_path`, as a process starts: one not found says where it is
+    looked for (a refresher whose file was deleted under it knows where it was)."""
     try:
         return path.read_bytes()
     except OSError as e:
         where = " (it is --config, else $FEEDSVC_CONFIG, else ./config.toml)"
-        missing = where if e.errno == errno.ENOENT else ""
+        missing = where if looked_up and e.errno == errno.ENOENT else ""
         raise ConfigError(f"{path}: cannot read the config file: {e.strerror}{missing}") from e
 
 
