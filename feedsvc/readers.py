@@ -752,7 +752,7 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: _Repor
     # A YAML or TOML escape ("\a", "\u0007") makes a character the file's bytes do not have.
     if not report.dirty and "\\" in source:
         report.dirty = _has_forbidden_value(meta)
-    fields = _FrontMatter(meta, lines[1:close], settings, report)
+    fields = _FrontMatter(meta, lines[1:close], settings, report, yaml=fence == "---")
     body = report.clean("\n".join(lines[close + 1 :]).strip("\n"), close + 2, "the body")
     if "![" in body:
         _say_relative_images(lines, close + 1, report)
@@ -966,7 +966,7 @@ def _yaml_slip(source: str, error: yaml.YAMLError | None) -> tuple[int, str] | N
     lines = source.split("\n")
     context, problem = getattr(error, "context_mark", None), getattr(error, "problem_mark", None)
     stumbled = {mark.line for mark in (context, problem) if mark is not None}
-    for index, line in enumerate(lines[: max(stumbled, default=len(lines)) + 1]):
+    for index, line in _outside_blocks(lines[: max(stumbled, default=len(lines)) + 1]):
         found = _MISSING_SPACE.fullmatch(line)
         if found is not None and found[1] in _FIELDS:
             return index + 2, f"put a space after '{found[1]}:' ({found[1]}: {found[2]})"
@@ -995,6 +995,22 @@ def _yaml_slip(source: str, error: yaml.YAMLError | None) -> tuple[int, str] | N
     return None
 
 
+def _outside_blocks(lines: list[str]) -> Iterator[tuple[int, str]]:
+    """Each line with its index, trailing blanks stripped, but those of a block scalar's text
+    (below `summary: |`, more indented than its key): text, where no YAML slip can be."""
+    block_indent: int | None = None
+    for index, line in enumerate(lines):
+        line = line.rstrip()
+        indent = len(line) - len(line.lstrip())
+        if block_indent is not None and (not line or indent > block_indent):
+            continue
+        block_indent = None
+        pair = _YAML_VALUE.fullmatch(line)
+        if pair is not None and _BLOCK_HEADER.fullmatch(pair["value"]):
+            block_indent = indent
+        yield index, line
+
+
 def _after_quote(value: str) -> str | None:
     """What follows the quoted string `value` opens with on its line; None if it goes on below.
     (`''` is a quote in a single-quoted string, `\\"` one in a double-quoted string.)"""
@@ -1014,15 +1030,19 @@ def _after_quote(value: str) -> str | None:
 def _misread(value: str, stumbled: bool) -> bool:
     """Whether `value`, opening with a YAML indicator, is text YAML read as something else."""
     if value[0] in "[{":  # a list or mapping, then more: `[Live] Kyiv talks`
-        depth = 0
+        depth, quote = 0, ""
         for index, character in enumerate(value):
+            if quote:  # a bracket in a quoted item (`["a]", b]`) closes nothing
+                quote = "" if character == quote else quote
+                continue
+            quote = character if character in "'\"" else ""
             depth += (character in "[{") - (character in "]}")
             if depth == 0:
                 rest = value[index + 1 :]
                 return bool(rest.strip()) and not re.match(r"\s+#", rest)
         return False  # a list written over lines goes on below
     if value[0] in "|>":  # a block scalar's header holds only its indicators and a comment
-        return re.fullmatch(r"[|>][-+0-9]*(\s+#.*)?\s*", value) is None
+        return _BLOCK_HEADER.fullmatch(value) is None
     if value[0] in "&*!":  # an anchor, alias or tag may be meant: only where PyYAML stumbled
         return stumbled
     return True  # @, ` and % start no value
@@ -1031,11 +1051,13 @@ def _misread(value: str, stumbled: bool) -> bool:
 #: text readers are shown, in which a '#' is more likely the author's than a comment
 _SHOWN_TEXT = frozenset({"title", "summary"})
 #: `key: value # more`, or `key: #value`, unquoted: YAML reads a comment from the '#' on
-_COMMENTED = re.compile(r"(?P<key>[a-z]+):[ \t]+(?P<value>(?:[^'\"\s&*!|>\[{][^#]*?[ \t])?#.*?)\s*")
+_COMMENTED = re.compile(r"(?P<key>[a-z]+):[ \t]+(?P<value>(?:[^'\"\s&*!|>\[{][^#]*?[ \t])?#.*)")
 #: `key:value`: a space left out after a key's colon
 _MISSING_SPACE = re.compile(r"([a-z]+):([^\s:].*)")
 #: a top-level `key: value`, or a list's `- value`: what comes before the value, and the value
-_YAML_VALUE = re.compile(r"(?P<lead>[A-Za-z_][\w-]*:[ \t]+|[ \t]*-[ \t]+)(?P<value>\S.*?)\s*")
+_YAML_VALUE = re.compile(r"(?P<lead>[A-Za-z_][\w-]*:[ \t]+|[ \t]*-[ \t]+)(?P<value>\S.*)")
+#: `|`, `>-`, `|2 # notes`: a block scalar's header, its text on the lines below
+_BLOCK_HEADER = re.compile(r"[|>][-+0-9]*(\s+#.*)?")
 #: what YAML makes of a value opening with each of its indicators, the author meaning text
 _YAML_INDICATORS = {
     "[": "YAML reads '[' at its start as a list",
@@ -1240,11 +1262,13 @@ class _FrontMatter:
         lines: list[str],
         settings: ReaderSettings,
         report: _Report,
+        yaml: bool,
     ) -> None:
         self.meta = meta
         self.lines = lines
         self.settings = settings
         self.report = report
+        self.yaml = yaml  #: else TOML, whose text is always quoted
         self.failed = False
         #: the section as written, one the config does not publish (`ReadResult.unconfigured`)
         self.unconfigured_section: str | None = None
@@ -1295,8 +1319,8 @@ class _FrontMatter:
 
     def text(self, key: str, required: bool = False, single_line: bool = False) -> str | None:
         value = self.meta.get(key)
-        written = self._cut_by_a_comment(key) if key in _SHOWN_TEXT else None
-        if written is not None:
+        written = self._as_written_if_cut(key) if key in _SHOWN_TEXT else None
+        if written is not None and (value is not None or key == "title"):
             self.failed = True
             how, quoted = _yaml_quoted(written)
             message = (
@@ -1306,6 +1330,12 @@ class _FrontMatter:
             )
             self.report.add(self.line(key), "error", message)
             return None
+        if written is not None:  # `summary: # later`: none, as meant perhaps
+            message = (
+                f"'{key}' is only a YAML comment, so the first paragraph is the {key}; quote it if "
+                f"the '#' is the {key}'s ({key}: {_yaml_quoted(written)[1]})"
+            )
+            self.report.add(self.line(key), "warning", message)
         if value is None:
             if required:
                 self.failed = True
@@ -1320,15 +1350,22 @@ class _FrontMatter:
             self.error(key, value)
         return (one_line(cleaned) if single_line else cleaned) or None
 
-    def _cut_by_a_comment(self, key: str) -> str | None:
-        """`key`'s value as written, where YAML took the end of it, or all of it, for a
-        comment: "title: The #MeToo year" published "The", and made the slug and the id of
-        it for good."""
-        if not self._hashed:
+    def _as_written_if_cut(self, key: str) -> str | None:
+        """`key`'s value as written on its line, where YAML took the end of it, or all of it,
+        for a comment: "title: The #MeToo year" published "The", and made the slug and the id
+        of it for good."""
+        if not self.yaml or not self._hashed:
             return None
         line = self.line(key)
-        written = _COMMENTED.fullmatch(self.lines[line - 2]) if line is not None else None
-        return written["value"] if written is not None and written["key"] == key else None
+        written = _COMMENTED.fullmatch(self.lines[line - 2].rstrip()) if line is not None else None
+        if written is None or written["key"] != key:
+            return None
+        # the line YAML read the value from (not one inside another value's text), cut
+        value = self.meta.get(key)
+        read = value.strip() if isinstance(value, str) else "" if value is None else None
+        if read is None or not written["value"].startswith(read):
+            return None
+        return written["value"] if re.match(r"\s*#", written["value"][len(read) :]) else None
 
     @functools.cached_property
     def _hashed(self) -> bool:
@@ -1451,18 +1488,22 @@ class _FrontMatter:
 
     def not_a_draft(self) -> None:
         """`draft: true`, as Hugo and Jekyll read it, left the story out; feedsvc read it as an
-        unknown key and published the draft to readers, for good."""
-        value = self.meta.get("draft", False)
-        if value is True:
-            self.failed = True
-            message = (
-                "'draft' is true: this article is not published, and feedsvc publishes no drafts; "
-                "keep drafts out of articles_dir, and remove the line to publish it (what the "
-                "file published before stays published)"
-            )
-            self.report.add(self.line("draft"), "error", message)
-        elif value is not False:
+        unknown key and published the draft to readers, for good. Any value they take for
+        true is a draft; one neither true nor false is refused, as the safe side."""
+        value = self.meta.get("draft")
+        said = str(value).strip().lower() if isinstance(value, (str, int)) else value
+        if said in (None, "", "false", "no", "off", "0"):
+            return
+        self.failed = True
+        if said not in ("true", "yes", "on", "1"):
             self.error("draft", value)
+            return
+        message = (
+            "'draft' is true: this article is not published, and feedsvc publishes no drafts; "
+            "keep drafts out of articles_dir, and remove the line to publish it (what the file "
+            "published before stays published)"
+        )
+        self.report.add(self.line("draft"), "error", message)
 
     def slug(self, key: str) -> str | None:
         value = self.text(key)

@@ -977,6 +977,16 @@ def test_yaml_surprises_are_reported_not_published(
             "c.md:2: error: invalid YAML front matter: quote the value: YAML reads '>' at its "
             'start as a block of text below (title: "> Breaking")',
         ),
+        (  # a block's text above, holding what would be a slip on a line of its own
+            'summary: |\n  - [x] milk\n  title:Eggs\ntitle: "Groceries" list\nsection: Asia',
+            "c.md:5: error: invalid YAML front matter: quote the whole value with single quotes "
+            "(title: '\"Groceries\" list')",
+        ),
+        (  # a bracket inside a quoted item closes nothing
+            'tags: ["a]", b]\ntitle: "Groceries" list\nsection: Asia',
+            "c.md:3: error: invalid YAML front matter: quote the whole value with single quotes "
+            "(title: '\"Groceries\" list')",
+        ),
         (
             "title: !important news\nsection: Asia",
             "c.md:2: error: invalid YAML front matter: quote the value: YAML reads '!' at its "
@@ -988,6 +998,17 @@ def test_yaml_surprises_are_reported_not_published(
 def test_a_yaml_slip_is_told_on_its_line_with_its_fix(front: str, said: str) -> None:
     result = read(f"---\n{front}\n---\nBody.\n", "c.md")
     assert [str(p) for p in result.problems] == [said]
+
+
+def test_a_summary_that_is_only_a_yaml_comment_is_none_and_said() -> None:
+    """`summary: # later` may mean no summary yet: the first paragraph stands in, as without one."""
+    result = read("---\ntitle: Talks\nsection: Asia\nsummary: # later\n---\nBody.\n", "c.md")
+    (article,) = result.articles
+    assert article.summary is None
+    assert [str(p) for p in result.problems] == [
+        "c.md:4: warning: 'summary' is only a YAML comment, so the first paragraph is the "
+        "summary; quote it if the '#' is the summary's (summary: \"# later\")"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -1029,14 +1050,17 @@ def test_a_title_or_summary_yaml_cuts_at_a_hash_is_refused_on_its_line(
         ("title: C# 12 is out", "C# 12 is out", None),  # no space before it: no comment
         ("title: Talks\nauthor: Jane Doe  # freelance", "Talks", "Jane Doe"),
         ("title: Talks\ntags: [asia] # more later", "Talks", None),
+        # a line of another value's text, which YAML read as meant
+        ('summary: "Rules,\ntitle: the #1 rule\n  of the desk"\ntitle: Talks', "Talks", None),
         ("+++", None, None),
     ],
 )
 def test_a_hash_yaml_reads_as_it_was_meant_is_no_slip(
     front: str, title: str | None, author: str | None
 ) -> None:
-    if front == "+++":  # TOML has no unquoted text
-        text = '+++\ntitle = "Why Asia is #1 again" # the draft\nsection = "Asia"\n+++\nB.\n'
+    if front == "+++":  # TOML has no unquoted text, and a line in a string is no key's
+        summary = 'summary = """\ntitle: the #1 rule\n"""\n'
+        text = f'+++\n{summary}title = "Why Asia is #1 again" # draft\nsection = "Asia"\n+++\nB.\n'
         title = "Why Asia is #1 again"
     else:
         text = f"---\n{front}\nsection: Asia\n---\nBody.\n"
@@ -1052,8 +1076,13 @@ def test_a_hash_yaml_reads_as_it_was_meant_is_no_slip(
         ("---", "draft: true", "error: 'draft' is true: this article is not published"),
         ("---", "draft: yes", "error: 'draft' is true: this article is not published"),
         ("+++", "draft = true", "error: 'draft' is true: this article is not published"),
+        ("---", 'draft: "True"', "error: 'draft' is true: this article is not published"),
+        ("---", "draft: 1", "error: 'draft' is true: this article is not published"),
         ("---", "draft: maybe", "error: front-matter 'draft' must be true or false"),
         ("---", "draft: false", None),
+        ("---", "draft:", None),  # empty: not a draft, as Hugo reads it
+        ("---", 'draft: "false"', None),
+        ("---", "draft: 0", None),
     ],
 )
 def test_a_draft_is_never_published(fence: str, draft: str, said: str | None) -> None:
