@@ -23,6 +23,7 @@ from feedsvc.errors import ConfigError
 from feedsvc.model import Problem
 from feedsvc.text import (
     has_address,
+    is_ignored,
     is_slug,
     markup_warning,
     name_key,
@@ -228,13 +229,13 @@ class _Key:
 
 
 def _listed_in(state_dir: Path, articles_dir: Path) -> bool:
-    """Whether a scan of `articles_dir` would list `state_dir` (the same directory, or one
-    inside it and not hidden, as `listing` skips them)."""
+    """Whether a scan of `articles_dir` would list `state_dir`: the same directory, or one
+    inside it that the scan does not skip (`is_ignored`, as `listing.listed` asks)."""
     try:
         inside = state_dir.resolve().relative_to(articles_dir.resolve())
     except (ValueError, OSError, RuntimeError):  # not inside; a link loop (Python 3.11)
         return False
-    return not any(part.startswith(".") for part in inside.parts)
+    return not any(is_ignored(part) for part in inside.parts)
 
 
 class _Reader:
@@ -332,10 +333,17 @@ class _Reader:
         return checked
 
     def directory(self, table: Mapping[str, Any], key: _Key, default: str) -> Path:
-        value = self.get(table, key, str, default, _a_path)
-        path = Path(value)
+        value = self.get(table, key, str, default, _non_empty)
         # Links are followed at each use, not once here: see `config_path`.
-        return self.path.parent / path
+        path = self.path.parent / value
+        unexpanded = _unexpanded(value)
+        if unexpanded is not None:
+            # "~/var" made a directory named "~" beside the config, away from the backups of
+            # ~/var; one made so already holds what was kept there (a store: the ids)
+            made = f"; move {path}, made so far, to it" if path.exists() else ""
+            problem = f"{unexpanded} is not expanded here: write the whole path{made}"
+            raise self.fail(key, f"{problem}, found {value!r}")
+        return path
 
     def text(
         self,
@@ -526,16 +534,13 @@ def _non_empty(value: str) -> str | None:
     return None if value.strip() else "expected a non-empty string"
 
 
-def _a_path(value: str) -> str | None:
-    """A path as a shell would not have it: "~/var" made a directory named "~" beside the
-    config, which the backups of ~/var missed."""
-    if value.startswith("~"):
-        return (
-            "'~' is not expanded here (a directory named '~' would be made); write the whole path"
-        )
-    if re.search(r"\$(\{|\w)", value):
-        return "an environment variable is not expanded here; write the whole path"
-    return _non_empty(value)
+def _unexpanded(path: str) -> str | None:
+    """What a shell would have expanded in `path`, which feedsvc does not."""
+    if path.startswith("~"):
+        return "'~'"
+    if re.search(r"\$(\{|\w)", path):
+        return "an environment variable"
+    return None
 
 
 def _a_name(value: str) -> str | None:

@@ -21,6 +21,7 @@ from typing import NamedTuple
 from feedsvc.model import Problem
 from feedsvc.parallel import PARALLEL_FROM, Workers
 from feedsvc.readers import ARTICLE_SUFFIXES, reader_for
+from feedsvc.text import is_ignored
 
 
 class FileStat(NamedTuple):
@@ -44,16 +45,6 @@ class Scan:
     #: the paths listed and their stats, flat as `_stat_files` gives them: the next scan tells
     #: an identical listing (the usual case) at C speed, without building `files` again
     listed: tuple[list[str], array[int]] | None = field(default=None, compare=False, repr=False)
-
-
-def is_ignored(name: str) -> bool:
-    """Hidden files, editor backups and swap files are never articles."""
-    return (
-        name.startswith(".")
-        or name.endswith("~")
-        or name.endswith((".swp", ".swo", ".tmp"))
-        or (name.startswith("#") and name.endswith("#"))
-    )
 
 
 def listed(relative: str, directory: bool = False) -> bool:

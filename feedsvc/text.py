@@ -1,5 +1,5 @@
-"""Small text helpers shared by every stage: slugs, names, XML-safe strings, and the fixes of
-TOML's usual slips (in config.toml and in front matter alike)."""
+"""Small text helpers shared by every stage: slugs, names, XML-safe strings, the file names no
+scan lists, and the fixes of TOML's usual slips (in config.toml and in front matter alike)."""
 
 from __future__ import annotations
 
@@ -192,3 +192,13 @@ _TOML_SLIPS: tuple[tuple[Callable[[str, str], bool], str], ...] = (
         'quote text ("like this"); numbers and true/false are written bare',
     ),
 )
+
+
+def is_ignored(name: str) -> bool:
+    """Hidden files, editor backups and swap files are never articles."""
+    return (
+        name.startswith(".")
+        or name.endswith("~")
+        or name.endswith((".swp", ".swo", ".tmp"))
+        or (name.startswith("#") and name.endswith("#"))
+    )

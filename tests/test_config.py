@@ -126,6 +126,7 @@ def test_an_articles_dir_that_is_a_file_is_said_to_be_one(tmp_path: Path) -> Non
         ('articles_dir = "articles"\nstate_dir = "$HOME/var"', "variable is not expanded"),
         ('articles_dir = "articles"\nstate_dir = "${STATE}"', "variable is not expanded"),
         ('articles_dir = "articles"\nstate_dir = "articles/.feedsvc"', None),  # never listed
+        ('articles_dir = "articles"\nstate_dir = "articles/state~"', None),  # nor a backup's
         ('articles_dir = "articles"\nstate_dir = "cost$"', None),
     ],
 )
@@ -143,6 +144,21 @@ def test_a_state_dir_a_scan_of_the_articles_would_list_or_a_shell_would_expand_i
         load_config(path)
     assert said in str(raised.value)
     assert not list(tmp_path.glob("[~$]*"))
+
+
+def test_a_state_dir_an_earlier_release_made_under_a_literal_tilde_is_named_to_move(
+    tmp_path: Path,
+) -> None:
+    """It holds the store, and the store the published ids: a new one would mint them again."""
+    made = tmp_path / "~" / "feedsvc" / "var"
+    made.mkdir(parents=True)
+    path = write(tmp_path, config_text(content='state_dir = "~/feedsvc/var"'))
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).endswith(
+        f"content.state_dir: '~' is not expanded here: write the whole path; move {made}, "
+        "made so far, to it, found '~/feedsvc/var'"
+    )
 
 
 def test_markup_in_a_text_value_is_said_on_its_line_and_published_as_written(
