@@ -424,14 +424,14 @@ def _listen(app: WSGIApplication, args: argparse.Namespace) -> MultiSocketServer
 
 
 def _port(text: str) -> int:
-    port = int(text) if text.isdigit() else -1
+    port = int(text) if text.isdecimal() else -1
     if not 0 <= port < 65536:
         raise argparse.ArgumentTypeError(f"{text} is not a port: expected 1 to 65535 (0: any)")
     return port
 
 
 def _threads(text: str) -> int:
-    threads = int(text) if text.isdigit() else 0
+    threads = int(text) if text.isdecimal() else 0
     if not 1 <= threads <= 1000:  # none: waitress listens and answers nothing
         raise argparse.ArgumentTypeError(f"{text} is not a thread count: expected 1 to 1000")
     return threads

@@ -167,7 +167,7 @@ class Refresher:
         self._counts: tuple[int, dict[str, int]] | None = None
         #: how files are read, the store's sections included: as the last update read them
         try:
-            #: the directory the store is in: the only one written (`_moved_aside`)
+            #: the directory the store is in: the only one written (`_in_place`)
             self._opened_in = os.stat(self.state_dir)
             self.reader = self._reading()
             self._bodies = FileBodies(config, self.reader)  #: what `_show` reads entries from
@@ -231,9 +231,7 @@ class Refresher:
         the last full scan is unknown or one of them needs the full scan (a directory, a link).
         """
         started = time.perf_counter()
-        moved = self._moved_aside()
-        if moved is not None:
-            raise moved
+        self._write_in_place()
         with build_lock(self.state_dir):
             # After the wait: a refresh that waited for another must not publish less than it did.
             started_at = datetime.now(UTC)
@@ -409,21 +407,24 @@ class Refresher:
         log.info("refresh: %s", report.summary())
         return report
 
-    def _moved_aside(self) -> MovedAsideError | None:
-        """Why nothing may be written at the state_dir path, if it no longer names the directory
-        the store is in: moved aside (to be restored, or by a deploy switching a relative one),
-        it would be made afresh there, versions published beside no store while ids went into
-        the store aside, and a backup restored meanwhile would lack them."""
+    def _in_place(self) -> bool:
+        """Whether the state_dir path still names the directory the store is in. Moved aside
+        (to be restored, or by a deploy switching a relative one), it would be made afresh
+        there, versions published beside no store while ids went into the store aside, and a
+        backup restored meanwhile would lack them."""
         try:
-            if os.path.samestat(os.stat(self.state_dir), self._opened_in):
-                return None
+            return os.path.samestat(os.stat(self.state_dir), self._opened_in)
         except OSError:
-            pass  # gone
-        return MovedAsideError(
-            f"state_dir {self.state_dir} is no longer the directory this refresher's store is "
-            "in (moved aside?): nothing is refreshed, nor made there, until that one is put "
-            "back whole; or restart the refresher to use the one then at that path"
-        )
+            return False  # gone
+
+    def _write_in_place(self) -> None:
+        """Raise `MovedAsideError` unless this refresher may write at the state_dir path."""
+        if not self._in_place():
+            raise MovedAsideError(
+                f"state_dir {self.state_dir} is no longer the directory this refresher's store "
+                "is in (moved aside?): nothing is refreshed, nor made there, until that one is "
+                "put back whole; or restart the refresher to use the one then at that path"
+            )
 
     def _current_version(self) -> Version | None:
         """The version being served: the one this refresher holds, unless another process
@@ -521,9 +522,7 @@ class Refresher:
             plan.feed(spec, made.get(spec.slug))
         slug_counts = {spec.slug: counts.get(spec.section, 0) for spec in specs if spec.section}
         slug_counts["all"] = sum(counts.values())
-        moved = self._moved_aside()  # while it rendered: nothing is written yet
-        if moved is not None:
-            raise moved
+        self._write_in_place()  # moved while it rendered? nothing is written yet
         # Before the switch: a page leaving the feeds is never missing, even for a moment.
         applied, failed = self._archive_pages(plan)
         version = write_version(
@@ -705,7 +704,7 @@ class Refresher:
     def write_status(self, report: RefreshReport | None, error: str | None = None) -> None:
         """`status.json` for `/healthz`; a failed refresh keeps the last report's details.
         Never written where the state_dir was moved aside: it goes with the directory."""
-        if self._moved_aside() is not None:
+        if not self._in_place():
             return
         report = report or self.last_report
         status: dict[str, object] = {

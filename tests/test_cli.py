@@ -103,7 +103,7 @@ def test_a_bad_config_is_a_clear_error(site: Site) -> None:
     assert "site.title: expected a string" in json.loads(as_json.stdout)["config_error"]
 
 
-@pytest.mark.parametrize("threads", ["0", "-1", "many"])
+@pytest.mark.parametrize("threads", ["0", "-1", "many", "²"])
 def test_serve_refuses_a_thread_count_that_would_answer_nothing(site: Site, threads: str) -> None:
     """With no thread, waitress listened, said it served, and answered no request."""
     result = feedsvc("serve", "--threads", threads, "--config", str(site.config_path))
