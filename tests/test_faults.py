@@ -29,8 +29,9 @@ import pytest
 from lxml import etree
 
 from feedsvc import readers
+from feedsvc import refresh as refresh_module
 from feedsvc.control import refresher_role
-from feedsvc.errors import PublishError, StateError
+from feedsvc.errors import MovedAsideError, PublishError, StateError
 from feedsvc.publish import Version, current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher
 from tests.conftest import SAMPLE, SECTIONS, Site, config_without
@@ -780,6 +781,36 @@ def test_a_running_refresher_never_makes_its_state_dir_moved_aside_and_resumes_o
     )
     assert set(atom_ids(site.published("/feeds/all.atom"))) == set(stored_identities(site))
     wait_for(lambda: json.loads((state_dir / "status.json").read_text())["error"] is None, "ok")
+
+
+def test_a_state_dir_moved_aside_while_a_refresh_reads_gets_nothing_made_and_its_version_once_back(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Moved after the store took the new entry and before the publish wrote anything: the
+    publish makes nothing at the path, and the next refresh there publishes the entry."""
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    state_dir, aside = site.root / "var", tmp_path / "var.aside"
+    refresher = Refresher(site.config())
+    read = refresh_module.update
+
+    def read_then_moved(*args: Any, **kwargs: Any) -> Any:
+        changes = read(*args, **kwargs)
+        state_dir.rename(aside)
+        return changes
+
+    try:
+        monkeypatch.setattr(refresh_module, "update", read_then_moved)
+        site.write("asia.txt", ASIA)
+        with pytest.raises(MovedAsideError):
+            refresher.refresh()
+        assert not state_dir.exists()
+        monkeypatch.undo()
+        aside.rename(state_dir)
+        refresher.refresh()
+        assert "Monsoon arrives early" in atom_titles(site.published("/feeds/all.atom"))
+    finally:
+        refresher.close()
 
 
 @contextlib.contextmanager
