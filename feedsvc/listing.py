@@ -49,8 +49,9 @@ class Scan:
 
 def listed(relative: str, directory: bool = False) -> bool:
     """Whether a scan lists what is at `relative` (to `articles_dir`, as `os.path.relpath`
-    gives it): an article's name or a directory, inside the directories it lists. What a
-    watcher counts: not the churn of a hidden `.git`, nor of a state_dir put in there."""
+    gives it): an article's name, or with `directory` any name it does not skip, inside the
+    directories it lists. What a watcher counts: not the churn of a hidden `.git`, nor of a
+    state_dir put in there."""
     if relative == os.curdir:
         return directory
     *parents, name = relative.split(os.sep)
@@ -413,14 +414,12 @@ def scan_paths(articles_dir: Path, paths: Iterable[str]) -> Scan | None:
     """
     files: dict[str, FileStat] = {}
     for path in paths:
-        parts = path.split("/")
-        name = parts[-1]
         # as the full scan: hidden files and ignored directories (`.drafts/`) are no articles
-        if ".." in parts or any(is_ignored(part) for part in parts):
+        if not listed(path, directory=True):
             continue
         if not _in_utf8(path):
             return None  # the full scan reports it
-        article = reader_for(name) is not None
+        article = listed(path)
         try:
             info = os.lstat(articles_dir / path)
         except FileNotFoundError:
