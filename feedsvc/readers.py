@@ -918,9 +918,7 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
         report.add(line, "error", f"invalid YAML front matter: {problem}")
         return None
     except yaml.YAMLError as e:
-        slip = _yaml_slip(source, e)
-        if slip is not None:
-            report.add(slip[0], "error", f"invalid YAML front matter: {slip[1]}")
+        if _said_a_yaml_slip(source, e, report):
             return None
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None
@@ -932,9 +930,7 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
-        slip = _yaml_slip(source, None) if fence == "---" else None  # `title:T`: one text
-        if slip is not None:
-            report.add(slip[0], "error", f"invalid YAML front matter: {slip[1]}")
+        if fence == "---" and _said_a_yaml_slip(source, None, report):  # `title:T`: one text
             return None
         report.add(2, "error", "the front matter must be a mapping of keys to values")
         return None
@@ -955,6 +951,14 @@ def _parse_front_matter(source: str, fence: str, report: _Report) -> dict[str, A
         report.add(_first_alias(source), "error", message)
         return None
     return meta
+
+
+def _said_a_yaml_slip(source: str, error: yaml.YAMLError | None, report: _Report) -> bool:
+    """Whether `report` was told an author's usual slip that `error` comes of (`_yaml_slip`)."""
+    slip = _yaml_slip(source, error)
+    if slip is not None:
+        report.add(slip[0], "error", f"invalid YAML front matter: {slip[1]}")
+    return slip is not None
 
 
 def _yaml_slip(source: str, error: yaml.YAMLError | None) -> tuple[int, str] | None:
