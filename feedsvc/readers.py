@@ -1323,6 +1323,18 @@ class _FrontMatter:
 
     def text(self, key: str, required: bool = False, single_line: bool = False) -> str | None:
         value = self.meta.get(key)
+        anchored = self._anchored_in_vain(key) if key in _SHOWN_TEXT else None
+        if anchored is not None:
+            self.failed = True
+            name = anchored.split(maxsplit=1)[0][1:]
+            how, quoted = _yaml_quoted(anchored)
+            message = (
+                f"'{key}' starts with '&{name}', which YAML reads as an anchor's name, not as "
+                f"text (and nothing refers to it as '*{name}'): quote the whole value {how} "
+                f"({key}: {quoted})"
+            )
+            self.report.add(self.line(key), "error", message)
+            return None
         written = self._as_written_if_cut(key) if key in _SHOWN_TEXT else None
         if written is not None and (value is not None or key == "title"):
             self.failed = True
@@ -1370,6 +1382,25 @@ class _FrontMatter:
         if read is None or not written["value"].startswith(read):
             return None
         return written["value"] if re.match(r"\s*#", written["value"][len(read) :]) else None
+
+    def _anchored_in_vain(self, key: str) -> str | None:
+        """`key`'s value as written on its line, where it opens with an anchor no alias uses:
+        "title: &desk reports" published "reports", the anchor's name taken for YAML's."""
+        if not self.yaml or not self._ampersand:
+            return None
+        line = self.line(key)
+        written = _YAML_VALUE.fullmatch(self.lines[line - 2].rstrip()) if line is not None else None
+        if written is None or written["lead"].rstrip() != f"{key}:" or written["value"][0] != "&":
+            return None
+        name, *text = written["value"][1:].split(maxsplit=1)
+        if not text:  # the value is on the lines below: the anchor cut nothing
+            return None
+        return None if any(f"*{name}" in line for line in self.lines) else written["value"]
+
+    @functools.cached_property
+    def _ampersand(self) -> bool:
+        """Whether the front matter has a '&' anywhere: most have none, and need no line."""
+        return any("&" in line for line in self.lines)
 
     @functools.cached_property
     def _hashed(self) -> bool:

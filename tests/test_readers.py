@@ -1044,6 +1044,49 @@ def test_a_title_or_summary_yaml_cuts_at_a_hash_is_refused_on_its_line(
 
 
 @pytest.mark.parametrize(
+    ("front", "said"),
+    [
+        (
+            "title: &desk reports from the front\nsection: Asia",
+            "c.md:2: error: 'title' starts with '&desk', which YAML reads as an anchor's name, "
+            "not as text (and nothing refers to it as '*desk'): quote the whole value with "
+            'double quotes (title: "&desk reports from the front")',
+        ),
+        (
+            "title: Talks\nsection: Asia\nsummary: &notes Talks resume",
+            "c.md:4: error: 'summary' starts with '&notes', which YAML reads as an anchor's name, "
+            "not as text (and nothing refers to it as '*notes'): quote the whole value with "
+            'double quotes (summary: "&notes Talks resume")',
+        ),
+    ],
+)
+def test_a_title_or_summary_yaml_reads_an_anchor_from_is_refused_on_its_line(
+    front: str, said: str
+) -> None:
+    """Published as "reports from the front", with a slug and an id of that for good."""
+    result = read(f"---\n{front}\n---\nBody.\n", "c.md")
+    assert (result.articles, [str(p) for p in result.problems]) == ((), [said])
+
+
+@pytest.mark.parametrize(
+    ("front", "title", "summary"),
+    [
+        ('title: "&desk reports"', "&desk reports", None),
+        ("title: &t Talks resume\nsummary: *t", "Talks resume", "Talks resume"),  # an alias uses it
+        ("title: AT&T results", "AT&T results", None),
+        ("title: Talks\nsummary: &s\n  Talks resume", "Talks", "Talks resume"),  # cut nothing
+    ],
+)
+def test_an_anchor_yaml_reads_as_it_was_meant_is_no_slip(
+    front: str, title: str, summary: str | None
+) -> None:
+    result = read(f"---\n{front}\nsection: Asia\n---\nBody.\n", "c.md")
+    assert result.problems == ()
+    (article,) = result.articles
+    assert (article.title, article.summary) == (title, summary)
+
+
+@pytest.mark.parametrize(
     ("front", "title", "author"),
     [
         ('title: "Why Asia is #1 again"', "Why Asia is #1 again", None),
