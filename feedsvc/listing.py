@@ -407,6 +407,66 @@ def _stat_files(task: tuple[str, str]) -> array[int]:
     return stats
 
 
+class Opener:
+    """Opens article files by their listed paths, never one outside `articles/`.
+
+    The listing refuses a link that points outside, but a file can become one after it was
+    listed: a contributor swapping `x.md` in a loop between a story and a link to a draft kept
+    outside had the draft published within a few refreshes. So no link is followed on the way
+    to a file: each directory is opened without following one (and kept open for the files
+    after it), then the file. A file that is a link, one the listing let in, is opened where
+    it points, the same way, when that is inside. Anything swapped in meanwhile reads as gone:
+    the next scan sees it, and says so.
+    """
+
+    def __init__(self, articles_dir: Path) -> None:
+        self.root = articles_dir.resolve()
+        self._directories: dict[str, int] = {}  #: by relative path, "" for the root
+
+    def __enter__(self) -> Opener:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for descriptor in self._directories.values():
+            os.close(descriptor)
+        self._directories.clear()
+
+    def open(self, path: str) -> int:
+        """A read-only descriptor of the file at `path`, relative to `articles/`.
+        FileNotFoundError where it is gone, or no longer what was listed."""
+        try:
+            return self._open_file(path)
+        except OSError as e:
+            if e.errno != errno.ELOOP:
+                raise
+        target = Path(os.path.realpath(self.root / path))  # a link the listing let in
+        if not target.is_relative_to(self.root) or target == self.root:
+            raise FileNotFoundError(errno.ENOENT, "a link to outside articles/", path)
+        return self._open_file(target.relative_to(self.root).as_posix())
+
+    def _open_file(self, path: str) -> int:
+        above, _, name = path.rpartition("/")
+        return os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=self._directory(above))
+
+    def _directory(self, path: str) -> int:
+        descriptor = self._directories.get(path)
+        if descriptor is not None:
+            return descriptor
+        if not path:
+            descriptor = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        else:
+            above, _, name = path.rpartition("/")
+            flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+            try:
+                descriptor = os.open(name, flags, dir_fd=self._directory(above))
+            except OSError as e:  # a link now, or a file: not the directory listed
+                if e.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise FileNotFoundError(errno.ENOENT, "no longer a directory", path) from e
+                raise
+        self._directories[path] = descriptor
+        return descriptor
+
+
 def scan_paths(articles_dir: Path, paths: Iterable[str]) -> Scan | None:
     """A listing of just these files (what a watcher reported), by one stat each.
 

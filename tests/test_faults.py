@@ -32,6 +32,7 @@ from feedsvc import readers
 from feedsvc import refresh as refresh_module
 from feedsvc.control import refresher_role
 from feedsvc.errors import MovedAsideError, PublishError, StateError
+from feedsvc.listing import Opener
 from feedsvc.publish import Version, current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher
 from tests.conftest import SAMPLE, SECTIONS, Site, config_without
@@ -513,14 +514,14 @@ def test_after_a_restart_an_unreadable_subdirectory_does_not_stop_the_rest_being
         with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db, db:
             db.execute("DELETE FROM bodies")
     refuse_to_list(monkeypatch, "asia")  # chmod 000: neither listed nor read
-    real_open = open
+    real_open = Opener.open
 
-    def refusing_open(path: Path, *args: object) -> object:
-        if "/asia/" in str(path):
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_open(path, *args)
+    def refusing_open(opener: Opener, path: str) -> int:
+        if path.startswith("asia/"):
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(opener, path)
 
-    monkeypatch.setattr("feedsvc.corpus.open", refusing_open, raising=False)
+    monkeypatch.setattr(Opener, "open", refusing_open)
     site.write("new.txt", "Diplomacy\nA new treaty\n\nSigned today.\n")
     report = site.refresh()  # a new refresher, as after a restart: nothing rendered in memory
     assert report.published and report.deferred == ()
