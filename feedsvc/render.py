@@ -439,7 +439,7 @@ def renderer_digest() -> str:
     upgrade that changes the output (a new URL layout, say) renders every file anew, once."""
     package = Path(__file__).parent
     digest = hashlib.sha256()
-    for path in sorted([*package.glob("*.py"), *package.glob("templates/*")]):
+    for path in sorted([*package.rglob("*.py"), *package.glob("templates/*")]):
         digest.update(f"{path.relative_to(package)}\0".encode())
         digest.update(path.read_bytes())
     for library in _WRITING_LIBRARIES:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc import corpus, listing, publish, readers
+from feedsvc import corpus, listing, publish
 from feedsvc.publish import KEEP_PREVIOUS, publish_dir
+from feedsvc.readers import base
 from feedsvc.refresh import LOGGED_ENTRIES, Refresher
 from tests.conftest import Site, config_text
 from tests.servers import wait_for
@@ -496,7 +497,7 @@ def test_a_release_that_reads_differently_reads_every_file_again_once(
         site.write(f"{number}.txt", f"Asia\nStory {number}\n\nBody {number}.\n")
     first = site.refresh()
     assert first.files_read == 3
-    monkeypatch.setattr(readers, "_code_digest", lambda: b"a release that reads differently")
+    monkeypatch.setattr(base, "_code_digest", lambda: b"a release that reads differently")
     report = site.refresh()
     assert report.files_read == 3 and (report.added, report.updated, report.removed) == (0, 0, 0)
     assert report.version == first.version
