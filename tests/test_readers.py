@@ -568,6 +568,35 @@ def test_markdown_with_yaml_front_matter() -> None:
     )
 
 
+def test_an_image_whose_alt_text_holds_brackets_is_found_too() -> None:
+    """CommonMark takes balanced brackets in an image's text; the look for one ran on past them
+    to the line's end (from each `![`: a line of them took a minute)."""
+    result = read("---\ntitle: T\nsection: Asia\n---\nThe ![map [2025]](img/map.png).\n", "a.md")
+    assert [p.message.split(" is ")[0] for p in result.problems] == ["image 'img/map.png'"]
+
+
+BLANKS = " " * 50_000
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("a.txt", f"Europe\nStory\n\nBody.\n-\nEurope{BLANKS}1x\nHeadline\n"),  # related block
+        ("a.md", f"---\ntitle: |\n  T{BLANKS}x\n  y\nsection: Asia\n---\nBody.\n"),
+        ("a.md", f"---\ntitle: T\nsection: Asia\nauthor: x{BLANKS}y\n---\nBody.\n"),
+        ("a.md", f"---\ntitle: T\nsection: Asia\nauthor: (x@example.org{BLANKS}y)\n---\nB.\n"),
+        ("a.md", f"---\ntitle: T\nsection: Asia\n#{BLANKS}x\n---\nBody.\n"),  # a key's line
+        ("a.md", "---\ntitle: T\nsection: Asia\n---\n" + "![" * 50_000 + "\n"),
+    ],
+)
+def test_a_long_run_of_blanks_or_brackets_is_read_in_one_pass(name: str, text: str) -> None:
+    """Each took a regex from seconds to hours, reading the run again from each of its
+    characters, while the refresh (and under `serve` every request) waited: a contributor's
+    file could stop the service. No time is asserted; the suite would hang if one came back."""
+    (article,) = read(text, name).articles
+    assert article.title.startswith("T" if name == "a.md" else "Story")
+
+
 def test_a_table_column_keeps_its_alignment() -> None:
     html = to_html("| Region | Votes |\n|:--|--:|\n| North | 5 |", "markdown", "https://x/")
     assert '<th style="text-align:right">Votes</th>' in html

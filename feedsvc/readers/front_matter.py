@@ -417,8 +417,10 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 PLAUSIBLE_FROM = 1990
 
 
-#: `key:` or `key =` at the start of a line (YAML or TOML), the key perhaps quoted
-_KEY_AT = re.compile(r"""\s*(['"]?)(?P<key>[^'"\s:=][^'":=]*?)\1\s*[:=]""")
+#: `key:` or `key =` at the start of a line (YAML or TOML), the key perhaps quoted: words
+#: taken whole (`++`), not a character at a time with the blanks after each read again (a
+#: comment of 80,000 blanks took seconds)
+_KEY_AT = re.compile(r"""\s*(['"]?)(?P<key>[^'"\s:=]++(?:\s++[^'"\s:=]++)*+)\1\s*[:=]""")
 
 
 def _read_as(found: object) -> str | None:

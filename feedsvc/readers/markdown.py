@@ -86,8 +86,10 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: Report
     return [article]
 
 
-#: `![alt](img/map.png)`, `![alt](<my map.png>)`: where an image's address is
-_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*(?:<([^>]*)>|([^)\s]+))")
+#: `![alt](img/map.png)`, `![alt](<my map.png>)`: where an image's address is. Brackets in the
+#: alt text, as CommonMark takes them, balanced (`![map [2025]](m.png)`): one running on to the
+#: line's end from each `![` took a minute for a line of them.
+_IMAGE = re.compile(r"!\[(?:[^\][]|\[[^\][]*\])*\]\(\s*(?:<([^>]*)>|([^)\s]+))")
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|/|#")
 
 

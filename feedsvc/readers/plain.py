@@ -10,9 +10,11 @@ from typing import NamedTuple
 from feedsvc.model import Article, RelatedHeadline
 from feedsvc.readers.base import ReaderSettings, Report, check_title
 
-# "Europe2 weeks ago": a section name glued to a relative age, inside the related block.
+# "Europe2 weeks ago": a section name glued to a relative age, inside the related block. The
+# section ends at the first of a run of blanks, never further in (`(?<!\s\s)`): `\s*` read the
+# rest of the run from each, and 40,000 blanks took two minutes.
 _AGE = re.compile(
-    r"^(?P<section>.*?\D)\s*(?P<age>(?:\d+|an?|one)\s+(?:second|minute|hour|day|week|month|year)s?"
+    r"^(?P<section>.*?\D)(?<!\s\s)\s*(?P<age>(?:\d+|an?|one)\s+(?:second|minute|hour|day|week|month|year)s?"
     r"\s+ago|yesterday|today|just now)$",
     re.IGNORECASE,
 )
