@@ -61,6 +61,9 @@ def unique(candidate: str, taken: Callable[[str], bool]) -> str:
     return f"{candidate}-{number}"
 
 
+#: what an address's part before the '@' is made of (RFC 5322's atext, and dots): a bare
+#: address starts where a run of them does, so that each run is tried once
+_LOCAL = r"\w.!#$%&'*+/=?^`{|}~-"
 #: an email address in a name, where feeds give a person's name and the W3C validator warns
 #: (`ContainsEmail`) at one: in angle brackets or parentheses, or bare (its domain dotted:
 #: "@handle" and "Jane@Reuters" are not addresses). Each of these three tries a run of blanks
@@ -68,7 +71,7 @@ def unique(candidate: str, taken: Callable[[str], bool]) -> str:
 #: again, and 20,000 blanks took seconds. From any other, none of them could match anyway.
 _ADDRESS_IN_NAME = re.compile(
     r"(?:(?!\s)|(?<!\s))\s*(?:<[^<>@\s]+@[^<>\s]+>|\([^()@\s]+@[^()\s]+\)"
-    r"|(?<![@\w.+-])(?:mailto:)?[^\s<>()@;,]+@[\w-]+(?:\.[\w-]+)+)\s*"
+    rf"|(?<![@{_LOCAL}])(?:mailto:)?[{_LOCAL}]+@[\w-]+(?:\.[\w-]+)+)\s*"
 )
 #: what an address taken out of parentheses leaves: "(; ext. 5)", "( )"
 _LEFT_IN_PARENTHESES = re.compile(

@@ -584,6 +584,7 @@ BLANKS = " " * 50_000
         ("a.txt", f"Europe\nStory\n\nBody.\n-\nEurope{BLANKS}1x\nHeadline\n"),  # related block
         ("a.md", f"---\ntitle: |\n  T{BLANKS}x\n  y\nsection: Asia\n---\nBody.\n"),
         ("a.md", f"---\ntitle: T\nsection: Asia\nauthor: x{BLANKS}y\n---\nBody.\n"),
+        ("a.md", f"---\ntitle: T\nsection: Asia\nauthor: x{']' * 200_000}y\n---\nBody.\n"),
         ("a.md", f"---\ntitle: T\nsection: Asia\nauthor: (x@example.org{BLANKS}y)\n---\nB.\n"),
         ("a.md", f"---\ntitle: T\nsection: Asia\n#{BLANKS}x\n---\nBody.\n"),  # a key's line
         ("a.md", "---\ntitle: T\nsection: Asia\n---\n" + "![" * 50_000 + "\n"),
