@@ -156,6 +156,22 @@ def test_an_entry_dated_before_the_newest_moves_last_modified(
     assert moved > parsedate_to_datetime(since)
 
 
+def test_a_last_modified_sent_back_is_a_304_when_the_entry_is_dated_within_a_second(
+    site: Site, running: list[Process]
+) -> None:
+    """HTTP dates have whole seconds; an entry dated by a file saved at 10:00:00.25 is not
+    "modified since" the 10:00:00 its feed's Last-Modified says."""
+    site.write("fraction.txt", "Asia\nSaved between two seconds\n\nBody.\n", mtime=1_760_000_000.25)
+    server = serve(site.config_path, site.root / "serve.log")
+    running.append(server)
+    server.wait_until("/feeds/asia.rss")
+    first, _ = fetch(server, "/feeds/asia.rss")
+    since = first.getheader("Last-Modified", "")
+    assert parsedate_to_datetime(since).timestamp() == 1_760_000_000
+    response, body = fetch(server, "/feeds/asia.rss", headers={"If-Modified-Since": since})
+    assert response.status == 304 and body == b""
+
+
 @pytest.mark.parametrize(
     "since",
     [
