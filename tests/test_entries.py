@@ -1058,6 +1058,23 @@ def test_a_held_article_whose_file_is_deleted_is_unpublished_and_released(site: 
     assert site.refresh().removed == 1 and len(entries(site)) == 1 and held(site) == []
 
 
+def test_a_held_article_whose_section_is_taken_out_of_the_config_is_unpublished(
+    site: Site,
+) -> None:
+    """Held while its file reads with an error, a story still leaves with its section: the
+    operator took that section out, whatever the state of the file."""
+    site.write("a.txt", VOTE + "\n" + OTHER, mtime=1_700_000_000)
+    site.refresh()
+    # the Europe story deleted in an edit that left another article without its body
+    site.write("a.txt", OTHER + "\nAsia\nHalf written\n\n", mtime=1.8e9)
+    site.refresh()
+    assert len(held(site)) == 1 and len(entries(site)) == 2
+    site.config_path.write_text(config_without("Europe"), encoding="utf-8")
+    report = site.refresh()
+    assert report.removed == 1 and [e.title for e in entries(site)] == ["Another story"]
+    assert held(site) == []
+
+
 def held_without_its_body(site: Site) -> RefreshReport:
     """a.txt's article published, then held by a broken save with no body of it kept (as in
     a store made before bodies were kept), while b.txt adds another: that refresh's report."""
