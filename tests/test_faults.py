@@ -589,6 +589,29 @@ def test_a_file_being_written_is_never_published_half_written(site: Site) -> Non
     assert f"Other story {seen - 1}" in contents
 
 
+def test_a_file_that_grows_after_the_scan_listed_it_is_read_whole_not_as_far_as_listed(
+    site: Site,
+) -> None:
+    """Copied with its old mtime kept (`cp -p`, rsync), a file is not fresh: only its size
+    and mtime as read, against the scan's, tell that it changed in between."""
+    site.write("a.txt", "Asia\nA first story\n\nIts paragraph.\n")
+    site.write("b.txt", "Europe\nA dispatch\n\nFirst paragraph.\n")
+
+    def grow_b(done: int, total: int) -> None:
+        if done == 1:  # a.txt applied, b.txt listed and not read yet
+            with open(site.articles / "b.txt", "a", encoding="utf-8") as handle:
+                handle.write("Second paragraph.\n")
+
+    refresher = Refresher(site.config())
+    try:
+        report = refresher.refresh(progress=grow_b)
+    finally:
+        refresher.close()
+    assert report.published and report.deferred == ()  # read again once settled
+    dispatch = atom_contents(site.published("/feeds/all.atom"))["A dispatch"]
+    assert "First paragraph." in dispatch and "Second paragraph." in dispatch
+
+
 # -- (e) a damaged store or one of an older version ------------------------------------------
 def _corrupt(site: Site) -> None:
     (site.root / "var" / "state.sqlite3").write_bytes(b"this is not a database" * 200)
