@@ -526,6 +526,20 @@ def test_a_long_first_paragraph_is_cut_for_the_summary_an_authors_summary_never(
     assert items["Summed up"]["summary"] == summary.strip()
 
 
+def test_a_summary_is_cut_after_a_whole_word_and_a_first_paragraph_of_the_limit_kept_whole(
+    site: Site,
+) -> None:
+    words = "The ministers answered questions at length. " * 40  # the limit falls in a word
+    exact = "a" * 200 + " " + "b" * (SUMMARY_CHARACTERS - 201)
+    site.write("a.txt", f"Asia\nA transcript\n\n{words}\n")
+    site.write("b.txt", f"Europe\nJust short enough\n\n{exact}\n\nMore.\n")
+    site.refresh()
+    items = {i["title"]: i for i in json.loads(site.published("/feeds/all.json"))["items"]}
+    cut = items["A transcript"]["summary"]
+    assert cut == words[: words.rindex(" ", 0, SUMMARY_CHARACTERS - 1)] + "\u2026"
+    assert items["Just short enough"]["summary"] == exact
+
+
 def test_a_feeds_description_is_plain_text_in_rss_as_in_atom(site: Site) -> None:
     """Only an item's RSS description is HTML: escaped twice, the channel's "&" showed as
     "&amp;", and the W3C validator said "description should not contain HTML"."""
