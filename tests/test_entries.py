@@ -627,6 +627,28 @@ def test_a_story_moved_to_another_file_and_retitled_later_keeps_its_id(
     assert (after.path, after.title) == (into, "Talks resume at last in Geneva")
 
 
+def test_a_moved_story_brought_back_in_one_file_is_not_claimed_again_by_a_copy_in_another(
+    site: Site,
+) -> None:
+    """Its file deleted, a story comes back retitled in one file (its entry moved there),
+    and retitled otherwise in a later one: that copy is a new entry, not the same one taken
+    again, which would leave the first file's story with no entry of its own."""
+    story = "Europe\nTalks resume in Geneva\n\nNegotiators returned to the table on Monday.\n"
+    site.write("m1.txt", story, mtime=1_700_000_000)
+    site.write("other.txt", OTHER, mtime=1_700_000_000)
+    site.refresh()
+    before = only_section(site, "Europe")
+    (site.articles / "m1.txt").unlink()
+    site.write("m2.txt", "Asia\nA new story\n\nUnrelated to the talks.\n", 1_700_000_100)
+    site.write("m3.txt", story.replace("Talks resume", "Talks resume at last"), 1_700_000_100)
+    site.write("m4.txt", story.replace("Talks resume", "Talks go on"), 1_700_000_100)
+    report = site.refresh()
+    assert (report.added, report.removed) == (2, 0)
+    by_path = {e.path: e for e in entries(site)}
+    assert sorted(by_path) == ["m2.txt", "m3.txt", "m4.txt", "other.txt"]
+    assert by_path["m3.txt"].id == before.id and by_path["m4.txt"].id != before.id
+
+
 def test_an_article_back_within_an_interval_is_not_claimed_by_one_still_there(
     site: Site,
 ) -> None:
