@@ -16,7 +16,7 @@ from feedsvc import corpus, listing, publish
 from feedsvc.publish import KEEP_PREVIOUS, publish_dir
 from feedsvc.readers import base
 from feedsvc.refresh import LOGGED_ENTRIES, Refresher
-from tests.conftest import Site, config_text
+from tests.conftest import SECTIONS, Site, config_text
 from tests.servers import wait_for
 from tests.test_feeds import current
 
@@ -502,6 +502,26 @@ def test_a_release_that_reads_differently_reads_every_file_again_once(
     assert report.files_read == 3 and (report.added, report.updated, report.removed) == (0, 0, 0)
     assert report.version == first.version
     assert site.refresh().files_read == 0  # and not again
+
+
+def test_a_file_deferred_while_every_file_is_read_again_is_read_with_the_new_settings_later(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A section added while a file it holds is being saved again, the same bytes: the file,
+    too fresh to read then, is read with the section once it settled, not only touched."""
+    match = "Sports\nMatch report\n\nGoal in the last minute.\n"
+    site.write("a.txt", match)
+    site.write("b.txt", ARTICLE)
+    site.refresh()
+    site.config_path.write_text(config_text(sections=[*SECTIONS, "Sports"]), encoding="utf-8")
+    written = time.time()
+    site.write("a.txt", match, mtime=written)
+    with monkeypatch.context() as frozen:
+        frozen_clock(frozen, at=written + 0.5)
+        assert site.refresh().deferred == ("a.txt",)
+    report = site.refresh()
+    assert report.deferred == () and report.added == 1
+    assert "Match report" in site.published("/feeds/sports.atom").decode()
 
 
 def test_a_section_added_to_the_config_publishes_what_it_refused_without_touching_files(
