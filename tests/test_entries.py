@@ -488,6 +488,23 @@ def only_section(site: Site, section: str) -> Entry:
     return entry
 
 
+def test_a_pages_address_is_made_of_its_title_in_ascii(site: Site) -> None:
+    """Accents dropped, an apostrophe no word break, a title in another script transliterated
+    (not "untitled", "untitled-2"...), and a headline of a paragraph's length cut to 80."""
+    long = "Ministers meet " * 10 + "again"
+    titles = ["Coup d'état plan", "Coup d\u2019état averted", "Ελλάδα", long]
+    for number, title in enumerate(titles):
+        site.write(f"{number}.txt", f"Europe\n{title}\n\nStory {number}.\n")
+    site.refresh()
+    slugs = {e.title: e.slug for e in entries(site)}
+    assert slugs == {
+        "Coup d'état plan": "coup-detat-plan",
+        "Coup d\u2019état averted": "coup-detat-averted",
+        "Ελλάδα": "ellada",
+        long: ("ministers-meet-" * 6)[:80].rstrip("-"),
+    }
+
+
 def test_a_front_matter_id_wins(site: Site) -> None:
     site.write("a.md", "---\ntitle: T\nsection: Asia\nid: urn:x:1\n---\nBody.\n")
     site.refresh()
