@@ -7,6 +7,7 @@ import errno
 import gc
 import json
 import logging
+import resource
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -403,7 +404,15 @@ def _listen(app: WSGIApplication, args: argparse.Namespace) -> MultiSocketServer
     from waitress.server import create_server
 
     try:
-        return create_server(app, host=args.host, port=args.port, threads=args.threads)
+        return create_server(
+            app,
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            connection_limit=_connection_limit(),
+            channel_timeout=IDLE_TIMEOUT,
+            asyncore_use_poll=True,  # select() stops at descriptor 1,024
+        )
     except ValueError as e:  # waitress: a host name that does not resolve
         raise FeedsvcError(
             f"--host {args.host} cannot be listened on ({e}); give this machine's address or "
@@ -421,6 +430,23 @@ def _listen(app: WSGIApplication, args: argparse.Namespace) -> MultiSocketServer
         raise FeedsvcError(
             f"port {args.port} on {args.host} {why}; choose another with --port (or --host)"
         ) from e
+
+
+#: seconds a connection may send nothing before `serve` closes it (waitress's default, 120 s,
+#: let 100 connections that never finish a request shut every other client out for two minutes)
+IDLE_TIMEOUT = 30
+#: connections `serve` holds open at once, where the process may open as many descriptors
+MAX_CONNECTIONS = 1000
+
+
+def _connection_limit() -> int:
+    """As many connections as the descriptors allow (100 are kept for the store, the logs, the
+    files served and the workers), up to `MAX_CONNECTIONS`: waitress's 100, one client could
+    hold them all. A client holding this many is a proxy's to stop (README)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(100, min(MAX_CONNECTIONS, soft - 100))
 
 
 def _port(text: str) -> int:

@@ -8,6 +8,7 @@ import gzip
 import http.client
 import re
 import signal
+import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -270,6 +271,23 @@ def test_gzip_is_the_stored_bytes_with_their_own_etag(server: Server, path: str)
     assert again.status == 304 and body == b""
     refused, body = fetch(server, path, headers={"Accept-Encoding": "gzip;q=0"})
     assert refused.getheader("Content-Encoding") is None and body == plain_body
+
+
+def test_clients_that_never_finish_a_request_do_not_shut_others_out(server: Server) -> None:
+    """waitress's defaults: 100 such connections, one client's, and every feed reader waited
+    two minutes (security review 05). A proxy in front is the answer to thousands (README)."""
+    url = urlsplit(server.url)
+    idle = []
+    try:
+        for _ in range(150):
+            connection = socket.create_connection((url.hostname or "", url.port or 80), 5)
+            connection.sendall(b"GET /feeds/all.atom HTTP/1.1\r\nHost: x")  # and no more
+            idle.append(connection)
+        status, _, body = get(server.url, "/feeds/all.atom")
+        assert status == 200 and body.startswith(b"<?xml")
+    finally:
+        for connection in idle:
+            connection.close()
 
 
 def test_head_answers_like_get_without_a_body(server: Server) -> None:
