@@ -1321,13 +1321,16 @@ def check_files(config: Config) -> tuple[int, int, list[Problem]]:
     What depends on what was published, the store says, read-only."""
     store = StateStore.read_only(config.content.state_dir)
     try:
-        return _check_files(config, store)
+        with Opener(config.content.articles_dir) as opener:
+            return _check_files(config, store, opener)
     finally:
         if store is not None:
             store.close()
 
 
-def _check_files(config: Config, store: StateStore | None) -> tuple[int, int, list[Problem]]:
+def _check_files(
+    config: Config, store: StateStore | None, opener: Opener
+) -> tuple[int, int, list[Problem]]:
     articles_dir = config.content.articles_dir
     listing = scan(articles_dir)
     problems = list(listing.problems)
@@ -1348,7 +1351,7 @@ def _check_files(config: Config, store: StateStore | None) -> tuple[int, int, li
             problems.append(_too_large(path, info.size, config.content.max_file_bytes))
             continue
         try:
-            with Opener(articles_dir) as opener, os.fdopen(opener.open(path), "rb") as file:
+            with os.fdopen(opener.open(path), "rb") as file:
                 data = file.read()
         except OSError as e:
             problems.append(_cannot_read(path, e))
