@@ -63,6 +63,14 @@ def fetch(
         connection.close()
 
 
+def serving(site: Site, running: list[Process], path: str) -> Server:
+    """`feedsvc serve` of `site`, once it answers `path`."""
+    server = serve(site.config_path, site.root / "serve.log")
+    running.append(server)
+    server.wait_until(path)
+    return server
+
+
 def test_a_feed_is_served_with_its_caching_headers(server: Server) -> None:
     response, body = fetch(server, "/feeds/all.atom")
     assert response.status == 200
@@ -140,9 +148,7 @@ def test_an_entry_dated_before_the_newest_moves_last_modified(
     """For clients that send only If-Modified-Since: the feed changed, so it is later, though
     its newest entry (and its own <updated>) did not."""
     site.write("new.txt", "Asia\nThe newest story\n\nBody.\n", mtime=1_760_000_000)
-    server = serve(site.config_path, site.root / "serve.log")
-    running.append(server)
-    server.wait_until("/feeds/all.rss")
+    server = serving(site, running, "/feeds/all.rss")
     first, _ = fetch(server, "/feeds/all.rss")
     since = first.getheader("Last-Modified", "")
     site.write("old.txt", "Europe\nFound in the archive\n\nBody.\n", mtime=1_700_000_000)
@@ -163,9 +169,7 @@ def test_a_last_modified_sent_back_is_a_304_when_the_entry_is_dated_within_a_sec
     """HTTP dates have whole seconds; an entry dated by a file saved at 10:00:00.25 is not
     "modified since" the 10:00:00 its feed's Last-Modified says."""
     site.write("fraction.txt", "Asia\nSaved between two seconds\n\nBody.\n", mtime=1_760_000_000.25)
-    server = serve(site.config_path, site.root / "serve.log")
-    running.append(server)
-    server.wait_until("/feeds/asia.rss")
+    server = serving(site, running, "/feeds/asia.rss")
     first, _ = fetch(server, "/feeds/asia.rss")
     since = first.getheader("Last-Modified", "")
     assert parsedate_to_datetime(since).timestamp() == 1_760_000_000
