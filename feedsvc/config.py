@@ -117,7 +117,7 @@ def load_config(path: str | os.PathLike[str] | None = None, check_articles: bool
     """Read and validate the config file; raise `ConfigError` naming the key and line.
 
     `check_articles=False` for the web side, which serves what was published and must start
-    even while `articles/` is missing.
+    even while `articles/` is missing, or holds the state_dir (which only a scan minds).
     """
     resolved = config_path(path)
     return parse_config(read_config(resolved, looked_up=True), resolved, check_articles)
@@ -372,7 +372,7 @@ class _Reader:
                 else f"the directory {where} does not exist; create it or fix the path"
             )
             raise self.fail(_Key("content", "articles_dir"), problem)
-        if _listed_in(content.state_dir, content.articles_dir):
+        if check_articles and _listed_in(content.state_dir, content.articles_dir):
             problem = (
                 f"{content.state_dir} is inside content.articles_dir ({content.articles_dir}): "
                 "every refresh would list its files, and a watcher refresh at each of its "

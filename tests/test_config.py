@@ -146,6 +146,16 @@ def test_a_state_dir_a_scan_of_the_articles_would_list_or_a_shell_would_expand_i
     assert not list(tmp_path.glob("[~$]*"))
 
 
+def test_the_web_side_serves_from_a_state_dir_inside_articles_which_only_a_scan_minds(
+    tmp_path: Path,
+) -> None:
+    """The refresher refuses it and keeps its last good config; a web worker serves what was
+    published there rather than drop into its error page."""
+    path = write(tmp_path, config_text(content='state_dir = "articles/var"'))
+    config = load_config(path, check_articles=False)
+    assert config.content.state_dir == tmp_path / "articles" / "var"
+
+
 def test_a_state_dir_an_earlier_release_made_under_a_literal_tilde_is_named_to_move(
     tmp_path: Path,
 ) -> None:
