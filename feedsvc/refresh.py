@@ -167,11 +167,14 @@ class Refresher:
         self._counts: tuple[int, dict[str, int]] | None = None
         #: how files are read, the store's sections included: as the last update read them
         try:
-            #: the directory the store is in: the only one written (`_in_place`)
-            self._opened_in = os.stat(self.state_dir)
+            try:
+                #: the directory the store is in: the only one written (`_in_place`)
+                self._opened_in = os.stat(self.state_dir)
+            except OSError as e:  # moved aside since the store opened: as if it had been before
+                raise state_dir_error(self.state_dir, e) from e
             self.reader = self._reading()
             self._bodies = FileBodies(config, self.reader)  #: what `_show` reads entries from
-        except (StateError, OSError):
+        except StateError:
             self.store.close()  # a refresher waiting for its store opens it again each second
             raise
         _say_problems(config)

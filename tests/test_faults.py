@@ -807,6 +807,24 @@ def test_a_running_refresher_never_makes_its_state_dir_moved_aside_and_resumes_o
     wait_for(lambda: json.loads((state_dir / "status.json").read_text())["error"] is None, "ok")
 
 
+def test_a_state_dir_moved_aside_as_its_store_opens_is_a_state_error_a_waiting_refresher_waits_on(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a bare OSError, which the callers that wait for a store do not catch."""
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    opened = refresh_module.StateStore.open
+
+    def opened_then_moved(*args: Any, **kwargs: Any) -> Any:
+        store = opened(*args, **kwargs)
+        (site.root / "var").rename(tmp_path / "var.aside")
+        return store
+
+    monkeypatch.setattr(refresh_module.StateStore, "open", opened_then_moved)
+    with pytest.raises(StateError, match="var"):
+        Refresher(site.config())
+
+
 def test_a_state_dir_moved_aside_while_a_refresh_reads_gets_nothing_made_and_its_version_once_back(
     site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
