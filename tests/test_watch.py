@@ -16,6 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
+    DirMovedEvent,
     FileCreatedEvent,
     FileModifiedEvent,
     FileMovedEvent,
@@ -137,6 +138,31 @@ def test_a_change_no_scan_would_list_asks_for_no_refresh(
     job = paused_clock.scheduler.get_job(REFRESH_JOB)
     assert job is not None and job.next_run_time == planned
     assert paused_clock._paths == set()  # None: a full scan asked for
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        DirCreatedEvent("2024"),
+        DirMovedEvent(".drafts/x", "x"),  # out of a directory no scan lists, into one it does
+        DirMovedEvent("x", ".trash/x"),  # and back: its articles go
+    ],
+    ids=lambda event: f"{event.event_type} {event.src_path}",
+)
+def test_a_directory_a_scan_lists_changed_asks_for_a_full_scan_at_once(
+    site: Site, paused_clock: Clock, event: FileSystemEvent
+) -> None:
+    """Its files come or go with it, and no event names each."""
+    changes = _Changes(paused_clock, debounce=0.0)
+    for path in ("src_path", "dest_path"):
+        if getattr(event, path, ""):
+            setattr(event, path, str(site.articles / getattr(event, path)))
+    started = datetime.now(UTC)
+    changes.dispatch(event)
+    job = paused_clock.scheduler.get_job(REFRESH_JOB)
+    assert job is not None and job.next_run_time is not None
+    assert job.next_run_time - started < timedelta(seconds=0.5)
+    assert paused_clock._paths is None
 
 
 def test_an_atomic_save_is_read_at_once_a_bare_modification_settles_first(
