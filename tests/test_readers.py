@@ -1120,7 +1120,7 @@ def test_a_hash_yaml_reads_as_it_was_meant_is_no_slip(
     front: str, title: str | None, author: str | None
 ) -> None:
     if front == "+++":  # TOML has no unquoted text, and a line in a string is no key's
-        summary = 'summary = """\ntitle: the #1 rule\n"""\n'
+        summary = 'summary = """\ntitle: Why Asia is #1 again # a line of the summary\n"""\n'
         text = f'+++\n{summary}title = "Why Asia is #1 again" # draft\nsection = "Asia"\n+++\nB.\n'
         title = "Why Asia is #1 again"
     else:
