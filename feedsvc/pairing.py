@@ -67,8 +67,6 @@ def match(
     or put back), told the article's own paragraphs (not the lines it shares with stories
     paired already, such as a sign-off): it takes its own entry later, not another's by its
     place."""
-    if not old:
-        return {}  # nothing stored from the file (`corpus` does not ask then)
     matches: dict[int, StoredEntry] = {}
     unpaired = [(o, article) for o, article in enumerate(articles) if o not in paired]
     free = {id(stored): stored for stored in old}  # in the file's order, as stored

@@ -105,7 +105,7 @@ def parse_front_matter(source: str, fence: str, report: Report) -> dict[str, Any
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
-        if fence == "---" and _said_a_yaml_slip(source, None, report):  # `title:T`: one text
+        if _said_a_yaml_slip(source, None, report):  # YAML's `title:T`: one text (TOML's: a table)
             return None
         report.add(2, "error", "the front matter must be a mapping of keys to values")
         return None
