@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from feedsvc.errors import LockedError, StateError
+from feedsvc.errors import LockedError, MovedAsideError, StateError
 
 STATUS_FILE = "status.json"
 
@@ -177,12 +177,26 @@ def make_state_dir(state_dir: Path) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
 
 
+def moved_aside(state_dir: Path) -> MovedAsideError:
+    return MovedAsideError(
+        f"state_dir {state_dir} is no longer the directory this refresher's store is in "
+        "(moved aside?): nothing is refreshed, nor made there, until that one is put back "
+        "whole; or restart the refresher to use the one then at that path"
+    )
+
+
 @contextmanager
 def build_lock(state_dir: Path) -> Iterator[None]:
-    """One refresh at a time per state directory, across processes (waits its turn)."""
-    make_state_dir(state_dir)
-    with _using(state_dir):
+    """One refresh at a time per state directory, across processes (waits its turn).
+
+    Never makes the state_dir, which the store's opening made: one gone since was moved aside,
+    and made afresh it would take versions beside no store, and block the move back."""
+    try:
         handle = open(state_dir / "build.lock", "a+b")  # noqa: SIM115 - closed below
+    except FileNotFoundError as e:
+        raise moved_aside(state_dir) from e
+    except OSError as e:
+        raise state_dir_error(state_dir, e) from e
     with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

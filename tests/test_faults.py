@@ -855,6 +855,53 @@ def test_a_state_dir_moved_aside_while_a_refresh_reads_gets_nothing_made_and_its
         refresher.close()
 
 
+def test_a_state_dir_moved_aside_as_a_refresh_takes_the_build_lock_is_never_made_afresh(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Moved after the refresh looked and before it locked (waiting for a build, say): the lock
+    made the state_dir afresh, where the operator's move back then failed, or went inside it."""
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    state_dir, aside = site.root / "var", tmp_path / "var.aside"
+    refresher = Refresher(site.config())
+    lock = refresh_module.build_lock
+
+    def moved_then_locked(path: Path) -> Any:
+        state_dir.rename(aside)
+        return lock(path)
+
+    try:
+        monkeypatch.setattr(refresh_module, "build_lock", moved_then_locked)
+        with pytest.raises(MovedAsideError, match="no longer the directory this refresher's"):
+            refresher.refresh()
+        assert not state_dir.exists()
+        monkeypatch.undo()
+        aside.rename(state_dir)
+        site.write("asia.txt", ASIA)
+        refresher.refresh()
+        assert "Monsoon arrives early" in atom_titles(site.published("/feeds/all.atom"))
+    finally:
+        refresher.close()
+
+
+def test_a_refresher_whose_state_dir_was_replaced_writes_no_status_into_the_new_one(
+    site: Site, tmp_path: Path
+) -> None:
+    """Its status (a refresh failed: moved aside) would be /healthz's for the directory put in
+    its place, which another refresher serves once restarted."""
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    state_dir = site.root / "var"
+    refresher = Refresher(site.config())
+    try:
+        state_dir.rename(tmp_path / "var.aside")
+        state_dir.mkdir()
+        refresher.write_status(None, error="the refresh failed")
+    finally:
+        refresher.close()
+    assert list(state_dir.iterdir()) == []
+
+
 @contextlib.contextmanager
 def written_by_another(state_dir: Path) -> Iterator[None]:
     """The store held by another process's long write: SQLite refuses it as busy, reading too."""
