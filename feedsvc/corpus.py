@@ -313,7 +313,7 @@ def _paired(lookups: _Lookups, job: _Job, read: _Read) -> _Paired:
             {p for body in bodies if body is not None for p in pairing.paragraphs(body)},
         )
 
-    def published(article: Article, own: set[str]) -> bool:
+    def published(article: Article, own: frozenset[str]) -> bool:
         """Exactly a story the store has (moved or copied here), or one of this file's removed
         lately (put back, edited: as `_replace_file_entries` finds it, or holding one of its
         paragraphs among its `own`): its own entry is found so, not another's by its place."""

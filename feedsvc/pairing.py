@@ -55,7 +55,7 @@ def match(
     paired: Collection[int] = (),
     held: Collection[str] = (),
     removed: bool = False,
-    published: Callable[[Article, set[str]], bool] = lambda article, own: False,
+    published: Callable[[Article, frozenset[str]], bool] = lambda article, own: False,
 ) -> dict[int, StoredEntry]:
     """Pair new articles with old entries of the same file, most certain evidence first. The
     articles at the ordinals `paired` have their entries already: they take none of these.
@@ -93,8 +93,13 @@ def match(
     left = [(o, a) for o, a in unpaired if o not in matches and a.id is None]
     if not left:
         return matches  # the usual edit: every article matched by its title or its body
+
     # the same-story rule, the ranking, and the shift's checks each ask for an entry's body
-    saved_body = functools.cache(saved_body)
+    @functools.cache
+    def kept_lines(content_hash: str) -> frozenset[str] | None:
+        body = saved_body(content_hash)
+        return None if body is None else paragraphs(body)
+
     places = _places(old, held)
     stored_at = _by(old, lambda entry: entry.ordinal)
     shifted = {} if removed else _shifted(len(articles), matches)
@@ -117,10 +122,10 @@ def match(
                 and (
                     typo_fixed(s.entry.title, article.title)
                     if refused
-                    else same_story(s.entry, article.title, lines[ordinal], saved_body, shared)
+                    else same_story(s.entry, article.title, lines[ordinal], kept_lines, shared)
                 )
             ),
-            key=lambda s: _kept(s.entry, lines[ordinal], saved_body, shared),
+            key=lambda s: _kept(s.entry, lines[ordinal], kept_lines, shared),
             default=None,
         )
 
@@ -145,7 +150,7 @@ def match(
         if (reached := best(ordinal, article, shifting=True)) is not None:
             claims.setdefault(id(reached), []).append((ordinal, reached))
     unpaired_now = [article for ordinal, article in left if ordinal not in matches]
-    kept_by = _kept_by(free.values(), saved_body) if claims else {}
+    kept_by = _kept_by(free.values(), kept_lines) if claims else {}
     for (ordinal, stored), *rivals in claims.values():
         article = articles[ordinal]
         also = {id(s) for p in own[ordinal] for s in kept_by.get(p, ())}
@@ -153,7 +158,7 @@ def match(
             not rivals
             and also <= {id(stored)}  # none of another story's paragraphs: that one rewritten
             and not _quoted_elsewhere(
-                stored, article, lines[ordinal], unpaired_now, telling, saved_body
+                stored, article, lines[ordinal], unpaired_now, telling, kept_lines
             )
         ):
             matches[ordinal] = stored
@@ -161,14 +166,16 @@ def match(
     return matches
 
 
-def _kept_by(
-    entries: Iterable[StoredEntry], saved_body: Callable[[str], str | None]
-) -> dict[str, list[StoredEntry]]:
+#: an entry's paragraphs, by its content hash, as far as its body was kept (None: no feed
+#: showed it); `match` reads and splits each body once
+KeptLines = Callable[[str], frozenset[str] | None]
+
+
+def _kept_by(entries: Iterable[StoredEntry], kept_lines: KeptLines) -> dict[str, list[StoredEntry]]:
     """The entries holding each paragraph, as far as their bodies were kept."""
     holding: dict[str, list[StoredEntry]] = {}
     for stored in entries:
-        body = saved_body(stored.entry.content_hash)
-        for paragraph in paragraphs(body) if body is not None else ():
+        for paragraph in kept_lines(stored.entry.content_hash) or ():
             holding.setdefault(paragraph, []).append(stored)
     return holding
 
@@ -176,16 +183,15 @@ def _kept_by(
 def _quoted_elsewhere(
     stored: StoredEntry,
     article: Article,
-    mine: set[str],
+    mine: frozenset[str],
     unpaired: list[Article],
     holders: Counter[str],
-    saved_body: Callable[[str], str | None],
+    kept_lines: KeptLines,
 ) -> bool:
     """Whether an article of the file other than `article` (whose paragraphs are `mine`)
     holds a paragraph of `stored` (as counted in `holders`), or, of those `unpaired`, its
     title a typo away: the story rewritten there, or quoted."""
-    body = saved_body(stored.entry.content_hash)
-    if body is not None and any(holders[p] > (p in mine) for p in paragraphs(body)):
+    if any(holders[p] > (p in mine) for p in kept_lines(stored.entry.content_hash) or ()):
         return True
     title = stored.entry.title
     return any(
@@ -242,20 +248,17 @@ def _by(
     return groups
 
 
-def _kept(
-    old: Entry, lines: set[str], saved_body: Callable[[str], str | None], shared: set[str]
-) -> int:
+def _kept(old: Entry, lines: frozenset[str], kept_lines: KeptLines, shared: set[str]) -> int:
     """How many of `old`'s paragraphs an article of paragraphs `lines` kept (as far as its
     body was kept to tell)."""
-    before = saved_body(old.content_hash)
-    return 0 if before is None else len((paragraphs(before) - shared) & lines)
+    return len(((kept_lines(old.content_hash) or frozenset()) - shared) & lines)
 
 
 def same_story(
     old: Entry,
     title: str,
-    lines: set[str],
-    saved_body: Callable[[str], str | None],
+    lines: frozenset[str],
+    kept_lines: KeptLines,
     shared: set[str],
 ) -> bool:
     """In an article's place in its file, a new `title` and a new body (its `paragraphs`,
@@ -265,9 +268,8 @@ def same_story(
     bodies for this). A title's number or date changed makes the next edition of a story that
     had paragraphs to keep; a stub's ("Quake kills 12", "More to follow.") is its figure
     updated. A paragraph the file's other articles hold too (`shared`) is no evidence."""
-    before = saved_body(old.content_hash)
-    kept = None if before is None else paragraphs(before)  # None: no feed showed it
-    if typo_fixed(old.title, title, editions=kept != set()):  # a stub's, figures change
+    kept = kept_lines(old.content_hash)
+    if typo_fixed(old.title, title, editions=kept != frozenset()):  # a stub's, figures change
         return True
     if not kept:
         return False
@@ -312,10 +314,11 @@ def _characters_changed(before: str, after: str) -> int:
     return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in opcodes if tag != "equal")
 
 
-def paragraphs(body: str) -> set[str]:
+def paragraphs(body: str) -> frozenset[str]:
     """A body's paragraphs (or Markdown's lines) long enough to say something: a shared `---`,
     code fence or photo credit is no evidence of the same story."""
-    return {line.strip() for line in body.split("\n") if len(line.strip()) >= _EVIDENCE}
+    lines = (line.strip() for line in body.split("\n"))
+    return frozenset(line for line in lines if len(line) >= _EVIDENCE)
 
 
 #: characters a paragraph needs to count in `same_story`
