@@ -1086,6 +1086,36 @@ def held(site: Site) -> list[str]:
         return [row[0] for row in db.execute("SELECT id FROM held ORDER BY id")]
 
 
+def test_a_published_article_made_a_draft_stays_published_and_a_new_draft_never_is(
+    site: Site,
+) -> None:
+    """`draft: true` is an error (the README): an entry readers have keeps its place and its
+    id, held, not unpublished and published again once the line goes; a new one is not shown."""
+    talks = "---\ntitle: Talks resume in Geneva\nsection: Europe\n---\nThe talks resumed.\n"
+    site.write("talks.md", talks, mtime=1.7e9)
+    site.refresh()
+    before = only(site)
+    site.write("talks.md", talks.replace("section:", "draft: true\nsection:"), mtime=1.8e9)
+    site.write(
+        "new.md",
+        talks.replace("Talks resume", "Talks end").replace("---\n", "---\ndraft: yes\n", 1),
+        mtime=1.8e9,
+    )
+    report = site.refresh()
+    said = {(p.path, p.line, p.severity): p.message for p in report.problems}
+    held_warning = ("talks.md", None, "warning")
+    drafts = [("talks.md", 3), ("new.md", 2)]  # on the draft's line
+    assert said.keys() == {*((path, line, "error") for path, line in drafts), held_warning}
+    assert all("'draft' is true" in said[path, line, "error"] for path, line in drafts)
+    assert "it stays published as it was" in said[held_warning]
+    assert only(site) == before and held(site) == [before.id]
+    titles = [e.title for e in feedparser.parse(site.published("/feeds/all.atom")).entries]
+    assert titles == ["Talks resume in Geneva"]
+    site.write("talks.md", talks.replace("resumed", "resumed at noon"), mtime=1.9e9)
+    site.refresh()
+    assert only(site).id == before.id and held(site) == []
+
+
 def test_a_held_article_whose_file_is_deleted_is_unpublished_and_released(site: Site) -> None:
     site.write("a.txt", ARTICLE, mtime=1_700_000_000)
     site.write("b.txt", OTHER, mtime=1_700_000_000)  # not every file goes: that is a fault
