@@ -24,12 +24,14 @@ ARGS = [
 FEED_TYPES = {"application/atom+xml", "application/rss+xml", "application/feed+json"}
 ARABIC = "استئناف محادثات السلام!"  # an RTL headline ending in a neutral "!"
 #: what authors paste: a long code line, a long address, a long compound word, a wide table
+#: (its first column centred), a photo (on this server: the browser reaches no other)
 WIDE = (
     "---\ntitle: Wide content\nsection: Asia\n---\n"
     f"```\n{'x' * 140}\n```\n\n"
     f"See https://example.org/{'long-path-' * 12} and "
     f"{'Donaudampfschifffahrtsgesellschaft' * 3}.\n\n"
-    f"| {' | '.join(f'column {n}' for n in range(12))} |\n|{'---|' * 12}\n"
+    f"| {' | '.join(f'column {n}' for n in range(12))} |\n|:---:|{'---|' * 11}\n\n"
+    "![The delta from the air](delta.png)\n"
 )
 
 
@@ -116,6 +118,25 @@ def test_an_article_page_fits_a_phone_whatever_its_author_pasted(
     # code keeps its lines, scrolled in its own box
     assert page.locator("pre").evaluate("el => el.scrollWidth > el.clientWidth")
     page.screenshot(path=str(tmp_path / "article-phone.png"), full_page=True)
+
+
+def test_pages_look_as_written_under_a_policy_that_runs_no_script(
+    server: Server, browser: Browser
+) -> None:
+    """The Content-Security-Policy a page is served with refuses scripts, not the page's own
+    style, a table's alignment, or an article's photo."""
+    page = browser.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text))
+    answered: list[str] = []
+    page.on("response", lambda response: answered.append(response.url))
+    page.goto(server.url + "/articles/wide-content/")  # returns once the photo was asked for
+    assert page.evaluate("getComputedStyle(document.body).maxWidth") == "704px"  # 44rem
+    assert page.locator("th").first.evaluate("el => getComputedStyle(el).textAlign") == "center"
+    assert server.url + "/articles/wide-content/delta.png" in answered  # a 404 here
+    assert not [text for text in refused if "Content Security Policy" in text]
+    policy = requests.get(server.url + "/", timeout=10).headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
 
 
 def test_a_right_to_left_headline_is_laid_out_right_to_left(

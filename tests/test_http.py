@@ -93,12 +93,19 @@ def test_a_feed_is_served_with_its_caching_headers(server: Server) -> None:
         ("/feeds.opml", "text/x-opml; charset=utf-8"),
         ("/", "text/html; charset=utf-8"),
         ("/sections/asia/", "text/html; charset=utf-8"),
+        ("/articles/script-alert-x-script-b-bold-b-claims/", "text/html; charset=utf-8"),
     ],
 )
-def test_content_types(server: Server, path: str, content_type: str) -> None:
-    response, _ = fetch(server, path)
-    assert response.status == 200
-    assert response.getheader("Content-Type") == content_type
+def test_content_types_are_sent_never_to_be_sniffed_and_pages_with_their_policy(
+    server: Server, path: str, content_type: str
+) -> None:
+    for encoding in ("identity", "gzip"):
+        response, _ = fetch(server, path, headers={"Accept-Encoding": encoding})
+        assert response.status == 200
+        assert response.getheader("Content-Type") == content_type
+        assert response.getheader("X-Content-Type-Options") == "nosniff"
+        policy = response.getheader("Content-Security-Policy")
+        assert (policy is not None) == content_type.startswith("text/html")
 
 
 def test_if_none_match_gives_304_with_etag_and_no_body(server: Server) -> None:
