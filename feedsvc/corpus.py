@@ -769,20 +769,20 @@ def _replace_file_entries(
                 f"id {article.id!r}{_IGNORED} was published as {entry.id!r}, "
                 "and a published id never changes (give it that id, or none)"
             )
-            problems.append(_about(article, "warning", message))
+            problems.append(_about(article, "warning", message, "id"))
         if previous is None and article.slug and entry.slug != article.slug:
             message = (
                 f"slug {article.slug!r} is taken by another article; this one is published "
                 f"as {entry.slug!r} (choose another slug to decide it yourself)"
             )
-            problems.append(_about(article, "warning", message))
+            problems.append(_about(article, "warning", message, "slug"))
         elif article.slug and entry.slug != article.slug:
             message = (
                 f"slug {article.slug!r}{_IGNORED}'s page was published as "
                 f"{entry.slug!r}, and a published page's URL never changes (give it that "
                 "slug, or none)"
             )
-            problems.append(_about(article, "warning", message))
+            problems.append(_about(article, "warning", message, "slug"))
         # Read again unchanged (the config changed), it was said already or not at all: a new
         # site.timezone moves every date given without an offset, and no editor did that.
         if (
@@ -794,13 +794,13 @@ def _replace_file_entries(
                 f"date {article.date.isoformat()}{_DATE_IGNORED}"
                 f"{entry.published.isoformat()}, and a published date never moves"
             )
-            problems.append(_about(article, "warning", message))
+            problems.append(_about(article, "warning", message, "date"))
         if entry.section != article.section:
             message = (
                 f"section {article.section!r} is published as {entry.section!r}, as other "
                 "files spell it (spell it the same to silence this)"
             )
-            problems.append(_about(article, "warning", message))
+            problems.append(_about(article, "warning", message, "section"))
         kept.add(entry.id)
         lookups.release(entry.id)
         lookups.save(entry)
@@ -882,7 +882,8 @@ _DATED_AS_FIRST_SEEN = "; the articles it brought without a date are dated as fi
 def _date_ignored_before(lookups: _Lookups, article: Article) -> bool:
     """Whether the last read of the article's file said its date was ignored."""
     said = lookups.store.problems(article.path)
-    return any(p.line == article.line and _DATE_IGNORED in p.message for p in said)
+    lines = {article.line_of("date"), article.line}  # the first: as stores before key lines
+    return any(p.line in lines and _DATE_IGNORED in p.message for p in said)
 
 
 def _refuses(problems: Iterable[Problem]) -> bool:
@@ -1178,15 +1179,16 @@ _ID_TAKEN = "another article has the id "
 _WAITING_FOR_ANOTHER = (_DUPLICATE_OF, _ID_TAKEN)
 
 
-def _about(article: Article, severity: Severity, message: str) -> Problem:
-    """A problem with one article, reported on the line where it starts."""
-    return Problem(article.path, article.line, severity, message)
+def _about(article: Article, severity: Severity, message: str, key: str = "") -> Problem:
+    """A problem with one article, reported on the line of `key` if the article gives it
+    there, else where it starts."""
+    return Problem(article.path, article.line_of(key), severity, message)
 
 
 def _id_taken(article: Article, other: str) -> Problem:
     """`other`: the file of the article that has the id."""
     message = f"{_ID_TAKEN}{article.id!r} (in {other}); give this one its own id"
-    return _about(article, "error", message)
+    return _about(article, "error", message, "id")
 
 
 def _duplicate(article: Article, original: str) -> Problem:
@@ -1300,7 +1302,7 @@ def _spelled_otherwise(article: Article, first: Article) -> Problem:
         f"section {article.section!r} is spelled {first.section!r} in {first.path}: one "
         "section, published as its oldest entries spell it (spell it the same to silence this)"
     )
-    return _about(article, "warning", message)
+    return _about(article, "warning", message, "section")
 
 
 def _scheduled(
@@ -1381,7 +1383,9 @@ def _check_files(
                     problems.append(_slug_taken(article, holder))
             if article.date is not None and article.date > now:
                 when = article.date
-                problems.append(_scheduled(path, article.line, article.title, when, published=True))
+                problems.append(
+                    _scheduled(path, article.line_of("date"), article.title, when, published=True)
+                )
             if article.section not in settings.sections:
                 first = spellings.setdefault(name_key(article.section), article)
                 if first.section != article.section:
@@ -1430,7 +1434,7 @@ def _slug_taken(article: Article, first: str) -> Problem:
         f"the one published first, the other a slug of its own ({article.slug}-2, say); "
         "choose another slug to decide which"
     )
-    return _about(article, "warning", message)
+    return _about(article, "warning", message, "slug")
 
 
 class FileBodies:

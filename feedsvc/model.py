@@ -62,6 +62,9 @@ class Article:
     slug: str | None = None
     tags: tuple[str, ...] = ()
     related: tuple[RelatedHeadline, ...] = ()
+    #: the lines its front matter gives its id, slug, date and section on (Markdown): a
+    #: refresh's warning about one names that line, not the file's first
+    key_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
     #: recognizes the article after a title edit, without keeping the body around
     body_hash: str = ""
@@ -76,6 +79,10 @@ class Article:
             object.__setattr__(self, "body_hash", body_hash)
         if not self.content_hash:
             object.__setattr__(self, "content_hash", self._content_digest())
+
+    def line_of(self, key: str) -> int:
+        """Where a problem with `key` is: its line, else where the article starts."""
+        return next((line for name, line in self.key_lines if name == key), self.line)
 
     def without_body(self) -> Article:
         """What identification needs, hashes included, without the kilobytes of body: what a

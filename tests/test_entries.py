@@ -521,16 +521,17 @@ def test_a_front_matter_id_wins(site: Site) -> None:
          "or none)"),
     ],
 )  # fmt: skip
-def test_a_front_matter_id_or_slug_changed_after_publishing_is_kept_with_a_warning(
+def test_a_front_matter_id_or_slug_changed_after_publishing_is_kept_with_a_warning_on_its_line(
     site: Site, key: str, first: str, second: str, said: str
 ) -> None:
+    """On the key's line, not the file's first (the front matter's opening fence)."""
     site.write("a.md", f"---\ntitle: T\nsection: Asia\n{key}: {first}\n---\nBody.\n", 1.7e9)
     site.refresh()
     site.write("a.md", f"---\ntitle: T\nsection: Asia\n{key}: {second}\n---\nBody.\n", 1.8e9)
     report = site.refresh()
     assert getattr(only(site), key) == first
-    assert [str(p) for p in report.problems] == [f"a.md:1: warning: {said}"]
-    assert [str(p) for p in check_files(site.config())[2]] == [f"a.md:1: warning: {said}"]
+    assert [str(p) for p in report.problems] == [f"a.md:4: warning: {said}"]
+    assert [str(p) for p in check_files(site.config())[2]] == [f"a.md:4: warning: {said}"]
     # said by the last refresh, with its config: not by check once the config changed
     site.config_path.write_text(config_text().replace("Europe/Paris", "UTC"), "utf-8")
     assert check_files(site.config())[2] == []
@@ -2038,12 +2039,12 @@ def test_a_front_matter_slug_already_taken_is_changed_with_a_warning(site: Site)
         "Second": "the-story-2",
     }
     assert [str(p) for p in report.problems] == [
-        "b.md:1: warning: slug 'the-story' is taken by another article; this one is published "
+        "b.md:4: warning: slug 'the-story' is taken by another article; this one is published "
         "as 'the-story-2' (choose another slug to decide it yourself)"
     ]
     _, _, checked = check_files(site.config())  # said before any refresh, too
     assert [str(p) for p in checked] == [
-        "b.md:1: warning: slug 'the-story' is also that of an article in a.md: a refresh "
+        "b.md:4: warning: slug 'the-story' is also that of an article in a.md: a refresh "
         "gives it to the one published first, the other a slug of its own (the-story-2, say); "
         "choose another slug to decide which"
     ]

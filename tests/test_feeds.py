@@ -10,9 +10,11 @@ import html
 import json
 import os
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -814,14 +816,14 @@ def test_a_new_section_spelled_in_another_case_is_the_same_section(site: Site) -
     site.write("b.md", "---\ntitle: Transfer news\nsection: sports\n---\n\nSigned.\n", 1.8e9)
     report = site.refresh()
     assert [str(p) for p in report.problems] == [
-        "b.md:1: warning: section 'sports' is published as 'Sports', as other files spell it "
+        "b.md:3: warning: section 'sports' is published as 'Sports', as other files spell it "
         "(spell it the same to silence this)"
     ]
     assert titles(site, "sports") == ["Transfer news", "Match report"]
     assert "/feeds/sports-2.atom" not in current(site).resources
     _, _, checked = check_files(site.config())  # which spelling is published, it cannot know
     assert [str(p) for p in checked] == [
-        "b.md:1: warning: section 'sports' is spelled 'Sports' in a.txt: one section, published "
+        "b.md:3: warning: section 'sports' is spelled 'Sports' in a.txt: one section, published "
         "as its oldest entries spell it (spell it the same to silence this)"
     ]
     # its body edited, the article keeps its entry: an update, not a second entry
@@ -1020,7 +1022,7 @@ def test_a_scheduled_article_takes_its_new_date_until_it_is_out(site: Site) -> N
     report = site.refresh()
     assert report.scheduled == 0
     ignored = (
-        f"later.md:1: warning: date {later.isoformat()} is ignored: this article was published "
+        f"later.md:4: warning: date {later.isoformat()} is ignored: this article was published "
         f"{typo_fixed.isoformat()}, and a published date never moves"
     )
     assert [str(p) for p in report.problems] == [ignored]
@@ -1028,6 +1030,16 @@ def test_a_scheduled_article_takes_its_new_date_until_it_is_out(site: Site) -> N
     assert ignored in [str(p) for p in check_files(site.config())[2]]
     (shown, _) = feedparser.parse(site.published("/feeds/all.atom")).entries
     assert (shown.id, shown.published) == (entry_id, typo_fixed.isoformat())
+    # every file read again (a config changed) says it again, as a store from before key
+    # lines has it said: on the file's first line
+    for said_on, zone in ((4, "UTC"), (1, "Europe/Paris")):
+        with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db, db:
+            db.execute(
+                "UPDATE files SET problems = json_set(problems, '$[0][0]', ?) WHERE path = ?",
+                (said_on, "later.md"),
+            )
+        site.config_path.write_text(config_text().replace("Europe/Paris", zone), "utf-8")
+        assert [str(p) for p in site.refresh().problems] == [ignored]
 
 
 def test_an_article_dated_in_the_future_is_published_then_and_not_before(site: Site) -> None:
@@ -1045,7 +1057,7 @@ def test_an_article_dated_in_the_future_is_published_then_and_not_before(site: S
     ]
     _, _, problems = check_files(site.config())
     assert [str(p) for p in problems] == [
-        f"later.md:1: warning: {said} (date it earlier to publish it now); if it is published "
+        f"later.md:4: warning: {said} (date it earlier to publish it now); if it is published "
         "already, it stays so, under its first date"  # which check, reading files, cannot tell
     ]
     for path in feed_paths():
