@@ -25,6 +25,7 @@ from feedsvc.text import (
     has_address,
     is_ignored,
     is_slug,
+    load_toml,
     markup_warning,
     name_key,
     not_xml_characters,
@@ -142,7 +143,7 @@ def config_digest(raw: bytes) -> str:
 def parse_config(raw: bytes, path: Path, check_articles: bool = True) -> Config:
     try:
         text = raw.decode("utf-8-sig")
-        data = tomllib.loads(text)
+        data = load_toml(text)
     except UnicodeDecodeError as e:
         raise ConfigError(
             f"{path}: the config file is not UTF-8 ({e.reason}); save it as UTF-8"
@@ -184,7 +185,7 @@ def state_dir_of(path: Path) -> Path | None:
     except UnicodeDecodeError:  # saved as Latin-1, say: the state_dir line is still ASCII
         text = raw.decode("utf-8-sig", errors="replace")
     try:
-        content = tomllib.loads(text).get("content", {})
+        content = load_toml(text).get("content", {})
     except tomllib.TOMLDecodeError:  # the one line may still be readable
         match = re.search(r"^\s*state_dir\s*=\s*[\"']([^\"']+)[\"']", text, re.MULTILINE)
         content = {"state_dir": match.group(1)} if match else {}

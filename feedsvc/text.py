@@ -8,6 +8,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Callable
+from typing import Any
 
 from anyascii import anyascii
 
@@ -148,6 +149,18 @@ def has_forbidden_utf8(data: bytes) -> bool:
 def xml_safe(text: str) -> str:
     """`text` without the characters `forbidden_characters` names."""
     return _FORBIDDEN.sub("", text)
+
+
+def load_toml(text: str) -> dict[str, Any]:
+    """`tomllib.loads`, with values nested too deep for its parser, which recurses, refused as
+    any other slip in the file: on the line that opens the most brackets."""
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        lines = text.split("\n")
+        deepest = max(range(len(lines)), key=lambda i: lines[i].count("[") + lines[i].count("{"))
+        message = f"values nested too deep to read; flatten them (at line {deepest + 1}, column 1)"
+        raise tomllib.TOMLDecodeError(message) from None
 
 
 def toml_position(error: tomllib.TOMLDecodeError) -> tuple[int | None, str]:

@@ -94,6 +94,10 @@ def test_the_file_comes_from_the_environment_then_the_working_directory(
         ),
         (("[feeds]", "[feeds"), r"config.toml:\d+: invalid TOML: Expected ']'"),
         (
+            ("max_entries = 50", "max_entries = " + "[" * 5000 + "]" * 5000),
+            r"config.toml:14: invalid TOML: values nested too deep to read; flatten them$",
+        ),
+        (
             ("interval_seconds = 300", "interval_seconds = 0"),
             r"refresh.interval_seconds: expected a value from 1 to 86400, found 0",
         ),

@@ -1363,6 +1363,10 @@ def test_a_front_matter_mistake_is_told_with_its_fix(text: str, line: int, said:
             'section = "Europe"',
             "Cannot overwrite a value; this key is given twice in its table: keep one",
         ),
+        (  # tomllib's parser recurses: it failed, with a traceback, as feedsvc's own fault
+            "tags = " + "[" * 5000 + "]" * 5000,
+            "values nested too deep to read; flatten them",
+        ),
     ],
 )
 def test_a_toml_front_matter_slip_gets_the_fix_it_gets_in_config_toml(

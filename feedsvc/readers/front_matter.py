@@ -22,6 +22,7 @@ from feedsvc.text import (
     has_address,
     has_forbidden,
     is_slug,
+    load_toml,
     name_key,
     one_line,
     toml_fix,
@@ -58,7 +59,7 @@ def parse_front_matter(source: str, fence: str, report: Report) -> dict[str, Any
         if fence == "+++":
             # The closing +++ ends the last line: a slip on it is said on it, as in config.toml,
             # not "at end of document" (an unclosed string, a key given twice).
-            meta = tomllib.loads(source + "\n")
+            meta = load_toml(source + "\n")
         else:
             meta = _flat_yaml(source)
             if meta is None:
