@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from feedsvc.app import PAGE_POLICY
 from feedsvc.publish import publish_dir
 from tests.conftest import ROOT, Site, config_text
 from tests.servers import Server, free_port, get, gunicorn
@@ -106,6 +107,10 @@ def test_nginx_serves_every_url_from_the_files_as_they_stand(
         assert body == version.read(resource, gzipped=False), path
         assert headers["Content-Type"].split(";")[0] == resource.content_type.split(";")[0], path
         assert headers["Cache-Control"] == "public, max-age=300", path
+        # as the app sends them: never sniffed, and pages with their policy
+        assert headers["X-Content-Type-Options"] == "nosniff", path
+        page = resource.content_type.startswith("text/html")
+        assert headers.get("Content-Security-Policy") == (PAGE_POLICY if page else None), path
         etag = headers["ETag"]
         assert get(nginx.url, path, headers={"If-None-Match": etag})[0] == 304, path
         # as the app answers: a date at or after Last-Modified is not modified since
@@ -145,8 +150,9 @@ def test_the_readme_block_passes_the_apps_own_paths_to_it(
 ) -> None:
     if "readme" not in request.node.callspec.id:
         pytest.skip("bench/nginx.conf serves the published files alone")
-    status, _, body = get(nginx.url, "/healthz")
+    status, headers, body = get(nginx.url, "/healthz")
     assert status == 200 and json.loads(body)["status"] == "ok"
+    assert headers.get_all("Cache-Control") == ["no-store"]  # the app's alone
     assert get(nginx.url, "/admin/refresh", method="POST")[0] == 404  # no token configured
 
 
