@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html.entities
 import re
+import sys
 import tomllib
 import unicodedata
 from collections.abc import Callable
@@ -153,14 +154,34 @@ def xml_safe(text: str) -> str:
 
 def load_toml(text: str) -> dict[str, Any]:
     """`tomllib.loads`, with values nested too deep for its parser, which recurses, refused as
-    any other slip in the file: on the line that opens the most brackets."""
+    any other slip in the file: on the line where they got too deep."""
     try:
         return tomllib.loads(text)
     except RecursionError:
         lines = text.split("\n")
-        deepest = max(range(len(lines)), key=lambda i: lines[i].count("[") + lines[i].count("{"))
-        message = f"values nested too deep to read; flatten them (at line {deepest + 1}, column 1)"
-        raise tomllib.TOMLDecodeError(message) from None
+    # The fewest first lines that are too deep alone: fewer fail otherwise (a list not closed)
+    # or not at all, so their count is found by halves.
+    fewest, most = 1, len(lines)
+    while fewest < most:
+        middle = (fewest + most) // 2
+        if _too_deep("\n".join(lines[:middle])):
+            most = middle
+        else:
+            fewest = middle + 1
+    message = "values nested too deep to read; flatten them"
+    if sys.version_info >= (3, 14):  # the position given apart, as tomllib gives its own
+        raise tomllib.TOMLDecodeError(message, text, len("\n".join(lines[: most - 1])) + 1)
+    raise tomllib.TOMLDecodeError(f"{message} (at line {most}, column 1)")
+
+
+def _too_deep(text: str) -> bool:
+    try:
+        tomllib.loads(text)
+    except RecursionError:
+        return True
+    except tomllib.TOMLDecodeError:
+        pass
+    return False
 
 
 def toml_position(error: tomllib.TOMLDecodeError) -> tuple[int | None, str]:

@@ -113,6 +113,16 @@ def test_a_wrong_key_or_type_names_key_line_expected_and_found(
         load_config(path)
 
 
+def test_a_value_nested_too_deep_over_many_lines_is_said_on_a_line_of_it(tmp_path: Path) -> None:
+    """tomllib's parser recurses: it died with a RecursionError, and `check` with it."""
+    deep = "\n".join(["["] * 3000 + ["]"] * 3000)
+    text = config_text().replace("max_entries = 50", f"max_entries = {deep}")
+    with pytest.raises(ConfigError) as raised:
+        load_config(write(tmp_path, text))
+    said = re.search(r"config.toml:(\d+): invalid TOML: values nested too deep", str(raised.value))
+    assert said is not None and text.split("\n")[int(said[1]) - 1] == "["
+
+
 def test_an_articles_dir_that_is_a_file_is_said_to_be_one(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("", encoding="utf-8")
     path = write(tmp_path, config_text().replace('"articles"', '"notes.txt"', 1))
