@@ -524,14 +524,16 @@ def test_a_front_matter_id_wins(site: Site) -> None:
 def test_a_front_matter_id_or_slug_changed_after_publishing_is_kept_with_a_warning_on_its_line(
     site: Site, key: str, first: str, second: str, said: str
 ) -> None:
-    """On the key's line, not the file's first (the front matter's opening fence)."""
-    site.write("a.md", f"---\ntitle: T\nsection: Asia\n{key}: {first}\n---\nBody.\n", 1.7e9)
+    """On the key's line, not the file's first (the front matter's opening fence), nor a line
+    of the summary above it that reads like it."""
+    front = f"---\ntitle: T\nsection: Asia\nsummary: |\n  Notes.\n  {key}: as prose\n{key}: "
+    site.write("a.md", f"{front}{first}\n---\nBody.\n", 1.7e9)
     site.refresh()
-    site.write("a.md", f"---\ntitle: T\nsection: Asia\n{key}: {second}\n---\nBody.\n", 1.8e9)
+    site.write("a.md", f"{front}{second}\n---\nBody.\n", 1.8e9)
     report = site.refresh()
     assert getattr(only(site), key) == first
-    assert [str(p) for p in report.problems] == [f"a.md:4: warning: {said}"]
-    assert [str(p) for p in check_files(site.config())[2]] == [f"a.md:4: warning: {said}"]
+    assert [str(p) for p in report.problems] == [f"a.md:7: warning: {said}"]
+    assert [str(p) for p in check_files(site.config())[2]] == [f"a.md:7: warning: {said}"]
     # said by the last refresh, with its config: not by check once the config changed
     site.config_path.write_text(config_text().replace("Europe/Paris", "UTC"), "utf-8")
     assert check_files(site.config())[2] == []
@@ -1696,6 +1698,7 @@ def test_an_article_refused_for_a_taken_id_is_published_once_the_other_is_delete
     site.refresh()
     site.write("talks-geneva.md", text.format("Talks resume in Geneva"), mtime=1.70e9 + 10)
     (problem,) = site.refresh().problems
+    assert (problem.path, problem.line) == ("talks-geneva.md", 4)  # the id's
     assert problem.message == (
         "another article has the id 'tag:example.org,2025:geneva' (in talks.md); "
         "give this one its own id"

@@ -809,11 +809,12 @@ def test_titles_and_sections_in_other_scripts_get_slugs_of_their_own(site: Site)
     }
 
 
-def test_a_new_section_spelled_in_another_case_is_the_same_section(site: Site) -> None:
+@pytest.mark.parametrize("key", ["section", "category"])  # Hugo's and Jekyll's name for it
+def test_a_new_section_spelled_in_another_case_is_the_same_section(site: Site, key: str) -> None:
     allow_new_sections(site)
     site.write("a.txt", "Sports\nMatch report\n\nGoal.\n", mtime=1_700_000_000)
     site.refresh()
-    site.write("b.md", "---\ntitle: Transfer news\nsection: sports\n---\n\nSigned.\n", 1.8e9)
+    site.write("b.md", f"---\ntitle: Transfer news\n{key}: sports\n---\n\nSigned.\n", 1.8e9)
     report = site.refresh()
     assert [str(p) for p in report.problems] == [
         "b.md:3: warning: section 'sports' is published as 'Sports', as other files spell it "
@@ -827,7 +828,7 @@ def test_a_new_section_spelled_in_another_case_is_the_same_section(site: Site) -
         "as its oldest entries spell it (spell it the same to silence this)"
     ]
     # its body edited, the article keeps its entry: an update, not a second entry
-    site.write("b.md", "---\ntitle: Transfer news\nsection: sports\n---\n\nSigned today.\n", 1.9e9)
+    site.write("b.md", f"---\ntitle: Transfer news\n{key}: sports\n---\n\nSigned today.\n", 1.9e9)
     assert (site.refresh().updated, titles(site, "sports")[0]) == (1, "Transfer news")
 
 

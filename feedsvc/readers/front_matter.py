@@ -474,13 +474,16 @@ class FrontMatter:
 
     @functools.cached_property
     def _lines(self) -> dict[str, int]:
-        """Each key's first line, found in one pass: 20,000 keys asked one by one took minutes."""
+        """Each key's first line, found in one pass: 20,000 keys asked one by one took minutes.
+        An unindented one first: an indented one may be in another key's value (a YAML block
+        of text, a list of mappings)."""
         lines: dict[str, int] = {}
+        indented: dict[str, int] = {}
         for number, line in enumerate(self.lines, start=2):
             found = _KEY_AT.match(line)
             if found is not None:
-                lines.setdefault(found["key"], number)
-        return lines
+                (indented if line[:1].isspace() else lines).setdefault(found["key"], number)
+        return indented | lines
 
     def clean_line(self, key: str) -> int | None:
         """The key's line, looked for only when the file has characters to remove."""
@@ -612,8 +615,19 @@ class FrontMatter:
             say_markup(summary, self.line("summary"), self.report, "the summary")
         return summary
 
+    @property
+    def _section_key(self) -> str:
+        """`section`, or Hugo's and Jekyll's `category` where only that is given."""
+        return "section" if "section" in self.meta or "category" not in self.meta else "category"
+
+    def key_lines(self) -> tuple[tuple[str, int], ...]:
+        """The lines of the keys a refresh may warn about, once it knows what was published
+        (`Article.key_lines`)."""
+        keys = {"id": "id", "slug": "slug", "date": "date", "section": self._section_key}
+        return tuple((name, line) for name, key in keys.items() if (line := self.line(key)))
+
     def section(self) -> str | None:
-        key = "section" if "section" in self.meta or "category" not in self.meta else "category"
+        key = self._section_key
         name = self.text(key, required=True)
         if name is None:
             return None

@@ -71,8 +71,6 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: Report
     named = section if section is not None else fields.unconfigured_section
     if fields.failed or not title or named is None:
         return []
-    given = {key: fields.line(key) for key in ("id", "slug", "date", "section")}
-    given["section"] = given["section"] or fields.line("category")
     article = Article(
         path=path,
         line=1,
@@ -80,7 +78,7 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: Report
         title=title,
         body=body,
         body_format="markdown",
-        key_lines=tuple((key, line) for key, line in given.items() if line is not None),
+        key_lines=fields.key_lines(),
         **article_fields,  # type: ignore[arg-type]
     )
     if section is None:  # in a section the config does not publish
