@@ -177,14 +177,6 @@ def make_state_dir(state_dir: Path) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
 
 
-def moved_aside(state_dir: Path) -> MovedAsideError:
-    return MovedAsideError(
-        f"state_dir {state_dir} is no longer the directory this refresher's store is in "
-        "(moved aside?): nothing is refreshed, nor made there, until that one is put back "
-        "whole; or restart the refresher to use the one then at that path"
-    )
-
-
 @contextmanager
 def build_lock(state_dir: Path) -> Iterator[None]:
     """One refresh at a time per state directory, across processes (waits its turn).
@@ -194,7 +186,10 @@ def build_lock(state_dir: Path) -> Iterator[None]:
     try:
         handle = open(state_dir / "build.lock", "a+b")  # noqa: SIM115 - closed below
     except FileNotFoundError as e:
-        raise moved_aside(state_dir) from e
+        raise MovedAsideError(
+            f"state_dir {state_dir} is gone (moved aside?): nothing is made there until it is "
+            "put back whole"
+        ) from e
     except OSError as e:
         raise state_dir_error(state_dir, e) from e
     with handle:

@@ -20,16 +20,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from feedsvc.config import Config, config_digest, parse_config, read_config
-from feedsvc.control import (
-    STATUS_FILE,
-    build_lock,
-    moved_aside,
-    read_status,
-    state_dir_error,
-    write_status,
-)
+from feedsvc.control import STATUS_FILE, build_lock, read_status, state_dir_error, write_status
 from feedsvc.corpus import ChangeSet, FileBodies, UpdateSettings, all_problems, update
-from feedsvc.errors import ConfigError, PublishError, StateError
+from feedsvc.errors import ConfigError, MovedAsideError, PublishError, StateError
 from feedsvc.listing import Listed, Scan, changed_paths, patched, scan, scan_paths
 from feedsvc.model import Entry, Problem
 from feedsvc.pages import (
@@ -430,7 +423,11 @@ class Refresher:
     def _write_in_place(self) -> None:
         """Raise `MovedAsideError` unless this refresher may write at the state_dir path."""
         if not self._in_place():
-            raise moved_aside(self.state_dir)
+            raise MovedAsideError(
+                f"state_dir {self.state_dir} is no longer the directory this refresher's store "
+                "is in (moved aside?): nothing is refreshed, nor made there, until that one is "
+                "put back whole; or restart the refresher to use the one then at that path"
+            )
 
     def _current_version(self) -> Version | None:
         """The version being served: the one this refresher holds, unless another process

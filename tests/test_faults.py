@@ -872,7 +872,9 @@ def test_a_state_dir_moved_aside_as_a_refresh_takes_the_build_lock_is_never_made
 
     try:
         monkeypatch.setattr(refresh_module, "build_lock", moved_then_locked)
-        with pytest.raises(MovedAsideError, match="no longer the directory this refresher's"):
+        with pytest.raises(
+            MovedAsideError, match=r"var is gone \(moved aside\?\): nothing is made"
+        ):
             refresher.refresh()
         assert not state_dir.exists()
         monkeypatch.undo()
