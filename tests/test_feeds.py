@@ -1201,6 +1201,24 @@ def test_last_modified_only_moves_forward_as_the_bytes_change(site: Site) -> Non
         assert written == resource.last_modified.timestamp(), resource.path
 
 
+def test_a_feed_rendered_again_to_the_same_bytes_keeps_its_last_modified(site: Site) -> None:
+    """A config change no feed shows (the refresh interval) renders every file again: the
+    same bytes keep the date they were sent with, never their entries' older one."""
+    site.write("asia.txt", "Asia\nA story\n\nBody.\n", mtime=1_700_000_000)
+    site.refresh()
+    renamed = config_text().replace('"Test Desk"', '"Desk B"', 1)
+    site.config_path.write_text(renamed, "utf-8")
+    site.refresh()
+    changed = current(site).resources["/feeds/all.rss"]
+    assert changed.last_modified > datetime.fromtimestamp(1_700_000_000, UTC)  # moved past it
+    slower = renamed.replace("interval_seconds = 300", "interval_seconds = 600")
+    site.config_path.write_text(slower, "utf-8")
+    site.refresh()
+    again = current(site).resources["/feeds/all.rss"]
+    assert again.key != changed.key  # rendered again
+    assert (again.etag, again.last_modified) == (changed.etag, changed.last_modified)
+
+
 @pytest.mark.parametrize(
     ("front_matter", "problem"),
     [
