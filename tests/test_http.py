@@ -471,6 +471,7 @@ def test_a_base_path_named_as_a_folder_of_the_site_is_taken_away_once(
         for path in ("/feeds/feeds/all.atom", *stripped):
             assert get(web.url, path)[:3:2] == (200, feed), path
         assert get(web.url, "/feeds/sections/america/")[0] == 200
+        assert get(web.url, "/feeds/feeds/feeds/all.atom")[0] == 404  # not twice
     finally:
         web.stop()
 
