@@ -123,6 +123,25 @@ def test_a_value_nested_too_deep_over_many_lines_is_said_on_a_line_of_it(tmp_pat
     assert said is not None and text.split("\n")[int(said[1]) - 1] == "["
 
 
+@pytest.mark.parametrize(
+    ("table", "setting", "attribute", "read"),
+    [
+        ("feeds", "max_entries = 1000", "max_entries", 1000),
+        ("refresh", "interval_seconds = 86400", "interval_seconds", 86400),
+        ("refresh", "debounce_seconds = 60", "debounce_seconds", 60.0),  # whole seconds
+        ("refresh", "debounce_seconds = 0", "debounce_seconds", 0.0),
+        ("refresh", "debounce_seconds = 0.5", "debounce_seconds", 0.5),
+    ],
+)
+def test_a_value_at_either_end_of_its_range_and_whole_seconds_are_taken(
+    tmp_path: Path, table: str, setting: str, attribute: str, read: float
+) -> None:
+    """The message of a value out of range names its ends: "from 1 to 1000" takes 1000."""
+    path = write(tmp_path, config_text(**{table: setting}))
+    found = getattr(getattr(load_config(path), table), attribute)
+    assert (found, type(found)) == (read, type(read))
+
+
 def test_an_articles_dir_that_is_a_file_is_said_to_be_one(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("", encoding="utf-8")
     path = write(tmp_path, config_text().replace('"articles"', '"notes.txt"', 1))
