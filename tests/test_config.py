@@ -142,6 +142,28 @@ def test_a_value_at_either_end_of_its_range_and_whole_seconds_are_taken(
     assert (found, type(found)) == (read, type(read))
 
 
+@pytest.mark.parametrize(
+    ("language", "taken"),
+    [
+        ("fr", True),
+        ("haw", True),  # ISO 639-2/3: three letters
+        ("en-GB", True),
+        ("zh-Hant-TW", True),
+        ("english", False),
+        ("en_GB", False),
+    ],
+)
+def test_the_language_is_a_tag_of_two_or_three_letters_and_its_subtags(
+    tmp_path: Path, language: str, taken: bool
+) -> None:
+    path = write(tmp_path, config_text().replace('language = "en"', f'language = "{language}"'))
+    if taken:
+        assert load_config(path).site.language == language
+        return
+    with pytest.raises(ConfigError, match="site.language: expected a language tag such as 'en'"):
+        load_config(path)
+
+
 def test_an_articles_dir_that_is_a_file_is_said_to_be_one(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("", encoding="utf-8")
     path = write(tmp_path, config_text().replace('"articles"', '"notes.txt"', 1))
