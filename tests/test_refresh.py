@@ -83,6 +83,26 @@ def test_a_file_a_watcher_saw_closed_is_read_at_once(
     assert waits == [] and report.deferred == () and report.added == 1
 
 
+def test_a_file_left_for_later_is_read_by_the_same_refresher_once_it_settled(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clock keeps one refresher: what it left for later is looked at again at its next
+    refresh, though the listing shows the file as the last one did."""
+    site.write("b.txt", "Asia\nAnother story\n\nIts paragraph.\n")
+    written = time.time()
+    site.write("a.txt", ARTICLE, mtime=written)
+    refresher = Refresher(site.config())
+    try:
+        with monkeypatch.context() as frozen:
+            frozen_clock(frozen, at=written + 0.5)
+            assert refresher.refresh().deferred == ("a.txt",)
+        report = refresher.refresh()
+    finally:
+        refresher.close()
+    assert report.deferred == () and report.added == 1
+    assert "A title" in site.published("/feeds/europe.atom").decode()
+
+
 def test_a_file_written_again_after_it_was_seen_closed_settles_again(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
