@@ -115,6 +115,7 @@ def test_a_burst_of_events_asks_for_one_refresh_after_the_debounce(
     "event",
     [
         FileModifiedEvent("status.json"),  # no article's name: a state_dir's file, say
+        FileCreatedEvent(".#notes.txt"),  # hidden, an article's name: an editor's lock file
         FileCreatedEvent(".git/objects/12/notes.txt"),  # under a directory no scan lists
         FileMovedEvent(".git/a.txt", ".git/b.txt"),
         DirCreatedEvent(".git/refs"),
