@@ -784,6 +784,20 @@ def titles(site: Site, slug: str) -> list[str]:
     return [e.title for e in feedparser.parse(site.published(f"/feeds/{slug}.atom")).entries]
 
 
+def test_a_section_name_written_with_spaces_around_it_is_the_name_without_them(
+    site: Site,
+) -> None:
+    """As an article's section line is read: 'Asia ' in the config is the section 'Asia'."""
+    site.config_path.write_text(config_text(sections=["Asia ", " Europe"]), encoding="utf-8")
+    site.write("asia.txt", "Asia\nA story\n\nBody.\n", mtime=1_700_000_000)
+    assert site.refresh().problems == ()
+    parsed = feedparser.parse(site.published("/feeds/asia.atom"))
+    assert parsed.feed.title == "Test Desk: Asia"
+    assert [(e.title, [t.term for t in e.tags]) for e in parsed.entries] == [("A story", ["Asia"])]
+    opml = site.published("/feeds.opml").decode()
+    assert 'text="Test Desk: Asia"' in opml and 'text="Test Desk: Europe"' in opml
+
+
 def test_allowed_new_sections_get_feeds_of_their_own(site: Site) -> None:
     allow_new_sections(site)
     site.write("a.txt", "Sports\nMatch report\n\nGoal.\n")
