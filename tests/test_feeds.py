@@ -784,6 +784,17 @@ def titles(site: Site, slug: str) -> list[str]:
     return [e.title for e in feedparser.parse(site.published(f"/feeds/{slug}.atom")).entries]
 
 
+def test_a_base_url_written_with_a_trailing_slash_gives_links_with_one_slash(site: Site) -> None:
+    site.config_path.write_text(config_text(base_url="https://news.example.org/desk/"), "utf-8")
+    site.write("asia.txt", "Asia\nA story\n\nBody.\n", mtime=1_700_000_000)
+    site.refresh()
+    parsed = feedparser.parse(site.published("/feeds/asia.atom"))
+    links = {link.rel: link.href for link in parsed.feed.links}
+    assert links["self"] == "https://news.example.org/desk/feeds/asia.atom"
+    assert links["alternate"] == "https://news.example.org/desk/sections/asia/"
+    assert parsed.entries[0].link == "https://news.example.org/desk/articles/a-story/"
+
+
 def test_a_section_name_written_with_spaces_around_it_is_the_name_without_them(
     site: Site,
 ) -> None:
