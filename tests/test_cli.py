@@ -390,6 +390,19 @@ def test_build_never_removes_what_a_damaged_record_names_outside_out(
     assert not (out / "articles" / "taken-down.html").exists()  # the rest is still done
 
 
+@pytest.mark.parametrize("damaged", ["[]", "null", '"out"'])
+def test_build_takes_a_record_that_is_no_json_object_for_an_empty_one(
+    site: Site, built: Path, damaged: str
+) -> None:
+    """Edited by hand, or cut short: nothing is removed, and the build is done."""
+    record_of(site).write_text(damaged, "utf-8")
+    (site.articles / "taken-down.txt").unlink()
+    assert build_into(site, built) == 0
+    assert (built / "articles" / "kept-story.html").is_file()
+    assert (built / "articles" / "taken-down.html").is_file()  # not known to be this build's
+    assert str(built) in json.loads(record_of(site).read_text("utf-8"))
+
+
 def test_build_never_removes_through_a_link_the_operator_made_in_out(
     site: Site, built: Path, tmp_path: Path
 ) -> None:
