@@ -604,6 +604,22 @@ def test_a_version_whose_removal_was_cut_short_is_never_published_again(
     assert again.read(again.resources["/feeds/all.atom"], gzipped=True)  # whole, .gz too
 
 
+def test_a_version_found_damaged_under_its_id_is_written_anew_when_published_again(
+    tmp_path: Path,
+) -> None:
+    """A manifest cut short, or written by another feedsvc: switched to as it is, no web worker
+    could load the version served."""
+    root = tmp_path / "publish"
+    first = numbered_version(root, 1, None)
+    latest = numbered_version(root, 2, first)
+    (first.directory / publish.MANIFEST).write_text('{"id": "', "utf-8")
+    again = numbered_version(root, 1, latest)
+    assert again.id == first.id
+    served = publish.load_current(root)
+    assert served is not None and served.id == first.id
+    assert served.read(served.resources["/feeds/all.atom"], gzipped=False) == b"<feed>1</feed>"
+
+
 def test_a_version_published_again_by_id_is_collected_last(tmp_path: Path) -> None:
     """Found on disk under its id and switched to again, it is the newest of the superseded
     ones once the next is published: a process may still be switching away from it."""
