@@ -1224,6 +1224,9 @@ def test_last_modified_only_moves_forward_as_the_bytes_change(site: Site) -> Non
     for resource in version.resources.values():
         written = (version.directory / resource.file).stat().st_mtime
         assert written == resource.last_modified.timestamp(), resource.path
+        if resource.precompressed:  # gzip_static dates a gzip client's answer by the .gz
+            zipped = (version.directory / f"{resource.file}.gz").stat().st_mtime
+            assert zipped == written, resource.path
 
 
 def test_a_feed_rendered_again_to_the_same_bytes_keeps_its_last_modified(site: Site) -> None:
