@@ -1137,6 +1137,7 @@ def test_a_hash_yaml_reads_as_it_was_meant_is_no_slip(
         ("---", "draft: true", "error: 'draft' is true: this article is not published"),
         ("---", "draft: yes", "error: 'draft' is true: this article is not published"),
         ("+++", "draft = true", "error: 'draft' is true: this article is not published"),
+        ("+++", 'draft = "yes"', "error: 'draft' is true: this article is not published"),
         ("---", 'draft: "True"', "error: 'draft' is true: this article is not published"),
         ("---", "draft: 1", "error: 'draft' is true: this article is not published"),
         ("---", "draft: maybe", "error: front-matter 'draft' must be true or false"),
