@@ -66,6 +66,22 @@ def test_the_sample_file_gives_four_entries_with_tag_uris(sample_site: Site) -> 
     assert found[0].published - found[1].published == timedelta(seconds=1)
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("STORY.TXT", ARTICLE),  # saved so by an older Windows tool
+        ("Notes.Md", "---\ntitle: Original title\nsection: Europe\n---\n\nFirst paragraph.\n"),
+    ],
+)
+def test_an_article_file_named_in_capitals_is_read_as_its_suffix_says(
+    site: Site, name: str, text: str
+) -> None:
+    site.write(name, text, mtime=1_700_000_000)
+    report = site.refresh()
+    assert (report.added, report.problems) == (1, ())
+    assert only(site).title == "Original title"
+
+
 def test_dates_are_timezone_aware_and_published_is_the_first_seen_mtime(site: Site) -> None:
     site.write("a.txt", ARTICLE, mtime=1_700_000_000)
     site.refresh()
