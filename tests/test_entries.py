@@ -460,6 +460,25 @@ def test_a_typo_fixed_in_a_stubs_title_keeps_its_id_though_its_body_is_new(
     assert only(site).id == before.id
 
 
+@pytest.mark.parametrize(
+    ("title", "other"),
+    [
+        ("Talks in Oman", "Talks in Peru"),  # four letters: another country
+        ("Strikes in Ukraine", "Strikes in Israel"),
+    ],
+)
+def test_another_stub_in_a_stubs_place_more_than_a_typo_away_is_a_new_entry(
+    site: Site, title: str, other: str
+) -> None:
+    """Neither body says which story it is: only the titles do, and a few letters more than a
+    typo's make another story, which readers must get as new."""
+    site.write("b.txt", f"Asia\n{title}\n\nMore to follow.\n")
+    site.refresh()
+    site.write("b.txt", f"Asia\n{other}\n\nAt least five dead.\n", 1.8e9)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (1, 0, 1)
+
+
 def test_an_article_inserted_above_others_does_not_shift_their_ids(site: Site) -> None:
     site.write("a.txt", ARTICLE + "\n" + OTHER)
     site.refresh()
