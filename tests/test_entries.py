@@ -479,6 +479,21 @@ def test_another_stub_in_a_stubs_place_more_than_a_typo_away_is_a_new_entry(
     assert (report.added, report.updated, report.removed) == (1, 0, 1)
 
 
+def test_two_stories_titled_alike_both_edited_keep_their_ids_in_their_order(site: Site) -> None:
+    """Titles repeat ("Morning briefing"): with both bodies edited, their order in the file is
+    what tells them apart."""
+    early = "Europe\nMorning briefing\n\nThe early edition's first item.\n"
+    late = "Europe\nMorning briefing\n\nThe late edition's first item.\n"
+    site.write("b.txt", early + "\n" + late, mtime=1_700_000_000)
+    site.refresh()
+    before = [e.id for e in sorted(entries(site), key=lambda e: e.ordinal)]
+    edited = [text.replace("first item.", "first item, corrected.") for text in (early, late)]
+    site.write("b.txt", "\n".join(edited), mtime=1_700_000_100)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (0, 2, 0)
+    assert [e.id for e in sorted(entries(site), key=lambda e: e.ordinal)] == before
+
+
 def test_an_article_inserted_above_others_does_not_shift_their_ids(site: Site) -> None:
     site.write("a.txt", ARTICLE + "\n" + OTHER)
     site.refresh()
