@@ -365,6 +365,13 @@ def test_plain_text_paragraphs_are_escaped_and_questions_stand_out() -> None:
     assert first_paragraph(body, "text") == "Is <b>this</b> escaped?"
 
 
+def test_a_long_paragraph_ending_in_a_question_mark_is_no_interview_question() -> None:
+    """Questions are shown in bold: a whole long paragraph that happens to end in one is not."""
+    long = "Nobody in the delta could say " + "where the water would go next, " * 10 + "could they?"
+    assert len(long) > 300
+    assert to_html(long, "text", "https://x/") == f"<p>{long}</p>"
+
+
 @pytest.mark.parametrize("question", ["你怎么看？", "ما رأيك؟"])
 def test_a_question_in_chinese_or_arabic_stands_out_too(question: str) -> None:
     assert to_html(f"{question}\nAn answer.", "text", "https://x/").startswith(
