@@ -224,3 +224,20 @@ def test_a_tick_skipped_as_the_refresh_before_it_ended_runs_at_once(paused_clock
     )
     job = paused_clock.scheduler.get_job(REFRESH_JOB)
     assert job is not None and job.next_run_time - now < timedelta(seconds=5)  # not an hour
+
+
+def test_a_file_still_being_written_at_a_tick_is_looked_at_again_within_seconds(
+    site: Site, paused_clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No watcher tells when it is closed: left for later, it waited for the next tick, an
+    hour away here."""
+    written = time.time()
+    site.write("late.txt", "Asia\nStill being saved\n\nBody.\n", mtime=written)
+    monkeypatch.setattr(corpus.time, "time_ns", lambda: int((written + 0.5) * 1e9))
+    monkeypatch.setattr(corpus.time, "sleep", lambda seconds: None)  # it stays half a second old
+    now = datetime.now(UTC)
+    paused_clock.tick()
+    report = paused_clock.refresher.last_report
+    assert report is not None and report.deferred == ("late.txt",)
+    job = paused_clock.scheduler.get_job(REFRESH_JOB)
+    assert job is not None and job.next_run_time - now < timedelta(seconds=5)  # not an hour
