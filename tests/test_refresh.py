@@ -604,6 +604,27 @@ def test_a_version_whose_removal_was_cut_short_is_never_published_again(
     assert again.read(again.resources["/feeds/all.atom"], gzipped=True)  # whole, .gz too
 
 
+def test_an_archived_page_made_again_leaves_the_version_that_had_it_as_it_was(
+    site: Site,
+) -> None:
+    """The archive keeps a page leaving the feeds as a link to the last version's file: made
+    again (its story edited), it is a new file, not that version's, which a process still
+    switching over may serve."""
+    site.config_path.write_text(config_text(feeds="max_entries = 1", sections=["Asia"]), "utf-8")
+    site.write("old.txt", "Asia\nOld story\n\nFirst.\n", mtime=1_700_000_000)
+    site.refresh()
+    first = current(site)
+    page = first.resources["/articles/old-story/"]
+    shown = first.read(page, gzipped=False)
+    site.write("new.txt", "Asia\nNew story\n\nSecond.\n", mtime=1_700_000_100)
+    site.refresh()  # the old story's page leaves the feeds for the archive
+    site.write("old.txt", "Asia\nOld story\n\nFirst, corrected.\n", mtime=1_700_000_200)
+    site.refresh()  # and is made again there
+    archived = publish_dir(site.root / "var") / publish.ARCHIVE / page.file
+    assert b"First, corrected." in archived.read_bytes()
+    assert first.read(page, gzipped=False) == shown
+
+
 def test_a_version_found_damaged_under_its_id_is_written_anew_when_published_again(
     tmp_path: Path,
 ) -> None:
