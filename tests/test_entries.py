@@ -1118,6 +1118,26 @@ def test_stubs_sharing_a_body_keep_their_ids_when_one_is_written_and_one_retitle
     }
 
 
+def test_two_stubs_where_stories_added_above_moved_one_take_neither_its_id(site: Site) -> None:
+    """A stub ("Quake kills 12") rewritten as two, each a figure away from it, a story added
+    above them all: which one is the stub updated, nothing says. Both are new to readers."""
+    vienna = (
+        "Europe\nTalks resume in Vienna\n\nThe delegations met again on Monday, a third time.\n"
+    )
+    envoys = "Diplomacy\nEnvoys named\n\nTwo envoys were named for the talks on Friday.\n"
+    stub = "Asia\nQuake kills 12\n\nMore to follow.\n"
+    site.write("a.txt", "\n".join([vienna, stub, VOTE]), mtime=1_700_000_000)
+    site.refresh()
+    before = {e.title: e.id for e in entries(site)}
+    rewritten = [
+        stub.replace("12", n).replace("More to follow.", f"{n} dead.") for n in ("14", "15")
+    ]
+    site.write("a.txt", "\n".join([envoys, vienna, *rewritten, VOTE]), mtime=1_700_000_100)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (3, 0, 1)
+    assert before["Quake kills 12"] not in {e.id for e in entries(site)}
+
+
 def test_a_stub_added_beside_stubs_takes_no_id_of_theirs(site: Site) -> None:
     """A body three hold ("More to follow."), one article of them matched already by its
     unchanged content, is no evidence either."""
