@@ -589,6 +589,22 @@ def test_a_front_matter_id_or_slug_changed_after_publishing_is_kept_with_a_warni
     assert check_files(site.config())[2] == []
 
 
+def test_a_new_front_matter_id_with_its_title_and_body_edited_is_a_new_story(site: Site) -> None:
+    """A story rewritten in its place keeps its id by a paragraph it kept (`pairing`), but one
+    given an id of its own is what the author says it is: another story, new to readers. (A
+    changed id beside a title or a body unchanged is the same story, its id kept, warned.)"""
+    kept = "The delegations met again on Monday, for the third time this month."
+    text = "---\ntitle: {}\nsection: Asia\n{}---\n{}\n\n{}\n"
+    site.write("a.md", text.format("Talks resume", "", kept, "No date was set."), mtime=1.7e9)
+    site.refresh()
+    first = only(site).id
+    edited = text.format("Talks resume in Geneva", "id: urn:x:2\n", kept, "They meet on Friday.")
+    site.write("a.md", edited, mtime=1.8e9)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed, report.problems) == (1, 0, 1, ())
+    assert only(site).id == "urn:x:2" != first
+
+
 def test_the_same_article_in_two_files_is_reported_and_published_once(site: Site) -> None:
     site.write("a.txt", ARTICLE)
     site.write("b.txt", ARTICLE)
