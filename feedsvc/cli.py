@@ -450,17 +450,18 @@ def _connection_limit() -> int:
 
 
 def _port(text: str) -> int:
-    port = int(text) if text.isdecimal() else -1
-    if not 0 <= port < 65536:
-        raise argparse.ArgumentTypeError(f"{text} is not a port: expected 1 to 65535 (0: any)")
-    return port
+    return _whole_number(text, 0, 65535, "a port: expected 1 to 65535 (0: any)")
 
 
-def _threads(text: str) -> int:
-    threads = int(text) if text.isdecimal() else 0
-    if not 1 <= threads <= 1000:  # none: waitress listens and answers nothing
-        raise argparse.ArgumentTypeError(f"{text} is not a thread count: expected 1 to 1000")
-    return threads
+def _threads(text: str) -> int:  # none: waitress listens and answers nothing
+    return _whole_number(text, 1, 1000, "a thread count: expected 1 to 1000")
+
+
+def _whole_number(text: str, low: int, high: int, what: str) -> int:
+    number = int(text) if text.isdecimal() else low - 1
+    if not low <= number <= high:
+        raise argparse.ArgumentTypeError(f"{text} is not {what}")
+    return number
 
 
 def _progress() -> Progress | None:
