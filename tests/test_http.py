@@ -107,6 +107,7 @@ def test_content_types_are_sent_never_to_be_sniffed_and_pages_with_their_policy(
         assert response.getheader("X-Content-Type-Options") == "nosniff"
         policy = response.getheader("Content-Security-Policy")
         assert policy == (PAGE_POLICY if content_type.startswith("text/html") else None)
+    assert "default-src 'none'" in PAGE_POLICY and "script" not in PAGE_POLICY
 
 
 def test_if_none_match_gives_304_with_etag_and_no_body(server: Server) -> None:
@@ -175,7 +176,8 @@ def test_a_last_modified_sent_back_is_a_304_when_the_entry_is_dated_within_a_sec
     site: Site, running: list[Process]
 ) -> None:
     """HTTP dates have whole seconds; an entry dated by a file saved at 10:00:00.25 is not
-    "modified since" the 10:00:00 its feed's Last-Modified says."""
+    "modified since" the 10:00:00 its feed's Last-Modified says, nor modified after it for an
+    If-Unmodified-Since."""
     site.write("fraction.txt", "Asia\nSaved between two seconds\n\nBody.\n", mtime=1_760_000_000.25)
     server = serving(site, running, "/feeds/asia.rss")
     first, _ = fetch(server, "/feeds/asia.rss")
@@ -183,6 +185,8 @@ def test_a_last_modified_sent_back_is_a_304_when_the_entry_is_dated_within_a_sec
     assert parsedate_to_datetime(since).timestamp() == 1_760_000_000
     response, body = fetch(server, "/feeds/asia.rss", headers={"If-Modified-Since": since})
     assert response.status == 304 and body == b""
+    response, _ = fetch(server, "/feeds/asia.rss", headers={"If-Unmodified-Since": since})
+    assert response.status == 200
 
 
 @pytest.mark.parametrize(
