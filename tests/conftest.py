@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from feedsvc import corpus
 from feedsvc.config import Config, load_config
 from feedsvc.refresh import Refresher, RefreshReport
 from tests.servers import Process
@@ -122,3 +123,11 @@ def running() -> Iterator[list[Process]]:
     finally:
         for process in reversed(processes):
             process.stop()
+
+
+def frozen_clock(monkeypatch: pytest.MonkeyPatch, at: float) -> list[float]:
+    """The clock stops at `at` (seconds): sleeps are recorded, not slept, and change nothing."""
+    waits: list[float] = []
+    monkeypatch.setattr(corpus.time, "time_ns", lambda: int(at * 1e9))
+    monkeypatch.setattr(corpus.time, "sleep", waits.append)
+    return waits

@@ -26,7 +26,7 @@ from watchdog.events import (
 from feedsvc import corpus
 from feedsvc.clock import REFRESH_JOB, Clock, _Changes
 from feedsvc.refresh import Refresher
-from tests.conftest import Site, config_text
+from tests.conftest import Site, config_text, frozen_clock
 from tests.servers import Server, serve, wait_for
 
 
@@ -235,8 +235,7 @@ def test_a_file_still_being_written_at_a_tick_is_looked_at_again_within_seconds(
     hour away here."""
     written = time.time()
     site.write("late.txt", "Asia\nStill being saved\n\nBody.\n", mtime=written)
-    monkeypatch.setattr(corpus.time, "time_ns", lambda: int((written + 0.5) * 1e9))
-    monkeypatch.setattr(corpus.time, "sleep", lambda seconds: None)  # it stays half a second old
+    frozen_clock(monkeypatch, at=written + 0.5)  # it stays half a second old
     now = datetime.now(UTC)
     paused_clock.tick()
     report = paused_clock.refresher.last_report
