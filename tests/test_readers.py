@@ -542,6 +542,22 @@ A [relative link](../b/), a [rooted one](/about/), an ![image](img/map.png), a [
 """
 
 
+@pytest.mark.parametrize(
+    ("front", "line"),
+    [
+        ('+++\nsummary = """\ntitle: see below\n"""\ntitle = "A <b>bold</b> claim"\n', 5),
+        ('---\nsummary: |\n  title = see below\ntitle: "A <b>bold</b> claim"\n', 4),
+    ],
+)
+def test_a_keys_line_is_found_as_its_format_writes_it(front: str, line: int) -> None:
+    """Not a line of another value's text written as the other format writes a key."""
+    text = front + (
+        "section = 'Asia'\n+++\nB.\n" if front[0] == "+" else "section: Asia\n---\nB.\n"
+    )
+    (problem,) = read(text, "c.md").problems
+    assert (problem.line, problem.message.split(",")[0]) == (line, "the title holds '<b'")
+
+
 def test_markdown_with_yaml_front_matter() -> None:
     result = read(MD, "a.md")
     # a title is plain text: its tags are said, and kept as text; an image beside the article's

@@ -418,10 +418,14 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 PLAUSIBLE_FROM = 1990
 
 
-#: `key:` or `key =` at the start of a line (YAML or TOML), the key perhaps quoted: words
+#: `key:` (YAML) or `key =` (TOML) at the start of a line, the key perhaps quoted: each format's
+#: own, as the other's may be text inside a value (a TOML `"""` string holding "title: ..."). Words
 #: taken whole (`++`), not a character at a time with the blanks after each read again (a
 #: comment of 80,000 blanks took seconds)
-_KEY_AT = re.compile(r"""\s*(['"]?)(?P<key>[^'"\s:=]++(?:\s++[^'"\s:=]++)*+)\1\s*[:=]""")
+_KEY_AT = {
+    yaml: re.compile(rf"""\s*(['"]?)(?P<key>[^'"\s:=]++(?:\s++[^'"\s:=]++)*+)\1\s*{sign}""")
+    for yaml, sign in ((True, ":"), (False, "="))
+}
 
 
 def _read_as(found: object) -> str | None:
@@ -480,7 +484,7 @@ class FrontMatter:
         lines: dict[str, int] = {}
         indented: dict[str, int] = {}
         for number, line in enumerate(self.lines, start=2):
-            found = _KEY_AT.match(line)
+            found = _KEY_AT[self.yaml].match(line)
             if found is not None:
                 (indented if line[:1].isspace() else lines).setdefault(found["key"], number)
         return indented | lines
