@@ -30,8 +30,7 @@ from feedsvc.text import (
     name_key,
     not_xml_characters,
     slugify,
-    toml_fix,
-    toml_position,
+    toml_slip,
 )
 
 CONFIG_ENV = "FEEDSVC_CONFIG"
@@ -156,16 +155,14 @@ def parse_config(raw: bytes, path: Path, check_articles: bool = True) -> Config:
 def _toml_error(path: Path, text: str, error: tomllib.TOMLDecodeError) -> str:
     """tomllib's message, on its line as every config error is, with the fix of the usual
     slips. (Before Python 3.14 the position is only in the message.)"""
-    number, message = toml_position(error)
-    if number is None:
-        return f"{path}: invalid TOML: {message}"
+    slip = toml_slip(error, text)
+    if slip.number is None:
+        return f"{path}: invalid TOML: {slip.said}"
     single = _ONE_SECTIONS_TABLE.search(text)
-    if single is not None and message.startswith("Cannot"):  # where the slip is, not its echo
+    if single is not None and slip.message.startswith("Cannot"):  # the slip, not its echo
         number = text.count("\n", 0, single.start()) + 1
-        return f"{path}:{number}: invalid TOML: {message}; {_ONE_SECTIONS_FIX}"
-    line = text.split("\n")[number - 1] if number <= text.count("\n") + 1 else ""
-    fix = toml_fix(message, line)
-    return f"{path}:{number}: invalid TOML: {message}" + (f"; {fix}" if fix else "")
+        return f"{path}:{number}: invalid TOML: {slip.message}; {_ONE_SECTIONS_FIX}"
+    return f"{path}:{slip.number}: invalid TOML: {slip.said}"
 
 
 #: `[sections]` for `[[sections]]`: tomllib then stumbles on the next section, or its keys

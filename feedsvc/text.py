@@ -9,7 +9,7 @@ import sys
 import tomllib
 import unicodedata
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from anyascii import anyascii
 
@@ -184,22 +184,28 @@ def _too_deep(text: str) -> bool:
     return False
 
 
-def toml_position(error: tomllib.TOMLDecodeError) -> tuple[int | None, str]:
-    """The line tomllib found an error on, and its message without it: before Python 3.14 the
-    position is only in the message ("... (at line 3, column 12)")."""
+class TomlSlip(NamedTuple):
+    """A TOML error as config.toml and front matter say it."""
+
+    number: int | None  #: the line tomllib found it on, if it says one
+    written: str  #: what is written on that line
+    message: str  #: tomllib's, without its position
+    said: str  #: the message with the fix of an operator's usual slip, if it is one
+
+
+def toml_slip(error: tomllib.TOMLDecodeError, text: str) -> TomlSlip:
+    """Before Python 3.14 the position is only in the message ("... (at line 3, column 12)")."""
     at = _TOML_AT.search(str(error))
     if at is None:
-        return None, str(error)
-    return int(at.group(1)), str(error)[: at.start()] + str(error)[at.end() :]
+        return TomlSlip(None, "", str(error), str(error))
+    number, message = int(at.group(1)), str(error)[: at.start()] + str(error)[at.end() :]
+    lines = text.split("\n")
+    written = lines[number - 1] if number <= len(lines) else ""
+    fix = next((fix for slip, fix in _TOML_SLIPS if slip(message, written)), "")
+    return TomlSlip(number, written, message, message + (f"; {fix}" if fix else ""))
 
 
 _TOML_AT = re.compile(r" \(at line (\d+), column \d+\)")
-
-
-def toml_fix(message: str, line: str) -> str:
-    """The fix of an operator's usual slip, from tomllib's message (without its position) and
-    the line it found the error on; "" when the slip is none of them."""
-    return next((fix for slip, fix in _TOML_SLIPS if slip(message, line)), "")
 
 
 #: what an operator's slip looks like to tomllib, and its fix

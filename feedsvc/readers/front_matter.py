@@ -25,8 +25,7 @@ from feedsvc.text import (
     load_toml,
     name_key,
     one_line,
-    toml_fix,
-    toml_position,
+    toml_slip,
     without_address,
 )
 
@@ -71,17 +70,13 @@ def parse_front_matter(source: str, fence: str, report: Report) -> dict[str, Any
                 finally:
                     loader.dispose()
     except tomllib.TOMLDecodeError as e:
-        number, message = toml_position(e)
-        line = number + 1 if number is not None else None  # below the opening +++
-        lines = source.split("\n")
-        written = lines[number - 1] if number is not None and number <= len(lines) else ""
-        why = _impossible_toml_date(written)
+        slip = toml_slip(e, source)
+        line = slip.number + 1 if slip.number is not None else None  # below the opening +++
+        why = _impossible_toml_date(slip.written)
         if why is not None:
             report.add(line, "error", f"invalid date in the front matter: {why}")
         else:  # the fixes config.toml's slips get
-            fix = toml_fix(message, written)
-            said = f"invalid TOML front matter: {message}" + (f"; {fix}" if fix else "")
-            report.add(line, "error", said)
+            report.add(line, "error", f"invalid TOML front matter: {slip.said}")
         return None
     except ValueError as e:  # PyYAML builds dates itself: 2025-02-30 raises here
         line = _impossible_date(source)
