@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -223,6 +224,12 @@ def test_a_state_dir_an_earlier_release_made_under_a_literal_tilde_is_named_to_m
     assert str(raised.value).endswith(
         f"content.state_dir: '~' is not expanded here: write the whole path; move {made}, "
         "made so far, to it, found '~/feedsvc/var'"
+    )
+    shutil.rmtree(tmp_path / "~")  # none made: nothing to move
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).endswith(
+        "content.state_dir: '~' is not expanded here: write the whole path, found '~/feedsvc/var'"
     )
 
 

@@ -1168,6 +1168,7 @@ def test_a_hash_yaml_reads_as_it_was_meant_is_no_slip(
         ("---", "draft: false", None),
         ("---", "draft:", None),  # empty: not a draft, as Hugo reads it
         ("---", 'draft: "false"', None),
+        ("---", 'draft: "no"', None),  # YAML 1.1's false, quoted
         ("---", "draft: 0", None),
     ],
 )
