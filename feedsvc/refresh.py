@@ -1024,14 +1024,15 @@ def _say_problems(config: Config) -> None:
 
 
 def failed_refresh(refresher: Refresher, error: BaseException) -> None:
-    """Log a failed refresh with its cause; the last good version keeps serving."""
+    """Log a failed refresh with its cause; the last good version keeps serving. /healthz is
+    told first: whoever reads the log line and asks it at once is not told `ok`."""
     message = f"{type(error).__name__}: {error}"
-    log.error("refresh failed, the last good version keeps serving: %s", message)
-    log.debug("the failed refresh", exc_info=error)
     try:
         refresher.write_status(None, error=message)
     except OSError as e:  # the disk that made the refresh fail may refuse this too
         log.error("could not write %s: %s", refresher.state_dir / STATUS_FILE, e)
+    log.error("refresh failed, the last good version keeps serving: %s", message)
+    log.debug("the failed refresh", exc_info=error)
 
 
 def _last_success(state_dir: Path) -> datetime | None:

@@ -38,6 +38,7 @@ from feedsvc.clock import Clock, run_clock
 from feedsvc.config import config_path, load_config
 from feedsvc.control import (
     RefresherRole,
+    read_status,
     refresher_pid,
     refresher_role,
     take_control,
@@ -45,7 +46,7 @@ from feedsvc.control import (
 )
 from feedsvc.errors import LockedError, PublishError
 from feedsvc.publish import current_id, load_current, publish_dir
-from feedsvc.refresh import Refresher, RefreshReport
+from feedsvc.refresh import Refresher, RefreshReport, failed_refresh
 from feedsvc.state import StateStore
 from tests.conftest import SAMPLE, Site, config_text, config_without
 from tests.servers import Process, Server, clock, feedsvc, get, gunicorn, serve, wait_for
@@ -193,6 +194,29 @@ def test_a_failed_refresh_is_logged_with_its_cause_and_retried_at_the_next_tick(
         refresher.close()
     assert len(attempts) >= 2
     assert web.get("/healthz").json["status"] == "ok"  # type: ignore[index]
+
+
+def test_healthz_says_a_refresh_failed_before_the_log_does(site: Site) -> None:
+    """An operator (or a test) who sees the log line and asks /healthz at once must not be told
+    `ok`: the status is written first."""
+    site.write("europe.txt", EUROPE)
+    refresher = Refresher(site.config())
+    refresher.refresh()
+    said_meanwhile: list[object] = []
+
+    class AskHealthz(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "refresh failed" in record.getMessage():
+                said_meanwhile.append(read_status(refresher.state_dir)["error"])
+
+    handler = AskHealthz()
+    logging.getLogger("feedsvc.refresh").addHandler(handler)
+    try:
+        failed_refresh(refresher, PublishError("could not publish version 9: disk full"))
+    finally:
+        logging.getLogger("feedsvc.refresh").removeHandler(handler)
+        refresher.close()
+    assert said_meanwhile == ["PublishError: could not publish version 9: disk full"]
 
 
 def timed_runs(refresher: Refresher, during_the_first: Callable[[], object]) -> list[float]:
