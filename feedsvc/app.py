@@ -492,18 +492,20 @@ def healthz() -> Response:
         interval = current_app.config["FEEDSVC_INTERVAL"]
     last_success = status.get("last_success")
     # Problems name files and headlines, a scheduled one's too, and when it is due: an
-    # embargo. Anyone may ask /healthz; these go to whoever holds the admin token.
+    # embargo. The refresher's errors name paths and config values. Anyone may ask /healthz
+    # whether all is well; what is wrong goes to whoever holds the admin token.
     detailed = _authorized()
     problems, deferred = _listed(status.get("problems")), _listed(status.get("deferred"))
     last_refresh = status.get("last_refresh")
     if isinstance(last_refresh, dict) and not detailed:
         last_refresh = {k: v for k, v in last_refresh.items() if k != "next_scheduled"}
-    error = status.get("error") or (None if loaded else _why_nothing(status))
+    error = _withheld(status.get("error"), detailed) or (None if loaded else _why_nothing(status))
     if loaded is not None and current_id(_site().root) is None:
         # Moved aside (to be restored, say), its status.json with it: "stale", and no error.
-        error = (
+        error = _withheld(
             f"nothing is published in {_state_dir()} now (moved aside?): this process serves "
-            "the version it loaded before"
+            "the version it loaded before",
+            detailed,
         )
     state = "ok"
     if loaded is None or error:
@@ -521,8 +523,8 @@ def healthz() -> Response:
         "last_attempt": status.get("last_attempt"),
         "last_refresh": last_refresh,
         "error": error,
-        "config_error": status.get("config_error"),
-        "held_back": status.get("held_back"),
+        "config_error": _withheld(status.get("config_error"), detailed),
+        "held_back": _withheld(status.get("held_back"), detailed),
         "deferred_count": len(deferred),
         "problem_count": len(problems),
     }
@@ -532,6 +534,17 @@ def healthz() -> Response:
     response.status_code = 503 if state == "error" else 200
     response.cache_control.no_store = True
     return response
+
+
+#: what /healthz says, without the admin token, in place of a text that names paths or values
+WITHHELD = (
+    "said with the admin token (Authorization: Bearer $FEEDSVC_ADMIN_TOKEN), "
+    "and in the refresher's log"
+)
+
+
+def _withheld(said: object, detailed: bool) -> object:
+    return said if detailed or not said else WITHHELD
 
 
 def _listed(value: object) -> list[object]:

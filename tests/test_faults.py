@@ -51,7 +51,10 @@ from tests.servers import (
 from tests.test_operations import (
     ASIA,
     ATOM,
+    AUTH,
     EUROPE,
+    TOKEN,
+    WITH_TOKEN,
     atom_ids,
     atom_titles,
     client,
@@ -367,7 +370,9 @@ def test_a_full_disk_fails_the_refresh_clearly_and_the_old_version_keeps_serving
     site.write("europe.txt", EUROPE)
     port = free_port()
     command = ["serve", "--config", str(site.config_path), "--port", str(port)]
-    server = Server([*prefix, str(BIN / "feedsvc"), *command], port, tmp_path / "serve.log")
+    server = Server(
+        [*prefix, str(BIN / "feedsvc"), *command], port, tmp_path / "serve.log", WITH_TOKEN
+    )
     running.append(server)
     server.wait_until("/feeds/all.atom")
     _, _, good = get(server.url, "/feeds/all.atom")
@@ -382,7 +387,7 @@ def test_a_full_disk_fails_the_refresh_clearly_and_the_old_version_keeps_serving
     assert " ERROR " in failed[0]
     assert "No space left on device" in failed[0] or "File too large" in failed[0]
     assert f"version {version} stays current" in failed[0]
-    report = healthz(server.url)
+    report = healthz(server.url, TOKEN)
     assert report["status"] == "error" and report["version"] == version
     assert "could not publish version" in report["error"]
     status, _, body = get(server.url, "/feeds/all.atom")
@@ -429,8 +434,13 @@ def _restore(site: Site) -> None:
     ids=["gone", "empty", "a file"],
 )
 def test_articles_gone_or_empty_unpublishes_nothing_and_says_why(
-    site: Site, fault: object, why: str, caplog: pytest.LogCaptureFixture
+    site: Site,
+    fault: object,
+    why: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("FEEDSVC_ADMIN_TOKEN", TOKEN)
     site.write("europe.txt", EUROPE)
     site.write("asia/monsoon.txt", "Asia\nMonsoon arrives early\n\nRain fell.\n")
     refresher = Refresher(site.config())
@@ -445,7 +455,7 @@ def test_articles_gone_or_empty_unpublishes_nothing_and_says_why(
     assert report.removed == 0 and not report.published
     assert report.held_back is not None and report.held_back.startswith(expected)
     assert any(r.levelno == logging.WARNING and expected in r.getMessage() for r in caplog.records)
-    health = web.get("/healthz").json
+    health = web.get("/healthz", headers=AUTH).json
     assert health is not None
     assert health["held_back"] == report.held_back and health["status"] == "ok"
     assert web.get("/feeds/all.atom").data == served
@@ -454,7 +464,7 @@ def test_articles_gone_or_empty_unpublishes_nothing_and_says_why(
     report = refresher.refresh()
     refresher.close()
     assert report.held_back is None and report.removed == 0
-    assert web.get("/healthz").json["held_back"] is None  # type: ignore[index]
+    assert web.get("/healthz", headers=AUTH).json["held_back"] is None  # type: ignore[index]
     assert stored_identities(site) == before
     assert site.published("/feeds/all.atom") == served
 
@@ -693,14 +703,14 @@ def test_a_refresher_whose_store_is_refused_waits_for_it_never_resetting_it(
     version = current_id(publish_dir(state_dir))
 
     start = serve if command == "serve" else clock
-    process = start(site.config_path, tmp_path / f"{command}.log")
+    process = start(site.config_path, tmp_path / f"{command}.log", env=WITH_TOKEN)
     running.append(process)
     status = state_dir / "status.json"
     wait_for(lambda: "waits until its state store opens" in status.read_text(), "the reason")
     assert message in json.loads(status.read_text())["error"]
     if isinstance(process, Server):  # what is published stays served
         process.wait_until("/feeds/all.atom")
-        assert message in healthz(process.url)["error"]
+        assert message in healthz(process.url, TOKEN)["error"]
     time.sleep(1.5)  # tried again, and again: said once, the store never reset
     assert process.popen.poll() is None
     assert process.output().count("waits until its state store opens") == 1
@@ -996,13 +1006,13 @@ def test_web_processes_keep_serving_while_the_store_is_refused(
     _corrupt(site)
     waiting = clock(site.config_path, tmp_path / "clock.log")
     running.append(waiting)
-    web = gunicorn(site.config_path, tmp_path / "web.log", workers=1)
+    web = gunicorn(site.config_path, tmp_path / "web.log", workers=1, env=WITH_TOKEN)
     running.append(web)
     web.wait_until("/feeds/all.atom")
     assert atom_ids(get(web.url, "/feeds/all.atom")[2]) == atom_ids(
         site.published("/feeds/all.atom")
     )
-    wait_for(lambda: CORRUPT in str(healthz(web.url)["error"]), "the reason in /healthz")
+    wait_for(lambda: CORRUPT in str(healthz(web.url, TOKEN)["error"]), "the reason in /healthz")
     assert healthz(web.url)["status"] == "error"
 
 
@@ -1013,14 +1023,14 @@ def test_healthz_says_the_state_dir_was_moved_aside_while_the_web_tier_serves_on
     refresher had only fallen behind."""
     site.write("europe.txt", EUROPE)
     site.refresh()
-    web = gunicorn(site.config_path, tmp_path / "web.log", workers=1)
+    web = gunicorn(site.config_path, tmp_path / "web.log", workers=1, env=WITH_TOKEN)
     running.append(web)
     web.wait_until("/feeds/all.atom")
     state_dir = site.root / "var"
     state_dir.rename(tmp_path / "var.aside")
     status, _, feed = get(web.url, "/feeds/all.atom")
     assert status == 200 and b"Talks resume in Vienna" in feed  # what it loaded, served on
-    report = healthz(web.url)
+    report = healthz(web.url, TOKEN)
     assert report["status"] == "error"
     assert f"nothing is published in {state_dir} now (moved aside?)" in report["error"]
     (tmp_path / "var.aside").rename(state_dir)

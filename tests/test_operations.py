@@ -33,7 +33,7 @@ from watchdog.observers.api import BaseObserver
 
 from feedsvc import pages, render
 from feedsvc import refresh as refresh_module
-from feedsvc.app import create_app
+from feedsvc.app import WITHHELD, create_app
 from feedsvc.clock import Clock, run_clock
 from feedsvc.config import config_path, load_config
 from feedsvc.control import (
@@ -82,6 +82,8 @@ def feed_title(body: bytes) -> str:
 
 #: the admin token of the servers that tests ask for details
 TOKEN = "s3cret-token-of-the-tests"
+WITH_TOKEN = {"FEEDSVC_ADMIN_TOKEN": TOKEN}  #: a server's environment
+AUTH = {"Authorization": f"Bearer {TOKEN}"}  #: a request's headers: /healthz says what is wrong
 
 
 def healthz(base_url: str, token: str | None = None) -> dict[str, Any]:
@@ -154,6 +156,7 @@ def test_a_failed_refresh_is_logged_with_its_cause_and_retried_at_the_next_tick(
     write_config(site, interval=1)
     site.write("europe.txt", EUROPE)
     site.refresh()
+    monkeypatch.setenv("FEEDSVC_ADMIN_TOKEN", TOKEN)
     web = client(site)
     good = web.get("/feeds/all.atom").data
     site.write("asia.txt", ASIA)
@@ -181,7 +184,7 @@ def test_a_failed_refresh_is_logged_with_its_cause_and_retried_at_the_next_tick(
         assert "No space left on device" in failed[0].getMessage()
         # Meanwhile the last good version is what is served, and /healthz says what is wrong.
         assert web.get("/feeds/all.atom").data == good
-        health = web.get("/healthz")
+        health = web.get("/healthz", headers=AUTH)
         assert health.status_code == 503 and health.json is not None
         assert health.json["status"] == "error" and "No space" in health.json["error"]
         disk_full.clear()  # the operator makes room: the next tick succeeds, unasked
@@ -768,7 +771,7 @@ def test_a_scheduled_article_is_served_when_due_not_at_the_next_tick(
     site.write("europe.txt", EUROPE)
     due = in_whole_seconds(4)
     site.write("later.md", scheduled_story(due))
-    server = serve(site.config_path, tmp_path / "serve.log", env={"FEEDSVC_ADMIN_TOKEN": TOKEN})
+    server = serve(site.config_path, tmp_path / "serve.log", env=WITH_TOKEN)
     running.append(server)
     server.wait_until("/feeds/all.atom")
 
@@ -896,7 +899,7 @@ def test_an_invalid_config_is_rejected_and_the_previous_one_keeps_running(
     site = sample_site
     write_config(site, title="Good Desk")
     good = site.config_path.read_text("utf-8")
-    server = serve(site.config_path, tmp_path / "serve.log")
+    server = serve(site.config_path, tmp_path / "serve.log", env=WITH_TOKEN)
     running.append(server)
     server.wait_until("/feeds/all.atom")
     served = get(server.url, "/feeds/all.atom")[2]
@@ -920,7 +923,9 @@ def test_an_invalid_config_is_rejected_and_the_previous_one_keeps_running(
         result = feedsvc("reload", "--config", str(site.config_path), timeout=60)
         assert result.returncode == 1 and expected in result.stderr  # said at once, too
         wait_for(
-            lambda expected=expected: expected in (healthz(server.url)["config_error"] or ""),
+            lambda expected=expected: (
+                expected in (healthz(server.url, TOKEN)["config_error"] or "")
+            ),
             f"{expected!r} on /healthz",
         )
         assert healthz(server.url)["status"] == "ok"  # the old config runs on: nothing broke
@@ -930,7 +935,7 @@ def test_an_invalid_config_is_rejected_and_the_previous_one_keeps_running(
 
     site.config_path.write_text(good, "utf-8")
     server.signal(signal.SIGHUP)
-    wait_for(lambda: healthz(server.url)["config_error"] is None, "the error to clear")
+    wait_for(lambda: healthz(server.url, TOKEN)["config_error"] is None, "the error to clear")
     assert get(server.url, "/feeds/all.atom")[2] == served
 
 
@@ -1189,7 +1194,7 @@ def test_healthz_reports_status_version_counts_problems_and_config_error(
     web = client(site)
     public = web.get("/healthz").json
     assert public is not None and "problems" not in public and public["problem_count"] == 1
-    response = web.get("/healthz", headers={"Authorization": f"Bearer {TOKEN}"})
+    response = web.get("/healthz", headers=AUTH)
     assert response.status_code == 200
     health = response.json
     assert health is not None
@@ -1211,11 +1216,50 @@ def test_healthz_reports_status_version_counts_problems_and_config_error(
     good = site.config_path.read_text("utf-8")
     site.config_path.write_text(good.replace("[feeds]", "[feeds"), "utf-8")
     refresher.refresh()
-    assert "invalid TOML" in web.get("/healthz").json["config_error"]  # type: ignore[index]
+    assert "invalid TOML" in web.get("/healthz", headers=AUTH).json["config_error"]  # type: ignore[index]
     site.config_path.write_text(good, "utf-8")
     refresher.refresh()
     refresher.close()
-    assert web.get("/healthz").json["config_error"] is None  # type: ignore[index]
+    assert web.get("/healthz", headers=AUTH).json["config_error"] is None  # type: ignore[index]
+
+
+def test_healthz_says_what_is_wrong_only_to_whoever_holds_the_token(
+    sample_site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refresher's words name paths and config values: anyone may learn that something is
+    wrong (the status, the 503), and where to read what; the admin token reads it."""
+    site = sample_site
+    refresher = Refresher(site.config())
+    refresher.refresh()
+    good = site.config_path.read_text("utf-8")
+    site.config_path.write_text(good.replace("[feeds]", "[feeds"), "utf-8")
+    site.articles.rename(site.root / "articles.moved")
+    refresher.refresh()  # held back, with the config rejected
+    failed_refresh(refresher, PublishError(f"could not publish in {site.root}: disk full"))
+    refresher.close()
+    said = ("error", "config_error", "held_back")
+
+    monkeypatch.setenv("FEEDSVC_ADMIN_TOKEN", TOKEN)
+    detailed = client(site).get("/healthz", headers=AUTH)
+    assert detailed.status_code == 503 and detailed.json is not None
+    assert all(str(site.root) in detailed.json[key] for key in said)
+    for token in (TOKEN, None):  # or none set: the endpoint cannot tell anyone
+        if token is None:
+            monkeypatch.delenv("FEEDSVC_ADMIN_TOKEN")
+        public = client(site).get("/healthz")
+        assert public.status_code == 503 and public.json is not None
+        assert public.json["status"] == "error"
+        assert [public.json[key] for key in said] == [WITHHELD] * 3
+        assert str(site.root) not in public.text
+
+    site.config_path.write_text(good, "utf-8")
+    (site.root / "articles.moved").rename(site.articles)
+    refresher = Refresher(site.config())
+    refresher.refresh()
+    refresher.close()
+    public = client(site).get("/healthz")
+    assert public.status_code == 200 and public.json is not None
+    assert [public.json[key] for key in said] == [None] * 3
 
 
 def test_a_release_style_deploy_is_followed_through_its_link(tmp_path: Path) -> None:
