@@ -79,6 +79,11 @@ def state_dir_error(state_dir: Path, error: OSError) -> StateError:
         blocked = blocked_state_dir(state_dir, where)
         if blocked is not None:
             return blocked
+    if isinstance(error, IsADirectoryError):  # os.replace names the target second
+        return StateError(
+            f"{error.filename2 or where} is a directory, where feedsvc keeps a file of its "
+            "state_dir: move it aside"
+        )
     if isinstance(error, FileNotFoundError):
         return StateError(
             f"state_dir {state_dir} cannot be created ({error.strerror}): create it, or set "

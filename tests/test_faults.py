@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -895,6 +896,35 @@ def test_a_state_dir_moved_aside_as_a_refresh_takes_the_build_lock_is_never_made
         assert "Monsoon arrives early" in atom_titles(site.published("/feeds/all.atom"))
     finally:
         refresher.close()
+
+
+@pytest.mark.parametrize("name", ["build.lock", "status.json"])
+def test_a_directory_where_the_state_dir_keeps_a_file_is_named_with_its_fix(
+    site: Site, name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An operator's `mkdir` in the wrong place: the refresh fails (or, for the status, only
+    /healthz falls behind) and says which directory to move; moved, all goes on."""
+    site.write("europe.txt", EUROPE)
+    refresher = Refresher(site.config())
+    try:
+        refresher.refresh()
+        in_the_way = site.root / "var" / name
+        in_the_way.unlink()
+        in_the_way.mkdir()
+        site.write("asia.txt", ASIA)
+        said = f"{in_the_way} is a directory, where feedsvc keeps a file of its state_dir: move it"
+        if name == "build.lock":
+            with pytest.raises(StateError, match=re.escape(said)):
+                refresher.refresh()
+        else:
+            refresher.refresh()  # published; /healthz goes on saying what it said
+            assert any(said in r.getMessage() for r in caplog.records)
+        in_the_way.rmdir()
+        site.write("asia.txt", ASIA.replace("Rain fell", "Rain fell early"))
+        refresher.refresh()
+    finally:
+        refresher.close()
+    assert "Monsoon arrives early" in atom_titles(site.published("/feeds/all.atom"))
 
 
 def test_a_refresher_whose_state_dir_was_replaced_writes_no_status_into_the_new_one(
