@@ -58,8 +58,8 @@ def ready_refresher(
     path = config_path(config_file)
     state_dir = role.state_dir
     said = str(error)
-    log.error("%s; %s; what is published is served", said.rstrip("."), _waits_for(error))
     _tell_healthz(state_dir, error)
+    log.error("%s; %s; what is published is served", said.rstrip("."), _waits_for(error))
     # Tried again each second, not only when a file changes: a directory the config names may
     # appear (a mount up late, a deploy moving articles/ in after the restart), a store be
     # restored from a backup, a full disk freed.
@@ -86,8 +86,8 @@ def ready_refresher(
         except (ConfigError, StateError) as e:
             if str(e) != said:
                 said = str(e)
-                log.error("%s; %s", said.rstrip("."), _waits_for(e, still=True))
                 _tell_healthz(state_dir, e)
+                log.error("%s; %s", said.rstrip("."), _waits_for(e, still=True))
             continue
         log.info("%s is valid and its state store opens: the refresher starts", path)
         return refresher
@@ -121,7 +121,7 @@ def _waits_for(error: FeedsvcError, still: bool = False) -> str:
 
 def _tell_healthz(state_dir: Path, error: FeedsvcError) -> None:
     """Where /healthz reads it: the web tier, serving what was published meanwhile, would say
-    "ok" until the feeds went stale, and not why."""
+    "ok" until the feeds went stale, and not why. Before the log says it, as a failed refresh."""
     if not (state_dir / STATUS_FILE).exists():
         return
     status = read_status(state_dir)

@@ -44,10 +44,11 @@ from feedsvc.control import (
     take_control,
     write_status,
 )
-from feedsvc.errors import LockedError, PublishError
+from feedsvc.errors import LockedError, PublishError, StateError
 from feedsvc.publish import current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport, failed_refresh
 from feedsvc.state import StateStore
+from feedsvc.waiting import ready_refresher
 from tests.conftest import SAMPLE, Site, config_text, config_without
 from tests.servers import Process, Server, clock, feedsvc, get, gunicorn, serve, wait_for
 from tests.test_feeds import in_whole_seconds, scheduled_story
@@ -205,21 +206,42 @@ def test_healthz_says_a_refresh_failed_before_the_log_does(site: Site) -> None:
     site.write("europe.txt", EUROPE)
     refresher = Refresher(site.config())
     refresher.refresh()
-    said_meanwhile: list[object] = []
+    with status_errors_as_logged("feedsvc.refresh", refresher.state_dir) as said_meanwhile:
+        failed_refresh(refresher, PublishError("could not publish version 9: disk full"))
+    refresher.close()
+    assert said_meanwhile == ["PublishError: could not publish version 9: disk full"]
+
+
+def test_healthz_says_why_a_refresher_waits_before_the_log_does(site: Site) -> None:
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    state_dir, stopping = site.root / "var", threading.Event()
+    stopping.set()  # said, then asked to stop before its first try again
+    with (
+        refresher_role(state_dir) as role,
+        status_errors_as_logged("feedsvc.waiting", state_dir) as said_meanwhile,
+    ):
+        waiting = ready_refresher(str(site.config_path), role, StateError("busy"), stopping)
+    assert waiting is None
+    assert len(said_meanwhile) == 1 and str(said_meanwhile[0]).startswith("busy; the refresher")
+
+
+@contextmanager
+def status_errors_as_logged(logger: str, state_dir: Path) -> Iterator[list[object]]:
+    """The `error` of status.json (/healthz's) as each error is logged."""
+    said: list[object] = []
 
     class AskHealthz(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if "refresh failed" in record.getMessage():
-                said_meanwhile.append(read_status(refresher.state_dir)["error"])
+            if record.levelno >= logging.ERROR:
+                said.append(read_status(state_dir)["error"])
 
     handler = AskHealthz()
-    logging.getLogger("feedsvc.refresh").addHandler(handler)
+    logging.getLogger(logger).addHandler(handler)
     try:
-        failed_refresh(refresher, PublishError("could not publish version 9: disk full"))
+        yield said
     finally:
-        logging.getLogger("feedsvc.refresh").removeHandler(handler)
-        refresher.close()
-    assert said_meanwhile == ["PublishError: could not publish version 9: disk full"]
+        logging.getLogger(logger).removeHandler(handler)
 
 
 def timed_runs(refresher: Refresher, during_the_first: Callable[[], object]) -> list[float]:
