@@ -1171,6 +1171,30 @@ def test_a_stub_added_beside_stubs_takes_no_id_of_theirs(site: Site) -> None:
     assert {title: after[title] for title in before} == before
 
 
+def test_a_stub_unchanged_keeps_its_id_as_the_story_titled_alike_above_it_is_deleted(
+    site: Site,
+) -> None:
+    """A stub under the headline of the story above it: that story deleted and a stub added
+    on top in one save. Exactly as published, the stub is its own story, not the deleted one
+    that its title names too; the stub added, sharing its body, is new to readers."""
+    story = "Europe\nStrike in France\n\nTrains stopped across the country on Monday.\n"
+    stub = "Europe\nStrike in France\n\nMore to follow.\n"
+    site.write("breaking.txt", "\n".join([story, stub]), mtime=1_700_000_000)
+    site.refresh()
+    before = {e.body_hash: e for e in entries(site)}
+    added = "Europe\nFloods in Spain\n\nMore to follow.\n"
+    site.write("breaking.txt", "\n".join([added, stub]), mtime=1_700_000_100)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (1, 0, 1)
+    after = {e.title: e for e in entries(site)}
+    kept = before[after["Strike in France"].body_hash]
+    assert (after["Strike in France"].id, after["Strike in France"].updated) == (
+        kept.id,
+        kept.updated,
+    )
+    assert after["Floods in Spain"].id not in {e.id for e in before.values()}
+
+
 def held(site: Site) -> list[str]:
     with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db:
         return [row[0] for row in db.execute("SELECT id FROM held ORDER BY id")]
