@@ -1195,6 +1195,31 @@ def test_a_stub_unchanged_keeps_its_id_as_the_story_titled_alike_above_it_is_del
     assert after["Floods in Spain"].id not in {e.id for e in before.values()}
 
 
+def test_a_stub_written_keeps_its_id_in_a_found_section_other_files_spell_otherwise(
+    site: Site,
+) -> None:
+    """A found section is published as its oldest entries spell it ("Sports" for a file's
+    "sports"): the stub written is still its story by its section and title, not a new entry,
+    and a stub added beside it takes no id of its by their shared "More to follow."."""
+    content = 'articles_dir = "articles"\nstate_dir = "var"\nallow_new_sections = true'
+    site.config_path.write_text(config_text(content=content), "utf-8")
+    site.write("a.txt", "Sports\nCup final tonight\n\nKick-off at nine.\n", mtime=1_600_000_000)
+    stubs = (
+        "sports\nDerby tonight\n\nMore to follow.\n\nEurope\nFloods in Spain\n\nMore to follow.\n"
+    )
+    site.write("b.txt", stubs, mtime=1_700_000_000)
+    site.refresh()
+    before = {e.title: e for e in entries(site)}
+    assert before["Derby tonight"].section == "Sports"
+    written = stubs.replace("More to follow.", "United won the derby 2-1 at home.", 1)
+    site.write("b.txt", written + "\nEurope\nFire in Athens\n\nMore to follow.\n", 1_700_000_100)
+    report = site.refresh()
+    assert (report.added, report.updated, report.removed) == (1, 1, 0)
+    after = {e.title: e for e in entries(site)}
+    assert after["Derby tonight"].id == before["Derby tonight"].id
+    assert after["Fire in Athens"].id not in {e.id for e in before.values()}
+
+
 def held(site: Site) -> list[str]:
     with closing(sqlite3.connect(site.root / "var" / "state.sqlite3")) as db:
         return [row[0] for row in db.execute("SELECT id FROM held ORDER BY id")]
