@@ -33,10 +33,11 @@ import logging
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -233,8 +234,11 @@ def write_version(
     max_age: int,
     base_url: str,
     left_out: Collection[str] = (),
+    served_from: datetime | None = None,
 ) -> Version:
-    """Write every file, then switch `current`; on any failure the previous version stays."""
+    """Write every file, then switch `current`; on any failure the previous version stays.
+    `served_from`: not switched to sooner (no Last-Modified later than the response, RFC 9110,
+    8.8.2.1: one dated the next second, `refresh._Plan.add`)."""
     resources = {p.resource.path: p.resource for p in pending}
     version_id = _version_id(resources, counts, source)
     versions = root / "versions"
@@ -278,6 +282,8 @@ def write_version(
                 os.rename(staging, final)
             # The version's name too (also when an earlier try renamed it, then failed).
             _flush(versions)
+            if served_from is not None:
+                _wait_until(served_from)
             _switch(root, version_id)
     except (OSError, PublishError) as e:
         # A full disk must not stay full of a version nobody will serve.
@@ -401,6 +407,12 @@ def _version_id(resources: Mapping[str, Resource], counts: Mapping[str, int], so
         digest.update(f"{path}\0{resource.etag}\0{resource.content_type}\0{stamp}\n".encode())
     digest.update(json.dumps(dict(counts), sort_keys=True).encode())
     return digest.hexdigest()[:20]
+
+
+def _wait_until(moment: datetime) -> None:
+    ahead = (moment - datetime.now(UTC)).total_seconds()
+    if ahead > 0:
+        time.sleep(ahead)
 
 
 def _switch(root: Path, version_id: str) -> None:

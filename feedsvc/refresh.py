@@ -538,6 +538,7 @@ class Refresher:
             config.refresh.interval_seconds,
             config.site.base_url,
             left_out,
+            served_from=plan.served_from,
         )
         _say_gone_feeds(self.current, version, config)
         with self.store.transaction():
@@ -780,7 +781,8 @@ class _Plan:
         self.config = config
         self.current = current
         self.first = first  #: no version was published from this store before
-        self.now = now  #: no Last-Modified is later (RFC 9110, 8.8.2.1)
+        self.now = now  #: no Last-Modified is later, but a second change's (`add`)
+        self.served_from = now  #: the version is not served sooner: the latest of those
         #: the newest entry's date: the OPML's Last-Modified in a first publish (with none, a
         #: fixed date, as an empty feed's: the same input, the same version)
         self.newest_update = last_updated(e.updated for es in newest.values() for e in es)
@@ -819,12 +821,19 @@ class _Plan:
         body, last_modified = make()
         etag = etag_of(body)
         before = self.current.resources.get(path) if self.current else None
+        latest = self.now
         if before is not None and before.etag == etag:
             last_modified = before.last_modified  # rendered again, the same bytes
         elif before is not None:
             # Changed, so later than before, whatever the entries' dates say (one dated before
             # the newest was added): a client sending only If-Modified-Since would miss it.
             last_modified = max(last_modified, before.last_modified + timedelta(seconds=1))
+            # HTTP dates count whole seconds: changed again within the second it was dated,
+            # it is dated the next, and its version waits for that second (`write_version`).
+            # By one second at most: a clock set back must not hold a publish for long.
+            next_second = before.last_modified.replace(microsecond=0) + timedelta(seconds=1)
+            latest = min(max(self.now, next_second), self.now + timedelta(seconds=1))
+            self.served_from = max(self.served_from, min(last_modified, latest))
         elif not self.first:
             # Back after an absence (a page, a section's feed), or the last version unreadable:
             # what a client saw of it is unknown, but it was before now.
@@ -833,8 +842,8 @@ class _Plan:
             path=path,
             content_type=CONTENT_TYPES[kind],
             etag=etag,
-            # a feed's own `updated` at first; never later than it was rendered
-            last_modified=min(last_modified, self.now),
+            # a feed's own `updated` at first; never later than it is served
+            last_modified=min(last_modified, latest),
             key=key,
         )
         self.pending.append(Pending.rendered(resource, body))

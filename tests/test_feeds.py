@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
@@ -26,7 +27,9 @@ import jsonschema
 import pytest
 from lxml import etree
 
+from feedsvc import publish as publish_module
 from feedsvc import refresh as refresh_module
+from feedsvc.app import create_app
 from feedsvc.corpus import FileBodies, check_files
 from feedsvc.publish import ARCHIVE, Version, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport
@@ -1227,6 +1230,67 @@ def test_last_modified_only_moves_forward_as_the_bytes_change(site: Site) -> Non
         if resource.precompressed:  # gzip_static dates a gzip client's answer by the .gz
             zipped = (version.directory / f"{resource.file}.gz").stat().st_mtime
             assert zipped == written, resource.path
+
+
+def refreshes_started_at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
+    """Each refresh starts at `moment`, as the clock says (what it publishes is dated by it)."""
+
+    class Stopped(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Stopped:
+            return cls.fromtimestamp(moment.timestamp(), tz)
+
+    monkeypatch.setattr(refresh_module, "datetime", Stopped)
+
+
+def test_a_feed_changed_twice_within_a_second_is_dated_the_next_second_when_served(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP dates count whole seconds: a client that fetched the first change and sends only
+    If-Modified-Since was told 304 for the second, and missed it until the feed changed again."""
+    site.write("asia.txt", "Asia\nA story\n\nBody.\n", mtime=1_700_000_000)
+    site.refresh()
+    moment = datetime.now(UTC).replace(microsecond=500_000)
+    refreshes_started_at(monkeypatch, moment)
+    site.config_path.write_text(config_without("Asia"), "utf-8")
+    site.refresh()
+    site.config_path.write_text(config_text(), "utf-8")
+    site.refresh()  # back after an absence: dated now
+    first = current(site).resources["/feeds/asia.rss"]
+    assert first.last_modified == moment
+    web = create_app(site.config_path).test_client()
+    fetched = web.get("/feeds/asia.rss").headers["Last-Modified"]
+
+    site.write("asia-2.txt", "Asia\nAnother story\n\nBody.\n", mtime=1_700_000_000)
+    site.refresh()  # within the same second, as the clock says
+    second = current(site).resources["/feeds/asia.rss"]
+    assert second.last_modified == moment.replace(microsecond=0) + timedelta(seconds=1)
+    assert datetime.now(UTC) >= second.last_modified  # served no sooner
+    answer = web.get("/feeds/asia.rss", headers={"If-Modified-Since": fetched})
+    assert answer.status_code == 200 and b"Another story" in answer.data
+
+
+def test_a_clock_set_back_holds_a_publish_for_a_second_at_most(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed dated an hour ahead (the clock then set back): its change is dated a second
+    after the publish began, not after the old date, and waits for that second alone."""
+    site.write("asia.txt", "Asia\nA story\n\nBody.\n", mtime=1_700_000_000)
+    site.refresh()
+    waits: list[float] = []
+    monkeypatch.setattr(publish_module, "time", SimpleNamespace(sleep=waits.append))
+    refreshes_started_at(monkeypatch, datetime.now(UTC) + timedelta(hours=1))
+    site.config_path.write_text(config_without("Asia"), "utf-8")
+    site.refresh()
+    site.config_path.write_text(config_text(), "utf-8")
+    site.refresh()  # dated an hour ahead
+    monkeypatch.setattr(refresh_module, "datetime", datetime)  # the clock set back
+    site.write("asia-2.txt", "Asia\nAnother story\n\nBody.\n", mtime=1_700_000_000)
+    started = datetime.now(UTC)
+    site.refresh()
+    dated = current(site).resources["/feeds/asia.rss"].last_modified
+    assert started < dated <= started + timedelta(seconds=1.5)
+    assert 0 < waits[-1] <= 1
 
 
 def test_a_feed_rendered_again_to_the_same_bytes_keeps_its_last_modified(site: Site) -> None:
