@@ -15,7 +15,7 @@ from markdown_it import MarkdownIt
 
 from feedsvc import readers
 from feedsvc.markup import first_paragraph, to_html
-from feedsvc.readers import ReaderSettings, front_matter, read_bytes
+from feedsvc.readers import ReaderSettings, front_matter_syntax, read_bytes
 from tests.conftest import SAMPLE, SECTIONS
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -1304,11 +1304,11 @@ def test_flat_front_matter_reads_as_pyyaml_reads_it(key: str, value: str) -> Non
     """The fast path for `key: value` front matter gives what PyYAML gives, or steps aside."""
     source = f"section: Asia\n{key}: {value}"
     try:
-        expected: object = yaml.load(source, front_matter._YamlLoader)
+        expected: object = yaml.load(source, front_matter_syntax._YamlLoader)
     except (yaml.YAMLError, ValueError) as e:
         expected = type(e)
     try:
-        flat: object = front_matter._flat_yaml(source)
+        flat: object = front_matter_syntax._flat_yaml(source)
     except (yaml.YAMLError, ValueError) as e:
         flat = type(e)
     assert flat is None or repr(flat) == repr(expected)  # repr: a date's time zone too
@@ -1319,8 +1319,10 @@ def test_front_matter_as_generators_write_it_takes_the_fast_path() -> None:
         "title: Coup d’état plan, again\nslug: 000000-coup-d-etat\n"
         "date: 2025-04-14T07:46:57+00:00\ncategory: America\nsection: America"
     )
-    flat = front_matter._flat_yaml(source)
-    assert flat is not None and repr(flat) == repr(yaml.load(source, front_matter._YamlLoader))
+    flat = front_matter_syntax._flat_yaml(source)
+    assert flat is not None and repr(flat) == repr(
+        yaml.load(source, front_matter_syntax._YamlLoader)
+    )
 
 
 def test_a_category_naming_another_section_is_said_and_one_in_another_case_is_not() -> None:

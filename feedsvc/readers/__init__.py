@@ -5,7 +5,7 @@ input: it reports what is wrong, with the line, and returns whatever it could re
 
 `base` holds what every reader shares (the settings, the report, decoding, the checks of a
 title); `plain` reads the plain-text format, `markdown` the Markdown one, whose front matter
-`front_matter` parses and types.
+`front_matter_syntax` parses (saying an author's usual YAML slips) and `front_matter` types.
 """
 
 from __future__ import annotations

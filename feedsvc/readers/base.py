@@ -34,6 +34,7 @@ READING_CODE = (
     "readers/__init__.py",
     "readers/base.py",
     "readers/front_matter.py",
+    "readers/front_matter_syntax.py",
     "readers/markdown.py",
     "readers/plain.py",
     "text.py",

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from feedsvc.model import Article
 from feedsvc.readers.base import ReaderSettings, Report, check_title
-from feedsvc.readers.front_matter import FrontMatter, has_forbidden_value, parse_front_matter
+from feedsvc.readers.front_matter import FrontMatter
+from feedsvc.readers.front_matter_syntax import has_forbidden_value, parse_front_matter
 
 
 def read_markdown(path: str, text: str, settings: ReaderSettings, report: Report) -> list[Article]:
