@@ -448,6 +448,7 @@ class WaitingForConfig:
         self.path = path
         self.error = error
         self.by_port = by_port
+        self.token = _admin_token()
         self._app: Flask | None = None
         self._tried = time.monotonic()
         self._lock = threading.Lock()
@@ -456,7 +457,12 @@ class WaitingForConfig:
         app = self._ready()
         if app is not None:
             return app(environ, start_response)
-        said = f"the config cannot be read, so nothing is served until it can: {self.error}"
+        said = "the config cannot be read, so nothing is served until it can: "
+        # why names a path and config values: as /healthz says them (`_withheld`)
+        if _carries(environ.get("HTTP_AUTHORIZATION", ""), self.token):
+            said += self.error
+        else:
+            said += "said in this web worker's log, and with the admin token"
         return _short(503, said)(environ, start_response)
 
     def _ready(self) -> Flask | None:
@@ -467,6 +473,8 @@ class WaitingForConfig:
                 self._tried = time.monotonic()
                 found = _published_site(self.path)
                 if isinstance(found, ConfigError):
+                    if str(found) != self.error:
+                        log.error("%s; answering 503 until the published feeds can be found", found)
                     self.error = str(found)
                 else:
                     self._app = _serving(*found, self.by_port)
@@ -538,8 +546,7 @@ def healthz() -> Response:
 
 #: what /healthz says, without the admin token, in place of a text that names paths or values
 WITHHELD = (
-    "said with the admin token (Authorization: Bearer $FEEDSVC_ADMIN_TOKEN), "
-    "and in the refresher's log"
+    "said with the admin token (Authorization: Bearer $FEEDSVC_ADMIN_TOKEN), and in feedsvc's log"
 )
 
 
@@ -552,14 +559,17 @@ def _listed(value: object) -> list[object]:
 
 
 def _authorized() -> bool:
-    """The request carries the admin token (`Authorization: Bearer ...`), and one is set."""
-    expected = current_app.config.get("ADMIN_TOKEN")
-    if not expected:
+    return _carries(request.headers.get("Authorization", ""), current_app.config.get("ADMIN_TOKEN"))
+
+
+def _carries(authorization: str, token: str | None) -> bool:
+    """An `Authorization: Bearer ...` header carries the admin token, and one is set."""
+    if not token:
         return False
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    scheme, _, credentials = authorization.partition(" ")
     # RFC 9110, 11.1: the scheme's case does not matter
     given = credentials.lstrip(" ").encode() if scheme.lower() == "bearer" else b""
-    return hmac.compare_digest(given, expected.encode())
+    return hmac.compare_digest(given, token.encode())
 
 
 def admin_refresh() -> Response:

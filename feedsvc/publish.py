@@ -410,9 +410,10 @@ def _version_id(resources: Mapping[str, Resource], counts: Mapping[str, int], so
 
 
 def _wait_until(moment: datetime) -> None:
+    """A second at most: the clock may be set back since `moment` was found."""
     ahead = (moment - datetime.now(UTC)).total_seconds()
     if ahead > 0:
-        time.sleep(ahead)
+        time.sleep(min(ahead, 1.0))
 
 
 def _switch(root: Path, version_id: str) -> None:

@@ -782,7 +782,9 @@ class _Plan:
         self.current = current
         self.first = first  #: no version was published from this store before
         self.now = now  #: no Last-Modified is later, but a second change's (`add`)
-        self.served_from = now  #: the version is not served sooner: the latest of those
+        #: not switched to before this: set only where a file changed again within the second
+        #: it was dated (`add`)
+        self.served_from: datetime | None = None
         #: the newest entry's date: the OPML's Last-Modified in a first publish (with none, a
         #: fixed date, as an empty feed's: the same input, the same version)
         self.newest_update = last_updated(e.updated for es in newest.values() for e in es)
@@ -830,10 +832,12 @@ class _Plan:
             last_modified = max(last_modified, before.last_modified + timedelta(seconds=1))
             # HTTP dates count whole seconds: changed again within the second it was dated,
             # it is dated the next, and its version waits for that second (`write_version`).
-            # By one second at most: a clock set back must not hold a publish for long.
+            # Not when that is over a second ahead (a clock set back): waiting gains nothing.
             next_second = before.last_modified.replace(microsecond=0) + timedelta(seconds=1)
-            latest = min(max(self.now, next_second), self.now + timedelta(seconds=1))
-            self.served_from = max(self.served_from, min(last_modified, latest))
+            if self.now < next_second <= self.now + timedelta(seconds=1):
+                latest = next_second
+                if self.served_from is None or next_second > self.served_from:
+                    self.served_from = next_second
         elif not self.first:
             # Back after an absence (a page, a section's feed), or the last version unreadable:
             # what a client saw of it is unknown, but it was before now.

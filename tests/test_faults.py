@@ -31,6 +31,7 @@ from lxml import etree
 
 from feedsvc import readers
 from feedsvc import refresh as refresh_module
+from feedsvc.app import WITHHELD
 from feedsvc.control import refresher_role
 from feedsvc.errors import MovedAsideError, PublishError, StateError
 from feedsvc.listing import Opener
@@ -1063,6 +1064,7 @@ def test_healthz_says_the_state_dir_was_moved_aside_while_the_web_tier_serves_on
     report = healthz(web.url, TOKEN)
     assert report["status"] == "error"
     assert f"nothing is published in {state_dir} now (moved aside?)" in report["error"]
+    assert healthz(web.url)["error"] == WITHHELD  # it names the state_dir
     (tmp_path / "var.aside").rename(state_dir)
     assert healthz(web.url)["status"] != "error"
 

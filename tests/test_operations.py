@@ -226,6 +226,26 @@ def test_healthz_says_why_a_refresher_waits_before_the_log_does(site: Site) -> N
     assert len(said_meanwhile) == 1 and str(said_meanwhile[0]).startswith("busy; the refresher")
 
 
+def test_healthz_says_why_a_refresher_still_waits_before_the_log_does(site: Site) -> None:
+    """Each new reason while it waits, too: here the config broken meanwhile."""
+    site.write("europe.txt", EUROPE)
+    site.refresh()
+    state_dir, stopping = site.root / "var", threading.Event()
+    site.config_path.write_text(config_text() + "[bogus]\n", "utf-8")
+    with (
+        refresher_role(state_dir) as role,
+        status_errors_as_logged("feedsvc.waiting", state_dir) as said_meanwhile,
+    ):
+        waiting = threading.Thread(
+            target=ready_refresher, args=(str(site.config_path), role, StateError("busy"), stopping)
+        )
+        waiting.start()
+        wait_for(lambda: len(said_meanwhile) == 2, "the new reason said")
+        stopping.set()
+        waiting.join(timeout=15)
+    assert said_meanwhile[1] == "the refresher waits for a valid config (config_error)"
+
+
 @contextmanager
 def status_errors_as_logged(logger: str, state_dir: Path) -> Iterator[list[object]]:
     """The `error` of status.json (/healthz's) as each error is logged."""
@@ -1316,10 +1336,11 @@ def test_a_web_worker_restarted_while_the_config_is_gone_answers_503_not_halting
     sample_site: Site, tmp_path: Path, running: list[Process]
 ) -> None:
     """A deploy's `rm` and copy, or a save cut short, met by a worker restart: the worker that
-    failed to boot stopped gunicorn, and with it every feed."""
+    failed to boot stopped gunicorn, and with it every feed. Why, which names the config's
+    path, is said to the admin token alone, as /healthz says it."""
     site = sample_site
     site.refresh()
-    web = gunicorn(site.config_path, tmp_path / "web.log", workers=1)
+    web = gunicorn(site.config_path, tmp_path / "web.log", workers=1, env=WITH_TOKEN)
     running.append(web)
     web.wait_until("/feeds/all.atom")
     moved = site.config_path.rename(site.root / "config.toml.deploying")
@@ -1330,6 +1351,9 @@ def test_a_web_worker_restarted_while_the_config_is_gone_answers_503_not_halting
         "the new worker's answer",
     )
     assert said.startswith(b"the config cannot be read, so nothing is served until it can")
+    assert str(site.root).encode() not in said and b"with the admin token" in said
+    status, _, why = get(web.url, "/healthz", headers=AUTH)
+    assert status == 503 and str(site.config_path).encode() in why
     assert web.popen.poll() is None
     # the deploy copies the new file in, with a typo: it serves what is published again, within
     # a second, as a worker starting now would

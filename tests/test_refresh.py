@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -667,6 +668,30 @@ def numbered_version(root: Path, number: int, previous: publish.Version | None) 
     return publish.write_version(
         root, pending, {}, previous, datetime.now(UTC), "source", 300, "http://127.0.0.1:8000"
     )
+
+
+def test_a_version_waits_a_second_at_most_for_the_moment_it_may_be_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clock set back between a refresh's start and its switch must not hold the publish,
+    and the build lock, for as long as the step."""
+    waits: list[float] = []
+    monkeypatch.setattr(publish, "time", SimpleNamespace(sleep=waits.append))
+    body = b"<feed>1</feed>"
+    resource = publish.Resource(
+        path="/feeds/all.atom",
+        content_type="application/atom+xml; charset=utf-8",
+        etag=publish.etag_of(body),
+        last_modified=datetime(2025, 1, 1, tzinfo=UTC),
+        key="1",
+    )
+    now = datetime.now(UTC)
+    later = now + timedelta(hours=1)
+    pending = [publish.Pending.rendered(resource, body)]
+    root = tmp_path / "publish"
+    args = (root, pending, {}, None, now, "source", 300, "http://127.0.0.1:8000")
+    version = publish.write_version(*args, served_from=later)
+    assert waits == [1.0] and publish.current_id(root) == version.id
 
 
 def test_a_file_in_a_hidden_directory_reported_by_a_watcher_is_no_article(site: Site) -> None:
