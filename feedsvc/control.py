@@ -32,6 +32,15 @@ def read_status(state_dir: Path) -> dict[str, object]:
     return read_json(state_dir / STATUS_FILE)
 
 
+def amend_status(state_dir: Path, **said: object) -> None:
+    """Say a reason on /healthz before the next whole status: where there is one (a status
+    made of a reason alone would lack the rest), and never failing (the log says it too)."""
+    if not (state_dir / STATUS_FILE).exists():
+        return
+    with contextlib.suppress(OSError):
+        write_status(state_dir, read_status(state_dir) | said)
+
+
 def write_json(target: Path, value: object, indent: int | None = None) -> None:
     """Atomically replace a JSON file of the state_dir: a reader sees the old one or the new."""
     temporary = target.with_name(f".{target.name}.{os.getpid()}")

@@ -20,7 +20,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from feedsvc.config import Config, config_digest, parse_config, read_config
-from feedsvc.control import STATUS_FILE, build_lock, read_status, state_dir_error, write_status
+from feedsvc.control import (
+    STATUS_FILE,
+    amend_status,
+    build_lock,
+    read_status,
+    state_dir_error,
+    write_status,
+)
 from feedsvc.corpus import ChangeSet, FileBodies, UpdateSettings, all_problems, update
 from feedsvc.errors import ConfigError, MovedAsideError, PublishError, StateError
 from feedsvc.listing import Listed, Scan, changed_paths, patched, scan, scan_paths
@@ -216,8 +223,11 @@ class Refresher:
         return True
 
     def _rejected(self, message: str) -> bool:
-        """Said once, not at every tick while the file stays as it is."""
+        """Said once, not at every tick while the file stays as it is: to /healthz first, as a
+        failed refresh is (the refresh's status says it again when it ends)."""
         if message != self.config_error:
+            if self._in_place():
+                amend_status(self.state_dir, config_error=message)
             log.error("config rejected, still serving with the previous one: %s", message)
         self.config_error = message
         return False

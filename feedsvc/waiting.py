@@ -20,14 +20,7 @@ from pathlib import Path
 
 from feedsvc.clock import POLL_SECONDS
 from feedsvc.config import config_path, load_config, state_dir_of
-from feedsvc.control import (
-    STATUS_FILE,
-    RefresherRole,
-    read_status,
-    request_control,
-    take_control,
-    write_status,
-)
+from feedsvc.control import RefresherRole, amend_status, request_control, take_control
 from feedsvc.errors import ConfigError, FeedsvcError, StateError
 from feedsvc.publish import current_id, publish_dir
 from feedsvc.refresh import Refresher
@@ -122,14 +115,12 @@ def _waits_for(error: FeedsvcError, still: bool = False) -> str:
 def _tell_healthz(state_dir: Path, error: FeedsvcError) -> None:
     """Where /healthz reads it: the web tier, serving what was published meanwhile, would say
     "ok" until the feeds went stale, and not why. Before the log says it, as a failed refresh."""
-    if not (state_dir / STATUS_FILE).exists():
-        return
-    status = read_status(state_dir)
     if isinstance(error, ConfigError):
-        status["config_error"] = f"{str(error).rstrip('.')}; {_waits_for(error)}: fix the file"
-        status["error"] = f"{_waits_for(error)} (config_error)"
+        config_error = f"{str(error).rstrip('.')}; {_waits_for(error)}: fix the file"
+        amend_status(
+            state_dir, config_error=config_error, error=f"{_waits_for(error)} (config_error)"
+        )
     else:
-        status["config_error"] = None
-        status["error"] = f"{str(error).rstrip('.')}; {_waits_for(error)}"
-    with contextlib.suppress(OSError):  # said in the log anyway
-        write_status(state_dir, status)
+        amend_status(
+            state_dir, config_error=None, error=f"{str(error).rstrip('.')}; {_waits_for(error)}"
+        )

@@ -226,6 +226,20 @@ def test_healthz_says_why_a_refresher_waits_before_the_log_does(site: Site) -> N
     assert len(said_meanwhile) == 1 and str(said_meanwhile[0]).startswith("busy; the refresher")
 
 
+def test_healthz_says_a_config_was_rejected_before_the_log_does(site: Site) -> None:
+    """Not only once the refresh that rejected it ends (a whole publish later)."""
+    site.write("europe.txt", EUROPE)
+    refresher = Refresher(site.config())
+    refresher.refresh()
+    site.config_path.write_text(config_text() + "[bogus]\n", "utf-8")
+    state_dir = refresher.state_dir
+    with status_errors_as_logged("feedsvc.refresh", state_dir, "config_error") as said_meanwhile:
+        refresher.refresh()
+    refresher.close()
+    (said,) = said_meanwhile
+    assert str(said).startswith(f"{site.config_path}:") and "bogus" in str(said)
+
+
 def test_healthz_says_why_a_refresher_still_waits_before_the_log_does(site: Site) -> None:
     """Each new reason while it waits, too: here the config broken meanwhile."""
     site.write("europe.txt", EUROPE)
@@ -247,14 +261,16 @@ def test_healthz_says_why_a_refresher_still_waits_before_the_log_does(site: Site
 
 
 @contextmanager
-def status_errors_as_logged(logger: str, state_dir: Path) -> Iterator[list[object]]:
-    """The `error` of status.json (/healthz's) as each error is logged."""
+def status_errors_as_logged(
+    logger: str, state_dir: Path, key: str = "error"
+) -> Iterator[list[object]]:
+    """The `key` of status.json (/healthz's) as each error is logged."""
     said: list[object] = []
 
     class AskHealthz(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             if record.levelno >= logging.ERROR:
-                said.append(read_status(state_dir)["error"])
+                said.append(read_status(state_dir)[key])
 
     handler = AskHealthz()
     logging.getLogger(logger).addHandler(handler)
