@@ -411,15 +411,22 @@ def test_an_unconfigured_section_is_reported_with_the_fix() -> None:
     [
         ("Midle East\nTalks resume\n\nBody.\n", "a.txt"),
         ("---\ntitle: Talks resume\nsection: Diplomcy\n---\nBody.\n", "a.md"),
+        ("Aisa\nMonsoon\n\nBody.\n", "b.txt"),  # two letters swapped in a short name
+        ("Asai\nMonsoon\n\nBody.\n", "b.txt"),
     ],
 )
 def test_a_misspelt_section_is_told_its_spelling_not_to_configure_it(text: str, name: str) -> None:
     """Adding the misspelt name as a section, as the message said, made feeds of the typo."""
     (message,) = [p.message for p in read(text, name).problems]
-    assert message.endswith(
-        "is not configured; spell it as configured: "
-        + ("'Middle East'?" if name == "a.txt" else "'Diplomacy'?")
-    )
+    meant = {"a.txt": "Middle East", "a.md": "Diplomacy", "b.txt": "Asia"}[name]
+    assert message.endswith(f"is not configured; spell it as configured: {meant!r}?")
+
+
+@pytest.mark.parametrize("line", ["Aias", "Iasa", "Ais"])
+def test_letters_swapped_apart_or_lost_in_a_short_name_are_no_near_miss(line: str) -> None:
+    """Only two neighbours swapped: a short word further off is more likely a paragraph."""
+    settings = ReaderSettings(tuple(SECTIONS), allow_new_sections=False, timezone=PARIS)
+    assert settings.section_like(line) is None
 
 
 def test_new_sections_can_be_allowed() -> None:

@@ -94,8 +94,11 @@ class ReaderSettings:
         return {name_key(section): section for section in self.sections}
 
     def section_like(self, line: str) -> str | None:
-        """The configured section a line is a near miss of ("Midle East"), if any."""
-        close = difflib.get_close_matches(name_key(line), self._by_key, n=1, cutoff=0.8)
+        """The configured section a line is a near miss of ("Midle East", "Aisa"), if any."""
+        key = name_key(line)
+        close = difflib.get_close_matches(key, self._by_key, n=1, cutoff=0.8)
+        # two letters swapped: difflib scores that low in a short name ("aisa" is 0.75 "asia")
+        close = close or [known for known in self._by_key if _swapped(key, known)]
         return self._by_key[close[0]] if close else None
 
     def canonical_section(self, name: str) -> str | None:
@@ -123,6 +126,18 @@ class ReaderSettings:
     def may_hold_a_section_line(self, text: str) -> bool:
         """Whether a line of `text` may be a section name; `canonical_section` decides."""
         return self._section_line.search("\n" + text) is not None
+
+
+def _swapped(one: str, other: str) -> bool:
+    """Whether two adjacent characters swapped make one string the other."""
+    apart = [i for i, (a, b) in enumerate(zip(one, other, strict=False)) if a != b]
+    return (
+        len(one) == len(other)
+        and len(apart) == 2
+        and apart[1] == apart[0] + 1
+        and one[apart[0]] == other[apart[1]]
+        and one[apart[1]] == other[apart[0]]
+    )
 
 
 class Report:
