@@ -28,11 +28,12 @@ from feedsvc.control import (
     refused_beside_another_user,
     request_control,
 )
-from feedsvc.corpus import check_files
+from feedsvc.corpus import check_files, sections_unpublished
 from feedsvc.errors import ConfigError, FeedsvcError, LockedError, StateError
 from feedsvc.export import RECORD, export
 from feedsvc.publish import Version, archived_pages, load_current, publish_dir
 from feedsvc.refresh import Progress, Refresher, RefreshReport
+from feedsvc.state import StateStore
 from feedsvc.urls import base_path, say_local_base_url, say_other_port
 
 if TYPE_CHECKING:
@@ -280,6 +281,8 @@ def reload_command(args: argparse.Namespace) -> int:
         )
         return 1
     print(f"asked the refresher (pid {pid}) of {state_dir} to reread {path}")
+    if problem is None:
+        _say_sections_unpublished(load_config(path))
     if problem is not None:
         print(f"feedsvc: {problem}", file=sys.stderr)
         print(
@@ -290,6 +293,18 @@ def reload_command(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def _say_sections_unpublished(config: Config) -> None:
+    """What the refresher is about to unpublish: a section renamed in config.toml alone."""
+    store = StateStore.read_only(config.content.state_dir)
+    if store is None:
+        return
+    try:
+        for problem in sections_unpublished(config, store.section_counts()):
+            print(f"feedsvc: {problem}", file=sys.stderr)
+    finally:
+        store.close()
 
 
 def clock_command(config: Config, args: argparse.Namespace) -> int:

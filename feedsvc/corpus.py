@@ -11,6 +11,7 @@ evidence says (`pairing`); where else a story may be from, the store (`_Lookups`
 from __future__ import annotations
 
 import contextlib
+import difflib
 import functools
 import hashlib
 import itertools
@@ -1318,6 +1319,34 @@ def _scheduled(
     return Problem(path, line, "warning", message)
 
 
+def sections_unpublished(config: Config, published: Mapping[str, int]) -> list[Problem]:
+    """The sections with entries `published` (by section) that the config no longer names:
+    a refresh unpublishes them, as an operator taking a section out means it to. Said before
+    it does (`check`, `reload`) and as it does: one renamed in config.toml alone looks so."""
+    if config.content.allow_new_sections:  # published on as found in the files
+        return []
+    configured = {name_key(section.name): section.name for section in config.sections}
+    problems = []
+    for name, count in sorted(published.items()):
+        if count == 0 or name_key(name) in configured:
+            continue
+        them = "it" if count == 1 else f"all {count}"
+        message = (
+            f"section {name!r} is not in this config, and {count} published "
+            f"entr{'y is' if count == 1 else 'ies are'} in it: a refresh with this config "
+            f"unpublishes {them} (their readers see them go, their pages are removed); name it "
+            "again in [[sections]] to keep them, under the same ids"
+        )
+        like = difflib.get_close_matches(name_key(name), configured, n=1, cutoff=0.6)
+        if like:
+            message += (
+                f"; {configured[like[0]]!r} is configured: renamed? the article files say "
+                f"{name!r}, and a section is what they say"
+            )
+        problems.append(Problem(str(config.path), None, "warning", message))
+    return problems
+
+
 def check_files(config: Config) -> tuple[int, int, list[Problem]]:
     """Read every article file, store nothing: (files, entries, problems) for `feedsvc check`.
     What depends on what was published, the store says, read-only."""
@@ -1338,6 +1367,8 @@ def _check_files(
     problems = list(listing.problems)
     if listing.failure:
         problems.append(Problem(str(articles_dir), None, "error", listing.failure))
+    if store is not None:
+        problems += sections_unpublished(config, store.section_counts())
     settings = ReaderSettings.from_config(config, store.sections_published() if store else ())
     said = _said_by_the_last_refresh(store, settings.digest)
     first_copy: dict[str, Article] = {}

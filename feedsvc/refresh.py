@@ -28,7 +28,14 @@ from feedsvc.control import (
     state_dir_error,
     write_status,
 )
-from feedsvc.corpus import ChangeSet, FileBodies, UpdateSettings, all_problems, update
+from feedsvc.corpus import (
+    ChangeSet,
+    FileBodies,
+    UpdateSettings,
+    all_problems,
+    sections_unpublished,
+    update,
+)
 from feedsvc.errors import ConfigError, MovedAsideError, PublishError, StateError
 from feedsvc.listing import Listed, Scan, changed_paths, patched, scan, scan_paths
 from feedsvc.model import Entry, Problem
@@ -250,6 +257,9 @@ class Refresher:
             started_at = datetime.now(UTC)
             config_changed = self.check_config()
             config = self.config
+            if config_changed:  # before it does: the log's reader learns why entries go
+                for problem in sections_unpublished(config, self.store.section_counts()):
+                    log.warning("%s", problem)
             self.current = self._current_version()
             # Taken, not borrowed: a refresh that fails half-way leaves the next one to compare
             # the whole listing with the store again.

@@ -49,7 +49,7 @@ from feedsvc.publish import current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport, failed_refresh
 from feedsvc.state import StateStore
 from feedsvc.waiting import ready_refresher
-from tests.conftest import SAMPLE, Site, config_text, config_without
+from tests.conftest import SAMPLE, SECTIONS, Site, config_text, config_without
 from tests.servers import Process, Server, clock, feedsvc, get, gunicorn, serve, wait_for
 from tests.test_feeds import in_whole_seconds, scheduled_story
 
@@ -599,6 +599,50 @@ def test_a_reload_that_moves_or_takes_away_a_sections_feeds_warns_of_it(
         refresher.close()
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warned == [gone_feeds_warning(*said)]
+
+
+RENAMED = [*SECTIONS[1:], "Americas"]  #: "America" renamed in config.toml alone
+#: what `check`, `reload` and the refresh say of it
+SAID_RENAMED = (
+    "section 'America' is not in this config, and 4 published entries are in it: a refresh "
+    "with this config unpublishes all 4 (their readers see them go, their pages are removed); "
+    "name it again in [[sections]] to keep them, under the same ids; 'Americas' is "
+    "configured: renamed? the article files say 'America', and a section is what they say"
+)
+
+
+def test_a_section_renamed_in_the_config_alone_is_said_before_and_as_its_entries_go(
+    sample_site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The files still saying "America": every entry of it was unpublished, and the only words
+    were the files' errors, which told the files to change."""
+    site = sample_site
+    refresher = Refresher(site.config())
+    try:
+        refresher.refresh()
+        site.config_path.write_text(config_text(sections=RENAMED), "utf-8")
+        checked = feedsvc("check", "--config", str(site.config_path))
+        assert f"{site.config_path}: warning: {SAID_RENAMED}" in checked.stdout.splitlines()
+        caplog.set_level(logging.WARNING, logger="feedsvc")
+        report = refresher.refresh()
+    finally:
+        refresher.close()
+    assert report.removed == 4
+    said = f"{site.config_path}: warning: {SAID_RENAMED}"
+    assert [r.getMessage() for r in caplog.records].count(said) == 1
+
+
+def test_feedsvc_reload_says_a_section_renamed_in_the_config_alone(
+    sample_site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    site = sample_site
+    server = serve(site.config_path, tmp_path / "serve.log")
+    running.append(server)
+    server.wait_until("/feeds/all.atom")
+    site.config_path.write_text(config_text(sections=RENAMED), "utf-8")
+    reloaded = feedsvc("reload", "--config", str(site.config_path))
+    assert reloaded.returncode == 0
+    assert f"feedsvc: {site.config_path}: warning: {SAID_RENAMED}" in reloaded.stderr.splitlines()
 
 
 def test_a_found_section_left_with_no_articles_is_said_gone_not_moved(
