@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import json
 import logging
 import os
 import threading
@@ -457,13 +458,16 @@ class WaitingForConfig:
         app = self._ready()
         if app is not None:
             return app(environ, start_response)
-        said = "the config cannot be read, so nothing is served until it can: "
-        # why names a path and config values: as /healthz says them (`_withheld`)
-        if _carries(environ.get("HTTP_AUTHORIZATION", ""), self.token):
-            said += self.error
-        else:
-            said += "said in this web worker's log, and with the admin token"
-        return _short(503, said)(environ, start_response)
+        why = "the config cannot be read, so nothing is served until it can"
+        # what is wrong names a path and config values: as /healthz says them (`_withheld`)
+        detailed = _carries(environ.get("HTTP_AUTHORIZATION", ""), self.token)
+        config_error = self.error if detailed else WITHHELD if self.token else WITHHELD_NO_TOKEN
+        if environ.get("PATH_INFO", "").endswith("/healthz"):  # JSON, as a monitor reads it
+            said = {"status": "error", "version": None, "error": why, "config_error": config_error}
+            response = Response(json.dumps(said), status=503, content_type="application/json")
+            response.cache_control.no_store = True
+            return response(environ, start_response)
+        return _short(503, f"{why}: {config_error}")(environ, start_response)
 
     def _ready(self) -> Flask | None:
         """The real app, once the config leads to the published feeds; looked for at most once
@@ -550,8 +554,17 @@ WITHHELD = (
 )
 
 
+#: the same where this process has no token: none sent can be taken
+WITHHELD_NO_TOKEN = (
+    "said in feedsvc's log, and with the admin token once FEEDSVC_ADMIN_TOKEN is set in this "
+    "web process's environment"
+)
+
+
 def _withheld(said: object, detailed: bool) -> object:
-    return said if detailed or not said else WITHHELD
+    if detailed or not said:
+        return said
+    return WITHHELD if current_app.config.get("ADMIN_TOKEN") else WITHHELD_NO_TOKEN
 
 
 def _listed(value: object) -> list[object]:
