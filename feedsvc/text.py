@@ -14,11 +14,15 @@ from typing import Any, NamedTuple
 from anyascii import anyascii
 
 # XML 1.0 forbids C0 controls but tab, LF and CR, plus U+FFFE/U+FFFF (and lone surrogates);
-# C1 controls and DEL are allowed but "discouraged", and feed readers choke on them too, so an
-# article's text loses them as well.
+# C1 controls, DEL and the other noncharacters are allowed but "discouraged", and feed readers
+# choke on them too (HTML parsers refuse them: "invalid codepoint"), so an article's text loses
+# them as well.
 _NOT_XML = "\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff"
 _NOT_XML_CHARACTER = re.compile(f"[{_NOT_XML}]")
-_FORBIDDEN = re.compile(f"[{_NOT_XML}\x7f-\x9f]")
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    chr(plane << 16 | last) for plane in range(1, 17) for last in (0xFFFE, 0xFFFF)
+)
+_FORBIDDEN = re.compile(f"[{_NOT_XML}\x7f-\x9f{_NONCHARACTERS}]")
 
 
 def name_key(name: str) -> str:
@@ -132,7 +136,12 @@ def not_xml_characters(text: str) -> list[str]:
 #: the forbidden characters that are one byte in UTF-8 (C0 controls and DEL), from `_FORBIDDEN`
 _CONTROL_BYTES = bytes(b for b in range(0x80) if _FORBIDDEN.match(chr(b)))
 _OTHER_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
-_FORBIDDEN_UTF8 = re.compile(rb"\xc2[\x80-\x9f]|\xef\xbf[\xbe\xbf]")  # C1, U+FFFE, U+FFFF
+#: C1, U+FFFE and U+FFFF, U+FDD0-U+FDEF, and U+1FFFE-U+10FFFF's last two of each plane
+_FORBIDDEN_UTF8 = re.compile(
+    rb"\xc2[\x80-\x9f]|\xef(?:\xbf[\xbe\xbf]|\xb7[\x90-\xaf])|[\xf0-\xf4][\x8f\x9f\xaf\xbf]\xbf[\xbe\xbf]"
+)
+#: the bytes that open those: one is looked for at a time, at memory speed
+_FORBIDDEN_LEADS = (b"\xc2", b"\xef", b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
 
 
 def has_forbidden(text: str) -> bool:
@@ -143,8 +152,11 @@ def has_forbidden_utf8(data: bytes) -> bool:
     """`has_forbidden` for valid UTF-8 bytes, at memory speed: almost no file has one."""
     if data.translate(None, _OTHER_BYTES):  # what is left are the C0 controls and DEL
         return True
+    if data.isascii():
+        return False
     # one byte each: memchr, where a two-byte search is ten times slower on non-ASCII text
-    return (b"\xc2" in data or b"\xef" in data) and _FORBIDDEN_UTF8.search(data) is not None
+    leads = any(lead in data for lead in _FORBIDDEN_LEADS)
+    return leads and _FORBIDDEN_UTF8.search(data) is not None
 
 
 def xml_safe(text: str) -> str:

@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 from feedsvc import readers
 from feedsvc.markup import first_paragraph, to_html
 from feedsvc.readers import ReaderSettings, front_matter_syntax, read_bytes
+from feedsvc.text import has_forbidden, has_forbidden_utf8
 from tests.conftest import SAMPLE, SECTIONS
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -509,12 +510,18 @@ def test_control_characters_are_removed_with_a_warning() -> None:
         "2:warning:removed 1 control character(s) (U+0007) from the title",
         "4:warning:removed 2 control character(s) (U+000B, U+001B) from a paragraph",
     ]
-    # C1 controls and noncharacters take two and three bytes in UTF-8
+    # C1 controls and noncharacters take two to four bytes in UTF-8
     result = read("Europe\nNext\u0085 line\n\nNo\ufffe character.\n".encode())
     assert (result.articles[0].title, result.articles[0].body) == ("Next line", "No character.")
     assert messages(result) == [
         "2:warning:removed 1 control character(s) (U+0085) from the title",
         "4:warning:removed 1 control character(s) (U+FFFE) from a paragraph",
+    ]
+    # the other noncharacters, which an HTML parser (the W3C validator's) calls invalid
+    result = read("Europe\nTitle\n\nNo\ufdd0 non\U0001fffechar\U0010ffffacter.\n".encode())
+    assert result.articles[0].body == "No noncharacter."
+    assert messages(result) == [
+        "4:warning:removed 3 control character(s) (U+10FFFF, U+1FFFE, U+FDD0) from a paragraph"
     ]
     # a paragraph of nothing else is dropped, and said so
     result = read("Europe\nTitle\n\nKept.\n\x07\x1b\nAlso kept.\n")
@@ -522,6 +529,17 @@ def test_control_characters_are_removed_with_a_warning() -> None:
     assert messages(result) == [
         "5:warning:removed 2 control character(s) (U+0007, U+001B) from a paragraph"
     ]
+
+
+def test_the_bytes_check_finds_the_characters_the_text_check_does() -> None:
+    """A file is looked at character by character only where its bytes hold one: every code
+    point of the first plane, and the last ones of each other plane."""
+    points = [*range(0xD800), *range(0xE000, 0x10000)]
+    points += [plane << 16 | low for plane in range(1, 17) for low in (0, 0xFFFD, 0xFFFE, 0xFFFF)]
+    for point in points:
+        character = chr(point)
+        found = has_forbidden_utf8(character.encode())
+        assert found == has_forbidden(character), hex(point)
 
 
 def test_a_file_with_no_article_start_is_an_error() -> None:
