@@ -173,10 +173,15 @@ def _refresh_once(config: Config) -> tuple[RefreshReport, Version | None]:
 
 def refresh_command(config: Config, args: argparse.Namespace) -> int:
     report, _ = _refresh_once(config)
+    _say(report)
+    return 0
+
+
+def _say(report: RefreshReport) -> None:
+    """What a refresh did, and every problem it knows of: a file left out is said each time."""
     print(report.summary())
     for problem in report.problems:
         print(problem)
-    return 0
 
 
 def build_command(config: Config, args: argparse.Namespace) -> int:
@@ -205,7 +210,7 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
         return 2
     report, version = _refresh_once(config)
     if version is None:  # a first build whose articles changed while it rendered them
-        print(report.summary())
+        _say(report)
         print(
             f"feedsvc: nothing was published, so nothing was written to {out}: "
             f"{_some(report.deferred)} changed while being read; "
@@ -220,7 +225,7 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
         current = load_current(root) or version
         archived = archived_pages(root)
         removed = export(current, out, state_dir / RECORD, archived)
-    print(report.summary())
+    _say(report)  # a static deploy hears of a file left out as a refresh's reader does
     also = f" and {len(archived)} pages of articles no feed shows" if archived else ""
     zipped = sum(resource.precompressed for resource in current.resources.values())
     files = f"{len(current.resources)} files ({zipped} with a .gz beside them)"

@@ -188,6 +188,18 @@ def test_build_writes_a_static_site_with_the_url_paths(sample_site: Site, tmp_pa
     assert re.search(r"read \d+/\d+ files", result.stderr) is None
 
 
+def test_build_says_every_file_left_out_each_time(sample_site: Site, tmp_path: Path) -> None:
+    """A static deploy runs `build`, not `refresh`: a broken article went out unsaid (said once
+    in the log of the first build, never again)."""
+    sample_site.write("sports.txt", "Sports\nMatch\n\nGoal.\n")
+    said = "sports.txt:1: error: section 'Sports' is not configured"
+    for _ in range(2):
+        out = str(tmp_path / "out")
+        result = feedsvc("build", "--config", str(sample_site.config_path), "--out", out)
+        assert result.returncode == 0
+        assert [line for line in result.stdout.splitlines() if line.startswith(said)]
+
+
 def build_into(site: Site, out: Path) -> int:
     return cli.main(["build", "--config", str(site.config_path), "--out", str(out)])
 
