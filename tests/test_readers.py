@@ -1293,6 +1293,43 @@ def test_an_indented_fence_is_inside_a_value_and_a_capitalised_key_is_said() -> 
     ]
 
 
+@pytest.mark.parametrize(
+    ("front_matter", "said"),
+    [
+        (
+            '---\ntitle: T\ncategories: ["Europe", "Asia"]\n---\n',
+            [
+                "3:warning:unknown front-matter key 'categories' ignored (Hugo's and Jekyll's: "
+                "an article is in one section, its 'section')",
+                "3:error:front-matter 'section' is required; 'categories' is not read (an "
+                'article is in one section): write section: "Europe"',
+            ],
+        ),
+        (
+            '+++\ntitle = "T"\nsection = "Asia"\ntags = "politics, eu"\n+++\n',
+            [
+                "4:error:front-matter 'tags' must be a list of strings, found str 'politics, eu' "
+                '(write a list: tags = ["politics", "eu"])'
+            ],
+        ),
+        (
+            "---\ntitle: T\nsection: Asia\ndescription: In short\n---\n",
+            [
+                "4:warning:unknown front-matter key 'description' ignored (Hugo's and "
+                "Pelican's: feedsvc's is 'summary')"
+            ],
+        ),
+    ],
+    ids=["categories", "tags as text", "description"],
+)
+def test_front_matter_from_another_generator_is_told_feedsvcs_key(
+    front_matter: str, said: list[str]
+) -> None:
+    """A file moved from Hugo, Jekyll or Pelican: "section is required" named no section, and
+    "must be a list of strings" showed no list."""
+    assert messages(read(front_matter + "Body.\n", "a.md")) == said
+
+
 def test_deeply_nested_front_matter_is_read_without_recursing() -> None:
     nested = "[" * 999 + "]" * 999  # as deep as libyaml goes
     result = read(f'---\ntitle: "a \\\\ b"\nsection: Asia\nx: {nested}\n---\nBody.\n', "c.md")

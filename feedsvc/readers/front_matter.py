@@ -4,6 +4,7 @@ in them (a value cut at a '#', an anchor taken for text) said on their line with
 from __future__ import annotations
 
 import functools
+import json
 import re
 import reprlib
 from datetime import UTC, date, datetime, time, timedelta
@@ -33,6 +34,13 @@ PLAUSIBLE_FROM = 1990
 _KEY_AT = {
     yaml: re.compile(rf"""\s*(['"]?)(?P<key>[^'"\s:=]++(?:\s++[^'"\s:=]++)*+)\1\s*{sign}""")
     for yaml, sign in ((True, ":"), (False, "="))
+}
+
+
+#: the keys other generators read, and what feedsvc reads instead
+_THEIRS = {
+    "categories": "Hugo's and Jekyll's: an article is in one section, its 'section'",
+    "description": "Hugo's and Pelican's: feedsvc's is 'summary'",
 }
 
 
@@ -73,7 +81,7 @@ class FrontMatter:
                 known = (
                     f"keys are lower-case: {name.lower()!r}"
                     if name.lower() in FIELDS
-                    else f"known: {', '.join(FIELDS)}"
+                    else _THEIRS.get(name, f"known: {', '.join(FIELDS)}")
                 )
                 self.report.add(
                     self.line(name),
@@ -110,9 +118,16 @@ class FrontMatter:
         elif read_as == "numbers" and key not in ("date", "updated", "id"):
             each = "each" if isinstance(found, list) else "it"
             shown += f" (read as a number: put {each} in quotes, as text is)"
+        elif key == "tags" and isinstance(found, str):  # "politics, eu"
+            listed = json.dumps([tag.strip() for tag in found.split(",") if tag.strip()])
+            shown += f" (write a list: {self._written('tags', listed)})"
         self.report.add(
             self.line(key), "error", f"front-matter '{key}' must be {FIELDS[key]}, found {shown}"
         )
+
+    def _written(self, key: str, value: str) -> str:
+        """`key` given `value` (a JSON value, which YAML and TOML read alike) as the file would."""
+        return f"{key}: {value}" if self.yaml else f"{key} = {value}"
 
     def text(self, key: str, required: bool = False, single_line: bool = False) -> str | None:
         value = self.meta.get(key)
@@ -240,6 +255,15 @@ class FrontMatter:
 
     def section(self) -> str | None:
         key = self._section_key
+        categories = self.meta.get("categories")
+        if key not in self.meta and isinstance(categories, list) and categories:
+            self.failed = True  # Hugo's and Jekyll's: feedsvc files an article in one section
+            message = (
+                "front-matter 'section' is required; 'categories' is not read (an article is "
+                f"in one section): write {self._written('section', json.dumps(str(categories[0])))}"
+            )
+            self.report.add(self.line("categories"), "error", message)
+            return None
         name = self.text(key, required=True)
         if name is None:
             return None
