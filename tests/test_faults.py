@@ -899,26 +899,6 @@ def test_a_state_dir_moved_aside_as_a_refresh_takes_the_build_lock_is_never_made
         refresher.close()
 
 
-def test_a_refresher_whose_state_dir_was_replaced_says_no_config_error_into_the_new_one(
-    site: Site, tmp_path: Path
-) -> None:
-    """A copy restored in its place has its own status, which its own refresher keeps."""
-    site.write("europe.txt", EUROPE)
-    site.refresh()
-    state_dir = site.root / "var"
-    refresher = Refresher(site.config())
-    try:
-        state_dir.rename(tmp_path / "var.aside")
-        shutil.copytree(tmp_path / "var.aside", state_dir)
-        restored = (state_dir / "status.json").read_bytes()
-        site.config_path.write_text(site.config_path.read_text() + "[bogus]\n", "utf-8")
-        refresher.check_config()
-        assert refresher.config_error is not None
-    finally:
-        refresher.close()
-    assert (state_dir / "status.json").read_bytes() == restored
-
-
 @pytest.mark.parametrize("name", ["build.lock", "status.json"])
 def test_a_directory_where_the_state_dir_keeps_a_file_is_named_with_its_fix(
     site: Site, name: str, caplog: pytest.LogCaptureFixture
@@ -948,22 +928,34 @@ def test_a_directory_where_the_state_dir_keeps_a_file_is_named_with_its_fix(
     assert "Monsoon arrives early" in atom_titles(site.published("/feeds/all.atom"))
 
 
+def _failed(refresher: Refresher, site: Site) -> None:
+    refresher.write_status(None, error="the refresh failed")
+
+
+def _config_rejected(refresher: Refresher, site: Site) -> None:
+    site.config_path.write_text(site.config_path.read_text() + "[bogus]\n", "utf-8")
+    refresher.check_config()
+    assert refresher.config_error is not None
+
+
+@pytest.mark.parametrize("says", [_failed, _config_rejected], ids=["failed", "config rejected"])
 def test_a_refresher_whose_state_dir_was_replaced_writes_no_status_into_the_new_one(
-    site: Site, tmp_path: Path
+    site: Site, tmp_path: Path, says: Callable[[Refresher, Site], None]
 ) -> None:
     """Its status (a refresh failed: moved aside) would be /healthz's for the directory put in
-    its place, which another refresher serves once restarted."""
+    its place (a copy restored), which another refresher serves once restarted."""
     site.write("europe.txt", EUROPE)
     site.refresh()
     state_dir = site.root / "var"
     refresher = Refresher(site.config())
     try:
         state_dir.rename(tmp_path / "var.aside")
-        state_dir.mkdir()
-        refresher.write_status(None, error="the refresh failed")
+        shutil.copytree(tmp_path / "var.aside", state_dir)
+        restored = (state_dir / "status.json").read_bytes()
+        says(refresher, site)
     finally:
         refresher.close()
-    assert list(state_dir.iterdir()) == []
+    assert (state_dir / "status.json").read_bytes() == restored
 
 
 @contextlib.contextmanager
