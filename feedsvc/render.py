@@ -21,6 +21,7 @@ import hashlib
 import html
 import importlib.metadata
 import json
+import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -246,7 +247,7 @@ def write_rss(feed: FeedModel) -> bytes:
 def _xml_document(feed: FeedModel, fmt: str) -> bytes:
     """The channel as lxml writes it, with each entry's bytes put where lxml writes them: a new
     article re-renders two feeds, not their hundred entries."""
-    head = _xml_bytes(_parsed(_channel(feed, fmt), fmt))
+    head = _plain_text_written(_xml_bytes(_parsed(_channel(feed, fmt), fmt)), fmt)
     at = head.rindex(_CONTAINER_END[fmt])
     parts = [head[:at]]
     for entry in _xml_entries(feed, fmt):
@@ -284,7 +285,42 @@ def _write_entries(feed: FeedModel, entries: Sequence[ShownEntry], fmt: str) -> 
     pieces = _xml_bytes(root).split(b"<!--" + _CUT + b"-->")
     if len(pieces) != len(written) + 2:
         raise AssertionError(f"{len(written)} entries written, {len(pieces) - 2} found")
-    return [piece.strip() for piece in pieces[1:-1]]
+    return [_plain_text_written(piece.strip(), fmt) for piece in pieces[1:-1]]
+
+
+#: RSS elements of plain text (an item's description is HTML), by `<name>text</name>` as lxml
+#: writes them, their text escaped with `&amp;`, `&lt;` and `&gt;` only
+_RSS_CHANNEL = re.compile(rb"<(title|description)>([^<]*)</\1>")
+_RSS_ITEM = re.compile(rb"<(title|category|dc:creator)>([^<]*)</\1>")
+#: what feed validators take for markup in a text construct: an end tag or an entity
+_LOOKS_LIKE_MARKUP = re.compile(r"</\w+>|&#?\w+")
+
+
+def _plain_text_written(written: bytes, fmt: str) -> bytes:
+    """RSS plain text (a channel, its items, or both) with `&`, `<` and `>` as hexadecimal
+    references, as the RSS Best Practices Profile asks: escaped by name, "3<5 and the <br>
+    tag" or "Q&amp;A" was text that the W3C validator (and readers) may take for HTML."""
+    if fmt != "rss":
+        return written
+    channel, item, items = written.partition(b"<item>")
+    return _hexed(_RSS_CHANNEL, channel) + item + _hexed(_RSS_ITEM, items)
+
+
+def _hexed(elements: re.Pattern[bytes], written: bytes) -> bytes:
+    def each(found: re.Match[bytes]) -> bytes:
+        text = found[2].replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;")
+        return b"<%s>%s</%s>" % (found[1], text.replace(b"&gt;", b"&#x3E;"), found[1])
+
+    return elements.sub(each, written)
+
+
+def _as_html_if_it_looks_so(element: etree._Element) -> None:
+    """An Atom text construct that holds what looks like markup, as `type="html"` escaped once
+    more: shown as written, where a validator warned of HTML in plain text."""
+    text = element.text or ""
+    if element.get("type") is None and _LOOKS_LIKE_MARKUP.search(text):
+        element.set("type", "html")
+        element.text = html.escape(text, quote=False)
 
 
 def _whole_document(
@@ -320,6 +356,8 @@ def _whole_document(
             for link in entry.iterfind(f"{{{ATOM_NS}}}link"):
                 link.set("rel", "alternate")
                 link.set("type", "text/html")
+            for title in entry.iterfind(f"{{{ATOM_NS}}}title"):
+                _as_html_if_it_looks_so(title)
     return root, written
 
 
@@ -332,7 +370,12 @@ def _in_rfc822_zone(moment: datetime) -> datetime:
 
 def _parsed(generator: FeedGenerator, fmt: str) -> etree._Element:
     written = generator.atom_str(pretty=False) if fmt == "atom" else generator.rss_str(pretty=False)
-    return etree.fromstring(written, _OWN_OUTPUT)
+    root = etree.fromstring(written, _OWN_OUTPUT)
+    if fmt == "atom":  # the feed's own title and subtitle (the entries': `_whole_document`)
+        for name in ("title", "subtitle"):
+            for element in root.iterfind(f"{{{ATOM_NS}}}{name}"):
+                _as_html_if_it_looks_so(element)
+    return root
 
 
 #: feedgen's own output, read back: an article of up to `max_file_bytes` (10 MB by default) is

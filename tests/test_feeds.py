@@ -495,6 +495,37 @@ def test_titles_are_plain_text_escaped_exactly_once(corpus_site: Site) -> None:
     assert any(item["title"].endswith("2 < 3 & more") for item in document["items"])
 
 
+def test_text_that_looks_like_markup_is_written_as_no_validator_takes_it_for_html(
+    site: Site,
+) -> None:
+    """Escaped by name, "Why 3<5 and the <br> tag" and "Q&amp;A" were text the W3C validator
+    warned of as HTML: RSS plain text now has hexadecimal references (RSS Best Practices
+    Profile), and such an Atom title is of type "html", escaped once more."""
+    title = "Why 3<5, the <br> tag & Q&amp;A"
+    site.config_path.write_text(
+        config_text().replace("Tests of the desk.", "Arts & culture <weekly>"), "utf-8"
+    )
+    front = f'---\ntitle: "{title}"\nsection: Asia\ntags: ["<script>", "R&D"]\n---\nBody.\n'
+    site.write("a.md", front)
+    site.refresh()
+    rss = site.published("/feeds/all.rss")
+    assert b"<title>Why 3&#x3C;5, the &#x3C;br&#x3E; tag &#x26; Q&#x26;amp;A</title>" in rss
+    assert b"<description>Arts &#x26; culture &#x3C;weekly&#x3E;</description>" in rss
+    channel = etree.fromstring(rss).find("channel")
+    assert channel is not None and channel.findtext("description") == "Arts & culture <weekly>"
+    item = channel.find("item")
+    assert item is not None and item.findtext("title") == title
+    assert [c.text for c in item.iterfind("category")] == ["Asia", "<script>", "R&D"]
+    atom = etree.fromstring(site.published("/feeds/all.atom"))
+    written = atom.find(f"{ATOM}entry/{ATOM}title")
+    assert written is not None and written.get("type") == "html"
+    assert html.unescape(str(written.text)) == title
+    parsed = feedparser.parse(site.published("/feeds/all.atom"))
+    assert html.unescape(parsed.entries[0].title) == title
+    assert html.unescape(parsed.feed.subtitle) == "Arts & culture <weekly>"
+    assert json.loads(site.published("/feeds/all.json"))["items"][0]["title"] == title
+
+
 def test_a_summary_is_shown_as_written_in_every_format(site: Site) -> None:
     """RSS readers take a <description> as HTML: text that looks like markup must be escaped
     there once more, or "<b>" would be obeyed rather than shown. Atom's summary is so too:
@@ -658,6 +689,7 @@ def test_an_entry_is_written_once_and_copied_into_every_feed_that_shows_it(site:
     from feedsvc.render import (
         _WRITTEN,
         FORMATS,
+        _plain_text_written,
         _whole_document,
         _xml_bytes,
         feed_model,
@@ -682,14 +714,15 @@ def test_an_entry_is_written_once_and_copied_into_every_feed_that_shows_it(site:
     assert sorted(len(forms) for forms in _WRITTEN.values()) == [2] * len(shown)
     assert [FORMATS[fmt](model) for model in models for fmt in ("atom", "rss")] == cold
     whole = [
-        _xml_bytes(_whole_document(model, model.entries, fmt)[0])
+        _plain_text_written(_xml_bytes(_whole_document(model, model.entries, fmt)[0]), fmt)
         for model in models
         for fmt in ("atom", "rss")
     ]
     assert cold == whole
     empty = dataclasses.replace(models[0], entries=())
     for fmt in ("atom", "rss"):
-        assert FORMATS[fmt](empty) == _xml_bytes(_whole_document(empty, (), fmt)[0])
+        written = _plain_text_written(_xml_bytes(_whole_document(empty, (), fmt)[0]), fmt)
+        assert FORMATS[fmt](empty) == written
     del models
     path = site.articles / "0010.txt"
     path.write_text(path.read_text("utf-8").replace("Opening 10.", "Rewritten."), "utf-8")
