@@ -306,8 +306,10 @@ def _say_sections_unpublished(config: Config) -> None:
     if store is None:
         return
     try:
-        for problem in sections_unpublished(config, store.section_counts()):
+        for problem in sections_unpublished(config, store.section_counts(), "reload"):
             print(f"feedsvc: {problem}", file=sys.stderr)
+    except StateError:  # a damaged store: the refresher says so
+        pass
     finally:
         store.close()
 

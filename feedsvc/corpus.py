@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from feedsvc import pairing
 from feedsvc.config import Config
@@ -1319,29 +1319,39 @@ def _scheduled(
     return Problem(path, line, "warning", message)
 
 
-def sections_unpublished(config: Config, published: Mapping[str, int]) -> list[Problem]:
-    """The sections with entries `published` (by section) that the config no longer names:
-    a refresh unpublishes them, as an operator taking a section out means it to. Said before
-    it does (`check`, `reload`) and as it does: one renamed in config.toml alone looks so."""
+def sections_unpublished(
+    config: Config, counts: Mapping[str, int], moment: Literal["check", "reload", "refresh"]
+) -> list[Problem]:
+    """The sections not in `config` with entries (`counts`, by section) that a refresh with it
+    unpublishes, as an operator taking a section out means it to; said before it does (by
+    `check`, which read every file: `counts` are of sections the files still say; by `reload`,
+    which read none) and as it does (`counts` are of the entries the refresh unpublished): one
+    renamed in config.toml alone looks so."""
     if config.content.allow_new_sections:  # published on as found in the files
         return []
     configured = {name_key(section.name): section.name for section in config.sections}
     problems = []
-    for name, count in sorted(published.items()):
-        if count == 0 or name_key(name) in configured:
+    for name, count in sorted(counts.items()):
+        if name_key(name) in configured:
             continue
-        them = "it" if count == 1 else f"all {count}"
-        message = (
-            f"section {name!r} is not in this config, and {count} published "
-            f"entr{'y is' if count == 1 else 'ies are'} in it: a refresh with this config "
-            f"unpublishes {them} (their readers see them go, their pages are removed); name it "
-            "again in [[sections]] to keep them, under the same ids"
-        )
+        entries = "1 entry" if count == 1 else f"{count} entries"
+        said = {
+            "check": f"its files still say it: a refresh with this config unpublishes its "
+            f"{entries} (their readers see them go, their pages are removed); name it again "
+            "in [[sections]] to keep them, under the same ids",
+            "reload": f"{entries} of it {'is' if count == 1 else 'are'} published: the refresh "
+            "unpublishes those whose files still say it (`feedsvc check` tells); name it again "
+            "in [[sections]] to keep them, under the same ids",
+            "refresh": f"{entries} whose files still say it were unpublished (their readers saw "
+            "them go, their pages were removed); name it again in [[sections]] to publish them "
+            "again, under the same ids",
+        }[moment]
+        message = f"section {name!r} is not in this config, and {said}"
         like = difflib.get_close_matches(name_key(name), configured, n=1, cutoff=0.6)
         if like:
             message += (
-                f"; {configured[like[0]]!r} is configured: renamed? the article files say "
-                f"{name!r}, and a section is what they say"
+                f"; {configured[like[0]]!r} is configured: renamed? a section is what its "
+                "files' section lines say"
             )
         problems.append(Problem(str(config.path), None, "warning", message))
     return problems
@@ -1367,8 +1377,6 @@ def _check_files(
     problems = list(listing.problems)
     if listing.failure:
         problems.append(Problem(str(articles_dir), None, "error", listing.failure))
-    if store is not None:
-        problems += sections_unpublished(config, store.section_counts())
     settings = ReaderSettings.from_config(config, store.sections_published() if store else ())
     said = _said_by_the_last_refresh(store, settings.digest)
     first_copy: dict[str, Article] = {}
@@ -1378,6 +1386,7 @@ def _check_files(
     #: a discovered section's first spelling, by `name_key`; configured ones the reader
     #: spells as configured already
     spellings: dict[str, Article] = {}
+    left_out: set[str] = set()  #: the sections of articles left out as not configured
     now = datetime.now(UTC)
     for path, info in sorted(listing.files.items()):
         if info.size > config.content.max_file_bytes:
@@ -1392,6 +1401,7 @@ def _check_files(
         result = read_bytes(path, data, settings)
         problems.extend(result.problems)
         problems.extend(_said_before(said.get(path), data))
+        left_out.update(map(name_key, result.sections_left_out))
         # a file no refresh read yet: its undated articles would be new, dated by its mtime
         undated = any(article.date is None for article in result.articles)
         if undated and _stamped(info) and not (store and store.files([path])):
@@ -1427,6 +1437,10 @@ def _check_files(
         published = next((s.entry.path for s in stored if s.present), None)
         kept = next((a for a in alike if a.path == published), alike[0])
         problems += (_duplicate(a, kept.path) for a in alike if a is not kept)
+    if store is not None:  # a section the files still say, and the config no longer names
+        counts = store.section_counts()
+        still = {name: count for name, count in counts.items() if name_key(name) in left_out}
+        problems += sections_unpublished(config, still, "check")
     entries = len(first_copy)
     return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))
 

@@ -114,6 +114,9 @@ class ReadResult:
     #: articles of a section the config does not publish (`Problem.by_config`), read whole:
     #: the corpus tells by them whether an edit, not the config, left them out
     unconfigured: tuple[Article, ...] = ()
+    #: the sections, as written, of the articles left out as not configured (near misses too):
+    #: what `check` tells a section renamed in config.toml alone by
+    sections_left_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -257,9 +257,6 @@ class Refresher:
             started_at = datetime.now(UTC)
             config_changed = self.check_config()
             config = self.config
-            if config_changed:  # before it does: the log's reader learns why entries go
-                for problem in sections_unpublished(config, self.store.section_counts()):
-                    log.warning("%s", problem)
             self.current = self._current_version()
             # Taken, not borrowed: a refresh that fails half-way leaves the next one to compare
             # the whole listing with the store again.
@@ -291,6 +288,10 @@ class Refresher:
             for path, seen in closed.items():
                 if self._closed.get(path) == seen:
                     del self._closed[path]
+            # a section renamed in config.toml alone: said however the config came (a restart)
+            gone = Counter(entry.section for entry in changes.unpublished.values())
+            for problem in sections_unpublished(config, gone, "refresh"):
+                log.warning("%s", problem)
             if changes.held_back:
                 log.warning("%s", changes.held_back)
             for problem in changes.unreadable:

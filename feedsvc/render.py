@@ -232,7 +232,7 @@ _WRITTEN: WeakKeyDictionary[ShownEntry, dict[tuple[str, bool], bytes]] = WeakKey
 _CONTAINER_END = {"atom": b"\n</feed>", "rss": b"\n  </channel>"}
 _ENTRY_INDENT = {"atom": b"\n  ", "rss": b"\n    "}
 #: marks entry boundaries while a batch of entries is written; random, so that no article's
-#: text (RSS content is CDATA) can hold it, and gone from every published byte
+#: text can hold it, and gone from every published byte
 _CUT = f"feedsvc-cut-{secrets.token_hex(8)}".encode()
 
 

@@ -596,10 +596,13 @@ class StateStore:
             raise StateError(f"{self.path}: {_refused(e, self.path.parent)}") from e
 
     def section_counts(self) -> dict[str, int]:
-        rows = self._execute(
-            "SELECT section, count(*) FROM entries WHERE present = 1 GROUP BY section"
-        )
-        return {section: count for section, count in rows}
+        try:
+            rows = self._execute(
+                "SELECT section, count(*) FROM entries WHERE present = 1 GROUP BY section"
+            )
+            return {section: count for section, count in rows}
+        except sqlite3.DatabaseError as e:  # read by `check` and `reload` as they find it
+            raise StateError(f"{self.path}: {_refused(e, self.path.parent)}") from e
 
 
 #: entries are never deleted (`present = 0` keeps an id): their sections are every section ever

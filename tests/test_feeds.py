@@ -503,26 +503,32 @@ def test_text_that_looks_like_markup_is_written_as_no_validator_takes_it_for_htm
     Profile), and such an Atom title is of type "html", escaped once more."""
     title = "Why 3<5, the <br> tag & Q&amp;A"
     site.config_path.write_text(
-        config_text().replace("Tests of the desk.", "Arts & culture <weekly>"), "utf-8"
+        config_text().replace("Tests of the desk.", "Arts &amp; culture <weekly>"), "utf-8"
     )
-    front = f'---\ntitle: "{title}"\nsection: Asia\ntags: ["<script>", "R&D"]\n---\nBody.\n'
+    front = (
+        f'---\ntitle: "{title}"\nsection: Asia\ntags: ["<script>", "R&D"]\n'
+        'author: "Fish & Chips Desk"\n---\nBody.\n'
+    )
     site.write("a.md", front)
     site.refresh()
     rss = site.published("/feeds/all.rss")
     assert b"<title>Why 3&#x3C;5, the &#x3C;br&#x3E; tag &#x26; Q&#x26;amp;A</title>" in rss
-    assert b"<description>Arts &#x26; culture &#x3C;weekly&#x3E;</description>" in rss
+    assert b"<description>Arts &#x26;amp; culture &#x3C;weekly&#x3E;</description>" in rss
     channel = etree.fromstring(rss).find("channel")
-    assert channel is not None and channel.findtext("description") == "Arts & culture <weekly>"
+    assert channel is not None and channel.findtext("description") == "Arts &amp; culture <weekly>"
     item = channel.find("item")
     assert item is not None and item.findtext("title") == title
     assert [c.text for c in item.iterfind("category")] == ["Asia", "<script>", "R&D"]
+    assert b"<dc:creator>Fish &#x26; Chips Desk</dc:creator>" in rss
     atom = etree.fromstring(site.published("/feeds/all.atom"))
     written = atom.find(f"{ATOM}entry/{ATOM}title")
     assert written is not None and written.get("type") == "html"
     assert html.unescape(str(written.text)) == title
     parsed = feedparser.parse(site.published("/feeds/all.atom"))
     assert html.unescape(parsed.entries[0].title) == title
-    assert html.unescape(parsed.feed.subtitle) == "Arts & culture <weekly>"
+    subtitle = atom.find(f"{ATOM}subtitle")
+    assert subtitle is not None and subtitle.get("type") == "html"
+    assert html.unescape(parsed.feed.subtitle) == "Arts &amp; culture <weekly>"
     assert json.loads(site.published("/feeds/all.json"))["items"][0]["title"] == title
 
 

@@ -44,6 +44,7 @@ from feedsvc.control import (
     take_control,
     write_status,
 )
+from feedsvc.corpus import sections_unpublished
 from feedsvc.errors import LockedError, PublishError, StateError
 from feedsvc.publish import current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport, failed_refresh
@@ -602,17 +603,29 @@ def test_a_reload_that_moves_or_takes_away_a_sections_feeds_warns_of_it(
 
 
 RENAMED = [*SECTIONS[1:], "Americas"]  #: "America" renamed in config.toml alone
+ALLOW_NEW = 'articles_dir = "articles"\nstate_dir = "var"\nallow_new_sections = true'
 #: what `check`, `reload` and the refresh say of it
-SAID_RENAMED = (
-    "section 'America' is not in this config, and 4 published entries are in it: a refresh "
-    "with this config unpublishes all 4 (their readers see them go, their pages are removed); "
-    "name it again in [[sections]] to keep them, under the same ids; 'Americas' is "
-    "configured: renamed? the article files say 'America', and a section is what they say"
-)
+LIKE = "; 'Americas' is configured: renamed? a section is what its files' section lines say"
+SAID_BY = {
+    "check": "section 'America' is not in this config, and its files still say it: a refresh "
+    "with this config unpublishes its 4 entries (their readers see them go, their pages are "
+    "removed); name it again in [[sections]] to keep them, under the same ids" + LIKE,
+    "reload": "section 'America' is not in this config, and 4 entries of it are published: the "
+    "refresh unpublishes those whose files still say it (`feedsvc check` tells); name it again "
+    "in [[sections]] to keep them, under the same ids" + LIKE,
+    "refresh": "section 'America' is not in this config, and 4 entries whose files still say it "
+    "were unpublished (their readers saw them go, their pages were removed); name it again in "
+    "[[sections]] to publish them again, under the same ids" + LIKE,
+}
 
 
+def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+
+@pytest.mark.parametrize("restarted", [False, True], ids=["reloaded", "restarted"])
 def test_a_section_renamed_in_the_config_alone_is_said_before_and_as_its_entries_go(
-    sample_site: Site, caplog: pytest.LogCaptureFixture
+    sample_site: Site, caplog: pytest.LogCaptureFixture, restarted: bool
 ) -> None:
     """The files still saying "America": every entry of it was unpublished, and the only words
     were the files' errors, which told the files to change."""
@@ -622,14 +635,52 @@ def test_a_section_renamed_in_the_config_alone_is_said_before_and_as_its_entries
         refresher.refresh()
         site.config_path.write_text(config_text(sections=RENAMED), "utf-8")
         checked = feedsvc("check", "--config", str(site.config_path))
-        assert f"{site.config_path}: warning: {SAID_RENAMED}" in checked.stdout.splitlines()
+        assert f"{site.config_path}: warning: {SAID_BY['check']}" in checked.stdout.splitlines()
+        if restarted:  # most deploys restart: the config is new to the refresher
+            refresher.close()
+            refresher = Refresher(site.config())
         caplog.set_level(logging.WARNING, logger="feedsvc")
         report = refresher.refresh()
     finally:
         refresher.close()
     assert report.removed == 4
-    said = f"{site.config_path}: warning: {SAID_RENAMED}"
-    assert [r.getMessage() for r in caplog.records].count(said) == 1
+    assert warnings_of(caplog).count(f"{site.config_path}: warning: {SAID_BY['refresh']}") == 1
+
+
+@pytest.mark.parametrize(
+    ("config", "files"),
+    [
+        (config_text(sections=RENAMED), "Americas"),  # renamed in both
+        (config_text(sections=[*SECTIONS[1:], "america"]), "America"),  # spelt otherwise
+    ],
+    ids=["renamed in the files too", "spelt otherwise"],
+)
+def test_a_section_the_files_follow_is_said_by_no_one(
+    sample_site: Site, caplog: pytest.LogCaptureFixture, config: str, files: str
+) -> None:
+    site = sample_site
+    refresher = Refresher(site.config())
+    try:
+        refresher.refresh()
+        site.config_path.write_text(config, "utf-8")
+        sample = site.articles / SAMPLE.name
+        sample.write_text(sample.read_text("utf-8").replace("America\n", f"{files}\n"), "utf-8")
+        checked = feedsvc("check", "--config", str(site.config_path))
+        caplog.set_level(logging.WARNING, logger="feedsvc")
+        report = refresher.refresh()
+    finally:
+        refresher.close()
+    assert "not in this config" not in checked.stdout and report.removed == 0
+    assert not [said for said in warnings_of(caplog) if "not in this config" in said]
+
+
+def test_a_section_not_in_a_config_that_allows_new_ones_is_no_loss(site: Site) -> None:
+    """Its files' sections are published as found: nothing to say of one taken out."""
+    site.config_path.write_text(config_text(sections=SECTIONS[1:], content=ALLOW_NEW), "utf-8")
+    config = site.config()
+    assert sections_unpublished(config, {"America": 4}, "check") == []
+    assert sections_unpublished(config, {"America": 4}, "reload") == []
+    assert sections_unpublished(config, {"America": 4}, "refresh") == []
 
 
 def test_feedsvc_reload_says_a_section_renamed_in_the_config_alone(
@@ -642,14 +693,14 @@ def test_feedsvc_reload_says_a_section_renamed_in_the_config_alone(
     site.config_path.write_text(config_text(sections=RENAMED), "utf-8")
     reloaded = feedsvc("reload", "--config", str(site.config_path))
     assert reloaded.returncode == 0
-    assert f"feedsvc: {site.config_path}: warning: {SAID_RENAMED}" in reloaded.stderr.splitlines()
+    said = f"feedsvc: {site.config_path}: warning: {SAID_BY['reload']}"
+    assert said in reloaded.stderr.splitlines()
 
 
 def test_a_found_section_left_with_no_articles_is_said_gone_not_moved(
     site: Site, caplog: pytest.LogCaptureFixture
 ) -> None:
-    content = 'articles_dir = "articles"\nstate_dir = "var"\nallow_new_sections = true'
-    site.config_path.write_text(config_text(content=content), "utf-8")
+    site.config_path.write_text(config_text(content=ALLOW_NEW), "utf-8")
     site.write("live.txt", "Live blog\nThe day's news\n\nAs it comes.\n")
     site.refresh()
     (site.articles / "live.txt").unlink()
@@ -1422,6 +1473,17 @@ def test_a_web_worker_restarted_while_the_config_is_gone_answers_503_not_halting
     good = moved.read_text("utf-8")
     site.config_path.write_text(good.replace("[site]\n", "[site]\nautor = 'x'\n"), "utf-8")
     web.wait_until("/feeds/all.atom")
+
+
+def test_a_worker_with_no_config_and_no_token_says_where_to_read_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FEEDSVC_ADMIN_TOKEN", raising=False)
+    web = create_app(tmp_path / "config.toml").test_client()
+    answer = web.get("/healthz")
+    assert answer.status_code == 503 and answer.json is not None
+    assert answer.json["status"] == "error" and answer.json["config_error"] == WITHHELD_NO_TOKEN
+    assert str(tmp_path) not in answer.text
 
 
 def test_a_web_worker_serves_the_default_state_dir_of_a_config_with_a_typo(site: Site) -> None:

@@ -423,11 +423,20 @@ def test_a_misspelt_section_is_told_its_spelling_not_to_configure_it(text: str, 
     assert message.endswith(f"is not configured; spell it as configured: {meant!r}?")
 
 
-@pytest.mark.parametrize("line", ["Aias", "Iasa", "Ais"])
+@pytest.mark.parametrize("line", ["Aias", "Iasa", "Ais", "Aais", "Axya"])
 def test_letters_swapped_apart_or_lost_in_a_short_name_are_no_near_miss(line: str) -> None:
     """Only two neighbours swapped: a short word further off is more likely a paragraph."""
     settings = ReaderSettings(tuple(SECTIONS), allow_new_sections=False, timezone=PARIS)
-    assert settings.section_like(line) is None
+    assert settings.section_like(line, swapped=True) is None
+
+
+def test_a_body_line_with_two_letters_swapped_is_no_section_line() -> None:
+    """In a body, short words read so ("Rats" for "Arts"): said only of a section line."""
+    settings = ReaderSettings(tuple(SECTIONS), allow_new_sections=False, timezone=PARIS)
+    assert settings.section_like("Aisa", swapped=True) == "Asia"
+    assert settings.section_like("Aisa") is None
+    text = "Europe\nTalks\n\nFirst paragraph.\nAisa\nMonsoon arrives\n\nRain fell.\n"
+    assert [p.message for p in read(text).problems if "spell" in p.message] == []
 
 
 def test_new_sections_can_be_allowed() -> None:
@@ -1313,14 +1322,30 @@ def test_an_indented_fence_is_inside_a_value_and_a_capitalised_key_is_said() -> 
             ],
         ),
         (
+            "---\ntitle: T\ncategories: [Sports, 2024, Asia]\n---\n",  # one configured
+            [
+                "3:warning:unknown front-matter key 'categories' ignored (Hugo's and Jekyll's: "
+                "an article is in one section, its 'section')",
+                "3:error:front-matter 'section' is required; 'categories' is not read (an "
+                'article is in one section): write section: "Asia"',
+            ],
+        ),
+        (
+            "---\ntitle: T\nsection: Asia\ntags: politique, économie\n---\n",
+            [
+                "4:error:front-matter 'tags' must be a list of strings, found str 'politique, "
+                'économie\' (write a list: tags: ["politique", "économie"])'
+            ],
+        ),
+        (
             "---\ntitle: T\nsection: Asia\ndescription: In short\n---\n",
             [
-                "4:warning:unknown front-matter key 'description' ignored (Hugo's and "
+                "4:warning:unknown front-matter key 'description' ignored (Hugo's, Jekyll's and "
                 "Pelican's: feedsvc's is 'summary')"
             ],
         ),
     ],
-    ids=["categories", "tags as text", "description"],
+    ids=["categories", "tags as text", "a configured category", "accents", "description"],
 )
 def test_front_matter_from_another_generator_is_told_feedsvcs_key(
     front_matter: str, said: list[str]

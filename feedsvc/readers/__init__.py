@@ -56,7 +56,12 @@ def read_bytes(path: str, data: bytes, settings: ReaderSettings) -> ReadResult:
         )
         report.add(None, "error", message)
         return ReadResult(problems=tuple(report.problems))
-    return ReadResult(tuple(articles), tuple(report.problems), tuple(report.unconfigured))
+    return ReadResult(
+        tuple(articles),
+        tuple(report.problems),
+        tuple(report.unconfigured),
+        tuple(report.sections_left_out),
+    )
 
 
 def reader_for(path: str) -> _ReaderFunc | None:

@@ -93,12 +93,15 @@ class ReaderSettings:
     def _by_key(self) -> dict[str, str]:
         return {name_key(section): section for section in self.sections}
 
-    def section_like(self, line: str) -> str | None:
-        """The configured section a line is a near miss of ("Midle East", "Aisa"), if any."""
+    def section_like(self, line: str, swapped: bool = False) -> str | None:
+        """The configured section a line is a near miss of ("Midle East"), if any. `swapped`:
+        two neighbouring letters swapped are one too ("Aisa": difflib scores that 0.75 in a
+        short name), where the line is a section line already; in a body, short words read
+        so too ("Rats" for "Arts")."""
         key = name_key(line)
         close = difflib.get_close_matches(key, self._by_key, n=1, cutoff=0.8)
-        # two letters swapped: difflib scores that low in a short name ("aisa" is 0.75 "asia")
-        close = close or [known for known in self._by_key if _swapped(key, known)]
+        if swapped and not close:
+            close = [known for known in self._by_key if _swapped(key, known)]
         return self._by_key[close[0]] if close else None
 
     def canonical_section(self, name: str) -> str | None:
@@ -147,6 +150,7 @@ class Report:
         self.path = path
         self.problems: list[Problem] = []
         self.unconfigured: list[Article] = []  #: see `ReadResult.unconfigured`
+        self.sections_left_out: list[str] = []  #: see `ReadResult.sections_left_out`
         #: set once per file: most files have no forbidden character, so most lines skip the check
         self.dirty = True
 
@@ -156,7 +160,8 @@ class Report:
     def not_configured(self, line: int | None, section: str, settings: ReaderSettings) -> bool:
         """An article left out for its section: whether by the config (not a near miss of a
         configured one, which an edit broke)."""
-        meant = settings.section_like(section)
+        self.sections_left_out.append(section)
+        meant = settings.section_like(section, swapped=True)
         if meant is not None:  # a typo: a section of its own would be the wrong fix
             message = f"section {section!r} is not configured; spell it as configured: {meant!r}?"
         else:

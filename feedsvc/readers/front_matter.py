@@ -40,7 +40,7 @@ _KEY_AT = {
 #: the keys other generators read, and what feedsvc reads instead
 _THEIRS = {
     "categories": "Hugo's and Jekyll's: an article is in one section, its 'section'",
-    "description": "Hugo's and Pelican's: feedsvc's is 'summary'",
+    "description": "Hugo's, Jekyll's and Pelican's: feedsvc's is 'summary'",
 }
 
 
@@ -119,7 +119,8 @@ class FrontMatter:
             each = "each" if isinstance(found, list) else "it"
             shown += f" (read as a number: put {each} in quotes, as text is)"
         elif key == "tags" and isinstance(found, str):  # "politics, eu"
-            listed = json.dumps([tag.strip() for tag in found.split(",") if tag.strip()])
+            tags = [tag.strip() for tag in found.split(",") if tag.strip()]
+            listed = json.dumps(tags, ensure_ascii=False)
             shown += f" (write a list: {self._written('tags', listed)})"
         self.report.add(
             self.line(key), "error", f"front-matter '{key}' must be {FIELDS[key]}, found {shown}"
@@ -256,11 +257,15 @@ class FrontMatter:
     def section(self) -> str | None:
         key = self._section_key
         categories = self.meta.get("categories")
-        if key not in self.meta and isinstance(categories, list) and categories:
+        named = [categories] if isinstance(categories, str) else categories
+        named = [c for c in named if isinstance(c, str)] if isinstance(named, list) else []
+        if key not in self.meta and named:
             self.failed = True  # Hugo's and Jekyll's: feedsvc files an article in one section
+            meant = next(filter(None, map(self.settings.canonical_section, named)), named[0])
+            written = self._written("section", json.dumps(meant, ensure_ascii=False))
             message = (
                 "front-matter 'section' is required; 'categories' is not read (an article is "
-                f"in one section): write {self._written('section', json.dumps(str(categories[0])))}"
+                f"in one section): write {written}"
             )
             self.report.add(self.line("categories"), "error", message)
             return None
