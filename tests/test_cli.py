@@ -50,7 +50,8 @@ def test_check_prints_path_line_severity_message_and_fails_on_errors(site: Site)
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         "empty.md: error: the file is empty; add an article or delete the file",
-        "sub/bad.txt:4: warning: removed 1 control character(s) (U+0007) from a paragraph",
+        "sub/bad.txt:4: warning: removed 1 character(s) that feeds cannot carry (U+0007) from a "
+        "paragraph",
         "sub/bad.txt:5: warning: 'Sports' and the line after it are read as paragraphs of the "
         "article above: no section is named so; if a new article starts here, add a "
         '[[sections]] entry with name = "Sports" to config.toml',

@@ -1354,8 +1354,14 @@ def test_a_feed_rendered_again_to_the_same_bytes_keeps_its_last_modified(site: S
 @pytest.mark.parametrize(
     ("front_matter", "problem"),
     [
-        ('author: "Ann \\a Lee"', "warning: removed 1 control character(s) (U+0007) from 'author'"),
-        ('tags: ["x\\x01y"]', "warning: removed 1 control character(s) (U+0001) from a tag"),
+        (
+            'author: "Ann \\a Lee"',
+            "warning: removed 1 character(s) that feeds cannot carry (U+0007) from 'author'",
+        ),
+        (
+            'tags: ["x\\x01y"]',
+            "warning: removed 1 character(s) that feeds cannot carry (U+0001) from a tag",
+        ),
         ("date: 9999-12-31T23:00:00-05:00", "error: front-matter 'date' is out of range"),
     ],
 )

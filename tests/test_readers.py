@@ -516,27 +516,29 @@ def test_control_characters_are_removed_with_a_warning() -> None:
     assert result.articles[0].title == "Bell title"
     assert result.articles[0].body == "A paragraph."
     assert messages(result) == [
-        "2:warning:removed 1 control character(s) (U+0007) from the title",
-        "4:warning:removed 2 control character(s) (U+000B, U+001B) from a paragraph",
+        "2:warning:removed 1 character(s) that feeds cannot carry (U+0007) from the title",
+        "4:warning:removed 2 character(s) that feeds cannot carry (U+000B, U+001B) from a "
+        "paragraph",
     ]
     # C1 controls and noncharacters take two to four bytes in UTF-8
     result = read("Europe\nNext\u0085 line\n\nNo\ufffe character.\n".encode())
     assert (result.articles[0].title, result.articles[0].body) == ("Next line", "No character.")
     assert messages(result) == [
-        "2:warning:removed 1 control character(s) (U+0085) from the title",
-        "4:warning:removed 1 control character(s) (U+FFFE) from a paragraph",
+        "2:warning:removed 1 character(s) that feeds cannot carry (U+0085) from the title",
+        "4:warning:removed 1 character(s) that feeds cannot carry (U+FFFE) from a paragraph",
     ]
     # the other noncharacters, which an HTML parser (the W3C validator's) calls invalid
     result = read("Europe\nTitle\n\nNo\ufdd0 non\U0001fffechar\U0010ffffacter.\n".encode())
     assert result.articles[0].body == "No noncharacter."
     assert messages(result) == [
-        "4:warning:removed 3 control character(s) (U+10FFFF, U+1FFFE, U+FDD0) from a paragraph"
+        "4:warning:removed 3 character(s) that feeds cannot carry (U+FDD0, U+1FFFE, U+10FFFF) "
+        "from a paragraph"
     ]
     # a paragraph of nothing else is dropped, and said so
     result = read("Europe\nTitle\n\nKept.\n\x07\x1b\nAlso kept.\n")
     assert result.articles[0].body == "Kept.\nAlso kept."
     assert messages(result) == [
-        "5:warning:removed 2 control character(s) (U+0007, U+001B) from a paragraph"
+        "5:warning:removed 2 character(s) that feeds cannot carry (U+0007, U+001B) from a paragraph"
     ]
 
 

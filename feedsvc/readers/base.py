@@ -179,8 +179,10 @@ class Report:
         bad = forbidden_characters(value)
         if not bad:
             return value
-        codes = ", ".join(sorted(set(bad)))
-        self.add(line, "warning", f"removed {len(bad)} control character(s) ({codes}) from {what}")
+        codes = ", ".join(sorted(set(bad), key=lambda code: int(code[2:], 16)))
+        # control characters, and the noncharacters (U+FFFE...) HTML parsers refuse alike
+        message = f"removed {len(bad)} character(s) that feeds cannot carry ({codes}) from {what}"
+        self.add(line, "warning", message)
         return xml_safe(value)
 
 
