@@ -104,11 +104,24 @@ def test_a_burst_of_events_asks_for_one_refresh_after_the_debounce(
     for number in range(5):
         changes.dispatch(FileModifiedEvent(str(site.articles / f"{number}.txt")))
     changes.dispatch(FileModifiedEvent(str(site.articles / ".0.txt.swp")))  # never an article
-    job = paused_clock.scheduler.get_job(REFRESH_JOB)
-    assert job is not None and job.next_run_time is not None
     # the first event set the run 2 s later; the others fell inside that wait
-    assert timedelta(seconds=1.5) < job.next_run_time - started < timedelta(seconds=2.5)
+    assert timedelta(seconds=1.5) < next_refresh(paused_clock) - started < timedelta(seconds=2.5)
     assert paused_clock._paths == {f"{number}.txt" for number in range(5)}
+
+
+def next_refresh(clock: Clock) -> datetime:
+    """When the clock's refresh job runs next."""
+    job = clock.scheduler.get_job(REFRESH_JOB)
+    assert job is not None and job.next_run_time is not None
+    when: datetime = job.next_run_time
+    return when
+
+
+def refresh_planned_around(site: Site, clock: Clock, event: FileSystemEvent) -> list[datetime]:
+    """The refresh's next run before the watcher is told of `event` (under articles/), and after."""
+    planned = next_refresh(clock)
+    _Changes(clock, debounce=0.0).dispatch(under_articles(site, event))
+    return [planned, next_refresh(clock)]
 
 
 def under_articles(site: Site, event: FileSystemEvent) -> FileSystemEvent:
@@ -134,13 +147,8 @@ def test_a_change_no_scan_would_list_asks_for_no_refresh(
 ) -> None:
     """A state_dir put inside articles/ made the watcher refresh at its own writes without
     end; a `git pull` there, at each object it wrote."""
-    changes = _Changes(paused_clock, debounce=0.0)
-    job = paused_clock.scheduler.get_job(REFRESH_JOB)
-    assert job is not None and job.next_run_time is not None
-    planned = job.next_run_time
-    changes.dispatch(under_articles(site, event))
-    job = paused_clock.scheduler.get_job(REFRESH_JOB)
-    assert job is not None and job.next_run_time == planned
+    planned, after = refresh_planned_around(site, paused_clock, event)
+    assert after == planned
     assert paused_clock._paths == set()  # None: a full scan asked for
 
 
@@ -157,14 +165,8 @@ def test_a_directory_a_scan_lists_changed_asks_for_a_full_scan(
     site: Site, paused_clock: Clock, event: FileSystemEvent
 ) -> None:
     """Its files come or go with it, and no event names each."""
-    changes = _Changes(paused_clock, debounce=0.0)
-    job = paused_clock.scheduler.get_job(REFRESH_JOB)
-    assert job is not None and job.next_run_time is not None
-    planned = job.next_run_time
-    changes.dispatch(under_articles(site, event))
-    job = paused_clock.scheduler.get_job(REFRESH_JOB)
-    assert job is not None and job.next_run_time is not None
-    assert job.next_run_time < planned  # the debounce's wait, not the schedule's
+    planned, after = refresh_planned_around(site, paused_clock, event)
+    assert after < planned  # the debounce's wait, not the schedule's
     assert paused_clock._paths is None
 
 
@@ -224,8 +226,7 @@ def test_a_tick_skipped_as_the_refresh_before_it_ended_runs_at_once(paused_clock
     paused_clock._on_skipped(
         JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, REFRESH_JOB, "default", [now])
     )
-    job = paused_clock.scheduler.get_job(REFRESH_JOB)
-    assert job is not None and job.next_run_time - now < timedelta(seconds=5)  # not an hour
+    assert next_refresh(paused_clock) - now < timedelta(seconds=5)  # not an hour
 
 
 def test_a_file_still_being_written_at_a_tick_is_looked_at_again_within_seconds(
@@ -240,5 +241,4 @@ def test_a_file_still_being_written_at_a_tick_is_looked_at_again_within_seconds(
     paused_clock.tick()
     report = paused_clock.refresher.last_report
     assert report is not None and report.deferred == ("late.txt",)
-    job = paused_clock.scheduler.get_job(REFRESH_JOB)
-    assert job is not None and job.next_run_time - now < timedelta(seconds=5)  # not an hour
+    assert next_refresh(paused_clock) - now < timedelta(seconds=5)  # not an hour
