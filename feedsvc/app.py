@@ -461,7 +461,7 @@ class WaitingForConfig:
         why = "the config cannot be read, so nothing is served until it can"
         # what is wrong names a path and config values: as /healthz says them (`_withheld`)
         detailed = _carries(environ.get("HTTP_AUTHORIZATION", ""), self.token)
-        config_error = self.error if detailed else WITHHELD if self.token else WITHHELD_NO_TOKEN
+        config_error = _withheld(self.error, detailed, self.token)
         if environ.get("PATH_INFO", "").endswith("/healthz"):  # JSON, as a monitor reads it
             said = {"status": "error", "version": None, "error": why, "config_error": config_error}
             response = Response(json.dumps(said), status=503, content_type="application/json")
@@ -506,18 +506,21 @@ def healthz() -> Response:
     # Problems name files and headlines, a scheduled one's too, and when it is due: an
     # embargo. The refresher's errors name paths and config values. Anyone may ask /healthz
     # whether all is well; what is wrong goes to whoever holds the admin token.
-    detailed = _authorized()
+    detailed, token = _authorized(), current_app.config.get("ADMIN_TOKEN")
     problems, deferred = _listed(status.get("problems")), _listed(status.get("deferred"))
     last_refresh = status.get("last_refresh")
     if isinstance(last_refresh, dict) and not detailed:
         last_refresh = {k: v for k, v in last_refresh.items() if k != "next_scheduled"}
-    error = _withheld(status.get("error"), detailed) or (None if loaded else _why_nothing(status))
+    error = _withheld(status.get("error"), detailed, token) or (
+        None if loaded else _why_nothing(status)
+    )
     if loaded is not None and current_id(_site().root) is None:
         # Moved aside (to be restored, say), its status.json with it: "stale", and no error.
         error = _withheld(
             f"nothing is published in {_state_dir()} now (moved aside?): this process serves "
             "the version it loaded before",
             detailed,
+            token,
         )
     state = "ok"
     if loaded is None or error:
@@ -535,8 +538,8 @@ def healthz() -> Response:
         "last_attempt": status.get("last_attempt"),
         "last_refresh": last_refresh,
         "error": error,
-        "config_error": _withheld(status.get("config_error"), detailed),
-        "held_back": _withheld(status.get("held_back"), detailed),
+        "config_error": _withheld(status.get("config_error"), detailed, token),
+        "held_back": _withheld(status.get("held_back"), detailed, token),
         "deferred_count": len(deferred),
         "problem_count": len(problems),
     }
@@ -561,10 +564,11 @@ WITHHELD_NO_TOKEN = (
 )
 
 
-def _withheld(said: object, detailed: bool) -> object:
+def _withheld(said: object, detailed: bool, token: str | None) -> object:
+    """`said` to a request that carries the admin `token`, else where to read it."""
     if detailed or not said:
         return said
-    return WITHHELD if current_app.config.get("ADMIN_TOKEN") else WITHHELD_NO_TOKEN
+    return WITHHELD if token else WITHHELD_NO_TOKEN
 
 
 def _listed(value: object) -> list[object]:
