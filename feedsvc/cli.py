@@ -250,8 +250,10 @@ def reload_command(args: argparse.Namespace) -> int:
     """Ask the refresher to reread the config now; say at once if the new one is invalid."""
     path = config_path(args.config)
     problem: str | None = None
+    config: Config | None = None
     try:
-        state_dir = load_config(path).content.state_dir
+        config = load_config(path)
+        state_dir = config.content.state_dir
     except ConfigError as e:
         problem = str(e)
         found = state_dir_of(path)
@@ -286,18 +288,17 @@ def reload_command(args: argparse.Namespace) -> int:
         )
         return 1
     print(f"asked the refresher (pid {pid}) of {state_dir} to reread {path}")
-    if problem is None:
-        _say_sections_unpublished(load_config(path))
-    if problem is not None:
-        print(f"feedsvc: {problem}", file=sys.stderr)
-        print(
-            "feedsvc: this config will be rejected: the refresher keeps the one it runs with "
-            "(or, waiting for a valid one, waits on), and /healthz shows the error until the "
-            "file is fixed",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+    if config is not None:  # as read and asked for: the refresher reads it again
+        _say_sections_unpublished(config)
+        return 0
+    print(f"feedsvc: {problem}", file=sys.stderr)
+    print(
+        "feedsvc: this config will be rejected: the refresher keeps the one it runs with "
+        "(or, waiting for a valid one, waits on), and /healthz shows the error until the "
+        "file is fixed",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _say_sections_unpublished(config: Config) -> None:
