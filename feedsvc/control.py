@@ -178,7 +178,7 @@ def describe(blocking: Path) -> str:
 
 
 @contextmanager
-def _using(state_dir: Path) -> Iterator[None]:
+def state_dir_errors(state_dir: Path) -> Iterator[None]:
     """An `OSError` met making or writing `state_dir` becomes a `StateError` that says why."""
     try:
         yield
@@ -187,7 +187,7 @@ def _using(state_dir: Path) -> Iterator[None]:
 
 
 def make_state_dir(state_dir: Path) -> None:
-    with _using(state_dir):
+    with state_dir_errors(state_dir):
         state_dir.mkdir(parents=True, exist_ok=True)
 
 
@@ -197,15 +197,14 @@ def build_lock(state_dir: Path) -> Iterator[None]:
 
     Never makes the state_dir, which the store's opening made: one gone since was moved aside,
     and made afresh it would take versions beside no store, and block the move back."""
-    try:
-        handle = open(state_dir / "build.lock", "a+b")  # noqa: SIM115 - closed below
-    except FileNotFoundError as e:
-        raise MovedAsideError(
-            f"state_dir {state_dir} is gone (moved aside?): nothing is made there until it is "
-            "put back whole"
-        ) from e
-    except OSError as e:
-        raise state_dir_error(state_dir, e) from e
+    with state_dir_errors(state_dir):  # a MovedAsideError is none: it passes through
+        try:
+            handle = open(state_dir / "build.lock", "a+b")  # noqa: SIM115 - closed below
+        except FileNotFoundError as e:
+            raise MovedAsideError(
+                f"state_dir {state_dir} is gone (moved aside?): nothing is made there until "
+                "it is put back whole"
+            ) from e
     with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -243,7 +242,7 @@ class RefresherRole:
         if make:
             make_state_dir(self.state_dir)
         writable = True
-        with _using(self.state_dir):
+        with state_dir_errors(self.state_dir):
             try:
                 handle = open(self.path, "a+")  # noqa: SIM115 - closed by `release`
             except OSError as e:
@@ -303,7 +302,7 @@ class RefresherRole:
     def _say_pid(self) -> None:
         # unbuffered: a write the disk refused would be tried again as the file closes, and
         # its error would hide this one
-        with _using(self.state_dir):
+        with state_dir_errors(self.state_dir):
             fd = os.open(self.path, os.O_WRONLY | os.O_TRUNC)
             try:
                 os.write(fd, str(os.getpid()).encode())
@@ -331,7 +330,7 @@ def request_control(state_dir: Path, name: str) -> bool:
     where there is no state_dir (moved aside to be restored, or not made yet). It is never
     made here: made anew, the copy put back would land inside it."""
     control = state_dir / CONTROL
-    with _using(state_dir):
+    with state_dir_errors(state_dir):
         try:
             control.mkdir(exist_ok=True)
         except FileNotFoundError:

@@ -26,6 +26,7 @@ from feedsvc.control import (
     build_lock,
     read_status,
     state_dir_error,
+    state_dir_errors,
     write_status,
 )
 from feedsvc.corpus import (
@@ -181,11 +182,10 @@ class Refresher:
         self._counts: tuple[int, dict[str, int]] | None = None
         #: how files are read, the store's sections included: as the last update read them
         try:
-            try:
+            # moved aside since the store opened: as if it had been before
+            with state_dir_errors(self.state_dir):
                 #: the directory the store is in: the only one written (`_in_place`)
                 self._opened_in = os.stat(self.state_dir)
-            except OSError as e:  # moved aside since the store opened: as if it had been before
-                raise state_dir_error(self.state_dir, e) from e
             self.reader = self._reading()
             self._bodies = FileBodies(config, self.reader)  #: what `_show` reads entries from
         except StateError:
