@@ -856,9 +856,7 @@ class _Plan:
             # Not when that is over a second ahead (a clock set back): waiting gains nothing.
             next_second = before.last_modified.replace(microsecond=0) + timedelta(seconds=1)
             if self.now < next_second <= self.now + timedelta(seconds=1):
-                latest = next_second
-                if self.served_from is None or next_second > self.served_from:
-                    self.served_from = next_second
+                latest = self.served_from = next_second  # `now`'s next second, for every file
         elif not self.first:
             # Back after an absence (a page, a section's feed), or the last version unreadable:
             # what a client saw of it is unknown, but it was before now.
