@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from feedsvc.control import make_state_dir, refused_beside_another_user, state_dir_error, unwritable
 from feedsvc.errors import StateError
@@ -590,18 +590,18 @@ class StateStore:
         """Every section an entry was ever published in (`ReaderSettings.retired`). The first
         read of a refresher: a page the open did not read, damaged, is said as the open says
         it, and waited for as it is (`waiting`)."""
-        try:
-            return {section for (section,) in self._execute(_SECTIONS_PUBLISHED)}
-        except sqlite3.DatabaseError as e:
-            raise StateError(f"{self.path}: {_refused(e, self.path.parent)}") from e
+        return {section for (section,) in self._read(_SECTIONS_PUBLISHED)}
 
     def section_counts(self) -> dict[str, int]:
+        """Read by `check` and `reload` too, the store as they find it."""
+        sql = "SELECT section, count(*) FROM entries WHERE present = 1 GROUP BY section"
+        return dict(self._read(sql))
+
+    def _read(self, sql: str) -> list[Any]:
+        """Every row of `sql`; a store that cannot answer it is a `StateError` saying why."""
         try:
-            rows = self._execute(
-                "SELECT section, count(*) FROM entries WHERE present = 1 GROUP BY section"
-            )
-            return {section: count for section, count in rows}
-        except sqlite3.DatabaseError as e:  # read by `check` and `reload` as they find it
+            return self._execute(sql).fetchall()
+        except sqlite3.DatabaseError as e:
             raise StateError(f"{self.path}: {_refused(e, self.path.parent)}") from e
 
 
