@@ -115,12 +115,12 @@ def _waits_for(error: FeedsvcError, still: bool = False) -> str:
 def _tell_healthz(state_dir: Path, error: FeedsvcError) -> None:
     """Where /healthz reads it: the web tier, serving what was published meanwhile, would say
     "ok" until the feeds went stale, and not why. Before the log says it, as a failed refresh."""
+    said, waits = str(error).rstrip("."), _waits_for(error)
     if isinstance(error, ConfigError):
-        config_error = f"{str(error).rstrip('.')}; {_waits_for(error)}: fix the file"
         amend_status(
-            state_dir, config_error=config_error, error=f"{_waits_for(error)} (config_error)"
+            state_dir,
+            config_error=f"{said}; {waits}: fix the file",
+            error=f"{waits} (config_error)",
         )
     else:
-        amend_status(
-            state_dir, config_error=None, error=f"{str(error).rstrip('.')}; {_waits_for(error)}"
-        )
+        amend_status(state_dir, config_error=None, error=f"{said}; {waits}")
