@@ -369,7 +369,12 @@ def create_app(config_file: str | os.PathLike[str] | None = None, by_port: bool 
 
 
 def _serving(
-    state_dir: Path, interval: int, base_url: str, error: ConfigError | None, by_port: bool
+    state_dir: Path,
+    interval: int,
+    base_url: str,
+    error: ConfigError | None,
+    by_port: bool,
+    token: str | None = None,
 ) -> Flask:
     """The app serving what is published under `state_dir` (`_published_site`)."""
     if error is not None:
@@ -387,7 +392,7 @@ def _serving(
         PublishedFiles(app.wsgi_app, site), site, base_url
     )
     app.add_url_rule("/healthz", view_func=healthz)
-    token = _admin_token()
+    token = _admin_token() if token is None else token  # read (and said) once a process
     if token:  # with no token configured, the endpoint does not exist at all (`_not_found`)
         app.config["ADMIN_TOKEN"] = token
         app.add_url_rule("/admin/refresh", view_func=admin_refresh, methods=["POST"])
@@ -481,7 +486,7 @@ class WaitingForConfig:
                         log.error("%s; answering 503 until the published feeds can be found", found)
                     self.error = str(found)
                 else:
-                    self._app = _serving(*found, self.by_port)
+                    self._app = _serving(*found, self.by_port, self.token)
             return self._app
 
 
