@@ -11,7 +11,6 @@ evidence says (`pairing`); where else a story may be from, the store (`_Lookups`
 from __future__ import annotations
 
 import contextlib
-import difflib
 import functools
 import hashlib
 import itertools
@@ -1327,13 +1326,11 @@ def sections_unpublished(
     `check`, which read every file: `counts` are of sections the files still say; by `reload`,
     which read none) and as it does (`counts` are of the entries the refresh unpublished): one
     renamed in config.toml alone looks so."""
-    if config.content.allow_new_sections:  # published on as found in the files
-        return []
-    configured = {name_key(section.name): section.name for section in config.sections}
+    # the sections the config took out, as the readers refuse them (none with new ones allowed)
+    settings = ReaderSettings.from_config(config, counts)
     problems = []
-    for name, count in sorted(counts.items()):
-        if name_key(name) in configured:
-            continue
+    for name in settings.retired:
+        count = counts[name]
         entries = "1 entry" if count == 1 else f"{count} entries"
         said = {
             "check": f"its files still say it: a refresh with this config unpublishes its "
@@ -1347,11 +1344,10 @@ def sections_unpublished(
             "again, under the same ids",
         }[moment]
         message = f"section {name!r} is not in this config, and {said}"
-        like = difflib.get_close_matches(name_key(name), configured, n=1, cutoff=0.6)
-        if like:
+        like = settings.section_like(name, swapped=True)
+        if like is not None:
             message += (
-                f"; {configured[like[0]]!r} is configured: renamed? a section is what its "
-                "files' section lines say"
+                f"; {like!r} is configured: renamed? a section is what its files' section lines say"
             )
         problems.append(Problem(str(config.path), None, "warning", message))
     return problems
