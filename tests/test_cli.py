@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -10,6 +11,7 @@ import pty
 import pwd
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -199,6 +201,18 @@ def test_build_says_every_file_left_out_each_time(sample_site: Site, tmp_path: P
         result = feedsvc("build", "--config", str(sample_site.config_path), "--out", out)
         assert result.returncode == 0
         assert [line for line in result.stdout.splitlines() if line.startswith(said)]
+
+
+def test_reload_reads_sections_of_a_damaged_store_without_a_traceback(
+    sample_site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The refresher, asked already, says what is wrong with its store; `reload` only looked
+    for sections to warn of, and raised."""
+    sample_site.refresh()
+    with contextlib.closing(sqlite3.connect(sample_site.root / "var" / "state.sqlite3")) as db:
+        db.execute("DROP TABLE entries")
+    cli._say_sections_unpublished(sample_site.config())
+    assert capsys.readouterr().err == ""
 
 
 def build_into(site: Site, out: Path) -> int:

@@ -258,6 +258,7 @@ def test_healthz_says_why_a_refresher_still_waits_before_the_log_does(site: Site
         wait_for(lambda: len(said_meanwhile) == 2, "the new reason said")
         stopping.set()
         waiting.join(timeout=15)
+        assert not waiting.is_alive()  # stopped when asked, the refresher role let go
     assert said_meanwhile[1] == "the refresher waits for a valid config (config_error)"
 
 
@@ -672,6 +673,10 @@ def test_a_section_the_files_follow_is_said_by_no_one(
         refresher.close()
     assert "not in this config" not in checked.stdout and report.removed == 0
     assert not [said for said in warnings_of(caplog) if "not in this config" in said]
+    # `reload`, which reads no file, is told every stored section: spelt otherwise, "America"
+    # is still one; renamed, it says what may go
+    reloaded = sections_unpublished(site.config(), {"America": 4}, "reload")
+    assert (reloaded == []) == (files == "America")
 
 
 def test_a_section_not_in_a_config_that_allows_new_ones_is_no_loss(site: Site) -> None:

@@ -1333,6 +1333,15 @@ def test_an_indented_fence_is_inside_a_value_and_a_capitalised_key_is_said() -> 
             ],
         ),
         (
+            "---\ntitle: T\ncategories: Europe\n---\n",  # one, as text
+            [
+                "3:warning:unknown front-matter key 'categories' ignored (Hugo's and Jekyll's: "
+                "an article is in one section, its 'section')",
+                "3:error:front-matter 'section' is required; 'categories' is not read (an "
+                'article is in one section): write section: "Europe"',
+            ],
+        ),
+        (
             "---\ntitle: T\nsection: Asia\ntags: politique, économie\n---\n",
             [
                 "4:error:front-matter 'tags' must be a list of strings, found str 'politique, "
@@ -1347,7 +1356,14 @@ def test_an_indented_fence_is_inside_a_value_and_a_capitalised_key_is_said() -> 
             ],
         ),
     ],
-    ids=["categories", "tags as text", "a configured category", "accents", "description"],
+    ids=[
+        "categories",
+        "tags as text",
+        "a configured category",
+        "one as text",
+        "accents",
+        "description",
+    ],
 )
 def test_front_matter_from_another_generator_is_told_feedsvcs_key(
     front_matter: str, said: list[str]
