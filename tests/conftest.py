@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "articles" / "000_c5ae1000a567dda7.txt"
 DATA = Path(__file__).resolve().parent / "data"
 SECTIONS = ["America", "Europe", "Middle East", "Asia", "Diplomacy"]
+#: the [content] table of a config that publishes the sections its files name, configured or not
+ALLOW_NEW = 'articles_dir = "articles"\nstate_dir = "var"\nallow_new_sections = true'
 
 
 def config_text(

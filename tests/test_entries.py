@@ -21,7 +21,7 @@ from feedsvc.model import Entry
 from feedsvc.readers import ReaderSettings
 from feedsvc.refresh import Refresher, RefreshReport
 from feedsvc.state import StateStore
-from tests.conftest import SECTIONS, Site, config_text, config_without
+from tests.conftest import ALLOW_NEW, SECTIONS, Site, config_text, config_without
 
 ARTICLE = "Europe\nOriginal title\n\nFirst paragraph.\nSecond paragraph.\n"
 OTHER = "Asia\nAnother story\n\nIts only paragraph.\n"
@@ -1201,8 +1201,7 @@ def test_a_stub_written_keeps_its_id_in_a_found_section_other_files_spell_otherw
     """A found section is published as its oldest entries spell it ("Sports" for a file's
     "sports"): the stub written is still its story by its section and title, not a new entry,
     and a stub added beside it takes no id of its by their shared "More to follow."."""
-    content = 'articles_dir = "articles"\nstate_dir = "var"\nallow_new_sections = true'
-    site.config_path.write_text(config_text(content=content), "utf-8")
+    site.config_path.write_text(config_text(content=ALLOW_NEW), "utf-8")
     site.write("a.txt", "Sports\nCup final tonight\n\nKick-off at nine.\n", mtime=1_600_000_000)
     stubs = (
         "sports\nDerby tonight\n\nMore to follow.\n\nEurope\nFloods in Spain\n\nMore to follow.\n"
@@ -2276,8 +2275,7 @@ def test_a_section_found_with_allow_new_sections_changes_how_no_other_file_reads
     site: Site,
 ) -> None:
     # Found on a file's first line, and only there: the next refresh has nothing to read again.
-    content = 'articles_dir = "articles"\nstate_dir = "var"\nallow_new_sections = true'
-    site.config_path.write_text(config_text(content=content), "utf-8")
+    site.config_path.write_text(config_text(content=ALLOW_NEW), "utf-8")
     site.write("a.txt", "Sports\nCup final tonight\n\nKick-off at nine.\n", mtime=1_700_000_000)
     column = "Sports\nThe column below is about football\n\nIt is.\n"
     site.write("b.txt", "Europe\nSummit\n\nLeaders met.\n\n" + column, mtime=1_700_000_000)

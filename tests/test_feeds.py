@@ -34,7 +34,7 @@ from feedsvc.corpus import FileBodies, check_files
 from feedsvc.publish import ARCHIVE, Version, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport
 from feedsvc.render import SUMMARY_CHARACTERS
-from tests.conftest import DATA, SAMPLE, SECTIONS, Site, config_text, config_without
+from tests.conftest import ALLOW_NEW, DATA, SAMPLE, SECTIONS, Site, config_text, config_without
 from tests.test_entries import entries as stored_entries
 
 SCHEMAS = DATA / "schemas"
@@ -815,10 +815,7 @@ def test_an_icon_and_an_external_link_pattern(site: Site) -> None:
 
 
 def allow_new_sections(site: Site) -> None:
-    text = config_text(
-        content='articles_dir = "articles"\nstate_dir = "var"\nallow_new_sections = true'
-    )
-    site.config_path.write_text(text, encoding="utf-8")
+    site.config_path.write_text(config_text(content=ALLOW_NEW), encoding="utf-8")
 
 
 def titles(site: Site, slug: str) -> list[str]:
@@ -1287,19 +1284,26 @@ def refreshes_started_at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> l
     return waits
 
 
+def asia_back_at(site: Site, monkeypatch: pytest.MonkeyPatch, moment: datetime) -> list[float]:
+    """Asia's feed published, taken out, and back after an absence at `moment`, which dates
+    it: the waits of the publishes from then on (`refreshes_started_at`)."""
+    site.write("asia.txt", "Asia\nA story\n\nBody.\n", mtime=1_700_000_000)
+    site.refresh()
+    waits = refreshes_started_at(monkeypatch, moment)
+    site.config_path.write_text(config_without("Asia"), "utf-8")
+    site.refresh()
+    site.config_path.write_text(config_text(), "utf-8")
+    site.refresh()
+    return waits
+
+
 def test_a_feed_changed_twice_within_a_second_is_dated_the_next_second_when_served(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """HTTP dates count whole seconds: a client that fetched the first change and sends only
     If-Modified-Since was told 304 for the second, and missed it until the feed changed again."""
-    site.write("asia.txt", "Asia\nA story\n\nBody.\n", mtime=1_700_000_000)
-    site.refresh()
     moment = datetime(2026, 3, 1, 12, 0, 0, 700_000, tzinfo=UTC)
-    waits = refreshes_started_at(monkeypatch, moment)
-    site.config_path.write_text(config_without("Asia"), "utf-8")
-    site.refresh()
-    site.config_path.write_text(config_text(), "utf-8")
-    site.refresh()  # back after an absence: dated now
+    waits = asia_back_at(site, monkeypatch, moment)  # dated now
     first = current(site).resources["/feeds/asia.rss"]
     assert first.last_modified == moment and waits == []
     web = create_app(site.config_path).test_client()
@@ -1317,14 +1321,8 @@ def test_a_feed_changed_twice_within_a_second_is_dated_the_next_second_when_serv
 def test_a_clock_set_back_holds_no_publish(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     """A feed dated an hour ahead (the clock then set back): waiting for the second after it
     would hold the publish, and the build lock, for an hour."""
-    site.write("asia.txt", "Asia\nA story\n\nBody.\n", mtime=1_700_000_000)
-    site.refresh()
     ahead = datetime.now(UTC) + timedelta(hours=1)
-    waits = refreshes_started_at(monkeypatch, ahead)
-    site.config_path.write_text(config_without("Asia"), "utf-8")
-    site.refresh()
-    site.config_path.write_text(config_text(), "utf-8")
-    site.refresh()  # dated an hour ahead
+    waits = asia_back_at(site, monkeypatch, ahead)  # dated an hour ahead
     set_back = ahead - timedelta(hours=1)
     waited = refreshes_started_at(monkeypatch, set_back)
     site.write("asia-2.txt", "Asia\nAnother story\n\nBody.\n", mtime=1_700_000_000)

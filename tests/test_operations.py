@@ -50,7 +50,7 @@ from feedsvc.publish import current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport, failed_refresh
 from feedsvc.state import StateStore
 from feedsvc.waiting import ready_refresher
-from tests.conftest import SAMPLE, SECTIONS, Site, config_text, config_without
+from tests.conftest import ALLOW_NEW, SAMPLE, SECTIONS, Site, config_text, config_without
 from tests.servers import Process, Server, clock, feedsvc, get, gunicorn, serve, wait_for
 from tests.test_feeds import in_whole_seconds, scheduled_story
 
@@ -604,7 +604,6 @@ def test_a_reload_that_moves_or_takes_away_a_sections_feeds_warns_of_it(
 
 
 RENAMED = [*SECTIONS[1:], "Americas"]  #: "America" renamed in config.toml alone
-ALLOW_NEW = 'articles_dir = "articles"\nstate_dir = "var"\nallow_new_sections = true'
 #: what `check`, `reload` and the refresh say of it
 LIKE = "; 'Americas' is configured: renamed? a section is what its files' section lines say"
 SAID_BY = {
