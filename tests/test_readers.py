@@ -187,24 +187,41 @@ def test_only_a_section_line_above_text_is_pointed_out(text: str, problems: list
     assert messages(read(text)) == problems
 
 
-@pytest.mark.parametrize(
-    ("second", "problem"),
-    [
-        (
-            "Midle East\nCeasefire talks resume\n\nNegotiators returned.\n",
-            "7:warning:'Midle East' is read as a paragraph: no section is named so; if a new "
-            "article starts here, spell its section as configured ('Middle East'?)",
-        ),
-    ],
-    ids=["section misspelt"],
-)
-def test_an_article_that_misses_its_opening_is_read_as_paragraphs_and_said(
-    second: str, problem: str
+TREATY = "Diplomacy\nTreaty signed\n\nDelegates met.\nIt holds.\n\n"
+
+
+@pytest.mark.parametrize(("line", "meant"), [("Midle East", "Middle East"), ("Aisa", "Asia")])
+def test_a_misspelt_section_line_inside_a_file_is_an_error_and_glues_nothing(
+    line: str, meant: str
 ) -> None:
-    """Its text joins the article above (which then changes, and it goes): never silently."""
-    result = read("Diplomacy\nTreaty signed\n\nDelegates met.\nIt holds.\n\n" + second)
+    """Its story is refused, as on a file's first line: read as paragraphs, it would be
+    published inside the story above, and a feed item cannot be taken back."""
+    result = read(f"{TREATY}{line}\nCeasefire talks resume\n\nNegotiators returned.\n")
+    assert [(a.title, a.body) for a in result.articles] == [
+        ("Treaty signed", "Delegates met.\nIt holds.")
+    ]
+    assert messages(result) == [
+        f"7:error:section {line!r} is not configured; spell it as configured: {meant!r}?"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "below"),
+    [("Midle East", "Negotiators returned on Monday."), ("Middle East:", "Talks in Doha")],
+    ids=["above a sentence", "a label"],
+)
+def test_a_near_miss_of_a_section_not_shaped_as_an_opening_is_a_paragraph_and_said(
+    line: str, below: str
+) -> None:
+    """A sentence below it, or a sentence's punctuation in it: a paragraph, maybe, so it is
+    read as one; said all the same."""
+    result = read(f"{TREATY}{line}\n{below}\n\nMore.\n")
     assert [a.title for a in result.articles] == ["Treaty signed"]
-    assert messages(result) == [problem]
+    assert result.articles[0].body.splitlines()[2:4] == [line, below]
+    assert messages(result) == [
+        f"7:warning:{line!r} is read as a paragraph: no section is named so; if a new "
+        "article starts here, spell its section as configured ('Middle East'?)"
+    ]
 
 
 def test_a_related_headline_named_as_a_section_is_a_headline() -> None:
@@ -431,12 +448,15 @@ def test_letters_swapped_apart_or_lost_in_a_short_name_are_no_near_miss(line: st
 
 
 def test_a_body_line_with_two_letters_swapped_is_no_section_line() -> None:
-    """In a body, short words read so ("Rats" for "Arts"): said only of a section line."""
+    """In a body, short words read so ("Rats" for "Arts"): said only of a line that opens an
+    article, above a title (`test_a_misspelt_section_line_inside_a_file_is_an_error...`)."""
     settings = ReaderSettings(tuple(SECTIONS), allow_new_sections=False, timezone=PARIS)
     assert settings.section_like("Aisa", swapped=True) == "Asia"
     assert settings.section_like("Aisa") is None
-    text = "Europe\nTalks\n\nFirst paragraph.\nAisa\nMonsoon arrives\n\nRain fell.\n"
-    assert [p.message for p in read(text).problems if "spell" in p.message] == []
+    text = "Europe\nTalks\n\nFirst paragraph.\nAisa\nThe monsoon arrives.\n\nRain fell.\n"
+    result = read(text)
+    assert result.problems == ()
+    assert result.articles[0].body.splitlines()[1] == "Aisa"
 
 
 def test_new_sections_can_be_allowed() -> None:

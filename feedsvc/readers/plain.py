@@ -133,9 +133,25 @@ def _article_starts(lines: list[str], settings: ReaderSettings, report: Report) 
                 starts.append(_Start(index, name, unconfigured=True))
             else:
                 starts.append(_Start(index, None))
+        elif _misspelt_opening(lines, index, settings):
+            # Refused, as on a file's first line: its story is never glued to the one above.
+            report.not_configured(index + 1, line.strip(), settings)
+            starts.append(_Start(index, None))
         else:
             _report_lookalike(lines, index, settings, report)
     return starts
+
+
+def _misspelt_opening(lines: list[str], index: int, settings: ReaderSettings) -> bool:
+    """A near miss of a configured section ("Midle East", "Aisa") above a title and a blank
+    line: an article whose section line is misspelt. Read as paragraphs, its story would be
+    published inside the one above, and a feed item cannot be taken back."""
+    line = lines[index].strip()
+    return (
+        _reads_like_a_name(line)
+        and _reads_like_a_title(lines[index + 1].strip())
+        and settings.section_like(line, swapped=True) is not None
+    )
 
 
 def _untitled(lines: list[str], index: int, first: int | None, settings: ReaderSettings) -> bool:
@@ -156,9 +172,9 @@ def _untitled(lines: list[str], index: int, first: int | None, settings: ReaderS
 def _report_lookalike(
     lines: list[str], index: int, settings: ReaderSettings, report: Report
 ) -> None:
-    """Paragraph, paragraph, blank line inside a body: paragraphs, or an article whose section
-    line is misspelt, read as paragraphs of the article above (and what it published is gone).
-    Said when it looks so, never guessed at."""
+    """Paragraph, paragraph, blank line inside a body, not shaped as a misspelt opening: a near
+    miss of a section above a sentence, or an article in a section not configured, read as
+    paragraphs of the article above. Said when it looks so, never guessed at."""
     line = lines[index].strip()
     if len(line) > 2 * max(map(len, settings.sections), default=0):
         return  # a paragraph, surely: no need to compare it
