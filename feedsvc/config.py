@@ -188,10 +188,9 @@ def state_dir_of(path: Path) -> Path | None:
         content = {"state_dir": match.group(1)} if match else {}
     if not isinstance(content, Mapping):
         return None
-    try:
-        return _Reader(path, text, "").directory(content, _Key("content", "state_dir"), "var")
-    except ConfigError:
-        return None
+    reader = _Reader(path, text, "")
+    found = reader.directory(content, _Key("content", "state_dir"), "var")
+    return None if reader.errors else found
 
 
 #: each table's keys
@@ -237,7 +236,9 @@ def _listed_in(state_dir: Path, articles_dir: Path) -> bool:
 
 
 class _Reader:
-    """Walks the parsed TOML, checking each key against what it must be."""
+    """Walks the parsed TOML, checking each key against what it must be. Every key is checked
+    and every mistake kept (`errors`), so that an operator fixes them all in one go: a wrong
+    value stands in as its default, or as its type's empty value, for the checks that follow."""
 
     def __init__(self, path: Path, text: str, digest: str) -> None:
         self.path = path
@@ -245,6 +246,10 @@ class _Reader:
         self.lines = text.split("\n")
         self.digest = digest
         self.problems: list[Problem] = []
+        self.errors: list[tuple[int, str]] = []  #: (line, message): said in the file's order
+        #: tables said to be wrong (not a table, or their header missing): their keys are not
+        #: also said to be missing
+        self._tables_said: set[str] = set()
 
     # -- errors ------------------------------------------------------------------------------
     def line_of(self, key: _Key) -> int | None:
@@ -273,19 +278,21 @@ class _Reader:
                 return number
         return None
 
-    def fail(self, key: _Key, message: str) -> ConfigError:
+    def reject(self, key: _Key, message: str) -> None:
         # a key missing from a table: said on the table's header ([[sections]], the second)
         line = self.line_of(key) or (
             self.line_of(_Key(key.table, "", key.index)) if key.table else None
         )
         where = f"{self.path}:{line}" if line else str(self.path)
-        return ConfigError(f"{where}: {key}: {message}")
+        self.errors.append((line or 0, f"{where}: {key}: {message}"))
 
     # -- typed getters -----------------------------------------------------------------------
     def table(self, data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
         value = data.get(name, {})
         if not isinstance(value, dict):
-            raise self.fail(_Key("", name), f"expected a table [{name}], found {_kind(value)}")
+            self.reject(_Key("", name), f"expected a table [{name}], found {_kind(value)}")
+            self._tables_said.add(name)
+            return {}
         self.no_unknown(value, name)
         return value
 
@@ -299,7 +306,8 @@ class _Reader:
                 if not name and owner:  # `title = ...` with no [site] above it
                     header = f"[[{owner}]]" if owner == "sections" else f"[{owner}]"
                     hint = f"a key of {header}: is its table header missing above it?"
-                raise self.fail(_Key(name, key, index), f"unknown key ({hint})")
+                    self._tables_said.add(owner)
+                self.reject(_Key(name, key, index), f"unknown key ({hint})")
 
     def get(
         self,
@@ -309,24 +317,28 @@ class _Reader:
         default: T | None = None,
         check: Callable[[T], str | None] | None = None,
     ) -> T:
+        # what stands in for a wrong value, for the checks that follow (the file is refused)
+        stand_in: T = kind() if default is None else default
         if key.key not in table:
-            if default is None:
-                raise self.fail(key, f"missing; expected {_type_name(kind)}")
-            return default
+            if default is None and key.table not in self._tables_said:
+                self.reject(key, f"missing; expected {_type_name(kind)}")
+            return stand_in
         value = table[key.key]
         # bool is an int in Python; an operator who writes `max_entries = true` made a mistake.
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             if kind is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
             else:
-                raise self.fail(key, f"expected {_type_name(kind)}, found {_kind(value)} {value!r}")
+                self.reject(key, f"expected {_type_name(kind)}, found {_kind(value)} {value!r}")
+                return stand_in
         problem = check(value) if check else None
         # lxml refuses these, so every refresh would fail; other controls publish as written
         if isinstance(value, str) and (found := not_xml_characters(value)):
             codes = ", ".join(dict.fromkeys(found))
             problem = f"contains {codes}, a character XML cannot carry (no feed can); remove it"
         if problem:
-            raise self.fail(key, f"{problem}, found {value!r}")
+            self.reject(key, f"{problem}, found {value!r}")
+            return stand_in
         checked: T = value
         return checked
 
@@ -340,7 +352,7 @@ class _Reader:
             # ~/var; one made so already holds what was kept there (a store: the ids)
             made = f"; move {path}, made so far, to it" if path.exists() else ""
             problem = f"{unexpanded} is not expanded here: write the whole path{made}"
-            raise self.fail(key, f"{problem}, found {value!r}")
+            self.reject(key, f"{problem}, found {value!r}")
         return path
 
     def text(
@@ -359,28 +371,16 @@ class _Reader:
 
     # -- the whole file ----------------------------------------------------------------------
     def build(self, data: Mapping[str, Any], check_articles: bool) -> Config:
+        """The config, or `ConfigError` saying every mistake of the file."""
         self.no_unknown(data, "")
         site = self.site(data)
+        before = len(self.errors)
         content = self.content(data)
-        if check_articles and not content.articles_dir.is_dir():
-            where = content.articles_dir
-            problem = (
-                f"{where} is a file, not a directory; fix the path"
-                if where.exists()
-                else f"the directory {where} does not exist; create it or fix the path"
-            )
-            raise self.fail(_Key("content", "articles_dir"), problem)
-        if check_articles and _listed_in(content.state_dir, content.articles_dir):
-            problem = (
-                f"{content.state_dir} is inside content.articles_dir ({content.articles_dir}): "
-                "every refresh would list its files, and a watcher refresh at each of its "
-                "writes; put it beside articles_dir, moving the directory with the setting "
-                "(its store holds the published ids)"
-            )
-            raise self.fail(_Key("content", "state_dir"), problem)
+        if check_articles and len(self.errors) == before:  # looked at once the settings are right
+            self._check_directories(content)
         feeds = self.table(data, "feeds")
         refresh = self.table(data, "refresh")
-        return Config(
+        config = Config(
             path=self.path,
             site=site,
             content=content,
@@ -407,6 +407,27 @@ class _Reader:
             digest=self.digest,
             problems=tuple(self.problems),
         )
+        if self.errors:  # one per line, in the file's order
+            raise ConfigError("\n".join(message for _, message in sorted(self.errors)))
+        return config
+
+    def _check_directories(self, content: ContentConfig) -> None:
+        where = content.articles_dir
+        if not where.is_dir():
+            problem = (
+                f"{where} is a file, not a directory; fix the path"
+                if where.exists()
+                else f"the directory {where} does not exist; create it or fix the path"
+            )
+            self.reject(_Key("content", "articles_dir"), problem)
+        elif _listed_in(content.state_dir, where):
+            problem = (
+                f"{content.state_dir} is inside content.articles_dir ({where}): "
+                "every refresh would list its files, and a watcher refresh at each of its "
+                "writes; put it beside articles_dir, moving the directory with the setting "
+                "(its store holds the published ids)"
+            )
+            self.reject(_Key("content", "state_dir"), problem)
 
     def site(self, data: Mapping[str, Any]) -> SiteConfig:
         site = self.table(data, "site")
@@ -417,10 +438,11 @@ class _Reader:
         zone_name = self.get(site, key("timezone"), str, "UTC")
         try:
             zone = ZoneInfo(zone_name)
-        except (ZoneInfoNotFoundError, ValueError) as e:
-            raise self.fail(
+        except (ZoneInfoNotFoundError, ValueError):
+            self.reject(
                 key("timezone"), f"unknown time zone {zone_name!r}; use an IANA name like UTC"
-            ) from e
+            )
+            zone = ZoneInfo("UTC")
         icon = self.get(site, key("icon"), str, "", _absolute_url_or_empty)
         pattern = self.get(site, key("link_pattern"), str, "", _link_pattern)
         return SiteConfig(
@@ -456,13 +478,15 @@ class _Reader:
     ) -> tuple[SectionConfig, ...]:
         raw = data.get("sections", [])
         if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
-            raise self.fail(_Key("", "sections"), "expected [[sections]] tables")
+            self.reject(_Key("", "sections"), "expected [[sections]] tables")
+            return ()
         if not raw and not allow_new_sections:  # a file cut short while saved: no feed keeps any
-            raise self.fail(
+            self.reject(
                 _Key("", "sections"),
                 "none configured, so every article would be refused; add a [[sections]] entry "
                 'with name = "..." for each section, or set content.allow_new_sections = true',
             )
+        before = len(self.errors)
         sections: list[SectionConfig] = []
         for index, table in enumerate(raw):
             self.no_unknown(table, "sections", index)
@@ -481,6 +505,8 @@ class _Reader:
                     max_entries=override or None,
                 )
             )
+        if len(self.errors) > before:
+            return tuple(sections)  # compared once each is right: stand-ins would all be alike
         names = [s.name for s in sections]
         _check_unique(self, [name_key(name) for name in names], "name", shown=names)
         # a slug made of the name is said on the name's line
@@ -489,7 +515,7 @@ class _Reader:
         for index, section in enumerate(sections):
             if section.slug == "all":
                 where = _Key("sections", given[index], index)
-                raise self.fail(where, "'all' is reserved for the combined feeds")
+                self.reject(where, "'all' is reserved for the combined feeds")
         return tuple(sections)
 
 
@@ -513,7 +539,7 @@ def _check_unique(
             message = f"two sections share the {key} {(shown or values)[index]!r}"
             if lines is not None and lines[index] != key:
                 message += ' (this one made of its name: give it a slug = "...")'
-            raise reader.fail(_Key("sections", lines[index] if lines else key, index), message)
+            reader.reject(_Key("sections", lines[index] if lines else key, index), message)
         seen.add(value)
 
 

@@ -549,3 +549,72 @@ def test_the_state_dir_of_a_config_saved_as_latin_1_is_still_found(tmp_path: Pat
     ):
         load_config(path)
     assert state_dir_of(path) == tmp_path / "published"
+
+
+def refused(path: Path) -> list[str]:
+    """Each line of the error that refuses the file, without the file's path."""
+    with pytest.raises(ConfigError) as refusal:
+        load_config(path)
+    return [line.removeprefix(f"{path}:") for line in str(refusal.value).split("\n")]
+
+
+def test_every_mistake_of_the_file_is_said_at_once_in_its_order(tmp_path: Path) -> None:
+    """An operator fixes them all in one go, not one per run."""
+    text = config_text(
+        feeds="max_entries = 0\nfull_content = true",
+        refresh="interval_seconds = 300\nwatch = 1",
+    ).replace('timezone = "Europe/Paris"', 'timezone = "Europe/Pariss"\ntheme = "dark"')
+    text = text.replace('base_url = "http://127.0.0.1:8000"', 'base_url = "127.0.0.1:8000"')
+    text = text.replace('name = "Asia"', 'name = ""')
+    path = write(tmp_path, text)
+    lines = text.split("\n")
+    assert refused(path) == [
+        f"{lines.index(line) + 1}: {said}"
+        for line, said in [
+            (
+                'base_url = "127.0.0.1:8000"',
+                "site.base_url: expected an absolute http(s) URL such as "
+                "'https://news.example.org', found '127.0.0.1:8000'",
+            ),
+            (
+                'timezone = "Europe/Pariss"',
+                "site.timezone: unknown time zone 'Europe/Pariss'; use an IANA name like UTC",
+            ),
+            (
+                'theme = "dark"',
+                "site.theme: unknown key (known keys: author, base_url, description, icon, "
+                "language, link_pattern, timezone, title)",
+            ),
+            ("max_entries = 0", "feeds.max_entries: expected a value from 1 to 1000, found 0"),
+            ("watch = 1", "refresh.watch: expected a boolean, found integer 1"),
+            ('name = ""', "sections.name: expected a non-empty string, found ''"),
+        ]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ('site = "Desk"\n\n[content]' + config_text().split("[content]", 1)[1], ["site"]),
+        (
+            config_text().replace("[site]\n", ""),
+            ["title", "base_url", "language", "timezone", "author", "description"],
+        ),
+        (
+            config_text(content='articles_dir = "~/news"\nstate_dir = "var"'),
+            ["content.articles_dir"],
+        ),
+        (
+            config_text(sections=["", "Europe", " "]),
+            ["sections.name", "sections.name"],
+        ),
+    ],
+    ids=["a table not a table", "its header missing", "a directory unexpanded", "names empty"],
+)
+def test_a_mistake_brings_no_others_that_follow_from_it(
+    tmp_path: Path, text: str, keys: list[str]
+) -> None:
+    """Not [site]'s keys missing (its header is), nor a directory "~" missing, nor two names
+    alike: what stands in for a wrong value is never itself said."""
+    said = refused(write(tmp_path, text))
+    assert [line.split(": ")[1] for line in said] == keys
