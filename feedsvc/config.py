@@ -511,7 +511,8 @@ class _Reader:
         _check_unique(self, [name_key(name) for name in names], "name", shown=names)
         # a slug made of the name is said on the name's line
         given = ["slug" if "slug" in table else "name" for table in raw]
-        _check_unique(self, [s.slug for s in sections], "slug", given)
+        if len(self.errors) == before:  # names alike make slugs alike: said of the names alone
+            _check_unique(self, [s.slug for s in sections], "slug", given)
         for index, section in enumerate(sections):
             if section.slug == "all":
                 where = _Key("sections", given[index], index)

@@ -608,13 +608,21 @@ def test_every_mistake_of_the_file_is_said_at_once_in_its_order(tmp_path: Path) 
             config_text(sections=["", "Europe", " "]),
             ["sections.name", "sections.name"],
         ),
+        (config_text(sections=["Europe", "Asia", "europe"]), ["sections.name"]),
     ],
-    ids=["a table not a table", "its header missing", "a directory unexpanded", "names empty"],
+    ids=[
+        "a table not a table",
+        "its header missing",
+        "a directory unexpanded",
+        "names empty",
+        "names alike",
+    ],
 )
 def test_a_mistake_brings_no_others_that_follow_from_it(
     tmp_path: Path, text: str, keys: list[str]
 ) -> None:
     """Not [site]'s keys missing (its header is), nor a directory "~" missing, nor two names
-    alike: what stands in for a wrong value is never itself said."""
+    or slugs alike: what stands in for a wrong value, or follows from a mistake said, is never
+    itself said."""
     said = refused(write(tmp_path, text))
     assert [line.split(": ")[1] for line in said] == keys
