@@ -205,22 +205,38 @@ def test_a_misspelt_section_line_inside_a_file_is_an_error_and_glues_nothing(
     ]
 
 
+def test_a_misspelt_section_line_with_its_story_yet_to_come_is_refused_too() -> None:
+    """A save halfway through the new story: its title would be published as the last
+    paragraphs of the one above."""
+    result = read(f"{TREATY}Aisa\nMonsoon arrives\n\n")
+    assert [(a.title, a.body) for a in result.articles] == [
+        ("Treaty signed", "Delegates met.\nIt holds.")
+    ]
+    assert [p.severity for p in result.problems] == ["error"]
+
+
 @pytest.mark.parametrize(
     ("line", "below"),
-    [("Midle East", "Negotiators returned on Monday."), ("Middle East:", "Talks in Doha")],
-    ids=["above a sentence", "a label"],
+    [
+        ("Midle East", "Negotiators returned on Monday."),
+        ("Middle East:", "Talks in Doha"),
+        ("Americans", "What does it mean for Washington?"),
+    ],
+    ids=["above a sentence", "a label", "a word made of a section's name"],
 )
 def test_a_near_miss_of_a_section_not_shaped_as_an_opening_is_a_paragraph_and_said(
     line: str, below: str
 ) -> None:
-    """A sentence below it, or a sentence's punctuation in it: a paragraph, maybe, so it is
-    read as one; said all the same."""
+    """A sentence below it, a sentence's punctuation in it, or a subheading in a body spaced
+    out with blank lines ("Americans"): a paragraph, maybe, so it is read as one; said all the
+    same."""
     result = read(f"{TREATY}{line}\n{below}\n\nMore.\n")
     assert [a.title for a in result.articles] == ["Treaty signed"]
     assert result.articles[0].body.splitlines()[2:4] == [line, below]
+    meant = "America" if line == "Americans" else "Middle East"
     assert messages(result) == [
         f"7:warning:{line!r} is read as a paragraph: no section is named so; if a new "
-        "article starts here, spell its section as configured ('Middle East'?)"
+        f"article starts here, spell its section as configured ({meant!r}?)"
     ]
 
 

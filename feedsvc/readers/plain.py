@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from feedsvc.model import Article, RelatedHeadline
 from feedsvc.readers.base import ReaderSettings, Report, check_title
+from feedsvc.text import name_key
 
 # "Europe2 weeks ago": a section name glued to a relative age, inside the related block. The
 # section ends at the first of a run of blanks, never further in (`(?<!\s\s)`): `\s*` read the
@@ -144,14 +145,16 @@ def _article_starts(lines: list[str], settings: ReaderSettings, report: Report) 
 
 def _misspelt_opening(lines: list[str], index: int, settings: ReaderSettings) -> bool:
     """A near miss of a configured section ("Midle East", "Aisa") above a title and a blank
-    line: an article whose section line is misspelt. Read as paragraphs, its story would be
-    published inside the one above, and a feed item cannot be taken back."""
+    line (a body yet to come too: a save halfway through the story): an article whose section
+    line is misspelt. Read as paragraphs, its story would be published inside the one above,
+    and a feed item cannot be taken back. Not a word made of a section's name ("Americans",
+    "Asian"): a subheading, in a body spaced out with blank lines, that refused would cut the
+    story above short."""
     line = lines[index].strip()
-    return (
-        _reads_like_a_name(line)
-        and _reads_like_a_title(lines[index + 1].strip())
-        and settings.section_like(line, swapped=True) is not None
-    )
+    if not (_reads_like_a_name(line) and _reads_like_a_title(lines[index + 1].strip())):
+        return False
+    meant = settings.section_like(line, swapped=True)
+    return meant is not None and not name_key(line).startswith(name_key(meant))
 
 
 def _untitled(lines: list[str], index: int, first: int | None, settings: ReaderSettings) -> bool:
@@ -172,9 +175,9 @@ def _untitled(lines: list[str], index: int, first: int | None, settings: ReaderS
 def _report_lookalike(
     lines: list[str], index: int, settings: ReaderSettings, report: Report
 ) -> None:
-    """Paragraph, paragraph, blank line inside a body, not shaped as a misspelt opening: a near
-    miss of a section above a sentence, or an article in a section not configured, read as
-    paragraphs of the article above. Said when it looks so, never guessed at."""
+    """Paragraph, paragraph, blank line inside a body, not taken for a misspelt opening (see
+    `_misspelt_opening`): a near miss of a section, or an article in a section not configured,
+    read as paragraphs of the article above. Said when it looks so, never guessed at."""
     line = lines[index].strip()
     if len(line) > 2 * max(map(len, settings.sections), default=0):
         return  # a paragraph, surely: no need to compare it
