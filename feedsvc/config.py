@@ -7,6 +7,7 @@ articles: the config is loaded once, checked once, and passed on.
 
 from __future__ import annotations
 
+import difflib
 import errno
 import hashlib
 import os
@@ -246,10 +247,12 @@ class _Reader:
         self.lines = text.split("\n")
         self.digest = digest
         self.problems: list[Problem] = []
-        self.errors: list[tuple[int, str]] = []  #: (line, message): said in the file's order
-        #: tables said to be wrong (not a table, or their header missing): their keys are not
-        #: also said to be missing
+        self.errors: list[tuple[int | None, str]] = []  #: (line, message), as found
+        self._keys_said: set[str] = set()  #: the keys `errors` are about, as `_Key` says them
+        #: tables the file has not, said so (misspelt, their header missing, not a table):
+        #: their keys are not also said to be missing
         self._tables_said: set[str] = set()
+        self._tables: set[str] = set()  #: the tables and keys at the file's top
 
     # -- errors ------------------------------------------------------------------------------
     def line_of(self, key: _Key) -> int | None:
@@ -284,7 +287,17 @@ class _Reader:
             self.line_of(_Key(key.table, "", key.index)) if key.table else None
         )
         where = f"{self.path}:{line}" if line else str(self.path)
-        self.errors.append((line or 0, f"{where}: {key}: {message}"))
+        self.errors.append((line, f"{where}: {key}: {message}"))
+        self._keys_said.add(str(key))
+
+    def said(self) -> str:
+        """Every mistake, one a line in the file's order (those of no line last), then how
+        many when there are several: a line where what is said of them all can follow."""
+        ordered = sorted(self.errors, key=lambda error: (error[0] is None, error[0] or 0))
+        lines = [message for _, message in ordered]
+        if len(lines) > 1:
+            lines.append(f"{self.path}: {len(lines)} mistakes, one a line above")
+        return "\n".join(lines)
 
     # -- typed getters -----------------------------------------------------------------------
     def table(self, data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -301,13 +314,29 @@ class _Reader:
         known = _KEYS[name] if name else _KEYS.keys()
         for key in table:
             if key not in known:
-                hint = f"known keys: {', '.join(sorted(known))}"
-                owner = next((t for t, keys in _KEYS.items() if key in keys), None)
-                if not name and owner:  # `title = ...` with no [site] above it
-                    header = f"[[{owner}]]" if owner == "sections" else f"[{owner}]"
-                    hint = f"a key of {header}: is its table header missing above it?"
-                    self._tables_said.add(owner)
+                hint = self._misplaced(key, table[key], name) or (
+                    f"known keys: {', '.join(sorted(known))}"
+                )
                 self.reject(_Key(name, key, index), f"unknown key ({hint})")
+
+    def _misplaced(self, key: str, value: object, name: str) -> str | None:
+        """Where an unknown key of table `name` belongs, if it looks like anywhere: a table
+        misspelt (`[sitex]`), or a key whose table header is missing above it (`title = ...`
+        with no [site] above it)."""
+        if not name and isinstance(value, (dict, list)):
+            tables = [t for t in _KEYS if t not in self._tables]
+            owner = next(iter(difflib.get_close_matches(key, tables, n=1, cutoff=0.75)), None)
+            if owner is not None:
+                self._tables_said.add(owner)
+                return f"a misspelt {_header_of(owner)}?"
+        owners = [t for t, keys in _KEYS.items() if key in keys and t != name]
+        missing = [t for t in owners if t not in self._tables]
+        if missing:
+            self._tables_said.add(missing[0])
+        owner = next(iter(missing or ([] if name else owners)), None)
+        if owner is None:
+            return None
+        return f"a key of {_header_of(owner)}: is its table header missing above it?"
 
     def get(
         self,
@@ -372,12 +401,10 @@ class _Reader:
     # -- the whole file ----------------------------------------------------------------------
     def build(self, data: Mapping[str, Any], check_articles: bool) -> Config:
         """The config, or `ConfigError` saying every mistake of the file."""
+        self._tables = set(data)
         self.no_unknown(data, "")
         site = self.site(data)
-        before = len(self.errors)
         content = self.content(data)
-        if check_articles and len(self.errors) == before:  # looked at once the settings are right
-            self._check_directories(content)
         feeds = self.table(data, "feeds")
         refresh = self.table(data, "refresh")
         config = Config(
@@ -407,9 +434,20 @@ class _Reader:
             digest=self.digest,
             problems=tuple(self.problems),
         )
-        if self.errors:  # one per line, in the file's order
-            raise ConfigError("\n".join(message for _, message in sorted(self.errors)))
+        if check_articles and self._directories_as_written():
+            self._check_directories(content)
+        if self.errors:
+            raise ConfigError(self.said())
         return config
+
+    def _directories_as_written(self) -> bool:
+        """Whether the directories are those the file gives, so that looking at them says
+        something: not stand-ins or paths refused as written, nor defaults where [content] is
+        misspelt or its keys are elsewhere ("create articles/" would be wrong advice, and
+        empty the feeds)."""
+        return "content" not in self._tables_said and not any(
+            key.rsplit(".", 1)[-1] in ("articles_dir", "state_dir") for key in self._keys_said
+        )
 
     def _check_directories(self, content: ContentConfig) -> None:
         where = content.articles_dir
@@ -480,7 +518,10 @@ class _Reader:
         if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
             self.reject(_Key("", "sections"), "expected [[sections]] tables")
             return ()
-        if not raw and not allow_new_sections:  # a file cut short while saved: no feed keeps any
+        unsaid = {"sections", "content.allow_new_sections"}.isdisjoint(
+            self._tables_said | self._keys_said
+        )
+        if not raw and not allow_new_sections and unsaid:  # a file cut short: no feed keeps any
             self.reject(
                 _Key("", "sections"),
                 "none configured, so every article would be refused; add a [[sections]] entry "
@@ -518,6 +559,10 @@ class _Reader:
                 where = _Key("sections", given[index], index)
                 self.reject(where, "'all' is reserved for the combined feeds")
         return tuple(sections)
+
+
+def _header_of(table: str) -> str:
+    return f"[[{table}]]" if table == "sections" else f"[{table}]"
 
 
 def _header(table: str) -> re.Pattern[str]:

@@ -530,14 +530,19 @@ def test_lines_are_counted_at_newlines_only(tmp_path: Path, separator: str) -> N
         load_config(path)
 
 
-def test_a_misspelled_table_is_named_with_the_line_of_its_header(tmp_path: Path) -> None:
-    text = config_text().replace("[feeds]", "[feed]")
+@pytest.mark.parametrize(
+    ("table", "misspelt", "meant"),
+    [("[feeds]", "[feed]", "[feeds]"), ("[site]", "[sitex]", "[site]")],
+)
+def test_a_misspelt_table_is_named_with_the_line_of_its_header(
+    tmp_path: Path, table: str, misspelt: str, meant: str
+) -> None:
+    """Said once: [site]'s keys are not also said to be missing."""
+    text = config_text().replace(table, misspelt)
     path = write(tmp_path, text)
-    line = text.splitlines().index("[feed]") + 1
-    with pytest.raises(
-        ConfigError, match=rf"config.toml:{line}: feed: unknown key \(known keys: content, feeds,"
-    ):
-        load_config(path)
+    line = text.splitlines().index(misspelt) + 1
+    key = misspelt.strip("[]")
+    assert refused(path) == [f":{line}: {key}: unknown key (a misspelt {meant}?)"]
 
 
 def test_the_state_dir_of_a_config_saved_as_latin_1_is_still_found(tmp_path: Path) -> None:
@@ -552,10 +557,25 @@ def test_the_state_dir_of_a_config_saved_as_latin_1_is_still_found(tmp_path: Pat
 
 
 def refused(path: Path) -> list[str]:
-    """Each line of the error that refuses the file, without the file's path."""
+    """Each line of the error that refuses the file, the file's path taken off: ":7: key:
+    message", or ": key: message" where no line is known."""
     with pytest.raises(ConfigError) as refusal:
         load_config(path)
-    return [line.removeprefix(f"{path}:") for line in str(refusal.value).split("\n")]
+    return [line.removeprefix(str(path)) for line in str(refusal.value).split("\n")]
+
+
+def test_mistakes_without_a_line_come_after_those_with_one(tmp_path: Path) -> None:
+    """[site] missing whole: its keys have no line to be said on."""
+    text = config_text(feeds="max_entries = 0")
+    text = text[: text.index("[site]")] + text[text.index("[content]") :]
+    said = refused(write(tmp_path, text))
+    assert keys_of(said) == ["feeds.max_entries", "site.title", "site.base_url", "site.author"]
+    assert said[0].startswith(f":{text.split(chr(10)).index('max_entries = 0') + 1}: ")
+
+
+def keys_of(said: list[str]) -> list[str]:
+    """The key of each mistake `refused` gives, without the count that follows several."""
+    return [line.split(": ")[1] for line in (said[:-1] if len(said) > 1 else said)]
 
 
 def test_every_mistake_of_the_file_is_said_at_once_in_its_order(tmp_path: Path) -> None:
@@ -569,7 +589,7 @@ def test_every_mistake_of_the_file_is_said_at_once_in_its_order(tmp_path: Path) 
     path = write(tmp_path, text)
     lines = text.split("\n")
     assert refused(path) == [
-        f"{lines.index(line) + 1}: {said}"
+        f":{lines.index(line) + 1}: {said}"
         for line, said in [
             (
                 'base_url = "127.0.0.1:8000"',
@@ -589,7 +609,7 @@ def test_every_mistake_of_the_file_is_said_at_once_in_its_order(tmp_path: Path) 
             ("watch = 1", "refresh.watch: expected a boolean, found integer 1"),
             ('name = ""', "sections.name: expected a non-empty string, found ''"),
         ]
-    ]
+    ] + [": 6 mistakes, one a line above"]
 
 
 @pytest.mark.parametrize(
@@ -609,6 +629,21 @@ def test_every_mistake_of_the_file_is_said_at_once_in_its_order(tmp_path: Path) 
             ["sections.name", "sections.name"],
         ),
         (config_text(sections=["Europe", "Asia", "europe"]), ["sections.name"]),
+        (config_text().replace("[content]", "[contents]"), ["contents"]),
+        (config_text().replace("[[sections]]", "[[section]]"), ["section"]),
+        (
+            config_text(sections=["Asia"]).replace("[[sections]]\n", ""),
+            ["refresh.name", "refresh.description"],
+        ),
+        (
+            config_text(sections=[], content='allow_new_sections = "yes"'),
+            ["content.allow_new_sections"],
+        ),
+        (config_text(sections=[]).replace("[site]", "sections = 5\n\n[site]"), ["sections"]),
+        (
+            config_text(content='articles_dir = "nope"\nstate_dir = "nope/var"'),
+            ["content.articles_dir"],
+        ),
     ],
     ids=[
         "a table not a table",
@@ -616,13 +651,52 @@ def test_every_mistake_of_the_file_is_said_at_once_in_its_order(tmp_path: Path) 
         "a directory unexpanded",
         "names empty",
         "names alike",
+        "a table misspelt",
+        "sections misspelt",
+        "the sections header missing",
+        "allow_new_sections wrong",
+        "sections not tables",
+        "a directory missing, the state_dir in it",
     ],
 )
 def test_a_mistake_brings_no_others_that_follow_from_it(
     tmp_path: Path, text: str, keys: list[str]
 ) -> None:
     """Not [site]'s keys missing (its header is), nor a directory "~" missing, nor two names
-    or slugs alike: what stands in for a wrong value, or follows from a mistake said, is never
-    itself said."""
-    said = refused(write(tmp_path, text))
-    assert [line.split(": ")[1] for line in said] == keys
+    or slugs alike, nor no section configured (where [[sections]] is misspelt): what stands in
+    for a wrong value, or follows from a mistake said, is never itself said."""
+    assert keys_of(refused(write(tmp_path, text))) == keys
+
+
+@pytest.mark.parametrize("value", ["5", '"~/var"', '"$STATE"'])
+def test_a_state_dir_the_config_gives_wrongly_is_not_made_out(tmp_path: Path, value: str) -> None:
+    """`feedsvc reload` of a broken config asks no refresher in a directory it only guessed."""
+    path = write(tmp_path, config_text(content=f"state_dir = {value}"))
+    assert state_dir_of(path) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        (
+            config_text(content='articles_dir = "news"').replace("[content]", "[contents]"),
+            ["contents"],
+        ),
+        (config_text(content="articles_dir = 5"), ["content.articles_dir"]),
+        ('articles_dir = "news"\n' + config_text(content='state_dir = "var"'), ["articles_dir"]),
+        (
+            config_text(content='articles_dir = "news"', feeds="max_entries = 0"),
+            ["content.articles_dir", "feeds.max_entries"],
+        ),
+    ],
+    ids=["[content] misspelt", "articles_dir wrong", "articles_dir above [site]", "a mistake else"],
+)
+def test_the_directories_are_looked_at_as_the_file_gives_them(
+    tmp_path: Path, text: str, keys: list[str]
+) -> None:
+    """Not the default articles/ where the file's setting is wrong or misplaced: told to create
+    it, an operator would empty the feeds. Where the directories are as written, a mistake
+    elsewhere does not keep theirs unsaid."""
+    path = write(tmp_path, text)
+    (tmp_path / "articles").rmdir()
+    assert keys_of(refused(path)) == keys
