@@ -248,11 +248,12 @@ class _Reader:
         self.digest = digest
         self.problems: list[Problem] = []
         self.errors: list[tuple[int | None, str]] = []  #: (line, message), as found
-        self._keys_said: set[str] = set()  #: the keys `errors` are about, as `_Key` says them
-        #: tables the file has not, said so (misspelt, their header missing, not a table):
-        #: their keys are not also said to be missing
-        self._tables_said: set[str] = set()
-        self._tables: set[str] = set()  #: the tables and keys at the file's top
+        self._said: set[tuple[str, str]] = set()  #: (table, key) of each mistake said
+        #: tables the file has not as such, said so (misspelt, missing, their header lost, not
+        #: a table): their keys are not also said to be missing
+        self._absent: set[str] = set()
+        #: (table, key) given elsewhere, said so: not also said to be missing from its table
+        self._moved: set[tuple[str, str]] = set()
 
     # -- errors ------------------------------------------------------------------------------
     def line_of(self, key: _Key) -> int | None:
@@ -282,13 +283,14 @@ class _Reader:
         return None
 
     def reject(self, key: _Key, message: str) -> None:
-        # a key missing from a table: said on the table's header ([[sections]], the second)
+        """A mistake, on the key's line: where the key is missing, its table's header's (of
+        the [[sections]] it belongs to)."""
         line = self.line_of(key) or (
             self.line_of(_Key(key.table, "", key.index)) if key.table else None
         )
         where = f"{self.path}:{line}" if line else str(self.path)
         self.errors.append((line, f"{where}: {key}: {message}"))
-        self._keys_said.add(str(key))
+        self._said.add((key.table, key.key))
 
     def said(self) -> str:
         """Every mistake, one a line in the file's order (those of no line last), then how
@@ -299,44 +301,59 @@ class _Reader:
             lines.append(f"{self.path}: {len(lines)} mistakes, one a line above")
         return "\n".join(lines)
 
-    # -- typed getters -----------------------------------------------------------------------
-    def table(self, data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-        value = data.get(name, {})
-        if not isinstance(value, dict):
-            self.reject(_Key("", name), f"expected a table [{name}], found {_kind(value)}")
-            self._tables_said.add(name)
-            return {}
-        self.no_unknown(value, name)
-        return value
+    # -- the file's shape, before its values -------------------------------------------------
+    def shape(self, data: Mapping[str, Any]) -> None:
+        """Every table and key the file has that it should not, said before any value is read:
+        where a table is misspelt, missing, not a table or its header lost, its keys are then
+        not also said to be missing, whatever the order of the tables."""
+        present = {name for name in _KEYS if name in data}
+        for key in data:
+            if key not in _KEYS:
+                hint = self._hint(key, data[key], "", present)
+                self.reject(_Key("", key), f"unknown key ({hint})")
+        for name in _KEYS:
+            value = data.get(name, [] if name == "sections" else {})
+            tables = value if name == "sections" and isinstance(value, list) else [value]
+            if not all(isinstance(table, dict) for table in tables):
+                expected = "[[sections]] tables" if name == "sections" else f"a table [{name}]"
+                self.reject(_Key("", name), f"expected {expected}, found {_kind(value)}")
+                self._absent.add(name)
+                continue
+            for index, table in enumerate(tables):
+                for key in table:
+                    if key not in _KEYS[name]:
+                        hint = self._hint(key, table[key], name, present)
+                        where = _Key(name, key, index if name == "sections" else None)
+                        self.reject(where, f"unknown key ({hint})")
+        if "site" not in data and "site" not in self._absent:  # one line, not one per key
+            self.reject(
+                _Key("", "site"),
+                "missing; expected a table [site] with its title, base_url and author",
+            )
+            self._absent.add("site")
 
-    def no_unknown(self, table: Mapping[str, Any], name: str, index: int | None = None) -> None:
-        """Every key of table `name` is one `_KEYS` knows ("": the file's top, its tables)."""
-        known = _KEYS[name] if name else _KEYS.keys()
-        for key in table:
-            if key not in known:
-                hint = self._misplaced(key, table[key], name) or (
-                    f"known keys: {', '.join(sorted(known))}"
-                )
-                self.reject(_Key(name, key, index), f"unknown key ({hint})")
-
-    def _misplaced(self, key: str, value: object, name: str) -> str | None:
-        """Where an unknown key of table `name` belongs, if it looks like anywhere: a table
-        misspelt (`[sitex]`), or a key whose table header is missing above it (`title = ...`
-        with no [site] above it)."""
-        if not name and isinstance(value, (dict, list)):
-            tables = [t for t in _KEYS if t not in self._tables]
-            owner = next(iter(difflib.get_close_matches(key, tables, n=1, cutoff=0.75)), None)
-            if owner is not None:
-                self._tables_said.add(owner)
-                return f"a misspelt {_header_of(owner)}?"
-        owners = [t for t, keys in _KEYS.items() if key in keys and t != name]
-        missing = [t for t in owners if t not in self._tables]
-        if missing:
-            self._tables_said.add(missing[0])
-        owner = next(iter(missing or ([] if name else owners)), None)
-        if owner is None:
-            return None
-        return f"a key of {_header_of(owner)}: is its table header missing above it?"
+    def _hint(self, key: str, value: object, table: str, present: set[str]) -> str:
+        """Where an unknown key of `table` ("": the file's top) seems to belong, to say with
+        it; what that tells of the table it belongs to is noted (`_absent`, `_moved`)."""
+        if not table and isinstance(value, (dict, list)):  # a table: misspelt?
+            missing = [name for name in _KEYS if name not in present]
+            meant = difflib.get_close_matches(key.lower(), missing, n=1, cutoff=0.8)
+            if meant:
+                self._absent.add(meant[0])
+                return f"a misspelt {_header_of(meant[0])}?"
+        owners = [name for name, keys in _KEYS.items() if key in keys and name != table]
+        if not owners or (table and len(owners) > 1):  # `description`: [site]'s or a section's?
+            known = _KEYS[table] if table else _KEYS.keys()
+            return f"known keys: {', '.join(sorted(known))}"
+        owner = owners[0]  # at the file's top, `description` is said of [site]
+        lost = f"a key of {_header_of(owner)}: is its table header missing above it?"
+        if owner not in present:
+            self._absent.add(owner)
+            return lost
+        if owner == "sections":  # one [[sections]] lost its header, the others kept theirs
+            return lost
+        self._moved.add((owner, key))
+        return f"a key of {_header_of(owner)}: move it there" if table else lost
 
     def get(
         self,
@@ -349,7 +366,7 @@ class _Reader:
         # what stands in for a wrong value, for the checks that follow (the file is refused)
         stand_in: T = kind() if default is None else default
         if key.key not in table:
-            if default is None and key.table not in self._tables_said:
+            if default is None and not self._said_elsewhere(key):
                 self.reject(key, f"missing; expected {_type_name(kind)}")
             return stand_in
         value = table[key.key]
@@ -379,10 +396,18 @@ class _Reader:
         if unexpanded is not None:
             # "~/var" made a directory named "~" beside the config, away from the backups of
             # ~/var; one made so already holds what was kept there (a store: the ids)
-            made = f"; move {path}, made so far, to it" if path.exists() else ""
+            try:
+                made = f"; move {path}, made so far, to it" if path.exists() else ""
+            except OSError:  # a name too long to look up
+                made = ""
             problem = f"{unexpanded} is not expanded here: write the whole path{made}"
             self.reject(key, f"{problem}, found {value!r}")
         return path
+
+    def _said_elsewhere(self, key: _Key) -> bool:
+        """Whether a key missing from its table is said of already: its table misspelt or
+        lost, or the key given in another table."""
+        return key.table in self._absent or (key.table, key.key) in self._moved
 
     def text(
         self,
@@ -401,12 +426,11 @@ class _Reader:
     # -- the whole file ----------------------------------------------------------------------
     def build(self, data: Mapping[str, Any], check_articles: bool) -> Config:
         """The config, or `ConfigError` saying every mistake of the file."""
-        self._tables = set(data)
-        self.no_unknown(data, "")
+        self.shape(data)
         site = self.site(data)
         content = self.content(data)
-        feeds = self.table(data, "feeds")
-        refresh = self.table(data, "refresh")
+        feeds = _table(data, "feeds")
+        refresh = _table(data, "refresh")
         config = Config(
             path=self.path,
             site=site,
@@ -434,31 +458,35 @@ class _Reader:
             digest=self.digest,
             problems=tuple(self.problems),
         )
-        if check_articles and self._directories_as_written():
-            self._check_directories(content)
+        if check_articles and self._as_written("articles_dir"):
+            self._check_directories(content, state_dir=self._as_written("state_dir"))
         if self.errors:
             raise ConfigError(self.said())
         return config
 
-    def _directories_as_written(self) -> bool:
-        """Whether the directories are those the file gives, so that looking at them says
-        something: not stand-ins or paths refused as written, nor defaults where [content] is
-        misspelt or its keys are elsewhere ("create articles/" would be wrong advice, and
+    def _as_written(self, key: str) -> bool:
+        """Whether `content.key` is the directory the file gives, so that looking at it says
+        something: not a stand-in for a value refused, nor the default where [content] is
+        misspelt or the key is elsewhere ("create articles/" would be wrong advice, and
         empty the feeds)."""
-        return "content" not in self._tables_said and not any(
-            key.rsplit(".", 1)[-1] in ("articles_dir", "state_dir") for key in self._keys_said
-        )
+        return "content" not in self._absent and all(name != key for _, name in self._said)
 
-    def _check_directories(self, content: ContentConfig) -> None:
+    def _check_directories(self, content: ContentConfig, state_dir: bool) -> None:
+        """articles_dir is a directory; and the state_dir not inside it, if that is as written."""
         where = content.articles_dir
-        if not where.is_dir():
+        try:
+            found, exists = where.is_dir(), where.exists()
+        except OSError as e:  # a name too long to look up
+            self.reject(_Key("content", "articles_dir"), f"cannot be looked up: {e.strerror}")
+            return
+        if not found:
             problem = (
                 f"{where} is a file, not a directory; fix the path"
-                if where.exists()
+                if exists
                 else f"the directory {where} does not exist; create it or fix the path"
             )
             self.reject(_Key("content", "articles_dir"), problem)
-        elif _listed_in(content.state_dir, where):
+        elif state_dir and _listed_in(content.state_dir, where):
             problem = (
                 f"{content.state_dir} is inside content.articles_dir ({where}): "
                 "every refresh would list its files, and a watcher refresh at each of its "
@@ -468,7 +496,7 @@ class _Reader:
             self.reject(_Key("content", "state_dir"), problem)
 
     def site(self, data: Mapping[str, Any]) -> SiteConfig:
-        site = self.table(data, "site")
+        site = _table(data, "site")
 
         def key(name: str) -> _Key:
             return _Key("site", name)
@@ -476,7 +504,7 @@ class _Reader:
         zone_name = self.get(site, key("timezone"), str, "UTC")
         try:
             zone = ZoneInfo(zone_name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a directory there
             self.reject(
                 key("timezone"), f"unknown time zone {zone_name!r}; use an IANA name like UTC"
             )
@@ -495,7 +523,7 @@ class _Reader:
         )
 
     def content(self, data: Mapping[str, Any]) -> ContentConfig:
-        content = self.table(data, "content")
+        content = _table(data, "content")
         return ContentConfig(
             articles_dir=self.directory(content, _Key("content", "articles_dir"), "articles"),
             state_dir=self.directory(content, _Key("content", "state_dir"), "var"),
@@ -514,13 +542,10 @@ class _Reader:
     def sections(
         self, data: Mapping[str, Any], allow_new_sections: bool
     ) -> tuple[SectionConfig, ...]:
-        raw = data.get("sections", [])
-        if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
-            self.reject(_Key("", "sections"), "expected [[sections]] tables")
+        if "sections" in self._absent:  # not tables, misspelt, or its header lost: said
             return ()
-        unsaid = {"sections", "content.allow_new_sections"}.isdisjoint(
-            self._tables_said | self._keys_said
-        )
+        raw = data.get("sections", [])
+        unsaid = ("content", "allow_new_sections") not in self._said  # its stand-in is False
         if not raw and not allow_new_sections and unsaid:  # a file cut short: no feed keeps any
             self.reject(
                 _Key("", "sections"),
@@ -530,7 +555,6 @@ class _Reader:
         before = len(self.errors)
         sections: list[SectionConfig] = []
         for index, table in enumerate(raw):
-            self.no_unknown(table, "sections", index)
 
             def key(name: str, index: int = index) -> _Key:
                 return _Key("sections", name, index)  # its own line, not the first section's
@@ -550,15 +574,22 @@ class _Reader:
             return tuple(sections)  # compared once each is right: stand-ins would all be alike
         names = [s.name for s in sections]
         _check_unique(self, [name_key(name) for name in names], "name", shown=names)
+        names_apart = len(self.errors) == before  # names alike make slugs alike: said once
         # a slug made of the name is said on the name's line
         given = ["slug" if "slug" in table else "name" for table in raw]
-        if len(self.errors) == before:  # names alike make slugs alike: said of the names alone
+        if names_apart:
             _check_unique(self, [s.slug for s in sections], "slug", given)
         for index, section in enumerate(sections):
             if section.slug == "all":
                 where = _Key("sections", given[index], index)
                 self.reject(where, "'all' is reserved for the combined feeds")
         return tuple(sections)
+
+
+def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """Table `name` of the file; empty where it has none, or one that is not a table (said)."""
+    value = data.get(name, {})
+    return value if isinstance(value, dict) else {}
 
 
 def _header_of(table: str) -> str:

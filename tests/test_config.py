@@ -569,7 +569,8 @@ def test_mistakes_without_a_line_come_after_those_with_one(tmp_path: Path) -> No
     text = config_text(feeds="max_entries = 0")
     text = text[: text.index("[site]")] + text[text.index("[content]") :]
     said = refused(write(tmp_path, text))
-    assert keys_of(said) == ["feeds.max_entries", "site.title", "site.base_url", "site.author"]
+    assert keys_of(said) == ["feeds.max_entries", "site"]
+    assert said[1] == ": site: missing; expected a table [site] with its title, base_url and author"
     assert said[0].startswith(f":{text.split(chr(10)).index('max_entries = 0') + 1}: ")
 
 
@@ -688,15 +689,116 @@ def test_a_state_dir_the_config_gives_wrongly_is_not_made_out(tmp_path: Path, va
             config_text(content='articles_dir = "news"', feeds="max_entries = 0"),
             ["content.articles_dir", "feeds.max_entries"],
         ),
+        (config_text(content='articles_dir = "."\nstate_dir = "$STATE"'), ["content.state_dir"]),
     ],
-    ids=["[content] misspelt", "articles_dir wrong", "articles_dir above [site]", "a mistake else"],
+    ids=[
+        "[content] misspelt",
+        "articles_dir wrong",
+        "articles_dir above [site]",
+        "a mistake else",
+        "state_dir wrong",
+    ],
 )
 def test_the_directories_are_looked_at_as_the_file_gives_them(
     tmp_path: Path, text: str, keys: list[str]
 ) -> None:
     """Not the default articles/ where the file's setting is wrong or misplaced: told to create
-    it, an operator would empty the feeds. Where the directories are as written, a mistake
-    elsewhere does not keep theirs unsaid."""
+    it, an operator would empty the feeds; nor a state_dir refused as written, inside
+    articles_dir ".". Where the directories are as written, a mistake elsewhere does not
+    keep theirs unsaid."""
     path = write(tmp_path, text)
     (tmp_path / "articles").rmdir()
     assert keys_of(refused(path)) == keys
+
+
+SITE_KEYS = config_text().split("[site]\n", 1)[1].split("\n\n", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            config_text().replace("[SITE]", "[site]").replace("[site]", "[SITE]"),
+            ["SITE: unknown key (a misspelt [site]?)"],
+        ),
+        (  # [site]'s header lost below another table: its keys said where they are, once
+            config_text()
+            .replace(f"[site]\n{SITE_KEYS}\n\n", "")
+            .replace("interval_seconds = 300\n", f"interval_seconds = 300\n{SITE_KEYS}\n"),
+            [
+                f"refresh.{key}: unknown key (a key of [site]: is its table header missing "
+                "above it?)"
+                for key in ("title", "base_url", "language", "timezone", "author")
+            ]
+            + [
+                "refresh.description: unknown key (known keys: debounce_seconds, "
+                "interval_seconds, watch)"
+            ],
+        ),
+        (
+            config_text()
+            .replace('title = "Test Desk"\n', "")
+            .replace('state_dir = "var"', 'state_dir = "var"\ntitle = "Test Desk"'),
+            ["content.title: unknown key (a key of [site]: move it there)"],
+        ),
+        (  # the first section's header lost: its keys end the table above
+            config_text(sections=["Asia", "Europe"]).replace("[[sections]]\n", "", 1),
+            [
+                "refresh.name: unknown key (a key of [[sections]]: is its table header missing "
+                "above it?)",
+                "refresh.description: unknown key (known keys: debounce_seconds, "
+                "interval_seconds, watch)",
+            ],
+        ),
+        (
+            config_text(sections=[]) + "[settings]\ntheme = 1\n",
+            [
+                "settings: unknown key (known keys: content, feeds, refresh, sections, site)",
+                "sections: none configured, so every article would be refused; add a "
+                '[[sections]] entry with name = "..." for each section, or set '
+                "content.allow_new_sections = true",
+            ],
+        ),
+        (
+            config_text(sections=[], content='state_dir = "var"\nmax_entries = 5'),
+            [
+                "content.max_entries: unknown key (known keys: allow_new_sections, "
+                "articles_dir, max_file_bytes, state_dir)",
+                "sections: none configured, so every article would be refused; add a "
+                '[[sections]] entry with name = "..." for each section, or set '
+                "content.allow_new_sections = true",
+            ],
+        ),
+    ],
+    ids=[
+        "a table in capitals",
+        "a header lost below another table",
+        "a key in the wrong table",
+        "a section's header lost",
+        "a table misspelt of none",
+        "a key of two tables",
+    ],
+)
+def test_a_key_in_the_wrong_place_is_said_where_it_belongs(
+    tmp_path: Path, text: str, said: list[str]
+) -> None:
+    """Once, with where it belongs when that is clear: a table misspelt, a header lost or a
+    key moved; a key two tables have, or a table that is no misspelling, proves nothing."""
+    mistakes = refused(write(tmp_path, text))
+    assert [
+        line.split(": ", 1)[1] for line in (mistakes[:-1] if len(mistakes) > 1 else mistakes)
+    ] == said
+
+
+@pytest.mark.parametrize("zone", ["America", "Europe/Paris/" + "x" * 300])
+def test_a_time_zone_that_is_a_directory_or_too_long_is_refused_not_a_crash(
+    tmp_path: Path, zone: str
+) -> None:
+    path = write(tmp_path, config_text().replace("Europe/Paris", zone))
+    (mistake,) = refused(path)
+    assert f"site.timezone: unknown time zone {zone!r}; use an IANA name like UTC" in mistake
+
+
+def test_a_state_dir_refused_does_not_keep_a_missing_articles_dir_unsaid(tmp_path: Path) -> None:
+    path = write(tmp_path, config_text(content='articles_dir = "news"\nstate_dir = "~/var"'))
+    assert keys_of(refused(path)) == ["content.articles_dir", "content.state_dir"]
