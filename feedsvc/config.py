@@ -237,9 +237,10 @@ def _listed_in(state_dir: Path, articles_dir: Path) -> bool:
 
 
 class _Reader:
-    """Walks the parsed TOML, checking each key against what it must be. Every key is checked
-    and every mistake kept (`errors`), so that an operator fixes them all in one go: a wrong
-    value stands in as its default, or as its type's empty value, for the checks that follow."""
+    """Walks the parsed TOML: its shape first (tables and keys where they should not be), then
+    each key against what it must be. Every mistake is kept (`errors`), so that an operator
+    fixes them all in one go: a wrong value stands in as its default, or as its type's empty
+    value, for the checks that follow, and what follows from a mistake said is not said."""
 
     def __init__(self, path: Path, text: str, digest: str) -> None:
         self.path = path
@@ -313,10 +314,13 @@ class _Reader:
                 self.reject(_Key("", key), f"unknown key ({hint})")
         for name in _KEYS:
             value = data.get(name, [] if name == "sections" else {})
-            tables = value if name == "sections" and isinstance(value, list) else [value]
-            if not all(isinstance(table, dict) for table in tables):
+            tables = value if name == "sections" else [value]
+            if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
                 expected = "[[sections]] tables" if name == "sections" else f"a table [{name}]"
-                self.reject(_Key("", name), f"expected {expected}, found {_kind(value)}")
+                found = _kind(value)
+                if name == "sections" and found == "table":
+                    found += f": {_ONE_SECTIONS_FIX}"
+                self.reject(_Key("", name), f"expected {expected}, found {found}")
                 self._absent.add(name)
                 continue
             for index, table in enumerate(tables):
@@ -336,11 +340,19 @@ class _Reader:
         """Where an unknown key of `table` ("": the file's top) seems to belong, to say with
         it; what that tells of the table it belongs to is noted (`_absent`, `_moved`)."""
         if not table and isinstance(value, (dict, list)):  # a table: misspelt?
-            missing = [name for name in _KEYS if name not in present]
-            meant = difflib.get_close_matches(key.lower(), missing, n=1, cutoff=0.8)
-            if meant:
-                self._absent.add(meant[0])
-                return f"a misspelt {_header_of(meant[0])}?"
+            # one of those the file lacks, or one [[section]] among [[sections]]
+            alike = [
+                n for n in _KEYS if n not in present or (n == "sections" and type(value) is list)
+            ]
+            meant = next(iter(difflib.get_close_matches(key.lower(), alike, n=1, cutoff=0.8)), None)
+            if meant is not None:
+                if meant not in present:
+                    self._absent.add(meant)
+                return f"a misspelt {_header_of(meant)}?"
+        if table and key in _KEYS:  # `sections = [...]` under [content]
+            if key not in present:
+                self._absent.add(key)
+            return f"{_header_of(key)} is a table of its own, above or below [{table}]"
         owners = [name for name, keys in _KEYS.items() if key in keys and name != table]
         if not owners or (table and len(owners) > 1):  # `description`: [site]'s or a section's?
             known = _KEYS[table] if table else _KEYS.keys()

@@ -632,6 +632,10 @@ def test_every_mistake_of_the_file_is_said_at_once_in_its_order(tmp_path: Path) 
         (config_text(sections=["Europe", "Asia", "europe"]), ["sections.name"]),
         (config_text().replace("[content]", "[contents]"), ["contents"]),
         (config_text().replace("[[sections]]", "[[section]]"), ["section"]),
+        (  # the others still read, and said
+            config_text(sections=["Asia", ""]).replace("[[sections]]", "[[section]]", 1),
+            ["section", "sections.name"],
+        ),
         (
             config_text(sections=["Asia"]).replace("[[sections]]\n", ""),
             ["refresh.name", "refresh.description"],
@@ -641,6 +645,7 @@ def test_every_mistake_of_the_file_is_said_at_once_in_its_order(tmp_path: Path) 
             ["content.allow_new_sections"],
         ),
         (config_text(sections=[]).replace("[site]", "sections = 5\n\n[site]"), ["sections"]),
+        (config_text(sections=["Asia"]).replace("[[sections]]", "[sections]"), ["sections"]),
         (
             config_text(content='articles_dir = "nope"\nstate_dir = "nope/var"'),
             ["content.articles_dir"],
@@ -654,9 +659,11 @@ def test_every_mistake_of_the_file_is_said_at_once_in_its_order(tmp_path: Path) 
         "names alike",
         "a table misspelt",
         "sections misspelt",
+        "one of the sections misspelt",
         "the sections header missing",
         "allow_new_sections wrong",
         "sections not tables",
+        "one [sections] table",
         "a directory missing, the state_dir in it",
     ],
 )
@@ -721,6 +728,17 @@ SITE_KEYS = config_text().split("[site]\n", 1)[1].split("\n\n", 1)[0]
             config_text().replace("[SITE]", "[site]").replace("[site]", "[SITE]"),
             ["SITE: unknown key (a misspelt [site]?)"],
         ),
+        (
+            config_text().replace("[[sections]]", "[[section]]", 1),
+            ["section: unknown key (a misspelt [[sections]]?)"],
+        ),
+        (
+            config_text(sections=["Asia"]).replace("[[sections]]", "[sections]"),
+            [
+                "sections: expected [[sections]] tables, found table: each section is a "
+                "[[sections]] table, with two brackets"
+            ],
+        ),
         (  # [site]'s header lost below another table: its keys said where they are, once
             config_text()
             .replace(f"[site]\n{SITE_KEYS}\n\n", "")
@@ -760,6 +778,13 @@ SITE_KEYS = config_text().split("[site]\n", 1)[1].split("\n\n", 1)[0]
             ],
         ),
         (
+            config_text(sections=[], content='state_dir = "var"\nsections = [{name = "Asia"}]'),
+            [
+                "content.sections: unknown key ([[sections]] is a table of its own, above or below "
+                "[content])"
+            ],
+        ),
+        (
             config_text(sections=[], content='state_dir = "var"\nmax_entries = 5'),
             [
                 "content.max_entries: unknown key (known keys: allow_new_sections, "
@@ -772,10 +797,13 @@ SITE_KEYS = config_text().split("[site]\n", 1)[1].split("\n\n", 1)[0]
     ],
     ids=[
         "a table in capitals",
+        "one of the sections misspelt",
+        "one [sections] table",
         "a header lost below another table",
         "a key in the wrong table",
         "a section's header lost",
         "a table misspelt of none",
+        "a table inside another",
         "a key of two tables",
     ],
 )
