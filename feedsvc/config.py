@@ -263,7 +263,7 @@ class _Reader:
         A top-level key may be a table of its own: then the line of its header, so that a
         misspelled `[feed]` is found.
         """
-        header = _header(key.table.split("[")[0])
+        header = _header(key.table)
         own = _header(key.key) if not key.table else None
         assign = re.compile(r"^\s*" + re.escape(key.key) + r"\s*=")
         in_table = not key.table
