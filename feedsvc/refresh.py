@@ -956,7 +956,10 @@ def _say_gone_feeds(before: Version | None, after: Version, config: Config) -> N
     configured = {section.slug for section in config.sections}
     new = sorted((set(after.counts) - set(before.counts)) & configured)
     for slug in gone:
-        if len(gone) == len(new) == 1:  # a configured section's feeds, at another address
+        # A configured section's feeds, at another address; not where its entries stayed
+        # behind: renamed in config.toml alone, they were unpublished (`sections_unpublished`
+        # says why), and the old slug would bring back an empty feed.
+        if len(gone) == len(new) == 1 and (after.counts[new[0]] or not before.counts[slug]):
             log.warning(
                 "the feeds /feeds/%s.* moved to /feeds/%s.* (a section renamed, or its slug "
                 'changed): their subscribers get 404s now; to keep them, set slug = "%s" in '

@@ -645,6 +645,9 @@ def test_a_section_renamed_in_the_config_alone_is_said_before_and_as_its_entries
         refresher.close()
     assert report.removed == 4
     assert warnings_of(caplog).count(f"{site.config_path}: warning: {SAID_BY['refresh']}") == 1
+    # its feeds are gone, not moved: "set slug" would bring back an empty one
+    assert gone_feeds_warning("america", None) in warnings_of(caplog)
+    assert not [said for said in warnings_of(caplog) if "moved to" in said]
 
 
 @pytest.mark.parametrize(
