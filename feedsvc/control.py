@@ -35,10 +35,11 @@ def read_status(state_dir: Path) -> dict[str, object]:
 def amend_status(state_dir: Path, **said: object) -> None:
     """Say a reason on /healthz before the next whole status: where there is one (a status
     made of a reason alone would lack the rest), and never failing (the log says it too)."""
-    if not (state_dir / STATUS_FILE).exists():
+    status = read_status(state_dir)
+    if not status:
         return
     with contextlib.suppress(OSError):
-        write_status(state_dir, read_status(state_dir) | said)
+        write_status(state_dir, status | said)
 
 
 def write_json(target: Path, value: object, indent: int | None = None) -> None:
