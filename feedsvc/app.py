@@ -365,7 +365,7 @@ def create_app(config_file: str | os.PathLike[str] | None = None, by_port: bool 
         waiting = Flask(__name__)
         waiting.wsgi_app = WaitingForConfig(path, str(found), by_port)  # type: ignore[method-assign]
         return waiting
-    return _serving(*found, by_port)
+    return _serving(*found, by_port, _admin_token())
 
 
 def _serving(
@@ -374,9 +374,10 @@ def _serving(
     base_url: str,
     error: ConfigError | None,
     by_port: bool,
-    token: str | None = None,
+    token: str,
 ) -> Flask:
-    """The app serving what is published under `state_dir` (`_published_site`)."""
+    """The app serving what is published under `state_dir` (`_published_site`), `token` the
+    admin token, read (and said) once a process by its caller."""
     if error is not None:
         log.error("%s; serving what is published under %s until it is fixed", error, state_dir)
     port = os.environ.get("PORT", "")
@@ -392,7 +393,6 @@ def _serving(
         PublishedFiles(app.wsgi_app, site), site, base_url
     )
     app.add_url_rule("/healthz", view_func=healthz)
-    token = _admin_token() if token is None else token  # read (and said) once a process
     if token:  # with no token configured, the endpoint does not exist at all (`_not_found`)
         app.config["ADMIN_TOKEN"] = token
         app.add_url_rule("/admin/refresh", view_func=admin_refresh, methods=["POST"])
