@@ -16,9 +16,7 @@ rendering and the writing). Not a test; a cold build's figure itself is `run.sh`
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,23 +24,15 @@ from pathlib import Path
 from typing import Any
 
 # bench/suite.py, beside this file
-from suite import FORMATS, HERE, WORK, Trash, code_env, in_turn, snapshot, write_config
+from suite import FORMATS, WORK, Trash, in_turn, probe, snapshot, write_config
 
 
 def build(code: Path, corpus: Path, trash: Trash) -> dict[str, Any]:
     run = Path(tempfile.mkdtemp(dir=trash.root))  # already in it: never deleted while timed
     config = write_config(run / "config.toml", corpus, run / "state")
-    command = [sys.executable, str(HERE / "phases_probe.py"), "--config", config, "--out"]
     started = time.perf_counter()
-    done = subprocess.run(
-        [*map(str, command), str(run / "out")],
-        env=code_env(code),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    wall = time.perf_counter() - started
-    return {**json.loads(done.stdout.strip().splitlines()[-1]), "wall": wall}
+    phases = probe(code, "phases_probe.py", "--config", config, "--out", run / "out")
+    return {**phases, "wall": time.perf_counter() - started}
 
 
 def table(fmt: str, n: int, runs: list[dict[str, Any]]) -> list[str]:
