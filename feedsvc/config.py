@@ -248,8 +248,7 @@ class _Reader:
         self.lines = text.split("\n")
         self.digest = digest
         self.problems: list[Problem] = []
-        self.errors: list[tuple[int | None, str]] = []  #: (line, message), as found
-        self._said: set[tuple[str, str]] = set()  #: (table, key) of each mistake said
+        self.errors: list[tuple[_Key, int | None, str]] = []  #: (key, line, message), as found
         #: tables the file has not as such, said so (misspelt, missing, their header lost, not
         #: a table): their keys are not also said to be missing
         self._absent: set[str] = set()
@@ -290,14 +289,17 @@ class _Reader:
             self.line_of(_Key(key.table, "", key.index)) if key.table else None
         )
         where = f"{self.path}:{line}" if line else str(self.path)
-        self.errors.append((line, f"{where}: {key}: {message}"))
-        self._said.add((key.table, key.key))
+        self.errors.append((key, line, f"{where}: {key}: {message}"))
+
+    def _said_of(self) -> set[tuple[str, str]]:
+        """The (table, key) of each mistake said so far."""
+        return {(key.table, key.key) for key, _, _ in self.errors}
 
     def said(self) -> str:
         """Every mistake, one a line in the file's order (those of no line last), then how
         many when there are several: a line where what is said of them all can follow."""
-        ordered = sorted(self.errors, key=lambda error: (error[0] is None, error[0] or 0))
-        lines = [message for _, message in ordered]
+        ordered = sorted(self.errors, key=lambda error: (error[1] is None, error[1] or 0))
+        lines = [message for _, _, message in ordered]
         if len(lines) > 1:
             lines.append(f"{self.path}: {len(lines)} mistakes, one a line above")
         return "\n".join(lines)
@@ -470,18 +472,24 @@ class _Reader:
             digest=self.digest,
             problems=tuple(self.problems),
         )
-        if check_articles and self._as_written("articles_dir"):
-            self._check_directories(content, state_dir=self._as_written("state_dir"))
+        given = _table(data, "content")
+        if check_articles and self._as_written(given, "articles_dir"):
+            self._check_directories(content, state_dir=self._as_written(given, "state_dir"))
         if self.errors:
             raise ConfigError(self.said())
         return config
 
-    def _as_written(self, key: str) -> bool:
-        """Whether `content.key` is the directory the file gives, so that looking at it says
-        something: not a stand-in for a value refused, nor the default where [content] is
-        misspelt or the key is elsewhere ("create articles/" would be wrong advice, and
-        empty the feeds)."""
-        return "content" not in self._absent and all(name != key for _, name in self._said)
+    def _as_written(self, given: Mapping[str, Any], key: str) -> bool:
+        """Whether `content.key` is the directory the file gives (`given`: its [content]), so
+        that looking at it says something: not a stand-in for a value refused, nor the default
+        where [content] is misspelt or the key is elsewhere ("create articles/" would be wrong
+        advice, and empty the feeds)."""
+        if "content" in self._absent:
+            return False
+        said = self._said_of()
+        if key in given:
+            return ("content", key) not in said
+        return all(name != key for _, name in said)
 
     def _check_directories(self, content: ContentConfig, state_dir: bool) -> None:
         """articles_dir is a directory; and the state_dir not inside it, if that is as written."""
@@ -557,7 +565,7 @@ class _Reader:
         if "sections" in self._absent:  # not tables, misspelt, or its header lost: said
             return ()
         raw = data.get("sections", [])
-        unsaid = ("content", "allow_new_sections") not in self._said  # its stand-in is False
+        unsaid = ("content", "allow_new_sections") not in self._said_of()  # stand-in: False
         if not raw and not allow_new_sections and unsaid:  # a file cut short: no feed keeps any
             self.reject(
                 _Key("", "sections"),

@@ -697,6 +697,10 @@ def test_a_state_dir_the_config_gives_wrongly_is_not_made_out(tmp_path: Path, va
             ["content.articles_dir", "feeds.max_entries"],
         ),
         (config_text(content='articles_dir = "."\nstate_dir = "$STATE"'), ["content.state_dir"]),
+        (
+            config_text(content='articles_dir = "news"', feeds='articles_dir = "x"'),
+            ["content.articles_dir", "feeds.articles_dir"],
+        ),
     ],
     ids=[
         "[content] misspelt",
@@ -704,6 +708,7 @@ def test_a_state_dir_the_config_gives_wrongly_is_not_made_out(tmp_path: Path, va
         "articles_dir above [site]",
         "a mistake else",
         "state_dir wrong",
+        "articles_dir given twice",
     ],
 )
 def test_the_directories_are_looked_at_as_the_file_gives_them(
@@ -711,8 +716,8 @@ def test_the_directories_are_looked_at_as_the_file_gives_them(
 ) -> None:
     """Not the default articles/ where the file's setting is wrong or misplaced: told to create
     it, an operator would empty the feeds; nor a state_dir refused as written, inside
-    articles_dir ".". Where the directories are as written, a mistake elsewhere does not
-    keep theirs unsaid."""
+    articles_dir ".". Where the directories are as written, a mistake elsewhere (the same key
+    given in another table too) does not keep theirs unsaid."""
     path = write(tmp_path, text)
     (tmp_path / "articles").rmdir()
     assert keys_of(refused(path)) == keys
