@@ -1318,6 +1318,22 @@ def test_a_feed_changed_twice_within_a_second_is_dated_the_next_second_when_serv
     assert answer.status_code == 200 and b"Another story" in answer.data
 
 
+def test_a_feed_changed_long_after_its_last_change_is_dated_then_and_waits_for_nothing(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a change within the second of the last is dated the second after it: an hour
+    later, a story written a minute ago dates its feed by itself."""
+    moment = datetime(2026, 3, 1, 12, 0, 0, 700_000, tzinfo=UTC)
+    waits = asia_back_at(site, monkeypatch, moment)
+    later = moment + timedelta(hours=1)
+    waited = refreshes_started_at(monkeypatch, later)
+    written = later - timedelta(minutes=1)
+    site.write("asia-2.txt", "Asia\nAnother story\n\nBody.\n", mtime=written.timestamp())
+    site.refresh()
+    assert current(site).resources["/feeds/asia.rss"].last_modified == written
+    assert waits == waited == []
+
+
 def test_a_clock_set_back_holds_no_publish(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     """A feed dated an hour ahead (the clock then set back): waiting for the second after it
     would hold the publish, and the build lock, for an hour."""

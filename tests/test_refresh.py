@@ -654,7 +654,12 @@ def test_a_version_published_again_by_id_is_collected_last(tmp_path: Path) -> No
     assert (versions / again.id).is_dir() and not (versions / made[1].id).exists()
 
 
-def numbered_version(root: Path, number: int, previous: publish.Version | None) -> publish.Version:
+def numbered_version(
+    root: Path,
+    number: int,
+    previous: publish.Version | None,
+    served_from: datetime | None = None,
+) -> publish.Version:
     """A version of one feed whose bytes and date say `number`: the same number, the same id."""
     body = f"<feed>{number}</feed>".encode()
     resource = publish.Resource(
@@ -666,7 +671,15 @@ def numbered_version(root: Path, number: int, previous: publish.Version | None) 
     )
     pending = [publish.Pending.rendered(resource, body)]
     return publish.write_version(
-        root, pending, {}, previous, datetime.now(UTC), "source", 300, "http://127.0.0.1:8000"
+        root,
+        pending,
+        {},
+        previous,
+        datetime.now(UTC),
+        "source",
+        300,
+        "http://127.0.0.1:8000",
+        served_from=served_from,
     )
 
 
@@ -677,21 +690,25 @@ def test_a_version_waits_a_second_at_most_for_the_moment_it_may_be_served(
     and the build lock, for as long as the step."""
     waits: list[float] = []
     monkeypatch.setattr(publish, "time", SimpleNamespace(sleep=waits.append))
-    body = b"<feed>1</feed>"
-    resource = publish.Resource(
-        path="/feeds/all.atom",
-        content_type="application/atom+xml; charset=utf-8",
-        etag=publish.etag_of(body),
-        last_modified=datetime(2025, 1, 1, tzinfo=UTC),
-        key="1",
-    )
-    now = datetime.now(UTC)
-    later = now + timedelta(hours=1)
-    pending = [publish.Pending.rendered(resource, body)]
     root = tmp_path / "publish"
-    args = (root, pending, {}, None, now, "source", 300, "http://127.0.0.1:8000")
-    version = publish.write_version(*args, served_from=later)
+    version = numbered_version(root, 1, None, served_from=datetime.now(UTC) + timedelta(hours=1))
     assert waits == [1.0] and publish.current_id(root) == version.id
+
+
+def test_a_version_is_switched_to_only_once_its_moment_has_come(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dated the next second, it is not served before it: the wait comes before the switch."""
+    root = tmp_path / "publish"
+    first = numbered_version(root, 1, None)
+    current_while_waiting: list[str | None] = []
+    waited = SimpleNamespace(sleep=lambda _: current_while_waiting.append(publish.current_id(root)))
+    monkeypatch.setattr(publish, "time", waited)
+    second = numbered_version(
+        root, 2, first, served_from=datetime.now(UTC) + timedelta(seconds=0.5)
+    )
+    assert current_while_waiting == [first.id]
+    assert publish.current_id(root) == second.id
 
 
 def test_a_file_in_a_hidden_directory_reported_by_a_watcher_is_no_article(site: Site) -> None:
