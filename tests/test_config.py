@@ -827,9 +827,20 @@ def test_a_key_in_the_wrong_place_is_said_where_it_belongs(
 def test_a_time_zone_that_is_a_directory_or_too_long_is_refused_not_a_crash(
     tmp_path: Path, zone: str
 ) -> None:
-    path = write(tmp_path, config_text().replace("Europe/Paris", zone))
-    (mistake,) = refused(path)
-    assert f"site.timezone: unknown time zone {zone!r}; use an IANA name like UTC" in mistake
+    text = config_text().replace("Europe/Paris", zone)
+    line = text.split("\n").index(f'timezone = "{zone}"') + 1
+    assert refused(write(tmp_path, text)) == [
+        f":{line}: site.timezone: unknown time zone {zone!r}; use an IANA name like UTC"
+    ]
+
+
+def test_an_articles_dir_too_long_to_look_up_is_refused_not_a_crash(tmp_path: Path) -> None:
+    name = "a" * 300
+    text = config_text(content=f'articles_dir = "{name}"')
+    line = text.split("\n").index(f'articles_dir = "{name}"') + 1
+    assert refused(write(tmp_path, text)) == [
+        f":{line}: content.articles_dir: cannot be looked up: File name too long"
+    ]
 
 
 def test_a_state_dir_refused_does_not_keep_a_missing_articles_dir_unsaid(tmp_path: Path) -> None:

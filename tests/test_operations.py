@@ -38,6 +38,7 @@ from feedsvc.clock import Clock, run_clock
 from feedsvc.config import config_path, load_config
 from feedsvc.control import (
     RefresherRole,
+    amend_status,
     read_status,
     refresher_pid,
     refresher_role,
@@ -227,6 +228,17 @@ def test_healthz_says_why_a_refresher_waits_before_the_log_does(site: Site) -> N
     assert len(said_meanwhile) == 1 and str(said_meanwhile[0]).startswith("busy; the refresher")
 
 
+def test_amend_status_adds_a_reason_to_the_status_there_is_and_makes_none(
+    tmp_path: Path,
+) -> None:
+    """A status of a reason alone would lack the rest /healthz answers with."""
+    amend_status(tmp_path, error="why")
+    assert not (tmp_path / "status.json").exists()
+    write_status(tmp_path, {"last_success": "then", "error": None})
+    amend_status(tmp_path, error="why")
+    assert read_status(tmp_path) == {"last_success": "then", "error": "why"}
+
+
 def test_healthz_says_a_config_was_rejected_before_the_log_does(site: Site) -> None:
     """Not only once the refresh that rejected it ends (a whole publish later)."""
     site.write("europe.txt", EUROPE)
@@ -238,7 +250,11 @@ def test_healthz_says_a_config_was_rejected_before_the_log_does(site: Site) -> N
         refresher.refresh()
     refresher.close()
     (said,) = said_meanwhile
-    assert str(said).startswith(f"{site.config_path}:") and "bogus" in str(said)
+    line = (config_text() + "[bogus]\n").split("\n").index("[bogus]") + 1
+    assert said == (
+        f"{site.config_path}:{line}: bogus: unknown key (known keys: content, feeds, refresh, "
+        "sections, site)"
+    )
 
 
 def test_healthz_says_why_a_refresher_still_waits_before_the_log_does(site: Site) -> None:
