@@ -520,10 +520,24 @@ def test_text_that_looks_like_markup_is_written_as_no_validator_takes_it_for_htm
     assert item is not None and item.findtext("title") == title
     assert [c.text for c in item.iterfind("category")] == ["Asia", "<script>", "R&D"]
     assert b"<dc:creator>Fish &#x26; Chips Desk</dc:creator>" in rss
+    assert (
+        b"<category>&#x3C;script&#x3E;</category>" in rss
+        and b"<category>R&#x26;D</category>" in rss
+    )
     atom = etree.fromstring(site.published("/feeds/all.atom"))
     written = atom.find(f"{ATOM}entry/{ATOM}title")
     assert written is not None and written.get("type") == "html"
     assert html.unescape(str(written.text)) == title
+    # an end tag alone is markup too; a title with none of it stays plain text
+    site.write("b.txt", "Asia\nClose the </b> tag\n\nBody.\n", mtime=1_600_000_000)
+    site.write("c.txt", "Asia\nA plain title\n\nBody.\n", mtime=1_500_000_000)
+    site.refresh()
+    atom = etree.fromstring(site.published("/feeds/all.atom"))
+    types = {
+        e.findtext(f"{ATOM}title"): e.find(f"{ATOM}title").get("type")
+        for e in atom.iterfind(f"{ATOM}entry")
+    }
+    assert types["Close the &lt;/b&gt; tag"] == "html" and types["A plain title"] is None
     parsed = feedparser.parse(site.published("/feeds/all.atom"))
     assert html.unescape(parsed.entries[0].title) == title
     subtitle = atom.find(f"{ATOM}subtitle")
