@@ -1339,9 +1339,9 @@ def sections_unpublished(
             "reload": f"{entries} of it {'is' if count == 1 else 'are'} published: the refresh "
             "unpublishes those whose files still say it (`feedsvc check` tells); name it again "
             "in [[sections]] to keep them, under the same ids",
-            "refresh": f"{entries} whose files still say it were unpublished (their readers saw "
-            "them go, their pages were removed); name it again in [[sections]] to publish them "
-            "again, under the same ids",
+            "refresh": f"{entries} whose files still say it {'was' if count == 1 else 'were'} "
+            "unpublished (their readers saw them go, their pages were removed); name it again "
+            "in [[sections]] to publish them again, under the same ids",
         }[moment]
         message = f"section {name!r} is not in this config, and {said}"
         like = settings.section_like(name, swapped=True)

@@ -738,6 +738,14 @@ SITE_KEYS = config_text().split("[site]\n", 1)[1].split("\n\n", 1)[0]
             ["section: unknown key (a misspelt [[sections]]?)"],
         ),
         (
+            config_text() + "[feed]\nmax_entries = 10\n",
+            ["feed: unknown key (known keys: content, feeds, refresh, sections, site)"],
+        ),
+        (
+            'description = "d"\n' + config_text(),
+            ["description: unknown key (a key of [site]: is its table header missing above it?)"],
+        ),
+        (
             config_text(sections=["Asia"]).replace("[[sections]]", "[sections]"),
             [
                 "sections: expected [[sections]] tables, found table: each section is a "
@@ -803,6 +811,8 @@ SITE_KEYS = config_text().split("[site]\n", 1)[1].split("\n\n", 1)[0]
     ids=[
         "a table in capitals",
         "one of the sections misspelt",
+        "[feed] beside [feeds]",
+        "a key of two tables at the top",
         "one [sections] table",
         "a header lost below another table",
         "a key in the wrong table",

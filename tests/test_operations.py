@@ -431,7 +431,7 @@ def test_a_failing_warm_up_is_logged_and_the_refreshes_go_on(
         first = refresher.last_report
         wait_for(lambda: refresher.last_report is not first, "the next tick's refresh")
     assert tries == [1]  # once: not at every tick
-    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    warned = warnings_of(caplog)
     assert any("ahead of time" in m and "KeyError: 'a bug'" in m for m in warned), warned
 
 
@@ -561,7 +561,7 @@ def test_the_problems_of_the_files_a_refresh_reads_are_logged_once(
         refresher.refresh()  # reads good.txt alone: bad.md's problem was said already
     finally:
         refresher.close()
-    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    warned = warnings_of(caplog)
     assert warned == [
         "bad.md:3: error: section 'Nowhere' is not configured; add a [[sections]] entry with "
         'name = "Nowhere" to config.toml, or set content.allow_new_sections = true'
@@ -615,7 +615,7 @@ def test_a_reload_that_moves_or_takes_away_a_sections_feeds_warns_of_it(
         refresher.refresh()
     finally:
         refresher.close()
-    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    warned = warnings_of(caplog)
     assert warned == [gone_feeds_warning(*said)]
 
 
@@ -697,6 +697,24 @@ def test_a_section_the_files_follow_is_said_by_no_one(
     assert (reloaded == []) == (files == "America")
 
 
+def test_one_entry_of_a_section_taken_out_is_said_as_one(site: Site) -> None:
+    config = load_config(site.config_path)  # "America" is configured: renamed "Amercia" (a swap)
+    said = {
+        moment: str(problem)
+        for moment in ("check", "reload", "refresh")
+        for problem in sections_unpublished(config, {"Amercia": 1}, moment)
+    }
+    assert "unpublishes its 1 entry (their" in said["check"]
+    assert "and 1 entry of it is published" in said["reload"]
+    assert "and 1 entry whose files still say it was unpublished" in said["refresh"]
+    assert all(
+        text.endswith(
+            "; 'America' is configured: renamed? a section is what its files' section lines say"
+        )
+        for text in said.values()
+    )
+
+
 def test_a_section_not_in_a_config_that_allows_new_ones_is_no_loss(site: Site) -> None:
     """Its files' sections are published as found: nothing to say of one taken out."""
     site.config_path.write_text(config_text(sections=SECTIONS[1:], content=ALLOW_NEW), "utf-8")
@@ -730,7 +748,7 @@ def test_a_found_section_left_with_no_articles_is_said_gone_not_moved(
     site.write("w.txt", "Weather\nRain all week\n\nTake a coat.\n")  # found meanwhile
     caplog.set_level(logging.INFO, logger="feedsvc")
     site.refresh()
-    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    warned = warnings_of(caplog)
     assert warned == [gone_feeds_warning("live-blog", None)]
 
 
