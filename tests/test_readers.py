@@ -190,13 +190,22 @@ def test_only_a_section_line_above_text_is_pointed_out(text: str, problems: list
 TREATY = "Diplomacy\nTreaty signed\n\nDelegates met.\nIt holds.\n\n"
 
 
-@pytest.mark.parametrize(("line", "meant"), [("Midle East", "Middle East"), ("Aisa", "Asia")])
+@pytest.mark.parametrize(
+    ("line", "meant", "title"),
+    [
+        ("Midle East", "Middle East", "Ceasefire talks resume"),
+        ("Aisa", "Asia", "Ceasefire talks resume"),
+        ("aisa", "Asia", "Ceasefire talks resume"),  # lower case, as "asia" opens one
+        ("Aisa", "Asia", "China overtakes the U.S."),  # an abbreviation's period
+    ],
+    ids=["two words", "swapped letters", "lower case", "title ending in U.S."],
+)
 def test_a_misspelt_section_line_inside_a_file_is_an_error_and_glues_nothing(
-    line: str, meant: str
+    line: str, meant: str, title: str
 ) -> None:
     """Its story is refused, as on a file's first line: read as paragraphs, it would be
     published inside the story above, and a feed item cannot be taken back."""
-    result = read(f"{TREATY}{line}\nCeasefire talks resume\n\nNegotiators returned.\n")
+    result = read(f"{TREATY}{line}\n{title}\n\nNegotiators returned.\n")
     assert [(a.title, a.body) for a in result.articles] == [
         ("Treaty signed", "Delegates met.\nIt holds.")
     ]
@@ -266,19 +275,20 @@ def test_an_article_whose_title_was_cleared_is_an_error_and_glued_to_nothing() -
 
 
 @pytest.mark.parametrize("allow_new_sections", [False, True])
+@pytest.mark.parametrize("name", ["Sports", "sports"])  # section lines are read case-blind
 def test_an_article_in_a_section_not_configured_inside_a_file_is_said(
-    allow_new_sections: bool,
+    allow_new_sections: bool, name: str
 ) -> None:
     """Only a file's first line opens a section not configured: further down, its lines join
     the article above, never silently."""
-    text = "Europe\nHost story\n\nHost body.\nSports\nCup final tonight\n\nGoal scored.\n"
+    text = f"Europe\nHost story\n\nHost body.\n{name}\nCup final tonight\n\nGoal scored.\n"
     settings = dataclasses.replace(SETTINGS, allow_new_sections=allow_new_sections)
     result = read_bytes("a.txt", text.encode(), settings)
     assert [a.title for a in result.articles] == ["Host story"]
     (problem,) = result.problems
     assert (problem.line, problem.severity) == (5, "warning")
-    assert problem.message.startswith("'Sports' and the line after it are read as paragraphs")
-    assert 'name = "Sports"' in problem.message
+    assert problem.message.startswith(f"{name!r} and the line after it are read as paragraphs")
+    assert f'name = "{name}"' in problem.message
     assert ("start a file with it" in problem.message) == allow_new_sections
 
 

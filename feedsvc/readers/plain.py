@@ -219,18 +219,25 @@ def _body_below(lines: list[str], index: int, settings: ReaderSettings) -> bool:
 
 
 def _reads_like_a_name(line: str) -> bool:
-    """A section's name: a few words, capitalised, no sentence's punctuation."""
+    """A section's name: a few words, capitalised, or all in lower case (a section line is
+    read case-blind, so "asia" opens an article), no sentence's punctuation."""
     return (
         len(line) <= 30
         and len(line.split()) <= 3
-        and line[0].isupper()
+        and (line[0].isupper() or line.islower())
         and not any(mark in line for mark in '.,;:!?"“”')
     )
 
 
 def _reads_like_a_title(line: str) -> bool:
-    """A headline ends without the period a paragraph ends with."""
-    return not line.rstrip("\"\u201d\u2019')").endswith((".", ",", ";", ":"))
+    """A headline ends without the period a paragraph ends with, but for an abbreviation's
+    ("China overtakes the U.S.")."""
+    end = line.rstrip("\"\u201d\u2019')")
+    return not end.endswith((".", ",", ";", ":")) or _ABBREVIATION.search(end) is not None
+
+
+#: "U.S.", "a.m.": a word of single letters each followed by a period
+_ABBREVIATION = re.compile(r"(?:^|\s)(?:\w\.){2,}$")
 
 
 def _report_glued(
