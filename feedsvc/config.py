@@ -248,7 +248,8 @@ class _Reader:
         self.lines = text.split("\n")
         self.digest = digest
         self.problems: list[Problem] = []
-        self.errors: list[tuple[_Key, int | None, str]] = []  #: (key, line, message), as found
+        #: (keys, line, message), as found: one key, or the keys of a table whose header was lost
+        self.errors: list[tuple[tuple[_Key, ...], int | None, str]] = []
         #: tables the file has not as such, said so (misspelt, missing, their header lost, not
         #: a table): their keys are not also said to be missing
         self._absent: set[str] = set()
@@ -282,18 +283,19 @@ class _Reader:
                 return number
         return None
 
-    def reject(self, key: _Key, message: str) -> None:
+    def reject(self, key: _Key, message: str, *others: _Key) -> None:
         """A mistake, on the key's line: where the key is missing, its table's header's (of
-        the [[sections]] it belongs to)."""
+        the [[sections]] it belongs to). `others`: keys below it that the mistake is of too."""
         line = self.line_of(key) or (
             self.line_of(_Key(key.table, "", key.index)) if key.table else None
         )
         where = f"{self.path}:{line}" if line else str(self.path)
-        self.errors.append((key, line, f"{where}: {key}: {message}"))
+        keys = (key, *others)
+        self.errors.append((keys, line, f"{where}: {', '.join(map(str, keys))}: {message}"))
 
     def _said_of(self) -> set[tuple[str, str]]:
         """The (table, key) of each mistake said so far."""
-        return {(key.table, key.key) for key, _, _ in self.errors}
+        return {(key.table, key.key) for keys, _, _ in self.errors for key in keys}
 
     def said(self) -> str:
         """Every mistake, one a line in the file's order (those of no line last), then how
@@ -310,10 +312,7 @@ class _Reader:
         where a table is misspelt, missing, not a table or its header lost, its keys are then
         not also said to be missing, whatever the order of the tables."""
         present = {name for name in _KEYS if name in data}
-        for key in data:
-            if key not in _KEYS:
-                hint = self._hint(key, data[key], "", present)
-                self.reject(_Key("", key), f"unknown key ({hint})")
+        self._unknown_keys("", None, data, present)
         for name in _KEYS:
             value = data.get(name, [] if name == "sections" else {})
             tables = value if name == "sections" else [value]
@@ -326,17 +325,36 @@ class _Reader:
                 self._absent.add(name)
                 continue
             for index, table in enumerate(tables):
-                for key in table:
-                    if key not in _KEYS[name]:
-                        hint = self._hint(key, table[key], name, present)
-                        where = _Key(name, key, index if name == "sections" else None)
-                        self.reject(where, f"unknown key ({hint})")
+                self._unknown_keys(name, index if name == "sections" else None, table, present)
         if "site" not in data and "site" not in self._absent:  # one line, not one per key
             self.reject(
                 _Key("", "site"),
                 "missing; expected a table [site] with its title, base_url and author",
             )
             self._absent.add("site")
+
+    def _unknown_keys(
+        self, table: str, index: int | None, given: Mapping[str, Any], present: set[str]
+    ) -> None:
+        """Each key of `table` ("": the file's top) it should not have, said with where it
+        seems to belong; the keys of a table whose header was lost, said once, on the first
+        of them (and a key two tables have among them: one of those too)."""
+        known = _KEYS[table] if table else _KEYS.keys()
+        hints = {
+            key: self._hint(key, value, table, present)
+            for key, value in given.items()
+            if key not in known
+        }
+        for owner in _KEYS:
+            if _header_lost(owner) in hints.values():
+                lost = [key for key in hints if key in _KEYS[owner]]
+                if len(lost) > 1:
+                    first, *others = (_Key(table, key, index) for key in lost)
+                    message = f"unknown keys ({_header_lost(owner, 'them')})"
+                    self.reject(first, message, *others)
+                    hints = {key: hint for key, hint in hints.items() if key not in lost}
+        for key, hint in hints.items():
+            self.reject(_Key(table, key, index), f"unknown key ({hint})")
 
     def _hint(self, key: str, value: object, table: str, present: set[str]) -> str:
         """Where an unknown key of `table` ("": the file's top) seems to belong, to say with
@@ -360,7 +378,7 @@ class _Reader:
             known = _KEYS[table] if table else _KEYS.keys()
             return f"known keys: {', '.join(sorted(known))}"
         owner = owners[0]  # at the file's top, `description` is said of [site]
-        lost = f"a key of {_header_of(owner)}: is its table header missing above it?"
+        lost = _header_lost(owner)
         if owner not in present:
             self._absent.add(owner)
             return lost
@@ -565,7 +583,12 @@ class _Reader:
         if "sections" in self._absent:  # not tables, misspelt, or its header lost: said
             return ()
         raw = data.get("sections", [])
-        unsaid = ("content", "allow_new_sections") not in self._said_of()  # stand-in: False
+        # allow_new_sections stands in as false where it was said wrong, or is not read (its
+        # table misspelt or lost, the key elsewhere): "none configured" follows from that
+        setting = _Key("content", "allow_new_sections")
+        unsaid = not self._said_elsewhere(setting) and (
+            ("content", setting.key) not in self._said_of()
+        )
         if not raw and not allow_new_sections and unsaid:  # a file cut short: no feed keeps any
             self.reject(
                 _Key("", "sections"),
@@ -614,6 +637,12 @@ def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 
 def _header_of(table: str) -> str:
     return f"[[{table}]]" if table == "sections" else f"[{table}]"
+
+
+def _header_lost(table: str, keys: str = "it") -> str:
+    """The hint of keys of `table` found where its header should have been above them."""
+    of = "a key" if keys == "it" else "keys"
+    return f"{of} of {_header_of(table)}: is its table header missing above {keys}?"
 
 
 def _header(table: str) -> re.Pattern[str]:
