@@ -604,7 +604,8 @@ class _Reader:
 
             name = self.text(table, key("name"), None, _non_empty).strip()
             slug = self.get(table, key("slug"), str, "", _slug_or_empty)
-            override = self.get(table, key("max_entries"), int, 0, _between(0, 1000))
+            # 0 stands for "not given": given, it would mean the feeds' number, not none
+            override = self.get(table, key("max_entries"), int, 0, _between(1, 1000))
             sections.append(
                 SectionConfig(
                     name=name,

@@ -333,6 +333,20 @@ def test_keys_above_any_table_header_are_said_to_lack_it_once(tmp_path: Path) ->
     ]
 
 
+@pytest.mark.parametrize("value", [0, 1001])
+def test_a_sections_max_entries_is_from_1_to_1000(tmp_path: Path, value: int) -> None:
+    """0 is no way to empty a feed: refused, not taken for the feeds' number."""
+    text = config_text(sections=["Asia"]).replace(
+        'name = "Asia"', f'name = "Asia"\nmax_entries = {value}'
+    )
+    line = text.split("\n").index(f"max_entries = {value}") + 1
+    assert refused(write(tmp_path, text)) == [
+        f":{line}: sections.max_entries: expected a value from 1 to 1000, found {value}"
+    ]
+    text = text.replace(f"max_entries = {value}", "max_entries = 3")
+    assert load_config(write(tmp_path, text)).sections[0].max_entries == 3
+
+
 def test_sections_must_be_unique_and_all_is_reserved(tmp_path: Path) -> None:
     path = write(tmp_path, config_text() + '[[sections]]\nname = "europe"\n')
     with pytest.raises(ConfigError, match="two sections share the name 'europe'"):
