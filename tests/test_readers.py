@@ -1456,7 +1456,7 @@ def test_flat_front_matter_reads_as_pyyaml_reads_it(key: str, value: str) -> Non
     """The fast path for `key: value` front matter gives what PyYAML gives, or steps aside."""
     source = f"section: Asia\n{key}: {value}"
     try:
-        expected: object = yaml.load(source, front_matter_syntax._YamlLoader)
+        expected: object = yaml.load(source, front_matter_syntax._Loader)
     except (yaml.YAMLError, ValueError) as e:
         expected = type(e)
     try:
@@ -1583,6 +1583,49 @@ def test_a_number_where_no_text_would_do_gets_no_quoting_advice() -> None:
     assert messages(toml) == [
         "4:error:invalid TOML front matter: Expected newline or end of document after a statement"
     ]
+
+
+@pytest.mark.parametrize(
+    "matter",
+    [
+        "date: 2026-13-01\ntags: politics\nauthor: [A, B]",  # the fast path steps aside
+        "date: 2026-13-01\nupdated: 2026-02-30 10:00:00",  # both fast
+    ],
+    ids=["with others", "two dates"],
+)
+def test_a_markdown_date_that_is_none_hides_none_of_the_files_other_mistakes(matter: str) -> None:
+    """Said on its line beside the others, so that the author fixes them in one go."""
+    result = read(f"---\ntitle: T\nsection: Asia\n{matter}\n---\nBody.\n", "d.md")
+    assert result.articles == ()
+    said = {p.line: p.message for p in result.problems}
+    assert said[4] == "invalid date in the front matter: month must be in 1..12"
+    if "tags" in matter:
+        assert said[5].startswith("front-matter 'tags' must be a list of strings, found str")
+        assert said[6].startswith("front-matter 'author' must be a string, found list")
+    else:
+        assert said[5] == "invalid date in the front matter: day is out of range for month"
+    assert len(said) == len(result.problems) == 3 if "tags" in matter else 2
+
+
+@pytest.mark.parametrize(
+    ("matter", "line"),
+    [("title: 2026-13-01", 2), ("title: T\ntags: [a, 2026-13-01]", 3)],
+    ids=["a title", "in a list"],
+)
+def test_a_date_that_is_none_elsewhere_refuses_the_front_matter_on_its_line(
+    matter: str, line: int
+) -> None:
+    result = read(f"---\n{matter}\nsection: Asia\n---\nBody.\n", "d.md")
+    assert messages(result) == [
+        f"{line}:error:invalid date in the front matter: month must be in 1..12"
+    ]
+
+
+def test_a_number_too_long_for_python_refuses_the_front_matter_not_the_reader() -> None:
+    result = read("---\ntitle: T\nsection: Asia\nx: " + "9" * 5000 + "\n---\nB.\n", "d.md")
+    assert result.articles == ()
+    (problem,) = result.problems
+    assert problem.message.startswith("invalid front matter: Exceeds the limit (4300 digits)")
 
 
 def test_an_impossible_toml_date_is_reported_on_its_line() -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from feedsvc.readers.base import ReaderSettings, Report, say_markup, shows_nothing
-from feedsvc.readers.front_matter_syntax import FIELDS, YAML_VALUE, yaml_quoted
+from feedsvc.readers.front_matter_syntax import FIELDS, YAML_VALUE, ImpossibleDate, yaml_quoted
 from feedsvc.text import has_address, is_slug, name_key, one_line, without_address
 
 #: text readers are shown, in which a '#' is more likely the author's than a comment
@@ -294,6 +294,12 @@ class FrontMatter:
     def datetime(self, key: str) -> datetime | None:
         value = self.meta.get(key)
         if value is None:
+            return None
+        if isinstance(value, ImpossibleDate):
+            self.failed = True
+            self.report.add(
+                self.line(key), "error", f"invalid date in the front matter: {value.why}"
+            )
             return None
         parsed: datetime | None = None
         if isinstance(value, datetime):

@@ -8,7 +8,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -44,6 +44,7 @@ def parse_front_matter(source: str, fence: str, report: Report) -> dict[str, Any
     meta: Any
     aliased = False
     twice = None
+    nested = False  #: read by PyYAML: a date that is none may be anywhere
     try:
         if fence == "+++":
             # The closing +++ ends the last line: a slip on it is said on it, as in config.toml,
@@ -52,7 +53,8 @@ def parse_front_matter(source: str, fence: str, report: Report) -> dict[str, Any
         else:
             meta = _flat_yaml(source)
             if meta is None:
-                loader = _YamlLoader(source)
+                nested = True
+                loader = _Loader(source)
                 try:  # what `yaml.load` does, the keys and aliases looked at on the way
                     node = loader.get_single_node()
                     twice, aliased = _keys_given_twice(node), _has_alias(node)
@@ -68,10 +70,8 @@ def parse_front_matter(source: str, fence: str, report: Report) -> dict[str, Any
         else:  # the fixes config.toml's slips get
             report.add(line, "error", f"invalid TOML front matter: {slip.said}")
         return None
-    except ValueError as e:  # PyYAML builds dates itself: 2025-02-30 raises here
-        line = _impossible_date(source)
-        what = "invalid front matter" if line is None else "invalid date in the front matter"
-        report.add(line, "error", f"{what}: {_why_no_date(e)}")  # else 4,300 digits or more
+    except ValueError as e:  # a number of 4,300 digits or more (a date that is none is kept)
+        report.add(None, "error", f"invalid front matter: {e}")
         return None
     except yaml.reader.ReaderError as e:  # a character YAML refuses, before any parsing
         line = source.count("\n", 0, e.position) + 2
@@ -110,6 +110,13 @@ def parse_front_matter(source: str, fence: str, report: Report) -> dict[str, Any
             "write the values out"
         )
         report.add(_first_alias(source), "error", message)
+        return None
+    if nested and (misplaced := _impossible_elsewhere(meta)) is not None:
+        line = next(
+            (n for n, text in enumerate(source.split("\n"), start=2) if misplaced.written in text),
+            None,
+        )
+        report.add(line, "error", f"invalid date in the front matter: {misplaced.why}")
         return None
     return meta
 
@@ -313,19 +320,6 @@ def _first_alias(source: str) -> int | None:
     return None if found is None else source.count("\n", 0, found.start()) + 2
 
 
-def _impossible_date(source: str) -> int | None:
-    """The line of the first `key: value` whose value YAML takes for a date but cannot build."""
-    for number, line in enumerate(source.split("\n"), start=2):
-        key, _, value = line.partition(":")
-        value = value.split(" #", 1)[0].strip()  # a comment after it
-        if key.strip() and value and _TIMESTAMP_PATTERN.fullmatch(value):
-            try:
-                _TIMESTAMP(ScalarNode(_TIMESTAMP_TAG, value))
-            except ValueError:
-                return number
-    return None
-
-
 def _why_no_date(error: ValueError) -> str:
     """Python's reason, in an author's words where it speaks of its own types."""
     if str(error).startswith("offset must be a timedelta"):  # +25:00
@@ -356,11 +350,42 @@ _NOT_FLAT = re.compile(r": |:$| #|\t|\s$")
 _STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _TIMESTAMP = SafeConstructor().construct_yaml_timestamp
-_TIMESTAMP_PATTERN = next(
-    p for tag, p in Resolver.yaml_implicit_resolvers["0"] if tag == _TIMESTAMP_TAG
-)
+
 #: PyYAML's implicit types by a value's first character (None: for any), as it looks them up
 _IMPLICIT: Mapping[str | None, list[tuple[str, re.Pattern[str]]]] = Resolver.yaml_implicit_resolvers
+_DATES = ("date", "updated")
+
+
+class ImpossibleDate(NamedTuple):
+    """A value YAML takes for a date, that is none (`2026-13-01`), and why. As `date` or
+    `updated`, `FrontMatter.datetime` says it on its key's line, beside the file's other
+    mistakes; anywhere else the front matter is refused for it, as PyYAML would refuse it."""
+
+    written: str
+    why: str
+
+
+def _timestamp(value: str) -> object:
+    """PyYAML's date or datetime of `value`, or the `ImpossibleDate` it cannot build."""
+    try:
+        return _TIMESTAMP(ScalarNode(_TIMESTAMP_TAG, value))
+    except ValueError as e:
+        return ImpossibleDate(value, _why_no_date(e))
+
+
+class _Loader(_YamlLoader):  # type: ignore[misc,valid-type]
+    """PyYAML's, but for a value it takes for a date that is none (`ImpossibleDate`)."""
+
+
+_Loader.add_constructor(_TIMESTAMP_TAG, lambda _, node: _timestamp(node.value))
+
+
+def _impossible_elsewhere(meta: dict[str, Any]) -> ImpossibleDate | None:
+    """A date that is none, other than `date`'s or `updated`'s own."""
+    own = {id(meta.get(key)) for key in _DATES}
+    return next(
+        (v for v in _values_in(meta) if isinstance(v, ImpossibleDate) and id(v) not in own), None
+    )
 
 
 def _flat_yaml(source: str) -> dict[str, Any] | None:
@@ -385,7 +410,9 @@ def _flat_yaml(source: str) -> dict[str, Any] | None:
         if tag == _STR_TAG:
             meta[key] = value
         elif tag == _TIMESTAMP_TAG:
-            meta[key] = _TIMESTAMP(ScalarNode(tag, value))
+            meta[key] = _timestamp(value)
+            if key not in _DATES and isinstance(meta[key], ImpossibleDate):
+                return None  # refused (`_impossible_elsewhere`)
         else:
             return None
     return meta
