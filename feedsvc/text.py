@@ -211,14 +211,60 @@ def toml_slip(error: tomllib.TOMLDecodeError, text: str) -> TomlSlip:
     at = _TOML_AT.search(str(error))
     if at is None:
         return TomlSlip(None, "", str(error), str(error))
-    number, message = int(at.group(1)), str(error)[: at.start()] + str(error)[at.end() :]
+    message = str(error)[: at.start()] + str(error)[at.end() :]
     lines = text.split("\n")
+    # where tomllib gave up, a line or more below a list left open (or the end of the text)
+    opened = _unclosed_list(lines[: int(at.group(1) or len(lines))])
+    if opened is not None and message in ("Unclosed array", "Invalid value"):
+        said = "the '[' on this line is never closed; end it with ']'"
+        return TomlSlip(opened, lines[opened - 1], said, said)
+    if at.group(1) is None:  # at the end of the text
+        return TomlSlip(None, "", message, message)
+    number = int(at.group(1))
     written = lines[number - 1] if number <= len(lines) else ""
     fix = next((fix for slip, fix in _TOML_SLIPS if slip(message, written)), "")
     return TomlSlip(number, written, message, message + (f"; {fix}" if fix else ""))
 
 
-_TOML_AT = re.compile(r" \(at line (\d+), column \d+\)")
+_TOML_AT = re.compile(r" \(at (?:line (\d+), column \d+|end of document)\)")
+
+
+def _unclosed_list(lines: list[str]) -> int | None:
+    """The line (from 1) of the last `[` still open after `lines`, outside strings and
+    comments: a TOML list whose `]` was forgotten."""
+    opened: list[int] = []
+    quote = ""  #: the string being read: its opening quote(s)
+    for number, line in enumerate(lines, start=1):
+        index = 0
+        while index < len(line):
+            if quote:
+                if line.startswith(quote, index) and not _escaped(line, index, quote):
+                    index += len(quote)
+                    quote = ""
+                else:
+                    index += 1
+                continue
+            char = line[index]
+            if char == "#":
+                break
+            if char in "\"'":
+                quote = line[index : index + 3] if line.startswith(char * 3, index) else char
+                index += len(quote)
+                continue
+            if char == "[":
+                opened.append(number)
+            elif char == "]" and opened:
+                opened.pop()
+            index += 1
+    return opened[-1] if opened else None
+
+
+def _escaped(line: str, index: int, quote: str) -> bool:
+    """Whether the quote at `index` is escaped: only in a basic string, by an odd run of \\."""
+    if quote.startswith("'"):
+        return False
+    run = len(line[:index]) - len(line[:index].rstrip("\\"))
+    return run % 2 == 1
 
 
 #: what an operator's slip looks like to tomllib, and its fix

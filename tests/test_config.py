@@ -502,6 +502,33 @@ def test_a_toml_slip_is_told_on_its_line_with_its_fix(
         load_config(write(tmp_path, text.replace(*change, 1)))
 
 
+@pytest.mark.parametrize(
+    ("site_keys", "line"),
+    [
+        ('language = ["en"', 4),  # tomllib gives up on the line below it
+        ('icon = "https://x.org/[a]\\"[\\"" # [\nlanguage = ["en", "x # ]"  # ]', 5),
+        ("language = ['en\\']\nicon = [\"x\"", 5),  # no escape in a literal string
+        ('language = [\n"""a "]" b""",\n"en"', 4),  # quotes inside a string of three
+        ('language = [\n"a \\"]\\" b",\n"en"', 4),  # an escaped quote
+    ],
+    ids=[
+        "one line below",
+        "brackets in strings and a comment",
+        "a literal string",
+        "three quotes",
+        "an escaped quote",
+    ],
+)
+def test_a_list_left_open_is_said_where_it_opens(tmp_path: Path, site_keys: str, line: int) -> None:
+    text = config_text().replace('language = "en"', site_keys, 1)
+    assert refused(write(tmp_path, text)) == [
+        f":{line}: invalid TOML: the '[' on this line is never closed; end it with ']'"
+    ]
+    text = config_text() + '[[sections]]\nname = "Asia"\ndescription = ["Asia."\n'
+    line = text.split("\n").index('description = ["Asia."') + 1  # at the end of the file
+    assert refused(write(tmp_path, text))[0].startswith(f":{line}: invalid TOML: the '['")
+
+
 def test_a_link_pattern_and_an_icon_may_have_a_query(tmp_path: Path) -> None:
     # a CMS's story URL, a CDN's resized icon: only base_url has paths added to it
     text = with_site_key("link_pattern", "https://cms.example.org/index.php?story={slug}")

@@ -992,7 +992,22 @@ def test_markdown_nested_deep_keeps_the_rest_of_the_article() -> None:
         ),
         ("title: T\nsection: Asia\nid: not a uri", 4, "front-matter 'id' must be an absolute URI"),
         ("section: Asia", 1, "front-matter 'title' is required"),
-        ("title: [unclosed\nsection: Asia", 3, "invalid YAML front matter"),
+        (
+            "title: [unclosed\nsection: Asia",
+            2,  # where it opened, not where PyYAML gave up
+            "invalid YAML front matter: the '[' on this line is never closed; end it with ']'",
+        ),
+        (
+            "title: T\nsection: Asia\nauthor: {name: A",
+            4,
+            "invalid YAML front matter: the '{' on this line is never closed; end it with '}'",
+        ),
+        (
+            "title: T\n\tsection: Asia",
+            3,
+            "invalid YAML front matter: found a tab character that violates indentation; "
+            "indent with spaces: YAML refuses tabs",
+        ),
         (
             "title: Ukraine: talks resume\nsection: Asia",
             2,
@@ -1542,6 +1557,10 @@ def test_a_front_matter_mistake_is_told_with_its_fix(text: str, line: int, said:
         (
             'section = "Europe"',
             "Cannot overwrite a value; this key is given twice in its table: keep one",
+        ),
+        (  # at the end: tomllib gave no line ("at end of document")
+            'tags = ["summit", "g20"',
+            "the '[' on this line is never closed; end it with ']'",
         ),
         (  # tomllib's parser recurses: it failed, with a traceback, as feedsvc's own fault
             "tags = " + "[" * 5000 + "]" * 5000,

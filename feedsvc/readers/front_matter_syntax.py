@@ -82,10 +82,17 @@ def parse_front_matter(source: str, fence: str, report: Report) -> dict[str, Any
         if _said_a_yaml_slip(source, e, report):
             return None
         mark = getattr(e, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else None
         problem = getattr(e, "problem", None) or str(e)
-        if problem.startswith("mapping values are not allowed"):  # title: Ukraine: talks resume
+        context = getattr(e, "context", None) or ""
+        if context.startswith("while parsing a flow"):  # `tags: [a, b` found a line or more on
+            mark = getattr(e, "context_mark", None) or mark
+            pair = "[]" if context.endswith("sequence") else "{}"
+            problem = f"the {pair[0]!r} on this line is never closed; end it with {pair[1]!r}"
+        elif problem.startswith("mapping values are not allowed"):  # title: Ukraine: talks resume
             problem += "; quote a value that holds ': ' (title: \"Ukraine: talks resume\")"
+        elif problem.startswith("found a tab character"):
+            problem += "; indent with spaces: YAML refuses tabs"
+        line = mark.line + 2 if mark is not None else None
         report.add(line, "error", f"invalid YAML front matter: {problem}")
         return None
     if meta is None:
