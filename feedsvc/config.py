@@ -26,6 +26,7 @@ from feedsvc.text import (
     has_address,
     is_ignored,
     is_slug,
+    let_read,
     load_toml,
     markup_warning,
     name_key,
@@ -132,7 +133,8 @@ def read_config(path: Path, looked_up: bool = False) -> bytes:
     except OSError as e:
         where = " (it is --config, else $FEEDSVC_CONFIG, else ./config.toml)"
         missing = where if looked_up and e.errno == errno.ENOENT else ""
-        raise ConfigError(f"{path}: cannot read the config file: {e.strerror}{missing}") from e
+        fix = missing or let_read(e)
+        raise ConfigError(f"{path}: cannot read the config file: {e.strerror}{fix}") from e
 
 
 def config_digest(raw: bytes) -> str:
@@ -145,8 +147,9 @@ def parse_config(raw: bytes, path: Path, check_articles: bool = True) -> Config:
         text = raw.decode("utf-8-sig")
         data = load_toml(text)
     except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
         raise ConfigError(
-            f"{path}: the config file is not UTF-8 ({e.reason}); save it as UTF-8"
+            f"{path}:{line}: the config file is not UTF-8 ({e.reason}); save it as UTF-8"
         ) from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(_toml_error(path, text, e)) from e

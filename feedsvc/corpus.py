@@ -27,12 +27,12 @@ from typing import Literal, NamedTuple
 
 from feedsvc import pairing
 from feedsvc.config import Config
-from feedsvc.listing import FileStat, Opener, Scan, let_read, scan
+from feedsvc.listing import FileStat, Opener, Scan, scan
 from feedsvc.model import Article, Entry, Problem, Severity
 from feedsvc.parallel import PARALLEL_FROM, Workers
 from feedsvc.readers import PLAUSIBLE_FROM, ReaderSettings, read_bytes
 from feedsvc.state import FileRecord, FileSignature, StateStore, StoredEntry, microseconds
-from feedsvc.text import name_key, slugify, unique
+from feedsvc.text import let_read, name_key, slugify, unique
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from typing import NamedTuple
 from feedsvc.model import Problem
 from feedsvc.parallel import PARALLEL_FROM, Workers
 from feedsvc.readers import ARTICLE_SUFFIXES, reader_for
-from feedsvc.text import is_ignored
+from feedsvc.text import is_ignored, let_read
 
 
 class FileStat(NamedTuple):
@@ -493,12 +493,3 @@ def scan_paths(articles_dir: Path, paths: Iterable[str]) -> Scan | None:
         if article and stat.S_ISREG(info.st_mode):
             files[path] = FileStat(info.st_size, info.st_mtime_ns)
     return Scan(files, ())
-
-
-def let_read(error: OSError) -> str:
-    """The fix of a file or directory feedsvc may not read."""
-    return (
-        f"; let the user feedsvc runs as (uid {os.geteuid()}) read it"
-        if isinstance(error, PermissionError)
-        else ""
-    )

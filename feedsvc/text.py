@@ -4,6 +4,7 @@ scan lists, and the fixes of TOML's usual slips (in config.toml and in front mat
 from __future__ import annotations
 
 import html.entities
+import os
 import re
 import sys
 import tomllib
@@ -307,4 +308,13 @@ def is_ignored(name: str) -> bool:
         or name.endswith("~")
         or name.endswith((".swp", ".swo", ".tmp"))
         or (name.startswith("#") and name.endswith("#"))
+    )
+
+
+def let_read(error: OSError) -> str:
+    """The fix of a file or directory feedsvc may not read."""
+    return (
+        f"; let the user feedsvc runs as (uid {os.geteuid()}) read it"
+        if isinstance(error, PermissionError)
+        else ""
     )

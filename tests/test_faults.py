@@ -37,7 +37,7 @@ from feedsvc.errors import MovedAsideError, PublishError, StateError
 from feedsvc.listing import Opener
 from feedsvc.publish import Version, current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher
-from tests.conftest import SAMPLE, SECTIONS, Site, config_without
+from tests.conftest import SAMPLE, SECTIONS, Site, config_text, config_without
 from tests.servers import (
     BIN,
     Process,
@@ -1166,6 +1166,20 @@ def test_a_state_dir_that_cannot_be_a_directory_is_said_in_one_line_by_every_com
     if (tmp_path / "var").is_file():  # the operator's file, left as it was
         assert (tmp_path / "var").read_text("utf-8") == "the operator's file\n"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0 and shutil.which("setpriv") is None,
+    reason="as root, needs setpriv to run feedsvc without the right to read anything",
+)
+def test_a_config_file_this_user_may_not_read_is_said_with_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(config_text(), "utf-8")
+    path.chmod(0)
+    assert said_in_one_line("check", "--config", str(path), prefix=AS_ANY_USER) == (
+        f"feedsvc: {path}: cannot read the config file: Permission denied; let the user "
+        f"feedsvc runs as (uid {os.geteuid()}) read it"
+    )
 
 
 @pytest.mark.skipif(
