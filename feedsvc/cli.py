@@ -377,7 +377,9 @@ def _serve_meanwhile(
 
     def refresher_when_ready() -> None:
         try:
-            refresher = ready_refresher(args.config, role, error, stopping)
+            # the web app said a config error as it started: "serving what is published"
+            logged = isinstance(error, ConfigError)
+            refresher = ready_refresher(args.config, role, error, stopping, logged)
             if refresher is None:
                 return
             if stopping.is_set():  # stopped as it became ready: no first refresh in the shutdown

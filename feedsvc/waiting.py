@@ -42,17 +42,23 @@ def is_published(state_dir: Path) -> bool:
 
 
 def ready_refresher(
-    config_file: str | None, role: RefresherRole, error: FeedsvcError, stopping: threading.Event
+    config_file: str | None,
+    role: RefresherRole,
+    error: FeedsvcError,
+    stopping: threading.Event,
+    logged: bool = False,
 ) -> Refresher | None:
     """The refresher once the config validates and its store opens; None if `stopping` is set
     first. Called holding the refresher `role`: a second refresher, declining, must not speak
     for this one. It ends (`LockedError`) if another refresher took the role there meanwhile
-    (one started where the state_dir was moved aside)."""
+    (one started where the state_dir was moved aside). `logged`: `error` was logged already
+    in this process (by `serve`'s web app, serving meanwhile)."""
     path = config_path(config_file)
     state_dir = role.state_dir
     said = str(error)
     _tell_healthz(state_dir, error)
-    log.error("%s; %s; what is published is served", said.rstrip("."), _waits_for(error))
+    if not logged:
+        log.error("%s; %s; what is published is served", said.rstrip("."), _waits_for(error))
     # Tried again each second, not only when a file changes: a directory the config names may
     # appear (a mount up late, a deploy moving articles/ in after the restart), a store be
     # restored from a backup, a full disk freed.
