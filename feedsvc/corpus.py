@@ -736,6 +736,7 @@ def _replace_file_entries(
             )
     spelled = lookups.spellings(articles, old, changes)
     written = _written_at(info, settings, len(articles), lookups)
+    after = _after_those_below(articles, matches, settings) if matches else {}
     kept: set[str] = set()
     dated_by_file = False  #: an article new (or never shown) dated by the file's mtime
     for ordinal, article in enumerate(articles):
@@ -760,7 +761,8 @@ def _replace_file_entries(
             problems.append(_id_taken(article, owner))
             continue
         section = spelled.get(article.section, article.section)
-        entry = _entry_for(lookups, article, section, ordinal, previous, settings, written)
+        dated = article.date or max(written.article(ordinal), after.get(ordinal, _EARLIEST))
+        entry = _entry_for(lookups, article, section, ordinal, previous, settings, written, dated)
         dated_by_file |= article.date is None and (
             previous is None or previous.entry.published > settings.shown_until
         )
@@ -823,6 +825,29 @@ def _replace_file_entries(
     if dated_by_file and _stamped(info):
         problems.append(_implausible_mtime(path, info))
     return [stored.entry for stored in old if stored.entry.id not in kept]
+
+
+def _after_those_below(
+    articles: list[Article], matches: dict[int, StoredEntry], settings: UpdateSettings
+) -> dict[int, datetime]:
+    """The earliest each undated article no entry of the file matches may be dated: just after
+    the stories readers have below it (a file is newest first). Read a second apart from the
+    file's mtime, a story written above one published less than that before was dated below
+    it, out of the file's order."""
+    after: dict[int, datetime] = {}
+    newest: datetime | None = None  #: of the published stories below
+    for ordinal in reversed(range(len(articles))):
+        stored = matches.get(ordinal)
+        if stored is not None and stored.entry.published <= settings.shown_until:
+            newest = max(newest or stored.entry.published, stored.entry.published)
+        elif stored is None and articles[ordinal].date is None and newest is not None:
+            # each a microsecond later than the one below it, in the file's order
+            newest += _TIE_BREAK
+            after[ordinal] = newest
+    return after
+
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 class _Written(NamedTuple):
@@ -1203,7 +1228,9 @@ def _entry_for(
     previous: StoredEntry | None,
     settings: UpdateSettings,
     written: _Written,
+    dated: datetime,
 ) -> Entry:
+    """`dated`: when the article says it was published, or its file (`_Written`) does."""
     # An update dated in the future is one made now: shown, it would be dated ahead of readers.
     edited = None if article.updated is None else min(article.updated, settings.now)
     own = None if previous is None else previous.entry.id
@@ -1220,7 +1247,7 @@ def _entry_for(
         # mistyped date fixed). Articles sharing a file share its mtime; the first in the file
         # counts as the newest, the others apart (`_Written`), so that no two entries share a
         # timestamp (readers sort by it).
-        published = lookups.free_published(article.date or written.article(ordinal), own)
+        published = lookups.free_published(dated, own)
         updated = edited or published
         if previous is not None:
             slug, entry_id = previous.entry.slug, previous.entry.id

@@ -28,7 +28,8 @@ OTHER = "Asia\nAnother story\n\nIts only paragraph.\n"
 LEAD = "Rivers rose two metres overnight.\n"  #: MONSOON's lead, which its rewrite drops
 RESCUE = "Rescue teams were sent from the capital on Tuesday morning.\n"  #: and what it keeps
 MONSOON = "Asia\nMonsoon floods the delta\n\n" + LEAD + RESCUE
-QUAKE = "Asia\nQuake in Nepal\n\nA strong quake struck the hills west of the capital.\n"
+QUAKE_TITLE = "Quake in Nepal"
+QUAKE = f"Asia\n{QUAKE_TITLE}\n\nA strong quake struck the hills west of the capital.\n"
 VOTE = "Europe\nVote in Paris\n\nThe vote is expected to close late on Sunday night.\n"
 #: a paragraph a newsroom's stories share: no evidence of one story
 SIGNED = "Reporting by the World Desk; editing by the night desk.\n"
@@ -64,6 +65,29 @@ def test_the_sample_file_gives_four_entries_with_tag_uris(sample_site: Site) -> 
     # One file, one mtime: the first article counts as the newest, a second apart.
     assert [e.title.split()[0] for e in found] == ["Coup", "Pentagon", "Trump", "US"]
     assert found[0].published - found[1].published == timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(
+    "seconds", [0.4, 0.0, -30.0], ids=["soon after", "same mtime", "an older mtime"]
+)
+def test_stories_written_above_a_published_one_are_dated_after_it_in_the_files_order(
+    site: Site, seconds: float
+) -> None:
+    """Read a second apart from the file's mtime, the second of two stories written above
+    one published a moment before was dated below it: readers got it out of the file's
+    order, older than a story they already had."""
+    site.write("a.txt", QUAKE, mtime=1_700_000_000)
+    site.refresh()
+    (quake,) = entries(site)
+    site.write("a.txt", VOTE + "\n" + MONSOON + "\n" + QUAKE, mtime=1_700_000_000 + seconds)
+    site.refresh()
+    found = entries(site)  # newest first
+    assert [e.title for e in found] == ["Vote in Paris", "Monsoon floods the delta", QUAKE_TITLE]
+    assert (found[2].id, found[2].published, found[2].updated) == (
+        quake.id,
+        quake.published,
+        quake.updated,
+    )
 
 
 @pytest.mark.parametrize(
