@@ -661,13 +661,19 @@ def _apply(
     changes.read_with(path, problems)
 
 
-def _too_large(path: str, size: int, limit: int) -> Problem:
+def _too_large(path: str, size: int, limit: int, unpublished: int = 0) -> Problem:
+    """`unpublished`: the entries a refresh unpublishes for it, as `check` says beforehand."""
+    said = (
+        f"; a refresh unpublishes its {_entries(unpublished)} (their readers see them go)"
+        if unpublished
+        else ""
+    )
     return Problem(
         path,
         None,
         "error",
         f"file is {size} bytes, larger than content.max_file_bytes ({limit}); "
-        "skipped without reading it (raise the limit or split the file)",
+        f"skipped without reading it{said} (raise the limit or split the file)",
     )
 
 
@@ -1411,9 +1417,15 @@ def _check_files(
     spellings: dict[str, Article] = {}
     left_out: set[str] = set()  #: the sections of articles left out as not configured
     now = datetime.now(UTC)
+    published_from = store.path_counts() if store is not None else {}
     for path, info in sorted(listing.files.items()):
-        if info.size > config.content.max_file_bytes:
-            problems.append(_too_large(path, info.size, config.content.max_file_bytes))
+        limit = config.content.max_file_bytes
+        if info.size > limit:
+            known = store.files([path]).get(path) if path in published_from and store else None
+            # its entries stay published if it grew past the limit (an edit), not if it was lowered
+            lowered = known is not None and known.size > limit
+            unpublished = published_from[path] if lowered else 0
+            problems.append(_too_large(path, info.size, limit, unpublished))
             continue
         try:
             with os.fdopen(opener.open(path), "rb") as file:
@@ -1460,12 +1472,50 @@ def _check_files(
         published = next((s.entry.path for s in stored if s.present), None)
         kept = next((a for a in alike if a.path == published), alike[0])
         problems += (_duplicate(a, kept.path) for a in alike if a is not kept)
+    if store is not None and not listing.failure:
+        problems += _files_gone(config, store, published_from, listing, first_copy)
     if store is not None:  # a section the files still say, and the config no longer names
         counts = store.section_counts()
         still = {name: count for name, count in counts.items() if name_key(name) in left_out}
         problems += sections_unpublished(config, still, "check")
     entries = len(first_copy)
     return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))
+
+
+def _files_gone(
+    config: Config,
+    store: StateStore,
+    published: Collection[str],
+    listing: Scan,
+    found: Collection[str],
+) -> list[Problem]:
+    """The entries published from files articles_dir does not hold now, which a refresh
+    unpublishes: deleted, or moved out of it, or articles_dir itself changed (a subdirectory
+    of the old one, say), which nothing else would say before readers saw the stories go.
+    Not those `found` (by content hash) in the files read: a refresh takes them as moved."""
+    unreadable = listing.unreadable  # held as published by a refresh, not unpublished
+    lost: dict[str, int] = {}
+    for path in sorted(published):
+        if path not in listing.files and not path.startswith(unreadable):
+            stored = store.entries_from(path)
+            count = sum(s.present and s.entry.content_hash not in found for s in stored)
+            if count:
+                lost[path] = count
+    if not lost:
+        return []
+    gone, count = list(lost), sum(lost.values())
+    files = f"{len(gone)} files, such as {gone[0]}," if len(gone) > 1 else gone[0]
+    message = (
+        f"{_entries(count)} published from {files} not in content.articles_dir "
+        f"({config.content.articles_dir}) now: a refresh with this config unpublishes "
+        f"{'it' if count == 1 else 'them'} (their readers see them go); deleted or moved on "
+        "purpose? then nothing to do; else put the files back, or articles_dir as it was"
+    )
+    return [Problem(str(config.path), None, "warning", message)]
+
+
+def _entries(count: int) -> str:
+    return "1 entry" if count == 1 else f"{count} entries"
 
 
 def _said_by_the_last_refresh(

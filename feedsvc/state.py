@@ -597,6 +597,11 @@ class StateStore:
         sql = "SELECT section, count(*) FROM entries WHERE present = 1 GROUP BY section"
         return dict(self._read(sql))
 
+    def path_counts(self) -> dict[str, int]:
+        """The entries published from each file, as `check` finds the store."""
+        sql = "SELECT path, count(*) FROM entries WHERE present = 1 GROUP BY path"
+        return dict(self._read(sql))
+
     def _read(self, sql: str) -> list[Any]:
         """Every row of `sql`; a store that cannot answer it is a `StateError` saying why."""
         try:

@@ -2195,6 +2195,55 @@ def test_check_reads_everything_and_stores_nothing(site: Site) -> None:
     assert not (site.root / "var").exists()
 
 
+def test_check_says_the_entries_a_refresh_would_unpublish_for_files_not_found(
+    site: Site,
+) -> None:
+    """articles_dir pointed elsewhere (a subdirectory of the old one): `check` read clean, and
+    the next refresh took the stories away from every reader."""
+    site.write("a.txt", QUAKE + "\n" + VOTE)
+    site.write("b.txt", OTHER)
+    site.write("desk/c.txt", MONSOON)
+    site.refresh()
+    write_config = site.config_path.write_text
+    write_config(config_text(content='articles_dir = "articles/desk"\nstate_dir = "var"'))
+    site.write("desk/b.txt", OTHER)  # moved along: a refresh keeps it, under its id
+    files, count, problems = check_files(load_config(site.config_path))
+    assert (files, count) == (2, 2)
+    assert [(p.path, p.severity, p.message) for p in problems] == [
+        (
+            str(site.config_path),
+            "warning",
+            f"2 entries published from a.txt not in content.articles_dir ({site.articles}/desk) "
+            "now: a refresh with this config unpublishes them (their readers see them go); "
+            "deleted or moved on purpose? then nothing to do; else put the files back, or "
+            "articles_dir as it was",
+        )
+    ]
+    report = site.refresh()
+    assert report.removed == 2
+
+
+@pytest.mark.parametrize("lowered", [True, False], ids=["the limit lowered", "the file grew"])
+def test_check_says_a_file_over_the_limit_loses_its_entries_only_if_the_limit_was_lowered(
+    site: Site, lowered: bool
+) -> None:
+    site.write("a.txt", QUAKE + "\n" + VOTE)
+    site.refresh()
+    size = (site.articles / "a.txt").stat().st_size
+    if lowered:
+        limit = size - 1
+    else:
+        limit = size + 10
+        site.write("a.txt", QUAKE + "\n" + VOTE + "More of it, " * 10 + "\n")
+    write_config = site.config_path.write_text
+    write_config(config_text(content=f'state_dir = "var"\nmax_file_bytes = {limit}'))
+    (problem,) = check_files(load_config(site.config_path))[2]
+    said = "; a refresh unpublishes its 2 entries (their readers see them go)"
+    assert (said in problem.message) == lowered
+    assert problem.message.endswith("(raise the limit or split the file)")
+    assert site.refresh().removed == (2 if lowered else 0)
+
+
 def test_a_front_matter_slug_already_taken_is_changed_with_a_warning(site: Site) -> None:
     site.write("a.md", "---\ntitle: First\nsection: Asia\nslug: the-story\n---\n\nA.\n")
     site.refresh()

@@ -33,6 +33,7 @@ from feedsvc import readers
 from feedsvc import refresh as refresh_module
 from feedsvc.app import WITHHELD
 from feedsvc.control import refresher_role
+from feedsvc.corpus import check_files
 from feedsvc.errors import MovedAsideError, PublishError, StateError
 from feedsvc.listing import Opener
 from feedsvc.publish import Version, current_id, load_current, publish_dir
@@ -496,6 +497,8 @@ def test_an_unreadable_subdirectory_keeps_its_articles_published(
     publish_with_a_subdirectory(site)
     before = set(atom_ids(site.published("/feeds/all.atom")))
     refuse_to_list(monkeypatch, "asia")  # a directory with x but no r: its files still read
+    said = check_files(site.config())[2]  # nor is it said to be unpublished beforehand
+    assert not any("a refresh with this config unpublishes" in p.message for p in said)
     site.write("new.txt", "Diplomacy\nA new treaty\n\nSigned today.\n")
     report = site.refresh()
     assert report.added == 1 and report.removed == 0  # the rest goes on
