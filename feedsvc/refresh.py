@@ -180,6 +180,9 @@ class Refresher:
         self._closed: dict[str, int] = {}
         #: published entries per section, and the store generation they were counted at
         self._counts: tuple[int, dict[str, int]] | None = None
+        #: what the updates of refreshes that failed after them stored (their publish, say),
+        #: which no report or log said: said with the next refresh that ends
+        self._unsaid: ChangeSet | None = None
         #: how files are read, the store's sections included: as the last update read them
         try:
             # moved aside since the store opened: as if it had been before
@@ -285,6 +288,7 @@ class Refresher:
                 only=only,
                 workers=self.workers,
             )
+            said = self._unsaid = _after(self._unsaid, changes)
             for path, seen in closed.items():
                 if self._closed.get(path) == seen:
                     del self._closed[path]
@@ -308,10 +312,10 @@ class Refresher:
         report = RefreshReport(
             started_at=started_at,
             seconds=time.perf_counter() - started,
-            files_read=changes.files_read,
-            added=len(changes.added),
-            updated=len(changes.updated),
-            removed=len(changes.removed),
+            files_read=said.files_read,
+            added=len(said.added),
+            updated=len(said.updated),
+            removed=len(said.removed),
             rendered=tuple(rendered),
             version=self.current.id if self.current else None,
             published=published,
@@ -328,7 +332,8 @@ class Refresher:
         unfinished = changes.deferred or changes.unreadable or changes.held_back or listing.failure
         self._last_listing = None if unfinished else listing
         self._say_done(report)
-        _log_report(report, changes)
+        _log_report(report, said)
+        self._unsaid = None
         return report
 
     def _publish_what_can_be_shown(
@@ -1027,6 +1032,20 @@ def _report_json(report: RefreshReport) -> dict[str, object]:
 
 #: entries named one per log line; a bulk change (a first build) is counted instead
 LOGGED_ENTRIES = 20
+
+
+def _after(earlier: ChangeSet | None, changes: ChangeSet) -> ChangeSet:
+    """What `changes` and the `earlier` ones left unsaid changed, to report and log as one."""
+    if earlier is None:
+        return changes
+    return dataclasses.replace(
+        changes,
+        files_read=earlier.files_read + changes.files_read,
+        added=list(dict.fromkeys(earlier.added + changes.added)),
+        updated=list(dict.fromkeys(earlier.updated + changes.updated)),
+        unpublished={**earlier.unpublished, **changes.unpublished},
+        problems={**earlier.problems, **changes.problems},
+    )
 
 
 def _log_report(report: RefreshReport, changes: ChangeSet) -> None:

@@ -291,6 +291,35 @@ def test_a_version_the_disk_cannot_keep_is_not_made_current(
     assert not any(before.directory.parent.glob(".tmp-*"))
 
 
+def test_what_a_refresh_stored_before_its_publish_failed_is_said_by_the_next(
+    site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The next refresh published the new story, and said "0 entries added": no log line ever
+    told of it."""
+    site.write("a.txt", "Asia\nFirst story\n\nIts body.\n")
+    refresher = Refresher(site.config())
+    try:
+        refresher.refresh()
+        site.write("b.txt", "Europe\nSecond story\n\nIts body.\n")
+        with monkeypatch.context() as failing:
+            fail_fsync(failing, lambda path: path.endswith(".atom"))
+            with pytest.raises(PublishError):
+                refresher.refresh()
+        with caplog.at_level(logging.INFO):
+            report = refresher.refresh()
+        assert (report.files_read, report.added, report.published) == (1, 1, True)
+        (added,) = [r.getMessage() for r in caplog.records if "entry added" in r.getMessage()]
+        assert added.endswith(":second-story")
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            site.write("b.txt", "Europe\nSecond story\n\nIts body, edited.\n", mtime=1.8e9)
+            report = refresher.refresh()  # said once
+        assert (report.files_read, report.added, report.updated) == (1, 0, 1)
+        assert "entry added" not in caplog.text
+    finally:
+        refresher.close()
+
+
 def test_a_version_whose_name_was_not_flushed_is_flushed_before_it_is_made_current(
     sample_site: Site, monkeypatch: pytest.MonkeyPatch, flushes: list[str]
 ) -> None:
