@@ -24,12 +24,24 @@ STATUS_FILE = "status.json"
 
 
 def write_status(state_dir: Path, status: dict[str, object]) -> None:
-    """Replace `status.json`: `/healthz` never reads half of one."""
-    write_json(state_dir / STATUS_FILE, status, indent=1)
+    """Replace `status.json`: `/healthz` never reads half of one. One the disk refuses (full,
+    read-only) is kept for this process's own /healthz (`serve`), and the error raised."""
+    try:
+        write_json(state_dir / STATUS_FILE, status, indent=1)
+    except OSError:
+        _UNWRITTEN[state_dir] = status
+        raise
+    _UNWRITTEN.pop(state_dir, None)
 
 
 def read_status(state_dir: Path) -> dict[str, object]:
-    return read_json(state_dir / STATUS_FILE)
+    return _UNWRITTEN.get(state_dir) or read_json(state_dir / STATUS_FILE)
+
+
+#: the last status this process could not write, by state_dir: a web app in the process of
+#: the refresher (`serve`) says it all the same, where it said "ok" until the feeds went
+#: stale; a web process apart (gunicorn) has only the file
+_UNWRITTEN: dict[Path, dict[str, object]] = {}
 
 
 def amend_status(state_dir: Path, **said: object) -> None:

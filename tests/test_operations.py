@@ -31,7 +31,7 @@ from jinja2 import Environment
 from lxml import etree
 from watchdog.observers.api import BaseObserver
 
-from feedsvc import pages, render
+from feedsvc import control, pages, render
 from feedsvc import refresh as refresh_module
 from feedsvc.app import WITHHELD, WITHHELD_NO_TOKEN, create_app
 from feedsvc.clock import Clock, run_clock
@@ -212,6 +212,38 @@ def test_healthz_says_a_refresh_failed_before_the_log_does(site: Site) -> None:
         failed_refresh(refresher, PublishError("could not publish version 9: disk full"))
     refresher.close()
     assert said_meanwhile == ["PublishError: could not publish version 9: disk full"]
+
+
+def test_healthz_of_a_web_app_beside_the_refresher_says_a_status_the_disk_refused(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve` on a full disk, or a read-only state_dir: status.json could not say the failed
+    refresh, and /healthz said "ok" until the feeds went stale. The web app in the same process
+    says it; a web process apart (gunicorn) still reads only the file."""
+    site.write("europe.txt", EUROPE)
+    refresher = Refresher(site.config())
+    refresher.refresh()
+    real_write_json = control.write_json
+
+    def disk_full(target: Path, value: object, indent: int | None = None) -> None:
+        if target.name == control.STATUS_FILE:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+        real_write_json(target, value, indent)
+
+    monkeypatch.setenv("FEEDSVC_ADMIN_TOKEN", TOKEN)
+    web = client(site)
+    try:
+        with monkeypatch.context() as full:
+            full.setattr(control, "write_json", disk_full)
+            failed_refresh(refresher, PublishError("could not publish version 9: disk full"))
+        said = web.get("/healthz", headers=AUTH)
+        assert said.status_code == 503 and said.json is not None
+        assert said.json["error"] == "PublishError: could not publish version 9: disk full"
+        assert control.read_json(refresher.state_dir / control.STATUS_FILE)["error"] is None
+        refresher.refresh()  # space back: written, and the file is what is read again
+    finally:
+        refresher.close()
+    assert web.get("/healthz").json["status"] == "ok"  # type: ignore[index]
 
 
 def test_healthz_says_why_a_refresher_waits_before_the_log_does(site: Site) -> None:
