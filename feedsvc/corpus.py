@@ -663,17 +663,13 @@ def _apply(
 
 def _too_large(path: str, size: int, limit: int, unpublished: int = 0) -> Problem:
     """`unpublished`: the entries a refresh unpublishes for it, as `check` says beforehand."""
-    said = (
-        f"; a refresh unpublishes its {_entries(unpublished)} (their readers see them go)"
-        if unpublished
-        else ""
-    )
+    said = f"; a refresh unpublishes {_them(unpublished)}" if unpublished else ""
     return Problem(
         path,
         None,
         "error",
         f"file is {size} bytes, larger than content.max_file_bytes ({limit}); "
-        f"skipped without reading it{said} (raise the limit or split the file)",
+        f"skipped without reading it (raise the limit or split the file){said}",
     )
 
 
@@ -1421,11 +1417,8 @@ def _check_files(
     for path, info in sorted(listing.files.items()):
         limit = config.content.max_file_bytes
         if info.size > limit:
-            known = store.files([path]).get(path) if path in published_from and store else None
-            # its entries stay published if it grew past the limit (an edit), not if it was lowered
-            lowered = known is not None and known.size > limit
-            unpublished = published_from[path] if lowered else 0
-            problems.append(_too_large(path, info.size, limit, unpublished))
+            lost = _lost_to_the_limit(store, path, limit) if path in published_from else 0
+            problems.append(_too_large(path, info.size, limit, lost))
             continue
         try:
             with os.fdopen(opener.open(path), "rb") as file:
@@ -1472,7 +1465,7 @@ def _check_files(
         published = next((s.entry.path for s in stored if s.present), None)
         kept = next((a for a in alike if a.path == published), alike[0])
         problems += (_duplicate(a, kept.path) for a in alike if a is not kept)
-    if store is not None and not listing.failure:
+    if store is not None and listing.files and not listing.failure:  # else held back: said
         problems += _files_gone(config, store, published_from, listing, first_copy)
     if store is not None:  # a section the files still say, and the config no longer names
         counts = store.section_counts()
@@ -1480,6 +1473,17 @@ def _check_files(
         problems += sections_unpublished(config, still, "check")
     entries = len(first_copy)
     return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))
+
+
+def _lost_to_the_limit(store: StateStore | None, path: str, limit: int) -> int:
+    """The entries a refresh unpublishes for a file over the limit, as `_refuse_large` does:
+    none where it grew past the limit (an edit: they are held), else those not held already
+    (the limit was lowered under it)."""
+    known = store.files([path]).get(path) if store is not None else None
+    if store is None or known is None or known.size <= limit:
+        return 0
+    held = store.held()
+    return sum(s.entry.id not in held for s in store.entries_from(path))
 
 
 def _files_gone(
@@ -1504,18 +1508,22 @@ def _files_gone(
     if not lost:
         return []
     gone, count = list(lost), sum(lost.values())
-    files = f"{len(gone)} files, such as {gone[0]}," if len(gone) > 1 else gone[0]
+    several = len(gone) > 1
+    files = f"{len(gone)} files, such as {gone[0]}, are" if several else f"{gone[0]} is"
     message = (
-        f"{_entries(count)} published from {files} not in content.articles_dir "
-        f"({config.content.articles_dir}) now: a refresh with this config unpublishes "
-        f"{'it' if count == 1 else 'them'} (their readers see them go); deleted or moved on "
-        "purpose? then nothing to do; else put the files back, or articles_dir as it was"
+        f"{files} not in content.articles_dir ({config.content.articles_dir}) now: a refresh "
+        f"with this config unpublishes {_them(count, 'their' if several else 'its')}; deleted "
+        "or moved on purpose? then nothing to do; else put the files back, or articles_dir as "
+        "it was"
     )
     return [Problem(str(config.path), None, "warning", message)]
 
 
-def _entries(count: int) -> str:
-    return "1 entry" if count == 1 else f"{count} entries"
+def _them(count: int, whose: str = "its") -> str:
+    """Published entries a refresh takes away, and what that does to readers."""
+    if count == 1:
+        return f"{whose} 1 entry, and its readers see it go"
+    return f"{whose} {count} entries, and their readers see them go"
 
 
 def _said_by_the_last_refresh(

@@ -215,8 +215,12 @@ def toml_slip(error: tomllib.TOMLDecodeError, text: str) -> TomlSlip:
     message = str(error)[: at.start()] + str(error)[at.end() :]
     lines = text.split("\n")
     # where tomllib gave up, a line or more below a list left open (or the end of the text)
-    opened = _unclosed_list(lines[: int(at.group(1) or len(lines))])
-    if opened is not None and message in ("Unclosed array", "Invalid value"):
+    opened = unclosed(lines, "[]")
+    if (
+        opened is not None
+        and opened <= int(at.group(1) or len(lines))
+        and message in ("Unclosed array", "Invalid value")
+    ):
         said = "the '[' on this line is never closed; end it with ']'"
         return TomlSlip(opened, lines[opened - 1], said, said)
     if at.group(1) is None:  # at the end of the text
@@ -230,9 +234,10 @@ def toml_slip(error: tomllib.TOMLDecodeError, text: str) -> TomlSlip:
 _TOML_AT = re.compile(r" \(at (?:line (\d+), column \d+|end of document)\)")
 
 
-def _unclosed_list(lines: list[str]) -> int | None:
-    """The line (from 1) of the last `[` still open after `lines`, outside strings and
-    comments: a TOML list whose `]` was forgotten."""
+def unclosed(lines: list[str], pair: str) -> int | None:
+    """The line (from 1) of the last opening bracket of `pair` ("[]", "{}") still open after
+    `lines`, outside strings and comments: a list whose `]` was forgotten. TOML's quoting;
+    YAML's reads the same for this."""
     opened: list[int] = []
     quote = ""  #: the string being read: its opening quote(s)
     for number, line in enumerate(lines, start=1):
@@ -252,9 +257,9 @@ def _unclosed_list(lines: list[str]) -> int | None:
                 quote = line[index : index + 3] if line.startswith(char * 3, index) else char
                 index += len(quote)
                 continue
-            if char == "[":
+            if char == pair[0]:
                 opened.append(number)
-            elif char == "]" and opened:
+            elif char == pair[1] and opened:
                 opened.pop()
             index += 1
     return opened[-1] if opened else None

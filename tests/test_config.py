@@ -326,7 +326,7 @@ def test_a_key_missing_from_the_second_section_is_said_on_its_header(tmp_path: P
 def test_keys_above_any_table_header_are_said_to_lack_it_once(tmp_path: Path) -> None:
     """One mistake, one line: not one line per key of the table whose header was deleted."""
     text = config_text().replace("[site]\n", "", 1)
-    line = text.split("\n").index('title = "Test Desk"') + 1
+    line = line_in(text, 'title = "Test Desk"')
     assert refused(write(tmp_path, text)) == [
         f":{line}: title, base_url, language, timezone, author, description: unknown keys "
         "(keys of [site]: is its table header missing above them?)"
@@ -339,7 +339,7 @@ def test_a_sections_max_entries_is_from_1_to_1000(tmp_path: Path, value: int) ->
     text = config_text(sections=["Asia"]).replace(
         'name = "Asia"', f'name = "Asia"\nmax_entries = {value}'
     )
-    line = text.split("\n").index(f"max_entries = {value}") + 1
+    line = line_in(text, f"max_entries = {value}")
     assert refused(write(tmp_path, text)) == [
         f":{line}: sections.max_entries: expected a value from 1 to 1000, found {value}"
     ]
@@ -525,8 +525,18 @@ def test_a_list_left_open_is_said_where_it_opens(tmp_path: Path, site_keys: str,
         f":{line}: invalid TOML: the '[' on this line is never closed; end it with ']'"
     ]
     text = config_text() + '[[sections]]\nname = "Asia"\ndescription = ["Asia."\n'
-    line = text.split("\n").index('description = ["Asia."') + 1  # at the end of the file
+    line = line_in(text, 'description = ["Asia."')  # at the end of the file
     assert refused(write(tmp_path, text))[0].startswith(f":{line}: invalid TOML: the '['")
+
+
+def test_a_list_closed_further_down_is_no_list_left_open(tmp_path: Path) -> None:
+    """A value wrong inside it: said where tomllib stumbled, as any slip."""
+    text = config_text().replace('language = "en"', 'language = [\n  "en",\n  en,\n]', 1)
+    line = line_in(text, "  en,")
+    assert refused(write(tmp_path, text)) == [
+        f':{line}: invalid TOML: Invalid value; quote text ("like this"); numbers and '
+        "true/false are written bare"
+    ]
 
 
 def test_a_link_pattern_and_an_icon_may_have_a_query(tmp_path: Path) -> None:
@@ -568,7 +578,7 @@ def test_lines_are_counted_at_newlines_only(tmp_path: Path, separator: str) -> N
     text = config_text().replace("[feeds]", f"# how many{separator}entries\n[feeds]")
     text = text.replace("max_entries = 50", "max_entries = 'many'")
     path = write(tmp_path, text)
-    line = text.split("\n").index("max_entries = 'many'") + 1
+    line = line_in(text, "max_entries = 'many'")
     with pytest.raises(ConfigError, match=f"config.toml:{line}: feeds.max_entries"):
         load_config(path)
 
@@ -592,7 +602,7 @@ def test_the_state_dir_of_a_config_saved_as_latin_1_is_still_found(tmp_path: Pat
     """So that a web worker restarting meanwhile serves what is published (see create_app)."""
     text = config_text(content='state_dir = "published"').replace("Test Desk", "Actualités")
     path = write(tmp_path, text, encoding="latin-1")
-    line = text.split("\n").index('title = "Actualités"') + 1  # the first byte that is not
+    line = line_in(text, 'title = "Actualités"')  # the first byte that is not
     assert refused(path) == [
         f":{line}: the config file is not UTF-8 (invalid continuation byte); save it as UTF-8"
     ]
@@ -615,6 +625,11 @@ def test_mistakes_without_a_line_come_after_those_with_one(tmp_path: Path) -> No
     assert keys_of(said) == ["feeds.max_entries", "site"]
     assert said[1] == ": site: missing; expected a table [site] with its title, base_url and author"
     assert said[0].startswith(f":{text.split(chr(10)).index('max_entries = 0') + 1}: ")
+
+
+def line_in(text: str, row: str) -> int:
+    """The number of the line of `text` that is `row`."""
+    return text.split("\n").index(row) + 1
 
 
 def keys_of(said: list[str]) -> list[str]:
@@ -890,7 +905,7 @@ def test_a_time_zone_that_is_a_directory_or_too_long_is_refused_not_a_crash(
     tmp_path: Path, zone: str
 ) -> None:
     text = config_text().replace("Europe/Paris", zone)
-    line = text.split("\n").index(f'timezone = "{zone}"') + 1
+    line = line_in(text, f'timezone = "{zone}"')
     assert refused(write(tmp_path, text)) == [
         f":{line}: site.timezone: unknown time zone {zone!r}; use an IANA name like UTC"
     ]
@@ -899,7 +914,7 @@ def test_a_time_zone_that_is_a_directory_or_too_long_is_refused_not_a_crash(
 def test_an_articles_dir_too_long_to_look_up_is_refused_not_a_crash(tmp_path: Path) -> None:
     name = "a" * 300
     text = config_text(content=f'articles_dir = "{name}"')
-    line = text.split("\n").index(f'articles_dir = "{name}"') + 1
+    line = line_in(text, f'articles_dir = "{name}"')
     assert refused(write(tmp_path, text)) == [
         f":{line}: content.articles_dir: cannot be looked up: File name too long"
     ]

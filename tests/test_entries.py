@@ -2213,14 +2213,24 @@ def test_check_says_the_entries_a_refresh_would_unpublish_for_files_not_found(
         (
             str(site.config_path),
             "warning",
-            f"2 entries published from a.txt not in content.articles_dir ({site.articles}/desk) "
-            "now: a refresh with this config unpublishes them (their readers see them go); "
+            f"a.txt is not in content.articles_dir ({site.articles}/desk) now: a refresh "
+            "with this config unpublishes its 2 entries, and their readers see them go; "
             "deleted or moved on purpose? then nothing to do; else put the files back, or "
             "articles_dir as it was",
         )
     ]
     report = site.refresh()
     assert report.removed == 2
+
+
+def test_check_says_nothing_is_unpublished_where_a_refresh_would_hold_back(site: Site) -> None:
+    """articles_dir listing no file at all while entries are published: an unmounted volume,
+    which a refresh treats as a fault, unpublishing nothing."""
+    site.write("a.txt", QUAKE)
+    site.refresh()
+    (site.articles / "a.txt").unlink()
+    assert check_files(load_config(site.config_path))[2] == []
+    assert site.refresh().held_back is not None
 
 
 @pytest.mark.parametrize("lowered", [True, False], ids=["the limit lowered", "the file grew"])
@@ -2237,11 +2247,15 @@ def test_check_says_a_file_over_the_limit_loses_its_entries_only_if_the_limit_wa
         site.write("a.txt", QUAKE + "\n" + VOTE + "More of it, " * 10 + "\n")
     write_config = site.config_path.write_text
     write_config(config_text(content=f'state_dir = "var"\nmax_file_bytes = {limit}'))
+    said = (
+        "(raise the limit or split the file); a refresh unpublishes its 2 entries, and their "
+        "readers see them go"
+    )
     (problem,) = check_files(load_config(site.config_path))[2]
-    said = "; a refresh unpublishes its 2 entries (their readers see them go)"
-    assert (said in problem.message) == lowered
-    assert problem.message.endswith("(raise the limit or split the file)")
+    assert problem.message.endswith(said) == lowered
     assert site.refresh().removed == (2 if lowered else 0)
+    (problem,) = check_files(load_config(site.config_path))[2]  # as that refresh left it
+    assert problem.message.endswith("(raise the limit or split the file)")
 
 
 def test_a_front_matter_slug_already_taken_is_changed_with_a_warning(site: Site) -> None:

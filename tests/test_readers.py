@@ -214,6 +214,15 @@ def test_a_misspelt_section_line_inside_a_file_is_an_error_and_glues_nothing(
     ]
 
 
+def test_lines_in_lower_case_in_a_body_are_paragraphs_unless_a_section_misspelt() -> None:
+    """Verse, a lyric, a list: short lines in lower case are no section line, and not said as
+    one; only a near miss of a section is refused ("aisa", above)."""
+    text = f"{TREATY}The minister quoted a song:\nwe will\nnot give up\n\nHe left the room.\n"
+    result = read(text)
+    assert [a.title for a in result.articles] == ["Treaty signed"]
+    assert messages(result) == []
+
+
 def test_a_misspelt_section_line_with_its_story_yet_to_come_is_refused_too() -> None:
     """A save halfway through the new story: its title would be published as the last
     paragraphs of the one above."""
@@ -275,20 +284,19 @@ def test_an_article_whose_title_was_cleared_is_an_error_and_glued_to_nothing() -
 
 
 @pytest.mark.parametrize("allow_new_sections", [False, True])
-@pytest.mark.parametrize("name", ["Sports", "sports"])  # section lines are read case-blind
 def test_an_article_in_a_section_not_configured_inside_a_file_is_said(
-    allow_new_sections: bool, name: str
+    allow_new_sections: bool,
 ) -> None:
     """Only a file's first line opens a section not configured: further down, its lines join
     the article above, never silently."""
-    text = f"Europe\nHost story\n\nHost body.\n{name}\nCup final tonight\n\nGoal scored.\n"
+    text = "Europe\nHost story\n\nHost body.\nSports\nCup final tonight\n\nGoal scored.\n"
     settings = dataclasses.replace(SETTINGS, allow_new_sections=allow_new_sections)
     result = read_bytes("a.txt", text.encode(), settings)
     assert [a.title for a in result.articles] == ["Host story"]
     (problem,) = result.problems
     assert (problem.line, problem.severity) == (5, "warning")
-    assert problem.message.startswith(f"{name!r} and the line after it are read as paragraphs")
-    assert f'name = "{name}"' in problem.message
+    assert problem.message.startswith("'Sports' and the line after it are read as paragraphs")
+    assert 'name = "Sports"' in problem.message
     assert ("start a file with it" in problem.message) == allow_new_sections
 
 
@@ -1009,6 +1017,17 @@ def test_markdown_nested_deep_keeps_the_rest_of_the_article() -> None:
             "indent with spaces: YAML refuses tabs",
         ),
         (
+            "title: T\nsection: Asia\ntags:\n\t- a",
+            5,
+            "invalid YAML front matter: found character that cannot start any token; "
+            "indent with spaces: YAML refuses tabs",
+        ),
+        (  # closed: a comma missing, not a list left open
+            'title: T\nsection: Asia\ntags: ["a" "b"]',
+            4,
+            "invalid YAML front matter: did not find expected ',' or ']'",
+        ),
+        (
             "title: Ukraine: talks resume\nsection: Asia",
             2,
             "quote a value that holds ': ' (title: \"Ukraine: talks resume\")",
@@ -1562,6 +1581,7 @@ def test_a_front_matter_mistake_is_told_with_its_fix(text: str, line: int, said:
             'tags = ["summit", "g20"',
             "the '[' on this line is never closed; end it with ']'",
         ),
+        ('tags = ["summit" "g20"]', "Unclosed array"),  # closed: a comma missing, as tomllib says
         (  # tomllib's parser recurses: it failed, with a traceback, as feedsvc's own fault
             "tags = " + "[" * 5000 + "]" * 5000,
             "values nested too deep to read; flatten them",

@@ -16,7 +16,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from feedsvc.readers.base import Report
-from feedsvc.text import has_forbidden, load_toml, toml_slip
+from feedsvc.text import has_forbidden, load_toml, toml_slip, unclosed
 
 try:  # libyaml is ~10x faster; PyYAML's wheels ship it, a source build may not
     _YamlLoader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
@@ -82,17 +82,19 @@ def parse_front_matter(source: str, fence: str, report: Report) -> dict[str, Any
         if _said_a_yaml_slip(source, e, report):
             return None
         mark = getattr(e, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else None
         problem = getattr(e, "problem", None) or str(e)
         context = getattr(e, "context", None) or ""
-        if context.startswith("while parsing a flow"):  # `tags: [a, b` found a line or more on
-            mark = getattr(e, "context_mark", None) or mark
-            pair = "[]" if context.endswith("sequence") else "{}"
+        pair = "[]" if context.endswith("sequence") else "{}"
+        flow = context.startswith("while parsing a flow")
+        opened = unclosed(source.split("\n"), pair) if flow else None
+        if opened is not None:  # `tags: [a, b`: PyYAML stumbles a line or more further on
+            line = opened + 1
             problem = f"the {pair[0]!r} on this line is never closed; end it with {pair[1]!r}"
         elif problem.startswith("mapping values are not allowed"):  # title: Ukraine: talks resume
             problem += "; quote a value that holds ': ' (title: \"Ukraine: talks resume\")"
-        elif problem.startswith("found a tab character"):
+        elif problem.startswith("found a tab character") or _TAB_INDENT.search(source):
             problem += "; indent with spaces: YAML refuses tabs"
-        line = mark.line + 2 if mark is not None else None
         report.add(line, "error", f"invalid YAML front matter: {problem}")
         return None
     if meta is None:
@@ -361,6 +363,8 @@ _TIMESTAMP = SafeConstructor().construct_yaml_timestamp
 #: PyYAML's implicit types by a value's first character (None: for any), as it looks them up
 _IMPLICIT: Mapping[str | None, list[tuple[str, re.Pattern[str]]]] = Resolver.yaml_implicit_resolvers
 _DATES = ("date", "updated")
+#: a line indented with a tab, which YAML refuses (PyYAML says so only at times)
+_TAB_INDENT = re.compile(r"^ *\t", re.MULTILINE)
 
 
 class ImpossibleDate(NamedTuple):

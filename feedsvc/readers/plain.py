@@ -151,7 +151,9 @@ def _misspelt_opening(lines: list[str], index: int, settings: ReaderSettings) ->
     "Asian"): a subheading, in a body spaced out with blank lines, that refused would cut the
     story above short."""
     line = lines[index].strip()
-    if not (_reads_like_a_name(line) and _reads_like_a_title(lines[index + 1].strip())):
+    # in lower case too: a section line is read case-blind ("asia" opens an article)
+    name = _reads_like_a_name(line) or (line.islower() and _reads_like_a_name(line.title()))
+    if not (name and _reads_like_a_title(lines[index + 1].strip())):
         return False
     meant = settings.section_like(line, swapped=True)
     return meant is not None and not name_key(line).startswith(name_key(meant))
@@ -219,12 +221,11 @@ def _body_below(lines: list[str], index: int, settings: ReaderSettings) -> bool:
 
 
 def _reads_like_a_name(line: str) -> bool:
-    """A section's name: a few words, capitalised, or all in lower case (a section line is
-    read case-blind, so "asia" opens an article), no sentence's punctuation."""
+    """A section's name: a few words, capitalised, no sentence's punctuation."""
     return (
         len(line) <= 30
         and len(line.split()) <= 3
-        and (line[0].isupper() or line.islower())
+        and line[0].isupper()
         and not any(mark in line for mark in '.,;:!?"“”')
     )
 
