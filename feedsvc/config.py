@@ -7,6 +7,7 @@ articles: the config is loaded once, checked once, and passed on.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import errno
 import hashlib
@@ -147,7 +148,7 @@ def parse_config(raw: bytes, path: Path, check_articles: bool = True) -> Config:
         text = raw.decode("utf-8-sig")
         data = load_toml(text)
     except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
+        line = raw.removeprefix(codecs.BOM_UTF8).count(b"\n", 0, e.start) + 1  # after its mark
         raise ConfigError(
             f"{path}:{line}: the config file is not UTF-8 ({e.reason}); save it as UTF-8"
         ) from e

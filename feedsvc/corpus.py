@@ -738,7 +738,8 @@ def _replace_file_entries(
             )
     spelled = lookups.spellings(articles, old, changes)
     written = _written_at(info, settings, len(articles), lookups)
-    after = _after_those_below(articles, matches, settings) if matches else {}
+    known = {**returning, **matches}  #: the articles the file (or its last copy) published
+    after = _after_those_below(lookups, articles, known, settings) if known else {}
     kept: set[str] = set()
     dated_by_file = False  #: an article new (or never shown) dated by the file's mtime
     for ordinal, article in enumerate(articles):
@@ -830,21 +831,25 @@ def _replace_file_entries(
 
 
 def _after_those_below(
-    articles: list[Article], matches: dict[int, StoredEntry], settings: UpdateSettings
+    lookups: _Lookups,
+    articles: list[Article],
+    known: Mapping[int, StoredEntry],
+    settings: UpdateSettings,
 ) -> dict[int, datetime]:
-    """The earliest each undated article no entry of the file matches may be dated: just after
-    the stories readers have below it (a file is newest first). Read a second apart from the
-    file's mtime, a story written above one published less than that before was dated below
-    it, out of the file's order."""
+    """The earliest each undated article not `known` may be dated: just after the stories
+    readers have below it (a file is newest first). Read a second apart from the file's mtime,
+    a story written above one published less than that before was dated below it, out of the
+    file's order."""
     after: dict[int, datetime] = {}
     newest: datetime | None = None  #: of the published stories below
     for ordinal in reversed(range(len(articles))):
-        stored = matches.get(ordinal)
+        stored = known.get(ordinal)
         if stored is not None and stored.entry.published <= settings.shown_until:
             newest = max(newest or stored.entry.published, stored.entry.published)
         elif stored is None and articles[ordinal].date is None and newest is not None:
-            # each a microsecond later than the one below it, in the file's order
-            newest += _TIE_BREAK
+            # the first date free after the one below it: found from the bottom up, so that
+            # a date taken (by another file, a removed entry) keeps none out of order
+            newest = lookups.free_published(newest + _TIE_BREAK, None)
             after[ordinal] = newest
     return after
 

@@ -288,7 +288,7 @@ class Refresher:
                 only=only,
                 workers=self.workers,
             )
-            said = self._unsaid = _after(self._unsaid, changes)
+            said = self._unsaid = _with_unsaid(self._unsaid, changes)
             for path, seen in closed.items():
                 if self._closed.get(path) == seen:
                     del self._closed[path]
@@ -1034,17 +1034,26 @@ def _report_json(report: RefreshReport) -> dict[str, object]:
 LOGGED_ENTRIES = 20
 
 
-def _after(earlier: ChangeSet | None, changes: ChangeSet) -> ChangeSet:
-    """What `changes` and the `earlier` ones left unsaid changed, to report and log as one."""
-    if earlier is None:
+def _with_unsaid(unsaid: ChangeSet | None, changes: ChangeSet) -> ChangeSet:
+    """`changes` after those of refreshes that failed unsaid, to report and log as one: an
+    entry added then is added, whatever changed it since; one added and removed since, no
+    reader saw. The problems are this update's: the files read then may be fixed since."""
+    if unsaid is None:
         return changes
+    gone = changes.unpublished.keys()
+    added = [i for i in dict.fromkeys(unsaid.added + changes.added) if i not in gone]
+    said = {*added, *gone}
+    never_seen = set(unsaid.added)
     return dataclasses.replace(
         changes,
-        files_read=earlier.files_read + changes.files_read,
-        added=list(dict.fromkeys(earlier.added + changes.added)),
-        updated=list(dict.fromkeys(earlier.updated + changes.updated)),
-        unpublished={**earlier.unpublished, **changes.unpublished},
-        problems={**earlier.problems, **changes.problems},
+        files_read=unsaid.files_read + changes.files_read,
+        added=added,
+        updated=[i for i in dict.fromkeys(unsaid.updated + changes.updated) if i not in said],
+        unpublished={
+            i: e
+            for i, e in {**unsaid.unpublished, **changes.unpublished}.items()
+            if i not in never_seen
+        },
     )
 
 

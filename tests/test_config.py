@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import shutil
 from pathlib import Path
@@ -603,10 +604,11 @@ def test_the_state_dir_of_a_config_saved_as_latin_1_is_still_found(tmp_path: Pat
     text = config_text(content='state_dir = "published"').replace("Test Desk", "Actualités")
     path = write(tmp_path, text, encoding="latin-1")
     line = line_in(text, 'title = "Actualités"')  # the first byte that is not
-    assert refused(path) == [
-        f":{line}: the config file is not UTF-8 (invalid continuation byte); save it as UTF-8"
-    ]
+    said = f":{line}: the config file is not UTF-8 (invalid continuation byte); save it as UTF-8"
+    assert refused(path) == [said]
     assert state_dir_of(path) == tmp_path / "published"
+    path.write_bytes(codecs.BOM_UTF8 + b"[site]\n\xe9t\xe9\n")  # the mark counts no line
+    assert refused(path) == [said.replace(f":{line}:", ":2:")]
 
 
 def refused(path: Path) -> list[str]:

@@ -90,6 +90,34 @@ def test_stories_written_above_a_published_one_are_dated_after_it_in_the_files_o
     )
 
 
+def test_new_stories_keep_the_files_order_where_the_dates_after_the_one_below_are_taken(
+    site: Site,
+) -> None:
+    """A story written above one just published, then replaced by two: the first date after
+    the published one is the replaced story's, and the lower of the two took the next free
+    date only after the upper one had taken it, above it."""
+    site.write("a.txt", QUAKE, mtime=1_700_000_000)
+    site.refresh()
+    site.write("a.txt", OTHER + "\n" + QUAKE, mtime=1_700_000_000 - 30)
+    site.refresh()
+    site.write("a.txt", VOTE + "\n" + MONSOON + "\n" + QUAKE, mtime=1_700_000_000 - 30)
+    site.refresh()
+    titles = [e.title for e in entries(site)]  # newest first
+    assert titles == ["Vote in Paris", "Monsoon floods the delta", QUAKE_TITLE]
+
+
+def test_a_story_written_above_one_restored_from_a_backup_is_dated_after_it(site: Site) -> None:
+    site.write("a.txt", QUAKE, mtime=1_700_000_000)
+    site.refresh()
+    (site.articles / "a.txt").unlink()
+    site.write("b.txt", OTHER, mtime=1_700_000_000 - 100)  # not an empty articles/
+    site.refresh()
+    site.write("a.txt", VOTE + "\n" + QUAKE, mtime=1_700_000_000 - 30)
+    site.refresh()
+    titles = [e.title for e in entries(site)]
+    assert titles == ["Vote in Paris", QUAKE_TITLE, "Another story"]
+
+
 @pytest.mark.parametrize(
     ("name", "text"),
     [

@@ -291,33 +291,50 @@ def test_a_version_the_disk_cannot_keep_is_not_made_current(
     assert not any(before.directory.parent.glob(".tmp-*"))
 
 
-def test_what_a_refresh_stored_before_its_publish_failed_is_said_by_the_next(
-    site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """The next refresh published the new story, and said "0 entries added": no log line ever
-    told of it."""
+@pytest.fixture
+def publish_failed(site: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[Refresher]:
+    """A refresher whose last refresh stored b.txt's story and failed to publish it."""
     site.write("a.txt", "Asia\nFirst story\n\nIts body.\n")
     refresher = Refresher(site.config())
     try:
         refresher.refresh()
-        site.write("b.txt", "Europe\nSecond story\n\nIts body.\n")
+        site.write("b.txt", "Europe\nSecond <b>story</b>\n\nIts body.\n")  # and a warning
         with monkeypatch.context() as failing:
             fail_fsync(failing, lambda path: path.endswith(".atom"))
             with pytest.raises(PublishError):
                 refresher.refresh()
-        with caplog.at_level(logging.INFO):
-            report = refresher.refresh()
-        assert (report.files_read, report.added, report.published) == (1, 1, True)
-        (added,) = [r.getMessage() for r in caplog.records if "entry added" in r.getMessage()]
-        assert added.endswith(":second-story")
-        caplog.clear()
-        with caplog.at_level(logging.INFO):
-            site.write("b.txt", "Europe\nSecond story\n\nIts body, edited.\n", mtime=1.8e9)
-            report = refresher.refresh()  # said once
-        assert (report.files_read, report.added, report.updated) == (1, 0, 1)
-        assert "entry added" not in caplog.text
+        yield refresher
     finally:
         refresher.close()
+
+
+def test_what_a_refresh_stored_before_its_publish_failed_is_said_by_the_next(
+    site: Site, publish_failed: Refresher, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The next refresh published the new story, and said "0 entries added": no log line ever
+    told of it."""
+    with caplog.at_level(logging.INFO):
+        report = publish_failed.refresh()
+    assert (report.files_read, report.added, report.published) == (1, 1, True)
+    (added,) = [r.getMessage() for r in caplog.records if "entry added" in r.getMessage()]
+    assert added.endswith(":second-b-story-b")
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        site.write("b.txt", "Europe\nSecond <b>story</b>\n\nIts body, edited.\n", mtime=1.8e9)
+        report = publish_failed.refresh()  # said once
+    assert (report.files_read, report.added, report.updated) == (1, 0, 1)
+    assert "entry added" not in caplog.text
+
+
+def test_a_story_stored_unpublished_and_deleted_before_the_next_refresh_is_said_neither_way(
+    site: Site, publish_failed: Refresher, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No reader saw it: not "1 added, 1 removed". Nor the warning of the file's first read."""
+    (site.articles / "b.txt").unlink()
+    with caplog.at_level(logging.INFO):
+        report = publish_failed.refresh()
+    assert (report.added, report.updated, report.removed) == (0, 0, 0)
+    assert "entry " not in caplog.text and "b.txt" not in caplog.text
 
 
 def test_a_version_whose_name_was_not_flushed_is_flushed_before_it_is_made_current(

@@ -1643,13 +1643,17 @@ def test_a_markdown_date_that_is_none_hides_none_of_the_files_other_mistakes(mat
         assert said[6].startswith("front-matter 'author' must be a string, found list")
     else:
         assert said[5] == "invalid date in the front matter: day is out of range for month"
-    assert len(said) == len(result.problems) == 3 if "tags" in matter else 2
+    assert len(said) == len(result.problems) == (3 if "tags" in matter else 2)
 
 
 @pytest.mark.parametrize(
     ("matter", "line"),
-    [("title: 2026-13-01", 2), ("title: T\ntags: [a, 2026-13-01]", 3)],
-    ids=["a title", "in a list"],
+    [
+        ("title: 2026-13-01", 2),
+        ("title: T\ntags: [a, 2026-13-01]", 3),
+        ("title: 'Report of 2026-13-01'\ntags: [a, 2026-13-01]", 3),  # its line, not the text's
+    ],
+    ids=["a title", "in a list", "in a list, its text above"],
 )
 def test_a_date_that_is_none_elsewhere_refuses_the_front_matter_on_its_line(
     matter: str, line: int

@@ -121,10 +121,7 @@ def parse_front_matter(source: str, fence: str, report: Report) -> dict[str, Any
         report.add(_first_alias(source), "error", message)
         return None
     if nested and (misplaced := _impossible_elsewhere(meta)) is not None:
-        line = next(
-            (n for n, text in enumerate(source.split("\n"), start=2) if misplaced.written in text),
-            None,
-        )
+        line = misplaced.row + 2  # below the opening ---
         report.add(line, "error", f"invalid date in the front matter: {misplaced.why}")
         return None
     return meta
@@ -372,23 +369,25 @@ class ImpossibleDate(NamedTuple):
     `updated`, `FrontMatter.datetime` says it on its key's line, beside the file's other
     mistakes; anywhere else the front matter is refused for it, as PyYAML would refuse it."""
 
-    written: str
     why: str
+    row: int  #: its line's, in the front matter from 0
 
 
-def _timestamp(value: str) -> object:
+def _timestamp(value: str, index: int) -> object:
     """PyYAML's date or datetime of `value`, or the `ImpossibleDate` it cannot build."""
     try:
         return _TIMESTAMP(ScalarNode(_TIMESTAMP_TAG, value))
     except ValueError as e:
-        return ImpossibleDate(value, _why_no_date(e))
+        return ImpossibleDate(_why_no_date(e), index)
 
 
 class _Loader(_YamlLoader):  # type: ignore[misc,valid-type]
     """PyYAML's, but for a value it takes for a date that is none (`ImpossibleDate`)."""
 
 
-_Loader.add_constructor(_TIMESTAMP_TAG, lambda _, node: _timestamp(node.value))
+_Loader.add_constructor(
+    _TIMESTAMP_TAG, lambda _, node: _timestamp(node.value, node.start_mark.line)
+)
 
 
 def _impossible_elsewhere(meta: dict[str, Any]) -> ImpossibleDate | None:
@@ -409,7 +408,7 @@ def _flat_yaml(source: str) -> dict[str, Any] | None:
     non-string fall back.
     """
     meta: dict[str, Any] = {}
-    for line in source.split("\n"):
+    for index, line in enumerate(source.split("\n")):
         match = _FLAT_LINE.fullmatch(line)
         if match is None:
             return None
@@ -421,7 +420,7 @@ def _flat_yaml(source: str) -> dict[str, Any] | None:
         if tag == _STR_TAG:
             meta[key] = value
         elif tag == _TIMESTAMP_TAG:
-            meta[key] = _timestamp(value)
+            meta[key] = _timestamp(value, index)
             if key not in _DATES and isinstance(meta[key], ImpossibleDate):
                 return None  # refused (`_impossible_elsewhere`)
         else:
