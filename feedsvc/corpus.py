@@ -1422,7 +1422,9 @@ def _check_files(
     for path, info in sorted(listing.files.items()):
         limit = config.content.max_file_bytes
         if info.size > limit:
-            lost = _lost_to_the_limit(store, path, limit) if path in published_from else 0
+            lost = 0
+            if store is not None and path in published_from:
+                lost = _lost_to_the_limit(store, path, limit)
             problems.append(_too_large(path, info.size, limit, lost))
             continue
         try:
@@ -1480,12 +1482,12 @@ def _check_files(
     return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))
 
 
-def _lost_to_the_limit(store: StateStore | None, path: str, limit: int) -> int:
+def _lost_to_the_limit(store: StateStore, path: str, limit: int) -> int:
     """The entries a refresh unpublishes for a file over the limit, as `_refuse_large` does:
     none where it grew past the limit (an edit: they are held), else those not held already
     (the limit was lowered under it)."""
-    known = store.files([path]).get(path) if store is not None else None
-    if store is None or known is None or known.size <= limit:
+    known = store.files([path]).get(path)
+    if known is None or known.size <= limit:
         return 0
     held = store.held()
     return sum(s.entry.id not in held for s in store.entries_from(path))
@@ -1507,7 +1509,7 @@ def _files_gone(
     for path in sorted(published):
         if path not in listing.files and not path.startswith(unreadable):
             stored = store.entries_from(path)
-            count = sum(s.present and s.entry.content_hash not in found for s in stored)
+            count = sum(s.entry.content_hash not in found for s in stored)
             if count:
                 lost[path] = count
     if not lost:

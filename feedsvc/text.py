@@ -215,12 +215,8 @@ def toml_slip(error: tomllib.TOMLDecodeError, text: str) -> TomlSlip:
     message = str(error)[: at.start()] + str(error)[at.end() :]
     lines = text.split("\n")
     # where tomllib gave up, a line or more below a list left open (or the end of the text)
-    opened = unclosed(lines, "[]")
-    if (
-        opened is not None
-        and opened <= int(at.group(1) or len(lines))
-        and message in ("Unclosed array", "Invalid value")
-    ):
+    opened = unclosed(lines, "[]") if message in ("Unclosed array", "Invalid value") else None
+    if opened is not None and opened <= int(at.group(1) or len(lines)):
         said = "the '[' on this line is never closed; end it with ']'"
         return TomlSlip(opened, lines[opened - 1], said, said)
     if at.group(1) is None:  # at the end of the text
