@@ -8,6 +8,7 @@ import gc
 import json
 import logging
 import resource
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -28,9 +29,10 @@ from feedsvc.control import (
     refused_beside_another_user,
     request_control,
 )
-from feedsvc.corpus import check_files, sections_unpublished
+from feedsvc.corpus import check_files, files_gone, sections_unpublished
 from feedsvc.errors import ConfigError, FeedsvcError, LockedError, StateError
 from feedsvc.export import RECORD, export
+from feedsvc.listing import scan
 from feedsvc.publish import Version, archived_pages, load_current, publish_dir
 from feedsvc.refresh import Progress, Refresher, RefreshReport
 from feedsvc.state import StateStore
@@ -289,7 +291,7 @@ def reload_command(args: argparse.Namespace) -> int:
         return 1
     print(f"asked the refresher (pid {pid}) of {state_dir} to reread {path}")
     if config is not None:  # as read and asked for: the refresher reads it again
-        _say_sections_unpublished(config)
+        _say_unpublished(config)
         return 0
     print(f"feedsvc: {problem}", file=sys.stderr)
     print(
@@ -301,15 +303,20 @@ def reload_command(args: argparse.Namespace) -> int:
     return 1
 
 
-def _say_sections_unpublished(config: Config) -> None:
-    """What the refresher is about to unpublish: a section renamed in config.toml alone."""
+def _say_unpublished(config: Config) -> None:
+    """What the refresher is about to unpublish: a section renamed in config.toml alone, the
+    files an articles_dir changed leaves out (listed, not read)."""
     store = StateStore.read_only(config.content.state_dir)
     if store is None:
         return
     try:
-        for problem in sections_unpublished(config, store.section_counts(), "reload"):
+        listing = scan(config.content.articles_dir)
+        for problem in [
+            *sections_unpublished(config, store.section_counts(), "reload"),
+            *files_gone(config, store, listing, store.path_counts()),
+        ]:
             print(f"feedsvc: {problem}", file=sys.stderr)
-    except StateError:  # a damaged store: the refresher says so
+    except (StateError, sqlite3.DatabaseError):  # a damaged store: the refresher says so
         pass
     finally:
         store.close()

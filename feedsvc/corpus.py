@@ -1472,8 +1472,8 @@ def _check_files(
         published = next((s.entry.path for s in stored if s.present), None)
         kept = next((a for a in alike if a.path == published), alike[0])
         problems += (_duplicate(a, kept.path) for a in alike if a is not kept)
-    if store is not None and listing.files and not listing.failure:  # else held back: said
-        problems += _files_gone(config, store, published_from, listing, first_copy)
+    if store is not None:
+        problems += files_gone(config, store, listing, published_from, first_copy)
     if store is not None:  # a section the files still say, and the config no longer names
         counts = store.section_counts()
         still = {name: count for name, count in counts.items() if name_key(name) in left_out}
@@ -1493,23 +1493,26 @@ def _lost_to_the_limit(store: StateStore, path: str, limit: int) -> int:
     return sum(s.entry.id not in held for s in store.entries_from(path))
 
 
-def _files_gone(
+def files_gone(
     config: Config,
     store: StateStore,
-    published: Collection[str],
     listing: Scan,
-    found: Collection[str],
+    published: Collection[str],
+    found: Collection[str] | None = None,
 ) -> list[Problem]:
-    """The entries published from files articles_dir does not hold now, which a refresh
+    """The entries `published` from files articles_dir does not hold now, which a refresh
     unpublishes: deleted, or moved out of it, or articles_dir itself changed (a subdirectory
     of the old one, say), which nothing else would say before readers saw the stories go.
-    Not those `found` (by content hash) in the files read: a refresh takes them as moved."""
+    Not those `found` (by content hash) in the files read by `check`: a refresh takes them
+    as moved; `reload` reads none (None), and says so."""
+    if not listing.files or listing.failure:
+        return []  # a refresh holds back: nothing unpublished, and it says why
     unreadable = listing.unreadable  # held as published by a refresh, not unpublished
     lost: dict[str, int] = {}
     for path in sorted(published):
         if path not in listing.files and not path.startswith(unreadable):
             stored = store.entries_from(path)
-            count = sum(s.entry.content_hash not in found for s in stored)
+            count = sum(found is None or s.entry.content_hash not in found for s in stored)
             if count:
                 lost[path] = count
     if not lost:
@@ -1517,11 +1520,12 @@ def _files_gone(
     gone, count = list(lost), sum(lost.values())
     several = len(gone) > 1
     files = f"{len(gone)} files, such as {gone[0]}, are" if several else f"{gone[0]} is"
+    unread = "" if found is not None else " (less any moved into a file there: `check` tells)"
     message = (
         f"{files} not in content.articles_dir ({config.content.articles_dir}) now: a refresh "
-        f"with this config unpublishes {_them(count, 'their' if several else 'its')}; deleted "
-        "or moved on purpose? then nothing to do; else put the files back, or articles_dir as "
-        "it was"
+        f"with this config unpublishes {_them(count, 'their' if several else 'its')}{unread}; "
+        "deleted or moved on purpose? then nothing to do; else put the files back, or "
+        "articles_dir as it was"
     )
     return [Problem(str(config.path), None, "warning", message)]
 

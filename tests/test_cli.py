@@ -203,7 +203,7 @@ def test_build_says_every_file_left_out_each_time(sample_site: Site, tmp_path: P
         assert [line for line in result.stdout.splitlines() if line.startswith(said)]
 
 
-def test_reload_reads_sections_of_a_damaged_store_without_a_traceback(
+def test_reload_reads_a_damaged_store_without_a_traceback(
     sample_site: Site, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The refresher, asked already, says what is wrong with its store; `reload` only looked
@@ -211,7 +211,7 @@ def test_reload_reads_sections_of_a_damaged_store_without_a_traceback(
     sample_site.refresh()
     with contextlib.closing(sqlite3.connect(sample_site.root / "var" / "state.sqlite3")) as db:
         db.execute("DROP TABLE entries")
-    cli._say_sections_unpublished(sample_site.config())
+    cli._say_unpublished(sample_site.config())
     assert capsys.readouterr().err == ""
 
 

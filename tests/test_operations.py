@@ -770,6 +770,31 @@ def test_feedsvc_reload_says_a_section_renamed_in_the_config_alone(
     assert said in reloaded.stderr.splitlines()
 
 
+def test_feedsvc_reload_says_the_files_an_articles_dir_changed_leaves_out(
+    sample_site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    """Pointed at a subdirectory of the old one: the next refresh takes the other files'
+    stories from every reader. `reload` lists the new directory (reads no file) and says so."""
+    site = sample_site
+    site.write("desk/d.txt", ASIA)
+    server = serve(site.config_path, tmp_path / "serve.log")
+    running.append(server)
+    server.wait_until("/feeds/all.atom")
+    site.config_path.write_text(
+        config_text(content='articles_dir = "articles/desk"\nstate_dir = "var"'), "utf-8"
+    )
+    reloaded = feedsvc("reload", "--config", str(site.config_path))
+    assert reloaded.returncode == 0
+    said = (
+        f"feedsvc: {site.config_path}: warning: 2 files, such as 000_c5ae1000a567dda7.txt, are "
+        f"not in content.articles_dir ({site.articles}/desk) now: a refresh with this config "
+        "unpublishes their 5 entries, and their readers see them go (less any moved into a "
+        "file there: `check` tells); deleted or moved on purpose? then nothing to do; else put "
+        "the files back, or articles_dir as it was"
+    )
+    assert said in reloaded.stderr.splitlines()
+
+
 def test_a_found_section_left_with_no_articles_is_said_gone_not_moved(
     site: Site, caplog: pytest.LogCaptureFixture
 ) -> None:
