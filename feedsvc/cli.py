@@ -29,7 +29,7 @@ from feedsvc.control import (
     refused_beside_another_user,
     request_control,
 )
-from feedsvc.corpus import check_files, files_gone, sections_unpublished
+from feedsvc.corpus import check_files, files_gone, over_the_limit, sections_unpublished
 from feedsvc.errors import ConfigError, FeedsvcError, LockedError, StateError
 from feedsvc.export import RECORD, export
 from feedsvc.listing import scan
@@ -305,7 +305,7 @@ def reload_command(args: argparse.Namespace) -> int:
 
 def _say_unpublished(config: Config) -> None:
     """What the refresher is about to unpublish: a section renamed in config.toml alone, the
-    files an articles_dir changed leaves out (listed, not read)."""
+    files an articles_dir changed leaves out, or a max_file_bytes lowered (listed, not read)."""
     store = StateStore.read_only(config.content.state_dir)
     if store is None:
         return
@@ -314,6 +314,7 @@ def _say_unpublished(config: Config) -> None:
         for problem in [
             *sections_unpublished(config, store.section_counts(), "reload"),
             *files_gone(config, store, listing, store.path_counts()),
+            *over_the_limit(config, store, listing),
         ]:
             print(f"feedsvc: {problem}", file=sys.stderr)
     except (StateError, sqlite3.DatabaseError):  # a damaged store: the refresher says so

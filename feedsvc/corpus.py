@@ -19,7 +19,7 @@ import os
 import stat
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -1472,14 +1472,28 @@ def _check_files(
         published = next((s.entry.path for s in stored if s.present), None)
         kept = next((a for a in alike if a.path == published), alike[0])
         problems += (_duplicate(a, kept.path) for a in alike if a is not kept)
-    if store is not None:
-        problems += files_gone(config, store, listing, published_from, first_copy)
+    if store is not None:  # a story found with its text or its body is taken as moved
+        found = {*first_copy, *(a.body_hash for a in first_copy.values())}
+        problems += files_gone(config, store, listing, published_from, found)
     if store is not None:  # a section the files still say, and the config no longer names
         counts = store.section_counts()
         still = {name: count for name, count in counts.items() if name_key(name) in left_out}
         problems += sections_unpublished(config, still, "check")
     entries = len(first_copy)
     return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))
+
+
+def over_the_limit(config: Config, store: StateStore, listing: Scan) -> list[Problem]:
+    """For `reload`, which reads no file: the files over `max_file_bytes` whose published
+    entries a refresh unpublishes (the limit lowered under them), as `check` says them."""
+    limit, published = config.content.max_file_bytes, store.path_counts()
+    return [
+        _too_large(path, info.size, limit, lost)
+        for path, info in sorted(listing.files.items())
+        if info.size > limit
+        and path in published
+        and (lost := _lost_to_the_limit(store, path, limit))
+    ]
 
 
 def _lost_to_the_limit(store: StateStore, path: str, limit: int) -> int:
@@ -1498,13 +1512,13 @@ def files_gone(
     store: StateStore,
     listing: Scan,
     published: Collection[str],
-    found: Collection[str] | None = None,
+    found: Set[str] | None = None,
 ) -> list[Problem]:
     """The entries `published` from files articles_dir does not hold now, which a refresh
     unpublishes: deleted, or moved out of it, or articles_dir itself changed (a subdirectory
     of the old one, say), which nothing else would say before readers saw the stories go.
-    Not those `found` (by content hash) in the files read by `check`: a refresh takes them
-    as moved; `reload` reads none (None), and says so."""
+    Not those `found` (by content or body hash) in the files read by `check`: a refresh takes
+    them as moved; `reload` reads none (None), and says so."""
     if not listing.files or listing.failure:
         return []  # a refresh holds back: nothing unpublished, and it says why
     unreadable = listing.unreadable  # held as published by a refresh, not unpublished
@@ -1512,7 +1526,10 @@ def files_gone(
     for path in sorted(published):
         if path not in listing.files and not path.startswith(unreadable):
             stored = store.entries_from(path)
-            count = sum(found is None or s.entry.content_hash not in found for s in stored)
+            count = sum(
+                found is None or not {s.entry.content_hash, s.entry.body_hash} & found
+                for s in stored
+            )
             if count:
                 lost[path] = count
     if not lost:

@@ -1035,25 +1035,25 @@ LOGGED_ENTRIES = 20
 
 
 def _with_unsaid(unsaid: ChangeSet | None, changes: ChangeSet) -> ChangeSet:
-    """`changes` after those of refreshes that failed unsaid, to report and log as one: an
-    entry added then is added, whatever changed it since; one added and removed since, no
-    reader saw. The problems are this update's: the files read then may be fixed since."""
+    """`changes` after those of refreshes that failed unsaid, to report and log as one, as
+    readers see them: an entry added then is added, whatever changed it since; one added then
+    and removed since, or removed then and back since, they never saw come or go. The problems
+    are this update's: the files read then may be fixed since."""
     if unsaid is None:
         return changes
-    gone = changes.unpublished.keys()
-    added = [i for i in dict.fromkeys(unsaid.added + changes.added) if i not in gone]
-    said = {*added, *gone}
-    never_seen = set(unsaid.added)
+    never_seen = set(unsaid.added) & changes.unpublished.keys()
+    never_lost = unsaid.unpublished.keys() & set(changes.added)
+    added = [
+        i for i in dict.fromkeys(unsaid.added + changes.added) if i not in never_seen | never_lost
+    ]
+    removed = {**unsaid.unpublished, **changes.unpublished}
+    said = {*added, *removed}
     return dataclasses.replace(
         changes,
         files_read=unsaid.files_read + changes.files_read,
         added=added,
         updated=[i for i in dict.fromkeys(unsaid.updated + changes.updated) if i not in said],
-        unpublished={
-            i: e
-            for i, e in {**unsaid.unpublished, **changes.unpublished}.items()
-            if i not in never_seen
-        },
+        unpublished={i: e for i, e in removed.items() if i not in never_seen | never_lost},
     )
 
 

@@ -230,10 +230,11 @@ def toml_slip(error: tomllib.TOMLDecodeError, text: str) -> TomlSlip:
 _TOML_AT = re.compile(r" \(at (?:line (\d+), column \d+|end of document)\)")
 
 
-def unclosed(lines: list[str], pair: str) -> int | None:
+def unclosed(lines: list[str], pair: str, yaml: bool = False) -> int | None:
     """The line (from 1) of the last opening bracket of `pair` ("[]", "{}") still open after
-    `lines`, outside strings and comments: a list whose `]` was forgotten. TOML's quoting;
-    YAML's reads the same for this."""
+    `lines`, outside strings and comments: a list whose `]` was forgotten. TOML's quoting, or
+    with `yaml` YAML's, where a quote opens a string only where a value starts (not in
+    `Biden's visit`) and `#` a comment only after a blank (not in `c#`)."""
     opened: list[int] = []
     quote = ""  #: the string being read: its opening quote(s)
     for number, line in enumerate(lines, start=1):
@@ -247,10 +248,12 @@ def unclosed(lines: list[str], pair: str) -> int | None:
                     index += 1
                 continue
             char = line[index]
-            if char == "#":
+            before = line[:index].rstrip()
+            if char == "#" and (not yaml or not line[:index] or line[index - 1] in " \t"):
                 break
-            if char in "\"'":
-                quote = line[index : index + 3] if line.startswith(char * 3, index) else char
+            if char in "\"'" and (not yaml or not before or before[-1] in ":[{,-?"):
+                triple = not yaml and line.startswith(char * 3, index)
+                quote = char * 3 if triple else char
                 index += len(quote)
                 continue
             if char == pair[0]:

@@ -2234,7 +2234,8 @@ def test_check_says_the_entries_a_refresh_would_unpublish_for_files_not_found(
     site.refresh()
     write_config = site.config_path.write_text
     write_config(config_text(content='articles_dir = "articles/desk"\nstate_dir = "var"'))
-    site.write("desk/b.txt", OTHER)  # moved along: a refresh keeps it, under its id
+    moved = OTHER.replace("Another story", "Another story, retitled")
+    site.write("desk/o.txt", moved)  # moved along, retitled: a refresh keeps it, by its body
     files, count, problems = check_files(load_config(site.config_path))
     assert (files, count) == (2, 2)
     assert [(p.path, p.severity, p.message) for p in problems] == [

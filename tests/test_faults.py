@@ -337,6 +337,29 @@ def test_a_story_stored_unpublished_and_deleted_before_the_next_refresh_is_said_
     assert "entry " not in caplog.text and "b.txt" not in caplog.text
 
 
+def test_a_story_unpublished_unsaid_and_back_before_the_next_refresh_is_said_neither_way(
+    site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Removed by a refresh whose publish failed, its file put back: readers never lost it."""
+    site.write("a.txt", "Asia\nFirst story\n\nIts body.\n")
+    site.write("b.txt", "Europe\nComeback story\n\nIts body.\n")
+    refresher = Refresher(site.config())
+    try:
+        refresher.refresh()
+        (site.articles / "b.txt").unlink()
+        with monkeypatch.context() as failing:
+            fail_fsync(failing, lambda path: path.endswith(".atom"))
+            with pytest.raises(PublishError):
+                refresher.refresh()
+        site.write("b.txt", "Europe\nComeback story\n\nIts body.\n")
+        with caplog.at_level(logging.INFO):
+            report = refresher.refresh()
+        assert (report.added, report.updated, report.removed) == (0, 0, 0)
+        assert "entry " not in caplog.text
+    finally:
+        refresher.close()
+
+
 def test_a_version_whose_name_was_not_flushed_is_flushed_before_it_is_made_current(
     sample_site: Site, monkeypatch: pytest.MonkeyPatch, flushes: list[str]
 ) -> None:

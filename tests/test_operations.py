@@ -756,18 +756,22 @@ def test_a_section_not_in_a_config_that_allows_new_ones_is_no_loss(site: Site) -
     assert sections_unpublished(config, {"America": 4}, "refresh") == []
 
 
-def test_feedsvc_reload_says_a_section_renamed_in_the_config_alone(
-    sample_site: Site, tmp_path: Path, running: list[Process]
-) -> None:
-    site = sample_site
+def reloaded_with(site: Site, tmp_path: Path, running: list[Process], config: str) -> list[str]:
+    """What `feedsvc reload` says of `config`, written under a running `serve`."""
     server = serve(site.config_path, tmp_path / "serve.log")
     running.append(server)
     server.wait_until("/feeds/all.atom")
-    site.config_path.write_text(config_text(sections=RENAMED), "utf-8")
+    site.config_path.write_text(config, "utf-8")
     reloaded = feedsvc("reload", "--config", str(site.config_path))
     assert reloaded.returncode == 0
-    said = f"feedsvc: {site.config_path}: warning: {SAID_BY['reload']}"
-    assert said in reloaded.stderr.splitlines()
+    return reloaded.stderr.splitlines()
+
+
+def test_feedsvc_reload_says_a_section_renamed_in_the_config_alone(
+    sample_site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    said = reloaded_with(sample_site, tmp_path, running, config_text(sections=RENAMED))
+    assert f"feedsvc: {sample_site.config_path}: warning: {SAID_BY['reload']}" in said
 
 
 def test_feedsvc_reload_says_the_files_an_articles_dir_changed_leaves_out(
@@ -777,22 +781,29 @@ def test_feedsvc_reload_says_the_files_an_articles_dir_changed_leaves_out(
     stories from every reader. `reload` lists the new directory (reads no file) and says so."""
     site = sample_site
     site.write("desk/d.txt", ASIA)
-    server = serve(site.config_path, tmp_path / "serve.log")
-    running.append(server)
-    server.wait_until("/feeds/all.atom")
-    site.config_path.write_text(
-        config_text(content='articles_dir = "articles/desk"\nstate_dir = "var"'), "utf-8"
-    )
-    reloaded = feedsvc("reload", "--config", str(site.config_path))
-    assert reloaded.returncode == 0
-    said = (
+    desk = config_text(content='articles_dir = "articles/desk"\nstate_dir = "var"')
+    said = reloaded_with(site, tmp_path, running, desk)
+    assert (
         f"feedsvc: {site.config_path}: warning: 2 files, such as 000_c5ae1000a567dda7.txt, are "
         f"not in content.articles_dir ({site.articles}/desk) now: a refresh with this config "
         "unpublishes their 5 entries, and their readers see them go (less any moved into a "
         "file there: `check` tells); deleted or moved on purpose? then nothing to do; else put "
         "the files back, or articles_dir as it was"
-    )
-    assert said in reloaded.stderr.splitlines()
+    ) in said
+
+
+def test_feedsvc_reload_says_the_entries_a_lowered_max_file_bytes_takes_away(
+    sample_site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    """It reads no file either: the sizes are the listing's."""
+    site = sample_site
+    said = reloaded_with(site, tmp_path, running, config_text(content="max_file_bytes = 1000"))
+    size = (site.articles / "000_c5ae1000a567dda7.txt").stat().st_size
+    assert (
+        f"feedsvc: 000_c5ae1000a567dda7.txt: error: file is {size} bytes, larger than "
+        "content.max_file_bytes (1000); skipped without reading it (raise the limit or split "
+        "the file); a refresh unpublishes its 4 entries, and their readers see them go"
+    ) in said
 
 
 def test_a_found_section_left_with_no_articles_is_said_gone_not_moved(

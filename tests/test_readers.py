@@ -1027,6 +1027,21 @@ def test_markdown_nested_deep_keeps_the_rest_of_the_article() -> None:
             4,
             "invalid YAML front matter: did not find expected ',' or ']'",
         ),
+        (  # YAML's `#` in a word opens no comment: the list above is closed
+            "title: T\nsection: Asia\ntags: [c#, f#]\nx: [a b: c: d]",
+            5,
+            "invalid YAML front matter: did not find expected ',' or ']'",
+        ),
+        (  # a list left open below the slip is not the slip
+            "title: T\nx: [a b: c: d]\nsection: Asia\ntags: [a, b",
+            3,
+            "invalid YAML front matter: did not find expected ',' or ']'",
+        ),
+        (  # nor does an apostrophe in a word open a string
+            "title: Biden's visit\nsection: Asia\ntags: [a, b",
+            4,
+            "invalid YAML front matter: the '[' on this line is never closed; end it with ']'",
+        ),
         (
             "title: Ukraine: talks resume\nsection: Asia",
             2,

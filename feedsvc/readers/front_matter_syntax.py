@@ -87,8 +87,9 @@ def parse_front_matter(source: str, fence: str, report: Report) -> dict[str, Any
         context = getattr(e, "context", None) or ""
         pair = "[]" if context.endswith("sequence") else "{}"
         flow = context.startswith("while parsing a flow")
-        opened = unclosed(source.split("\n"), pair) if flow else None
-        if opened is not None:  # `tags: [a, b`: PyYAML stumbles a line or more further on
+        opened = unclosed(source.split("\n"), pair, yaml=True) if flow else None
+        stumbled = mark.line + 1 if mark is not None else len(source)
+        if opened is not None and opened <= stumbled:  # `tags: [a, b`: PyYAML stumbles on
             line = opened + 1
             problem = f"the {pair[0]!r} on this line is never closed; end it with {pair[1]!r}"
         elif problem.startswith("mapping values are not allowed"):  # title: Ukraine: talks resume
