@@ -97,6 +97,13 @@ class ChangeSet:
         """An entry removed earlier in this update is published again: its file was renamed."""
         del self.unpublished[entry_id]
 
+    def removed_with(self, body_hash: str) -> StoredEntry | None:
+        """An entry removed in this update with this body."""
+        for entry_id in self._by_body.get(body_hash, ()):
+            if entry_id in self.unpublished:
+                return StoredEntry(self.unpublished[entry_id], present=False)
+        return None
+
     def leave(self, entry: Entry) -> None:
         """`entry` is leaving its file, which waits to be applied (`_Applier`)."""
         self.leaving.setdefault(entry.body_hash, []).append(entry)
@@ -106,9 +113,9 @@ class ChangeSet:
         that is yet to be applied: a file renamed with its title edited (`git mv` and a fix in
         one commit) or a story moved must not make a second entry. Not by title, as inside a
         file: a daily "Morning briefing" replaced by the next day's is a new story."""
-        for entry_id in self._by_body.get(article.body_hash, ()):
-            if entry_id in self.unpublished:
-                return StoredEntry(self.unpublished[entry_id], present=False)
+        removed = self.removed_with(article.body_hash)
+        if removed is not None:
+            return removed
         leaving = self.leaving.get(article.body_hash, [])
         entry = next((e for e in leaving if e.path != path), None)
         if entry is None:
@@ -739,6 +746,11 @@ def _replace_file_entries(
     spelled = lookups.spellings(articles, old, changes)
     written = _written_at(info, settings, len(articles), lookups)
     known = {**returning, **matches}  #: the articles the file (or its last copy) published
+    for ordinal, article in enumerate(articles):  # and those found moved here (a renamed file)
+        if ordinal not in known and article.date is None:
+            found = lookups.moved_in(article, changes)
+            if found is not None:
+                known[ordinal] = found
     after = _after_those_below(lookups, articles, known, settings) if known else {}
     kept: set[str] = set()
     dated_by_file = False  #: an article new (or never shown) dated by the file's mtime
@@ -1086,15 +1098,29 @@ class _Lookups:
         same one is a new story."""
         if self.empty:
             return None
-        if self._removed is None:
-            self._removed = {}
-            for stored in self.store.removed_from(None, self.returning_since):
-                self._removed.setdefault(stored.entry.body_hash, []).append(stored)
-        for found in self._removed.get(article.body_hash, ()):
+        for found in self._removed_lately().get(article.body_hash, ()):
             now = self.store.entry(found.entry.id)
             if now is not None and not now.present:  # not brought back by another file since
                 return now
         return None
+
+    def _removed_lately(self) -> dict[str, list[StoredEntry]]:
+        """The entries removed lately, by body: read once an update."""
+        if self._removed is None:
+            self._removed = {}
+            for stored in self.store.removed_from(None, self.returning_since):
+                self._removed.setdefault(stored.entry.body_hash, []).append(stored)
+        return self._removed
+
+    def moved_in(self, article: Article, changes: ChangeSet) -> StoredEntry | None:
+        """The removed entry an article will be found to be (`_replace_file_entries`: a copy,
+        or one with its body, removed in this update or lately), asked without taking it. None
+        where nothing was removed lately, without asking: an import of new files."""
+        if self.empty or not (changes.unpublished or self._removed_lately()):
+            return None
+        _, copies = self.with_content(article.content_hash)
+        found = next(iter(copies), None) or changes.removed_with(article.body_hash)
+        return found or self.moved_here(article)
 
     def with_content(self, content_hash: str) -> tuple[str | None, list[StoredEntry]]:
         """Where a published entry with this content comes from, and removed ones with it."""

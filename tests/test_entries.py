@@ -33,6 +33,7 @@ QUAKE = f"Asia\n{QUAKE_TITLE}\n\nA strong quake struck the hills west of the cap
 VOTE = "Europe\nVote in Paris\n\nThe vote is expected to close late on Sunday night.\n"
 #: a paragraph a newsroom's stories share: no evidence of one story
 SIGNED = "Reporting by the World Desk; editing by the night desk.\n"
+SIGNED_STORY = "Diplomacy\nTalks in Geneva\n\nThe talks went on late.\n" + SIGNED
 
 
 def entries(site: Site) -> list[Entry]:
@@ -104,6 +105,38 @@ def test_new_stories_keep_the_files_order_where_the_dates_after_the_one_below_ar
     site.refresh()
     titles = [e.title for e in entries(site)]  # newest first
     assert titles == ["Vote in Paris", "Monsoon floods the delta", QUAKE_TITLE]
+
+
+@pytest.mark.parametrize("how", ["renamed", "moved in"])
+def test_stories_written_above_one_moved_in_the_same_save_are_dated_after_it(
+    site: Site, how: str
+) -> None:
+    """`mv a.txt b.txt` and two stories on top, or the story moved from another file: found
+    as moved (by its text, or its body), it is one of the stories below."""
+    site.write("a.txt", QUAKE, mtime=1_700_000_000)
+    site.write("z.txt", OTHER, mtime=1_700_000_000 - 100)
+    site.refresh()
+    (site.articles / "a.txt").unlink()
+    quake = QUAKE if how == "renamed" else QUAKE.replace("Quake in Nepal", "Quake in Nepal kills 3")
+    target = "b.txt" if how == "renamed" else "z.txt"
+    site.write(target, VOTE + "\n" + MONSOON + "\n" + quake, mtime=1_700_000_000.4)
+    site.refresh()
+    titles = [e.title for e in entries(site) if e.path == target]
+    assert titles == ["Vote in Paris", "Monsoon floods the delta", quake.split("\n")[1]]
+
+
+def test_a_story_moved_from_a_file_read_in_the_same_update_counts_as_below(site: Site) -> None:
+    """Moved out of a.txt (where a story was added too: both files wait for the others) and
+    retitled: removed as a.txt is applied, after what was removed lately was looked up for
+    a.txt's new story; found by its body among this update's removals."""
+    site.write("a.txt", QUAKE + "\n" + OTHER, mtime=1_700_000_000)
+    site.refresh()
+    site.write("a.txt", SIGNED_STORY + "\n" + OTHER, mtime=1_700_000_000 + 5)
+    retitled = QUAKE.replace("Quake in Nepal", "Quake in Nepal kills 3")
+    site.write("b.txt", VOTE + "\n" + MONSOON + "\n" + retitled, mtime=1_700_000_000.4)
+    site.refresh()
+    titles = [e.title for e in entries(site) if e.path == "b.txt"]
+    assert titles == ["Vote in Paris", "Monsoon floods the delta", "Quake in Nepal kills 3"]
 
 
 def test_a_story_written_above_one_restored_from_a_backup_is_dated_after_it(site: Site) -> None:
