@@ -746,12 +746,7 @@ def _replace_file_entries(
     spelled = lookups.spellings(articles, old, changes)
     written = _written_at(info, settings, len(articles), lookups)
     known = {**returning, **matches}  #: the articles the file (or its last copy) published
-    for ordinal, article in enumerate(articles):  # and those found moved here (a renamed file)
-        if ordinal not in known and article.date is None:
-            found = lookups.moved_in(article, changes)
-            if found is not None:
-                known[ordinal] = found
-    after = _after_those_below(lookups, articles, known, settings) if known else {}
+    after = _after_those_below(lookups, articles, known, changes, settings)
     kept: set[str] = set()
     dated_by_file = False  #: an article new (or never shown) dated by the file's mtime
     for ordinal, article in enumerate(articles):
@@ -846,19 +841,25 @@ def _after_those_below(
     lookups: _Lookups,
     articles: list[Article],
     known: Mapping[int, StoredEntry],
+    changes: ChangeSet,
     settings: UpdateSettings,
 ) -> dict[int, datetime]:
-    """The earliest each undated article not `known` may be dated: just after the stories
-    readers have below it (a file is newest first). Read a second apart from the file's mtime,
-    a story written above one published less than that before was dated below it, out of the
-    file's order."""
+    """The earliest each new undated article may be dated: just after the stories readers
+    have below it (a file is newest first), `known` to the file or found moved into it (a file
+    renamed). Read a second apart from the file's mtime, a story written above one published
+    less than that before was dated below it, out of the file's order."""
     after: dict[int, datetime] = {}
+    if lookups.empty:
+        return after  # a first build: no reader has any story
     newest: datetime | None = None  #: of the published stories below
     for ordinal in reversed(range(len(articles))):
-        stored = known.get(ordinal)
+        undated = articles[ordinal].date is None
+        stored = known.get(ordinal) or (
+            lookups.moved_in(articles[ordinal], changes) if undated else None
+        )
         if stored is not None and stored.entry.published <= settings.shown_until:
             newest = max(newest or stored.entry.published, stored.entry.published)
-        elif stored is None and articles[ordinal].date is None and newest is not None:
+        elif stored is None and undated and newest is not None:
             # the first date free after the one below it: found from the bottom up, so that
             # a date taken (by another file, a removed entry) keeps none out of order
             newest = lookups.free_published(newest + _TIE_BREAK, None)
