@@ -310,11 +310,11 @@ def _say_unpublished(config: Config) -> None:
     if store is None:
         return
     try:
-        listing = scan(config.content.articles_dir)
+        listing, published = scan(config.content.articles_dir), store.path_counts()
         for problem in [
             *sections_unpublished(config, store.section_counts(), "reload"),
-            *files_gone(config, store, listing, store.path_counts()),
-            *over_the_limit(config, store, listing),
+            *files_gone(config, store, listing, published),
+            *over_the_limit(config, store, listing, published),
         ]:
             print(f"feedsvc: {problem}", file=sys.stderr)
     except (StateError, sqlite3.DatabaseError):  # a damaged store: the refresher says so

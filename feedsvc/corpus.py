@@ -1449,9 +1449,7 @@ def _check_files(
     for path, info in sorted(listing.files.items()):
         limit = config.content.max_file_bytes
         if info.size > limit:
-            lost = 0
-            if store is not None and path in published_from:
-                lost = _lost_to_the_limit(store, path, limit)
+            lost = 0 if store is None else _lost_to_the_limit(store, published_from, path, limit)
             problems.append(_too_large(path, info.size, limit, lost))
             continue
         try:
@@ -1499,10 +1497,11 @@ def _check_files(
         published = next((s.entry.path for s in stored if s.present), None)
         kept = next((a for a in alike if a.path == published), alike[0])
         problems += (_duplicate(a, kept.path) for a in alike if a is not kept)
-    if store is not None:  # a story found with its text or its body is taken as moved
+    if store is not None:
+        # a story found with its text or its body is taken as moved
         found = {*first_copy, *(a.body_hash for a in first_copy.values())}
         problems += files_gone(config, store, listing, published_from, found)
-    if store is not None:  # a section the files still say, and the config no longer names
+        # a section the files still say, and the config no longer names
         counts = store.section_counts()
         still = {name: count for name, count in counts.items() if name_key(name) in left_out}
         problems += sections_unpublished(config, still, "check")
@@ -1510,23 +1509,27 @@ def _check_files(
     return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))
 
 
-def over_the_limit(config: Config, store: StateStore, listing: Scan) -> list[Problem]:
-    """For `reload`, which reads no file: the files over `max_file_bytes` whose published
+def over_the_limit(
+    config: Config, store: StateStore, listing: Scan, published: Mapping[str, int]
+) -> list[Problem]:
+    """For `reload`, which reads no file: the files over `max_file_bytes` whose `published`
     entries a refresh unpublishes (the limit lowered under them), as `check` says them."""
-    limit, published = config.content.max_file_bytes, store.path_counts()
+    limit = config.content.max_file_bytes
     return [
         _too_large(path, info.size, limit, lost)
         for path, info in sorted(listing.files.items())
-        if info.size > limit
-        and path in published
-        and (lost := _lost_to_the_limit(store, path, limit))
+        if info.size > limit and (lost := _lost_to_the_limit(store, published, path, limit))
     ]
 
 
-def _lost_to_the_limit(store: StateStore, path: str, limit: int) -> int:
+def _lost_to_the_limit(
+    store: StateStore, published: Mapping[str, int], path: str, limit: int
+) -> int:
     """The entries a refresh unpublishes for a file over the limit, as `_refuse_large` does:
     none where it grew past the limit (an edit: they are held), else those not held already
     (the limit was lowered under it)."""
+    if path not in published:
+        return 0
     known = store.files([path]).get(path)
     if known is None or known.size <= limit:
         return 0
@@ -1538,7 +1541,7 @@ def files_gone(
     config: Config,
     store: StateStore,
     listing: Scan,
-    published: Collection[str],
+    published: Mapping[str, int],
     found: Set[str] | None = None,
 ) -> list[Problem]:
     """The entries `published` from files articles_dir does not hold now, which a refresh
@@ -1552,10 +1555,13 @@ def files_gone(
     lost: dict[str, int] = {}
     for path in sorted(published):
         if path not in listing.files and not path.startswith(unreadable):
-            stored = store.entries_from(path)
-            count = sum(
-                found is None or not {s.entry.content_hash, s.entry.body_hash} & found
-                for s in stored
+            count = (
+                published[path]
+                if found is None
+                else sum(
+                    not {s.entry.content_hash, s.entry.body_hash} & found
+                    for s in store.entries_from(path)
+                )
             )
             if count:
                 lost[path] = count
