@@ -217,7 +217,7 @@ def toml_slip(error: tomllib.TOMLDecodeError, text: str) -> TomlSlip:
     # where tomllib gave up, a line or more below a list left open (or the end of the text)
     opened = unclosed(lines, "[]") if message in ("Unclosed array", "Invalid value") else None
     if opened is not None and opened <= int(at.group(1) or len(lines)):
-        said = "the '[' on this line is never closed; end it with ']'"
+        said = never_closed("[]")
         return TomlSlip(opened, lines[opened - 1], said, said)
     if at.group(1) is None:  # at the end of the text
         return TomlSlip(None, "", message, message)
@@ -262,6 +262,11 @@ def unclosed(lines: list[str], pair: str, yaml: bool = False) -> int | None:
                 opened.pop()
             index += 1
     return opened[-1] if opened else None
+
+
+def never_closed(pair: str) -> str:
+    """What is said of a bracket of `pair` that `unclosed` found open, on its line."""
+    return f"the {pair[0]!r} on this line is never closed; end it with {pair[1]!r}"
 
 
 def _escaped(line: str, index: int, quote: str) -> bool:

@@ -16,7 +16,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from feedsvc.readers.base import Report
-from feedsvc.text import has_forbidden, load_toml, toml_slip, unclosed
+from feedsvc.text import has_forbidden, load_toml, never_closed, toml_slip, unclosed
 
 try:  # libyaml is ~10x faster; PyYAML's wheels ship it, a source build may not
     _YamlLoader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
@@ -91,10 +91,10 @@ def parse_front_matter(source: str, fence: str, report: Report) -> dict[str, Any
         stumbled = mark.line + 1 if mark is not None else len(source)
         if opened is not None and opened <= stumbled:  # `tags: [a, b`: PyYAML stumbles on
             line = opened + 1
-            problem = f"the {pair[0]!r} on this line is never closed; end it with {pair[1]!r}"
+            problem = never_closed(pair)
         elif problem.startswith("mapping values are not allowed"):  # title: Ukraine: talks resume
             problem += "; quote a value that holds ': ' (title: \"Ukraine: talks resume\")"
-        elif problem.startswith("found a tab character") or _TAB_INDENT.search(source):
+        elif _TAB_INDENT.search(source):  # "found a tab character", or "... any token"
             problem += "; indent with spaces: YAML refuses tabs"
         report.add(line, "error", f"invalid YAML front matter: {problem}")
         return None
@@ -374,12 +374,12 @@ class ImpossibleDate(NamedTuple):
     row: int  #: its line's, in the front matter from 0
 
 
-def _timestamp(value: str, index: int) -> object:
+def _timestamp(value: str, row: int) -> object:
     """PyYAML's date or datetime of `value`, or the `ImpossibleDate` it cannot build."""
     try:
         return _TIMESTAMP(ScalarNode(_TIMESTAMP_TAG, value))
     except ValueError as e:
-        return ImpossibleDate(_why_no_date(e), index)
+        return ImpossibleDate(_why_no_date(e), row)
 
 
 class _Loader(_YamlLoader):  # type: ignore[misc,valid-type]
