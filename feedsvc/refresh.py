@@ -1041,19 +1041,18 @@ def _with_unsaid(unsaid: ChangeSet | None, changes: ChangeSet) -> ChangeSet:
     are this update's: the files read then may be fixed since."""
     if unsaid is None:
         return changes
-    never_seen = set(unsaid.added) & changes.unpublished.keys()
-    never_lost = unsaid.unpublished.keys() & set(changes.added)
-    added = [
-        i for i in dict.fromkeys(unsaid.added + changes.added) if i not in never_seen | never_lost
-    ]
+    # added then and removed since (never seen), or removed then and back since (never lost)
+    unseen = set(unsaid.added) & changes.unpublished.keys()
+    unseen |= unsaid.unpublished.keys() & set(changes.added)
+    added = [i for i in dict.fromkeys(unsaid.added + changes.added) if i not in unseen]
     removed = {**unsaid.unpublished, **changes.unpublished}
-    said = {*added, *removed}
+    said = {*added, *removed}  # an entry updated too is said as added or removed
     return dataclasses.replace(
         changes,
         files_read=unsaid.files_read + changes.files_read,
         added=added,
         updated=[i for i in dict.fromkeys(unsaid.updated + changes.updated) if i not in said],
-        unpublished={i: e for i, e in removed.items() if i not in never_seen | never_lost},
+        unpublished={i: e for i, e in removed.items() if i not in unseen},
     )
 
 
