@@ -354,7 +354,7 @@ class _Reader:
                 lost = [key for key in hints if key in _KEYS[owner]]
                 if len(lost) > 1:
                     first, *others = (_Key(table, key, index) for key in lost)
-                    message = f"unknown keys ({_header_lost(owner, 'them')})"
+                    message = f"unknown keys ({_header_lost(owner, several=True)})"
                     self.reject(first, message, *others)
                     hints = {key: hint for key, hint in hints.items() if key not in lost}
         for key, hint in hints.items():
@@ -644,10 +644,10 @@ def _header_of(table: str) -> str:
     return f"[[{table}]]" if table == "sections" else f"[{table}]"
 
 
-def _header_lost(table: str, keys: str = "it") -> str:
+def _header_lost(table: str, several: bool = False) -> str:
     """The hint of keys of `table` found where its header should have been above them."""
-    of = "a key" if keys == "it" else "keys"
-    return f"{of} of {_header_of(table)}: is its table header missing above {keys}?"
+    keys, them = ("keys", "them") if several else ("a key", "it")
+    return f"{keys} of {_header_of(table)}: is its table header missing above {them}?"
 
 
 def _header(table: str) -> re.Pattern[str]:
