@@ -1431,7 +1431,7 @@ def _check_files(
 ) -> tuple[int, int, list[Problem]]:
     articles_dir = config.content.articles_dir
     listing = scan(articles_dir)
-    problems = list(listing.problems)
+    problems: list[Problem] = []
     if listing.failure:
         problems.append(Problem(str(articles_dir), None, "error", listing.failure))
     settings = ReaderSettings.from_config(config, store.sections_published() if store else ())
@@ -1497,14 +1497,17 @@ def _check_files(
         published = next((s.entry.path for s in stored if s.present), None)
         kept = next((a for a in alike if a.path == published), alike[0])
         problems += (_duplicate(a, kept.path) for a in alike if a is not kept)
+    gone: list[Problem] = []
     if store is not None:
         # a story found with its text or its body is taken as moved
         found = {*first_copy, *(a.body_hash for a in first_copy.values())}
-        problems += files_gone(config, store, listing, published_from, found)
+        gone = files_gone(config, store, listing, published_from, found)
         # a section the files still say, and the config no longer names
         counts = store.section_counts()
         still = {name: count for name, count in counts.items() if name_key(name) in left_out}
         problems += sections_unpublished(config, still, "check")
+    replaced = {problem.path for problem in gone}  # refusals among them, with their losses
+    problems += [*gone, *(p for p in listing.problems if p.path not in replaced)]
     entries = len(first_copy)
     return len(listing.files), entries, sorted(problems, key=lambda p: (p.path, p.line or 0))
 
@@ -1548,10 +1551,12 @@ def files_gone(
     unpublishes: deleted, or moved out of it, or articles_dir itself changed (a subdirectory
     of the old one, say), which nothing else would say before readers saw the stories go.
     Not those `found` (by content or body hash) in the files read by `check`: a refresh takes
-    them as moved; `reload` reads none (None), and says so."""
+    them as moved; `reload` reads none (None), and says so. A file there that the listing
+    refuses (a link out of it, or to nothing) is said with its refusal, which it replaces."""
     if not listing.files or listing.failure:
         return []  # a refresh holds back: nothing unpublished, and it says why
     unreadable = listing.unreadable  # held as published by a refresh, not unpublished
+    refusals = {problem.path: problem for problem in listing.problems}
     lost: dict[str, int] = {}
     for path in sorted(published):
         if path not in listing.files and not path.startswith(unreadable):
@@ -1565,8 +1570,15 @@ def files_gone(
             )
             if count:
                 lost[path] = count
+    refused = [
+        replace(
+            refusal, message=f"{refusal.message}; a refresh unpublishes {_them(lost.pop(path))}"
+        )
+        for path, refusal in refusals.items()
+        if path in lost
+    ]
     if not lost:
-        return []
+        return refused
     gone, count = list(lost), sum(lost.values())
     several = len(gone) > 1
     files = f"{len(gone)} files, such as {gone[0]}, are" if several else f"{gone[0]} is"
@@ -1577,7 +1589,7 @@ def files_gone(
         "deleted or moved on purpose? then nothing to do; else put the files back, or "
         "articles_dir as it was"
     )
-    return [Problem(str(config.path), None, "warning", message)]
+    return [*refused, Problem(str(config.path), None, "warning", message)]
 
 
 def _them(count: int, whose: str = "its") -> str:

@@ -2285,6 +2285,31 @@ def test_check_says_the_entries_a_refresh_would_unpublish_for_files_not_found(
     assert report.removed == 2
 
 
+def test_check_says_a_refused_file_loses_its_entries_with_its_refusal(
+    site: Site, tmp_path: Path
+) -> None:
+    """A published file made a link out of articles/ is refused, and a refresh unpublishes its
+    stories: said on the file's line, where the refusal is, not as a file that is gone."""
+    site.write("a.txt", QUAKE + "\n" + VOTE)
+    site.write("b.txt", OTHER)
+    site.refresh()
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text(QUAKE + "\n" + VOTE)
+    (site.articles / "a.txt").unlink()
+    (site.articles / "a.txt").symlink_to(outside)
+    files, count, problems = check_files(load_config(site.config_path))
+    assert (files, count) == (1, 1)
+    assert [(p.path, p.severity, p.message) for p in problems] == [
+        (
+            "a.txt",
+            "error",
+            "symbolic link points outside articles/; refused; a refresh unpublishes its 2 "
+            "entries, and their readers see them go",
+        )
+    ]
+    assert site.refresh().removed == 2
+
+
 def test_check_says_nothing_is_unpublished_where_a_refresh_would_hold_back(site: Site) -> None:
     """articles_dir listing no file at all while entries are published: an unmounted volume,
     which a refresh treats as a fault, unpublishing nothing."""
