@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from feedsvc.errors import ConfigError
 from feedsvc.model import Problem
 from feedsvc.text import (
+    SLUG_MOST,
     has_address,
     is_ignored,
     is_slug,
@@ -815,4 +816,7 @@ def _language_tag(value: str) -> str | None:
 def _slug_or_empty(value: str) -> str | None:
     if not value or is_slug(value):
         return None
-    return "expected lowercase letters, digits and single hyphens, such as 'middle-east'"
+    return (
+        f"expected lowercase letters, digits and single hyphens, at most {SLUG_MOST} of them, "
+        "such as 'middle-east'"
+    )

@@ -37,9 +37,15 @@ def name_key(name: str) -> str:
 _SLUG_LENGTH = 80
 
 
+#: at most, in characters, for one given (front matter, config.toml): a file name holds it with
+#: what a publish adds (`-2`, `.html.gz`, a temporary name's dot, pid and suffix) within the 255
+#: bytes file systems allow; a longer one failed the whole publish
+SLUG_MOST = 200
+
+
 def is_slug(value: str) -> bool:
     """What `slugify` makes: lowercase ASCII letters and digits, single hyphens between."""
-    return re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value) is not None
+    return len(value) <= SLUG_MOST and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value) is not None
 
 
 def slugify(text: str) -> str:

@@ -1404,6 +1404,28 @@ def test_one_article_s_odd_front_matter_never_stops_the_others(
     assert not parsed.bozo and "Good story" in [e.title for e in parsed.entries]
 
 
+def test_a_slug_too_long_for_a_file_name_is_refused_and_the_longest_allowed_is_published(
+    site: Site,
+) -> None:
+    """A page is a file named by its slug: 251 characters and more failed the whole publish,
+    every other story with it. Taken twice, the longest allowed still fits, as `-2`."""
+    longest = "a" * 200
+    for name in ("one", "two"):
+        site.write(
+            f"{name}.md", f"---\ntitle: Story {name}\nsection: Asia\nslug: {longest}\n---\nB.\n"
+        )
+    site.write("long.md", f"---\ntitle: Too long\nsection: Asia\nslug: {longest}b\n---\nB.\n")
+    report = site.refresh()
+    refused = [p for p in report.problems if p.path == "long.md"]
+    assert [(p.line, p.severity) for p in refused] == [(4, "error")]
+    assert "'slug' must be lowercase letters, digits and hyphens, at most 200 of them" in (
+        refused[0].message
+    )
+    assert b"Story one" in site.published(f"/articles/{longest}/")
+    assert b"Story two" in site.published(f"/articles/{longest}-2/")
+    assert titles(site, "asia") == ["Story two", "Story one"]
+
+
 def test_a_section_found_later_never_takes_the_address_of_one_found_before(site: Site) -> None:
     allow_new_sections(site)
     site.write("b.txt", "Foo-Bar\nHyphenated, first\n\nB.\n", mtime=1_700_000_000)

@@ -16,7 +16,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from feedsvc.readers.base import Report
-from feedsvc.text import has_forbidden, load_toml, never_closed, toml_slip, unclosed
+from feedsvc.text import SLUG_MOST, has_forbidden, load_toml, never_closed, toml_slip, unclosed
 
 try:  # libyaml is ~10x faster; PyYAML's wheels ship it, a source build may not
     _YamlLoader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
@@ -33,7 +33,7 @@ FIELDS: Mapping[str, str] = {
     "author": "a string",
     "summary": "a string",
     "id": "an absolute URI such as 'tag:example.org,2025:my-article'",
-    "slug": "lowercase letters, digits and hyphens",
+    "slug": f"lowercase letters, digits and hyphens, at most {SLUG_MOST} of them",
     "tags": "a list of strings",
     "category": "a section name (Pelican/Hugo spelling of 'section')",
     "draft": "true or false (Hugo and Jekyll's: feedsvc publishes no drafts)",
