@@ -36,6 +36,7 @@ from feedsvc.text import (
     slugify,
     toml_slip,
 )
+from feedsvc.urls import canonical
 
 CONFIG_ENV = "FEEDSVC_CONFIG"
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -556,13 +557,13 @@ class _Reader:
         pattern = self.get(site, key("link_pattern"), str, "", _link_pattern)
         return SiteConfig(
             title=self.text(site, key("title"), None, _non_empty),
-            base_url=_canonical(self.get(site, key("base_url"), str, None, _base_url)).rstrip("/"),
+            base_url=canonical(self.get(site, key("base_url"), str, None, _base_url)).rstrip("/"),
             language=self.get(site, key("language"), str, "en", _language_tag),
             timezone=zone,
             author=self.text(site, key("author"), None, _a_name),
             description=self.text(site, key("description"), ""),
-            icon=_canonical(icon) if icon else None,
-            link_pattern=_canonical(pattern) if pattern else None,
+            icon=canonical(icon) if icon else None,
+            link_pattern=canonical(pattern) if pattern else None,
         )
 
     def content(self, data: Mapping[str, Any]) -> ContentConfig:
@@ -734,31 +735,6 @@ def _absolute_url(value: str) -> str | None:
     if not value.isascii():  # links, self links and new entry ids would carry it as written
         return f"expected a URL in ASCII, as feeds must give it: {_in_ascii(parts)}"
     return None
-
-
-def _canonical(url: str) -> str:
-    """A valid URL as feed validators compare URLs (RFC 3986, 6.2.2): the W3C validator warns
-    of every id and link given otherwise. `HTTPS://News.Example.org:443/%7eDesk` is
-    `https://news.example.org/~Desk`."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:  # an IPv6 address
-        host = f"[{host}]"
-    elif host.endswith(".") and "." in host[:-1]:  # the root's dot: the same host
-        host = host[:-1]
-    default = 443 if parts.scheme.lower() == "https" else 80
-    netloc = host if parts.port in (None, default) else f"{host}:{parts.port}"
-    path = _ESCAPED.sub(_unescaped_if_unreserved, parts.path)
-    return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, parts.fragment))
-
-
-_ESCAPED = re.compile(r"%[0-9A-Fa-f]{2}")
-
-
-def _unescaped_if_unreserved(escaped: re.Match[str]) -> str:
-    character = chr(int(escaped.group()[1:], 16))
-    unreserved = character.isascii() and (character.isalnum() or character in "-._~")
-    return character if unreserved else escaped.group().upper()
 
 
 def _in_ascii(parts: SplitResult) -> str:

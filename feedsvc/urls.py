@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 log = logging.getLogger(__name__)
@@ -81,3 +82,50 @@ def _this_machine(host: str) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped  # ::ffff:127.0.0.1, which Python 3.11 does not look into
     return address.is_loopback or address.is_unspecified
+
+
+def canonical(url: str) -> str:
+    """A URL with a host, as feed validators compare URLs (RFC 3986, 6.2.2): the W3C validator
+    warns of every id and link given otherwise. `HTTPS://News.Example.org:443/%7eDesk/./a` is
+    `https://news.example.org/~Desk/a`, `http://example.org` is `http://example.org/`. Raises
+    ValueError for a port out of range."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    elif host.endswith(".") and "." in host[:-1]:  # the root's dot: the same host
+        host = host[:-1]
+    default = 443 if parts.scheme.lower() == "https" else 80
+    netloc = host if parts.port in (None, default) else f"{host}:{parts.port}"
+    if "@" in parts.netloc:
+        netloc = f"{parts.netloc.rpartition('@')[0]}@{netloc}"
+    path, query, fragment = (
+        _ESCAPED.sub(_unescaped_if_unreserved, part)
+        for part in (_without_dot_segments(parts.path) or "/", parts.query, parts.fragment)
+    )
+    return urlunsplit((parts.scheme.lower(), netloc, path, query, fragment))
+
+
+_ESCAPED = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def _unescaped_if_unreserved(escaped: re.Match[str]) -> str:
+    character = chr(int(escaped.group()[1:], 16))
+    unreserved = character.isascii() and (character.isalnum() or character in "-._~")
+    return character if unreserved else escaped.group().upper()
+
+
+def _without_dot_segments(path: str) -> str:
+    """RFC 3986, 5.2.4: `/a/./b/../c` is `/a/c`, `/a/b/..` is `/a/`."""
+    segments = path.split("/")
+    kept: list[str] = []
+    for number, segment in enumerate(segments, start=1):
+        if segment == "..":
+            if len(kept) > 1:
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+            continue
+        if number == len(segments):  # the directory it names, as a path ending in "/"
+            kept.append("")
+    return "/".join(kept)

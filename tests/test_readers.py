@@ -1340,6 +1340,15 @@ def test_a_title_of_invisible_characters_is_refused(name: str, title: str) -> No
         ("urn:uuid:6f9619ff-8b86-d011-b42d-00c04fc964ff", None),
         ("http://example.org/caf%C3%A9?x=1#y", None),
         ("tag:example.org,2025:story-1", None),
+        ("tag:desk@example.org,2025-11-02:story-1#top", None),
+        ("tag:example.org:6", "is not a tag URI as RFC 4151 writes one"),
+        ("tag:Example.ORG,2026:8", "is not a tag URI as RFC 4151 writes one"),
+        ("TAG:example.org,2026:5", "is not a tag URI as RFC 4151 writes one"),
+        ("HTTPS://EXAMPLE.ORG/story/1", "is not written as feed validators compare URIs"),
+        ("http://example.org:80/story/2", "is not written as feed validators compare URIs"),
+        ("https://example.org/%7edesk/a/./b/../4", "is not written as feed validators compare"),
+        ("http://example.org", "is not written as feed validators compare URIs"),
+        ("http://example.org:99999/story", None),  # a port validators leave as it is
     ],
 )
 def test_an_id_validators_reject_is_said_and_kept(given: str, said: str | None) -> None:
@@ -1349,6 +1358,16 @@ def test_an_id_validators_reject_is_said_and_kept(given: str, said: str | None) 
     assert [p.message.startswith(f"'id' {given!r} {said}") for p in result.problems] == (
         [True] if said else []
     )
+
+
+def test_an_id_not_written_as_validators_compare_uris_is_said_with_the_form_they_want() -> None:
+    given = "HTTPS://Example.ORG:443/%7edesk/a/./b/../story"
+    result = read(f"---\ntitle: T\nsection: Asia\nid: '{given}'\n---\nBody.\n", "t.md")
+    assert messages(result) == [
+        f"4:warning:'id' {given!r} is not written as feed validators compare URIs, and they "
+        "warn of it: write 'https://example.org/~desk/a/story' (before it is published: a "
+        "published id never changes)"
+    ]
 
 
 def test_a_direction_override_in_a_title_is_said() -> None:

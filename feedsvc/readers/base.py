@@ -27,8 +27,9 @@ from feedsvc.text import (
 )
 
 #: the modules whose code decides what a file's bytes are read as, under feedsvc/: every one
-#: of this package, the hashes and values they make (`model`) and the characters they remove
-#: (`text`). A test checks that it names every module they import.
+#: of this package, the hashes and values they make (`model`), the characters they remove
+#: (`text`) and the form of the URIs they say (`urls`). A test checks that it names every
+#: module they import.
 READING_CODE = (
     "model.py",
     "readers/__init__.py",
@@ -38,6 +39,7 @@ READING_CODE = (
     "readers/markdown.py",
     "readers/plain.py",
     "text.py",
+    "urls.py",
 )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from feedsvc.readers.base import ReaderSettings, Report, say_markup, shows_nothing
 from feedsvc.readers.front_matter_syntax import FIELDS, YAML_VALUE, ImpossibleDate, yaml_quoted
 from feedsvc.text import has_address, is_slug, name_key, one_line, without_address
+from feedsvc.urls import canonical
 
 #: text readers are shown, in which a '#' is more likely the author's than a comment
 _SHOWN_TEXT = frozenset({"title", "summary"})
@@ -22,6 +23,12 @@ _COMMENTED = re.compile(r"(?P<key>[a-z]+):[ \t]+(?P<value>(?:[^'\"\s&*!|>\[{][^#
 #: a URI's characters (RFC 3986): unreserved, reserved, and percent-encoded octets
 _URI = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z", re.IGNORECASE)
+#: a tag URI as RFC 4151 writes one and the W3C validator takes it: an email address or a
+#: domain in lower case, a comma, a year (a month, a day), a colon, what it names
+_TAG = re.compile(
+    r"tag:([a-z0-9._-]+@)?[a-z0-9.-]+,\d{4}(-\d{2}(-\d{2})?)?:[0-9a-zA-Z;/?:@&=+$._!~*'()%,-]*"
+    r"(#[0-9a-zA-Z;/?:@&=+$._!~*'()%,-]*)?"
+)
 
 #: the first year feed validators believe in
 PLAUSIBLE_FROM = 1990
@@ -358,6 +365,21 @@ class FrontMatter:
         elif value[:9].lower() == "urn:uuid:" and not _UUID.match(value[9:]):
             message = f"'{key}' {value!r} holds no UUID as urn:uuid wants it (8-4-4-4-12 hex)"
             self.report.add(self.line(key), "warning", message)
+        elif value[:4].lower() == "tag:" and not _TAG.fullmatch(value):
+            message = (
+                f"'{key}' {value!r} is not a tag URI as RFC 4151 writes one, which feed "
+                "validators reject: 'tag:' and a domain in lower case, a comma, a year (a month, "
+                "a day), a colon, then the name, as in 'tag:example.org,2026:story-6' (before "
+                "it is published: a published id never changes)"
+            )
+            self.report.add(self.line(key), "warning", message)
+        elif "://" in value and (written := _canonical(value)) not in (value, None):
+            message = (
+                f"'{key}' {value!r} is not written as feed validators compare URIs, and they "
+                f"warn of it: write {written!r} (before it is published: a published id never "
+                "changes)"
+            )
+            self.report.add(self.line(key), "warning", message)
         return value
 
     def not_a_draft(self) -> None:
@@ -405,6 +427,14 @@ class FrontMatter:
             if tag:
                 unique.setdefault(name_key(tag), tag)
         return tuple(unique.values())
+
+
+def _canonical(uri: str) -> str | None:
+    """`urls.canonical`, or None for a port out of range, which validators leave as it is."""
+    try:
+        return canonical(uri)
+    except ValueError:
+        return None
 
 
 class _Shown(reprlib.Repr):
