@@ -1324,6 +1324,10 @@ def test_a_title_of_invisible_characters_is_refused(name: str, title: str) -> No
     text = f"Asia\n{title}\n\nBody.\n" if name == "a.txt" else f"---\ntitle: '{title}'\n"
     result = read(text + ("" if name == "a.txt" else "section: Asia\n---\nBody.\n"), name)
     assert result.articles == ()
+    if name == "a.txt" and title != "\u2800\u3164":  # zero-width: a blank line, as a reader sees
+        said = "a section line followed by a blank line: an article without its title; put its "
+        assert messages(result) == [f"2:error:{said}title on the line after 'Asia'"]
+        return
     assert messages(result) == [
         f"2:error:the title {title.strip()!r} shows nothing, only invisible characters; "
         "write a title"
@@ -1367,6 +1371,35 @@ def test_an_id_not_written_as_validators_compare_uris_is_said_with_the_form_they
         f"4:warning:'id' {given!r} is not written as feed validators compare URIs, and they "
         "warn of it: write 'https://example.org/~desk/a/story' (before it is published: a "
         "published id never changes)"
+    ]
+
+
+def test_two_files_joined_with_cat_are_two_stories_across_the_second_s_byte_order_mark() -> None:
+    first = b"Europe\nFirst story\n\nBody one.\n"
+    second = "Asia\nSecond story\n\nBody two.\n".encode("utf-8-sig")
+    result = read(first + second)
+    assert [(a.section, a.title, a.body) for a in result.articles] == [
+        ("Europe", "First story", "Body one."),
+        ("Asia", "Second story", "Body two."),
+    ]
+    assert result.problems == ()
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\ufeff", "\u2060", " \u200b\u200d "])
+def test_a_line_of_zero_width_characters_is_the_blank_line_a_reader_sees(invisible: str) -> None:
+    result = read(f"Europe\nFirst story\n\nBody one.\nAsia\nSecond story\n{invisible}\nTwo.\n")
+    assert [(a.title, a.body) for a in result.articles] == [
+        ("First story", "Body one."),
+        ("Second story", "Two."),
+    ]
+    assert result.problems == ()
+
+
+def test_zero_width_characters_inside_a_line_are_kept_and_at_its_ends_dropped() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji, joined
+    result = read(f"Europe\nA {family} story\n\nBody \u2060one {family}\u200b\n")
+    assert [(a.title, a.body) for a in result.articles] == [
+        (f"A {family} story", f"Body \u2060one {family}")
     ]
 
 

@@ -21,9 +21,27 @@ _AGE = re.compile(
 )
 
 
+#: drawn as nothing, and kept by `str.strip`: a line of them is blank to a reader, and in front
+#: of a section's name (the second file's byte-order mark, where `cat` joined two) they hid the
+#: line, gluing two stories into one
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def _without_zero_width_ends(line: str) -> str:
+    """The line, or its text without the zero-width characters among the blanks at its ends."""
+    if not any(character in line for character in _ZERO_WIDTH):
+        return line
+    stripped = line.strip()
+    while stripped and (stripped[0] in _ZERO_WIDTH or stripped[-1] in _ZERO_WIDTH):
+        stripped = stripped.strip(_ZERO_WIDTH).strip()
+    return stripped
+
+
 def read_text(path: str, text: str, settings: ReaderSettings, report: Report) -> list[Article]:
     """The sample's format: section line, title line, blank line, one paragraph per line."""
     lines = text.removesuffix("\n").split("\n")  # the final newline ends a line, adds none
+    if any(character in text for character in _ZERO_WIDTH):
+        lines = [_without_zero_width_ends(line) for line in lines]
     starts = _article_starts(lines, settings, report)
     opened = starts[0].at if starts else len(lines)
     lead = next((i for i, line in enumerate(lines[:opened]) if line.strip()), None)
