@@ -1403,6 +1403,39 @@ def test_zero_width_characters_inside_a_line_are_kept_and_at_its_ends_dropped() 
     ]
 
 
+@pytest.mark.parametrize("fence", ["---", "+++"])
+def test_front_matter_never_closed_is_said_with_its_fix(fence: str) -> None:
+    result = read(f"{fence}\ntitle: T\nsection: Asia\n\nBody.\n", "c.md")
+    assert result.articles == ()
+    assert messages(result) == [
+        f"1:error:the front matter opened with {fence!r} is never closed; end it with a line "
+        f"of {fence!r} above the body"
+    ]
+
+
+def test_a_title_of_control_characters_only_is_refused() -> None:
+    result = read("Asia\n\x01\x02\n\nBody.\n")
+    assert result.articles == ()
+    assert messages(result) == [
+        "2:warning:removed 2 character(s) that feeds cannot carry (U+0001, U+0002) from the title",
+        "2:error:the title is empty after removing control characters; write a title",
+    ]
+
+
+def test_a_stray_line_in_the_related_block_is_said_and_the_headlines_around_it_kept() -> None:
+    related = "-\nEurope2 weeks ago\nA headline\nstray line\n-\nAsia2 days ago\nAnother\n"
+    result = read("Asia\nA story\n\nBody.\n" + related)
+    assert [(a.title, a.body) for a in result.articles] == [("A story", "Body.")]
+    assert [(r.section, r.title) for r in result.articles[0].related] == [
+        ("Europe", "A headline"),
+        ("Asia", "Another"),
+    ]
+    assert messages(result) == [
+        "8:warning:unexpected line in the related-headlines block (expected '-', "
+        "'<Section><age> ago', '<headline>'); ignored"
+    ]
+
+
 def test_a_direction_override_in_a_title_is_said() -> None:
     result = read("Asia\nA \u202eclaim\n\nBody.\n")
     assert [a.title for a in result.articles] == ["A \u202eclaim"]

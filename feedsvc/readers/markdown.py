@@ -29,7 +29,11 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: Report
     # At the start of its line: an indented `---` is inside a value (a YAML block string).
     close = next((i for i in range(1, len(lines)) if lines[i].rstrip() == fence), None)
     if close is None:
-        report.add(1, "error", f"the front matter opened with {fence!r} is never closed")
+        message = (
+            f"the front matter opened with {fence!r} is never closed; end it with a line of "
+            f"{fence!r} above the body"
+        )
+        report.add(1, "error", message)
         return []
     source = "\n".join(lines[1:close])
     meta = parse_front_matter(source, fence, report)

@@ -310,7 +310,8 @@ def _text_article(
         )
         return None
     if not title:
-        report.add(title_line, "error", "the title is empty after removing control characters")
+        message = "the title is empty after removing control characters; write a title"
+        report.add(title_line, "error", message)
         return None
     if not check_title(title, title_line, report):
         return None
