@@ -23,7 +23,10 @@ _NOT_XML_CHARACTER = re.compile(f"[{_NOT_XML}]")
 _NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
     chr(plane << 16 | last) for plane in range(1, 17) for last in (0xFFFE, 0xFFFF)
 )
-_FORBIDDEN = re.compile(f"[{_NOT_XML}\x7f-\x9f{_NONCHARACTERS}]")
+#: the replacement character: text lost in a conversion, which the W3C validator warns of
+#: ("BadCharacters"): a literal one, or what a Markdown reference to no character (`&#0;`) gives
+_REPLACEMENT = "\ufffd"
+_FORBIDDEN = re.compile(f"[{_NOT_XML}\x7f-\x9f{_NONCHARACTERS}{_REPLACEMENT}]")
 
 
 def name_key(name: str) -> str:
@@ -143,9 +146,9 @@ def not_xml_characters(text: str) -> list[str]:
 #: the forbidden characters that are one byte in UTF-8 (C0 controls and DEL), from `_FORBIDDEN`
 _CONTROL_BYTES = bytes(b for b in range(0x80) if _FORBIDDEN.match(chr(b)))
 _OTHER_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
-#: C1, U+FFFE and U+FFFF, U+FDD0-U+FDEF, and U+1FFFE-U+10FFFF's last two of each plane
+#: C1, U+FFFD-U+FFFF, U+FDD0-U+FDEF, and U+1FFFE-U+10FFFF's last two of each plane
 _FORBIDDEN_UTF8 = re.compile(
-    rb"\xc2[\x80-\x9f]|\xef(?:\xbf[\xbe\xbf]|\xb7[\x90-\xaf])|[\xf0-\xf4][\x8f\x9f\xaf\xbf]\xbf[\xbe\xbf]"
+    rb"\xc2[\x80-\x9f]|\xef(?:\xbf[\xbd-\xbf]|\xb7[\x90-\xaf])|[\xf0-\xf4][\x8f\x9f\xaf\xbf]\xbf[\xbe\xbf]"
 )
 #: a byte each of those holds (C1's lead, the three-byte ones' lead, the four-byte ones' third):
 #: looked for one at a time, at memory speed (an emoji's \xf0 would send most text to the regex)

@@ -1426,6 +1426,20 @@ def test_a_slug_too_long_for_a_file_name_is_refused_and_the_longest_allowed_is_p
     assert titles(site, "asia") == ["Story two", "Story one"]
 
 
+def test_a_markdown_reference_to_no_character_shows_nothing(site: Site) -> None:
+    """markdown-it gives U+FFFD for `&#0;` and the like, which the W3C validator calls bad
+    characters; in code it is text, as written."""
+    body = "Null &#0;, surrogate &#xD800;, C1 &#x85;, too far &#x110000;; `&#0;` in code.\n"
+    site.write("a.md", f"---\ntitle: Refs\nsection: Asia\n---\n{body}")
+    site.refresh()
+    feed = site.published("/feeds/all.atom").decode()
+    assert "\ufffd" not in feed and "\ufffd" not in site.published("/feeds/all.json").decode()
+    (entry,) = feedparser.parse(feed).entries
+    assert entry.content[0].value == (
+        "<p>Null , surrogate , C1 , too far ; <code>&amp;#0;</code> in code.</p>"
+    )
+
+
 def test_a_section_found_later_never_takes_the_address_of_one_found_before(site: Site) -> None:
     allow_new_sections(site)
     site.write("b.txt", "Foo-Bar\nHyphenated, first\n\nB.\n", mtime=1_700_000_000)

@@ -589,6 +589,13 @@ def test_control_characters_are_removed_with_a_warning() -> None:
         "4:warning:removed 3 character(s) that feeds cannot carry (U+FDD0, U+1FFFE, U+10FFFF) "
         "from a paragraph"
     ]
+    # the replacement character, which the W3C validator calls bad: text lost in a conversion
+    result = read("Europe\nCaf\ufffd opens\n\nBody.\n".encode())
+    assert result.articles[0].title == "Caf opens"
+    assert messages(result) == [
+        "2:warning:removed 1 character(s) that feeds cannot carry (U+FFFD) from the title (U+FFFD "
+        "stands for text lost in a conversion: put back what it replaced)"
+    ]
     # a paragraph of nothing else is dropped, and said so
     result = read("Europe\nTitle\n\nKept.\n\x07\x1b\nAlso kept.\n")
     assert result.articles[0].body == "Kept.\nAlso kept."

@@ -184,6 +184,8 @@ class Report:
         codes = ", ".join(sorted(set(bad), key=lambda code: int(code[2:], 16)))
         # control characters, and the noncharacters (U+FFFE...) HTML parsers refuse alike
         message = f"removed {len(bad)} character(s) that feeds cannot carry ({codes}) from {what}"
+        if "U+FFFD" in bad:
+            message += " (U+FFFD stands for text lost in a conversion: put back what it replaced)"
         self.add(line, "warning", message)
         return xml_safe(value)
 
