@@ -33,7 +33,7 @@ from feedsvc.text import (
     markup_warning,
     name_key,
     not_xml_characters,
-    slugify,
+    section_slug,
     toml_slip,
 )
 from feedsvc.urls import canonical
@@ -615,7 +615,7 @@ class _Reader:
             sections.append(
                 SectionConfig(
                     name=name,
-                    slug=slug or slugify(name),
+                    slug=slug or section_slug(name),
                     description=self.text(table, key("description"), ""),
                     max_entries=override or None,
                 )

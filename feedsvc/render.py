@@ -36,7 +36,7 @@ from feedsvc import __version__
 from feedsvc.config import Config, SectionConfig
 from feedsvc.markup import first_paragraph, to_html
 from feedsvc.model import Entry
-from feedsvc.text import name_key, slugify, unique, xml_safe
+from feedsvc.text import name_key, section_slug, unique, xml_safe
 from feedsvc.urls import PAGE_TYPE, article_path
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -108,7 +108,7 @@ def feed_specs(config: Config, extra_sections: Sequence[str] = ()) -> list[FeedS
     sections = list(config.sections)
     taken = {"all", *(section.slug for section in sections)}
     for name in extra_sections:  # oldest first, so that a section keeps its slug
-        slug = unique(slugify(name), taken.__contains__)
+        slug = unique(section_slug(name), taken.__contains__)
         taken.add(slug)
         sections.append(SectionConfig(name, slug, "", None))
     specs = [

@@ -3,6 +3,7 @@ scan lists, and the fixes of TOML's usual slips (in config.toml and in front mat
 
 from __future__ import annotations
 
+import functools
 import html.entities
 import os
 import re
@@ -52,15 +53,47 @@ def is_slug(value: str) -> bool:
 
 
 def slugify(text: str) -> str:
-    """ASCII slug: 'Coup d\u2019état plan' → 'coup-detat-plan'. Never empty.
+    """An article's ASCII slug, made once and stored: 'Coup d\u2019état plan' → 'coup-detat-plan'.
+    Never empty.
 
-    Text that leaves nothing once its accents are dropped (Greek, Cyrillic, Japanese) is
-    transliterated: 'Ελλάδα' → 'ellada', not 'untitled', 'untitled-2'... Only then: a section's
-    feed URL is made from its name at every start, and only one that was 'untitled' moves.
+    A letter is its accents dropped where that leaves one ('é' → 'e'), else transliterated:
+    'Łódź' → 'lodz', 'Straße' → 'strasse', 'Зеленский meets Biden' → 'zelenskiy-meets-biden'
+    (releases before this one dropped such letters: 'odz', 'strae', 'meets-biden').
     """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = _hyphenated(ascii_text) or _hyphenated(anyascii(text))
+    decomposed = unicodedata.normalize("NFKD", text)
+    ascii_text = decomposed.encode("ascii", "ignore").decode("ascii")
+    if any(c.isalnum() for c in _NOT_ASCII_NOR_ACCENT.findall(decomposed)):  # a letter lost
+        ascii_text = "".join(map(_in_ascii, text))
+    return _shortened(_hyphenated(ascii_text))
+
+
+def section_slug(name: str) -> str:
+    """A section's slug, made from its name at every start: never made otherwise than it was,
+    or its feeds' URLs would move from under their subscribers. Letters that do not decompose
+    to ASCII are left out ('Straße' → 'strae'; `slug` in config.toml gives another); text that
+    leaves nothing so (Greek, Cyrillic, Japanese) is transliterated: 'Ελλάδα' → 'ellada', not
+    'untitled' (as releases before that one made it).
+    """
+    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return _shortened(_hyphenated(ascii_text) or _hyphenated(anyascii(name)))
+
+
+def _shortened(slug: str) -> str:
     return slug[:_SLUG_LENGTH].rstrip("-") or "untitled"
+
+
+#: what dropping the accents of NFKD's letters does not bring to ASCII
+_NOT_ASCII_NOR_ACCENT = re.compile(r"[^\x00-\x7f\u0300-\u036f]")
+
+
+@functools.cache
+def _in_ascii(character: str) -> str:
+    """A character's accents dropped, or a letter or digit that leaves nothing so transliterated;
+    any other mark or sign ('\u2019', '«') is left out, as it is in the text's other words."""
+    bare = unicodedata.normalize("NFKD", character).encode("ascii", "ignore").decode("ascii")
+    if bare or not character.isalnum():
+        return bare
+    return anyascii(character)
 
 
 def _hyphenated(ascii_text: str) -> str:

@@ -875,15 +875,20 @@ def test_titles_and_sections_in_other_scripts_get_slugs_of_their_own(site: Site)
     allow_new_sections(site)
     site.write("a.txt", "Ελλάδα\nΝέα κυβέρνηση\n\nΚείμενο.\n")
     site.write("b.txt", "Россия\nНовости дня\n\nТекст.\n")
-    site.write("c.txt", "Asia\nCoup d\u2019état plan, Straße\n\nText.\n")  # as before
+    site.write("c.txt", "Asia\nCoup d\u2019état plan, Straße\n\nText.\n")
+    site.write("d.txt", "Außenpolitik\nŁódź mayor meets Зеленский\n\nText.\n")
     site.refresh()
     assert titles(site, "ellada") == ["Νέα κυβέρνηση"] and titles(site, "rossiya") == [
         "Новости дня"
     ]
+    # a section's slug, made at every start, as it always was: its subscribers' URL stays
+    assert titles(site, "auenpolitik") == ["Łódź mayor meets Зеленский"]
+    # an article's, made once, has every letter
     assert {e.title: e.slug for e in stored_entries(site)} == {
         "Νέα κυβέρνηση": "nea-kyvernisi",
         "Новости дня": "novosti-dnya",
-        "Coup d\u2019état plan, Straße": "coup-detat-plan-strae",
+        "Coup d\u2019état plan, Straße": "coup-detat-plan-strasse",
+        "Łódź mayor meets Зеленский": "lodz-mayor-meets-zelenskiy",
     }
 
 
