@@ -41,10 +41,10 @@ def name_key(name: str) -> str:
 _SLUG_LENGTH = 80
 
 
-#: at most, in characters, for one given (front matter, config.toml): a file name holds it with
-#: what a publish adds (`-2`, `.html.gz`, a temporary name's dot, pid and suffix) within the 255
-#: bytes file systems allow; a longer one failed the whole publish
-SLUG_MOST = 200
+#: at most, in characters, for one given (front matter, config.toml): a page's file name holds
+#: it, `.html` and a `-2` (one taken already) within the 255 bytes file systems allow; 251
+#: failed the whole publish
+SLUG_MOST = 240
 
 
 def is_slug(value: str) -> bool:
