@@ -1,4 +1,4 @@
-"""`feedsvc serve | clock | build | check | refresh | reload`."""
+"""`feedsvc serve | clock | build | check | refresh | reload | backup`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import gc
 import json
 import logging
 import resource
+import signal
 import sqlite3
 import sys
 import threading
@@ -55,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # build` (~16 ms frozen). Not for a caller's argv (a test's): its objects would be
         # frozen too.
         gc.freeze()
+        # A stop as Ctrl-C is one (honcho, systemd, docker send SIGTERM): a refresh under way
+        # ends, and the state store is closed, its latest commits written into its own file.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     parser = _parser()
     args = parser.parse_args(argv)
     logs.configure()
@@ -115,7 +119,10 @@ def _run_clock(refresher: Refresher) -> None:
     from feedsvc.clock import run_clock
 
     say_local_base_url(refresher.config.site.base_url)
-    run_clock(refresher, blocking=True)
+    try:
+        run_clock(refresher, blocking=True)
+    finally:
+        refresher.close()  # the store's latest commits into its file: `cp` of it copies them
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -143,6 +150,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="one JSON object instead of lines")
     command(refresh_command, "refresh", "run one refresh now and print what changed")
     command(reload_command, "reload", "ask the running refresher to reread the config now")
+    backup = command(backup_command, "backup", "copy the state store, whole, while it runs")
+    backup.add_argument("file", type=Path, help="the copy to write (replaced if it exists)")
     return parser
 
 
@@ -323,6 +332,26 @@ def _say_unpublished(config: Config) -> None:
         store.close()
 
 
+def backup_command(config: Config, args: argparse.Namespace) -> int:
+    """The store holds every published id: a copy of `state.sqlite3` alone, while a refresher
+    runs (or after one was killed), holds none of its latest commits, or no table at all."""
+    target: Path = args.file
+    store = StateStore.read_only(config.content.state_dir)
+    if store is None:
+        print(f"feedsvc: no state store to back up in {config.content.state_dir}", file=sys.stderr)
+        return 2
+    try:
+        entries = sum(store.path_counts().values())
+        store.backup(target)
+    except (OSError, sqlite3.Error) as e:
+        print(f"feedsvc: could not back up the state store to {target}: {e}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    print(f"backed up the state store ({entries} published entries) to {target}")
+    return 0
+
+
 def clock_command(config: Config, args: argparse.Namespace) -> int:
     with refresher_role(config.content.state_dir) as role:
         opened = _opened(config)
@@ -348,8 +377,9 @@ def serve_command(config: Config, args: argparse.Namespace) -> int:
             _say_serving(args, server, config)
             server.run()
         finally:
-            clock.stop()
             server.close()
+            clock.stop(wait=True)
+            opened.close()
     return 0
 
 
@@ -404,7 +434,8 @@ def _serve_meanwhile(
         try:
             stopping.wait()
         finally:
-            clock.stop()
+            clock.stop(wait=True)
+            refresher.close()
 
     refresher = threading.Thread(target=refresher_when_ready, name="refresher")
     refresher.start()

@@ -401,5 +401,11 @@ def run_clock(refresher: Refresher, blocking: bool) -> Clock:
         BlockingScheduler(timezone=UTC) if blocking else BackgroundScheduler(timezone=UTC)
     )
     clock = Clock(refresher, scheduler)
-    clock.start()
+    if not blocking:
+        clock.start()
+        return clock
+    try:
+        clock.start()
+    finally:  # stopped (Ctrl-C, SIGTERM): a refresh under way ends first, whole
+        clock.stop(wait=True)
     return clock

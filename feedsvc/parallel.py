@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 import os
 import select
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -130,8 +131,10 @@ def _end_with(parent: int) -> None:
 
     A refresher stopped by SIGTERM or SIGKILL runs no cleanup, and the workers of a pool (and a
     fork server, which they keep open) would otherwise wait for work forever, one set more at
-    every restart of the service.
+    every restart of the service. A SIGTERM ends a worker at once, as it ends any process by
+    default: the refresher's own handler (a stop taken as Ctrl-C), forked with it, is not theirs.
     """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         handle = os.pidfd_open(parent)
     except ProcessLookupError:

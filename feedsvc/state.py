@@ -243,6 +243,22 @@ class StateStore:
     def close(self) -> None:
         self._db.close()
 
+    def backup(self, target: Path) -> None:
+        """The whole store, as of its last commit, in one file at `target`: what a copy of
+        `state.sqlite3` alone is not while a refresher runs (its latest commits are in the
+        `-wal` file beside it). Written beside `target` and renamed over it: never half a copy."""
+        partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            copy = sqlite3.connect(partial)
+            try:
+                self._db.backup(copy)
+                copy.execute("PRAGMA journal_mode=DELETE")  # one file, as a backup is kept
+            finally:
+                copy.close()
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All-or-nothing: a refresh killed halfway leaves the store as it was before it."""

@@ -23,7 +23,8 @@ from feedsvc.config import Config
 from feedsvc.errors import PublishError
 from feedsvc.export import RECORD
 from feedsvc.publish import MANIFEST, Version
-from feedsvc.refresh import Progress, RefreshReport
+from feedsvc.refresh import Progress, Refresher, RefreshReport
+from feedsvc.state import StateStore
 from tests.conftest import ROOT, Site, config_text, config_without
 from tests.test_feeds import current
 
@@ -806,3 +807,37 @@ def test_the_procfiles_refresher_says_a_base_url_only_this_machine_can_reach(
     assert bool(caplog.records) is said
     if said:
         assert "set site.base_url to the site's public address" in caplog.text
+
+
+def test_backup_copies_the_whole_store_while_a_refresher_holds_it_open(
+    sample_site: Site, tmp_path: Path
+) -> None:
+    """While a refresher runs, its latest commits are in the `-wal` file beside the store: a
+    copy of `state.sqlite3` alone lacks them, or every table."""
+    refresher = Refresher(sample_site.config())
+    try:
+        refresher.refresh()
+        assert (sample_site.root / "var" / "state.sqlite3-wal").stat().st_size > 0
+        copy = tmp_path / "backups" / "state.sqlite3"
+        copy.parent.mkdir()
+        config = str(sample_site.config_path)
+        said = subprocess.run(
+            [sys.executable, "-m", "feedsvc", "backup", "--config", config, str(copy)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        refresher.close()
+    assert said == f"backed up the state store (4 published entries) to {copy}\n"
+    assert os.listdir(copy.parent) == ["state.sqlite3"]  # one file, nothing beside it
+    # restored alone into a state_dir, the store opens, with every id
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    shutil.copyfile(copy, restored / "state.sqlite3")
+    StateStore.open(restored, expect_existing=True).close()
+
+    def ids(store: Path) -> set[str]:
+        return {row[0] for row in sqlite3.connect(store).execute("SELECT id FROM entries")}
+
+    assert ids(restored / "state.sqlite3") == ids(sample_site.root / "var" / "state.sqlite3")

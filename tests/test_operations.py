@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -51,7 +52,7 @@ from feedsvc.publish import current_id, load_current, publish_dir
 from feedsvc.refresh import Refresher, RefreshReport, failed_refresh
 from feedsvc.state import StateStore
 from feedsvc.waiting import ready_refresher
-from tests.conftest import ALLOW_NEW, SAMPLE, SECTIONS, Site, config_text, config_without
+from tests.conftest import ALLOW_NEW, ROOT, SAMPLE, SECTIONS, Site, config_text, config_without
 from tests.servers import Process, Server, clock, feedsvc, get, gunicorn, serve, wait_for
 from tests.test_feeds import in_whole_seconds, scheduled_story
 
@@ -957,6 +958,52 @@ def test_sighup_and_feedsvc_reload_apply_a_changed_config_now(
     wait_for(lambda: "refresh interval is now 1 s" in server.output(), "the new interval")
     write_config(site, title="Desk Four", interval=1)
     wait_for_title(combined, "Desk Four", "the title from a tick")
+
+
+@pytest.mark.parametrize("command", ["clock", "serve"])
+def test_a_refresher_stopped_by_sigterm_leaves_its_whole_store_in_one_file(
+    sample_site: Site, tmp_path: Path, running: list[Process], command: str
+) -> None:
+    """Procfile runners and systemd stop it so: its commits stayed in the `-wal` file beside
+    the store, and a copy of `state.sqlite3`, the README's backup, held no table at all."""
+    site = sample_site
+    start = serve if command == "serve" else clock
+    process = start(site.config_path, tmp_path / f"{command}.log")
+    running.append(process)
+    published = publish_dir(site.root / "var") / "current" / "feeds" / "all.atom"
+    wait_for(published.exists, "a first refresh")
+    process.signal(signal.SIGTERM)
+    process.popen.wait(timeout=30)
+    store = site.root / "var" / "state.sqlite3"
+    assert not store.with_name("state.sqlite3-wal").exists()
+    copy = tmp_path / "copy.sqlite3"
+    shutil.copyfile(store, copy)
+    assert sqlite3.connect(copy).execute("SELECT count(*) FROM entries").fetchone() == (4,)
+    assert "Traceback" not in process.output()
+
+
+def test_the_procfile_s_clock_takes_the_signals_sent_to_the_process_honcho_started(
+    sample_site: Site, tmp_path: Path, running: list[Process]
+) -> None:
+    """honcho and foreman run each line with `sh -c` and signal that process: without `exec`,
+    a SIGHUP ended the shell and reloaded nothing, and a SIGTERM never reached the refresher."""
+    (line,) = [
+        line.removeprefix("clock:").strip()
+        for line in (ROOT / "Procfile").read_text().splitlines()
+        if line.startswith("clock:")
+    ]
+    env = {"PATH": f"{sys.executable.rsplit('/', 1)[0]}:{os.environ['PATH']}"}
+    env["FEEDSVC_CONFIG"] = str(sample_site.config_path)
+    process = Process(["/bin/sh", "-c", line], tmp_path / "clock.log", env)
+    running.append(process)
+    published = publish_dir(sample_site.root / "var") / "current" / "feeds" / "all.atom"
+    wait_for(published.exists, "a first refresh")
+    write_config(sample_site, title="Desk Two")
+    process.signal(signal.SIGHUP)
+    wait_for(lambda: "config reloaded from" in process.output(), "the reload SIGHUP asks for")
+    process.signal(signal.SIGTERM)
+    process.popen.wait(timeout=30)
+    assert not (sample_site.root / "var" / "state.sqlite3-wal").exists()
 
 
 @pytest.mark.parametrize("command", ["clock", "serve"])
