@@ -38,7 +38,7 @@ from werkzeug.http import (
 
 from feedsvc import deflate, logs
 from feedsvc.config import DEFAULT_INTERVAL, config_path, load_config, state_dir_of
-from feedsvc.control import read_status, refresher_pid, request_control
+from feedsvc.control import read_status, refresher_pid, request_control, silent_since
 from feedsvc.errors import ConfigError, PublishError, StateError
 from feedsvc.publish import (
     ARCHIVE,
@@ -527,12 +527,16 @@ def healthz() -> Response:
             detailed,
             token,
         )
+    silent = silent_since(_state_dir())
     state = "ok"
     if loaded is None or error:
         state = "error"
-    elif not isinstance(last_success, str) or datetime.now(UTC) - datetime.fromisoformat(
-        last_success
-    ) > timedelta(seconds=3 * interval):
+    elif (
+        silent is not None
+        or not isinstance(last_success, str)
+        or datetime.now(UTC) - datetime.fromisoformat(last_success)
+        > timedelta(seconds=3 * interval)
+    ):
         state = "stale"
     body: dict[str, Any] = {
         "status": state,
@@ -545,6 +549,8 @@ def healthz() -> Response:
         "error": error,
         "config_error": _withheld(status.get("config_error"), detailed, token),
         "held_back": _withheld(status.get("held_back"), detailed, token),
+        # killed, not stopped: its feeds go stale unseen until three intervals have passed
+        "refresher_silent_since": silent.isoformat() if silent else None,
         "deferred_count": len(deferred),
         "problem_count": len(problems),
     }

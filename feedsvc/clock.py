@@ -23,7 +23,14 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from feedsvc.control import STATUS_FILE, read_status, state_dir_error, take_control
+from feedsvc.control import (
+    HEARTBEAT_SECONDS,
+    STATUS_FILE,
+    heartbeat,
+    read_status,
+    state_dir_error,
+    take_control,
+)
 from feedsvc.errors import MovedAsideError
 from feedsvc.listing import listed
 from feedsvc.refresh import SETTLE_SECONDS, Progress, Refresher, RefreshReport, failed_refresh
@@ -67,6 +74,7 @@ class Clock:
         self._status_seen = 0  #: the mtime of status.json when `_follow_schedule` last read it
         self._followed: str | None = None  #: the due time it last moved the refresh to
         self._warmed = False  #: `Refresher.warm` was called
+        self._heard = 0.0  #: when `poll` next says it runs (`heartbeat`), by `time.monotonic`
 
     def start(self) -> None:
         interval = self.refresher.config.refresh.interval_seconds
@@ -163,6 +171,9 @@ class Clock:
             log.debug("the failed warm-up", exc_info=e)
 
     def poll(self) -> None:
+        if time.monotonic() >= self._heard:
+            heartbeat(self.refresher.state_dir)
+            self._heard = time.monotonic() + HEARTBEAT_SECONDS
         taken = self._taken()
         if taken:
             log.info("%s asked for: refreshing now", " and ".join(sorted(taken)))

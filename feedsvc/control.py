@@ -15,12 +15,15 @@ import os
 import pwd
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from feedsvc.errors import LockedError, MovedAsideError, StateError
 
 STATUS_FILE = "status.json"
+#: in the state_dir: locked by the one refresher, its pid written in it while it runs
+REFRESHER_LOCK = "refresher.lock"
 
 
 def write_status(state_dir: Path, status: dict[str, object]) -> None:
@@ -246,7 +249,7 @@ class RefresherRole:
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
-        self.path = state_dir / "refresher.lock"
+        self.path = state_dir / REFRESHER_LOCK
         self._handle: IO[str] | None = None
         self._pid_said = False
 
@@ -327,6 +330,30 @@ class RefresherRole:
 #: in the state_dir: the requests a refresher takes ("refresh", "reload")
 CONTROL = "control"
 
+#: how often a running refresher touches `refresher.lock`, whatever it is doing: a web process
+#: (gunicorn apart, another container) tells a refresher killed from one stopped by its mtime
+HEARTBEAT_SECONDS = 10
+#: silent this long while its pid is still written there: killed (SIGKILL, out of memory)
+SILENT_SECONDS = 6 * HEARTBEAT_SECONDS
+
+
+def heartbeat(state_dir: Path) -> None:
+    with contextlib.suppress(OSError):  # a state_dir refusing it is said by the refreshes
+        os.utime(state_dir / REFRESHER_LOCK)
+
+
+def silent_since(state_dir: Path) -> datetime | None:
+    """When the refresher whose pid `refresher.lock` still holds was last heard from, if that
+    is over `SILENT_SECONDS` ago: not stopped (that empties the file), so killed, or hung."""
+    try:
+        path = state_dir / REFRESHER_LOCK
+        heard = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        if not path.read_text().strip():
+            return None
+    except OSError:
+        return None
+    return heard if datetime.now(UTC) - heard > timedelta(seconds=SILENT_SECONDS) else None
+
 
 def _open_to_requests(control: Path) -> None:
     """A web tier run as another user asks for refreshes here: anyone may leave a request, and
@@ -374,7 +401,7 @@ def refresher_pid(state_dir: Path) -> int | None:
     is not listed there, nor one on another host sharing the directory. Without
     `/proc/locks`: a live process of the pid written.
     """
-    path = state_dir / "refresher.lock"
+    path = state_dir / REFRESHER_LOCK
     holders = _flock_holders(path)
     if holders is not None:
         return holders[0] if holders else None  # an exclusive lock: one holder

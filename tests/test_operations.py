@@ -982,6 +982,43 @@ def test_a_refresher_stopped_by_sigterm_leaves_its_whole_store_in_one_file(
     assert "Traceback" not in process.output()
 
 
+def test_a_running_clock_is_heard_from_while_it_runs(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("feedsvc.clock.HEARTBEAT_SECONDS", 0)  # at each poll: every second
+    copy_sample(site)
+    state_dir = site.root / "var"
+    with refresher_role(state_dir), ticking(Refresher(site.config())):
+        heard = time.time() - 2 * control.SILENT_SECONDS
+        os.utime(state_dir / "refresher.lock", (heard, heard))
+        assert control.silent_since(state_dir) == datetime.fromtimestamp(heard, UTC)
+        wait_for(lambda: control.silent_since(state_dir) is None, "the clock's heartbeat")
+
+
+@pytest.mark.parametrize("how", ["killed", "stopped"])
+def test_healthz_says_a_refresher_killed_is_silent_not_a_refresher_stopped(
+    sample_site: Site, tmp_path: Path, running: list[Process], how: str
+) -> None:
+    """A web process apart said `ok` for three intervals (15 minutes) after its clock was
+    killed: a running refresher touches `refresher.lock` every ten seconds, and one stopped
+    empties it."""
+    web = gunicorn(sample_site.config_path, tmp_path / "web.log", workers=1)
+    refresher = clock(sample_site.config_path, tmp_path / "clock.log")
+    running += [web, refresher]
+    published = publish_dir(sample_site.root / "var") / "current" / "feeds" / "all.atom"
+    wait_for(published.exists, "a first refresh")
+    web.wait_until("/feeds/all.atom")
+    refresher.stop(signal.SIGKILL if how == "killed" else signal.SIGTERM)
+    heard = time.time() - 2 * control.SILENT_SECONDS  # as long ago as that
+    os.utime(sample_site.root / "var" / "refresher.lock", (heard, heard))
+    said = healthz(web.url)
+    if how == "stopped":
+        assert (said["status"], said["refresher_silent_since"]) == ("ok", None)
+        return
+    assert said["status"] == "stale"
+    assert said["refresher_silent_since"] == datetime.fromtimestamp(heard, UTC).isoformat()
+
+
 def test_the_procfile_s_clock_takes_the_signals_sent_to_the_process_honcho_started(
     sample_site: Site, tmp_path: Path, running: list[Process]
 ) -> None:
