@@ -20,7 +20,13 @@ from pathlib import Path
 
 from feedsvc.clock import POLL_SECONDS
 from feedsvc.config import config_path, load_config, state_dir_of
-from feedsvc.control import RefresherRole, amend_status, request_control, take_control
+from feedsvc.control import (
+    RefresherRole,
+    amend_status,
+    heartbeat,
+    request_control,
+    take_control,
+)
 from feedsvc.errors import ConfigError, FeedsvcError, StateError
 from feedsvc.publish import current_id, publish_dir
 from feedsvc.refresh import Refresher
@@ -63,6 +69,7 @@ def ready_refresher(
     # appear (a mount up late, a deploy moving articles/ in after the restart), a store be
     # restored from a backup, a full disk freed.
     while not stopping.wait(POLL_SECONDS):
+        heartbeat(state_dir)  # waiting, not killed
         with contextlib.suppress(OSError):  # requests are a shortcut: each second anyway
             take_control(state_dir)
         try:

@@ -1059,6 +1059,9 @@ def test_a_refresher_restarted_with_an_invalid_config_waits_for_a_valid_one(
     status = site.root / "var" / "status.json"
     wait_for(lambda: "waits for a valid config" in status.read_text(), "the reason in healthz")
     assert "config.toml:" in json.loads(status.read_text())["config_error"]
+    heard = time.time() - 2 * control.SILENT_SECONDS  # waiting, it is heard from: not killed
+    os.utime(site.root / "var" / "refresher.lock", (heard, heard))
+    wait_for(lambda: control.silent_since(site.root / "var") is None, "a heartbeat as it waits")
     if isinstance(process, Server):  # what is published stays served
         process.wait_until("/feeds/all.atom")
         assert healthz(process.url)["status"] == "error"
