@@ -36,7 +36,7 @@ from feedsvc.export import RECORD, export
 from feedsvc.listing import scan
 from feedsvc.publish import Version, archived_pages, load_current, publish_dir
 from feedsvc.refresh import Progress, Refresher, RefreshReport
-from feedsvc.state import StateStore
+from feedsvc.state import STATE_FILE, StateStore
 from feedsvc.urls import base_path, say_local_base_url, say_other_port
 
 if TYPE_CHECKING:
@@ -292,9 +292,15 @@ def reload_command(args: argparse.Namespace) -> int:
             if missing
             else "one reads the config as it starts (`feedsvc clock` or `feedsvc serve`)"
         )
+        restart = "restart it"
+        if not (state_dir / STATE_FILE).is_file():  # a refresher started there starts afresh
+            restart = (
+                "stop it, move its state_dir here whole, then start it: started where no state "
+                "store is, it makes a new one, and readers see every article again, under new ids"
+            )
         print(
             f"feedsvc: no refresher runs on {state_dir}: {start}. If content.state_dir was just "
-            "changed, the running refresher still uses the old one: restart it",
+            f"changed, the running refresher still uses the old one: {restart}",
             file=sys.stderr,
         )
         return 1

@@ -68,7 +68,15 @@ def test_reload_with_no_refresher_running_says_so_and_fails(site: Site) -> None:
     assert result.returncode == 1
     assert result.stdout == ""  # "asked the refresher (none seems to run now)" contradicted it
     assert result.stderr.startswith(f"feedsvc: no refresher runs on {site.root / 'var'}")
-    assert "restart it" in result.stderr
+    # no store there: "restart it" made a new one, every article published again, new ids
+    assert result.stderr.endswith(
+        "If content.state_dir was just changed, the running refresher still uses the old one: "
+        "stop it, move its state_dir here whole, then start it: started where no state store "
+        "is, it makes a new one, and readers see every article again, under new ids\n"
+    )
+    site.refresh()  # a store there: the old one, and a refresher may start on it
+    result = feedsvc("reload", "--config", str(site.config_path))
+    assert result.stderr.endswith("the running refresher still uses the old one: restart it\n")
     # an invalid config too: not "the refresher keeps the one it runs with", there is none
     site.config_path.write_text(config_text() + "bogus = 1\n", "utf-8")
     result = feedsvc("reload", "--config", str(site.config_path))
