@@ -500,11 +500,19 @@ def test_new_sections_can_be_allowed() -> None:
     assert [a.section for a in result.articles] == ["Sports"]
 
 
-def test_a_binary_file_is_skipped() -> None:
+def test_a_binary_file_is_skipped_with_where_its_first_nul_is() -> None:
+    """A stray NUL in a text file (a disk, a bad copy) is said on its line, not the file's."""
+    fix = "If it is text: saved as UTF-16 without its mark, save it as UTF-8; a few stray NULs, "
+    fix += "remove them"
     result = read(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     assert result.articles == ()
     assert messages(result) == [
-        "None:error:binary file (it contains NUL bytes; if it is text, save it as UTF-8); skipped"
+        f"3:error:binary file (3 NUL byte(s), the first on this line); skipped. {fix}"
+    ]
+    result = read(b"Asia\nA story\n\nOne.\nTw\x00o.\n")
+    assert result.articles == ()
+    assert messages(result) == [
+        f"5:error:binary file (1 NUL byte(s), the first on this line); skipped. {fix}"
     ]
 
 

@@ -202,10 +202,12 @@ def decode(data: bytes, report: Report) -> str | None:
             report.dirty = has_forbidden(text)
             return text.replace("\r\n", "\n").replace("\r", "\n")
     if b"\x00" in data[:8192]:
+        nuls = data.count(b"\x00")
         report.add(
-            None,
+            data.count(b"\n", 0, data.index(b"\x00")) + 1,
             "error",
-            "binary file (it contains NUL bytes; if it is text, save it as UTF-8); skipped",
+            f"binary file ({nuls} NUL byte(s), the first on this line); skipped. If it is text: "
+            "saved as UTF-16 without its mark, save it as UTF-8; a few stray NULs, remove them",
         )
         return None
     if data.startswith(b"\xef\xbb\xbf"):
