@@ -1,6 +1,7 @@
 # The two commands of the README. Each sets up what it needs first, on a fresh clone.
 VENV ?= .venv
 BIN = $(VENV)/bin
+PORT ?= 8000
 
 .PHONY: serve test lint setup
 
@@ -13,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 serve: setup
-	$(BIN)/feedsvc serve
+	$(BIN)/feedsvc serve --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check feedsvc tests bench
