@@ -148,7 +148,12 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", required=True, type=Path, help="directory for the static site")
     check = command(check_command, "check", "report every problem of every article file")
     check.add_argument("--json", action="store_true", help="one JSON object instead of lines")
-    command(refresh_command, "refresh", "run one refresh now and print what changed")
+    refresh = command(refresh_command, "refresh", "run one refresh now and print what changed")
+    refresh.add_argument(
+        "--emptied",
+        action="store_true",
+        help="articles_dir was emptied on purpose: unpublish what its files published",
+    )
     command(reload_command, "reload", "ask the running refresher to reread the config now")
     backup = command(backup_command, "backup", "copy the state store, whole, while it runs")
     backup.add_argument("file", type=Path, help="the copy to write (replaced if it exists)")
@@ -173,17 +178,17 @@ def check_command(config: Config, args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def _refresh_once(config: Config) -> tuple[RefreshReport, Version | None]:
+def _refresh_once(config: Config, emptied: bool = False) -> tuple[RefreshReport, Version | None]:
     """One refresh, with progress on a terminal: the report and the version now current."""
     refresher = Refresher(config)
     try:
-        return refresher.refresh(_progress()), refresher.current
+        return refresher.refresh(_progress(), emptied=emptied), refresher.current
     finally:
         refresher.close()
 
 
 def refresh_command(config: Config, args: argparse.Namespace) -> int:
-    report, _ = _refresh_once(config)
+    report, _ = _refresh_once(config, args.emptied)
     _say(report)
     return 0
 

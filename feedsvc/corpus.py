@@ -142,6 +142,9 @@ class UpdateSettings:
     #: a file deleted and written again within this brings its articles back under their ids,
     #: as an edit: what a scheduled refresh alone (one interval apart) would have seen
     returns_within: timedelta = timedelta(0)
+    #: articles_dir emptied on purpose (`feedsvc refresh --emptied`): what its files published
+    #: goes, where an empty listing is otherwise taken for an unmounted volume
+    emptied: bool = False
 
 
 def update(
@@ -163,10 +166,11 @@ def update(
     if listing.failure is not None:
         changes.held_back = f"{listing.failure}; nothing was unpublished"
         return changes
-    if not listing.files and known and only is None:
+    if not listing.files and known and only is None and not settings.emptied:
         changes.held_back = (
             f"{articles_dir} lists no article files although {len(known)} were published; "
-            "treating this as a fault, not a mass deletion: nothing was unpublished"
+            "treating this as a fault, not a mass deletion: nothing was unpublished (if they "
+            "were removed on purpose, `feedsvc refresh --emptied` unpublishes their entries)"
         )
         return changes
     unreadable = _dirs(listing.unreadable)

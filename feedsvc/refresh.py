@@ -247,11 +247,13 @@ class Refresher:
         self,
         progress: Callable[[int, int], None] | None = None,
         paths: Collection[str] | None = None,
+        emptied: bool = False,
     ) -> RefreshReport:
         """Run one refresh under the state directory's build lock.
 
         `paths`: only these files changed (a watcher said so); they alone are looked at, unless
         the last full scan is unknown or one of them needs the full scan (a directory, a link).
+        `emptied`: an articles_dir listing no file was emptied on purpose (`UpdateSettings`).
         """
         started = time.perf_counter()
         self._write_in_place()
@@ -283,7 +285,7 @@ class Refresher:
                 self.store,
                 config.content.articles_dir,
                 looked_at,
-                self._update_settings(closed, started_at),
+                self._update_settings(closed, started_at, emptied),
                 progress,
                 only=only,
                 workers=self.workers,
@@ -472,7 +474,9 @@ class Refresher:
         """How files are read now: by the config, and the sections the store ever published."""
         return ReaderSettings.from_config(self.config, self.store.sections_published())
 
-    def _update_settings(self, closed: dict[str, int], now: datetime) -> UpdateSettings:
+    def _update_settings(
+        self, closed: dict[str, int], now: datetime, emptied: bool
+    ) -> UpdateSettings:
         config = self.config
         return UpdateSettings(
             reader=self.reader,
@@ -483,6 +487,7 @@ class Refresher:
             settle_ns=int(SETTLE_SECONDS * 1e9),
             closed=closed,
             returns_within=timedelta(seconds=config.refresh.interval_seconds),
+            emptied=emptied,
         )
 
     def _section_counts(self, changes: ChangeSet) -> dict[str, int]:

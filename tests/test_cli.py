@@ -849,3 +849,22 @@ def test_backup_copies_the_whole_store_while_a_refresher_holds_it_open(
         return {row[0] for row in sqlite3.connect(store).execute("SELECT id FROM entries")}
 
     assert ids(restored / "state.sqlite3") == ids(sample_site.root / "var" / "state.sqlite3")
+
+
+def test_refresh_emptied_takes_down_the_last_story_an_empty_listing_otherwise_keeps(
+    site: Site, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """An empty articles_dir is taken for an unmounted volume, and nothing is unpublished: the
+    last story could not be taken down (a court order, say) without a watcher (op38)."""
+    site.write("a.txt", "Asia\nThe last story\n\nBody.\n")
+    site.refresh()
+    (site.articles / "a.txt").unlink()
+    config = ["--config", str(site.config_path)]
+    assert cli.main(["refresh", *config]) == 0
+    assert "0 removed" in capsys.readouterr().out
+    hint = "if they were removed on purpose, `feedsvc refresh --emptied` unpublishes their entries"
+    assert any(hint in record.getMessage() for record in caplog.records)
+    assert b"The last story" in site.published("/feeds/all.atom")
+    assert cli.main(["refresh", "--emptied", *config]) == 0
+    assert "1 removed" in capsys.readouterr().out
+    assert b"The last story" not in site.published("/feeds/all.atom")
