@@ -601,15 +601,21 @@ class _Reader:
                 "none configured, so every article would be refused; add a [[sections]] entry "
                 'with name = "..." for each section, or set content.allow_new_sections = true',
             )
-        before = len(self.errors)
         sections: list[SectionConfig] = []
+        #: each section's name, and slug, as compared with the others': None where it is wrong
+        #: itself (said), a stand-in that would be alike the others' stand-ins
+        names: list[str | None] = []
+        slugs: list[str | None] = []
         for index, table in enumerate(raw):
 
             def key(name: str, index: int = index) -> _Key:
                 return _Key("sections", name, index)  # its own line, not the first section's
 
+            before = len(self.errors)
             name = self.text(table, key("name"), None, _non_empty).strip()
+            names.append(name if len(self.errors) == before else None)
             slug = self.get(table, key("slug"), str, "", _slug_or_empty)
+            slugs.append(slug or section_slug(name) if len(self.errors) == before else None)
             # 0 stands for "not given": given, it would mean the feeds' number, not none
             override = self.get(table, key("max_entries"), int, 0, _between(1, 1000))
             sections.append(
@@ -620,17 +626,15 @@ class _Reader:
                     max_entries=override or None,
                 )
             )
-        if len(self.errors) > before:
-            return tuple(sections)  # compared once each is right: stand-ins would all be alike
-        names = [s.name for s in sections]
-        _check_unique(self, [name_key(name) for name in names], "name", shown=names)
-        names_apart = len(self.errors) == before  # names alike make slugs alike: said once
-        # a slug made of the name is said on the name's line
+        keys = [name_key(name) if name is not None else None for name in names]
+        again = _check_unique(self, keys, "name", shown=names)
+        # a slug made of the name is said on the name's line; one of a name said twice is not
+        # said again (names alike make slugs alike)
         given = ["slug" if "slug" in table else "name" for table in raw]
-        if names_apart:
-            _check_unique(self, [s.slug for s in sections], "slug", given)
+        slugs = [None if index in again else slug for index, slug in enumerate(slugs)]
+        _check_unique(self, slugs, "slug", given)
         for index, section in enumerate(sections):
-            if section.slug == "all":
+            if section.slug == "all" and slugs[index] is not None:
                 where = _Key("sections", given[index], index)
                 self.reject(where, "'all' is reserved for the combined feeds")
         return tuple(sections)
@@ -659,21 +663,29 @@ def _header(table: str) -> re.Pattern[str]:
 
 def _check_unique(
     reader: _Reader,
-    values: list[str],
+    values: list[str | None],
     key: str,
     lines: list[str] | None = None,
-    shown: list[str] | None = None,
-) -> None:
+    shown: list[str | None] | None = None,
+) -> set[int]:
     """`lines`: the key each section's line is found by, if not `key`; `shown`: each value as
-    written, when `values` are what they are compared by."""
+    written, when `values` are what they are compared by. None: wrong itself, compared with
+    none. Which sections have a value an earlier one has, by index."""
     seen: set[str] = set()
+    again: set[int] = set()
     for index, value in enumerate(values):
+        if value is None:
+            continue
         if value in seen:
+            again.add(index)
             message = f"two sections share the {key} {(shown or values)[index]!r}"
-            if lines is not None and lines[index] != key:
+            if key == "name":
+                message += " (names are compared without their case and spacing): remove one"
+            elif lines is not None and lines[index] != key:
                 message += ' (this one made of its name: give it a slug = "...")'
             reader.reject(_Key("sections", lines[index] if lines else key, index), message)
         seen.add(value)
+    return again
 
 
 def _kind(value: object) -> str:

@@ -626,6 +626,26 @@ def refused(path: Path) -> list[str]:
     return [line.removeprefix(str(path)) for line in str(refusal.value).split("\n")]
 
 
+def test_every_section_s_mistake_is_said_at_once_each_with_its_fix(tmp_path: Path) -> None:
+    """A name said twice, a slug that is none and a slug taken came one fix at a time: only a
+    section that was right itself was compared with the others (op38)."""
+    text = config_text() + (
+        '[[sections]]\nname = "asia"\n\n'
+        '[[sections]]\nname = "Africa"\nslug = "Europe"\n\n'
+        '[[sections]]\nname = "Latin America"\nslug = "america"\n'
+    )
+    rows = ('name = "asia"', 'slug = "Europe"', 'slug = "america"')
+    name, bad, taken = (line_in(text, row) for row in rows)
+    assert refused(write(tmp_path, text)) == [
+        f":{name}: sections.name: two sections share the name 'asia' (names are compared "
+        "without their case and spacing): remove one",
+        f":{bad}: sections.slug: expected lowercase letters, digits and single hyphens, at most "
+        "240 of them, such as 'middle-east', found 'Europe'",
+        f":{taken}: sections.slug: two sections share the slug 'america'",
+        ": 3 mistakes, one a line above",
+    ]
+
+
 def test_mistakes_without_a_line_come_after_those_with_one(tmp_path: Path) -> None:
     """[site] missing whole: its keys have no line to be said on."""
     text = config_text(feeds="max_entries = 0")
