@@ -23,6 +23,7 @@ import importlib.metadata
 import json
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -158,9 +159,43 @@ def _cut(paragraph: str) -> str:
         return paragraph
     cut = paragraph[: SUMMARY_CHARACTERS - 1]
     space = cut.rfind(" ")
-    if space > SUMMARY_CHARACTERS // 2:  # else a script written without spaces: cut anywhere
+    if space > SUMMARY_CHARACTERS // 2:
         cut = cut[:space]
+    else:  # a script written without spaces: cut between two characters as readers see them
+        cut = cut[: _cluster_start(paragraph, len(cut))]
     return cut.rstrip(" ,;:") + "\u2026"
+
+
+def _cluster_start(text: str, end: int) -> int:
+    """`end`, or the start of the character it would cut in two as drawn: a letter and its
+    marks (Thai vowels and tones, accents), an emoji joined to others or modified, a flag."""
+    while 0 < end < len(text) and (_continues(text[end]) or text[end - 1] == _JOINER):
+        end -= 1
+    flag_letters = 0  # regional indicators, drawn two by two as flags
+    while flag_letters < end and _is_flag_letter(text[end - 1 - flag_letters]):
+        flag_letters += 1
+    if flag_letters % 2 and end < len(text) and _is_flag_letter(text[end]):
+        end -= 1
+    return end
+
+
+_JOINER = "\u200d"
+
+
+def _continues(character: str) -> bool:
+    """Drawn as part of the character before it: a mark, a joiner, a variation selector, a
+    skin tone, an emoji tag."""
+    point = ord(character)
+    return (
+        unicodedata.category(character) in ("Mn", "Mc", "Me")
+        or character == _JOINER
+        or 0x1F3FB <= point <= 0x1F3FF
+        or 0xE0020 <= point <= 0xE007F
+    )
+
+
+def _is_flag_letter(character: str) -> bool:
+    return "\U0001f1e6" <= character <= "\U0001f1ff"
 
 
 def show(config: Config, entry: Entry, body: str) -> ShownEntry:

@@ -596,6 +596,28 @@ def test_a_summary_is_cut_after_a_whole_word_and_a_first_paragraph_of_the_limit_
     assert items["Just short enough"]["summary"] == exact
 
 
+@pytest.mark.parametrize(
+    ("drawn", "name"),
+    [
+        ("\U0001f468\u200d\U0001f469\u200d\U0001f467", "a family, joined"),
+        ("\U0001f1fa\U0001f1e6", "a flag"),
+        ("\u0e01\u0e34\u0e49", "a Thai letter, its vowel and its tone"),
+        ("\U0001f44b\U0001f3fd", "a hand and its skin tone"),
+    ],
+)
+def test_a_summary_cut_where_there_are_no_spaces_never_cuts_a_character_in_two(
+    site: Site, drawn: str, name: str
+) -> None:
+    """Cut at the 499th code point, it ended in half a flag or a joiner, drawn as garbage."""
+    for offset in range(len(drawn) + 1):  # the limit falls at each place within one
+        paragraph = "x" * offset + drawn * SUMMARY_CHARACTERS
+        site.write("a.txt", f"Asia\nWithout spaces\n\n{paragraph}\n")
+        site.refresh()
+        (item,) = json.loads(site.published("/feeds/all.json"))["items"]
+        cut = item["summary"].removesuffix("\u2026").removeprefix("x" * offset)
+        assert cut == drawn * (len(cut) // len(drawn)), (name, offset)
+
+
 def test_a_feeds_description_is_plain_text_in_rss_as_in_atom(site: Site) -> None:
     """Only an item's RSS description is HTML: escaped twice, the channel's "&" showed as
     "&amp;", and the W3C validator said "description should not contain HTML"."""
