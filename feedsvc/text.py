@@ -126,7 +126,7 @@ _ADDRESS_IN_NAME = re.compile(
 _LEFT_IN_PARENTHESES = re.compile(
     r"\(\s*[,;:]?\s*\)|(?<=\()\s*[,;:]\s*|(?:(?!\s)|(?<!\s))\s*[,;:]\s*(?=\))"
 )
-_LINE_BREAKS = re.compile(r"(?:(?![ \t])|(?<![ \t]))[ \t]*[\r\n]+[ \t]*")
+_LINE_BREAKS = re.compile(r"(?:(?![ \t])|(?<![ \t]))[ \t]*[\r\n\u2028\u2029]+[ \t]*")
 
 
 def has_address(name: str) -> bool:
@@ -141,7 +141,8 @@ def without_address(name: str) -> str:
 
 
 def one_line(text: str) -> str:
-    """A title written over lines (a YAML `|` block, a TOML multi-line string) on one."""
+    """A title written over lines (a YAML `|` block, a TOML multi-line string, or with Unicode's
+    line or paragraph separator, U+2028 or U+2029, which readers break a line at) on one."""
     return _LINE_BREAKS.sub(" ", text)
 
 

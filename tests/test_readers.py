@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 from feedsvc import readers
 from feedsvc.markup import first_paragraph, to_html
 from feedsvc.readers import ReaderSettings, front_matter_syntax, read_bytes
-from feedsvc.text import has_forbidden, has_forbidden_utf8
+from feedsvc.text import has_forbidden, has_forbidden_utf8, slugify
 from tests.conftest import SAMPLE, SECTIONS
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -890,12 +890,21 @@ def test_a_handle_or_an_at_sign_is_not_an_address(name: str) -> None:
         "---\ntitle: |\n  Talks resume\n  in Geneva\nauthor: >-\n  Jane\n  Doe\nsection: Asia\n---",
         '+++\ntitle = """Talks resume\r\nin Geneva"""\nauthor = "Jane\\nDoe"\n'
         'section = "Asia"\n+++',
+        '+++\ntitle = "Talks resume\u2028in Geneva"\nauthor = "Jane\u2029Doe"\n'
+        'section = "Asia"\n+++',
     ],
 )
 def test_a_title_written_over_lines_is_published_on_one(front_matter: str) -> None:
     (article,) = read(front_matter + "\nBody.\n", "t.md").articles
     assert article.title == "Talks resume in Geneva"
     assert article.author == "Jane Doe"
+
+
+def test_a_text_title_with_unicode_s_line_separator_is_published_on_one_line() -> None:
+    """Readers break a line at U+2028; its slug glued the words: 'talks-resumein-geneva'."""
+    result = read("Asia\nTalks resume\u2028in Geneva\n\nBody.\n")
+    assert [(a.title, a.slug) for a in result.articles] == [("Talks resume in Geneva", None)]
+    assert slugify(result.articles[0].title) == "talks-resume-in-geneva"
 
 
 def test_an_image_beside_the_article_file_is_said_to_be_unpublished() -> None:

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from feedsvc.model import Article, RelatedHeadline
 from feedsvc.readers.base import ReaderSettings, Report, check_title
-from feedsvc.text import name_key
+from feedsvc.text import name_key, one_line
 
 # "Europe2 weeks ago": a section name glued to a relative age, inside the related block. The
 # section ends at the first of a run of blanks, never further in (`(?<!\s\s)`): `\s*` read the
@@ -291,7 +291,10 @@ def _text_article(
     if section is None:
         return None
     title_line = start + 2  # 1-based number of the title line
-    title = report.clean(lines[start + 1].strip(), title_line, "the title")
+    written = lines[start + 1]
+    if not written.isascii():  # Unicode's line separators, which readers break a title at
+        written = one_line(written)
+    title = report.clean(written.strip(), title_line, "the title")
     body = lines[start + 3 : end]
     if report.dirty:  # only then can a paragraph lose characters (and be left empty)
         cleaned = (
