@@ -137,7 +137,12 @@ def without_address(name: str) -> str:
     """'Jane Doe <jane@example.org>', 'Jane Doe (jane@example.org)' or 'Jane Doe,
     jane@example.org' → 'Jane Doe'."""
     left = _LEFT_IN_PARENTHESES.sub("", _ADDRESS_IN_NAME.sub(" ", name))
-    return " ".join(left.split()).strip(",;:|-\u2013\u2014 ")
+    return _LEFT_BY_AN_ADDRESS.sub("", " ".join(left.split())).strip(",;:|-\u2013\u2014 ")
+
+
+#: a blank an address leaves before a comma ("Who (BBC) , Amy"), and the full stop that ended
+#: the sentence it closed ("Jane Doe jane@example.org.")
+_LEFT_BY_AN_ADDRESS = re.compile(r" (?=[,;:])| \.$")
 
 
 def one_line(text: str) -> str:

@@ -806,6 +806,10 @@ def test_an_email_address_in_the_author_is_left_out_with_a_warning() -> None:
     assert "write the name alone" in result.problems[0].message
     alone = read(text.replace("Jane Doe <", "<"), "t.md")
     assert alone.articles[0].author is None  # the site's author, as when none is given
+    assert messages(alone) == [
+        "4:warning:'author' is an email address alone, and feeds give an author's name only: "
+        "the site's author is credited; write the name"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -816,6 +820,9 @@ def test_an_email_address_in_the_author_is_left_out_with_a_warning() -> None:
         ("Jane Doe, jane@example.org", "Jane Doe"),
         ("mailto:jane@example.org", None),
         ("Ana Lima (ana@example.org; ext. 5)", "Ana Lima (ext. 5)"),
+        ("Dr. Who (BBC) <who@bbc.co.uk>, Amy <amy@example.org>", "Dr. Who (BBC), Amy"),
+        ("Jane Doe jane.doe@example.co.uk.", "Jane Doe"),  # the full stop ended the address
+        ("J. Doe Jr. <j@example.org>", "J. Doe Jr."),
     ],
 )
 def test_an_email_address_is_left_out_however_it_is_written(

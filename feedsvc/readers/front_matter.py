@@ -229,13 +229,15 @@ class FrontMatter:
             return None
         line = self.line("author")
         if has_address(author):
-            self.report.add(
-                line,
-                "warning",
-                "the email address in 'author' is left out: feeds give an author's name only; "
-                "write the name alone",
-            )
             author = without_address(author)
+            message = (
+                "the email address in 'author' is left out: feeds give an author's name only; "
+                "write the name alone"
+                if author
+                else "'author' is an email address alone, and feeds give an author's name only: "
+                "the site's author is credited; write the name"
+            )
+            self.report.add(line, "warning", message)
         if author and shows_nothing(author):
             message = f"'author' {author!r} shows nothing, only invisible characters; left out"
             self.report.add(line, "warning", message)
