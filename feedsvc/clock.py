@@ -171,7 +171,8 @@ class Clock:
             log.debug("the failed warm-up", exc_info=e)
 
     def poll(self) -> None:
-        if time.monotonic() >= self._heard:
+        # not into a copy restored where the state_dir was moved from: it refreshes nothing
+        if time.monotonic() >= self._heard and self.refresher.in_place():
             heartbeat(self.refresher.state_dir)
             self._heard = time.monotonic() + HEARTBEAT_SECONDS
         taken = self._taken()

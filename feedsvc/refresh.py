@@ -187,7 +187,7 @@ class Refresher:
         try:
             # moved aside since the store opened: as if it had been before
             with state_dir_errors(self.state_dir):
-                #: the directory the store is in: the only one written (`_in_place`)
+                #: the directory the store is in: the only one written (`in_place`)
                 self._opened_in = os.stat(self.state_dir)
             self.reader = self._reading()
             self._bodies = FileBodies(config, self.reader)  #: what `_show` reads entries from
@@ -236,7 +236,7 @@ class Refresher:
         """Said once, not at every tick while the file stays as it is: to /healthz first, as a
         failed refresh is (the refresh's status says it again when it ends)."""
         if message != self.config_error:
-            if self._in_place():
+            if self.in_place():
                 amend_status(self.state_dir, config_error=message)
             log.error("config rejected, still serving with the previous one: %s", message)
         self.config_error = message
@@ -438,7 +438,7 @@ class Refresher:
         log.info("refresh: %s", report.summary())
         return report
 
-    def _in_place(self) -> bool:
+    def in_place(self) -> bool:
         """Whether the state_dir path still names the directory the store is in. Moved aside
         (to be restored, or by a deploy switching a relative one), it would be made afresh
         there, versions published beside no store while ids went into the store aside, and a
@@ -450,7 +450,7 @@ class Refresher:
 
     def _write_in_place(self) -> None:
         """Raise `MovedAsideError` unless this refresher may write at the state_dir path."""
-        if not self._in_place():
+        if not self.in_place():
             raise MovedAsideError(
                 f"state_dir {self.state_dir} is no longer the directory this refresher's store "
                 "is in (moved aside?): nothing is refreshed, nor made there, until that one is "
@@ -739,7 +739,7 @@ class Refresher:
     def write_status(self, report: RefreshReport | None, error: str | None = None) -> None:
         """`status.json` for `/healthz`; a failed refresh keeps the last report's details.
         Never written where the state_dir was moved aside: it goes with the directory."""
-        if not self._in_place():
+        if not self.in_place():
             return
         report = report or self.last_report
         status: dict[str, object] = {

@@ -995,6 +995,27 @@ def test_a_running_clock_is_heard_from_while_it_runs(
         wait_for(lambda: control.silent_since(state_dir) is None, "the clock's heartbeat")
 
 
+def test_a_clock_is_not_heard_from_in_a_copy_restored_where_its_state_dir_was(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It refreshes nothing there until restarted: touching the copy's lock said all was well,
+    and /healthz said `ok` of a site no longer refreshed (op38)."""
+    monkeypatch.setattr("feedsvc.clock.HEARTBEAT_SECONDS", 0)  # at each poll: every second
+    copy_sample(site)
+    state_dir = site.root / "var"
+    with refresher_role(state_dir), ticking(Refresher(site.config())) as clock_:
+        wait_for(lambda: clock_.refresher.last_report is not None, "the refresh at start")
+        shutil.copytree(state_dir, site.root / "backup")
+        state_dir.rename(site.root / "var.aside")
+        (site.root / "backup").rename(state_dir)  # restored while the clock runs
+        heard = time.time() - 2 * control.SILENT_SECONDS
+        os.utime(state_dir / "refresher.lock", (heard, heard))
+        time.sleep(2.5)  # two polls at least
+        assert control.silent_since(state_dir) == datetime.fromtimestamp(heard, UTC)
+        (site.root / "var").rename(site.root / "backup")
+        (site.root / "var.aside").rename(state_dir)  # put back: the clock's own again
+
+
 @pytest.mark.parametrize("how", ["killed", "stopped"])
 def test_healthz_says_a_refresher_killed_is_silent_not_a_refresher_stopped(
     sample_site: Site, tmp_path: Path, running: list[Process], how: str
