@@ -160,15 +160,28 @@ def markup_warning(text: str, what: str) -> str | None:
     """Titles, summaries, names, tags and descriptions are plain text: '<em>' or '&amp;' in
     one is taken as markup by RSS readers (the RSS Best Practices Profile lets them) and
     validators, and shown as written by Atom and JSON Feed readers."""
+    found = markup_in(text)
+    if found is None:
+        return None
+    return (
+        f"{what} holds {found!r}, which some feed readers take as markup and others show as "
+        f"written; write {what} as plain text ('&' for '&amp;', no tags)"
+    )
+
+
+def markup_in(text: str) -> str | None:
+    """The first tag, comment or character reference in `text`, as written: a tag whole
+    where it closes soon ('<b>', '<!--'), else its start ('<b')."""
     if "<" not in text and "&" not in text:
         return None
     for found in _MARKUP.finditer(text):
         name = found.group(1)
         if name is None or name.startswith("#") or name in html.entities.name2codepoint:
-            return (
-                f"{what} holds {found.group()!r}, which some feed readers take as markup and "
-                f"others show as written; write {what} as plain text ('&' for '&amp;', no tags)"
-            )
+            start = found.start()
+            if text.startswith("<!--", start):
+                return "<!--"
+            end = text.find(">", start)
+            return text[start : end + 1] if name is None and 0 < end - start < 40 else found.group()
     return None
 
 

@@ -661,7 +661,7 @@ def test_a_keys_line_is_found_as_its_format_writes_it(front: str, line: int) -> 
         "section = 'Asia'\n+++\nB.\n" if front[0] == "+" else "section: Asia\n---\nB.\n"
     )
     (problem,) = read(text, "c.md").problems
-    assert (problem.line, problem.message.split(",")[0]) == (line, "the title holds '<b'")
+    assert (problem.line, problem.message.split(",")[0]) == (line, "the title holds '<b>'")
 
 
 def test_markdown_with_yaml_front_matter() -> None:
@@ -675,7 +675,9 @@ def test_markdown_with_yaml_front_matter() -> None:
         13,
         "warning",
     )
-    assert markup.message.startswith("the title holds '<b', which some feed readers take as markup")
+    assert markup.message.startswith(
+        "the title holds '<b>', which some feed readers take as markup"
+    )
     assert image.message.startswith("image 'img/map.png' is relative to the article's page")
     (article,) = result.articles
     assert article.title == "A <b>bold</b> claim"
@@ -853,9 +855,9 @@ def test_markup_in_a_summary_an_author_or_a_tag_is_said_as_in_a_title() -> None:
 @pytest.mark.parametrize(
     ("title", "said"),
     [
-        ("Why <!-- breaks readers", "'<!'"),
+        ("Why <!-- breaks readers", "'<!--'"),
         ("Parsing <?xml in titles", "'<?'"),
-        ("A <b>bold</b> claim", "'<b'"),
+        ("A <b>bold</b> claim", "'<b>'"),
         ("Rates: a < b, and c <3", None),  # no tag can start so
     ],
 )
@@ -1465,6 +1467,22 @@ def test_a_stray_line_in_the_related_block_is_said_and_the_headlines_around_it_k
         "8:warning:unexpected line in the related-headlines block (expected '-', "
         "'<Section><age> ago', '<headline>'); ignored"
     ]
+
+
+def test_markup_in_a_text_body_is_said_once_where_it_first_is() -> None:
+    """Shown as written: 'AT&amp;T' copied from a page reached readers so, and an editor's
+    '<!-- check -->' too, without a word (fz38)."""
+    text = "Asia\nA deal\n\nPlain, R&D and 3 < 5.\nAT&amp;T said <b>so</b>.\n<!-- check -->\n"
+    result = read(text)
+    assert (
+        result.articles[0].body == "Plain, R&D and 3 < 5.\nAT&amp;T said <b>so</b>.\n<!-- check -->"
+    )
+    assert messages(result) == [
+        "5:warning:a paragraph holds '&amp;', which readers are shown as written: a .txt "
+        "article is plain text ('&' for '&amp;'; markup, and notes, belong elsewhere: a "
+        "Markdown file takes markup)"
+    ]
+    assert "holds '<!--'" in messages(read("Asia\nA deal\n\nText.\n<!-- check -->\n"))[0]
 
 
 def test_a_direction_override_in_a_title_is_said() -> None:

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from feedsvc.model import Article, RelatedHeadline
 from feedsvc.readers.base import ReaderSettings, Report, check_title
-from feedsvc.text import name_key, one_line
+from feedsvc.text import markup_in, name_key, one_line
 
 # "Europe2 weeks ago": a section name glued to a relative age, inside the related block. The
 # section ends at the first of a run of blanks, never further in (`(?<!\s\s)`): `\s*` read the
@@ -318,15 +318,33 @@ def _text_article(
         return None
     if not check_title(title, title_line, report):
         return None
+    text = "\n".join(paragraphs)
+    if "<" in text or "&" in text:
+        _say_markup_in_body(body, start + 4, report)
     return Article(
         path=path,
         line=start + 1,
         section=section,
         title=title,
-        body="\n".join(paragraphs),
+        body=text,
         body_format="text",
         related=related,
     )
+
+
+def _say_markup_in_body(body: list[str], first: int, report: Report) -> None:
+    """A .txt body is text, shown as written: '&amp;' copied from a web page is shown to readers
+    so, '<b>' and '<!-- a note -->' too. Said once an article, where it first is."""
+    for number, line in enumerate(body, start=first):
+        found = markup_in(line)
+        if found is not None:
+            message = (
+                f"a paragraph holds {found!r}, which readers are shown as written: a .txt "
+                "article is plain text ('&' for '&amp;'; markup, and notes, belong elsewhere: "
+                "a Markdown file takes markup)"
+            )
+            report.add(number, "warning", message)
+            return
 
 
 def _blocks_inside(
