@@ -1485,6 +1485,37 @@ def test_markup_in_a_text_body_is_said_once_where_it_first_is() -> None:
     assert "holds '<!--'" in messages(read("Asia\nA deal\n\nText.\n<!-- check -->\n"))[0]
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "https://example.org/a",
+        "HTTP://example.org/a",
+        "mailto:desk@example.org",
+        "tel:+15551234",
+        "urn:isbn:0451450523",
+        "git://example.org/x.git",
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "data:image/png;base64,AAAA",
+    ],
+)
+@pytest.mark.parametrize(
+    "written",
+    ["Read [it]({}) now.", "Read ![it]({}) now.", "Read <{}> now.", "Read [it][r] now.\n\n[r]: {}"],
+)
+def test_a_link_published_without_its_address_is_said_and_one_published_with_it_is_not(
+    address: str, written: str
+) -> None:
+    """A urn: link went out as its text alone, a javascript: one as the Markdown written, and
+    check said nothing (fz38). Said exactly where readers get no address: as rendered."""
+    body = written.format(address) + "\n"
+    result = read(f"---\ntitle: T\nsection: Asia\n---\n{body}", "a.md")
+    rendered = to_html(result.articles[0].body, "markdown", "https://example.org/p/")
+    published = f'="{address}"' in rendered or f'="{address.lower()}' in rendered.lower()
+    said = [p for p in result.problems if "is published without it" in p.message]
+    assert bool(said) != published, rendered
+
+
 def test_a_direction_override_in_a_title_is_said() -> None:
     result = read("Asia\nA \u202eclaim\n\nBody.\n")
     assert [a.title for a in result.articles] == ["A \u202eclaim"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from nh3 import ALLOWED_URL_SCHEMES
+
 from feedsvc.model import Article
 from feedsvc.readers.base import ReaderSettings, Report, check_title
 from feedsvc.readers.front_matter import FrontMatter
@@ -48,6 +50,8 @@ def read_markdown(path: str, text: str, settings: ReaderSettings, report: Report
         _say_relative_images(lines, close + 1, report)
     if "<!--" in body:
         _say_comments(lines, close + 1, report)
+    if "](" in body or "]:" in body or "<" in body:
+        _say_addresses_left_out(lines, close + 1, report)
     fields.not_a_draft()
     section = fields.section()
     title = fields.text("title", required=True, single_line=True)
@@ -112,6 +116,33 @@ def _say_relative_images(lines: list[str], first: int, report: Report) -> None:
                     f"image {address!r} is relative to the article's page, where feedsvc "
                     "publishes no images; give its absolute URL (https://...)",
                 )
+
+
+#: a link's (or an image's) address that starts with a scheme, where it starts: inline
+#: (`[a](x:...)`), an autolink (`<x:...>`), a reference definition (`[a]: x:...`)
+_SCHEMED = re.compile(
+    r"\]\(\s*<?([A-Za-z][A-Za-z0-9+.-]*):"
+    r"|<([A-Za-z][A-Za-z0-9+.-]{1,31}):[^\s<>]*>"
+    r"|^ {0,3}\[[^\]]+\]:\s*<?([A-Za-z][A-Za-z0-9+.-]*):"
+)
+
+
+def _say_addresses_left_out(lines: list[str], first: int, report: Report) -> None:
+    """A link's address is published only with a scheme feed readers take safely (`nh3`'s:
+    http, https, mailto, tel...): a urn: or git: link was published as its text alone, a
+    javascript:, file: or data: one as the Markdown written (markdown-it refuses them)."""
+    for number, line in enumerate(lines[first:], start=first + 1):
+        for found in _SCHEMED.finditer(line):
+            scheme = next(group for group in found.groups() if group).lower()
+            if scheme not in ALLOWED_URL_SCHEMES:
+                report.add(
+                    number,
+                    "warning",
+                    f"a link to a {scheme}: address is published without it, as text alone or "
+                    "as the Markdown written: feeds keep http, https, mailto, tel and a few more; "
+                    "link to a web page instead",
+                )
+                break
 
 
 def _say_comments(lines: list[str], first: int, report: Report) -> None:
