@@ -669,7 +669,11 @@ def _why_nothing(status: dict[str, object]) -> str:
     if status.get("error"):
         return "the last refresh failed (see /healthz)"
     if not status.get("last_attempt"):
-        return f"no refresh has finished; the first may still be running, else {_NO_REFRESH}"
+        return (
+            f"no refresh has finished; the first may still be running, else {_NO_REFRESH} (a "
+            "refresher running when content.state_dir was changed publishes into the old one "
+            "until it is restarted)"
+        )
     return "the last refresh published no version (see /healthz)"
 
 

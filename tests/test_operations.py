@@ -1395,6 +1395,8 @@ def test_a_refresh_can_be_asked_for_before_anything_is_published(
     assert said.startswith("nothing published yet: no refresh has finished") and (
         "start the refresher (`feedsvc clock`" in said
     )
+    # a web worker started with a config naming a new state_dir, its refresher not restarted
+    assert said.endswith("publishes into the old one until it is restarted)\n")
     assert "`feedsvc clock`" in client.get("/healthz").json["error"]
     answer = client.post("/admin/refresh", headers={"Authorization": "Bearer s3cret"})
     assert answer.status_code == 202 and answer.json is not None
