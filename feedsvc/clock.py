@@ -327,10 +327,10 @@ class Clock:
             self._observer = None
 
     def stop(self, wait: bool = False) -> None:
-        """`wait`: until a tick under way ends, for a caller about to close the refresher; no
-        tick starts after this. A process that is exiting does not wait: a refresh cut short
-        leaves nothing half-published. The scheduler is never asked to wait: it would hold
-        its job-store lock meanwhile, which the tick takes to look at its job (a deadlock)."""
+        """`wait`: until a tick under way ends, for a caller about to close the refresher (a
+        `clock` or `serve` stopping closes it, so that the store's file is whole); no tick
+        starts after this. The scheduler is never asked to wait: it would hold its job-store
+        lock meanwhile, which the tick takes to look at its job (a deadlock)."""
         with self._lock:
             self._stopped = True
         with self._watch_lock:
