@@ -31,7 +31,11 @@ class Problem:
     by_config: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
+        # a name holding a newline (or another control) would split the problem's line in two
+        path = self.path
+        if not path.isprintable():
+            path = "".join(c if c.isprintable() else repr(c)[1:-1] for c in path)
+        where = f"{path}:{self.line}" if self.line else path
         return f"{where}: {self.severity}: {self.message}"
 
 

@@ -1516,6 +1516,12 @@ def test_a_link_published_without_its_address_is_said_and_one_published_with_it_
     assert bool(said) != published, rendered
 
 
+def test_a_problem_of_a_file_named_with_a_newline_is_said_on_one_line() -> None:
+    (problem,) = read("just text\n", "desk\nnotes.txt").problems
+    assert str(problem).startswith("desk\\nnotes.txt:1: error: ")
+    assert "\n" not in str(problem) and problem.path == "desk\nnotes.txt"
+
+
 def test_a_direction_override_in_a_title_is_said() -> None:
     result = read("Asia\nA \u202eclaim\n\nBody.\n")
     assert [a.title for a in result.articles] == ["A \u202eclaim"]
