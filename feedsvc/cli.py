@@ -7,6 +7,7 @@ import errno
 import gc
 import json
 import logging
+import os
 import resource
 import signal
 import sqlite3
@@ -56,9 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # build` (~16 ms frozen). Not for a caller's argv (a test's): its objects would be
         # frozen too.
         gc.freeze()
-        # A stop as Ctrl-C is one (honcho, systemd, docker send SIGTERM): a refresh under way
-        # ends, and the state store is closed, its latest commits written into its own file.
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _terminated)
     parser = _parser()
     args = parser.parse_args(argv)
     logs.configure()
@@ -80,8 +79,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps({"config_error": str(e)}, indent=1))  # for the script that asked
         print(f"feedsvc: {e}", file=sys.stderr)
         return 2
+    except Terminated:
+        # ended by the signal itself once stopped: how systemd tells a stop from a failure
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return 128 + signal.SIGTERM  # as a shell says it, should the signal come late
     except KeyboardInterrupt:
         return 130
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (honcho, systemd and docker stop so), taken as Ctrl-C is: a refresh under way
+    ends, and the state store is closed, its latest commits written into its own file."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def _start_when_valid(args: argparse.Namespace, error: ConfigError) -> int:
