@@ -388,8 +388,9 @@ def test_healthz_reports_the_version_and_counts(server: Server) -> None:
     assert report["status"] == "ok"
     assert report["entries"]["america"] == 4 and report["entries"]["all"] == 5
     assert report["version"] and report["built_at"]
-    # the escaping tests' title, with its tags, said: counted, its words for the token alone
-    assert report["problem_count"] == 1 and "problems" not in report
+    # the escaping tests' title and body, with their tags, said: counted, the words for the
+    # token alone
+    assert report["problem_count"] == 2 and "problems" not in report
 
 
 def test_serve_answers_under_the_path_of_the_base_url(tmp_path: Path) -> None:

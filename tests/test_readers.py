@@ -666,15 +666,15 @@ def test_a_keys_line_is_found_as_its_format_writes_it(front: str, line: int) -> 
 
 def test_markdown_with_yaml_front_matter() -> None:
     result = read(MD, "a.md")
-    # a title is plain text: its tags are said, and kept as text; an image beside the article's
-    # file is never published
-    markup, image = sorted(result.problems, key=lambda p: p.line or 0)
-    assert (markup.line, markup.severity, image.line, image.severity) == (
-        2,
-        "warning",
-        13,
-        "warning",
-    )
+    # a title is plain text: its tags are said, and kept as text; a javascript: link is
+    # published without its address; an image beside the article's file is never published
+    markup, link, image = sorted(result.problems, key=lambda p: p.line or 0)
+    assert [(p.line, p.severity) for p in (markup, link, image)] == [
+        (2, "warning"),
+        (11, "warning"),
+        (13, "warning"),
+    ]
+    assert link.message.startswith("a link to a javascript: address is published without it")
     assert markup.message.startswith(
         "the title holds '<b>', which some feed readers take as markup"
     )
