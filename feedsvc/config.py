@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from feedsvc.errors import ConfigError
 from feedsvc.model import Problem
 from feedsvc.text import (
-    SLUG_MOST,
     has_address,
     is_ignored,
     is_slug,
@@ -801,10 +800,14 @@ def _language_tag(value: str) -> str | None:
     return "expected a language tag such as 'en' or 'en-GB'"
 
 
+#: at most, in characters, for a section's slug: its feeds' file names are it and `.atom.gz`
+_SECTION_SLUG_MOST = 240
+
+
 def _slug_or_empty(value: str) -> str | None:
-    if not value or is_slug(value):
+    if not value or is_slug(value, _SECTION_SLUG_MOST):
         return None
     return (
-        f"expected lowercase letters, digits and single hyphens, at most {SLUG_MOST} of them, "
-        "such as 'middle-east'"
+        "expected lowercase letters, digits and single hyphens, at most "
+        f"{_SECTION_SLUG_MOST} of them, such as 'middle-east'"
     )

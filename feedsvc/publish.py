@@ -352,7 +352,8 @@ def _into_archive(root: Path, file: str, put: Callable[[Path], object]) -> None:
     """Replaced in one rename: a reader (or nginx) may be reading the page there."""
     target = root / ARCHIVE / file
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")  # hidden: never served
+    # hidden: never served; cut short, as a page's own name may be as long as the system allows
+    temporary = target.with_name(f".{target.name[:64]}.{os.getpid()}.tmp")
     temporary.unlink(missing_ok=True)
     put(temporary)
     os.replace(temporary, target)

@@ -41,15 +41,15 @@ def name_key(name: str) -> str:
 _SLUG_LENGTH = 80
 
 
-#: at most, in characters, for one given (front matter, config.toml): a page's file name holds
-#: it, `.html` and a `-2` (one taken already) within the 255 bytes file systems allow; 251
-#: failed the whole publish
-SLUG_MOST = 240
+#: at most, in characters, for a slug given in front matter: its page's file name is it and
+#: `.html`, within the 255 bytes file systems allow (251 failed the whole publish); one taken
+#: already is given its `-2` within it (`unique`)
+SLUG_MOST = 250
 
 
-def is_slug(value: str) -> bool:
+def is_slug(value: str, most: int = SLUG_MOST) -> bool:
     """What `slugify` makes: lowercase ASCII letters and digits, single hyphens between."""
-    return len(value) <= SLUG_MOST and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value) is not None
+    return len(value) <= most and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value) is not None
 
 
 def slugify(text: str) -> str:
@@ -101,13 +101,14 @@ def _hyphenated(ascii_text: str) -> str:
 
 
 def unique(candidate: str, taken: Callable[[str], bool]) -> str:
-    """`candidate`, or the first of `candidate-2`, `candidate-3`... not `taken`."""
-    if not taken(candidate):
-        return candidate
-    number = 2
-    while taken(f"{candidate}-{number}"):
+    """`candidate`, or the first of `candidate-2`, `candidate-3`... not `taken`, cut short where
+    that is needed to stay within `SLUG_MOST`."""
+    name, number = candidate, 2
+    while taken(name):
+        suffix = f"-{number}"
+        name = candidate[: SLUG_MOST - len(suffix)].rstrip("-") + suffix
         number += 1
-    return f"{candidate}-{number}"
+    return name
 
 
 #: what an address's part before the '@' is made of (RFC 5322's atext, and dots): a bare

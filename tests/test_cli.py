@@ -515,7 +515,7 @@ def test_build_exports_the_current_version_even_if_another_refresh_published_mea
 
 
 def test_build_exports_a_page_whose_slug_is_as_long_as_allowed(site: Site, tmp_path: Path) -> None:
-    slug = "a" * 240  # the longest allowed: articles/<slug>-2.html would be 247 bytes of 255
+    slug = "a" * 250  # articles/<slug>.html: 255 bytes, ext4's limit
     site.write("long.md", f"---\ntitle: Long\nsection: Asia\nslug: {slug}\n---\nBody.\n")
     out = tmp_path / "out"
     assert build_into(site, out) == 0
