@@ -132,10 +132,7 @@ def _run_clock(refresher: Refresher) -> None:
     from feedsvc.clock import run_clock
 
     say_local_base_url(refresher.config.site.base_url)
-    try:
-        run_clock(refresher, blocking=True)
-    finally:
-        refresher.close()  # the store's latest commits into its file: `cp` of it copies them
+    run_clock(refresher, blocking=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -360,6 +357,10 @@ def backup_command(config: Config, args: argparse.Namespace) -> int:
     """The store holds every published id: a copy of `state.sqlite3` alone, while a refresher
     runs (or after one was killed), holds none of its latest commits, or no table at all."""
     target: Path = args.file
+    refused = _not_a_backup(target, config.content.state_dir / STATE_FILE)
+    if refused is not None:
+        print(f"feedsvc: {target} {refused}; choose another file", file=sys.stderr)
+        return 2
     store = StateStore.read_only(config.content.state_dir)
     if store is None:
         print(f"feedsvc: no state store to back up in {config.content.state_dir}", file=sys.stderr)
@@ -374,6 +375,27 @@ def backup_command(config: Config, args: argparse.Namespace) -> int:
         store.close()
     print(f"backed up the state store ({entries} published entries) to {target}")
     return 0
+
+
+def _not_a_backup(target: Path, store: Path) -> str | None:
+    """Why `target` may not be replaced by a backup: the store itself (or a file beside it), or
+    something else than an earlier backup (`feedsvc backup config.toml`, a slip for
+    `--config`, replaced the config)."""
+    resolved = target.resolve()
+    if resolved.parent == store.resolve().parent and resolved.name.startswith(store.name):
+        return "is the state store itself, or one of its files"
+    try:
+        with target.open("rb") as file:
+            head = file.read(16)
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        return "is a directory"
+    except OSError as e:
+        return f"cannot be read: {e.strerror or e}"
+    if head and head != b"SQLite format 3\x00":  # an empty file: a name made for it
+        return "exists and is not an SQLite file, as a backup is: it is not replaced"
+    return None
 
 
 def clock_command(config: Config, args: argparse.Namespace) -> int:

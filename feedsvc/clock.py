@@ -12,6 +12,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -404,7 +405,8 @@ _SKIPS_HANDLED = _SkipsHandled()
 
 
 def run_clock(refresher: Refresher, blocking: bool) -> Clock:
-    """Start the schedule: `blocking` for the `clock` process, in the background for `serve`."""
+    """Start the schedule: `blocking` for the `clock` process, in the background for `serve`.
+    Blocking, it returns once SIGTERM or Ctrl-C stopped it, its refresher closed."""
     # One line per event of our own; APScheduler's "running job" chatter every second is not one.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("apscheduler.scheduler").addFilter(_SKIPS_HANDLED)
@@ -417,7 +419,37 @@ def run_clock(refresher: Refresher, blocking: bool) -> Clock:
         clock.start()
         return clock
     try:
-        clock.start()
-    finally:  # stopped (Ctrl-C, SIGTERM): a refresh under way ends first, whole
+        with _stopped_by_signals(clock):
+            clock.start()
+    finally:
+        # A refresh under way ends first, whole, then the store is closed: its file is whole.
+        # A second signal ends the wait (as it ends any process), and the store is left open,
+        # not closed under the refresh still running.
         clock.stop(wait=True)
+        refresher.close()
     return clock
+
+
+@contextlib.contextmanager
+def _stopped_by_signals(clock: Clock) -> Iterator[None]:
+    """SIGTERM (honcho, systemd, docker) and Ctrl-C stop the schedule from a thread of their
+    own: raised in the main thread, inside the blocking scheduler's loop, an interrupt was
+    swallowed there (it catches every exception around submitting a job), and the clock ran
+    on. A second signal does what it did before."""
+    previous = {
+        number: signal.getsignal(number) or signal.SIG_DFL  # None: not set from Python
+        for number in (signal.SIGTERM, signal.SIGINT)
+    }
+
+    def stop(signum: int, frame: object) -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        threading.Thread(target=clock.stop, name="stop").start()
+
+    for number in previous:
+        signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

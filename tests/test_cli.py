@@ -868,3 +868,26 @@ def test_refresh_emptied_takes_down_the_last_story_an_empty_listing_otherwise_ke
     assert cli.main(["refresh", "--emptied", *config]) == 0
     assert "1 removed" in capsys.readouterr().out
     assert b"The last story" not in site.published("/feeds/all.atom")
+
+
+def test_backup_never_replaces_the_store_itself_nor_a_file_that_is_no_backup(
+    sample_site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`feedsvc backup config.toml`, a slip for --config, replaced the config with the store;
+    `feedsvc backup var/state.sqlite3` swapped the store under a running refresher (rv38)."""
+    sample_site.refresh()
+    config = ["--config", str(sample_site.config_path)]
+    before = sample_site.config_path.read_bytes()
+    assert cli.main(["backup", *config, str(sample_site.config_path)]) == 2
+    assert "exists and is not an SQLite file" in capsys.readouterr().err
+    assert sample_site.config_path.read_bytes() == before
+    store = sample_site.root / "var" / "state.sqlite3"
+    link = tmp_path / "store-link"
+    link.symlink_to(store)
+    for target in (store, link):
+        assert cli.main(["backup", *config, str(target)]) == 2
+        assert "is the state store itself" in capsys.readouterr().err
+    # an earlier backup is replaced, as a nightly job does
+    copy = tmp_path / "nightly.sqlite3"
+    assert cli.main(["backup", *config, str(copy)]) == 0
+    assert cli.main(["backup", *config, str(copy)]) == 0
