@@ -10,7 +10,7 @@ import re
 import sys
 import tomllib
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, NamedTuple
 
 from anyascii import anyascii
@@ -154,7 +154,9 @@ def one_line(text: str) -> str:
 
 #: what readers of one format take as markup and of another as text: a tag's opening, a
 #: character reference (the W3C validator warns: ContainsHTML, CharacterData...)
-_MARKUP = re.compile(r"<[/A-Za-z!?]|&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z]+);?")
+_MARKUP = re.compile(
+    r"<(?:[!?]|/?([A-Za-z][A-Za-z0-9-]*))|&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z]+);?"
+)
 
 
 def markup_warning(text: str, what: str) -> str | None:
@@ -170,19 +172,26 @@ def markup_warning(text: str, what: str) -> str | None:
     )
 
 
-def markup_in(text: str) -> str | None:
+def markup_in(text: str, elements: Collection[str] | None = None) -> str | None:
     """The first tag, comment or character reference in `text`, as written: a tag whole
-    where it closes soon ('<b>', '<!--'), else its start ('<b')."""
+    where it closes soon ('<b>', '<!--'), else its start ('<em'). `elements`: the only tags
+    looked for, by name ('<Enter>' and '<desk@example.org>' are text to a reader of HTML too).
+    """
     if "<" not in text and "&" not in text:
         return None
     for found in _MARKUP.finditer(text):
-        name = found.group(1)
-        if name is None or name.startswith("#") or name in html.entities.name2codepoint:
-            start = found.start()
-            if text.startswith("<!--", start):
-                return "<!--"
-            end = text.find(">", start)
-            return text[start : end + 1] if name is None and 0 < end - start < 40 else found.group()
+        tag, entity = found.groups()
+        if entity is not None:
+            if entity.startswith("#") or entity in html.entities.name2codepoint:
+                return found.group()
+            continue
+        if tag is not None and elements is not None and tag.lower() not in elements:
+            continue
+        start = found.start()
+        if text.startswith("<!--", start):
+            return "<!--"
+        end = text.find(">", start)
+        return text[start : end + 1] if tag is not None and 0 < end - start < 40 else found.group()
     return None
 
 

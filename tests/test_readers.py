@@ -1483,6 +1483,10 @@ def test_markup_in_a_text_body_is_said_once_where_it_first_is() -> None:
         "Markdown file takes markup)"
     ]
     assert "holds '<!--'" in messages(read("Asia\nA deal\n\nText.\n<!-- check -->\n"))[0]
+    assert "holds '<em'" in messages(read("Asia\nA deal\n\nSo <em said.\n"))[0]
+    # text to a reader of HTML too: no tag it knows (rv38)
+    plain = "Press the <Enter> key.\nWrite to <desk@example.org>.\nIf x<y and y>z, c <3.\n"
+    assert messages(read(f"Asia\nA deal\n\n{plain}")) == []
 
 
 @pytest.mark.parametrize(

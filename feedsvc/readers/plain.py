@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from nh3 import ALLOWED_TAGS
+
 from feedsvc.model import Article, RelatedHeadline
 from feedsvc.readers.base import ReaderSettings, Report, check_title
 from feedsvc.text import markup_in, name_key, one_line
@@ -332,11 +334,19 @@ def _text_article(
     )
 
 
+#: the tags a writer may have pasted into a body: those HTML readers keep (`nh3`'s), and those
+#: they remove; `<Enter>`, `<desk@example.org>` or `x<y and y>z` are text to them too
+_ELEMENTS = frozenset(ALLOWED_TAGS) | {
+    *("script", "style", "iframe", "object", "embed", "form", "input", "button", "select"),
+    *("html", "head", "body", "meta", "link", "title", "font", "center", "svg", "math"),
+}
+
+
 def _say_markup_in_body(body: list[str], first: int, report: Report) -> None:
     """A .txt body is text, shown as written: '&amp;' copied from a web page is shown to readers
     so, '<b>' and '<!-- a note -->' too. Said once an article, where it first is."""
     for number, line in enumerate(body, start=first):
-        found = markup_in(line)
+        found = markup_in(line, _ELEMENTS)
         if found is not None:
             message = (
                 f"a paragraph holds {found!r}, which readers are shown as written: a .txt "
