@@ -1526,6 +1526,18 @@ def test_a_problem_of_a_file_named_with_a_newline_is_said_on_one_line() -> None:
     assert "\n" not in str(problem) and problem.path == "desk\nnotes.txt"
 
 
+def test_a_link_in_code_or_a_paragraph_like_a_definition_is_not_said() -> None:
+    """Code shows `[x](javascript:...)` as written on purpose; `[Update]: Correction: ...` is a
+    paragraph, published whole (rv38)."""
+    body = (
+        "Use `[x](javascript:go())` nowhere.\n\n```\n[x](javascript:go())\n```\n\n"
+        "    [x](file:///etc/passwd)\n\n[Update]: Correction: the ministry said so.\n\n"
+        "[^1]: Source: the ministry.\n"
+    )
+    result = read(f"---\ntitle: T\nsection: Asia\n---\n{body}", "a.md")
+    assert result.problems == ()
+
+
 def test_a_direction_override_in_a_title_is_said() -> None:
     result = read("Asia\nA \u202eclaim\n\nBody.\n")
     assert [a.title for a in result.articles] == ["A \u202eclaim"]

@@ -4,6 +4,7 @@ body, in which what a feed would show wrong is said."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime
 
 from nh3 import ALLOWED_URL_SCHEMES
@@ -119,20 +120,23 @@ def _say_relative_images(lines: list[str], first: int, report: Report) -> None:
 
 
 #: a link's (or an image's) address that starts with a scheme, where it starts: inline
-#: (`[a](x:...)`), an autolink (`<x:...>`), a reference definition (`[a]: x:...`)
+#: (`[a](x:...)`), an autolink (`<x:...>`), a reference definition (`[a]: x:...`; not a
+#: paragraph such as `[Update]: Correction: ...`, whose colon a blank follows)
 _SCHEMED = re.compile(
     r"\]\(\s*<?([A-Za-z][A-Za-z0-9+.-]*):"
     r"|<([A-Za-z][A-Za-z0-9+.-]{1,31}):[^\s<>]*>"
-    r"|^ {0,3}\[[^\]]+\]:\s*<?([A-Za-z][A-Za-z0-9+.-]*):"
+    r"|^\[[^\]]+\]:\s*<?([A-Za-z][A-Za-z0-9+.-]*):(?!\s|$)"
 )
+#: a code span: what is in it is code, shown as written on purpose
+_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+\1")
 
 
 def _say_addresses_left_out(lines: list[str], first: int, report: Report) -> None:
     """A link's address is published only with a scheme feed readers take safely (`nh3`'s:
     http, https, mailto, tel...): a urn: or git: link was published as its text alone, a
     javascript:, file: or data: one as the Markdown written (markdown-it refuses them)."""
-    for number, line in enumerate(lines[first:], start=first + 1):
-        for found in _SCHEMED.finditer(line):
+    for number, text in _outside_code(lines, first):
+        for found in _SCHEMED.finditer(_CODE_SPAN.sub("", text) if "`" in text else text):
             scheme = next(group for group in found.groups() if group).lower()
             if scheme not in ALLOWED_URL_SCHEMES:
                 report.add(
@@ -147,8 +151,21 @@ def _say_addresses_left_out(lines: list[str], first: int, report: Report) -> Non
 
 def _say_comments(lines: list[str], first: int, report: Report) -> None:
     """Raw HTML is off: an editor's `<!-- note -->` is published as text, for every reader to
-    see. One in a code block is code, shown on purpose: in a fence, or indented four columns
-    where no paragraph goes on (an indented line continues a paragraph above it)."""
+    see (one in code is code, shown on purpose)."""
+    for number, text in _outside_code(lines, first):
+        if text.startswith("<!--"):
+            report.add(
+                number,
+                "warning",
+                "an HTML comment is published as text, for readers to see (raw HTML is off); "
+                "remove it, or keep notes out of the article",
+            )
+
+
+def _outside_code(lines: list[str], first: int) -> Iterator[tuple[int, str]]:
+    """The body's lines that are not code, by number, their indent taken off: a code block is
+    in a fence, or indented four columns where no paragraph goes on (an indented line
+    continues a paragraph above it)."""
     fence = ""  #: the fence of the code block the line is in
     paragraph = False  #: the line above is a paragraph's, which an indented line continues
     for number, line in enumerate(lines[first:], start=first + 1):
@@ -166,13 +183,7 @@ def _say_comments(lines: list[str], first: int, report: Report) -> None:
         if code or not text:
             paragraph = False
             continue
-        if text.startswith("<!--"):
-            report.add(
-                number,
-                "warning",
-                "an HTML comment is published as text, for readers to see (raw HTML is off); "
-                "remove it, or keep notes out of the article",
-            )
+        yield number, text
         # An indented line only continues the paragraph. A heading or a rule ends what an
         # indented line below could continue, and so does an underline below a paragraph.
         if indent < 4:
