@@ -382,7 +382,8 @@ def _not_a_backup(target: Path, store: Path) -> str | None:
     something else than an earlier backup (`feedsvc backup config.toml`, a slip for
     `--config`, replaced the config)."""
     resolved = target.resolve()
-    if resolved.parent == store.resolve().parent and resolved.name.startswith(store.name):
+    own = {store.name, *(f"{store.name}-{side}" for side in ("wal", "shm", "journal"))}
+    if resolved.parent == store.resolve().parent and resolved.name in own:
         return "is the state store itself, or one of its files"
     try:
         with target.open("rb") as file:

@@ -57,6 +57,8 @@ class Clock:
         self._lock = threading.Lock()
         self._running = False  #: a tick is under way
         self._stopped = False  #: no tick starts any more
+        #: a signal asked the `clock` process to stop: its next `poll` stops the schedule
+        self.stop_asked = False
         self._idle = threading.Condition(self._lock)  #: notified when a tick ends
         self._again = False  #: asked for while it ran: it runs once more
         self._retries = 0
@@ -172,6 +174,9 @@ class Clock:
             log.debug("the failed warm-up", exc_info=e)
 
     def poll(self) -> None:
+        if self.stop_asked:  # here, with the scheduler running, whenever the signal came
+            self.stop()
+            return
         # not into a copy restored where the state_dir was moved from: it refreshes nothing
         if time.monotonic() >= self._heard and self.refresher.in_place():
             heartbeat(self.refresher.state_dir)
@@ -418,38 +423,44 @@ def run_clock(refresher: Refresher, blocking: bool) -> Clock:
     if not blocking:
         clock.start()
         return clock
-    try:
-        with _stopped_by_signals(clock):
+    with _stopped_by_signals(clock):
+        try:
             clock.start()
-    finally:
-        # A refresh under way ends first, whole, then the store is closed: its file is whole.
-        # A second signal ends the wait (as it ends any process), and the store is left open,
-        # not closed under the refresh still running.
-        clock.stop(wait=True)
-        refresher.close()
+        finally:  # a refresh under way ends first, whole; then the store is closed, whole
+            clock.stop(wait=True)
+            refresher.close()
     return clock
 
 
 @contextlib.contextmanager
 def _stopped_by_signals(clock: Clock) -> Iterator[None]:
-    """SIGTERM (honcho, systemd, docker) and Ctrl-C stop the schedule from a thread of their
-    own: raised in the main thread, inside the blocking scheduler's loop, an interrupt was
-    swallowed there (it catches every exception around submitting a job), and the clock ran
-    on. A second signal does what it did before."""
-    previous = {
-        number: signal.getsignal(number) or signal.SIG_DFL  # None: not set from Python
+    """SIGTERM (honcho, systemd, docker) and Ctrl-C ask the clock to stop, which its next
+    `poll` does: an interrupt raised in the main thread, inside the blocking scheduler's loop,
+    was swallowed there (it catches every exception around submitting a job), and one that
+    came before the scheduler ran was lost. A second signal ends the process at once, by that
+    signal, the store left open rather than closed under the refresh still running. A signal
+    ignored as the process started (a `clock &` of a script) stays ignored."""
+    taken = [
+        number
         for number in (signal.SIGTERM, signal.SIGINT)
-    }
+        if signal.getsignal(number) is not signal.SIG_IGN
+    ]
+    previous = {number: signal.getsignal(number) or signal.SIG_DFL for number in taken}
 
     def stop(signum: int, frame: object) -> None:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-        threading.Thread(target=clock.stop, name="stop").start()
+        for number in taken:
+            signal.signal(number, _end_at_once)
+        clock.stop_asked = True
 
-    for number in previous:
+    for number in taken:
         signal.signal(number, stop)
     try:
         yield
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _end_at_once(signum: int, frame: object) -> None:
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)

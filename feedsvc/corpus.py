@@ -32,7 +32,7 @@ from feedsvc.model import Article, Entry, Problem, Severity
 from feedsvc.parallel import PARALLEL_FROM, Workers
 from feedsvc.readers import PLAUSIBLE_FROM, ReaderSettings, read_bytes
 from feedsvc.state import FileRecord, FileSignature, StateStore, StoredEntry, microseconds
-from feedsvc.text import let_read, name_key, slugify, unique
+from feedsvc.text import SLUG_MOST, let_read, name_key, slugify, unique
 
 log = logging.getLogger(__name__)
 
@@ -1290,7 +1290,7 @@ def _entry_for(
         if previous is not None:
             slug, entry_id = previous.entry.slug, previous.entry.id
         else:
-            slug = unique(article.slug or slugify(article.title), lookups.slug_taken)
+            slug = unique(article.slug or slugify(article.title), lookups.slug_taken, SLUG_MOST)
             # A tag URI's date is one its authority held the name on, never a future one: a
             # scheduled article's is its file's, as the same files give the same ids.
             minted = (published if published <= settings.now else written.at).date().isoformat()

@@ -132,9 +132,12 @@ def _end_with(parent: int) -> None:
     A refresher stopped by SIGTERM or SIGKILL runs no cleanup, and the workers of a pool (and a
     fork server, which they keep open) would otherwise wait for work forever, one set more at
     every restart of the service. A SIGTERM ends a worker at once, as it ends any process by
-    default: the refresher's own handler (a stop taken as Ctrl-C), forked with it, is not theirs.
+    default: the refresher's own handler, forked with it, is not theirs; and a terminal's
+    Ctrl-C, which reaches the workers too, is the refresher's to take (a worker interrupted
+    failed the refresh under way, or left it waiting for its result).
     """
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         handle = os.pidfd_open(parent)
     except ProcessLookupError:

@@ -247,7 +247,7 @@ class StateStore:
         """The whole store, as of its last commit, in one file at `target`: what a copy of
         `state.sqlite3` alone is not while a refresher runs (its latest commits are in the
         `-wal` file beside it). Written beside `target` and renamed over it: never half a copy."""
-        partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        partial = target.with_name(f".{target.name[:64]}.{os.getpid()}.tmp")  # a name may be long
         try:
             copy = sqlite3.connect(partial)
             try:

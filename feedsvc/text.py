@@ -100,13 +100,14 @@ def _hyphenated(ascii_text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower().replace("'", "")).strip("-")
 
 
-def unique(candidate: str, taken: Callable[[str], bool]) -> str:
-    """`candidate`, or the first of `candidate-2`, `candidate-3`... not `taken`, cut short where
-    that is needed to stay within `SLUG_MOST`."""
+def unique(candidate: str, taken: Callable[[str], bool], most: int | None = None) -> str:
+    """`candidate`, or the first of `candidate-2`, `candidate-3`... not `taken`; cut short where
+    that is needed to stay within `most` characters (a slug's `SLUG_MOST`)."""
     name, number = candidate, 2
     while taken(name):
         suffix = f"-{number}"
-        name = candidate[: SLUG_MOST - len(suffix)].rstrip("-") + suffix
+        kept = candidate if most is None else candidate[: most - len(suffix)].rstrip("-")
+        name = kept + suffix
         number += 1
     return name
 

@@ -887,7 +887,9 @@ def test_backup_never_replaces_the_store_itself_nor_a_file_that_is_no_backup(
     for target in (store, link):
         assert cli.main(["backup", *config, str(target)]) == 2
         assert "is the state store itself" in capsys.readouterr().err
-    # an earlier backup is replaced, as a nightly job does
-    copy = tmp_path / "nightly.sqlite3"
-    assert cli.main(["backup", *config, str(copy)]) == 0
-    assert cli.main(["backup", *config, str(copy)]) == 0
+    # an earlier backup is replaced, as a nightly job does; a name as long as allowed is one
+    for copy in (tmp_path / "nightly.sqlite3", tmp_path / ("b" * 250)):
+        assert cli.main(["backup", *config, str(copy)]) == 0
+        assert cli.main(["backup", *config, str(copy)]) == 0
+    # beside the store, a file of another name is a backup's (rv38b)
+    assert cli.main(["backup", *config, str(store.with_name("state.sqlite3.bak"))]) == 0

@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 from feedsvc import readers
 from feedsvc.markup import first_paragraph, to_html
 from feedsvc.readers import ReaderSettings, front_matter_syntax, read_bytes
-from feedsvc.text import has_forbidden, has_forbidden_utf8, slugify
+from feedsvc.text import SLUG_MOST, has_forbidden, has_forbidden_utf8, slugify, unique
 from tests.conftest import SAMPLE, SECTIONS
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -1531,11 +1531,23 @@ def test_a_link_in_code_or_a_paragraph_like_a_definition_is_not_said() -> None:
     paragraph, published whole (rv38)."""
     body = (
         "Use `[x](javascript:go())` nowhere.\n\n```\n[x](javascript:go())\n```\n\n"
-        "    [x](file:///etc/passwd)\n\n[Update]: Correction: the ministry said so.\n\n"
-        "[^1]: Source: the ministry.\n"
+        "[Update]: Correction: the ministry said so.\n\n[^1]: Source: the ministry.\n"
     )
     result = read(f"---\ntitle: T\nsection: Asia\n---\n{body}", "a.md")
     assert result.problems == ()
+    # indented in a list item, a paragraph of it: said (a code block is not told from it)
+    listed = "- A step\n\n    see [x](javascript:go())\n"
+    result = read(f"---\ntitle: T\nsection: Asia\n---\n{listed}", "a.md")
+    assert [p.line for p in result.problems] == [7]
+
+
+def test_a_name_made_unique_is_cut_only_where_a_limit_is_given() -> None:
+    """A slug's `-2` stays within a file name's 250 characters; an id has no such limit, and
+    keeps its whole name (rv38b)."""
+    long, taken = "a" * 250, {"a" * 250}.__contains__
+    assert unique(long, taken, SLUG_MOST) == "a" * 248 + "-2"
+    assert unique(f"tag:x,2026:{long}", {f"tag:x,2026:{long}"}.__contains__).endswith(long + "-2")
+    assert unique("b", taken, SLUG_MOST) == "b"
 
 
 def test_a_direction_override_in_a_title_is_said() -> None:

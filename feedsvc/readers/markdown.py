@@ -139,7 +139,8 @@ def _say_addresses_left_out(lines: list[str], first: int, report: Report) -> Non
     """A link's address is published only with a scheme feed readers take safely (`nh3`'s:
     http, https, mailto, tel...): a urn: or git: link was published as its text alone, a
     javascript:, file: or data: one as the Markdown written (markdown-it refuses them)."""
-    for number, text in _outside_code(lines, first):
+    # An indented line may be a list item's paragraph, not code: looked at (rv38b).
+    for number, text in _outside_code(lines, first, indented=False):
         for found in _SCHEMED.finditer(_CODE_SPAN.sub("", text) if "`" in text else text):
             scheme = next(group for group in found.groups() if group).lower()
             if scheme not in ALLOWED_URL_SCHEMES:
@@ -166,10 +167,10 @@ def _say_comments(lines: list[str], first: int, report: Report) -> None:
             )
 
 
-def _outside_code(lines: list[str], first: int) -> Iterator[tuple[int, str]]:
+def _outside_code(lines: list[str], first: int, indented: bool = True) -> Iterator[tuple[int, str]]:
     """The body's lines that are not code, by number, their indent taken off: a code block is
-    in a fence, or indented four columns where no paragraph goes on (an indented line
-    continues a paragraph above it)."""
+    in a fence, or (`indented`) indented four columns where no paragraph goes on (an indented
+    line continues a paragraph above it; one in a list item, this does not tell)."""
     fence = ""  #: the fence of the code block the line is in
     paragraph = False  #: the line above is a paragraph's, which an indented line continues
     for number, line in enumerate(lines[first:], start=first + 1):
@@ -183,7 +184,7 @@ def _outside_code(lines: list[str], first: int) -> Iterator[tuple[int, str]]:
         if found:
             fence, paragraph = found[0], False
             continue
-        code = bool(text) and indent >= 4 and not paragraph
+        code = indented and bool(text) and indent >= 4 and not paragraph
         if code or not text:
             paragraph = False
             continue
