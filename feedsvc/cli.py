@@ -7,7 +7,6 @@ import errno
 import gc
 import json
 import logging
-import os
 import resource
 import signal
 import sqlite3
@@ -25,6 +24,7 @@ from feedsvc.control import (
     blocked_state_dir,
     build_lock,
     describe,
+    end_by,
     not_a_directory,
     refresher_pid,
     refresher_role,
@@ -37,7 +37,7 @@ from feedsvc.export import RECORD, export
 from feedsvc.listing import scan
 from feedsvc.publish import Version, archived_pages, load_current, publish_dir
 from feedsvc.refresh import Progress, Refresher, RefreshReport
-from feedsvc.state import STATE_FILE, StateStore
+from feedsvc.state import SIDE_FILES, STATE_FILE, StateStore
 from feedsvc.urls import base_path, say_local_base_url, say_other_port
 
 if TYPE_CHECKING:
@@ -80,9 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"feedsvc: {e}", file=sys.stderr)
         return 2
     except Terminated:
-        # ended by the signal itself once stopped: how systemd tells a stop from a failure
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
+        end_by(signal.SIGTERM)  # once stopped
         return 128 + signal.SIGTERM  # as a shell says it, should the signal come late
     except KeyboardInterrupt:
         return 130
@@ -382,7 +380,7 @@ def _not_a_backup(target: Path, store: Path) -> str | None:
     something else than an earlier backup (`feedsvc backup config.toml`, a slip for
     `--config`, replaced the config)."""
     resolved = target.resolve()
-    own = {store.name, *(f"{store.name}-{side}" for side in ("wal", "shm", "journal"))}
+    own = {store.name + suffix for suffix in ("", *SIDE_FILES)}
     if resolved.parent == store.resolve().parent and resolved.name in own:
         return "is the state store itself, or one of its files"
     try:

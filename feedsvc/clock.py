@@ -27,6 +27,7 @@ from watchdog.observers import Observer
 from feedsvc.control import (
     HEARTBEAT_SECONDS,
     STATUS_FILE,
+    end_by,
     heartbeat,
     read_status,
     state_dir_error,
@@ -449,7 +450,7 @@ def _stopped_by_signals(clock: Clock) -> Iterator[None]:
 
     def stop(signum: int, frame: object) -> None:
         for number in taken:
-            signal.signal(number, _end_at_once)
+            signal.signal(number, lambda number, frame: end_by(number))
         clock.stop_asked = True
 
     for number in taken:
@@ -459,8 +460,3 @@ def _stopped_by_signals(clock: Clock) -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-
-
-def _end_at_once(signum: int, frame: object) -> None:
-    signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)

@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import pwd
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -59,9 +60,22 @@ def amend_status(state_dir: Path, **said: object) -> None:
 
 def write_json(target: Path, value: object, indent: int | None = None) -> None:
     """Atomically replace a JSON file of the state_dir: a reader sees the old one or the new."""
-    temporary = target.with_name(f".{target.name}.{os.getpid()}")
+    temporary = temporary_beside(target)
     temporary.write_text(json.dumps(value, indent=indent), "utf-8")
     os.replace(temporary, target)
+
+
+def temporary_beside(target: Path) -> Path:
+    """Where this process writes what it then renames over `target`: hidden (never served,
+    never listed), and with `target`'s name cut short, as a page's may be as long as the file
+    system allows."""
+    return target.with_name(f".{target.name[:64]}.{os.getpid()}.tmp")
+
+
+def end_by(signum: int) -> None:
+    """End this process by `signum` itself: how systemd tells a stop from a failure."""
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def read_json(path: Path) -> dict[str, Any]:

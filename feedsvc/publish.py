@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from feedsvc import deflate
+from feedsvc.control import temporary_beside
 from feedsvc.errors import PublishError
 
 log = logging.getLogger(__name__)
@@ -352,8 +353,7 @@ def _into_archive(root: Path, file: str, put: Callable[[Path], object]) -> None:
     """Replaced in one rename: a reader (or nginx) may be reading the page there."""
     target = root / ARCHIVE / file
     target.parent.mkdir(parents=True, exist_ok=True)
-    # hidden: never served; cut short, as a page's own name may be as long as the system allows
-    temporary = target.with_name(f".{target.name[:64]}.{os.getpid()}.tmp")
+    temporary = temporary_beside(target)
     temporary.unlink(missing_ok=True)
     put(temporary)
     os.replace(temporary, target)

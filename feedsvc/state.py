@@ -19,7 +19,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from feedsvc.control import make_state_dir, refused_beside_another_user, state_dir_error, unwritable
+from feedsvc.control import (
+    make_state_dir,
+    refused_beside_another_user,
+    state_dir_error,
+    temporary_beside,
+    unwritable,
+)
 from feedsvc.errors import StateError
 from feedsvc.model import Entry, Problem, RelatedHeadline
 
@@ -28,7 +34,7 @@ _BATCH = 1000
 SCHEMA_VERSION = 2  #: 2: bodies stay in their files, the store keeps body_hash
 STATE_FILE = "state.sqlite3"
 #: the files SQLite keeps beside the store in WAL mode, by suffix
-_SIDE = ("-wal", "-shm")
+SIDE_FILES = ("-wal", "-shm")
 #: SQLite's errors (by `sqlite_errorname` prefix) for a store it may not write: not damage
 _NOT_WRITABLE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")
 #: the disk, not the store: full, or failing a write (SQLite says "disk I/O error" for both)
@@ -152,7 +158,7 @@ class StateStore:
             # Refused before SQLite opens it read-only: it would seem to work until the first
             # write, or fail as if the store were corrupt.
             unusable = refused_beside_another_user(state_dir) or unwritable(
-                state_dir, path, *(path.with_name(path.name + s) for s in _SIDE)
+                state_dir, path, *(path.with_name(path.name + s) for s in SIDE_FILES)
             )
             if unusable is not None:
                 raise unusable
@@ -247,7 +253,7 @@ class StateStore:
         """The whole store, as of its last commit, in one file at `target`: what a copy of
         `state.sqlite3` alone is not while a refresher runs (its latest commits are in the
         `-wal` file beside it). Written beside `target` and renamed over it: never half a copy."""
-        partial = target.with_name(f".{target.name[:64]}.{os.getpid()}.tmp")  # a name may be long
+        partial = temporary_beside(target)
         try:
             copy = sqlite3.connect(partial)
             try:

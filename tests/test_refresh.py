@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from feedsvc import corpus, listing, publish
+from feedsvc.control import temporary_beside
 from feedsvc.publish import KEEP_PREVIOUS, publish_dir
 from feedsvc.readers import base
 from feedsvc.refresh import LOGGED_ENTRIES, Refresher
@@ -786,7 +787,7 @@ def test_a_status_that_cannot_be_written_leaves_the_refresh_done_not_failed(
     that had published, every tick, and /healthz went on saying "ok" with no word of it."""
     sample_site.refresh()
     sample_site.write("new.txt", "Asia\nA new story\n\nBody.\n")
-    (sample_site.root / "var" / f".status.json.{os.getpid()}").mkdir()  # in the way of it
+    temporary_beside(sample_site.root / "var" / "status.json").mkdir()  # in the way of it
     report = sample_site.refresh()
     assert report.published and b"A new story" in sample_site.published("/feeds/all.atom")
     assert "the refresh worked, but /healthz goes on saying what it said before it" in caplog.text
