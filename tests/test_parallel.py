@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -256,6 +257,27 @@ def test_work_a_dead_worker_left_is_done_in_this_process(
     assert "worker processes failed" in caplog.text
     # and the next batch gets new workers
     assert list(workers.map(abs, [-1, -2])) == [1, 2]
+
+
+def signals_taken(number: int) -> tuple[object, ...]:
+    """How a worker takes SIGTERM and SIGINT."""
+    return signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+
+
+@pytest.mark.parametrize("started", ["workers", "forked_workers"])
+def test_a_worker_ends_at_a_sigterm_and_leaves_ctrl_c_to_the_refresher(
+    started: str, request: pytest.FixtureRequest
+) -> None:
+    """The refresher's handlers, forked with them (`build`), are not theirs: a worker raising
+    at SIGTERM printed a traceback; and a terminal's Ctrl-C, which reaches the workers too,
+    failed the refresh under way (rv38b)."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)  # the refresher's own, say
+    try:
+        workers: Workers = request.getfixturevalue(started)
+        taken = workers.submit(signals_taken, 0).result()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert taken == (signal.SIG_DFL, signal.SIG_IGN)
 
 
 def square_unless_zero_in_a_worker(number: int) -> int:
